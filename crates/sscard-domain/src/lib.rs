@@ -1,0 +1,17 @@
+//! sscard-domain: the pure rules of the card business.
+//!
+//! Nothing here does I/O, awaits, or reads the clock: callers pass `today`/`now`
+//! in, so every rule can be tested with any date. Values that must be valid
+//! (document numbers, card numbers, PANs, region codes, money) are newtypes that
+//! can only be built through their parsers.
+#![forbid(unsafe_code)]
+
+pub mod application;
+pub mod card;
+pub mod clock;
+pub mod document;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod person;
+pub mod policy;
