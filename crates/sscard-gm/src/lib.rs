@@ -1,11 +1,21 @@
-//! Chinese national ("GM") cryptography for sscard.
+//! Chinese national ("GM") cryptography for sscard, and the e-card QR token.
 //!
 //! * [`sm3`]: SM3 hashing (GB/T 32905) and HMAC-SM3.
+//! * [`sm2`]: SM2 signatures (GB/T 32918) for issuer keys.
+//! * [`sm4`]: SM4-GCM (GB/T 32907, RFC 8998) for data at rest.
+//! * [`kdf`]: the SM3 KDF (GB/T 32918.4) and SM4 key derivation from the master key.
 //! * [`password`]: PBKDF2-HMAC-SM3 password hashes.
 //! * [`rand`]: OS randomness helpers.
+//!
+//! No I/O happens in this crate.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod kdf;
 pub mod password;
 pub mod rand;
+pub mod sm2;
 pub mod sm3;
+pub mod sm4;
+
+pub use ::sm2::elliptic_curve::zeroize::Zeroizing;
