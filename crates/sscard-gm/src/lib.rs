@@ -12,10 +12,12 @@
 #![warn(missing_docs)]
 
 pub mod kdf;
+pub mod offline;
 pub mod password;
 pub mod rand;
 pub mod sm2;
 pub mod sm3;
 pub mod sm4;
+pub mod token;
 
 pub use ::sm2::elliptic_curve::zeroize::Zeroizing;

@@ -10,8 +10,9 @@ use subtle::ConstantTimeEq;
 use crate::sm3::HmacSm3Key;
 
 /// Iterations used by default: about 50 ms per hash on the reference machine
-/// (2 cores, release build: 49-58 ms measured; debug builds are ~4x slower; measured with `cargo test --release -p sscard-gm
-/// password::tests::timing -- --ignored --nocapture`).
+/// (2 cores, release build: 49-58 ms measured; debug builds are ~4x slower).
+/// Measure with `cargo test --release -p sscard-gm password::tests::timing
+/// -- --ignored --nocapture`.
 pub const DEFAULT_PASSWORD_ITERATIONS: u32 = 128_000;
 
 /// Prefix of the encoded form.
