@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
+mod ecc;
 pub mod kdf;
 pub mod offline;
 pub mod password;

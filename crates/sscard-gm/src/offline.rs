@@ -293,6 +293,7 @@ fn load_keys(keys: &[PublishedKey]) -> Result<HashMap<u32, LoadedKey>, KeySetErr
         }
         let key = VerifyingKey::from_spki_pem(&p.public_key_pem)
             .map_err(|_| KeySetError::InvalidPublicKey { key_id: p.key_id })?;
+        key.precompute();
         let loaded = LoadedKey {
             key,
             published: p.clone(),
