@@ -6,6 +6,7 @@
 //! can only be built through their parsers.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod application;
 pub mod card;
 pub mod clock;

@@ -1,0 +1,53 @@
+//! The store's error type: not found, duplicates, domain refusals and backend failures.
+
+use sscard_domain::error::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} already exists: {detail}")]
+    Duplicate { what: &'static str, detail: String },
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The same Idempotency-Key was used with a different request.
+    #[error("the Idempotency-Key {key} was already used with a different request")]
+    IdempotencyMismatch { key: String },
+    /// A stored value no longer parses: the database was edited outside sscard.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            what,
+            id: id.into(),
+        }
+    }
+    pub fn corrupt(what: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}
+
+impl From<sscard_domain::ids::IdError> for StoreError {
+    fn from(e: sscard_domain::ids::IdError) -> Self {
+        StoreError::Domain(e.into())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return StoreError::Duplicate {
+                what: "row",
+                detail: db.message().to_string(),
+            };
+        }
+        StoreError::Backend(e.to_string())
+    }
+}

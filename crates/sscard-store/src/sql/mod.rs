@@ -1,0 +1,124 @@
+//! The SQL implementation of [`Store`] over sqlx's `Any` driver, shared by the
+//! SQLite and PostgreSQL backends. The SQL text is the same for both (`$1`
+//! placeholders, BIGINT/TEXT columns, `RETURNING`); [`Dialect`] holds the rest.
+
+mod rows;
+mod tx;
+
+use crate::Result;
+use crate::migrate::{self, Migration};
+use crate::tx::{Store, Tx};
+use async_trait::async_trait;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use std::time::Duration;
+
+pub use tx::SqlTx;
+
+/// What differs between the backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// SQLite takes the write lock up front so two writers never deadlock on upgrade;
+    /// PostgreSQL runs at READ COMMITTED with explicit row locks.
+    fn begin_write(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
+    }
+    /// Row lock for read-modify-write; SQLite's IMMEDIATE transaction already excludes other writers.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+    /// Outbox readers only see events whose writers have all finished (PostgreSQL assigns
+    /// sequence numbers before commit; SQLite commits writers one at a time in order).
+    pub(crate) fn events_visible(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " AND txid < pg_snapshot_xmin(pg_current_snapshot())",
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+}
+
+/// Connection settings a backend crate chooses.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Statements run on every new connection (SQLite pragmas).
+    pub on_connect: &'static str,
+}
+
+/// A [`Store`] on a sqlx pool.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl SqlStore {
+    /// Connects, applies the backend's migrations and returns the store.
+    pub async fn open(
+        url: &str,
+        dialect: Dialect,
+        settings: PoolSettings,
+        migrations: &[Migration],
+    ) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let on_connect = settings.on_connect;
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if !on_connect.is_empty() {
+                        sqlx::raw_sql(on_connect).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        migrate::run(&pool, migrations).await?;
+        Ok(Self { pool, dialect })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.dialect.name()
+    }
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin_with(self.dialect.begin_write()).await?;
+        Ok(Box::new(SqlTx::new(tx, self.dialect)))
+    }
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(SqlTx::new(tx, self.dialect)))
+    }
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

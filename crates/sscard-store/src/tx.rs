@@ -1,0 +1,110 @@
+//! The repository trait. Every primitive runs in a transaction opened by
+//! [`Store::write`] (serialised against other writers where the backend needs it)
+//! or [`Store::read`]; nothing is visible to others until [`Tx::commit`].
+
+use crate::Result;
+use crate::model::*;
+use async_trait::async_trait;
+use sscard_domain::application::{Application, TimelineEntry};
+use sscard_domain::card::Card;
+use sscard_domain::person::Person;
+use time::Date;
+
+/// A database that sscard can run on.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    /// A transaction that will write. SQLite takes the write lock at once (BEGIN IMMEDIATE).
+    async fn write(&self) -> Result<Box<dyn Tx>>;
+    /// A transaction that only reads.
+    async fn read(&self) -> Result<Box<dyn Tx>>;
+    /// Closes the pool, flushing the SQLite WAL.
+    async fn close(&self);
+}
+
+/// The primitives of one transaction. Dropping it without commit rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+
+    /// Next value of a named counter (card serials, assigned SSNs): 1, 2, 3, ...
+    async fn next_serial(&mut self, name: &str) -> Result<u64>;
+
+    async fn insert_bank(&mut self, bank: &Bank) -> Result<()>;
+    async fn get_bank(&mut self, code: &str) -> Result<Option<Bank>>;
+    async fn list_banks(&mut self) -> Result<Vec<Bank>>;
+    async fn insert_branch(&mut self, branch: &Branch) -> Result<()>;
+    async fn get_branch(&mut self, bank_code: &str, code: &str) -> Result<Option<Branch>>;
+    async fn list_branches(&mut self, bank_code: Option<&str>) -> Result<Vec<Branch>>;
+
+    async fn insert_person(&mut self, person: &Person) -> Result<()>;
+    /// `lock`: hold the row until commit (serialises actions on one person's cards).
+    async fn get_person(&mut self, id: &str, lock: bool) -> Result<Option<Person>>;
+    async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>>;
+    async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>>;
+
+    async fn insert_application(&mut self, app: &Application, region: &str) -> Result<()>;
+    async fn get_application(&mut self, id: &str, lock: bool) -> Result<Option<Application>>;
+    async fn update_application(&mut self, app: &Application) -> Result<()>;
+    async fn applications_of_person(&mut self, person_id: &str) -> Result<Vec<Application>>;
+    async fn list_applications(&mut self, filter: &AppFilter) -> Result<Vec<Application>>;
+    async fn append_step(&mut self, application_id: &str, entry: &TimelineEntry) -> Result<()>;
+    async fn timeline(&mut self, application_id: &str) -> Result<Vec<TimelineEntry>>;
+
+    async fn insert_card(&mut self, card: &Card) -> Result<()>;
+    async fn get_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Card>>;
+    async fn update_card(&mut self, card: &Card) -> Result<()>;
+    async fn cards_of_person(&mut self, person_id: &str) -> Result<Vec<Card>>;
+    /// Cards in `status` whose status changed before `changed_before_ms`, oldest first, for the jobs.
+    async fn cards_in_status(
+        &mut self,
+        status: &str,
+        changed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Card>>;
+    /// Non-final temporary cards that expire before `date`.
+    async fn temporary_cards_expiring_before(
+        &mut self,
+        date: Date,
+        limit: u32,
+    ) -> Result<Vec<Card>>;
+
+    /// Appends an outbox event; returns its sequence number.
+    async fn append_event(&mut self, event: &NewEvent) -> Result<i64>;
+    /// Committed events after `seq` in order, at most `limit`.
+    async fn events_after(&mut self, seq: i64, limit: u32) -> Result<Vec<Event>>;
+
+    async fn append_audit(&mut self, record: &NewAudit) -> Result<()>;
+    /// Audit rows not yet sealed into the chain, by sequence.
+    async fn unsealed_audit(&mut self, limit: u32) -> Result<Vec<AuditRow>>;
+    /// The chain head (position, hash), locked until commit so only one sealer runs.
+    async fn lock_audit_head(&mut self) -> Result<(i64, String)>;
+    async fn seal_audit(
+        &mut self,
+        seq: i64,
+        chain_pos: i64,
+        prev_hash: &str,
+        hash: &str,
+    ) -> Result<()>;
+    async fn set_audit_head(&mut self, chain_pos: i64, hash: &str) -> Result<()>;
+    /// Sealed rows with chain position after `after_pos`, in chain order.
+    async fn audit_chain(&mut self, after_pos: i64, limit: u32) -> Result<Vec<AuditRow>>;
+    async fn audit_of_entity(
+        &mut self,
+        entity: &str,
+        entity_id: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>>;
+
+    async fn insert_user(&mut self, user: &User) -> Result<()>;
+    async fn get_user(&mut self, username: &str) -> Result<Option<User>>;
+    async fn insert_session(&mut self, session: &Session) -> Result<()>;
+    async fn get_session(&mut self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&mut self, token_hash: &str) -> Result<()>;
+
+    async fn get_idempotency(&mut self, scope: &str, key: &str) -> Result<Option<IdemRecord>>;
+    async fn put_idempotency(&mut self, record: &IdemRecord) -> Result<()>;
+
+    async fn overview(&mut self) -> Result<Overview>;
+}
