@@ -107,4 +107,8 @@ pub trait Tx: Send {
     async fn put_idempotency(&mut self, record: &IdemRecord) -> Result<()>;
 
     async fn overview(&mut self) -> Result<Overview>;
+
+    /// Runs one SQL statement as given. For operator maintenance and for tests that
+    /// simulate tampering with the database behind sscard's back; never fed with input.
+    async fn execute_unchecked(&mut self, sql: &str) -> Result<u64>;
 }

@@ -568,6 +568,10 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn execute_unchecked(&mut self, sql: &str) -> Result<u64> {
+        self.execute_unchecked_sql(sql).await
+    }
+
     async fn overview(&mut self) -> Result<Overview> {
         let persons = sqlx::query("SELECT COUNT(*) AS n FROM persons")
             .fetch_one(&mut *self.tx)
@@ -584,6 +588,11 @@ impl Tx for SqlTx {
 }
 
 impl SqlTx {
+    async fn execute_unchecked_sql(&mut self, sql: &str) -> Result<u64> {
+        let done = sqlx::query(AssertSqlSafe(sql.to_string())).execute(&mut *self.tx).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Group counts of one column; `table` and `column` are fixed names from this file, never input.
     async fn counts(&mut self, table: &'static str, column: &'static str) -> Result<Vec<Count>> {
         let sql = format!(
