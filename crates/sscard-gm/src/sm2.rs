@@ -11,9 +11,9 @@
 //!
 //! A [`VerifyingKey`] precomputes the identity hash `Z` when it is built and,
 //! on first use (or [`VerifyingKey::precompute`]), a table of multiples of its
-//! point, so that `[s]G + [t]P` needs about 66 point additions and no
-//! doublings. Parse a key once and verify many signatures with it; clones
-//! share the table.
+//! point, so that `[s]G + [t]P` needs about 66 point additions, no
+//! doublings and no field inversion (see `ecc.rs`). Parse a key once and
+//! verify many signatures with it; clones share the table.
 
 use std::sync::{Arc, OnceLock};
 
@@ -337,7 +337,7 @@ impl VerifyingKey {
         self.public.to_sec1_bytes().into_vec()
     }
 
-    /// Build the verification table now (a few milliseconds, about 300 KB)
+    /// Build the verification table now (about 4.5 ms and 270 KB here)
     /// instead of on the first verification. Clones share it.
     pub fn precompute(&self) {
         self.table();
@@ -377,12 +377,8 @@ impl VerifyingKey {
         if bool::from(t.is_zero()) {
             return Err(Sm2Error::BadSignature);
         }
-        let point = crate::ecc::mul_g_add_vartime(&s, self.table(), &t);
-        if bool::from(point.is_identity()) {
-            return Err(Sm2Error::BadSignature);
-        }
-        let x1 = point.to_affine().x();
-        if *r == e + Scalar::reduce(&x1) {
+        // R = [s]G + [t]P must not be the identity and r == e + x(R) mod n.
+        if crate::ecc::lincomb_x_matches(&s, self.table(), &t, &(*r - e)) {
             Ok(())
         } else {
             Err(Sm2Error::BadSignature)
