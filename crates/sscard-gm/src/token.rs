@@ -109,7 +109,8 @@ impl TokenFlags {
 pub struct TokenClaims {
     /// Issuer key that signed it.
     pub key_id: u32,
-    /// Opaque random id of the e-card (never the SSN).
+    /// Opaque random id of the e-card (never the SSN); serde: 32 lowercase hex characters.
+    #[serde(with = "ecard_id_hex")]
     pub ecard_id: [u8; 16],
     /// Card status; [`STATUS_ACTIVE`] = 1.
     pub status: u8,
@@ -162,6 +163,25 @@ impl TokenClaims {
             ttl_s: u16::from_be_bytes(arr(&b[35..37])),
             nonce: u64::from_be_bytes(arr(&b[37..45])),
         })
+    }
+}
+
+/// Serde for one e-card id as 32 lowercase hex characters (use with
+/// `#[serde(with = "sscard_gm::token::ecard_id_hex")]`).
+pub mod ecard_id_hex {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialize.
+    pub fn serialize<S: Serializer>(id: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::offline::hex_ids::encode(id))
+    }
+
+    /// Deserialize (either case).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 16], D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        crate::offline::hex_ids::decode(&s)
+            .ok_or_else(|| D::Error::custom(format!("invalid e-card id {s:?}")))
     }
 }
 
@@ -310,6 +330,15 @@ mod tests {
             .verify(t.signed_bytes(), t.signature())
             .unwrap();
         assert_eq!(decode_token(&format!(" {text}\r\n")).unwrap(), t);
+    }
+
+    #[test]
+    fn claims_json() {
+        let json = serde_json::to_value(sample()).unwrap();
+        assert_eq!(json["ecard_id"], "30313233343536373839616263646566");
+        assert_eq!(json["flags"]["temporary"], true);
+        let back: TokenClaims = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sample());
     }
 
     #[test]
