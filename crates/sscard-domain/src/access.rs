@@ -24,12 +24,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(job: &str) -> Self {
-        Actor {
-            name: format!("system:{job}"),
-            role: Role::Admin,
-            person_id: None,
-            bank_code: None,
-        }
+        Actor { name: format!("system:{job}"), role: Role::Admin, person_id: None, bank_code: None }
     }
     fn is_staff(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Clerk)
@@ -48,11 +43,7 @@ fn deny(what: &str) -> DomainError {
 
 /// Register persons: staff and tellers. Holders self-register only through staff in this release.
 pub fn may_register(actor: &Actor) -> Result<(), DomainError> {
-    if actor.is_staff() || actor.role == Role::Teller {
-        Ok(())
-    } else {
-        Err(deny("register persons"))
-    }
+    if actor.is_staff() || actor.role == Role::Teller { Ok(()) } else { Err(deny("register persons")) }
 }
 
 /// See a person: staff, tellers (to serve them at the desk), the holder themself.
@@ -90,17 +81,9 @@ pub fn may_step(actor: &Actor, app: &Application, step: AppStep) -> Result<(), D
         AppStep::Produce | AppStep::Ready | AppStep::Ship | AppStep::Deliver | AppStep::Collect => {
             actor.is_staff() || actor.works_for(app.bank_code.as_str())
         }
-        AppStep::Withdraw => {
-            actor.is_staff()
-                || actor.works_for(app.bank_code.as_str())
-                || actor.owns(&app.person_id)
-        }
+        AppStep::Withdraw => actor.is_staff() || actor.works_for(app.bank_code.as_str()) || actor.owns(&app.person_id),
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(deny(&format!("{} this application", step.as_str())))
-    }
+    if ok { Ok(()) } else { Err(deny(&format!("{} this application", step.as_str()))) }
 }
 
 /// See a card.
@@ -122,32 +105,18 @@ pub fn may_act_on_card(actor: &Actor, card: &Card, action: CardAction) -> Result
         | CardAction::Unsuspend
         | CardAction::ReportLost
         | CardAction::Cancel => {
-            actor.is_staff()
-                || actor.works_for(card.bank_code.as_str())
-                || actor.owns(&card.person_id)
+            actor.is_staff() || actor.works_for(card.bank_code.as_str()) || actor.owns(&card.person_id)
         }
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(deny(&format!("{} this card", action.as_str())))
-    }
+    if ok { Ok(()) } else { Err(deny(&format!("{} this card", action.as_str()))) }
 }
 
 /// Manage banks, branches, users and run jobs: admin (and clerks for jobs).
 pub fn may_administer(actor: &Actor) -> Result<(), DomainError> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(deny("administer the platform"))
-    }
+    if actor.role == Role::Admin { Ok(()) } else { Err(deny("administer the platform")) }
 }
 
 /// Read the overview statistics: staff.
 pub fn may_read_stats(actor: &Actor) -> Result<(), DomainError> {
-    if actor.is_staff() {
-        Ok(())
-    } else {
-        Err(deny("read statistics"))
-    }
+    if actor.is_staff() { Ok(()) } else { Err(deny("read statistics")) }
 }

@@ -77,10 +77,7 @@ impl Channel {
     }
     /// Needs a branch to be named at intake.
     pub fn needs_branch(&self) -> bool {
-        matches!(
-            self,
-            Channel::Branch | Channel::BranchInstant | Channel::Kiosk
-        )
+        matches!(self, Channel::Branch | Channel::BranchInstant | Channel::Kiosk)
     }
 }
 
@@ -114,11 +111,7 @@ pub fn step_target(from: AppStatus, step: AppStep) -> Result<AppStatus, DomainEr
         _ => {
             return Err(DomainError::conflict(
                 "illegal_step",
-                format!(
-                    "cannot {} an application that is {}",
-                    step.as_str(),
-                    from.as_str()
-                ),
+                format!("cannot {} an application that is {}", step.as_str(), from.as_str()),
                 Some(from.as_str().to_string()),
             ));
         }
@@ -127,12 +120,7 @@ pub fn step_target(from: AppStatus, step: AppStep) -> Result<AppStatus, DomainEr
 }
 
 /// The steps an instant channel runs in one go, in order.
-pub const INSTANT_PATH: [AppStep; 4] = [
-    AppStep::Approve,
-    AppStep::Produce,
-    AppStep::Ready,
-    AppStep::Collect,
-];
+pub const INSTANT_PATH: [AppStep; 4] = [AppStep::Approve, AppStep::Produce, AppStep::Ready, AppStep::Collect];
 
 /// The fee for an application of `kind`: first and upgrade free, replacement per policy.
 pub fn fee_for(kind: AppKind, policy: &Policy) -> Fen {
@@ -208,19 +196,12 @@ pub fn decide_application(
 ) -> Result<Application, DomainError> {
     check_channel(&input, facts.branch)?;
     if input.kind != AppKind::Temporary
-        && let Some(open) = facts
-            .open_applications
-            .iter()
-            .find(|a| a.status.is_open() && a.kind != AppKind::Temporary)
+        && let Some(open) = facts.open_applications.iter().find(|a| a.status.is_open() && a.kind != AppKind::Temporary)
     {
         {
             return Err(DomainError::conflict(
                 "application_open",
-                format!(
-                    "application {} of this person is still {}",
-                    open.id,
-                    open.status.as_str()
-                ),
+                format!("application {} of this person is still {}", open.id, open.status.as_str()),
                 Some(open.status.as_str().to_string()),
             ));
         }
@@ -255,18 +236,8 @@ pub fn decide_application(
     })
 }
 
-fn check_channel(
-    input: &ApplicationInput,
-    branch: Option<&BranchFacts>,
-) -> Result<(), DomainError> {
-    if input.channel == Channel::Online
-        && input
-            .mail_address
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or("")
-            .is_empty()
-    {
+fn check_channel(input: &ApplicationInput, branch: Option<&BranchFacts>) -> Result<(), DomainError> {
+    if input.channel == Channel::Online && input.mail_address.as_deref().map(str::trim).unwrap_or("").is_empty() {
         return Err(DomainError::invalid(
             "mail_address_required",
             "mail_address",
@@ -303,23 +274,15 @@ fn check_channel(
         ));
     }
     if input.channel == Channel::Newborn && input.kind != AppKind::First {
-        return Err(DomainError::invalid(
-            "bad_kind",
-            "kind",
-            "a newborn application is a first application",
-        ));
+        return Err(DomainError::invalid("bad_kind", "kind", "a newborn application is a first application"));
     }
     Ok(())
 }
 
 /// Checks the kind against the person's cards; returns the card number it replaces, if any.
 fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>, DomainError> {
-    let live_third = cards
-        .iter()
-        .find(|c| c.generation == 3 && !c.temporary && !c.status.is_final());
-    let live_second = cards
-        .iter()
-        .find(|c| c.generation == 2 && c.status.is_live());
+    let live_third = cards.iter().find(|c| c.generation == 3 && !c.temporary && !c.status.is_final());
+    let live_second = cards.iter().find(|c| c.generation == 2 && c.status.is_live());
     match input.kind {
         AppKind::First => {
             if let Some(card) = cards.iter().find(|c| !c.temporary && !c.status.is_final()) {
@@ -338,10 +301,7 @@ fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>
         AppKind::Upgrade => match (live_second, live_third) {
             (_, Some(third)) => Err(DomainError::conflict(
                 "has_card",
-                format!(
-                    "the person already has third-generation card {}",
-                    third.card_no
-                ),
+                format!("the person already has third-generation card {}", third.card_no),
                 Some(third.status.as_str().into()),
             )),
             (Some(second), None) => Ok(Some(second.card_no.to_string())),
@@ -356,9 +316,7 @@ fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>
                 !c.temporary
                     && match reason {
                         ReplacementReason::Lost => c.status == CardStatus::Lost,
-                        ReplacementReason::Damaged | ReplacementReason::ChangeOfBank => {
-                            c.status.is_live()
-                        }
+                        ReplacementReason::Damaged | ReplacementReason::ChangeOfBank => c.status.is_live(),
                     }
             };
             match cards.iter().filter(|c| c.generation == 3).find(wanted) {
@@ -377,10 +335,7 @@ fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>
             if let Some(live) = cards.iter().find(|c| c.status.is_live()) {
                 return Err(DomainError::conflict(
                     "has_card",
-                    format!(
-                        "card {} is usable; no temporary card is needed",
-                        live.card_no
-                    ),
+                    format!("card {} is usable; no temporary card is needed", live.card_no),
                     Some(live.status.as_str().into()),
                 ));
             }
@@ -415,10 +370,7 @@ mod tests {
         ];
         for from in AppStatus::ALL {
             for step in AppStep::ALL {
-                let expected = allowed
-                    .iter()
-                    .find(|(f, s, _)| f == from && s == step)
-                    .map(|(_, _, to)| *to);
+                let expected = allowed.iter().find(|(f, s, _)| f == from && s == step).map(|(_, _, to)| *to);
                 match (step_target(*from, *step), expected) {
                     (Ok(to), Some(want)) => assert_eq!(to, want),
                     (Err(e), None) => {
@@ -477,10 +429,7 @@ pub fn online_promise(
         return None;
     }
     let submitted = crate::clock::china_date(app.submitted_at_ms);
-    let shipped = timeline
-        .iter()
-        .find(|e| e.status == AppStatus::Shipped)
-        .map(|e| crate::clock::china_date(e.at_ms));
+    let shipped = timeline.iter().find(|e| e.status == AppStatus::Shipped).map(|e| crate::clock::china_date(e.at_ms));
     let until = shipped.unwrap_or(today);
     let used = working_days_between(submitted, until);
     let promised = policy.online_promise_working_days;
@@ -489,9 +438,5 @@ pub fn online_promise(
         None if used > promised => Some(false),
         None => None,
     };
-    Some(PromiseStatus {
-        working_days: promised,
-        working_days_used: used,
-        met,
-    })
+    Some(PromiseStatus { working_days: promised, working_days_used: used, met })
 }

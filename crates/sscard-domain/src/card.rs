@@ -32,10 +32,7 @@ string_enum!(
 
 impl CardStatus {
     pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            CardStatus::Replaced | CardStatus::Stopped | CardStatus::Cancelled
-        )
+        matches!(self, CardStatus::Replaced | CardStatus::Stopped | CardStatus::Cancelled)
     }
     /// Counts toward "at most one active or suspended card per person".
     pub fn is_live(&self) -> bool {
@@ -86,17 +83,10 @@ impl Pin {
     pub fn parse(raw: &str) -> Result<Pin, DomainError> {
         let digits = raw.as_bytes();
         if digits.len() != 6 || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(DomainError::invalid(
-                "bad_pin",
-                "pin",
-                "the PIN must be exactly 6 digits",
-            ));
+            return Err(DomainError::invalid("bad_pin", "pin", "the PIN must be exactly 6 digits"));
         }
         let all_same = digits.iter().all(|d| *d == digits[0]);
-        let steps: Vec<i16> = digits
-            .windows(2)
-            .map(|w| w[1] as i16 - w[0] as i16)
-            .collect();
+        let steps: Vec<i16> = digits.windows(2).map(|w| w[1] as i16 - w[0] as i16).collect();
         let ascending = steps.iter().all(|s| *s == 1);
         let descending = steps.iter().all(|s| *s == -1);
         let repeated_pair = digits[0..2] == digits[2..4] && digits[2..4] == digits[4..6];
@@ -117,11 +107,7 @@ impl Pin {
 fn illegal(card: &Card, what: &str) -> DomainError {
     DomainError::conflict(
         "illegal_transition",
-        format!(
-            "cannot {what} card {} while it is {}",
-            card.card_no,
-            card.status.as_str()
-        ),
+        format!("cannot {what} card {} while it is {}", card.card_no, card.status.as_str()),
         Some(card.status.as_str().to_string()),
     )
 }
@@ -150,28 +136,20 @@ pub fn decide_activation(
             format!("card {} expired on {}", card.card_no, card.expires_on),
         ));
     }
-    let others: Vec<&Card> = others
-        .iter()
-        .filter(|c| c.card_no != card.card_no)
-        .collect();
+    let others: Vec<&Card> = others.iter().filter(|c| c.card_no != card.card_no).collect();
     let live: Vec<&&Card> = others.iter().filter(|c| c.status.is_live()).collect();
     if card.temporary
         && let Some(formal) = live.iter().find(|c| !c.temporary)
     {
         return Err(DomainError::conflict(
             "has_active_card",
-            format!(
-                "card {} is in use; a temporary card cannot replace it",
-                formal.card_no
-            ),
+            format!("card {} is in use; a temporary card cannot replace it", formal.card_no),
             Some(formal.status.as_str().into()),
         ));
     }
     let replaced = others
         .iter()
-        .filter(|c| {
-            c.status.is_live() || (Some(c.card_no.as_str()) == replaces && !c.status.is_final())
-        })
+        .filter(|c| c.status.is_live() || (Some(c.card_no.as_str()) == replaces && !c.status.is_final()))
         .map(|c| c.card_no.clone())
         .collect();
     Ok(ActivationPlan { replaced })
@@ -182,11 +160,7 @@ pub fn decide_action(card: &Card, action: CardAction) -> Result<CardStatus, Doma
     use CardStatus as S;
     let to = match (action, card.status) {
         (CardAction::Activate, _) => {
-            return Err(DomainError::invalid(
-                "use_activation",
-                "action",
-                "activation needs a PIN",
-            ));
+            return Err(DomainError::invalid("use_activation", "action", "activation needs a PIN"));
         }
         (CardAction::Suspend, S::Active) => S::Suspended,
         (CardAction::Unsuspend, S::Suspended) => S::Active,
@@ -218,9 +192,7 @@ pub fn expiry_for(issued_on: Date, temporary: bool, policy: &Policy) -> Date {
 /// Automatic lift of a temporary loss: due once `suspension_auto_lift_days` have passed.
 pub fn auto_lift_due(card: &Card, now_ms: i64, policy: &Policy) -> bool {
     card.status == CardStatus::Suspended
-        && card
-            .suspended_at_ms
-            .is_some_and(|at| now_ms - at >= policy.suspension_auto_lift_days as i64 * DAY_MS)
+        && card.suspended_at_ms.is_some_and(|at| now_ms - at >= policy.suspension_auto_lift_days as i64 * DAY_MS)
 }
 
 /// What the dormant sweep does to one card, if anything.
@@ -236,17 +208,12 @@ pub fn sweep_outcome(card: &Card, today: Date, policy: &Policy) -> Option<SweepO
     let batch = card.channel.is_none_or(|c| c.is_batch());
     match card.status {
         CardStatus::Produced
-            if batch
-                && add_months(china_date(card.produced_at_ms), policy.dormant_after_months)
-                    <= today =>
+            if batch && add_months(china_date(card.produced_at_ms), policy.dormant_after_months) <= today =>
         {
             Some(SweepOutcome::MakeDormant)
         }
         CardStatus::Dormant
-            if add_months(
-                china_date(card.status_changed_at_ms),
-                policy.dormant_destroy_after_months,
-            ) <= today =>
+            if add_months(china_date(card.status_changed_at_ms), policy.dormant_destroy_after_months) <= today =>
         {
             Some(SweepOutcome::CancelAndDestroy)
         }
@@ -265,9 +232,7 @@ mod tests {
 
     #[test]
     fn trivial_pins_are_refused() {
-        for bad in [
-            "111111", "123456", "654321", "012345", "121212", "123123", "000000",
-        ] {
+        for bad in ["111111", "123456", "654321", "012345", "121212", "123123", "000000"] {
             assert!(Pin::parse(bad).is_err(), "{bad} should be refused");
         }
         for bad in ["12345", "1234567", "12a456", ""] {

@@ -51,10 +51,7 @@ fn china() -> UtcOffset {
 /// The calendar date in China at `ms` (unix milliseconds).
 pub fn china_date(ms: i64) -> Date {
     let secs = ms.div_euclid(1000);
-    OffsetDateTime::from_unix_timestamp(secs)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(china())
-        .date()
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH).to_offset(china()).date()
 }
 
 /// Unix milliseconds of 00:00 China time on `date`.
@@ -66,8 +63,7 @@ pub fn start_of_day_ms(date: Date) -> i64 {
 pub fn add_months(date: Date, months: u32) -> Date {
     let total = date.year() as i64 * 12 + (date.month() as i64 - 1) + months as i64;
     let year = total.div_euclid(12) as i32;
-    let month =
-        time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January);
+    let month = time::Month::try_from((total.rem_euclid(12) + 1) as u8).unwrap_or(time::Month::January);
     let last = time::util::days_in_month(month, year);
     Date::from_calendar_date(year, month, date.day().min(last)).unwrap_or(date)
 }
@@ -100,10 +96,7 @@ pub fn working_days_between(from: Date, to: Date) -> u32 {
             break;
         }
         day += Duration::days(1);
-        if !matches!(
-            day.weekday(),
-            time::Weekday::Saturday | time::Weekday::Sunday
-        ) {
+        if !matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday) {
             count += 1;
         }
     }
@@ -131,22 +124,13 @@ mod tests {
 
     #[test]
     fn ages_count_whole_years() {
-        assert_eq!(
-            years_between(date!(2010 - 11 - 25), date!(2026 - 11 - 24)),
-            15
-        );
-        assert_eq!(
-            years_between(date!(2010 - 11 - 24), date!(2026 - 11 - 24)),
-            16
-        );
+        assert_eq!(years_between(date!(2010 - 11 - 25), date!(2026 - 11 - 24)), 15);
+        assert_eq!(years_between(date!(2010 - 11 - 24), date!(2026 - 11 - 24)), 16);
     }
 
     #[test]
     fn working_days_skip_weekends() {
         // Fri 2026-11-20 -> Fri 2026-11-27: Mon..Fri = 5 working days.
-        assert_eq!(
-            working_days_between(date!(2026 - 11 - 20), date!(2026 - 11 - 27)),
-            5
-        );
+        assert_eq!(working_days_between(date!(2026 - 11 - 20), date!(2026 - 11 - 27)), 5);
     }
 }

@@ -55,9 +55,7 @@ pub enum DocumentError {
         got: usize,
     },
     /// A character that is not allowed where it stands.
-    #[error(
-        "the document number has {found:?} at position {position}, where only {expected} is allowed"
-    )]
+    #[error("the document number has {found:?} at position {position}, where only {expected} is allowed")]
     BadChar {
         /// 1-based position of the first bad character.
         position: usize,
@@ -200,9 +198,7 @@ impl DocType {
             DocType::ResidencePermit => "Hong Kong, Macau and Taiwan residents' residence permit",
             DocType::ForeignPermanentId => "foreigner's permanent residence ID card",
             DocType::Passport => "passport",
-            DocType::HkMacauTravelPermit => {
-                "mainland travel permit for Hong Kong and Macau residents"
-            }
+            DocType::HkMacauTravelPermit => "mainland travel permit for Hong Kong and Macau residents",
             DocType::TaiwanTravelPermit => "mainland travel permit for Taiwan residents",
             DocType::ForeignWorkPermit => "foreigner's work permit",
         }
@@ -221,10 +217,7 @@ impl DocType {
     /// residence permit, foreign permanent residence ID); for the other types
     /// the platform assigns one.
     pub fn number_is_ssn(self) -> bool {
-        matches!(
-            self,
-            DocType::ResidentId | DocType::ResidencePermit | DocType::ForeignPermanentId
-        )
+        matches!(self, DocType::ResidentId | DocType::ResidencePermit | DocType::ForeignPermanentId)
     }
 }
 
@@ -295,10 +288,7 @@ const GB11643_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', 
 
 /// The ISO 7064 MOD 11-2 check character over 17 digit values (0..=9).
 fn mod11_2(digits: impl Iterator<Item = u8>) -> char {
-    let sum: u32 = digits
-        .zip(GB11643_WEIGHTS)
-        .map(|(d, w)| u32::from(d) * w)
-        .sum();
+    let sum: u32 = digits.zip(GB11643_WEIGHTS).map(|(d, w)| u32::from(d) * w).sum();
     GB11643_CHECK[(sum % 11) as usize]
 }
 
@@ -365,26 +355,22 @@ pub fn mask_id(s: &str) -> String {
 
 /// Every officially assigned ISO 3166-1 alpha-3 country code, sorted.
 pub const ISO_3166_ALPHA3: [&str; 249] = [
-    "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA", "ATF",
-    "ATG", "AUS", "AUT", "AZE", "BDI", "BEL", "BEN", "BES", "BFA", "BGD", "BGR", "BHR", "BHS",
-    "BIH", "BLM", "BLR", "BLZ", "BMU", "BOL", "BRA", "BRB", "BRN", "BTN", "BVT", "BWA", "CAF",
-    "CAN", "CCK", "CHE", "CHL", "CHN", "CIV", "CMR", "COD", "COG", "COK", "COL", "COM", "CPV",
-    "CRI", "CUB", "CUW", "CXR", "CYM", "CYP", "CZE", "DEU", "DJI", "DMA", "DNK", "DOM", "DZA",
-    "ECU", "EGY", "ERI", "ESH", "ESP", "EST", "ETH", "FIN", "FJI", "FLK", "FRA", "FRO", "FSM",
-    "GAB", "GBR", "GEO", "GGY", "GHA", "GIB", "GIN", "GLP", "GMB", "GNB", "GNQ", "GRC", "GRD",
-    "GRL", "GTM", "GUF", "GUM", "GUY", "HKG", "HMD", "HND", "HRV", "HTI", "HUN", "IDN", "IMN",
-    "IND", "IOT", "IRL", "IRN", "IRQ", "ISL", "ISR", "ITA", "JAM", "JEY", "JOR", "JPN", "KAZ",
-    "KEN", "KGZ", "KHM", "KIR", "KNA", "KOR", "KWT", "LAO", "LBN", "LBR", "LBY", "LCA", "LIE",
-    "LKA", "LSO", "LTU", "LUX", "LVA", "MAC", "MAF", "MAR", "MCO", "MDA", "MDG", "MDV", "MEX",
-    "MHL", "MKD", "MLI", "MLT", "MMR", "MNE", "MNG", "MNP", "MOZ", "MRT", "MSR", "MTQ", "MUS",
-    "MWI", "MYS", "MYT", "NAM", "NCL", "NER", "NFK", "NGA", "NIC", "NIU", "NLD", "NOR", "NPL",
-    "NRU", "NZL", "OMN", "PAK", "PAN", "PCN", "PER", "PHL", "PLW", "PNG", "POL", "PRI", "PRK",
-    "PRT", "PRY", "PSE", "PYF", "QAT", "REU", "ROU", "RUS", "RWA", "SAU", "SDN", "SEN", "SGP",
-    "SGS", "SHN", "SJM", "SLB", "SLE", "SLV", "SMR", "SOM", "SPM", "SRB", "SSD", "STP", "SUR",
-    "SVK", "SVN", "SWE", "SWZ", "SXM", "SYC", "SYR", "TCA", "TCD", "TGO", "THA", "TJK", "TKL",
-    "TKM", "TLS", "TON", "TTO", "TUN", "TUR", "TUV", "TWN", "TZA", "UGA", "UKR", "UMI", "URY",
-    "USA", "UZB", "VAT", "VCT", "VEN", "VGB", "VIR", "VNM", "VUT", "WLF", "WSM", "YEM", "ZAF",
-    "ZMB", "ZWE",
+    "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA", "ATF", "ATG", "AUS", "AUT",
+    "AZE", "BDI", "BEL", "BEN", "BES", "BFA", "BGD", "BGR", "BHR", "BHS", "BIH", "BLM", "BLR", "BLZ", "BMU", "BOL",
+    "BRA", "BRB", "BRN", "BTN", "BVT", "BWA", "CAF", "CAN", "CCK", "CHE", "CHL", "CHN", "CIV", "CMR", "COD", "COG",
+    "COK", "COL", "COM", "CPV", "CRI", "CUB", "CUW", "CXR", "CYM", "CYP", "CZE", "DEU", "DJI", "DMA", "DNK", "DOM",
+    "DZA", "ECU", "EGY", "ERI", "ESH", "ESP", "EST", "ETH", "FIN", "FJI", "FLK", "FRA", "FRO", "FSM", "GAB", "GBR",
+    "GEO", "GGY", "GHA", "GIB", "GIN", "GLP", "GMB", "GNB", "GNQ", "GRC", "GRD", "GRL", "GTM", "GUF", "GUM", "GUY",
+    "HKG", "HMD", "HND", "HRV", "HTI", "HUN", "IDN", "IMN", "IND", "IOT", "IRL", "IRN", "IRQ", "ISL", "ISR", "ITA",
+    "JAM", "JEY", "JOR", "JPN", "KAZ", "KEN", "KGZ", "KHM", "KIR", "KNA", "KOR", "KWT", "LAO", "LBN", "LBR", "LBY",
+    "LCA", "LIE", "LKA", "LSO", "LTU", "LUX", "LVA", "MAC", "MAF", "MAR", "MCO", "MDA", "MDG", "MDV", "MEX", "MHL",
+    "MKD", "MLI", "MLT", "MMR", "MNE", "MNG", "MNP", "MOZ", "MRT", "MSR", "MTQ", "MUS", "MWI", "MYS", "MYT", "NAM",
+    "NCL", "NER", "NFK", "NGA", "NIC", "NIU", "NLD", "NOR", "NPL", "NRU", "NZL", "OMN", "PAK", "PAN", "PCN", "PER",
+    "PHL", "PLW", "PNG", "POL", "PRI", "PRK", "PRT", "PRY", "PSE", "PYF", "QAT", "REU", "ROU", "RUS", "RWA", "SAU",
+    "SDN", "SEN", "SGP", "SGS", "SHN", "SJM", "SLB", "SLE", "SLV", "SMR", "SOM", "SPM", "SRB", "SSD", "STP", "SUR",
+    "SVK", "SVN", "SWE", "SWZ", "SXM", "SYC", "SYR", "TCA", "TCD", "TGO", "THA", "TJK", "TKL", "TKM", "TLS", "TON",
+    "TTO", "TUN", "TUR", "TUV", "TWN", "TZA", "UGA", "UKR", "UMI", "URY", "USA", "UZB", "VAT", "VCT", "VEN", "VGB",
+    "VIR", "VNM", "VUT", "WLF", "WSM", "YEM", "ZAF", "ZMB", "ZWE",
 ];
 
 /// Whether `code` is an officially assigned ISO 3166-1 alpha-3 code (uppercase).
@@ -399,40 +385,20 @@ pub fn is_iso_alpha3(code: &str) -> bool {
 /// Trim and uppercase (ASCII only: anything else is later refused by position).
 fn normalize(raw: &str) -> Result<String, DocumentError> {
     let s = raw.trim().to_ascii_uppercase();
-    if s.is_empty() {
-        Err(DocumentError::Empty)
-    } else {
-        Ok(s)
-    }
+    if s.is_empty() { Err(DocumentError::Empty) } else { Ok(s) }
 }
 
 /// Refuse the first character that `allowed` rejects.
-fn check_chars(
-    s: &str,
-    allowed: impl Fn(usize, char) -> bool,
-    expected: &'static str,
-) -> Result<(), DocumentError> {
+fn check_chars(s: &str, allowed: impl Fn(usize, char) -> bool, expected: &'static str) -> Result<(), DocumentError> {
     match s.chars().enumerate().find(|&(i, c)| !allowed(i, c)) {
-        Some((i, c)) => Err(DocumentError::BadChar {
-            position: i + 1,
-            found: c,
-            expected,
-        }),
+        Some((i, c)) => Err(DocumentError::BadChar { position: i + 1, found: c, expected }),
         None => Ok(()),
     }
 }
 
-fn check_len(
-    s: &str,
-    ok: impl Fn(usize) -> bool,
-    expected: &'static str,
-) -> Result<(), DocumentError> {
+fn check_len(s: &str, ok: impl Fn(usize) -> bool, expected: &'static str) -> Result<(), DocumentError> {
     let got = s.chars().count();
-    if ok(got) {
-        Ok(())
-    } else {
-        Err(DocumentError::WrongLength { expected, got })
-    }
+    if ok(got) { Ok(()) } else { Err(DocumentError::WrongLength { expected, got }) }
 }
 
 fn is_upper_alnum(c: char) -> bool {
@@ -442,17 +408,9 @@ fn is_upper_alnum(c: char) -> bool {
 /// The shape of an 18-character GB 11643 number: 17 digits and a digit or X,
 /// exactly 18 characters. Once this passes, `s` is 18 ASCII bytes.
 fn gb18_chars(s: &str) -> Result<(), DocumentError> {
-    check_chars(
-        s,
-        |_, c| c.is_ascii_digit() || c == 'X',
-        "a digit (or X as the last character)",
-    )?;
+    check_chars(s, |_, c| c.is_ascii_digit() || c == 'X', "a digit (or X as the last character)")?;
     check_len(s, |n| n == 18, "18")?;
-    check_chars(
-        s,
-        |i, c| c.is_ascii_digit() || i == 17,
-        "a digit (X may only be the last character)",
-    )
+    check_chars(s, |i, c| c.is_ascii_digit() || i == 17, "a digit (X may only be the last character)")
 }
 
 /// The check character of an 18-character number that passed [`gb18_chars`]
@@ -460,16 +418,11 @@ fn gb18_chars(s: &str) -> Result<(), DocumentError> {
 fn gb18_check(first17: impl Iterator<Item = u8>, last: u8) -> Result<(), DocumentError> {
     let expected = mod11_2(first17.map(|b| b.wrapping_sub(b'0')));
     let got = char::from(last);
-    if expected == got {
-        Ok(())
-    } else {
-        Err(DocumentError::BadCheckChar { expected, got })
-    }
+    if expected == got { Ok(()) } else { Err(DocumentError::BadCheckChar { expected, got }) }
 }
 
 fn digits_value(b: &[u8]) -> u32 {
-    b.iter()
-        .fold(0u32, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
+    b.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d.wrapping_sub(b'0')))
 }
 
 /// The birth date at characters 7 to 14 (YYYYMMDD) of an 18-character number
@@ -477,10 +430,7 @@ fn digits_value(b: &[u8]) -> u32 {
 fn gb18_birth(s: &str, today: Option<Date>) -> Result<Date, DocumentError> {
     let b = s.as_bytes();
     let digits = &s[6..14];
-    let bad = |reason| DocumentError::BadBirthDate {
-        digits: digits.to_owned(),
-        reason,
-    };
+    let bad = |reason| DocumentError::BadBirthDate { digits: digits.to_owned(), reason };
     let year = digits_value(&b[6..10]);
     let month = digits_value(&b[10..12]);
     let day = digits_value(&b[12..14]);
@@ -493,8 +443,8 @@ fn gb18_birth(s: &str, today: Option<Date>) -> Result<Date, DocumentError> {
         .ok_or_else(|| bad("the month must be 01 to 12"))?;
     let day = u8::try_from(day).map_err(|_| bad("there is no such day in that month"))?;
     // year is at most 9999, well within i32 and time's default range.
-    let date = Date::from_calendar_date(year as i32, month, day)
-        .map_err(|_| bad("there is no such day in that month"))?;
+    let date =
+        Date::from_calendar_date(year as i32, month, day).map_err(|_| bad("there is no such day in that month"))?;
     if let Some(today) = today
         && date > today
     {
@@ -505,11 +455,7 @@ fn gb18_birth(s: &str, today: Option<Date>) -> Result<Date, DocumentError> {
 
 /// Sex from the sequence number (characters 15 to 17): odd = male.
 fn gb18_sex(s: &str) -> Sex {
-    if s.as_bytes()[16].wrapping_sub(b'0') % 2 == 1 {
-        Sex::Male
-    } else {
-        Sex::Female
-    }
+    if s.as_bytes()[16].wrapping_sub(b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
 }
 
 /// A 2017-format foreign permanent residence ID number: 3 letters of an ISO
@@ -518,20 +464,14 @@ fn fpr2017(s: &str) -> Result<(), DocumentError> {
     check_chars(
         s,
         |i, c| {
-            if i < 3 {
-                c.is_ascii_uppercase()
-            } else {
-                c.is_ascii_digit()
-            }
+            if i < 3 { c.is_ascii_uppercase() } else { c.is_ascii_digit() }
         },
         "a letter in the first 3 characters (the nationality code) and digits after them",
     )?;
     check_len(s, |n| n == 15, "15")?;
     let code = &s[..3];
     if !is_iso_alpha3(code) {
-        return Err(DocumentError::UnknownNationality {
-            code: code.to_owned(),
-        });
+        return Err(DocumentError::UnknownNationality { code: code.to_owned() });
     }
     Ok(())
 }
@@ -542,15 +482,9 @@ const RESIDENCE_PERMIT_REGIONS: [&str; 3] = ["810000", "820000", "830000"];
 /// mainland (not 71, 81, 82 or 83).
 fn resident_region(s: &str) -> Result<RegionCode, DocumentError> {
     let prefix = &s[..6];
-    let wrong = |reason: String| DocumentError::WrongRegion {
-        region: prefix.to_owned(),
-        reason,
-    };
+    let wrong = |reason: String| DocumentError::WrongRegion { region: prefix.to_owned(), reason };
     let region = RegionCode::parse(prefix).map_err(|_| {
-        wrong(format!(
-            "{} is not a province-level code, so this is not a resident ID card number",
-            &prefix[..2]
-        ))
+        wrong(format!("{} is not a province-level code, so this is not a resident ID card number", &prefix[..2]))
     })?;
     match region.province() {
         71 => Err(wrong(
@@ -582,10 +516,7 @@ fn residence_permit_region(s: &str) -> Result<RegionCode, DocumentError> {
     if resident_region(s).is_ok() {
         reason.push_str("; this looks like a resident ID card number: choose resident_id");
     }
-    Err(DocumentError::WrongRegion {
-        region: prefix.to_owned(),
-        reason,
-    })
+    Err(DocumentError::WrongRegion { region: prefix.to_owned(), reason })
 }
 
 // ---------------------------------------------------------------------------
@@ -632,22 +563,13 @@ impl Document {
     /// accepted and stored as `X`.
     pub fn parse(doc_type: DocType, raw: &str, today: Date) -> Result<Document, DocumentError> {
         let s = normalize(raw)?;
-        let mut doc = Document {
-            doc_type,
-            number: String::new(),
-            birth_date: None,
-            sex: None,
-            region: None,
-        };
+        let mut doc = Document { doc_type, number: String::new(), birth_date: None, sex: None, region: None };
         match doc_type {
             DocType::ResidentId | DocType::ResidencePermit => {
                 gb18_chars(&s)?;
                 gb18_check(s.bytes().take(17), s.as_bytes()[17])?;
-                let region = if doc_type == DocType::ResidentId {
-                    resident_region(&s)?
-                } else {
-                    residence_permit_region(&s)?
-                };
+                let region =
+                    if doc_type == DocType::ResidentId { resident_region(&s)? } else { residence_permit_region(&s)? };
                 doc.birth_date = Some(gb18_birth(&s, Some(today))?);
                 doc.sex = Some(gb18_sex(&s));
                 doc.region = Some(region);
@@ -679,9 +601,7 @@ impl Document {
                 check_chars(&s, |_, c| is_upper_alnum(c), "a letter or digit")?;
                 check_len(&s, |n| (5..=17).contains(&n), "5 to 17")?;
                 if !s.bytes().any(|b| b.is_ascii_digit()) {
-                    return Err(DocumentError::BadShape {
-                        rule: "a passport number contains at least one digit",
-                    });
+                    return Err(DocumentError::BadShape { rule: "a passport number contains at least one digit" });
                 }
             }
             DocType::HkMacauTravelPermit => {
@@ -691,11 +611,7 @@ impl Document {
                     "H (Hong Kong) or M (Macau) as the first character",
                 )?;
                 check_chars(&s, |i, c| i == 0 || c.is_ascii_digit(), "a digit")?;
-                check_len(
-                    &s,
-                    |n| n == 9 || n == 11,
-                    "9 or 11 (H or M and 8 or 10 digits)",
-                )?;
+                check_len(&s, |n| n == 9 || n == 11, "9 or 11 (H or M and 8 or 10 digits)")?;
             }
             DocType::TaiwanTravelPermit => {
                 check_chars(&s, |_, c| c.is_ascii_digit(), "a digit")?;
@@ -741,9 +657,7 @@ impl Document {
     /// foreign permanent residence ID); `None` for documents whose holders
     /// get an assigned SSN ([`Ssn::assigned`]).
     pub fn ssn(&self) -> Option<Ssn> {
-        self.doc_type
-            .number_is_ssn()
-            .then(|| Ssn(self.number.clone()))
+        self.doc_type.number_is_ssn().then(|| Ssn(self.number.clone()))
     }
 
     /// The number masked with [`mask_id`].

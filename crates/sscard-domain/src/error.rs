@@ -31,35 +31,13 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            kind: ErrorKind::Invalid,
-            code,
-            field: Some(field),
-            message: message.into(),
-            current_state: None,
-        }
+        Self { kind: ErrorKind::Invalid, code, field: Some(field), message: message.into(), current_state: None }
     }
-    pub fn conflict(
-        code: &'static str,
-        message: impl Into<String>,
-        current_state: Option<String>,
-    ) -> Self {
-        Self {
-            kind: ErrorKind::Conflict,
-            code,
-            field: None,
-            message: message.into(),
-            current_state,
-        }
+    pub fn conflict(code: &'static str, message: impl Into<String>, current_state: Option<String>) -> Self {
+        Self { kind: ErrorKind::Conflict, code, field: None, message: message.into(), current_state }
     }
     pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            kind: ErrorKind::Refused,
-            code,
-            field: None,
-            message: message.into(),
-            current_state: None,
-        }
+        Self { kind: ErrorKind::Refused, code, field: None, message: message.into(), current_state: None }
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self {

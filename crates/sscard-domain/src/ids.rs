@@ -153,29 +153,19 @@ impl RegionCode {
         if t.len() != 6 || !all_digits(t) {
             return Err(IdError::RegionFormat { value: shown(s) });
         }
-        let code = t
-            .bytes()
-            .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
-        Self::from_code(code).map_err(|_| IdError::RegionProvince {
-            value: t.to_owned(),
-            province: code / 10_000,
-        })
+        let code = t.bytes().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+        Self::from_code(code).map_err(|_| IdError::RegionProvince { value: t.to_owned(), province: code / 10_000 })
     }
 
     /// Build from the integer form (e.g. from the QR token's region field or a
     /// database column), with the same rules as [`RegionCode::parse`].
     pub fn from_code(code: u32) -> Result<RegionCode, IdError> {
         if !(100_000..=999_999).contains(&code) {
-            return Err(IdError::RegionFormat {
-                value: code.to_string(),
-            });
+            return Err(IdError::RegionFormat { value: code.to_string() });
         }
         let province = code / 10_000;
         if !is_valid_province(province) {
-            return Err(IdError::RegionProvince {
-                value: code.to_string(),
-                province,
-            });
+            return Err(IdError::RegionProvince { value: code.to_string(), province });
         }
         Ok(RegionCode(code))
     }
@@ -183,9 +173,7 @@ impl RegionCode {
     /// The code of a whole province, e.g. 35 -> 350000.
     pub fn of_province(province: u32) -> Result<RegionCode, IdError> {
         if province > 99 {
-            return Err(IdError::RegionFormat {
-                value: province.to_string(),
-            });
+            return Err(IdError::RegionFormat { value: province.to_string() });
         }
         Self::from_code(province * 10_000)
     }
@@ -362,10 +350,7 @@ impl Pan {
             return Err(IdError::PanLength { got: len });
         }
         if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-            return Err(IdError::PanChar {
-                position: i + 1,
-                found: c,
-            });
+            return Err(IdError::PanChar { position: i + 1, found: c });
         }
         let (payload, check) = t.split_at(Self::LEN - 1);
         let expected = luhn_check_digit(payload);
@@ -447,17 +432,12 @@ impl CardIdCode {
     /// lowercase hex is accepted and stored uppercase.
     pub fn parse(s: &str) -> Result<CardIdCode, IdError> {
         let t = s.trim().to_ascii_uppercase();
-        let err = |reason| IdError::CardIdCode {
-            value: shown(s),
-            reason,
-        };
+        let err = |reason| IdError::CardIdCode { value: shown(s), reason };
         if !t.is_ascii() || t.len() != Self::LEN {
             return Err(err("it must be 32 characters"));
         }
         if RegionCode::parse(&t[..6]).is_err() {
-            return Err(err(
-                "it must start with the 6-digit region code of the issuing region",
-            ));
+            return Err(err("it must start with the 6-digit region code of the issuing region"));
         }
         if &t[6..16] != CARD_ID_CODE_INFIX {
             return Err(err("characters 7 to 16 must be D156000005"));
@@ -500,8 +480,7 @@ serde_via_str!(CardIdCode, CardIdCode::parse);
 fn normalize_code(s: &str) -> Option<String> {
     let t = s.trim().to_ascii_uppercase();
     let ok = (2..=16).contains(&t.len())
-        && t.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        && t.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     ok.then_some(t)
 }
 
@@ -512,9 +491,7 @@ pub struct BankCode(String);
 impl BankCode {
     /// Parse a bank code; the input is trimmed and uppercased first.
     pub fn parse(s: &str) -> Result<BankCode, IdError> {
-        normalize_code(s)
-            .map(BankCode)
-            .ok_or_else(|| IdError::BankCode { value: shown(s) })
+        normalize_code(s).map(BankCode).ok_or_else(|| IdError::BankCode { value: shown(s) })
     }
 
     /// The code.
@@ -546,9 +523,7 @@ pub struct BranchCode(String);
 impl BranchCode {
     /// Parse a branch code; the input is trimmed and uppercased first.
     pub fn parse(s: &str) -> Result<BranchCode, IdError> {
-        normalize_code(s)
-            .map(BranchCode)
-            .ok_or_else(|| IdError::BranchCode { value: shown(s) })
+        normalize_code(s).map(BranchCode).ok_or_else(|| IdError::BranchCode { value: shown(s) })
     }
 
     /// The code.

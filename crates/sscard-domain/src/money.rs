@@ -60,9 +60,7 @@ fn shown(s: &str) -> String {
 /// An amount of money in fen. May be negative (e.g. a balance change); use
 /// [`Fen::parse_amount`] for amounts arriving in requests, which must be
 /// positive. Serializes as a bare integer.
-#[derive(
-    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Fen(i64);
 
@@ -97,10 +95,7 @@ impl Fen {
         if fen <= 0 {
             Err(MoneyError::NotPositive { got: fen })
         } else if fen > Self::MAX_AMOUNT {
-            Err(MoneyError::TooLarge {
-                got: fen,
-                max: Self::MAX_AMOUNT,
-            })
+            Err(MoneyError::TooLarge { got: fen, max: Self::MAX_AMOUNT })
         } else {
             Ok(Fen(fen))
         }
@@ -113,10 +108,7 @@ impl Fen {
     /// The result may be zero or negative: check the sign where it matters.
     pub fn from_yuan_str(s: &str) -> Result<Fen, MoneyError> {
         let t = s.trim();
-        let bad = |reason| MoneyError::BadAmount {
-            value: shown(s),
-            reason,
-        };
+        let bad = |reason| MoneyError::BadAmount { value: shown(s), reason };
         let (negative, body) = match t.as_bytes().first() {
             Some(b'-') => (true, &t[1..]),
             Some(b'+') => (false, &t[1..]),
@@ -152,16 +144,9 @@ impl Fen {
             std::iter::repeat_n(b'0', 2 - frac.len()),
         );
         for b in digits {
-            acc = acc
-                .checked_mul(10)
-                .and_then(|a| a.checked_sub(i64::from(b - b'0')))
-                .ok_or_else(overflow)?;
+            acc = acc.checked_mul(10).and_then(|a| a.checked_sub(i64::from(b - b'0'))).ok_or_else(overflow)?;
         }
-        if negative {
-            Ok(Fen(acc))
-        } else {
-            acc.checked_neg().map(Fen).ok_or_else(overflow)
-        }
+        if negative { Ok(Fen(acc)) } else { acc.checked_neg().map(Fen).ok_or_else(overflow) }
     }
 
     /// `self + other`, or `None` on overflow.

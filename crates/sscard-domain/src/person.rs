@@ -26,11 +26,7 @@ impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(DomainError::invalid(
-                "bad_name",
-                "name",
-                "name must not be empty",
-            ));
+            return Err(DomainError::invalid("bad_name", "name", "name must not be empty"));
         }
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(DomainError::invalid(
@@ -40,11 +36,7 @@ impl PersonName {
             ));
         }
         if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "bad_name",
-                "name",
-                "name contains control characters",
-            ));
+            return Err(DomainError::invalid("bad_name", "name", "name contains control characters"));
         }
         Ok(Self(name.to_string()))
     }
@@ -137,10 +129,7 @@ pub struct CheckedIdentity {
 
 /// First half of registration: the document parses and agrees with the given sex and birth date.
 /// The caller then looks up the SSN (409 if taken) and the guardian, and calls [`decide_registration`].
-pub fn check_identity(
-    input: &RegistrationInput,
-    today: Date,
-) -> Result<CheckedIdentity, DomainError> {
+pub fn check_identity(input: &RegistrationInput, today: Date) -> Result<CheckedIdentity, DomainError> {
     let document = Document::parse(input.doc_type, &input.doc_number, today)?;
     let name = PersonName::parse(&input.name)?;
     let sex = match (document.sex(), input.sex) {
@@ -148,21 +137,13 @@ pub fn check_identity(
             return Err(DomainError::invalid(
                 "sex_mismatch",
                 "sex",
-                format!(
-                    "the document number says {}, the request says {}",
-                    derived.as_str(),
-                    given.as_str()
-                ),
+                format!("the document number says {}, the request says {}", derived.as_str(), given.as_str()),
             ));
         }
         (Some(derived), _) => derived,
         (None, Some(given)) => given,
         (None, None) => {
-            return Err(DomainError::invalid(
-                "sex_required",
-                "sex",
-                "this document does not carry the sex: give it",
-            ));
+            return Err(DomainError::invalid("sex_required", "sex", "this document does not carry the sex: give it"));
         }
     };
     let birth_date = match (document.birth_date(), input.birth_date) {
@@ -175,11 +156,7 @@ pub fn check_identity(
         }
         (Some(derived), _) => derived,
         (None, Some(given)) if given > today => {
-            return Err(DomainError::invalid(
-                "bad_birth_date",
-                "birth_date",
-                "birth date is in the future",
-            ));
+            return Err(DomainError::invalid("bad_birth_date", "birth_date", "birth date is in the future"));
         }
         (None, Some(given)) => given,
         (None, None) => {
@@ -190,12 +167,7 @@ pub fn check_identity(
             ));
         }
     };
-    Ok(CheckedIdentity {
-        document,
-        name,
-        sex,
-        birth_date,
-    })
+    Ok(CheckedIdentity { document, name, sex, birth_date })
 }
 
 /// Second half of registration: guardian rules, then the person as it will be stored.
@@ -252,16 +224,9 @@ fn guardian_link(
         ));
     };
     if guardian.is_minor(today) {
-        return Err(DomainError::refused(
-            "guardian_is_minor",
-            "the guardian must be an adult",
-        ));
+        return Err(DomainError::refused("guardian_is_minor", "the guardian must be an adult"));
     }
-    let proof = input
-        .relationship_proof
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("");
+    let proof = input.relationship_proof.as_deref().map(str::trim).unwrap_or("");
     if proof.is_empty() {
         return Err(DomainError::invalid(
             "relationship_proof_required",
@@ -269,18 +234,14 @@ fn guardian_link(
             "give the household register or birth certificate number that proves the relationship",
         ));
     }
-    if proof.chars().count() > MAX_PROOF_CHARS || !proof.chars().all(|c| c.is_ascii_alphanumeric())
-    {
+    if proof.chars().count() > MAX_PROOF_CHARS || !proof.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(DomainError::invalid(
             "bad_relationship_proof",
             "relationship_proof",
             "the proof number must be 1-32 letters or digits",
         ));
     }
-    Ok(Some(GuardianLink {
-        guardian_id: guardian.id.clone(),
-        relationship_proof: proof.to_ascii_uppercase(),
-    }))
+    Ok(Some(GuardianLink { guardian_id: guardian.id.clone(), relationship_proof: proof.to_ascii_uppercase() }))
 }
 
 #[cfg(test)]
@@ -289,16 +250,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(
-            PersonName::parse("  张三 ").map(|n| n.as_str().to_string()),
-            Ok("张三".to_string())
-        );
+        assert_eq!(PersonName::parse("  张三 ").map(|n| n.as_str().to_string()), Ok("张三".to_string()));
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"名".repeat(65)).is_err());
         assert!(PersonName::parse("a\u{0}b").is_err());
-        assert_eq!(
-            PersonName::parse("张小明").map(|n| n.masked()),
-            Ok("张**".to_string())
-        );
+        assert_eq!(PersonName::parse("张小明").map(|n| n.masked()), Ok("张**".to_string()));
     }
 }

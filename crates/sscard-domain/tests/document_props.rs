@@ -9,21 +9,17 @@ use time::{Date, macros::date};
 const TODAY: Date = date!(2025 - 06 - 01);
 
 const MAINLAND_PROVINCES: [u32; 31] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65,
 ];
 
 fn mainland_region() -> impl Strategy<Value = RegionCode> {
-    (
-        proptest::sample::select(&MAINLAND_PROVINCES[..]),
-        0u32..10_000,
-    )
+    (proptest::sample::select(&MAINLAND_PROVINCES[..]), 0u32..10_000)
         .prop_map(|(p, rest)| RegionCode::from_code(p * 10_000 + rest).expect("valid province"))
 }
 
 fn permit_region() -> impl Strategy<Value = RegionCode> {
-    proptest::sample::select(&[810_000u32, 820_000, 830_000][..])
-        .prop_map(|c| RegionCode::from_code(c).expect("valid"))
+    proptest::sample::select(&[810_000u32, 820_000, 830_000][..]).prop_map(|c| RegionCode::from_code(c).expect("valid"))
 }
 
 fn birth_date() -> impl Strategy<Value = Date> {
@@ -35,11 +31,7 @@ fn birth_date() -> impl Strategy<Value = Date> {
 /// Every other character that could stand at `pos` of an 18-character number.
 fn replacements(number: &str, pos: usize) -> Vec<String> {
     let mut out = Vec::new();
-    let candidates: &[u8] = if pos == 17 {
-        b"0123456789X"
-    } else {
-        b"0123456789"
-    };
+    let candidates: &[u8] = if pos == 17 { b"0123456789X" } else { b"0123456789" };
     for &c in candidates {
         if number.as_bytes()[pos] != c {
             let mut b = number.as_bytes().to_vec();

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde::de::IntoDeserializer;
 use serde::de::value::{Error as DeError, StrDeserializer};
 use sscard_domain::ids::{
-    BankCode, Bin, BranchCode, CardIdCode, CardNo, IdError, Pan, RegionCode, is_valid_province,
-    luhn_check_digit, luhn_valid,
+    BankCode, Bin, BranchCode, CardIdCode, CardNo, IdError, Pan, RegionCode, is_valid_province, luhn_check_digit,
+    luhn_valid,
 };
 
 fn from_str<'a, T: Deserialize<'a>>(s: &'a str) -> Result<T, DeError> {
@@ -16,11 +16,8 @@ fn from_str<'a, T: Deserialize<'a>>(s: &'a str) -> Result<T, DeError> {
 #[test]
 fn region_code_accepts_every_province_and_refuses_others() {
     let valid: Vec<u32> = (0..100).filter(|p| is_valid_province(*p)).collect();
-    let expected: Vec<u32> = [11..=15, 21..=23, 31..=37, 41..=46, 50..=54, 61..=65]
-        .into_iter()
-        .flatten()
-        .chain([71, 81, 82, 83])
-        .collect();
+    let expected: Vec<u32> =
+        [11..=15, 21..=23, 31..=37, 41..=46, 50..=54, 61..=65].into_iter().flatten().chain([71, 81, 82, 83]).collect();
     assert_eq!(valid, expected);
     for p in 0..100u32 {
         let s = format!("{p:02}0100");
@@ -48,33 +45,13 @@ fn region_code_parts_and_display() {
 
 #[test]
 fn region_code_refuses_bad_shapes_with_clear_errors() {
-    for bad in [
-        "",
-        "35020",
-        "3502000",
-        "35020a",
-        "３５０２００",
-        "-35020",
-        "+35020",
-    ] {
-        assert!(
-            matches!(RegionCode::parse(bad), Err(IdError::RegionFormat { .. })),
-            "{bad:?}"
-        );
+    for bad in ["", "35020", "3502000", "35020a", "３５０２００", "-35020", "+35020"] {
+        assert!(matches!(RegionCode::parse(bad), Err(IdError::RegionFormat { .. })), "{bad:?}");
     }
     let err = RegionCode::parse("990000").unwrap_err();
-    assert_eq!(
-        err,
-        IdError::RegionProvince {
-            value: "990000".into(),
-            province: 99
-        }
-    );
+    assert_eq!(err, IdError::RegionProvince { value: "990000".into(), province: 99 });
     assert!(err.to_string().contains("99"), "{err}");
-    assert!(matches!(
-        RegionCode::parse("010000"),
-        Err(IdError::RegionProvince { province: 1, .. })
-    ));
+    assert!(matches!(RegionCode::parse("010000"), Err(IdError::RegionProvince { province: 1, .. })));
 }
 
 #[test]
@@ -89,20 +66,8 @@ fn region_code_serde_is_a_string_through_parse() {
 fn card_no_parse_and_from_serial() {
     assert_eq!(CardNo::parse("A12345678").unwrap().as_str(), "A12345678");
     assert_eq!(CardNo::parse(" b00000001 ").unwrap().as_str(), "B00000001");
-    for bad in [
-        "",
-        "12345678",
-        "A1234567",
-        "A123456789",
-        "AA2345678",
-        "112345678",
-        "A1234567X",
-        "É12345678",
-    ] {
-        assert!(
-            matches!(CardNo::parse(bad), Err(IdError::CardNo { .. })),
-            "{bad:?}"
-        );
+    for bad in ["", "12345678", "A1234567", "A123456789", "AA2345678", "112345678", "A1234567X", "É12345678"] {
+        assert!(matches!(CardNo::parse(bad), Err(IdError::CardNo { .. })), "{bad:?}");
     }
     assert_eq!(CardNo::from_serial(0).as_str(), "A00000000");
     assert_eq!(CardNo::from_serial(42).as_str(), "A00000042");
@@ -124,10 +89,7 @@ fn bin_parse() {
     assert_eq!(Bin::parse("621700").unwrap().as_str(), "621700");
     assert_eq!(Bin::parse("62170012").unwrap().as_str(), "62170012");
     for bad in ["", "62170", "621700123", "62170a", " "] {
-        assert!(
-            matches!(Bin::parse(bad), Err(IdError::Bin { .. })),
-            "{bad:?}"
-        );
+        assert!(matches!(Bin::parse(bad), Err(IdError::Bin { .. })), "{bad:?}");
     }
 }
 
@@ -164,10 +126,7 @@ fn pan_issue_roundtrip_and_mask() {
     assert!(pan.as_str().starts_with("621700000000001234"));
     assert!(luhn_valid(pan.as_str()));
     assert_eq!(Pan::parse(pan.as_str()), Ok(pan.clone()));
-    assert_eq!(
-        pan.masked(),
-        format!("621700*********{}", &pan.as_str()[15..])
-    );
+    assert_eq!(pan.masked(), format!("621700*********{}", &pan.as_str()[15..]));
     assert!(!format!("{pan:?}").contains("000000001234"));
 
     // Serial too large: taken modulo the space left (12 digits after a 6-digit BIN).
@@ -185,25 +144,13 @@ fn pan_issue_roundtrip_and_mask() {
 #[test]
 fn pan_refusals() {
     assert_eq!(Pan::parse("123"), Err(IdError::PanLength { got: 3 }));
-    assert_eq!(
-        Pan::parse("6217000000000001 34"),
-        Err(IdError::PanChar {
-            position: 17,
-            found: ' '
-        })
-    );
+    assert_eq!(Pan::parse("6217000000000001 34"), Err(IdError::PanChar { position: 17, found: ' ' }));
     let good = Pan::issue(&Bin::parse("621700").unwrap(), 99);
     let check = good.as_str().as_bytes()[18] - b'0';
     let wrong = (check + 1) % 10;
     let bad = format!("{}{wrong}", &good.as_str()[..18]);
     let err = Pan::parse(&bad).unwrap_err();
-    assert_eq!(
-        err,
-        IdError::PanCheckDigit {
-            expected: check,
-            got: wrong
-        }
-    );
+    assert_eq!(err, IdError::PanCheckDigit { expected: check, got: wrong });
     // The error never repeats the account number.
     assert!(!err.to_string().contains(&good.as_str()[..18]));
     // Any single-digit change is refused.
@@ -229,10 +176,7 @@ fn card_id_code_issue_parse_roundtrip() {
     assert_eq!(c.region(), xm);
     assert_eq!(c.serial(), 0xABCDEF);
     assert_eq!(CardIdCode::parse(c.as_str()), Ok(c.clone()));
-    assert_eq!(
-        CardIdCode::parse("350200d1560000050000000000abcdef"),
-        Ok(c.clone())
-    );
+    assert_eq!(CardIdCode::parse("350200d1560000050000000000abcdef"), Ok(c.clone()));
     assert_eq!(from_str::<CardIdCode>(c.as_str()).unwrap(), c);
     let max = CardIdCode::issue(xm, u64::MAX);
     assert_eq!(max.serial(), u64::MAX);
@@ -245,35 +189,20 @@ fn card_id_code_issue_parse_roundtrip() {
         "350200D1560000050000000000ABCDEG", // not hex
         "350200D156000005000000000éABCDEF", // non-ASCII
     ] {
-        assert!(
-            matches!(CardIdCode::parse(bad), Err(IdError::CardIdCode { .. })),
-            "{bad:?}"
-        );
+        assert!(matches!(CardIdCode::parse(bad), Err(IdError::CardIdCode { .. })), "{bad:?}");
     }
 }
 
 #[test]
 fn bank_and_branch_codes() {
     assert_eq!(BankCode::parse(" icbc ").unwrap().as_str(), "ICBC");
-    assert_eq!(
-        BankCode::parse("BOC_XM-01").unwrap().to_string(),
-        "BOC_XM-01"
-    );
+    assert_eq!(BankCode::parse("BOC_XM-01").unwrap().to_string(), "BOC_XM-01");
     assert_eq!(BranchCode::parse("xm001").unwrap().as_str(), "XM001");
     for bad in ["", "A", "ABCDEFGHIJKLMNOPQ", "IC BC", "ICBC!", "工行"] {
-        assert!(
-            matches!(BankCode::parse(bad), Err(IdError::BankCode { .. })),
-            "{bad:?}"
-        );
-        assert!(
-            matches!(BranchCode::parse(bad), Err(IdError::BranchCode { .. })),
-            "{bad:?}"
-        );
+        assert!(matches!(BankCode::parse(bad), Err(IdError::BankCode { .. })), "{bad:?}");
+        assert!(matches!(BranchCode::parse(bad), Err(IdError::BranchCode { .. })), "{bad:?}");
     }
-    assert_eq!(
-        BankCode::parse("ABCDEFGHIJKLMNOP").unwrap().as_str().len(),
-        16
-    );
+    assert_eq!(BankCode::parse("ABCDEFGHIJKLMNOP").unwrap().as_str().len(), 16);
     assert_eq!(from_str::<BankCode>("ccb").unwrap().as_str(), "CCB");
     assert!(from_str::<BranchCode>("x").is_err());
 }

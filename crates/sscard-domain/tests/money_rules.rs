@@ -40,64 +40,35 @@ fn from_yuan_str_is_exact() {
         assert_eq!(Fen::from_yuan_str(s), Ok(Fen::new(fen)), "{s:?}");
     }
     // 0.1 + 0.2 is exactly 0.3 here, unlike with floats.
-    let sum = Fen::from_yuan_str("0.1")
-        .unwrap()
-        .checked_add(Fen::from_yuan_str("0.2").unwrap());
+    let sum = Fen::from_yuan_str("0.1").unwrap().checked_add(Fen::from_yuan_str("0.2").unwrap());
     assert_eq!(sum, Some(Fen::from_yuan_str("0.3").unwrap()));
 }
 
 #[test]
 fn from_yuan_str_refusals() {
-    for s in [
-        "", " ", "-", "+", ".5", "5.", "1.2.3", "1,000", "1e3", "abc", "１", "--1", "1 000",
-        "0x10", "NaN",
-    ] {
+    for s in ["", " ", "-", "+", ".5", "5.", "1.2.3", "1,000", "1e3", "abc", "１", "--1", "1 000", "0x10", "NaN"] {
         assert!(
             matches!(Fen::from_yuan_str(s), Err(MoneyError::BadAmount { .. })),
             "{s:?} -> {:?}",
             Fen::from_yuan_str(s)
         );
     }
-    assert!(matches!(
-        Fen::from_yuan_str("20.005"),
-        Err(MoneyError::TooManyDecimals { .. })
-    ));
-    assert!(matches!(
-        Fen::from_yuan_str("92233720368547758.08"),
-        Err(MoneyError::Overflow { .. })
-    ));
-    assert!(matches!(
-        Fen::from_yuan_str("99999999999999999999999"),
-        Err(MoneyError::Overflow { .. })
-    ));
+    assert!(matches!(Fen::from_yuan_str("20.005"), Err(MoneyError::TooManyDecimals { .. })));
+    assert!(matches!(Fen::from_yuan_str("92233720368547758.08"), Err(MoneyError::Overflow { .. })));
+    assert!(matches!(Fen::from_yuan_str("99999999999999999999999"), Err(MoneyError::Overflow { .. })));
     let msg = Fen::from_yuan_str("20.005").unwrap_err().to_string();
-    assert!(
-        msg.contains("20.005") && msg.contains("2 decimals"),
-        "{msg}"
-    );
+    assert!(msg.contains("20.005") && msg.contains("2 decimals"), "{msg}");
 }
 
 #[test]
 fn parse_amount_bounds() {
     assert_eq!(Fen::parse_amount(1), Ok(Fen::new(1)));
-    assert_eq!(
-        Fen::parse_amount(Fen::MAX_AMOUNT),
-        Ok(Fen::new(1_000_000_000_000))
-    );
-    assert_eq!(
-        Fen::parse_amount(0),
-        Err(MoneyError::NotPositive { got: 0 })
-    );
-    assert_eq!(
-        Fen::parse_amount(-5),
-        Err(MoneyError::NotPositive { got: -5 })
-    );
+    assert_eq!(Fen::parse_amount(Fen::MAX_AMOUNT), Ok(Fen::new(1_000_000_000_000)));
+    assert_eq!(Fen::parse_amount(0), Err(MoneyError::NotPositive { got: 0 }));
+    assert_eq!(Fen::parse_amount(-5), Err(MoneyError::NotPositive { got: -5 }));
     assert_eq!(
         Fen::parse_amount(1_000_000_000_001),
-        Err(MoneyError::TooLarge {
-            got: 1_000_000_000_001,
-            max: 1_000_000_000_000
-        })
+        Err(MoneyError::TooLarge { got: 1_000_000_000_001, max: 1_000_000_000_000 })
     );
     assert!(Fen::parse_amount(i64::MAX).is_err());
     assert!(Fen::parse_amount(i64::MIN).is_err());

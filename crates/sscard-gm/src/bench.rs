@@ -82,10 +82,7 @@ pub fn measure_tokens(duration: Duration) -> TokenRates {
     }
     let verify_per_s = verified as f64 / start.elapsed().as_secs_f64();
 
-    TokenRates {
-        sign_per_s,
-        verify_per_s,
-    }
+    TokenRates { sign_per_s, verify_per_s }
 }
 
 #[cfg(test)]

@@ -98,10 +98,7 @@ impl FixedBaseTable {
                 // A multiple j * 2^k * B with j <= 128 is never the identity in a group of prime order n.
                 let enc = a.to_sec1_point(false);
                 let b = enc.as_bytes();
-                Affine {
-                    x: fe(&b[1..33]),
-                    y: fe(&b[33..65]),
-                }
+                Affine { x: fe(&b[1..33]), y: fe(&b[33..65]) }
             })
             .collect();
         Self { points }
@@ -122,8 +119,7 @@ impl FixedBaseTable {
 }
 
 /// Table of the SM2 generator, built on first use.
-static G_TABLE: LazyLock<FixedBaseTable> =
-    LazyLock::new(|| FixedBaseTable::new(&AffinePoint::GENERATOR));
+static G_TABLE: LazyLock<FixedBaseTable> = LazyLock::new(|| FixedBaseTable::new(&AffinePoint::GENERATOR));
 
 /// A point in Jacobian coordinates `(X/Z^2, Y/Z^3)`, or the identity.
 #[derive(Clone, Copy)]
@@ -135,22 +131,12 @@ struct Jacobian {
 }
 
 impl Jacobian {
-    const IDENTITY: Self = Self {
-        x: Fe::ONE,
-        y: Fe::ONE,
-        z: Fe::ZERO,
-        infinity: true,
-    };
+    const IDENTITY: Self = Self { x: Fe::ONE, y: Fe::ONE, z: Fe::ZERO, infinity: true };
 
     /// `self += (x2, y2)` (add-1998-cmo-2 mixed addition, exceptions handled).
     fn add_affine(&mut self, x2: &Fe, y2: &Fe) {
         if self.infinity {
-            *self = Self {
-                x: *x2,
-                y: *y2,
-                z: Fe::ONE,
-                infinity: false,
-            };
+            *self = Self { x: *x2, y: *y2, z: Fe::ONE, infinity: false };
             return;
         }
         let z1z1 = self.z.square();
@@ -223,12 +209,7 @@ fn lincomb_vartime(a: &Scalar, p: &FixedBaseTable, b: &Scalar) -> Jacobian {
 
 /// Whether `R = [a]G + [b]P` is not the identity and `x(R) mod n == expected`,
 /// where `p` is the table of `P`. Variable time: public inputs only.
-pub(crate) fn lincomb_x_matches(
-    a: &Scalar,
-    p: &FixedBaseTable,
-    b: &Scalar,
-    expected: &Scalar,
-) -> bool {
+pub(crate) fn lincomb_x_matches(a: &Scalar, p: &FixedBaseTable, b: &Scalar, expected: &Scalar) -> bool {
     let r = lincomb_vartime(a, p, b);
     if r.infinity {
         return false;
@@ -310,17 +291,11 @@ mod tests {
 
     #[test]
     fn constants() {
-        assert_eq!(
-            hex::encode(order_bytes()),
-            "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123"
-        );
+        assert_eq!(hex::encode(order_bytes()), "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123");
         let p = Fe::ZERO - Fe::ONE; // p - 1
         let n = fe(&order_bytes());
         assert_eq!((n + fe(&P_MINUS_N)), Fe::ZERO, "n + (p - n) = p = 0 mod p");
-        assert_eq!(
-            hex::encode(p.to_repr()),
-            "fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffe"
-        );
+        assert_eq!(hex::encode(p.to_repr()), "fffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffe");
     }
 
     #[test]
@@ -356,10 +331,7 @@ mod tests {
         // P = G exercises the doubling and cancellation exceptions.
         let gt = FixedBaseTable::new(&AffinePoint::GENERATOR);
         for a in interesting_scalars() {
-            assert_eq!(
-                lincomb_vartime(&a, &gt, &a).to_sec1(),
-                sec1(ProjectivePoint::GENERATOR * (a + a))
-            );
+            assert_eq!(lincomb_vartime(&a, &gt, &a).to_sec1(), sec1(ProjectivePoint::GENERATOR * (a + a)));
             assert_eq!(lincomb_vartime(&a, &gt, &-a).to_sec1(), None);
         }
     }
@@ -371,9 +343,7 @@ mod tests {
         for a in interesting_scalars() {
             let b = scalar(crate::rand::random_bytes());
             let r = ProjectivePoint::GENERATOR * a + pk * b;
-            let x = Scalar::reduce(&::sm2::elliptic_curve::point::AffineCoordinates::x(
-                &r.to_affine(),
-            ));
+            let x = Scalar::reduce(&::sm2::elliptic_curve::point::AffineCoordinates::x(&r.to_affine()));
             assert!(lincomb_x_matches(&a, &table, &b, &x));
             assert!(!lincomb_x_matches(&a, &table, &b, &(x + Scalar::ONE)));
         }

@@ -191,12 +191,7 @@ impl OfflineVerifier {
         keys.sort_by_key(|k| k.key_id);
         let mut revoked: Vec<[u8; 16]> = self.revoked.iter().copied().collect();
         revoked.sort_unstable();
-        OfflineSnapshot {
-            keys,
-            revoked,
-            revocations_seq: self.revocations_seq,
-            clock_skew_s: self.clock_skew_s,
-        }
+        OfflineSnapshot { keys, revoked, revocations_seq: self.revocations_seq, clock_skew_s: self.clock_skew_s }
     }
 
     /// Replace the key set (after a key sync); on error nothing changes.
@@ -251,23 +246,14 @@ impl OfflineVerifier {
     pub fn verify(&self, token_text: &str, now_unix_s: i64) -> Result<VerifiedToken, Rejection> {
         let token = decode_token(token_text)?;
         let claims = *token.claims();
-        let key = self.keys.get(&claims.key_id).ok_or(Rejection::UnknownKey {
-            key_id: claims.key_id,
-        })?;
-        key.key
-            .verify(token.signed_bytes(), token.signature())
-            .map_err(|_| Rejection::BadSignature)?;
+        let key = self.keys.get(&claims.key_id).ok_or(Rejection::UnknownKey { key_id: claims.key_id })?;
+        key.key.verify(token.signed_bytes(), token.signature()).map_err(|_| Rejection::BadSignature)?;
         let p = &key.published;
         if claims.issued_at < p.not_before || claims.issued_at > p.not_after {
-            return Err(Rejection::KeyNotValid {
-                key_id: claims.key_id,
-                issued_at: claims.issued_at,
-            });
+            return Err(Rejection::KeyNotValid { key_id: claims.key_id, issued_at: claims.issued_at });
         }
         if claims.issued_at > now_unix_s.saturating_add(self.clock_skew_s) {
-            return Err(Rejection::NotYetValid {
-                issued_at: claims.issued_at,
-            });
+            return Err(Rejection::NotYetValid { issued_at: claims.issued_at });
         }
         let expires_at = claims.expires_at();
         if now_unix_s > expires_at.saturating_add(self.clock_skew_s) {
@@ -277,9 +263,7 @@ impl OfflineVerifier {
             return Err(Rejection::Revoked);
         }
         if claims.status != STATUS_ACTIVE {
-            return Err(Rejection::NotActive {
-                status: claims.status,
-            });
+            return Err(Rejection::NotActive { status: claims.status });
         }
         Ok(VerifiedToken { claims, expires_at })
     }
@@ -294,10 +278,7 @@ fn load_keys(keys: &[PublishedKey]) -> Result<HashMap<u32, LoadedKey>, KeySetErr
         let key = VerifyingKey::from_spki_pem(&p.public_key_pem)
             .map_err(|_| KeySetError::InvalidPublicKey { key_id: p.key_id })?;
         key.precompute();
-        let loaded = LoadedKey {
-            key,
-            published: p.clone(),
-        };
+        let loaded = LoadedKey { key, published: p.clone() };
         if map.insert(p.key_id, loaded).is_some() {
             return Err(KeySetError::DuplicateKeyId { key_id: p.key_id });
         }
@@ -343,8 +324,6 @@ pub mod hex_ids {
     /// Deserialize a list of ids.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 16]>, D::Error> {
         let v: Vec<String> = Vec::deserialize(d)?;
-        v.iter()
-            .map(|s| decode(s).ok_or_else(|| D::Error::custom(format!("invalid e-card id {s:?}"))))
-            .collect()
+        v.iter().map(|s| decode(s).ok_or_else(|| D::Error::custom(format!("invalid e-card id {s:?}")))).collect()
     }
 }

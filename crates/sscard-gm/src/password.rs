@@ -46,11 +46,7 @@ pub fn hash_password(password: &str, iterations: u32) -> String {
     let salt = crate::rand::random_bytes::<SALT_LEN>();
     let mut hash = [0u8; HASH_LEN];
     pbkdf2_hmac_sm3(password.as_bytes(), &salt, iterations, &mut hash);
-    format!(
-        "{SCHEME}${iterations}${}${}",
-        STANDARD_NO_PAD.encode(salt),
-        STANDARD_NO_PAD.encode(hash)
-    )
+    format!("{SCHEME}${iterations}${}${}", STANDARD_NO_PAD.encode(salt), STANDARD_NO_PAD.encode(hash))
 }
 
 /// Whether `password` matches `encoded` (from [`hash_password`]). A malformed
@@ -79,11 +75,7 @@ fn parse(encoded: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
     }
     let salt = STANDARD_NO_PAD.decode(parts.next()?).ok()?;
     let hash = STANDARD_NO_PAD.decode(parts.next()?).ok()?;
-    if parts.next().is_some()
-        || salt.is_empty()
-        || salt.len() > 64
-        || !(16..=64).contains(&hash.len())
-    {
+    if parts.next().is_some() || salt.is_empty() || salt.len() > 64 || !(16..=64).contains(&hash.len()) {
         return None;
     }
     Some((iterations, salt, hash))

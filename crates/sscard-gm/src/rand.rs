@@ -38,10 +38,7 @@ mod tests {
         let b = random_token();
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
-        assert!(
-            a.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        );
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(random_bytes::<16>(), [0u8; 16]);
     }
 }

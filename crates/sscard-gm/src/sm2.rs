@@ -27,9 +27,7 @@ use ::sm2::elliptic_curve::point::AffineCoordinates as _;
 use ::sm2::elliptic_curve::rand_core::TryRng as _;
 use ::sm2::elliptic_curve::sec1::ToSec1Point as _;
 use ::sm2::elliptic_curve::zeroize::{Zeroize as _, Zeroizing};
-use ::sm2::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
-};
+use ::sm2::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use ::sm2::{FieldBytes, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, SecretKey};
 
 use crate::ecc::FixedBaseTable;
@@ -99,9 +97,7 @@ impl Drop for SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("public", &self.verifying)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("public", &self.verifying).finish_non_exhaustive()
     }
 }
 
@@ -124,11 +120,7 @@ impl SigningKey {
         let d = sk.to_nonzero_scalar();
         let d1_inv = Option::<Scalar>::from((*d + Scalar::ONE).invert())?;
         let public = sk.public_key();
-        Some(Self {
-            d,
-            d1_inv,
-            verifying: VerifyingKey::from_public(public),
-        })
+        Some(Self { d, d1_inv, verifying: VerifyingKey::from_public(public) })
     }
 
     /// Parse a PKCS#8 PEM (`BEGIN PRIVATE KEY`) or SEC1 PEM (`BEGIN EC PRIVATE KEY`) private key.
@@ -155,10 +147,8 @@ impl SigningKey {
 
     /// The private key as PKCS#8 DER.
     pub fn to_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
-        let doc = self
-            .secret_key()
-            .to_pkcs8_der()
-            .unwrap_or_else(|_| unreachable!("encoding a valid SM2 key cannot fail"));
+        let doc =
+            self.secret_key().to_pkcs8_der().unwrap_or_else(|_| unreachable!("encoding a valid SM2 key cannot fail"));
         Zeroizing::new(doc.as_bytes().to_vec())
     }
 
@@ -214,12 +204,7 @@ impl SigningKey {
         let mut counter: u32 = 0;
         loop {
             counter = counter.wrapping_add(1);
-            let k_bytes = Zeroizing::new(prf.mac(&[
-                b"sscard-gm/sm2-k\0",
-                rnd,
-                &e_bytes,
-                &counter.to_be_bytes(),
-            ]));
+            let k_bytes = Zeroizing::new(prf.mac(&[b"sscard-gm/sm2-k\0", rnd, &e_bytes, &counter.to_be_bytes()]));
             let Some(mut k) = Option::<Scalar>::from(Scalar::from_repr((*k_bytes).into())) else {
                 continue;
             };
@@ -292,11 +277,7 @@ impl VerifyingKey {
         z.update(&p.as_bytes()[1..]);
         let mut z_prefix = Sm3Hasher::new();
         z_prefix.update(&z.finalize());
-        Self {
-            public,
-            z_prefix,
-            table: Arc::new(OnceLock::new()),
-        }
+        Self { public, z_prefix, table: Arc::new(OnceLock::new()) }
     }
 
     /// Parse a SubjectPublicKeyInfo PEM (`BEGIN PUBLIC KEY`).
@@ -344,8 +325,7 @@ impl VerifyingKey {
     }
 
     fn table(&self) -> &FixedBaseTable {
-        self.table
-            .get_or_init(|| FixedBaseTable::new(self.public.as_affine()))
+        self.table.get_or_init(|| FixedBaseTable::new(self.public.as_affine()))
     }
 
     /// `e = SM3(Z || msg)`.
@@ -357,8 +337,7 @@ impl VerifyingKey {
 
     /// Verify a 64-byte `r || s` signature over `msg`.
     pub fn verify(&self, msg: &[u8], signature: &[u8]) -> Result<(), Sm2Error> {
-        let sig =
-            dsa::Signature::from_slice(signature).map_err(|_| Sm2Error::MalformedSignature)?;
+        let sig = dsa::Signature::from_slice(signature).map_err(|_| Sm2Error::MalformedSignature)?;
         self.verify_sig(msg, &sig)
     }
 
@@ -371,8 +350,7 @@ impl VerifyingKey {
     /// GB/T 32918.2 §7.1 (r and s are in `[1, n-1]` by construction of `sig`).
     fn verify_sig(&self, msg: &[u8], sig: &dsa::Signature) -> Result<(), Sm2Error> {
         let (r, s) = sig.split_scalars();
-        let e =
-            <Scalar as ::sm2::elliptic_curve::ops::Reduce<FieldBytes>>::reduce(&self.digest(msg));
+        let e = <Scalar as ::sm2::elliptic_curve::ops::Reduce<FieldBytes>>::reduce(&self.digest(msg));
         let t = *r + *s;
         if bool::from(t.is_zero()) {
             return Err(Sm2Error::BadSignature);
@@ -390,10 +368,8 @@ impl VerifyingKey {
     #[doc(hidden)]
     pub fn verify_reference(&self, msg: &[u8], signature: &[u8]) -> Result<(), Sm2Error> {
         use ::sm2::dsa::signature::Verifier as _;
-        let sig =
-            dsa::Signature::from_slice(signature).map_err(|_| Sm2Error::MalformedSignature)?;
-        let vk = dsa::VerifyingKey::new(DEFAULT_DIST_ID, self.public)
-            .map_err(|_| Sm2Error::InvalidPublicKey)?;
+        let sig = dsa::Signature::from_slice(signature).map_err(|_| Sm2Error::MalformedSignature)?;
+        let vk = dsa::VerifyingKey::new(DEFAULT_DIST_ID, self.public).map_err(|_| Sm2Error::InvalidPublicKey)?;
         vk.verify(msg, &sig).map_err(|_| Sm2Error::BadSignature)
     }
 }
@@ -424,31 +400,16 @@ mod tests {
         let der = k.sign_der(b"hello");
         vk.verify_der(b"hello", &der).unwrap();
         assert_eq!(vk.verify_der(b"x", &der), Err(Sm2Error::BadSignature));
-        assert_eq!(
-            vk.verify(b"hello", &sig[..63]),
-            Err(Sm2Error::MalformedSignature)
-        );
-        assert_eq!(
-            vk.verify(b"hello", &[0u8; 64]),
-            Err(Sm2Error::MalformedSignature)
-        );
-        assert_eq!(
-            vk.verify_der(b"hello", &sig),
-            Err(Sm2Error::MalformedSignature)
-        );
-        assert_eq!(
-            signature_from_der(&signature_to_der(&sig).unwrap()).unwrap(),
-            sig
-        );
+        assert_eq!(vk.verify(b"hello", &sig[..63]), Err(Sm2Error::MalformedSignature));
+        assert_eq!(vk.verify(b"hello", &[0u8; 64]), Err(Sm2Error::MalformedSignature));
+        assert_eq!(vk.verify_der(b"hello", &sig), Err(Sm2Error::MalformedSignature));
+        assert_eq!(signature_from_der(&signature_to_der(&sig).unwrap()).unwrap(), sig);
         // Hedged signing: two signatures differ, both verify.
         assert_ne!(k.sign(b"m"), k.sign(b"m"));
         assert_eq!(k.sign_deterministic(b"m"), k.sign_deterministic(b"m"));
         vk.verify(b"m", &k.sign_deterministic(b"m")).unwrap();
         let other = SigningKey::generate();
-        assert_eq!(
-            other.verifying_key().verify(b"hello", &sig),
-            Err(Sm2Error::BadSignature)
-        );
+        assert_eq!(other.verifying_key().verify(b"hello", &sig), Err(Sm2Error::BadSignature));
     }
 
     #[test]
@@ -468,36 +429,15 @@ mod tests {
         let vk = VerifyingKey::from_spki_pem(&pub_pem).unwrap();
         assert_eq!(&vk, k.verifying_key());
         assert_eq!(VerifyingKey::from_spki_der(&vk.to_spki_der()).unwrap(), vk);
-        assert_eq!(
-            VerifyingKey::from_sec1_bytes(&vk.to_sec1_bytes()).unwrap(),
-            vk
-        );
+        assert_eq!(VerifyingKey::from_sec1_bytes(&vk.to_sec1_bytes()).unwrap(), vk);
         vk.verify(b"x", &k.sign(b"x")).unwrap();
 
-        assert_eq!(
-            SigningKey::from_pkcs8_pem("nope").err(),
-            Some(Sm2Error::InvalidPrivateKey)
-        );
-        assert_eq!(
-            SigningKey::from_pkcs8_pem(&pub_pem).err(),
-            Some(Sm2Error::InvalidPrivateKey)
-        );
-        assert_eq!(
-            VerifyingKey::from_spki_pem(&pem).err(),
-            Some(Sm2Error::InvalidPublicKey)
-        );
-        assert_eq!(
-            SigningKey::from_secret_bytes(&[0u8; 32]).err(),
-            Some(Sm2Error::InvalidPrivateKey)
-        );
-        assert_eq!(
-            SigningKey::from_secret_bytes(&[1u8; 31]).err(),
-            Some(Sm2Error::InvalidPrivateKey)
-        );
-        assert_eq!(
-            VerifyingKey::from_sec1_bytes(&[4u8; 65]).err(),
-            Some(Sm2Error::InvalidPublicKey)
-        );
+        assert_eq!(SigningKey::from_pkcs8_pem("nope").err(), Some(Sm2Error::InvalidPrivateKey));
+        assert_eq!(SigningKey::from_pkcs8_pem(&pub_pem).err(), Some(Sm2Error::InvalidPrivateKey));
+        assert_eq!(VerifyingKey::from_spki_pem(&pem).err(), Some(Sm2Error::InvalidPublicKey));
+        assert_eq!(SigningKey::from_secret_bytes(&[0u8; 32]).err(), Some(Sm2Error::InvalidPrivateKey));
+        assert_eq!(SigningKey::from_secret_bytes(&[1u8; 31]).err(), Some(Sm2Error::InvalidPrivateKey));
+        assert_eq!(VerifyingKey::from_sec1_bytes(&[4u8; 65]).err(), Some(Sm2Error::InvalidPublicKey));
     }
 
     /// The table-based verifier and the `sm2` crate's verifier agree, on
@@ -508,8 +448,7 @@ mod tests {
         for _ in 0..8 {
             let k = SigningKey::generate();
             let vk = k.verifying_key();
-            let crate_key =
-                dsa::SigningKey::from_slice(DEFAULT_DIST_ID, &*k.to_secret_bytes()).unwrap();
+            let crate_key = dsa::SigningKey::from_slice(DEFAULT_DIST_ID, &*k.to_secret_bytes()).unwrap();
             for len in [0usize, 1, 45, 64, 200] {
                 let msg: Vec<u8> = crate::rand::random_bytes::<200>()[..len].to_vec();
                 let ours = k.sign(&msg);
@@ -521,20 +460,13 @@ mod tests {
                     for i in [0usize, 17, 31, 32, 50, 63] {
                         let mut bad = sig;
                         bad[i] ^= 1 << (i % 8);
-                        assert_eq!(
-                            vk.verify(&msg, &bad),
-                            vk.verify_reference(&msg, &bad),
-                            "byte {i}"
-                        );
+                        assert_eq!(vk.verify(&msg, &bad), vk.verify_reference(&msg, &bad), "byte {i}");
                         assert!(vk.verify(&msg, &bad).is_err());
                     }
                     let mut other = msg.clone();
                     other.push(0);
                     assert_eq!(vk.verify(&other, &sig), Err(Sm2Error::BadSignature));
-                    assert_eq!(
-                        vk.verify_reference(&other, &sig),
-                        Err(Sm2Error::BadSignature)
-                    );
+                    assert_eq!(vk.verify_reference(&other, &sig), Err(Sm2Error::BadSignature));
                 }
             }
             // Random garbage signatures.

@@ -12,8 +12,7 @@ pub fn sm3(data: &[u8]) -> [u8; 32] {
 
 /// HMAC-SM3 of `data` under `key` (any key length).
 pub fn hmac_sm3(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac =
-        HmacSm3::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac = HmacSm3::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -25,10 +24,7 @@ pub(crate) struct HmacSm3Key(HmacSm3);
 
 impl HmacSm3Key {
     pub(crate) fn new(key: &[u8]) -> Self {
-        Self(
-            HmacSm3::new_from_slice(key)
-                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
-        )
+        Self(HmacSm3::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length")))
     }
 
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
@@ -73,10 +69,7 @@ mod tests {
 
     #[test]
     fn gbt_32905_abc() {
-        assert_eq!(
-            hex::encode(sm3(b"abc")),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(hex::encode(sm3(b"abc")), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 
     #[test]
@@ -94,10 +87,7 @@ mod tests {
     #[test]
     fn hmac_matches_keyed_state() {
         let k = HmacSm3Key::new(b"key");
-        assert_eq!(
-            k.mac(&[b"hello ", b"world"]),
-            hmac_sm3(b"key", b"hello world")
-        );
+        assert_eq!(k.mac(&[b"hello ", b"world"]), hmac_sm3(b"key", b"hello world"));
         // Long keys are hashed first.
         let long = [7u8; 100];
         assert_eq!(HmacSm3Key::new(&long).mac(&[b"x"]), hmac_sm3(&long, b"x"));

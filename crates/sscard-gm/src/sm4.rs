@@ -53,12 +53,7 @@ impl Sm4Key {
         self.seal_with_nonce(&crate::rand::random_bytes::<NONCE_LEN>(), plaintext, aad)
     }
 
-    pub(crate) fn seal_with_nonce(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        plaintext: &[u8],
-        aad: &[u8],
-    ) -> Vec<u8> {
+    pub(crate) fn seal_with_nonce(&self, nonce: &[u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(plaintext.len() + OVERHEAD);
         out.extend_from_slice(nonce);
         out.extend_from_slice(plaintext);
@@ -78,10 +73,8 @@ impl Sm4Key {
         }
         let (nonce, rest) = sealed.split_at(NONCE_LEN);
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let nonce =
-            Nonce::<aes_gcm::aead::consts::U12>::try_from(nonce).map_err(|_| Sm4Error::TooShort)?;
-        let tag =
-            Tag::<aes_gcm::aead::consts::U16>::try_from(tag).map_err(|_| Sm4Error::TooShort)?;
+        let nonce = Nonce::<aes_gcm::aead::consts::U12>::try_from(nonce).map_err(|_| Sm4Error::TooShort)?;
+        let tag = Tag::<aes_gcm::aead::consts::U16>::try_from(tag).map_err(|_| Sm4Error::TooShort)?;
         let mut buf = ct.to_vec();
         self.0
             .decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
@@ -136,10 +129,7 @@ mod tests {
         let tag = "83DE3541E4C2B58177E065A9BF7B62EC";
         let k = Sm4Key::new(&key);
         let sealed = k.seal_with_nonce(&iv, &pt, &aad);
-        assert_eq!(
-            hex::encode_upper(&sealed),
-            format!("00001234567800000000ABCD{ct}{tag}")
-        );
+        assert_eq!(hex::encode_upper(&sealed), format!("00001234567800000000ABCD{ct}{tag}"));
         assert_eq!(k.open(&sealed, &aad).unwrap(), pt);
     }
 
@@ -150,27 +140,14 @@ mod tests {
         assert_eq!(sealed.len(), 6 + OVERHEAD);
         assert_eq!(open(&key, &sealed, b"row 1").unwrap(), b"secret");
         assert_ne!(seal(&key, b"secret", b"row 1"), sealed, "random nonce");
-        assert_eq!(
-            open(&key, &sealed, b"row 2"),
-            Err(Sm4Error::AuthenticationFailed)
-        );
-        assert_eq!(
-            open(&[8u8; 16], &sealed, b"row 1"),
-            Err(Sm4Error::AuthenticationFailed)
-        );
+        assert_eq!(open(&key, &sealed, b"row 2"), Err(Sm4Error::AuthenticationFailed));
+        assert_eq!(open(&[8u8; 16], &sealed, b"row 1"), Err(Sm4Error::AuthenticationFailed));
         for i in 0..sealed.len() {
             let mut t = sealed.clone();
             t[i] ^= 0x01;
-            assert_eq!(
-                open(&key, &t, b"row 1"),
-                Err(Sm4Error::AuthenticationFailed),
-                "byte {i}"
-            );
+            assert_eq!(open(&key, &t, b"row 1"), Err(Sm4Error::AuthenticationFailed), "byte {i}");
         }
-        assert_eq!(
-            open(&key, &sealed[..OVERHEAD - 1], b""),
-            Err(Sm4Error::TooShort)
-        );
+        assert_eq!(open(&key, &sealed[..OVERHEAD - 1], b""), Err(Sm4Error::TooShort));
         let empty = seal(&key, b"", b"");
         assert_eq!(open(&key, &empty, b"").unwrap(), b"");
     }

@@ -96,11 +96,7 @@ impl TokenFlags {
         if b & !FLAGS_KNOWN != 0 {
             return Err(TokenError::UnknownFlags { flags: b });
         }
-        Ok(Self {
-            retired: b & FLAG_RETIRED != 0,
-            minor: b & FLAG_MINOR != 0,
-            temporary: b & FLAG_TEMPORARY != 0,
-        })
+        Ok(Self { retired: b & FLAG_RETIRED != 0, minor: b & FLAG_MINOR != 0, temporary: b & FLAG_TEMPORARY != 0 })
     }
 }
 
@@ -180,8 +176,7 @@ pub mod ecard_id_hex {
     /// Deserialize (either case).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 16], D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        crate::offline::hex_ids::decode(&s)
-            .ok_or_else(|| D::Error::custom(format!("invalid e-card id {s:?}")))
+        crate::offline::hex_ids::decode(&s).ok_or_else(|| D::Error::custom(format!("invalid e-card id {s:?}")))
     }
 }
 
@@ -201,9 +196,7 @@ pub struct SignedToken {
 impl SignedToken {
     /// Parse the 109-byte binary form.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TokenError> {
-        let bytes: [u8; TOKEN_LEN] = bytes
-            .try_into()
-            .map_err(|_| TokenError::WrongLength { len: bytes.len() })?;
+        let bytes: [u8; TOKEN_LEN] = bytes.try_into().map_err(|_| TokenError::WrongLength { len: bytes.len() })?;
         let claims = TokenClaims::decode(&arr(&bytes[..CLAIMS_LEN]))?;
         Ok(Self { claims, bytes })
     }
@@ -259,20 +252,14 @@ pub fn sign_token(claims: &TokenClaims, key: &SigningKey) -> String {
 /// trailing newline, is ignored). Does not check the signature.
 pub fn decode_token(text: &str) -> Result<SignedToken, TokenError> {
     let text = text.trim_ascii();
-    let b64 = text
-        .strip_prefix(TOKEN_PREFIX)
-        .ok_or(TokenError::BadPrefix)?;
+    let b64 = text.strip_prefix(TOKEN_PREFIX).ok_or(TokenError::BadPrefix)?;
     // Refuse absurd input before decoding it.
     let max_b64 = TOKEN_TEXT_LEN - TOKEN_PREFIX.len();
     if b64.len() > max_b64 + 4 {
-        return Err(TokenError::WrongLength {
-            len: b64.len() * 3 / 4,
-        });
+        return Err(TokenError::WrongLength { len: b64.len() * 3 / 4 });
     }
     let mut buf = [0u8; TOKEN_LEN + 3];
-    let n = URL_SAFE_NO_PAD
-        .decode_slice(b64, &mut buf)
-        .map_err(|_| TokenError::BadBase64)?;
+    let n = URL_SAFE_NO_PAD.decode_slice(b64, &mut buf).map_err(|_| TokenError::BadBase64)?;
     SignedToken::from_bytes(&buf[..n])
 }
 
@@ -286,11 +273,7 @@ mod tests {
             key_id: 0x0102_0304,
             ecard_id: *b"0123456789abcdef",
             status: STATUS_ACTIVE,
-            flags: TokenFlags {
-                retired: true,
-                minor: false,
-                temporary: true,
-            },
+            flags: TokenFlags { retired: true, minor: false, temporary: true },
             region: 350_200,
             issued_at: 1_764_000_000,
             ttl_s: 60,
@@ -326,9 +309,7 @@ mod tests {
         let t = decode_token(&text).unwrap();
         assert_eq!(t.claims(), &sample());
         assert_eq!(t.to_text(), text);
-        key.verifying_key()
-            .verify(t.signed_bytes(), t.signature())
-            .unwrap();
+        key.verifying_key().verify(t.signed_bytes(), t.signature()).unwrap();
         assert_eq!(decode_token(&format!(" {text}\r\n")).unwrap(), t);
     }
 
@@ -347,54 +328,26 @@ mod tests {
         let text = sign_token(&sample(), &key);
         let b64 = &text[5..];
         assert_eq!(decode_token(""), Err(TokenError::BadPrefix));
-        assert_eq!(
-            decode_token(&format!("SSC2.{b64}")),
-            Err(TokenError::BadPrefix)
-        );
-        assert_eq!(
-            decode_token(&format!("ssc1.{b64}")),
-            Err(TokenError::BadPrefix)
-        );
+        assert_eq!(decode_token(&format!("SSC2.{b64}")), Err(TokenError::BadPrefix));
+        assert_eq!(decode_token(&format!("ssc1.{b64}")), Err(TokenError::BadPrefix));
         assert_eq!(decode_token(b64), Err(TokenError::BadPrefix));
-        assert_eq!(
-            decode_token(&format!("SSC1.{}+", &b64[1..])),
-            Err(TokenError::BadBase64)
-        );
-        assert_eq!(
-            decode_token(&format!("SSC1.{b64}=")),
-            Err(TokenError::BadBase64)
-        );
-        assert_eq!(
-            decode_token(&format!("SSC1.{b64}AAAA")),
-            Err(TokenError::WrongLength { len: 112 })
-        );
-        assert_eq!(
-            decode_token(&format!("SSC1.{}", &b64[..140])),
-            Err(TokenError::WrongLength { len: 105 })
-        );
-        assert!(matches!(
-            decode_token(&format!("SSC1.{}", "A".repeat(10_000))),
-            Err(TokenError::WrongLength { .. })
-        ));
+        assert_eq!(decode_token(&format!("SSC1.{}+", &b64[1..])), Err(TokenError::BadBase64));
+        assert_eq!(decode_token(&format!("SSC1.{b64}=")), Err(TokenError::BadBase64));
+        assert_eq!(decode_token(&format!("SSC1.{b64}AAAA")), Err(TokenError::WrongLength { len: 112 }));
+        assert_eq!(decode_token(&format!("SSC1.{}", &b64[..140])), Err(TokenError::WrongLength { len: 105 }));
+        assert!(matches!(decode_token(&format!("SSC1.{}", "A".repeat(10_000))), Err(TokenError::WrongLength { .. })));
         // Non-canonical trailing bits are refused (each token has one text form).
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let last = b64.as_bytes()[b64.len() - 1];
         let idx = ALPHABET.iter().position(|&c| c == last).unwrap();
-        assert_eq!(
-            idx & 0x0f,
-            0,
-            "109 bytes leave 4 zero bits in the last character"
-        );
+        assert_eq!(idx & 0x0f, 0, "109 bytes leave 4 zero bits in the last character");
         let alt = ALPHABET[idx | 1] as char;
         let noncanon = format!("SSC1.{}{alt}", &b64[..b64.len() - 1]);
         assert_eq!(decode_token(&noncanon), Err(TokenError::BadBase64));
         let mut bytes = *decode_token(&text).unwrap().as_bytes();
         bytes[0] = 2;
         let v2 = format!("SSC1.{}", URL_SAFE_NO_PAD.encode(bytes));
-        assert_eq!(
-            decode_token(&v2),
-            Err(TokenError::UnknownVersion { version: 2 })
-        );
+        assert_eq!(decode_token(&v2), Err(TokenError::UnknownVersion { version: 2 }));
         bytes[0] = 1;
         bytes[22] = 0x08;
         let f = format!("SSC1.{}", URL_SAFE_NO_PAD.encode(bytes));
@@ -402,28 +355,17 @@ mod tests {
     }
 
     fn arb_claims() -> impl Strategy<Value = TokenClaims> {
-        (
-            any::<u32>(),
-            any::<[u8; 16]>(),
-            any::<u8>(),
-            0u8..8,
-            any::<u32>(),
-            any::<i64>(),
-            any::<u16>(),
-            any::<u64>(),
-        )
-            .prop_map(
-                |(key_id, ecard_id, status, flags, region, issued_at, ttl_s, nonce)| TokenClaims {
-                    key_id,
-                    ecard_id,
-                    status,
-                    flags: TokenFlags::from_byte(flags).unwrap(),
-                    region,
-                    issued_at,
-                    ttl_s,
-                    nonce,
-                },
-            )
+        (any::<u32>(), any::<[u8; 16]>(), any::<u8>(), 0u8..8, any::<u32>(), any::<i64>(), any::<u16>(), any::<u64>())
+            .prop_map(|(key_id, ecard_id, status, flags, region, issued_at, ttl_s, nonce)| TokenClaims {
+                key_id,
+                ecard_id,
+                status,
+                flags: TokenFlags::from_byte(flags).unwrap(),
+                region,
+                issued_at,
+                ttl_s,
+                nonce,
+            })
     }
 
     proptest! {

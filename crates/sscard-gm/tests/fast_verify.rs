@@ -5,18 +5,16 @@ use proptest::prelude::*;
 use sscard_gm::sm2::{SigningKey, VerifyingKey};
 
 /// Building a key's table takes milliseconds, so the cases share keys.
-static KEYS: std::sync::LazyLock<Vec<(SigningKey, VerifyingKey)>> =
-    std::sync::LazyLock::new(|| {
-        (0..4)
-            .map(|_| {
-                let key = SigningKey::generate();
-                // A fresh parse, as a terminal would do, besides the signing key's own copy.
-                let parsed =
-                    VerifyingKey::from_spki_pem(&key.verifying_key().to_spki_pem()).unwrap();
-                (key, parsed)
-            })
-            .collect()
-    });
+static KEYS: std::sync::LazyLock<Vec<(SigningKey, VerifyingKey)>> = std::sync::LazyLock::new(|| {
+    (0..4)
+        .map(|_| {
+            let key = SigningKey::generate();
+            // A fresh parse, as a terminal would do, besides the signing key's own copy.
+            let parsed = VerifyingKey::from_spki_pem(&key.verifying_key().to_spki_pem()).unwrap();
+            (key, parsed)
+        })
+        .collect()
+});
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]

@@ -41,11 +41,7 @@ impl Drop for TempDir {
 }
 
 fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
     if !out.status.success() {
         eprintln!(
             "openssl {args:?} failed:\nstdout: {}\nstderr: {}",
@@ -73,8 +69,8 @@ fn openssl_verifies_our_signatures() {
     std::fs::write(dir.path("sig.der"), key.sign_der(msg)).unwrap();
     let distid = distid_opt();
     let verify = [
-        "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pkeyopt", &distid, "-pubin", "-inkey",
-        "pub.pem", "-in", "msg", "-sigfile", "sig.der",
+        "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pkeyopt", &distid, "-pubin", "-inkey", "pub.pem", "-in",
+        "msg", "-sigfile", "sig.der",
     ];
     let out = openssl(&verify, &dir.0);
     assert!(out.status.success());
@@ -82,33 +78,19 @@ fn openssl_verifies_our_signatures() {
 
     // A raw r||s signature converted to DER verifies too.
     let raw = key.sign(msg);
-    std::fs::write(
-        dir.path("sig.der"),
-        sscard_gm::sm2::signature_to_der(&raw).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(dir.path("sig.der"), sscard_gm::sm2::signature_to_der(&raw).unwrap()).unwrap();
     assert!(openssl(&verify, &dir.0).status.success());
 
     // And OpenSSL refuses a different message.
     std::fs::write(dir.path("msg"), b"another message").unwrap();
-    let out = Command::new("openssl")
-        .args(verify)
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    assert!(
-        !out.status.success(),
-        "OpenSSL accepted a signature over another message"
-    );
+    let out = Command::new("openssl").args(verify).current_dir(&dir.0).output().unwrap();
+    assert!(!out.status.success(), "OpenSSL accepted a signature over another message");
 
     // OpenSSL can also read our private key.
     std::fs::write(dir.path("priv.pem"), key.to_pkcs8_pem().as_bytes()).unwrap();
     let out = openssl(&["pkey", "-in", "priv.pem", "-pubout"], &dir.0);
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        key.verifying_key().to_spki_pem()
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), key.verifying_key().to_spki_pem());
 }
 
 #[test]
@@ -117,28 +99,14 @@ fn we_verify_openssl_signatures() {
         return;
     }
     let dir = TempDir::new("theirs");
-    assert!(
-        openssl(
-            &["genpkey", "-algorithm", "SM2", "-out", "priv.pem"],
-            &dir.0
-        )
-        .status
-        .success()
-    );
-    assert!(
-        openssl(
-            &["pkey", "-in", "priv.pem", "-pubout", "-out", "pub.pem"],
-            &dir.0
-        )
-        .status
-        .success()
-    );
+    assert!(openssl(&["genpkey", "-algorithm", "SM2", "-out", "priv.pem"], &dir.0).status.success());
+    assert!(openssl(&["pkey", "-in", "priv.pem", "-pubout", "-out", "pub.pem"], &dir.0).status.success());
     let msg = b"signed by openssl";
     std::fs::write(dir.path("msg"), msg).unwrap();
     let distid = distid_opt();
     let sign = [
-        "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt", &distid, "-inkey", "priv.pem",
-        "-in", "msg", "-out", "sig.der",
+        "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt", &distid, "-inkey", "priv.pem", "-in", "msg",
+        "-out", "sig.der",
     ];
     let pub_pem = std::fs::read_to_string(dir.path("pub.pem")).unwrap();
     let vk = VerifyingKey::from_spki_pem(&pub_pem).unwrap();
@@ -159,19 +127,8 @@ fn we_verify_openssl_signatures() {
 
     // A signature made with OpenSSL's default (empty) ID does not verify
     // under ours: the distid must match.
-    let sign_empty_id = [
-        "pkeyutl",
-        "-sign",
-        "-rawin",
-        "-digest",
-        "sm3",
-        "-inkey",
-        "priv.pem",
-        "-in",
-        "msg",
-        "-out",
-        "sig_empty.der",
-    ];
+    let sign_empty_id =
+        ["pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", "priv.pem", "-in", "msg", "-out", "sig_empty.der"];
     if openssl(&sign_empty_id, &dir.0).status.success() {
         let der = std::fs::read(dir.path("sig_empty.der")).unwrap();
         assert!(vk.verify_der(msg, &der).is_err());

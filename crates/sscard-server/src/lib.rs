@@ -1,1 +1,22 @@
-//! placeholder
+//! sscard-server: the HTTP face of sscard.
+//!
+//! Handlers parse input into domain types, call one use case in `sscard_store::ops`
+//! and render the answer; they hold no business rule. Errors become RFC 9457
+//! problem+json. Also here: login and sessions, the scheduler for jobs and audit
+//! sealing, and the demo city.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod scheduler;
+pub mod state;
+pub mod views;
+
+pub use app::{ServeOptions, build_router, open_store, serve};
+pub use state::AppState;

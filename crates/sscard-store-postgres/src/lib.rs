@@ -11,26 +11,18 @@ use sscard_store::sql::{Dialect, PoolSettings, SqlStore};
 use std::time::Duration;
 
 /// The schema, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "card_office",
-    sql: include_str!("../migrations/0001_card_office.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") }];
 
 /// Opens the database at a `postgres://` URL and migrates it.
 pub async fn open(url: &str) -> sscard_store::Result<SqlStore> {
-    let settings = PoolSettings {
-        max_connections: 16,
-        acquire_timeout: Duration::from_secs(30),
-        on_connect: "",
-    };
+    let settings = PoolSettings { max_connections: 16, acquire_timeout: Duration::from_secs(30), on_connect: "" };
     SqlStore::open(url, Dialect::Postgres, settings, MIGRATIONS).await
 }
 
 /// The server tests connect to for creating their own databases.
 pub fn admin_url() -> String {
-    std::env::var("SSCARD_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    std::env::var("SSCARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
 /// A database of its own for one test or benchmark, dropped when this value is dropped.
@@ -45,9 +37,7 @@ impl TempDatabase {
         let admin = admin_url();
         let name = format!("sscard_test_{}", uuid::Uuid::now_v7().simple());
         let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
         conn.close().await?;
         Ok(TempDatabase { name, admin })
     }
@@ -60,12 +50,9 @@ impl TempDatabase {
     /// Drops the database (also attempted on drop, best effort).
     pub async fn drop_now(&self) -> sscard_store::Result<()> {
         let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut conn)
-        .await?;
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await?;
         conn.close().await?;
         Ok(())
     }
@@ -81,11 +68,9 @@ impl Drop for TempDatabase {
             let Ok(rt) = tokio_rt() else { return };
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
+                    let _ = sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut conn)
+                        .await;
                     let _ = conn.close().await;
                 }
             });
@@ -95,7 +80,5 @@ impl Drop for TempDatabase {
 }
 
 fn tokio_rt() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
 }

@@ -9,22 +9,16 @@ use sscard_store::sql::{Dialect, PoolSettings, SqlStore};
 use std::time::Duration;
 
 /// The embedded schema, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "card_office",
-    sql: include_str!("../migrations/0001_card_office.sql"),
-}];
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") }];
 
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
 /// Opens (creating if needed) the database at a `sqlite://PATH` URL and migrates it.
 pub async fn open(url: &str) -> sscard_store::Result<SqlStore> {
     let url = with_create_mode(url);
-    let settings = PoolSettings {
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(30),
-        on_connect: PRAGMAS,
-    };
+    let settings = PoolSettings { max_connections: 8, acquire_timeout: Duration::from_secs(30), on_connect: PRAGMAS };
     SqlStore::open(&url, Dialect::Sqlite, settings, MIGRATIONS).await
 }
 

@@ -22,10 +22,7 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
-        StoreError::NotFound {
-            what,
-            id: id.into(),
-        }
+        StoreError::NotFound { what, id: id.into() }
     }
     pub fn corrupt(what: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
@@ -43,10 +40,7 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
-            return StoreError::Duplicate {
-                what: "row",
-                detail: db.message().to_string(),
-            };
+            return StoreError::Duplicate { what: "row", detail: db.message().to_string() };
         }
         StoreError::Backend(e.to_string())
     }

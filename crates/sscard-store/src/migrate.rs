@@ -27,9 +27,7 @@ pub async fn run(pool: &AnyPool, migrations: &[Migration]) -> Result<usize> {
         if done.is_some() {
             continue;
         }
-        sqlx::raw_sql(AssertSqlSafe(m.sql))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::raw_sql(AssertSqlSafe(m.sql)).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
             .bind(m.version)
             .bind(m.name)
@@ -43,9 +41,8 @@ pub async fn run(pool: &AnyPool, migrations: &[Migration]) -> Result<usize> {
 
 /// The highest applied version, 0 for an empty database.
 pub async fn current_version(pool: &AnyPool) -> Result<i64> {
-    let row =
-        sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS v FROM schema_migrations")
-            .fetch_one(pool)
-            .await?;
+    let row = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS v FROM schema_migrations")
+        .fetch_one(pool)
+        .await?;
     Ok(row.try_get::<i64, _>("v")?)
 }

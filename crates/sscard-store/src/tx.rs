@@ -57,18 +57,9 @@ pub trait Tx: Send {
     async fn update_card(&mut self, card: &Card) -> Result<()>;
     async fn cards_of_person(&mut self, person_id: &str) -> Result<Vec<Card>>;
     /// Cards in `status` whose status changed before `changed_before_ms`, oldest first, for the jobs.
-    async fn cards_in_status(
-        &mut self,
-        status: &str,
-        changed_before_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<Card>>;
+    async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>>;
     /// Non-final temporary cards that expire before `date`.
-    async fn temporary_cards_expiring_before(
-        &mut self,
-        date: Date,
-        limit: u32,
-    ) -> Result<Vec<Card>>;
+    async fn temporary_cards_expiring_before(&mut self, date: Date, limit: u32) -> Result<Vec<Card>>;
 
     /// Appends an outbox event; returns its sequence number.
     async fn append_event(&mut self, event: &NewEvent) -> Result<i64>;
@@ -80,22 +71,11 @@ pub trait Tx: Send {
     async fn unsealed_audit(&mut self, limit: u32) -> Result<Vec<AuditRow>>;
     /// The chain head (position, hash), locked until commit so only one sealer runs.
     async fn lock_audit_head(&mut self) -> Result<(i64, String)>;
-    async fn seal_audit(
-        &mut self,
-        seq: i64,
-        chain_pos: i64,
-        prev_hash: &str,
-        hash: &str,
-    ) -> Result<()>;
+    async fn seal_audit(&mut self, seq: i64, chain_pos: i64, prev_hash: &str, hash: &str) -> Result<()>;
     async fn set_audit_head(&mut self, chain_pos: i64, hash: &str) -> Result<()>;
     /// Sealed rows with chain position after `after_pos`, in chain order.
     async fn audit_chain(&mut self, after_pos: i64, limit: u32) -> Result<Vec<AuditRow>>;
-    async fn audit_of_entity(
-        &mut self,
-        entity: &str,
-        entity_id: &str,
-        limit: u32,
-    ) -> Result<Vec<AuditRow>>;
+    async fn audit_of_entity(&mut self, entity: &str, entity_id: &str, limit: u32) -> Result<Vec<AuditRow>>;
 
     async fn insert_user(&mut self, user: &User) -> Result<()>;
     async fn get_user(&mut self, username: &str) -> Result<Option<User>>;

@@ -1,1 +1,90 @@
-fn main() {}
+//! `sscard`: one binary for the whole card business. Every command takes
+//! `--database-url` (or SSCARD_DATABASE_URL; default sqlite://sscard.db).
+#![forbid(unsafe_code)]
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "sscard",
+    version,
+    about = "Third-generation social security cards: card office, e-card and one-card platform"
+)]
+struct Cli {
+    /// sqlite://PATH (embedded default) or postgres://USER@HOST/DB
+    #[arg(long, global = true, env = "SSCARD_DATABASE_URL", default_value = "sqlite://sscard.db")]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (and the scheduled jobs).
+    Serve(cmd::serve::ServeArgs),
+    /// Seed the demo city into the database and print the demo logins.
+    Demo,
+    /// Manage login accounts.
+    #[command(subcommand)]
+    User(cmd::admin::UserCmd),
+    /// Manage partner banks.
+    #[command(subcommand)]
+    Bank(cmd::admin::BankCmd),
+    /// Manage bank branches.
+    #[command(subcommand)]
+    Branch(cmd::admin::BranchCmd),
+    /// Run scheduled jobs on demand.
+    #[command(subcommand)]
+    Jobs(cmd::jobs::JobsCmd),
+    /// Import data from CSV files.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCmd),
+    /// Check the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(cmd::jobs::AuditCmd),
+    /// Benchmarks that report ratios against a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCmd),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SSCARD_LOG")
+                .unwrap_or_else(|_| "sscard=info,sscard_server=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let url = cli.database_url;
+    match cli.command {
+        Command::Serve(args) => cmd::serve::serve(&url, args).await,
+        Command::Demo => cmd::serve::demo(&url).await,
+        Command::User(c) => cmd::admin::user(&url, c).await,
+        Command::Bank(c) => cmd::admin::bank(&url, c).await,
+        Command::Branch(c) => cmd::admin::branch(&url, c).await,
+        Command::Jobs(c) => cmd::jobs::jobs(&url, c).await,
+        Command::Import(c) => cmd::import::import(&url, c).await,
+        Command::Audit(c) => cmd::jobs::audit(&url, c).await,
+        Command::Bench(c) => cmd::bench::bench(&url, c).await,
+    }
+}

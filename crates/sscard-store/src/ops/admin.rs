@@ -13,10 +13,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 
 fn check_name(name: &str) -> Result<String> {
     let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(DomainError::invalid(
             "bad_name",
             "name",
@@ -40,23 +37,9 @@ pub async fn add_bank(store: &dyn Store, ctx: &Ctx, mut bank: Bank) -> Result<Ba
     access::may_administer(&ctx.actor)?;
     bank.name = check_name(&bank.name)?;
     let mut tx = store.write().await?;
-    tx.insert_bank(&bank)
-        .await
-        .map_err(|e| duplicate(e, &format!("bank {}", bank.code)))?;
-    let subject = Subject {
-        entity: "bank",
-        entity_id: bank.code.as_str(),
-        person_id: "",
-        region: String::new(),
-    };
-    record(
-        tx.as_mut(),
-        ctx,
-        "bank.added",
-        &subject,
-        json!({ "name": bank.name, "bin": bank.bin.as_str() }),
-    )
-    .await?;
+    tx.insert_bank(&bank).await.map_err(|e| duplicate(e, &format!("bank {}", bank.code)))?;
+    let subject = Subject { entity: "bank", entity_id: bank.code.as_str(), person_id: "", region: String::new() };
+    record(tx.as_mut(), ctx, "bank.added", &subject, json!({ "name": bank.name, "bin": bank.bin.as_str() })).await?;
     tx.commit().await?;
     Ok(bank)
 }
@@ -73,27 +56,12 @@ pub async fn add_branch(store: &dyn Store, ctx: &Ctx, mut branch: Branch) -> Res
         )
         .into());
     }
-    tx.insert_branch(&branch).await.map_err(|e| {
-        duplicate(
-            e,
-            &format!("branch {} of bank {}", branch.code, branch.bank_code),
-        )
-    })?;
+    tx.insert_branch(&branch)
+        .await
+        .map_err(|e| duplicate(e, &format!("branch {} of bank {}", branch.code, branch.bank_code)))?;
     let id = format!("{}/{}", branch.bank_code, branch.code);
-    let subject = Subject {
-        entity: "branch",
-        entity_id: &id,
-        person_id: "",
-        region: branch.region.to_string(),
-    };
-    record(
-        tx.as_mut(),
-        ctx,
-        "branch.added",
-        &subject,
-        json!({ "printer": branch.has_printer }),
-    )
-    .await?;
+    let subject = Subject { entity: "branch", entity_id: &id, person_id: "", region: branch.region.to_string() };
+    record(tx.as_mut(), ctx, "branch.added", &subject, json!({ "printer": branch.has_printer })).await?;
     tx.commit().await?;
     Ok(branch)
 }
@@ -120,46 +88,32 @@ pub async fn add_user(
     let username = username.trim();
     if username.is_empty()
         || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
     {
-        return Err(DomainError::invalid(
-            "bad_username",
-            "username",
-            "a username is 1-64 letters, digits or . _ - @",
-        )
-        .into());
+        return Err(
+            DomainError::invalid("bad_username", "username", "a username is 1-64 letters, digits or . _ - @").into()
+        );
     }
     if password.chars().count() < 8 || password.len() > 256 {
-        return Err(DomainError::invalid(
-            "weak_password",
-            "password",
-            "a password needs 8 to 256 characters",
-        )
-        .into());
+        return Err(DomainError::invalid("weak_password", "password", "a password needs 8 to 256 characters").into());
     }
     let mut tx = store.write().await?;
     match role {
         Role::Holder => {
             let id = person_id.as_deref().ok_or_else(|| {
-                DomainError::invalid(
-                    "person_required",
-                    "person_id",
-                    "a holder account belongs to a person",
-                )
+                DomainError::invalid("person_required", "person_id", "a holder account belongs to a person")
             })?;
-            tx.get_person(id, false).await?.ok_or_else(|| {
-                DomainError::invalid("unknown_person", "person_id", format!("no person {id}"))
-            })?;
+            tx.get_person(id, false)
+                .await?
+                .ok_or_else(|| DomainError::invalid("unknown_person", "person_id", format!("no person {id}")))?;
         }
         Role::Teller => {
-            let code = bank_code.as_deref().ok_or_else(|| {
-                DomainError::invalid("bank_required", "bank_code", "a teller works for a bank")
-            })?;
-            tx.get_bank(code).await?.ok_or_else(|| {
-                DomainError::invalid("unknown_bank", "bank_code", format!("no bank {code}"))
-            })?;
+            let code = bank_code
+                .as_deref()
+                .ok_or_else(|| DomainError::invalid("bank_required", "bank_code", "a teller works for a bank"))?;
+            tx.get_bank(code)
+                .await?
+                .ok_or_else(|| DomainError::invalid("unknown_bank", "bank_code", format!("no bank {code}")))?;
         }
         _ => {}
     }
@@ -171,23 +125,14 @@ pub async fn add_user(
         bank_code,
         created_at_ms: ctx.now_ms,
     };
-    tx.insert_user(&user)
-        .await
-        .map_err(|e| duplicate(e, &format!("user {username}")))?;
+    tx.insert_user(&user).await.map_err(|e| duplicate(e, &format!("user {username}")))?;
     let subject = Subject {
         entity: "user",
         entity_id: &user.username,
         person_id: user.person_id.as_deref().unwrap_or(""),
         region: String::new(),
     };
-    record(
-        tx.as_mut(),
-        ctx,
-        "user.added",
-        &subject,
-        json!({ "role": role.as_str() }),
-    )
-    .await?;
+    record(tx.as_mut(), ctx, "user.added", &subject, json!({ "role": role.as_str() })).await?;
     tx.commit().await?;
     Ok(user)
 }

@@ -8,8 +8,8 @@ use crate::tx::{Store, Tx};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::application::{
-    AppKind, AppStep, Application, ApplicationInput, BranchFacts, INSTANT_PATH, IntakeFacts,
-    PromiseStatus, TimelineEntry, check_step_fits, decide_application, online_promise, step_target,
+    AppKind, AppStep, Application, ApplicationInput, BranchFacts, INSTANT_PATH, IntakeFacts, PromiseStatus,
+    TimelineEntry, check_step_fits, decide_application, online_promise, step_target,
 };
 use sscard_domain::card::{Card, CardStatus, decide_hand_over, expiry_for};
 use sscard_domain::error::DomainError;
@@ -35,10 +35,7 @@ pub async fn apply(
 ) -> Result<ApplicationView> {
     access::may_apply(&ctx.actor, person_id, input.bank_code.as_str())?;
     let mut tx = store.write().await?;
-    let person = tx
-        .get_person(person_id, true)
-        .await?
-        .ok_or_else(|| not_found("person", person_id))?;
+    let person = tx.get_person(person_id, true).await?.ok_or_else(|| not_found("person", person_id))?;
     let view = take_application(tx.as_mut(), ctx, &person, input).await?;
     remember_answer(tx.as_mut(), ctx, &view, 201, render).await?;
     tx.commit().await?;
@@ -61,49 +58,25 @@ pub(crate) async fn take_application(
         .into());
     }
     let branch = match &input.branch_code {
-        Some(code) => Some(
-            tx.get_branch(input.bank_code.as_str(), code.as_str())
-                .await?
-                .ok_or_else(|| {
-                    DomainError::invalid(
-                        "unknown_branch",
-                        "branch_code",
-                        format!("bank {} has no branch {code}", input.bank_code),
-                    )
-                })?,
-        ),
+        Some(code) => Some(tx.get_branch(input.bank_code.as_str(), code.as_str()).await?.ok_or_else(|| {
+            DomainError::invalid(
+                "unknown_branch",
+                "branch_code",
+                format!("bank {} has no branch {code}", input.bank_code),
+            )
+        })?),
         None => None,
     };
-    let facts = branch.map(|b| BranchFacts {
-        bank_code: b.bank_code,
-        code: b.code,
-        has_printer: b.has_printer,
-    });
+    let facts = branch.map(|b| BranchFacts { bank_code: b.bank_code, code: b.code, has_printer: b.has_printer });
     let cards = tx.cards_of_person(&person.id).await?;
     let open = tx.applications_of_person(&person.id).await?;
-    let intake = IntakeFacts {
-        cards: &cards,
-        open_applications: &open,
-        branch: facts.as_ref(),
-    };
+    let intake = IntakeFacts { cards: &cards, open_applications: &open, branch: facts.as_ref() };
     let mut app = decide_application(input, &person.id, intake, &ctx.policy, new_id(), ctx.now_ms)?;
-    tx.insert_application(&app, &person.region.to_string())
+    tx.insert_application(&app, &person.region.to_string()).await?;
+    tx.append_step(&app.id, &TimelineEntry { status: app.status, at_ms: ctx.now_ms, actor: ctx.actor.name.clone() })
         .await?;
-    tx.append_step(
-        &app.id,
-        &TimelineEntry {
-            status: app.status,
-            at_ms: ctx.now_ms,
-            actor: ctx.actor.name.clone(),
-        },
-    )
-    .await?;
-    let subject = Subject {
-        entity: "application",
-        entity_id: &app.id,
-        person_id: &person.id,
-        region: person.region.to_string(),
-    };
+    let subject =
+        Subject { entity: "application", entity_id: &app.id, person_id: &person.id, region: person.region.to_string() };
     let payload = json!({ "kind": app.kind.as_str(), "channel": app.channel.as_str(), "bank_code": app.bank_code.as_str(), "fee_fen": app.fee_fen.value() });
     record(tx, ctx, "application.submitted", &subject, payload).await?;
     if app.channel.is_instant() {
@@ -123,15 +96,9 @@ pub async fn step(
     render: Render<'_, ApplicationView>,
 ) -> Result<ApplicationView> {
     let mut tx = store.write().await?;
-    let mut app = tx
-        .get_application(app_id, true)
-        .await?
-        .ok_or_else(|| not_found("application", app_id))?;
+    let mut app = tx.get_application(app_id, true).await?.ok_or_else(|| not_found("application", app_id))?;
     access::may_step(&ctx.actor, &app, step)?;
-    let person = tx
-        .get_person(&app.person_id, false)
-        .await?
-        .ok_or_else(|| not_found("person", &app.person_id))?;
+    let person = tx.get_person(&app.person_id, false).await?.ok_or_else(|| not_found("person", &app.person_id))?;
     step_in(tx.as_mut(), ctx, &person, &mut app, step).await?;
     let view = view_in(tx.as_mut(), ctx, app).await?;
     remember_answer(tx.as_mut(), ctx, &view, 200, render).await?;
@@ -139,13 +106,7 @@ pub async fn step(
     Ok(view)
 }
 
-async fn step_in(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    person: &Person,
-    app: &mut Application,
-    step: AppStep,
-) -> Result<()> {
+async fn step_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &mut Application, step: AppStep) -> Result<()> {
     let to = step_target(app.status, step)?;
     check_step_fits(app, step)?;
     match step {
@@ -159,21 +120,9 @@ async fn step_in(
     app.status = to;
     app.updated_at_ms = ctx.now_ms;
     tx.update_application(app).await?;
-    tx.append_step(
-        &app.id,
-        &TimelineEntry {
-            status: to,
-            at_ms: ctx.now_ms,
-            actor: ctx.actor.name.clone(),
-        },
-    )
-    .await?;
-    let subject = Subject {
-        entity: "application",
-        entity_id: &app.id,
-        person_id: &person.id,
-        region: person.region.to_string(),
-    };
+    tx.append_step(&app.id, &TimelineEntry { status: to, at_ms: ctx.now_ms, actor: ctx.actor.name.clone() }).await?;
+    let subject =
+        Subject { entity: "application", entity_id: &app.id, person_id: &person.id, region: person.region.to_string() };
     record(
         tx,
         ctx,
@@ -187,18 +136,12 @@ async fn step_in(
 /// The card bureau makes the card: number, identification code, bank account (formal cards only).
 async fn make_card(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Application) -> Result<Card> {
     let temporary = app.kind == AppKind::Temporary;
-    let bank = tx
-        .get_bank(app.bank_code.as_str())
-        .await?
-        .ok_or_else(|| not_found("bank", app.bank_code.as_str()))?;
+    let bank = tx.get_bank(app.bank_code.as_str()).await?.ok_or_else(|| not_found("bank", app.bank_code.as_str()))?;
     let serial = tx.next_serial("card_no").await?;
     let pan = if temporary {
         None
     } else {
-        Some(Pan::issue(
-            &bank.bin,
-            tx.next_serial(&format!("pan:{}", bank.code)).await?,
-        ))
+        Some(Pan::issue(&bank.bin, tx.next_serial(&format!("pan:{}", bank.code)).await?))
     };
     let card = Card {
         card_no: CardNo::from_serial(serial),
@@ -235,17 +178,11 @@ async fn make_card(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Applicatio
 
 /// Hand-over at collection or delivery: produced -> issued, dated today, valid from today.
 async fn hand_over(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Application) -> Result<()> {
-    let card_no = app.card_no.as_deref().ok_or_else(|| {
-        DomainError::conflict(
-            "no_card",
-            "no card has been made for this application",
-            None,
-        )
-    })?;
-    let mut card = tx
-        .get_card(card_no, true)
-        .await?
-        .ok_or_else(|| not_found("card", card_no))?;
+    let card_no = app
+        .card_no
+        .as_deref()
+        .ok_or_else(|| DomainError::conflict("no_card", "no card has been made for this application", None))?;
+    let mut card = tx.get_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?;
     card.status = decide_hand_over(&card)?;
     card.issued_on = Some(ctx.today());
     card.expires_on = expiry_for(ctx.today(), card.temporary, &ctx.policy);
@@ -257,14 +194,7 @@ async fn hand_over(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Applicatio
         person_id: &person.id,
         region: person.region.to_string(),
     };
-    record(
-        tx,
-        ctx,
-        "card.issued",
-        &subject,
-        json!({ "application_id": app.id }),
-    )
-    .await
+    record(tx, ctx, "card.issued", &subject, json!({ "application_id": app.id })).await
 }
 
 async fn view_in(tx: &mut dyn Tx, ctx: &Ctx, application: Application) -> Result<ApplicationView> {
@@ -274,21 +204,13 @@ async fn view_in(tx: &mut dyn Tx, ctx: &Ctx, application: Application) -> Result
         None => None,
     };
     let promise = online_promise(&application, &timeline, ctx.today(), &ctx.policy);
-    Ok(ApplicationView {
-        application,
-        timeline,
-        card,
-        promise,
-    })
+    Ok(ApplicationView { application, timeline, card, promise })
 }
 
 /// An application with its timeline ("where is my card", 制卡进度查询).
 pub async fn get(store: &dyn Store, ctx: &Ctx, app_id: &str) -> Result<ApplicationView> {
     let mut tx = store.read().await?;
-    let app = tx
-        .get_application(app_id, false)
-        .await?
-        .ok_or_else(|| not_found("application", app_id))?;
+    let app = tx.get_application(app_id, false).await?.ok_or_else(|| not_found("application", app_id))?;
     access::may_view_application(&ctx.actor, &app)?;
     let view = view_in(tx.as_mut(), ctx, app).await?;
     tx.commit().await?;

@@ -90,13 +90,7 @@ pub async fn verify(store: &dyn Store) -> Result<VerifyReport> {
         for row in rows {
             expected_pos += 1;
             checked += 1;
-            let broken = |reason: String| {
-                Some(BrokenLink {
-                    chain_pos: expected_pos,
-                    seq: row.seq,
-                    reason,
-                })
-            };
+            let broken = |reason: String| Some(BrokenLink { chain_pos: expected_pos, seq: row.seq, reason });
             let problem = if row.chain_pos != Some(expected_pos) {
                 broken(format!(
                     "chain position {:?} found where {expected_pos} was expected: a record was removed",
@@ -111,11 +105,7 @@ pub async fn verify(store: &dyn Store) -> Result<VerifyReport> {
             };
             if problem.is_some() {
                 tx.commit().await?;
-                return Ok(VerifyReport {
-                    checked,
-                    head_pos,
-                    broken: problem,
-                });
+                return Ok(VerifyReport { checked, head_pos, broken: problem });
             }
             prev = row.hash.clone().unwrap_or_default();
         }
@@ -125,16 +115,10 @@ pub async fn verify(store: &dyn Store) -> Result<VerifyReport> {
         Some(BrokenLink {
             chain_pos: expected_pos,
             seq: 0,
-            reason: format!(
-                "the chain ends at {expected_pos} but its head says {head_pos}: records were removed"
-            ),
+            reason: format!("the chain ends at {expected_pos} but its head says {head_pos}: records were removed"),
         })
     } else {
         None
     };
-    Ok(VerifyReport {
-        checked,
-        head_pos,
-        broken,
-    })
+    Ok(VerifyReport { checked, head_pos, broken })
 }

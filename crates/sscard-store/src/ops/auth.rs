@@ -21,12 +21,7 @@ pub struct LoginResult {
 }
 
 /// Checks the password; None for an unknown user or a wrong password (the caller cannot tell which).
-pub async fn login(
-    store: &dyn Store,
-    username: &str,
-    password: &str,
-    now_ms: i64,
-) -> Result<Option<LoginResult>> {
+pub async fn login(store: &dyn Store, username: &str, password: &str, now_ms: i64) -> Result<Option<LoginResult>> {
     let mut tx = store.read().await?;
     let user = tx.get_user(username).await?;
     tx.commit().await?;
@@ -48,17 +43,8 @@ pub async fn login(
     let mut tx = store.write().await?;
     tx.insert_session(&session).await?;
     tx.commit().await?;
-    let actor = Actor {
-        name: user.username,
-        role: user.role,
-        person_id: user.person_id,
-        bank_code: user.bank_code,
-    };
-    Ok(Some(LoginResult {
-        token,
-        actor,
-        expires_at_ms: session.expires_at_ms,
-    }))
+    let actor = Actor { name: user.username, role: user.role, person_id: user.person_id, bank_code: user.bank_code };
+    Ok(Some(LoginResult { token, actor, expires_at_ms: session.expires_at_ms }))
 }
 
 /// The actor behind a bearer token, if the session is live.
@@ -72,12 +58,7 @@ pub async fn authenticate(store: &dyn Store, token: &str, now_ms: i64) -> Result
     }
     let user = tx.get_user(&session.username).await?;
     tx.commit().await?;
-    Ok(user.map(|u| Actor {
-        name: u.username,
-        role: u.role,
-        person_id: u.person_id,
-        bank_code: u.bank_code,
-    }))
+    Ok(user.map(|u| Actor { name: u.username, role: u.role, person_id: u.person_id, bank_code: u.bank_code }))
 }
 
 pub async fn logout(store: &dyn Store, token: &str) -> Result<()> {

@@ -6,9 +6,7 @@ use crate::Result;
 use crate::tx::{Store, Tx};
 use serde_json::json;
 use sscard_domain::access;
-use sscard_domain::card::{
-    CancelReason, Card, CardAction, CardStatus, Pin, decide_action, decide_activation,
-};
+use sscard_domain::card::{CancelReason, Card, CardAction, CardStatus, Pin, decide_action, decide_activation};
 use sscard_domain::error::DomainError;
 use sscard_domain::person::Person;
 
@@ -26,10 +24,7 @@ pub struct ActionInput {
 /// A card, if the actor may see it.
 pub async fn get(store: &dyn Store, ctx: &Ctx, card_no: &str) -> Result<Card> {
     let mut tx = store.read().await?;
-    let card = tx
-        .get_card(card_no, false)
-        .await?
-        .ok_or_else(|| not_found("card", card_no))?;
+    let card = tx.get_card(card_no, false).await?.ok_or_else(|| not_found("card", card_no))?;
     tx.commit().await?;
     access::may_view_card(&ctx.actor, &card)?;
     Ok(card)
@@ -44,10 +39,7 @@ pub async fn of_person(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result<
     }
     let cards = tx.cards_of_person(person_id).await?;
     tx.commit().await?;
-    Ok(cards
-        .into_iter()
-        .filter(|c| access::may_view_card(&ctx.actor, c).is_ok())
-        .collect())
+    Ok(cards.into_iter().filter(|c| access::may_view_card(&ctx.actor, c).is_ok()).collect())
 }
 
 /// Runs one action on a card. Locks the person first, then the card, so concurrent actions on
@@ -61,23 +53,12 @@ pub async fn act(
     render: Render<'_, Card>,
 ) -> Result<Card> {
     let mut tx = store.write().await?;
-    let peek = tx
-        .get_card(card_no, false)
-        .await?
-        .ok_or_else(|| not_found("card", card_no))?;
+    let peek = tx.get_card(card_no, false).await?.ok_or_else(|| not_found("card", card_no))?;
     access::may_act_on_card(&ctx.actor, &peek, action)?;
-    let person = tx
-        .get_person(&peek.person_id, true)
-        .await?
-        .ok_or_else(|| not_found("person", &peek.person_id))?;
-    let card = tx
-        .get_card(card_no, true)
-        .await?
-        .ok_or_else(|| not_found("card", card_no))?;
+    let person = tx.get_person(&peek.person_id, true).await?.ok_or_else(|| not_found("person", &peek.person_id))?;
+    let card = tx.get_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?;
     let card = match action {
-        CardAction::Activate => {
-            activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_deref()).await?
-        }
+        CardAction::Activate => activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_deref()).await?,
         _ => change_in(tx.as_mut(), ctx, &person, card, action, &input).await?,
     };
     remember_answer(tx.as_mut(), ctx, &card, 200, render).await?;
@@ -85,40 +66,26 @@ pub async fn act(
     Ok(card)
 }
 
-async fn activate_in(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    person: &Person,
-    mut card: Card,
-    pin: Option<&str>,
-) -> Result<Card> {
-    let pin = Pin::parse(pin.ok_or_else(|| {
-        DomainError::invalid("pin_required", "pin", "activation needs a 6-digit PIN")
-    })?)?;
+async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card, pin: Option<&str>) -> Result<Card> {
     let others = tx.cards_of_person(&person.id).await?;
     let replaces = match &card.application_id {
-        Some(app_id) => tx
-            .get_application(app_id, false)
-            .await?
-            .and_then(|a| a.replaces_card_no),
+        Some(app_id) => tx.get_application(app_id, false).await?.and_then(|a| a.replaces_card_no),
         None => None,
     };
     let plan = decide_activation(&card, &others, replaces.as_deref(), ctx.today())?;
+    let pin =
+        Pin::parse(pin.ok_or_else(|| DomainError::invalid("pin_required", "pin", "activation needs a 6-digit PIN"))?)?;
     for old_no in &plan.replaced {
         if let Some(mut old) = others.iter().find(|c| &c.card_no == old_no).cloned() {
             let from = old.status;
             old.status = CardStatus::Replaced;
             old.status_changed_at_ms = ctx.now_ms;
             tx.update_card(&old).await?;
-            let payload =
-                json!({ "from": from.as_str(), "to": "replaced", "by": card.card_no.as_str() });
+            let payload = json!({ "from": from.as_str(), "to": "replaced", "by": card.card_no.as_str() });
             record(tx, ctx, "card.replaced", &subject(&old, person), payload).await?;
         }
     }
-    card.pin_hash = Some(sscard_gm::password::hash_password(
-        pin.expose(),
-        ctx.hash_iterations,
-    ));
+    card.pin_hash = Some(sscard_gm::password::hash_password(pin.expose(), ctx.hash_iterations));
     card.status = CardStatus::Active;
     card.status_changed_at_ms = ctx.now_ms;
     tx.update_card(&card).await?;

@@ -14,9 +14,7 @@ pub async fn replay(store: &dyn Store, idem: &Idem) -> Result<Option<IdemRecord>
     tx.commit().await?;
     match found {
         Some(rec) if rec.request_hash != idem.request_hash => {
-            Err(StoreError::IdempotencyMismatch {
-                key: idem.key.clone(),
-            })
+            Err(StoreError::IdempotencyMismatch { key: idem.key.clone() })
         }
         other => Ok(other),
     }

@@ -45,12 +45,10 @@ pub async fn import_row(store: &dyn Store, ctx: &Ctx, row: &ImportRow) -> Result
         return Ok(RowOutcome::Skipped(format!("no bank {bank_code}")));
     }
     if tx.get_card(card_no.as_str(), false).await?.is_some() {
-        return Ok(RowOutcome::Skipped(format!(
-            "card {card_no} was already imported"
-        )));
+        return Ok(RowOutcome::Skipped(format!("card {card_no} was already imported")));
     }
-    let document = Document::parse(row.person.doc_type, &row.person.doc_number, ctx.today())
-        .map_err(DomainError::from)?;
+    let document =
+        Document::parse(row.person.doc_type, &row.person.doc_number, ctx.today()).map_err(DomainError::from)?;
     let existing = match document.ssn() {
         Some(ssn) => tx.find_person_by_ssn(ssn.as_str()).await?,
         None => None,
@@ -62,16 +60,9 @@ pub async fn import_row(store: &dyn Store, ctx: &Ctx, row: &ImportRow) -> Result
     let person = tx.get_person(&person.id, true).await?.unwrap_or(person);
     let cards = tx.cards_of_person(&person.id).await?;
     if let Some(live) = cards.iter().find(|c| c.status.is_live()) {
-        return Ok(RowOutcome::Skipped(format!(
-            "the person already has usable card {}",
-            live.card_no
-        )));
+        return Ok(RowOutcome::Skipped(format!("the person already has usable card {}", live.card_no)));
     }
-    let status = if row.expires_on < ctx.today() {
-        CardStatus::Cancelled
-    } else {
-        CardStatus::Active
-    };
+    let status = if row.expires_on < ctx.today() { CardStatus::Cancelled } else { CardStatus::Active };
     let card = Card {
         card_no,
         person_id: person.id.clone(),

@@ -9,8 +9,7 @@ use crate::tx::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::card::{
-    CancelReason, Card, CardAction, CardStatus, SweepOutcome, auto_lift_due, sweep_outcome,
-    temporary_expired,
+    CancelReason, Card, CardAction, CardStatus, SweepOutcome, auto_lift_due, sweep_outcome, temporary_expired,
 };
 use sscard_domain::clock::DAY_MS;
 
@@ -38,9 +37,7 @@ impl Job {
         }
     }
     pub fn parse(name: &str) -> Option<Job> {
-        Job::ALL
-            .into_iter()
-            .find(|j| j.name() == name.replace('-', "_"))
+        Job::ALL.into_iter().find(|j| j.name() == name.replace('-', "_"))
     }
 }
 
@@ -56,24 +53,12 @@ pub struct JobReport {
 }
 
 /// Runs one job as of `ctx.now_ms`.
-pub async fn run(
-    store: &dyn Store,
-    ctx: &Ctx,
-    job: Job,
-    progress: &(dyn Fn(u64) + Send + Sync),
-) -> Result<JobReport> {
-    let mut report = JobReport {
-        job: job.name().to_string(),
-        as_of: ctx.today().to_string(),
-        ..Default::default()
-    };
+pub async fn run(store: &dyn Store, ctx: &Ctx, job: Job, progress: &(dyn Fn(u64) + Send + Sync)) -> Result<JobReport> {
+    let mut report = JobReport { job: job.name().to_string(), as_of: ctx.today().to_string(), ..Default::default() };
     let mut seen = std::collections::HashSet::new();
     for _ in 0..MAX_ROUNDS {
         let candidates = candidates(store, ctx, job).await?;
-        let fresh: Vec<Card> = candidates
-            .into_iter()
-            .filter(|c| seen.insert(c.card_no.clone()))
-            .collect();
+        let fresh: Vec<Card> = candidates.into_iter().filter(|c| seen.insert(c.card_no.clone())).collect();
         if fresh.is_empty() {
             break;
         }
@@ -82,9 +67,7 @@ pub async fn run(
             match apply_one(store, ctx, job, &card).await {
                 Ok(true) => report.changed += 1,
                 Ok(false) => {}
-                Err(e) if report.failures.len() < 100 => {
-                    report.failures.push(format!("{}: {e}", card.card_no))
-                }
+                Err(e) if report.failures.len() < 100 => report.failures.push(format!("{}: {e}", card.card_no)),
                 Err(_) => {}
             }
             progress(report.examined);
@@ -103,18 +86,12 @@ async fn candidates(store: &dyn Store, ctx: &Ctx, job: Job) -> Result<Vec<Card>>
         Job::DormantSweep => {
             // Coarse cut-off (28-day months); the domain decides exactly.
             let produced_cutoff = ctx.now_ms - ctx.policy.dormant_after_months as i64 * 28 * DAY_MS;
-            let dormant_cutoff =
-                ctx.now_ms - ctx.policy.dormant_destroy_after_months as i64 * 28 * DAY_MS;
-            let mut cards = tx
-                .cards_in_status("produced", produced_cutoff, BATCH)
-                .await?;
+            let dormant_cutoff = ctx.now_ms - ctx.policy.dormant_destroy_after_months as i64 * 28 * DAY_MS;
+            let mut cards = tx.cards_in_status("produced", produced_cutoff, BATCH).await?;
             cards.extend(tx.cards_in_status("dormant", dormant_cutoff, BATCH).await?);
             cards
         }
-        Job::TemporaryExpiry => {
-            tx.temporary_cards_expiring_before(ctx.today(), BATCH)
-                .await?
-        }
+        Job::TemporaryExpiry => tx.temporary_cards_expiring_before(ctx.today(), BATCH).await?,
     };
     tx.commit().await?;
     Ok(found)
@@ -132,21 +109,10 @@ async fn apply_one(store: &dyn Store, ctx: &Ctx, job: Job, candidate: &Card) -> 
     let today = ctx.today();
     match job {
         Job::AutoLift if auto_lift_due(&card, ctx.now_ms, &ctx.policy) => {
-            change_in(
-                tx.as_mut(),
-                ctx,
-                &person,
-                card,
-                CardAction::Unsuspend,
-                &ActionInput::default(),
-            )
-            .await?;
+            change_in(tx.as_mut(), ctx, &person, card, CardAction::Unsuspend, &ActionInput::default()).await?;
         }
         Job::TemporaryExpiry if temporary_expired(&card, today) => {
-            let input = ActionInput {
-                cancel_reason: Some(CancelReason::TemporaryExpired),
-                ..Default::default()
-            };
+            let input = ActionInput { cancel_reason: Some(CancelReason::TemporaryExpired), ..Default::default() };
             change_in(tx.as_mut(), ctx, &person, card, CardAction::Cancel, &input).await?;
         }
         Job::DormantSweep => {

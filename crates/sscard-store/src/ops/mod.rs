@@ -34,13 +34,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(actor: Actor, now_ms: i64, policy: Policy) -> Self {
-        Ctx {
-            actor,
-            now_ms,
-            policy,
-            hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS,
-            idem: None,
-        }
+        Ctx { actor, now_ms, policy, hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS, idem: None }
     }
     pub fn today(&self) -> Date {
         china_date(self.now_ms)

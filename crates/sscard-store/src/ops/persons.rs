@@ -28,26 +28,16 @@ pub async fn register(
 }
 
 /// The registration steps inside an open transaction (shared with newborns and imports).
-pub(crate) async fn register_in(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    input: &RegistrationInput,
-) -> Result<Person> {
+pub(crate) async fn register_in(tx: &mut dyn Tx, ctx: &Ctx, input: &RegistrationInput) -> Result<Person> {
     let identity = check_identity(input, ctx.today())?;
     let ssn = match identity.document.ssn() {
         Some(ssn) => ssn,
-        None => Ssn::assigned(
-            input.region,
-            tx.next_serial(&format!("ssn:{}", input.region)).await?,
-        ),
+        None => Ssn::assigned(input.region, tx.next_serial(&format!("ssn:{}", input.region)).await?),
     };
     if let Some(existing) = tx.find_person_by_ssn(ssn.as_str()).await? {
         return Err(DomainError::conflict(
             "person_exists",
-            format!(
-                "a person with social security number {} is already registered",
-                ssn.masked()
-            ),
+            format!("a person with social security number {} is already registered", ssn.masked()),
             Some(existing.id),
         )
         .into());
@@ -56,29 +46,15 @@ pub(crate) async fn register_in(
         Some(id) => tx.get_person(id, false).await?,
         None => None,
     };
-    let person = decide_registration(
-        input,
-        identity,
-        ssn,
-        guardian.as_ref(),
-        new_id(),
-        ctx.today(),
-        ctx.now_ms,
-    )?;
+    let person = decide_registration(input, identity, ssn, guardian.as_ref(), new_id(), ctx.today(), ctx.now_ms)?;
     tx.insert_person(&person).await.map_err(|e| match e {
-        StoreError::Duplicate { .. } => StoreError::Domain(DomainError::conflict(
-            "person_exists",
-            "this document is already registered",
-            None,
-        )),
+        StoreError::Duplicate { .. } => {
+            StoreError::Domain(DomainError::conflict("person_exists", "this document is already registered", None))
+        }
         other => other,
     })?;
-    let subject = Subject {
-        entity: "person",
-        entity_id: &person.id,
-        person_id: &person.id,
-        region: person.region.to_string(),
-    };
+    let subject =
+        Subject { entity: "person", entity_id: &person.id, person_id: &person.id, region: person.region.to_string() };
     record(
         tx,
         ctx,
@@ -93,10 +69,7 @@ pub(crate) async fn register_in(
 /// A person by id, if the actor may see them.
 pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<Person> {
     let mut tx = store.read().await?;
-    let person = tx
-        .get_person(id, false)
-        .await?
-        .ok_or_else(|| not_found("person", id))?;
+    let person = tx.get_person(id, false).await?.ok_or_else(|| not_found("person", id))?;
     tx.commit().await?;
     access::may_view_person(&ctx.actor, &person.id)?;
     Ok(person)
@@ -106,10 +79,7 @@ pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<Person> {
 pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<Person> {
     let ssn = Ssn::parse(ssn).map_err(DomainError::from)?;
     let mut tx = store.read().await?;
-    let person = tx
-        .find_person_by_ssn(ssn.as_str())
-        .await?
-        .ok_or_else(|| not_found("person", &ssn.masked()))?;
+    let person = tx.find_person_by_ssn(ssn.as_str()).await?.ok_or_else(|| not_found("person", &ssn.masked()))?;
     tx.commit().await?;
     access::may_view_person(&ctx.actor, &person.id)?;
     Ok(person)
@@ -158,10 +128,7 @@ pub async fn register_newborn(
         reason: None,
     };
     let application = take_application(tx.as_mut(), ctx, &person, app_input).await?;
-    let result = NewbornResult {
-        person,
-        application,
-    };
+    let result = NewbornResult { person, application };
     remember_answer(tx.as_mut(), ctx, &result, 201, render).await?;
     tx.commit().await?;
     Ok(result)

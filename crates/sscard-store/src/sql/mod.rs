@@ -72,12 +72,7 @@ pub struct SqlStore {
 
 impl SqlStore {
     /// Connects, applies the backend's migrations and returns the store.
-    pub async fn open(
-        url: &str,
-        dialect: Dialect,
-        settings: PoolSettings,
-        migrations: &[Migration],
-    ) -> Result<Self> {
+    pub async fn open(url: &str, dialect: Dialect, settings: PoolSettings, migrations: &[Migration]) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let on_connect = settings.on_connect;
         let pool = AnyPoolOptions::new()

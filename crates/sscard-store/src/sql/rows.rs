@@ -6,9 +6,7 @@ use crate::{Result, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use sscard_domain::access::Role;
-use sscard_domain::application::{
-    AppKind, AppStatus, Application, Channel, ReplacementReason, TimelineEntry,
-};
+use sscard_domain::application::{AppKind, AppStatus, Application, Channel, ReplacementReason, TimelineEntry};
 use sscard_domain::card::{CancelReason, Card, CardStatus};
 use sscard_domain::document::{DocType, Sex, Ssn};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, CardIdCode, CardNo, Pan, RegionCode};
@@ -49,17 +47,11 @@ fn date(row: &AnyRow, col: &str) -> Result<Date> {
 fn opt_date(row: &AnyRow, col: &str) -> Result<Option<Date>> {
     match opt_text(row, col)? {
         None => Ok(None),
-        Some(t) => Date::parse(&t, DATE_FORMAT)
-            .map(Some)
-            .map_err(|_| corrupt(col, &t)),
+        Some(t) => Date::parse(&t, DATE_FORMAT).map(Some).map_err(|_| corrupt(col, &t)),
     }
 }
 /// Parses a text column with a domain parser that returns Result.
-fn parsed<T, E>(
-    row: &AnyRow,
-    col: &str,
-    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
-) -> Result<T> {
+fn parsed<T, E>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> std::result::Result<T, E>) -> Result<T> {
     let t = text(row, col)?;
     parse(&t).map_err(|_| corrupt(col, &t))
 }
@@ -78,11 +70,7 @@ fn named<T>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> R
     let t = text(row, col)?;
     parse(&t).ok_or_else(|| corrupt(col, &t))
 }
-fn opt_named<T>(
-    row: &AnyRow,
-    col: &str,
-    parse: impl FnOnce(&str) -> Option<T>,
-) -> Result<Option<T>> {
+fn opt_named<T>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>> {
     match opt_text(row, col)? {
         None => Ok(None),
         Some(t) => parse(&t).map(Some).ok_or_else(|| corrupt(col, &t)),
@@ -108,14 +96,8 @@ pub fn branch(row: &AnyRow) -> Result<Branch> {
 }
 
 pub fn person(row: &AnyRow) -> Result<Person> {
-    let guardian = match (
-        opt_text(row, "guardian_id")?,
-        opt_text(row, "relationship_proof")?,
-    ) {
-        (Some(guardian_id), Some(relationship_proof)) => Some(GuardianLink {
-            guardian_id,
-            relationship_proof,
-        }),
+    let guardian = match (opt_text(row, "guardian_id")?, opt_text(row, "relationship_proof")?) {
+        (Some(guardian_id), Some(relationship_proof)) => Some(GuardianLink { guardian_id, relationship_proof }),
         _ => None,
     };
     Ok(Person {
@@ -166,8 +148,7 @@ pub fn card(row: &AnyRow) -> Result<Card> {
         card_no: parsed(row, "card_no", CardNo::parse)?,
         person_id: text(row, "person_id")?,
         status: named(row, "status", CardStatus::parse)?,
-        generation: u8::try_from(generation)
-            .map_err(|_| corrupt("generation", &generation.to_string()))?,
+        generation: u8::try_from(generation).map_err(|_| corrupt("generation", &generation.to_string()))?,
         temporary: flag(row, "temporary")?,
         bank_code: parsed(row, "bank_code", BankCode::parse)?,
         pan: opt_parsed(row, "pan", Pan::parse)?,

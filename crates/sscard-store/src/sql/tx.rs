@@ -28,8 +28,7 @@ impl SqlTx {
 const PERSON_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms";
 const APP_COLS: &str = "id, person_id, kind, channel, status, fee_fen, bank_code, branch_code, mail_address, reason, card_no, replaces_card_no, submitted_at_ms, updated_at_ms";
 const CARD_COLS: &str = "card_no, person_id, region, status, generation, temporary, bank_code, pan, card_id_code, channel, application_id, issued_on, expires_on, pin_hash, suspended_at_ms, status_changed_at_ms, produced_at_ms, cancel_reason, destroyed";
-const AUDIT_COLS: &str =
-    "seq, at_ms, actor, action, entity, entity_id, detail, chain_pos, prev_hash, hash";
+const AUDIT_COLS: &str = "seq, at_ms, actor, action, entity, entity_id, detail, chain_pos, prev_hash, hash";
 
 fn flag(b: bool) -> i64 {
     b as i64
@@ -55,17 +54,14 @@ impl Tx for SqlTx {
     }
 
     async fn next_serial(&mut self, name: &str) -> Result<u64> {
-        sqlx::query(
-            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .execute(&mut *self.tx)
-        .await?;
-        let row =
-            sqlx::query("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
-                .bind(name)
-                .fetch_one(&mut *self.tx)
-                .await?;
+        sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        let row = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+            .bind(name)
+            .fetch_one(&mut *self.tx)
+            .await?;
         let value = rows::int(&row, "value")?;
         u64::try_from(value).map_err(|_| StoreError::corrupt(format!("counter {name} is {value}")))
     }
@@ -88,9 +84,8 @@ impl Tx for SqlTx {
         row.as_ref().map(rows::bank).transpose()
     }
     async fn list_banks(&mut self) -> Result<Vec<Bank>> {
-        let found = sqlx::query("SELECT code, name, bin FROM banks ORDER BY code LIMIT 1000")
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let found =
+            sqlx::query("SELECT code, name, bin FROM banks ORDER BY code LIMIT 1000").fetch_all(&mut *self.tx).await?;
         all(found, rows::bank)
     }
     async fn insert_branch(&mut self, b: &Branch) -> Result<()> {
@@ -106,11 +101,13 @@ impl Tx for SqlTx {
         Ok(())
     }
     async fn get_branch(&mut self, bank_code: &str, code: &str) -> Result<Option<Branch>> {
-        let row = sqlx::query("SELECT bank_code, code, name, region, has_printer FROM branches WHERE bank_code = $1 AND code = $2")
-            .bind(bank_code)
-            .bind(code)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT bank_code, code, name, region, has_printer FROM branches WHERE bank_code = $1 AND code = $2",
+        )
+        .bind(bank_code)
+        .bind(code)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         row.as_ref().map(rows::branch).transpose()
     }
     async fn list_branches(&mut self, bank_code: Option<&str>) -> Result<Vec<Branch>> {
@@ -124,9 +121,8 @@ impl Tx for SqlTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO persons ({PERSON_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        );
+        let sql =
+            format!("INSERT INTO persons ({PERSON_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
         sqlx::query(AssertSqlSafe(sql))
             .bind(p.id.as_str())
             .bind(p.ssn.as_str())
@@ -148,24 +144,16 @@ impl Tx for SqlTx {
     async fn get_person(&mut self, id: &str, lock: bool) -> Result<Option<Person>> {
         let lock = if lock { self.dialect.for_update() } else { "" };
         let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1{lock}");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::person).transpose()
     }
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>> {
         let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ssn = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(ssn)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(ssn).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::person).transpose()
     }
     async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>> {
-        let sql = format!(
-            "SELECT {PERSON_COLS} FROM persons WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
-        );
+        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2");
         let found = sqlx::query(AssertSqlSafe(sql))
             .bind(page.after.as_deref())
             .bind(page.bounded_limit())
@@ -202,35 +190,25 @@ impl Tx for SqlTx {
     async fn get_application(&mut self, id: &str, lock: bool) -> Result<Option<Application>> {
         let lock = if lock { self.dialect.for_update() } else { "" };
         let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1{lock}");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::application).transpose()
     }
     async fn update_application(&mut self, a: &Application) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE applications SET status = $2, card_no = $3, updated_at_ms = $4 WHERE id = $1",
-        )
-        .bind(a.id.as_str())
-        .bind(a.status.as_str())
-        .bind(a.card_no.clone())
-        .bind(a.updated_at_ms)
-        .execute(&mut *self.tx)
-        .await?;
+        let done = sqlx::query("UPDATE applications SET status = $2, card_no = $3, updated_at_ms = $4 WHERE id = $1")
+            .bind(a.id.as_str())
+            .bind(a.status.as_str())
+            .bind(a.card_no.clone())
+            .bind(a.updated_at_ms)
+            .execute(&mut *self.tx)
+            .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::not_found("application", a.id.clone()));
         }
         Ok(())
     }
     async fn applications_of_person(&mut self, person_id: &str) -> Result<Vec<Application>> {
-        let sql = format!(
-            "SELECT {APP_COLS} FROM applications WHERE person_id = $1 ORDER BY id LIMIT 200"
-        );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .bind(person_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let sql = format!("SELECT {APP_COLS} FROM applications WHERE person_id = $1 ORDER BY id LIMIT 200");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(&mut *self.tx).await?;
         all(found, rows::application)
     }
     async fn list_applications(&mut self, f: &AppFilter) -> Result<Vec<Application>> {
@@ -262,10 +240,12 @@ impl Tx for SqlTx {
         Ok(())
     }
     async fn timeline(&mut self, application_id: &str) -> Result<Vec<TimelineEntry>> {
-        let found = sqlx::query("SELECT status, at_ms, actor FROM application_steps WHERE application_id = $1 ORDER BY seq LIMIT 100")
-            .bind(application_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let found = sqlx::query(
+            "SELECT status, at_ms, actor FROM application_steps WHERE application_id = $1 ORDER BY seq LIMIT 100",
+        )
+        .bind(application_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
         all(found, rows::timeline_entry)
     }
 
@@ -301,10 +281,7 @@ impl Tx for SqlTx {
     async fn get_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Card>> {
         let lock = if lock { self.dialect.for_update() } else { "" };
         let sql = format!("SELECT {CARD_COLS} FROM cards WHERE card_no = $1{lock}");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(card_no)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::card).transpose()
     }
     async fn update_card(&mut self, c: &Card) -> Result<()> {
@@ -330,21 +307,12 @@ impl Tx for SqlTx {
         Ok(())
     }
     async fn cards_of_person(&mut self, person_id: &str) -> Result<Vec<Card>> {
-        let sql = format!(
-            "SELECT {CARD_COLS} FROM cards WHERE person_id = $1 ORDER BY produced_at_ms, card_no LIMIT 100"
-        );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .bind(person_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let sql =
+            format!("SELECT {CARD_COLS} FROM cards WHERE person_id = $1 ORDER BY produced_at_ms, card_no LIMIT 100");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(&mut *self.tx).await?;
         all(found, rows::card)
     }
-    async fn cards_in_status(
-        &mut self,
-        status: &str,
-        changed_before_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<Card>> {
+    async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>> {
         let sql = format!(
             "SELECT {CARD_COLS} FROM cards WHERE status = $1 AND status_changed_at_ms < $2 ORDER BY status_changed_at_ms, card_no LIMIT $3"
         );
@@ -356,11 +324,7 @@ impl Tx for SqlTx {
             .await?;
         all(found, rows::card)
     }
-    async fn temporary_cards_expiring_before(
-        &mut self,
-        date: Date,
-        limit: u32,
-    ) -> Result<Vec<Card>> {
+    async fn temporary_cards_expiring_before(&mut self, date: Date, limit: u32) -> Result<Vec<Card>> {
         let sql = format!(
             "SELECT {CARD_COLS} FROM cards WHERE temporary = 1 AND status NOT IN ('replaced','stopped','cancelled') AND expires_on < $1 ORDER BY expires_on, card_no LIMIT $2"
         );
@@ -401,51 +365,40 @@ impl Tx for SqlTx {
     }
 
     async fn append_audit(&mut self, a: &NewAudit) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (at_ms, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(a.at_ms)
-            .bind(a.actor.as_str())
-            .bind(a.action.as_str())
-            .bind(a.entity)
-            .bind(a.entity_id.as_str())
-            .bind(a.detail.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at_ms, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(a.at_ms)
+        .bind(a.actor.as_str())
+        .bind(a.action.as_str())
+        .bind(a.entity)
+        .bind(a.entity_id.as_str())
+        .bind(a.detail.to_string())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
     async fn unsealed_audit(&mut self, limit: u32) -> Result<Vec<AuditRow>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE chain_pos IS NULL ORDER BY seq LIMIT $1"
-        );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .bind(limit.clamp(1, 10_000) as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE chain_pos IS NULL ORDER BY seq LIMIT $1");
+        let found =
+            sqlx::query(AssertSqlSafe(sql)).bind(limit.clamp(1, 10_000) as i64).fetch_all(&mut *self.tx).await?;
         all(found, rows::audit)
     }
     async fn lock_audit_head(&mut self) -> Result<(i64, String)> {
-        let sql = format!(
-            "SELECT chain_pos, hash FROM audit_head WHERE id = 1{}",
-            self.dialect.for_update()
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let sql = format!("SELECT chain_pos, hash FROM audit_head WHERE id = 1{}", self.dialect.for_update());
+        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut *self.tx).await?;
         Ok((rows::int(&row, "chain_pos")?, rows::text(&row, "hash")?))
     }
-    async fn seal_audit(
-        &mut self,
-        seq: i64,
-        chain_pos: i64,
-        prev_hash: &str,
-        hash: &str,
-    ) -> Result<()> {
-        sqlx::query("UPDATE audit_log SET chain_pos = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND chain_pos IS NULL")
-            .bind(seq)
-            .bind(chain_pos)
-            .bind(prev_hash)
-            .bind(hash)
-            .execute(&mut *self.tx)
-            .await?;
+    async fn seal_audit(&mut self, seq: i64, chain_pos: i64, prev_hash: &str, hash: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE audit_log SET chain_pos = $2, prev_hash = $3, hash = $4 WHERE seq = $1 AND chain_pos IS NULL",
+        )
+        .bind(seq)
+        .bind(chain_pos)
+        .bind(prev_hash)
+        .bind(hash)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
     async fn set_audit_head(&mut self, chain_pos: i64, hash: &str) -> Result<()> {
@@ -457,9 +410,7 @@ impl Tx for SqlTx {
         Ok(())
     }
     async fn audit_chain(&mut self, after_pos: i64, limit: u32) -> Result<Vec<AuditRow>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE chain_pos > $1 ORDER BY chain_pos LIMIT $2"
-        );
+        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE chain_pos > $1 ORDER BY chain_pos LIMIT $2");
         let found = sqlx::query(AssertSqlSafe(sql))
             .bind(after_pos)
             .bind(limit.clamp(1, 10_000) as i64)
@@ -467,15 +418,9 @@ impl Tx for SqlTx {
             .await?;
         all(found, rows::audit)
     }
-    async fn audit_of_entity(
-        &mut self,
-        entity: &str,
-        entity_id: &str,
-        limit: u32,
-    ) -> Result<Vec<AuditRow>> {
-        let sql = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq LIMIT $3"
-        );
+    async fn audit_of_entity(&mut self, entity: &str, entity_id: &str, limit: u32) -> Result<Vec<AuditRow>> {
+        let sql =
+            format!("SELECT {AUDIT_COLS} FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq LIMIT $3");
         let found = sqlx::query(AssertSqlSafe(sql))
             .bind(entity)
             .bind(entity_id)
@@ -499,27 +444,33 @@ impl Tx for SqlTx {
         Ok(())
     }
     async fn get_user(&mut self, username: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT username, password_hash, role, person_id, bank_code, created_at_ms FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT username, password_hash, role, person_id, bank_code, created_at_ms FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         row.as_ref().map(rows::user).transpose()
     }
     async fn insert_session(&mut self, s: &Session) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, username, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4)")
-            .bind(s.token_hash.as_str())
-            .bind(s.username.as_str())
-            .bind(s.created_at_ms)
-            .bind(s.expires_at_ms)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, username, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(s.token_hash.as_str())
+        .bind(s.username.as_str())
+        .bind(s.created_at_ms)
+        .bind(s.expires_at_ms)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
     async fn get_session(&mut self, token_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT token_hash, username, created_at_ms, expires_at_ms FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT token_hash, username, created_at_ms, expires_at_ms FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Session {
             token_hash: rows::text(&row, "token_hash")?,
@@ -529,10 +480,7 @@ impl Tx for SqlTx {
         }))
     }
     async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -548,8 +496,7 @@ impl Tx for SqlTx {
             scope: rows::text(&row, "scope")?,
             key: rows::text(&row, "key")?,
             request_hash: rows::text(&row, "request_hash")?,
-            status: u16::try_from(status)
-                .map_err(|_| StoreError::corrupt(format!("idempotency status {status}")))?,
+            status: u16::try_from(status).map_err(|_| StoreError::corrupt(format!("idempotency status {status}")))?,
             body: rows::text(&row, "body")?,
             created_at_ms: rows::int(&row, "created_at_ms")?,
         }))
@@ -573,9 +520,7 @@ impl Tx for SqlTx {
     }
 
     async fn overview(&mut self) -> Result<Overview> {
-        let persons = sqlx::query("SELECT COUNT(*) AS n FROM persons")
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let persons = sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(&mut *self.tx).await?;
         Ok(Overview {
             persons: rows::int(&persons, "n")?,
             applications_by_channel: self.counts("applications", "channel").await?,
@@ -598,17 +543,10 @@ impl SqlTx {
         let sql = format!(
             "SELECT CAST({column} AS TEXT) AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column} LIMIT 1000"
         );
-        let found = sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let found = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *self.tx).await?;
         found
             .iter()
-            .map(|r| {
-                Ok(Count {
-                    key: r.try_get::<String, _>("k")?,
-                    count: r.try_get::<i64, _>("n")?,
-                })
-            })
+            .map(|r| Ok(Count { key: r.try_get::<String, _>("k")?, count: r.try_get::<i64, _>("n")? }))
             .collect()
     }
 }

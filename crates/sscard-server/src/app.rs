@@ -1,0 +1,106 @@
+//! Building the router, opening the store from a URL, and serving.
+
+use crate::clock::SystemClock;
+use crate::routes::{admin, applications, auth, cards, persons};
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sscard_domain::clock::Clock;
+use sscard_domain::policy::Policy;
+use sscard_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use utoipa::OpenApi;
+
+/// Opens the store named by a `sqlite://` or `postgres://` URL.
+pub async fn open_store(url: &str) -> sscard_store::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(sscard_store_postgres::open(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sscard_store_sqlite::open(url).await?))
+    } else {
+        Err(sscard_store::StoreError::Backend(format!(
+            "unsupported database URL {url:?}: use sqlite://PATH or postgres://..."
+        )))
+    }
+}
+
+/// Liveness: answers without touching the database.
+#[utoipa::path(get, path = "/api/v1/health", tag = "ops", security(), responses((status = 200, body = Object)))]
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::ApiDoc::openapi())
+}
+
+async fn not_found() -> crate::error::ApiError {
+    crate::error::ApiError::not_found("no such route; the API is described at /api/v1/openapi.json")
+}
+
+/// All routes with their limits.
+pub fn build_router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/persons", post(persons::register).get(persons::find))
+        .route("/persons/newborn", post(persons::register_newborn))
+        .route("/persons/{id}", get(persons::get))
+        .route("/persons/{id}/cards", get(persons::cards))
+        .route("/applications", post(applications::create).get(applications::list))
+        .route("/applications/{id}", get(applications::get))
+        .route("/applications/{id}/{step}", post(applications::step))
+        .route("/cards/{card_no}", get(cards::get))
+        .route("/cards/{card_no}/{action}", post(cards::act))
+        .route("/banks", get(admin::banks).post(admin::add_bank))
+        .route("/banks/{code}/branches", post(admin::add_branch))
+        .route("/users", post(admin::add_user))
+        .route("/jobs/{name}/run", post(admin::run_job))
+        .route("/audit/verify", get(admin::verify_audit))
+        .route("/stats/overview", get(admin::overview))
+        .fallback(not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub policy: Policy,
+    /// Seconds between runs of the scheduled jobs.
+    pub jobs_every_s: u64,
+}
+
+/// Opens the store, starts the scheduler and serves until Ctrl-C.
+pub async fn serve(
+    options: ServeOptions,
+    store: Arc<dyn Store>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = AppState::new(store.clone(), clock, options.policy.clone());
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    let addr = listener.local_addr()?;
+    let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
+    on_ready(addr);
+    let app = build_router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    scheduler.abort();
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}

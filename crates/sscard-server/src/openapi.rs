@@ -1,0 +1,36 @@
+//! The OpenAPI document served at /api/v1/openapi.json.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sscard API", description = "Third-generation social security cards: persons, applications, cards. Errors are application/problem+json (RFC 9457)."),
+    paths(
+        crate::routes::auth::login, crate::routes::auth::logout, crate::routes::auth::me,
+        crate::routes::persons::register, crate::routes::persons::register_newborn, crate::routes::persons::get,
+        crate::routes::persons::find, crate::routes::persons::cards,
+        crate::routes::applications::create, crate::routes::applications::get, crate::routes::applications::list,
+        crate::routes::applications::step,
+        crate::routes::cards::get, crate::routes::cards::act,
+        crate::routes::admin::banks, crate::routes::admin::add_bank, crate::routes::admin::add_branch,
+        crate::routes::admin::add_user, crate::routes::admin::run_job, crate::routes::admin::verify_audit,
+        crate::routes::admin::overview,
+        crate::app::health,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;

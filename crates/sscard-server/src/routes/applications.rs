@@ -1,0 +1,164 @@
+//! /applications: intake, the step routes, the timeline and the review queue.
+
+use super::{idempotent, to_json};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{IdemKey, JsonBody};
+use crate::state::AppState;
+use crate::views::ApplicationJson;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
+use sscard_domain::ids::{BankCode, BranchCode};
+use sscard_store::ops::applications::{self, ApplicationView};
+use sscard_store::{AppFilter, Page};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewApplication {
+    pub person_id: String,
+    /// first | upgrade | replacement | temporary
+    pub kind: String,
+    /// branch | branch_instant | kiosk | online | door_to_door | employer_batch | newborn | cross_province
+    pub channel: String,
+    pub bank_code: String,
+    pub branch_code: Option<String>,
+    /// Required for online applications.
+    pub mail_address: Option<String>,
+    /// Replacements: lost | damaged | change_of_bank
+    pub reason: Option<String>,
+}
+
+fn parse_input(r: &NewApplication) -> ApiResult<ApplicationInput> {
+    let kind = AppKind::parse(&r.kind).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_kind",
+            "kind",
+            format!("unknown kind {:?}: first, upgrade, replacement or temporary", r.kind),
+        )
+    })?;
+    let channel = Channel::parse(&r.channel)
+        .ok_or_else(|| ApiError::bad_request("bad_channel", "channel", format!("unknown channel {:?}", r.channel)))?;
+    let reason = match &r.reason {
+        None => None,
+        Some(s) => Some(ReplacementReason::parse(s).ok_or_else(|| {
+            ApiError::bad_request("bad_reason", "reason", "reason is lost, damaged or change_of_bank")
+        })?),
+    };
+    Ok(ApplicationInput {
+        kind,
+        channel,
+        bank_code: BankCode::parse(&r.bank_code)
+            .map_err(|e| ApiError::bad_request("bad_bank_code", "bank_code", e.to_string()))?,
+        branch_code: r
+            .branch_code
+            .as_deref()
+            .map(BranchCode::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("bad_branch_code", "branch_code", e.to_string()))?,
+        mail_address: r.mail_address.clone(),
+        reason,
+    })
+}
+
+fn render(v: &ApplicationView) -> String {
+    to_json(&ApplicationJson::from(v))
+}
+
+/// Take an application. Instant channels (branch_instant, kiosk) answer with the card already issued.
+#[utoipa::path(post, path = "/api/v1/applications", request_body = NewApplication, tag = "applications",
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    responses((status = 201, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    key: IdemKey,
+    body: JsonBody<NewApplication>,
+) -> ApiResult<Response> {
+    let input = parse_input(&body.value)?;
+    let person_id = body.value.person_id.clone();
+    let store = state.store.clone();
+    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, |ctx| async move {
+        let view = applications::apply(store.as_ref(), &ctx, &person_id, input, &render).await?;
+        Ok(render(&view))
+    })
+    .await
+}
+
+/// An application with its timeline ("where is my card").
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ApplicationJson>> {
+    let ctx = state.ctx(actor, None);
+    let view = applications::get(state.store.as_ref(), &ctx, &id).await?;
+    Ok(Json(ApplicationJson::from(&view)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub bank_code: Option<String>,
+    pub person_id: Option<String>,
+    /// The last id of the previous page.
+    pub after: Option<String>,
+    /// At most 500; default 50.
+    pub limit: Option<u32>,
+}
+
+/// A page of applications (tellers: their bank's; holders: their own).
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(ListQuery),
+    responses((status = 200, body = [ApplicationJson]), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<ApplicationJson>>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("bad_query", "query", e.body_text()))?;
+    if let Some(s) = &q.status
+        && sscard_domain::application::AppStatus::parse(s).is_none()
+    {
+        return Err(ApiError::bad_request("bad_status", "status", format!("unknown status {s:?}")));
+    }
+    let filter = AppFilter {
+        status: q.status,
+        bank_code: q.bank_code,
+        person_id: q.person_id,
+        page: Page { after: q.after, limit: q.limit.unwrap_or(50) },
+    };
+    let ctx = state.ctx(actor, None);
+    let apps = applications::list(state.store.as_ref(), &ctx, filter).await?;
+    Ok(Json(apps.iter().map(ApplicationJson::summary).collect()))
+}
+
+/// Move an application: approve | reject | produce | ready | ship | deliver | collect | withdraw.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/{step}", tag = "applications",
+    params(("id" = String, Path), ("step" = String, Path, description = "approve | reject | produce | ready | ship | deliver | collect | withdraw"),
+        ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    responses((status = 200, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn step(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    key: IdemKey,
+    Path((id, step)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let step = AppStep::parse(&step).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no step {step:?}: approve, reject, produce, ready, ship, deliver, collect or withdraw"
+        ))
+    })?;
+    let store = state.store.clone();
+    idempotent(&state, actor, &key, b"", StatusCode::OK, |ctx| async move {
+        let view = applications::step(store.as_ref(), &ctx, &id, step, &render).await?;
+        Ok(render(&view))
+    })
+    .await
+}

@@ -1,0 +1,83 @@
+//! /cards: the card and its actions.
+
+use super::{idempotent, to_json};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{IdemKey, JsonBody};
+use crate::state::AppState;
+use crate::views::CardJson;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use sscard_domain::card::{CancelReason, Card, CardAction};
+use sscard_store::ops::cards::{self, ActionInput};
+use utoipa::ToSchema;
+
+/// A card by number.
+#[utoipa::path(get, path = "/api/v1/cards/{card_no}", tag = "cards", params(("card_no" = String, Path)),
+    responses((status = 200, body = CardJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(card_no): Path<String>,
+) -> ApiResult<Json<CardJson>> {
+    let ctx = state.ctx(actor, None);
+    let card = cards::get(state.store.as_ref(), &ctx, &card_no).await?;
+    Ok(Json(CardJson::from(&card)))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct CardActionRequest {
+    /// activate: the new 6-digit PIN (trivial ones such as 123456 are refused).
+    pub pin: Option<String>,
+    /// cancel: death | emigration | holder_request. stop: free text (e.g. the requesting region).
+    pub reason: Option<String>,
+}
+
+/// Act on a card: activate | suspend | unsuspend | report-lost | stop | cancel. The body is optional.
+#[utoipa::path(post, path = "/api/v1/cards/{card_no}/{action}", tag = "cards", request_body = Option<CardActionRequest>,
+    params(("card_no" = String, Path), ("action" = String, Path, description = "activate | suspend | unsuspend | report-lost | stop | cancel"),
+        ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    responses((status = 200, body = CardJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn act(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    key: IdemKey,
+    Path((card_no, action)): Path<(String, String)>,
+    raw: Bytes,
+) -> ApiResult<Response> {
+    let action = CardAction::parse(&action).ok_or_else(|| {
+        ApiError::not_found(format!("no action {action:?}: activate, suspend, unsuspend, report-lost, stop or cancel"))
+    })?;
+    let req: CardActionRequest = if raw.iter().all(u8::is_ascii_whitespace) {
+        CardActionRequest::default()
+    } else {
+        JsonBody::<CardActionRequest>::parse(&raw)?
+    };
+    let cancel_reason = match (action, &req.reason) {
+        (CardAction::Cancel, Some(r)) => Some(
+            CancelReason::parse(r)
+                .filter(|r| matches!(r, CancelReason::Death | CancelReason::Emigration | CancelReason::HolderRequest))
+                .ok_or_else(|| {
+                    ApiError::bad_request("bad_reason", "reason", "reason is death, emigration or holder_request")
+                })?,
+        ),
+        _ => None,
+    };
+    let input = ActionInput {
+        pin: req.pin.clone(),
+        cancel_reason,
+        stop_reason: if action == CardAction::Stop { req.reason.clone() } else { None },
+    };
+    let render = |c: &Card| to_json(&CardJson::from(c));
+    let store = state.store.clone();
+    idempotent(&state, actor, &key, &raw, StatusCode::OK, |ctx| async move {
+        let card = cards::act(store.as_ref(), &ctx, &card_no, action, input, &render).await?;
+        Ok(render(&card))
+    })
+    .await
+}

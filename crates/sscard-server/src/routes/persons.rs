@@ -1,0 +1,191 @@
+//! /persons: registration (with newborns) and look-ups.
+
+use super::{idempotent, to_json};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{IdemKey, JsonBody};
+use crate::state::AppState;
+use crate::views::{ApplicationJson, CardJson, PersonJson};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use sscard_domain::document::{DocType, Sex};
+use sscard_domain::ids::{BankCode, BranchCode, RegionCode};
+use sscard_domain::person::{Person, RegistrationInput};
+use sscard_store::ops::persons::{self, NewbornInput, NewbornResult};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterPerson {
+    /// resident_id | residence_permit | foreign_permanent_id | passport | hk_macau_travel_permit | taiwan_travel_permit | foreign_work_permit
+    pub doc_type: String,
+    pub doc_number: String,
+    pub name: String,
+    /// male | female; required when the document does not carry it.
+    pub sex: Option<String>,
+    /// YYYY-MM-DD; required when the document does not carry it.
+    pub birth_date: Option<String>,
+    /// 6-digit insured region code.
+    pub region: String,
+    pub guardian_id: Option<String>,
+    /// Household register or birth certificate number proving the guardian relationship.
+    pub relationship_proof: Option<String>,
+}
+
+pub(crate) fn parse_registration(r: &RegisterPerson) -> ApiResult<RegistrationInput> {
+    let doc_type =
+        DocType::parse(&r.doc_type).map_err(|e| ApiError::bad_request("bad_doc_type", "doc_type", e.to_string()))?;
+    let sex = r
+        .sex
+        .as_deref()
+        .map(Sex::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("bad_sex", "sex", e.to_string()))?;
+    let birth_date = r
+        .birth_date
+        .as_deref()
+        .map(parse_date)
+        .transpose()
+        .map_err(|detail| ApiError::bad_request("bad_birth_date", "birth_date", detail))?;
+    let region =
+        RegionCode::parse(&r.region).map_err(|e| ApiError::bad_request("bad_region", "region", e.to_string()))?;
+    Ok(RegistrationInput {
+        doc_type,
+        doc_number: r.doc_number.clone(),
+        name: r.name.clone(),
+        sex,
+        birth_date,
+        region,
+        guardian_id: r.guardian_id.clone(),
+        relationship_proof: r.relationship_proof.clone(),
+    })
+}
+
+/// Parses YYYY-MM-DD.
+pub fn parse_date(s: &str) -> Result<time::Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), format).map_err(|_| format!("{s:?} is not a date of the form YYYY-MM-DD"))
+}
+
+/// Register a person. Replays with the same Idempotency-Key answer the first result.
+#[utoipa::path(post, path = "/api/v1/persons", request_body = RegisterPerson, tag = "persons",
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    responses((status = 201, body = PersonJson), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    key: IdemKey,
+    body: JsonBody<RegisterPerson>,
+) -> ApiResult<Response> {
+    let input = parse_registration(&body.value)?;
+    let (now, policy) = (state.now_ms(), state.policy.clone());
+    let render = move |p: &Person| to_json(&PersonJson::new(p, now, &policy));
+    let store = state.store.clone();
+    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, |ctx| async move {
+        let person = persons::register(store.as_ref(), &ctx, input, &render).await?;
+        Ok(render(&person))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterNewborn {
+    /// The child: resident ID number from household registration, name, region,
+    /// guardian_id, and the birth certificate number (出生医学证明) as relationship_proof.
+    #[serde(flatten)]
+    pub child: RegisterPerson,
+    pub bank_code: String,
+    pub branch_code: Option<String>,
+    pub mail_address: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewbornJson {
+    pub person: PersonJson,
+    pub application: ApplicationJson,
+}
+
+/// Newborn registration (新生儿出生一件事): the person and a first card application in one step.
+#[utoipa::path(post, path = "/api/v1/persons/newborn", request_body = RegisterNewborn, tag = "persons",
+    responses((status = 201, body = NewbornJson), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn register_newborn(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    key: IdemKey,
+    body: JsonBody<RegisterNewborn>,
+) -> ApiResult<Response> {
+    let req = &body.value;
+    let input = NewbornInput {
+        child: parse_registration(&req.child)?,
+        bank_code: BankCode::parse(&req.bank_code)
+            .map_err(|e| ApiError::bad_request("bad_bank_code", "bank_code", e.to_string()))?,
+        branch_code: req
+            .branch_code
+            .as_deref()
+            .map(BranchCode::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("bad_branch_code", "branch_code", e.to_string()))?,
+        mail_address: req.mail_address.clone(),
+    };
+    let (now, policy) = (state.now_ms(), state.policy.clone());
+    let render = move |r: &NewbornResult| {
+        to_json(&NewbornJson {
+            person: PersonJson::new(&r.person, now, &policy),
+            application: ApplicationJson::from(&r.application),
+        })
+    };
+    let store = state.store.clone();
+    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, |ctx| async move {
+        let result = persons::register_newborn(store.as_ref(), &ctx, input, &render).await?;
+        Ok(render(&result))
+    })
+    .await
+}
+
+/// A person by id.
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path)),
+    responses((status = 200, body = PersonJson), (status = 404, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PersonJson>> {
+    let ctx = state.ctx(actor, None);
+    let person = persons::get(state.store.as_ref(), &ctx, &id).await?;
+    Ok(Json(PersonJson::new(&person, ctx.now_ms, &ctx.policy)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FindQuery {
+    /// Social security number or resident ID number.
+    pub ssn: String,
+}
+
+/// Find a person by social security number: `GET /persons?ssn=`.
+#[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(FindQuery),
+    responses((status = 200, body = PersonJson), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn find(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<FindQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<PersonJson>> {
+    let Query(q) = query.map_err(|_| ApiError::bad_request("ssn_required", "ssn", "give ?ssn=NUMBER"))?;
+    let ctx = state.ctx(actor, None);
+    let person = persons::find_by_ssn(state.store.as_ref(), &ctx, &q.ssn).await?;
+    Ok(Json(PersonJson::new(&person, ctx.now_ms, &ctx.policy)))
+}
+
+/// The cards of a person, oldest first.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/cards", tag = "cards", params(("id" = String, Path)),
+    responses((status = 200, body = [CardJson]), (status = 404, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn cards(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CardJson>>> {
+    let ctx = state.ctx(actor, None);
+    let cards = sscard_store::ops::cards::of_person(state.store.as_ref(), &ctx, &id).await?;
+    Ok(Json(cards.iter().map(CardJson::from).collect()))
+}

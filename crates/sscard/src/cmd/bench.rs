@@ -1,0 +1,172 @@
+//! `sscard bench store`: durable lifecycle operations per second through the store,
+//! as a ratio to raw single-row inserts on the same database with the same
+//! durability settings, measured side by side in one run on a fresh database.
+
+use super::cli_ctx;
+use clap::{Subcommand, ValueEnum};
+use sscard_domain::application::{AppKind, ApplicationInput, Channel};
+use sscard_domain::card::CardAction;
+use sscard_domain::document::{DocType, make_resident_id};
+use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
+use sscard_domain::person::RegistrationInput;
+use sscard_store::ops::cards::ActionInput;
+use sscard_store::ops::{Ctx, admin, applications, cards, persons};
+use sscard_store::{Bank, Branch, Store};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Lifecycle writes (suspend/unsuspend through the full use case) vs raw inserts.
+    Store {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        /// Operations per measurement.
+        #[arg(long, default_value_t = 2000)]
+        ops: u32,
+        /// Concurrent clients (each runs ops/clients operations).
+        #[arg(long, default_value_t = 1)]
+        clients: u32,
+    },
+}
+
+pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
+    let BenchCmd::Store { backend, ops, clients } = cmd;
+    let ops = ops.clamp(10, 1_000_000);
+    let clients = clients.clamp(1, 64);
+    let (store, _sqlite, pg): (Arc<dyn Store>, _, _) = match backend {
+        Backend::Sqlite => {
+            let db = sscard_store_sqlite::TempDatabase::new();
+            (Arc::new(sscard_store_sqlite::open(&db.url()).await?), Some(db), None)
+        }
+        Backend::Postgres => {
+            let db = sscard_store_postgres::TempDatabase::create().await?;
+            (Arc::new(sscard_store_postgres::open(&db.url()).await?), None, Some(db))
+        }
+    };
+    let cards = setup(store.as_ref(), clients * 4).await?;
+    let raw = raw_inserts(&store, ops, clients).await?;
+    let life = lifecycle(&store, &cards, ops, clients).await?;
+    let backend_name = store.backend();
+    store.close().await;
+    if let Some(db) = pg {
+        db.drop_now().await?;
+    }
+    println!("backend {backend_name}, {ops} operations, {clients} client(s), durable commits");
+    println!("  raw single-row inserts : {raw:>9.0} /s");
+    println!(
+        "  lifecycle operations   : {life:>9.0} /s  (suspend/unsuspend: locks, state change, outbox event, audit record)"
+    );
+    println!("  ratio                  : {:>9.2}", life / raw);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bank, a printer branch and `n` persons with an active card each.
+async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<String>> {
+    let mut ctx: Ctx = cli_ctx();
+    ctx.hash_iterations = 1000;
+    let bank = BankCode::parse("BENCH")?;
+    admin::add_bank(store, &ctx, Bank { code: bank.clone(), name: "Bench Bank".into(), bin: Bin::parse("623599")? })
+        .await?;
+    let branch = BranchCode::parse("BENCH-1")?;
+    let region = RegionCode::parse("350203")?;
+    admin::add_branch(
+        store,
+        &ctx,
+        Branch { bank_code: bank.clone(), code: branch.clone(), name: "Bench".into(), region, has_printer: true },
+    )
+    .await?;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let birth = time::Date::from_calendar_date(1980, time::Month::March, 1)? + time::Duration::days(i as i64);
+        let input = RegistrationInput {
+            doc_type: DocType::ResidentId,
+            doc_number: make_resident_id(region, birth, (i % 1000) as u16),
+            name: format!("测试{i}"),
+            sex: None,
+            birth_date: None,
+            region,
+            guardian_id: None,
+            relationship_proof: None,
+        };
+        let person = persons::register(store, &ctx, input, &|_| String::new()).await?;
+        let app = ApplicationInput {
+            kind: AppKind::First,
+            channel: Channel::BranchInstant,
+            bank_code: bank.clone(),
+            branch_code: Some(branch.clone()),
+            mail_address: None,
+            reason: None,
+        };
+        let view = applications::apply(store, &ctx, &person.id, app, &|_| String::new()).await?;
+        let card_no = view.application.card_no.ok_or_else(|| anyhow::anyhow!("instant application made no card"))?;
+        cards::act(
+            store,
+            &ctx,
+            &card_no,
+            CardAction::Activate,
+            ActionInput { pin: Some("739164".into()), ..Default::default() },
+            &|_| String::new(),
+        )
+        .await?;
+        out.push(card_no);
+    }
+    Ok(out)
+}
+
+async fn raw_inserts(store: &Arc<dyn Store>, ops: u32, clients: u32) -> anyhow::Result<f64> {
+    let mut tx = store.write().await?;
+    tx.execute_unchecked("CREATE TABLE bench_raw (id TEXT PRIMARY KEY, at_ms BIGINT NOT NULL, payload TEXT NOT NULL)")
+        .await?;
+    tx.commit().await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..ops / clients {
+                let mut tx = store.write().await?;
+                tx.execute_unchecked(&format!(
+                    "INSERT INTO bench_raw (id, at_ms, payload) VALUES ('{c}-{i}', {i}, 'card.suspended')"
+                ))
+                .await?;
+                tx.commit().await?;
+            }
+            Ok::<_, sscard_store::StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok((ops / clients * clients) as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn lifecycle(store: &Arc<dyn Store>, cards: &[String], ops: u32, clients: u32) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    let per_client = cards.len() / clients as usize;
+    for c in 0..clients as usize {
+        let store = store.clone();
+        let mine: Vec<String> = cards[c * per_client..(c + 1) * per_client].to_vec();
+        tasks.push(tokio::spawn(async move {
+            let ctx = cli_ctx();
+            for i in 0..(ops / clients) as usize {
+                let card = &mine[(i / 2) % mine.len()];
+                let action = if i % 2 == 0 { CardAction::Suspend } else { CardAction::Unsuspend };
+                cards::act(store.as_ref(), &ctx, card, action, ActionInput::default(), &|_| String::new()).await?;
+            }
+            Ok::<_, sscard_store::StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok((ops / clients * clients) as f64 / started.elapsed().as_secs_f64())
+}

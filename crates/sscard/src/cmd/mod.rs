@@ -1,0 +1,35 @@
+//! One module per command group.
+
+pub mod admin;
+pub mod bench;
+pub mod import;
+pub mod jobs;
+pub mod serve;
+
+use sscard_domain::access::{Actor, Role};
+use sscard_domain::clock::Clock;
+use sscard_domain::policy::Policy;
+use sscard_store::Store;
+use sscard_store::ops::Ctx;
+use std::sync::Arc;
+
+/// Opens the database, with a clear message when it cannot.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    sscard_server::open_store(url).await.map_err(|e| anyhow::anyhow!("cannot open {url}: {e}"))
+}
+
+/// The context of a CLI operation: the operator acts as admin, now.
+pub fn cli_ctx() -> Ctx {
+    let now = sscard_server::clock::SystemClock.now_ms();
+    Ctx::new(Actor { name: "cli".into(), role: Role::Admin, person_id: None, bank_code: None }, now, Policy::default())
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_message(what.to_string());
+    bar
+}

@@ -1,0 +1,66 @@
+//! `sscard serve` and `sscard demo`.
+
+use super::{open, progress};
+use clap::Args;
+use sscard_domain::clock::Clock;
+use sscard_server::demo::{self, DEMO_PASSWORD};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Seed the demo city first (once) and print the demo logins.
+    #[arg(long)]
+    demo: bool,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seconds between runs of the scheduled jobs (auto-lift, dormant sweep, temporary expiry).
+    #[arg(long, default_value_t = 3600)]
+    jobs_every_s: u64,
+}
+
+pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store = open(url).await?;
+    if args.demo {
+        seed_demo(store.as_ref()).await?;
+    }
+    let options = sscard_server::ServeOptions {
+        listen: args.listen,
+        database_url: url.to_string(),
+        policy: Default::default(),
+        jobs_every_s: args.jobs_every_s,
+    };
+    sscard_server::serve(options, store, |addr| {
+        eprintln!(
+            "sscard is serving on http://{addr}/ (API under http://{addr}/api/v1, OpenAPI at /api/v1/openapi.json)"
+        );
+        eprintln!("database: {url}; stop with Ctrl-C");
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn demo(url: &str) -> anyhow::Result<ExitCode> {
+    let store = open(url).await?;
+    seed_demo(store.as_ref()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed_demo(store: &dyn sscard_store::Store) -> anyhow::Result<()> {
+    let bar = progress(demo::DEMO_PERSONS as u64, "seeding the demo city (region 350200)");
+    let now = sscard_server::clock::SystemClock.now_ms();
+    let report = demo::seed(store, now, &|done, _| bar.set_position(done)).await?;
+    bar.finish_and_clear();
+    if report.seeded {
+        eprintln!("demo city seeded: 16 banks, 48 branches, {} persons with cards in every state", report.persons);
+    } else {
+        eprintln!("demo city already present; nothing seeded");
+    }
+    eprintln!("demo logins (password for all: {DEMO_PASSWORD}):");
+    for l in &report.logins {
+        eprintln!("  {:<12} {:<7} {}", l.username, l.role.as_str(), l.note);
+    }
+    Ok(())
+}
