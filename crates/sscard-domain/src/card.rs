@@ -181,9 +181,11 @@ pub fn decide_hand_over(card: &Card) -> Result<CardStatus, DomainError> {
 }
 
 /// The expiry date of a card issued on `issued_on`: 10 years for formal cards, the policy's days for temporary ones.
+/// `expires_on` is the last valid day, so a temporary card valid 60 days from issue day D
+/// expires on D + 59 and is past its validity on D + 60.
 pub fn expiry_for(issued_on: Date, temporary: bool, policy: &Policy) -> Date {
     if temporary {
-        issued_on + Duration::days(policy.temporary_card_valid_days as i64)
+        issued_on + Duration::days(policy.temporary_card_valid_days.saturating_sub(1) as i64)
     } else {
         add_years(issued_on, policy.card_valid_years)
     }

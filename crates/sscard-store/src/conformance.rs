@@ -1,1 +1,97 @@
-//! The conformance suite (filled in below).
+//! The conformance suite: one set of behaviour tests that every backend must pass
+//! (DESIGN §7). Each case is a `pub async fn` taking a fresh, empty, migrated store and
+//! drives it only through the use cases in [`crate::ops`], so the suite checks the whole
+//! path: domain decision, SQL, transaction, event and audit record.
+//!
+//! A backend runs the suite with [`conformance_tests!`](crate::conformance_tests) and a
+//! factory returning `Option<(Arc<dyn Store>, Guard)>` (`None` skips the test, e.g. when
+//! the database server is not there outside CI):
+//!
+//! ```ignore
+//! async fn factory() -> Option<(Arc<dyn Store>, Guard)> {
+//!     let db = sscard_store_sqlite::TempDatabase::new();
+//!     let store = sscard_store_sqlite::open(&db.url()).await.expect("open");
+//!     Some((Arc::new(store), Guard::keep(db)))
+//! }
+//! sscard_store::conformance_tests!(factory);
+//! ```
+//!
+//! The fixtures ([`fixtures`], re-exported here) are public so that the HTTP tests can
+//! build the same situations.
+
+mod applications;
+mod cards;
+pub mod fixtures;
+mod jobs;
+mod persons;
+mod records;
+
+pub use applications::*;
+pub use cards::*;
+pub use fixtures::*;
+pub use jobs::*;
+pub use persons::*;
+pub use records::*;
+
+/// Expands to one `#[tokio::test]` per conformance case. `$factory` is an async fn
+/// returning `Option<(Arc<dyn Store>, Guard)>`: one fresh database per case, kept alive
+/// by the guard until the case ends; `None` skips the case.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::__conformance_cases!(
+            $factory;
+            registration_of_a_resident,
+            registration_of_every_document_type,
+            registration_refuses_bad_numbers_and_writes_nothing,
+            registration_refuses_contradicting_sex_or_birth_date,
+            guardian_rules,
+            newborn_registration,
+            newborn_failure_leaves_no_person,
+            branch_path,
+            illegal_steps_change_nothing,
+            online_path_and_promise,
+            instant_issuance,
+            card_state_machine,
+            activation_needs_a_good_pin,
+            stop_and_cancel_need_reasons,
+            replacement_after_loss,
+            intake_rules_and_fees,
+            upgrade_from_second_generation,
+            concurrent_activation_has_one_winner,
+            concurrent_temporary_and_replacement,
+            auto_lift_after_the_configured_days,
+            dormant_sweep,
+            temporary_cards_expire,
+            audit_chain_verifies,
+            audit_detects_an_edited_record,
+            audit_detects_a_deleted_record,
+            audit_detects_a_removed_last_record,
+            outbox_in_order,
+            idempotency_records,
+            access_rules,
+            overview_counts,
+            failed_operations_leave_no_trace,
+        );
+    };
+}
+
+/// The expansion of [`conformance_tests!`]; not for direct use.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, guard)) = $factory().await else {
+                    return;
+                };
+                $crate::conformance::$case(::std::sync::Arc::clone(&store)).await;
+                $crate::Store::close(&*store).await;
+                drop(store);
+                $crate::conformance::Guard::finish(guard).await;
+            }
+        )*
+    };
+}

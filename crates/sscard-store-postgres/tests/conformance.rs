@@ -1,0 +1,32 @@
+//! The conformance suite on PostgreSQL: one database of its own per case, dropped at the
+//! end. Without a server at `SSCARD_TEST_PG_URL` (default
+//! postgres://postgres@127.0.0.1:5432/postgres) the cases are skipped with a message,
+//! unless the environment variable CI is set: then they fail.
+
+use sscard_store::Store;
+use sscard_store::conformance::Guard;
+use sscard_store_postgres::TempDatabase;
+use std::sync::Arc;
+
+async fn factory() -> Option<(Arc<dyn Store>, Guard)> {
+    let db = match TempDatabase::create().await {
+        Ok(db) => db,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!(
+                "SKIPPED: PostgreSQL at {} does not answer ({e}); start it, or set CI=1 to make this a failure",
+                sscard_store_postgres::admin_url()
+            );
+            return None;
+        }
+        Err(e) => panic!("PostgreSQL at {} does not answer and CI is set: {e}", sscard_store_postgres::admin_url()),
+    };
+    let store = sscard_store_postgres::open(&db.url()).await.unwrap_or_else(|e| panic!("open {}: {e}", db.url()));
+    let guard = Guard::with_cleanup(db, |db| async move {
+        if let Err(e) = db.drop_now().await {
+            eprintln!("could not drop test database {}: {e}", db.name);
+        }
+    });
+    Some((Arc::new(store), guard))
+}
+
+sscard_store::conformance_tests!(factory);
