@@ -6,16 +6,23 @@
 use sscard_store::Store;
 use sscard_store::conformance::Guard;
 use sscard_store_postgres::TempDatabase;
+use std::io::Write;
 use std::sync::Arc;
 
 async fn factory() -> Option<(Arc<dyn Store>, Guard)> {
     let db = match TempDatabase::create().await {
         Ok(db) => db,
         Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!(
-                "SKIPPED: PostgreSQL at {} does not answer ({e}); start it, or set CI=1 to make this a failure",
-                sscard_store_postgres::admin_url()
-            );
+            // Written past the test harness's output capture, once, so a plain `cargo test` shows it.
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            ONCE.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED: the PostgreSQL conformance cases: PostgreSQL at {} does not answer ({e}); \
+                     start it, or set CI=1 to make this a failure",
+                    sscard_store_postgres::admin_url()
+                );
+            });
             return None;
         }
         Err(e) => panic!("PostgreSQL at {} does not answer and CI is set: {e}", sscard_store_postgres::admin_url()),

@@ -154,6 +154,8 @@ pub async fn temporary_cards_expire(store: Arc<dyn Store>) {
     let idle_card = card_of(&apply(store, &desk, &idle.id, temporary_input()).await);
     assert!(idle_card.temporary);
     assert_eq!(idle_card.issued_on, Some(TODAY));
+    assert_eq!(idle_card.expires_on, today_plus(59), "valid 60 days, the issue day included");
+    assert_eq!(idle_card.pan, None, "no financial function");
     let used = register(store, 2).await;
     let used_card = card_of(&apply(store, &desk, &used.id, temporary_input()).await);
     act(store, &ctx(holder(&used)), used_card.card_no.as_str(), CardAction::Activate, with_pin(GOOD_PIN)).await;
