@@ -11,6 +11,7 @@ pub mod application;
 pub mod card;
 pub mod clock;
 pub mod document;
+pub mod ecard;
 pub mod error;
 pub mod ids;
 pub mod money;
