@@ -66,6 +66,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
         .with_state(state)

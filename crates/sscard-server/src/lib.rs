@@ -17,6 +17,7 @@ pub mod routes;
 pub mod scheduler;
 pub mod state;
 pub mod views;
+pub mod web;
 
 pub use app::{ServeOptions, build_router, open_store, serve};
 pub use state::AppState;

@@ -17,6 +17,57 @@ pub struct AppState {
     /// PBKDF2 iterations for new passwords and PINs.
     pub hash_iterations: u32,
     pub limiter: Arc<LoginLimiter>,
+    /// Progress of batch uploads running in the background.
+    pub batches: Arc<Batches>,
+}
+
+/// How far a batch upload has come.
+#[derive(Debug, Clone, Default)]
+pub struct BatchProgress {
+    pub total: usize,
+    pub done: usize,
+    pub ok: usize,
+    /// The first failures, with their line numbers.
+    pub failures: Vec<String>,
+}
+
+impl BatchProgress {
+    pub fn finished(&self) -> bool {
+        self.done >= self.total
+    }
+    pub fn percent(&self) -> usize {
+        (self.done * 100).checked_div(self.total).unwrap_or(100)
+    }
+}
+
+/// Batch progress by id; only the newest 100 batches are kept.
+#[derive(Debug, Default)]
+pub struct Batches {
+    inner: std::sync::Mutex<Vec<(String, BatchProgress)>>,
+}
+
+impl Batches {
+    pub fn start(&self, id: &str, total: usize) {
+        let mut v = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if v.len() >= 100 {
+            v.remove(0);
+        }
+        v.push((id.to_string(), BatchProgress { total, ..Default::default() }));
+    }
+    pub fn record(&self, id: &str, outcome: Result<(), String>) {
+        let mut v = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, p)) = v.iter_mut().find(|(i, _)| i == id) {
+            p.done += 1;
+            match outcome {
+                Ok(()) => p.ok += 1,
+                Err(e) if p.failures.len() < 100 => p.failures.push(e),
+                Err(_) => {}
+            }
+        }
+    }
+    pub fn get(&self, id: &str) -> Option<BatchProgress> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(i, _)| i == id).map(|(_, p)| p.clone())
+    }
 }
 
 impl AppState {
@@ -27,6 +78,7 @@ impl AppState {
             policy,
             hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS,
             limiter: Arc::new(LoginLimiter::default()),
+            batches: Arc::new(Batches::default()),
         }
     }
     pub fn now_ms(&self) -> i64 {

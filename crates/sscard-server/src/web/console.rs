@@ -1,0 +1,336 @@
+//! The clerk console: dashboard with charts, review queue, jobs, cross-region stop,
+//! the audit trail of a card, and employer batch issuance from a CSV upload with progress.
+
+use super::charts::bars;
+use super::pages::{Layout, render};
+use super::portal::{BranchOption, branch_options, split_branch};
+use super::{Viewer, back};
+use crate::state::{AppState, BatchProgress};
+use askama::Template;
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use sscard_domain::access::{Actor, Role};
+use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
+use sscard_domain::card::CardAction;
+use sscard_domain::document::DocType;
+use sscard_domain::ids::RegionCode;
+use sscard_domain::person::RegistrationInput;
+use sscard_store::ops::cards::ActionInput;
+use sscard_store::ops::{admin, applications, cards, jobs, persons};
+use sscard_store::{AppFilter, Count, Page};
+
+/// Rows accepted in one batch upload.
+pub const MAX_BATCH_ROWS: usize = 10_000;
+
+pub struct ReviewRow {
+    pub id: String,
+    pub kind_key: String,
+    pub channel_key: String,
+    pub bank_code: String,
+    pub submitted: String,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage {
+    l: Layout,
+    persons: i64,
+    charts: Vec<String>,
+    review: Vec<ReviewRow>,
+    branches: Vec<BranchOption>,
+}
+
+fn labelled(t: &super::i18n::Tr, prefix: &str, counts: &[Count]) -> Vec<(String, i64)> {
+    counts
+        .iter()
+        .map(|c| {
+            let key = format!("{prefix}{}", c.key);
+            let label = if prefix.is_empty() { c.key.clone() } else { t.s(&key).to_string() };
+            (label, c.count)
+        })
+        .collect()
+}
+
+pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
+    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(actor, None);
+    let overview = match admin::overview(state.store.as_ref(), &ctx).await {
+        Ok(o) => o,
+        Err(e) => return back("/login", Err(e.to_string())),
+    };
+    let t = v.t;
+    let charts = vec![
+        bars(t.s("cards_by_status"), &labelled(&t, "st_", &overview.cards_by_status)),
+        bars(t.s("cards_by_generation"), &labelled(&t, "", &overview.cards_by_generation)),
+        bars(t.s("cards_by_bank"), &labelled(&t, "", &overview.cards_by_bank)),
+        bars(t.s("apps_by_channel"), &labelled(&t, "c_", &overview.applications_by_channel)),
+        bars(t.s("apps_by_status"), &labelled(&t, "st_", &overview.applications_by_status)),
+    ];
+    let filter = AppFilter { status: Some("submitted".into()), page: Page::first(200), ..Default::default() };
+    let review = applications::list(state.store.as_ref(), &ctx, filter)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| ReviewRow {
+            id: a.id,
+            kind_key: format!("k_{}", a.kind.as_str()),
+            channel_key: format!("c_{}", a.channel.as_str()),
+            bank_code: a.bank_code.to_string(),
+            submitted: super::portal::local_time(a.submitted_at_ms),
+        })
+        .collect();
+    let (_, branches) = branch_options(&state, None).await.unwrap_or_default();
+    render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches })
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn step(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((id, step)): Path<(String, String)>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(step) = AppStep::parse(&step) else { return back("/console", Err(format!("no step {step}"))) };
+    let ctx = state.ctx(actor, None);
+    let result = applications::step(state.store.as_ref(), &ctx, &id, step, &|_| String::new())
+        .await
+        .map(|view| view.application.status.to_string())
+        .map_err(|e| e.to_string());
+    back("/console", result)
+}
+
+pub async fn run_job(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(name): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(job) = jobs::Job::parse(&name) else { return back("/console", Err(format!("no job {name}"))) };
+    let mut ctx = state.ctx(actor, None);
+    ctx.actor = Actor { name: format!("{}:{}", ctx.actor.name, job.name()), ..ctx.actor };
+    let result = jobs::run(state.store.as_ref(), &ctx, job, &|_| {})
+        .await
+        .map(|r| format!("{}: examined {}, changed {}, failures {}", r.job, r.examined, r.changed, r.failures.len()))
+        .map_err(|e| e.to_string());
+    back("/console", result)
+}
+
+#[derive(Deserialize)]
+pub struct StopForm {
+    csrf: String,
+    card_no: String,
+    reason: String,
+}
+
+pub async fn stop_card(State(state): State<AppState>, v: Viewer, Form(f): Form<StopForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(actor, None);
+    let input = ActionInput { stop_reason: Some(f.reason), ..Default::default() };
+    let result = cards::act(state.store.as_ref(), &ctx, f.card_no.trim(), CardAction::Stop, input, &|_| String::new())
+        .await
+        .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
+        .map_err(|e| e.to_string());
+    back("/console", result)
+}
+
+pub struct AuditLine {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+    pub sealed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    l: Layout,
+    card_no: String,
+    lines: Vec<AuditLine>,
+}
+
+#[derive(Deserialize)]
+pub struct CardQuery {
+    no: String,
+}
+
+pub async fn card_audit(State(state): State<AppState>, v: Viewer, Query(q): Query<CardQuery>) -> Response {
+    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(actor, None);
+    let card_no = q.no.trim().to_ascii_uppercase();
+    if let Err(e) = cards::get(state.store.as_ref(), &ctx, &card_no).await {
+        return back("/console", Err(e.to_string()));
+    }
+    let rows = async {
+        let mut tx = state.store.read().await?;
+        let rows = tx.audit_of_entity("card", &card_no, 500).await?;
+        tx.commit().await?;
+        Ok::<_, sscard_store::StoreError>(rows)
+    }
+    .await
+    .unwrap_or_default();
+    let lines = rows
+        .into_iter()
+        .map(|r| AuditLine {
+            at: super::portal::local_time(r.at_ms),
+            actor: r.actor,
+            action: r.action,
+            detail: r.detail,
+            sealed: r.hash.is_some(),
+        })
+        .collect();
+    render(&v, &AuditPage { l: Layout::new(&v), card_no, lines })
+}
+
+/// Reads the upload: the CSV text and the chosen branch.
+async fn read_upload(mut form: Multipart, v: &Viewer) -> Result<(String, String), String> {
+    let (mut csv, mut branch, mut csrf) = (None, None, None);
+    // Bounded: at most 10 parts are read.
+    for _ in 0..10 {
+        let Some(field) = form.next_field().await.map_err(|e| e.to_string())? else { break };
+        match field.name().unwrap_or("") {
+            "file" => csv = Some(field.text().await.map_err(|e| e.to_string())?),
+            "branch" => branch = Some(field.text().await.map_err(|e| e.to_string())?),
+            "csrf" => csrf = Some(field.text().await.map_err(|e| e.to_string())?),
+            _ => {}
+        }
+    }
+    v.check_csrf(csrf.as_deref().unwrap_or("")).map_err(|_| "the form expired: reload the page".to_string())?;
+    Ok((csv.ok_or("choose a CSV file")?, branch.ok_or("choose a branch")?))
+}
+
+pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multipart) -> Response {
+    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (csv, branch) = match read_upload(form, &v).await {
+        Ok(x) => x,
+        Err(e) => return back("/console", Err(e)),
+    };
+    let rows: Vec<String> = csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
+    if rows.len() > MAX_BATCH_ROWS {
+        return back("/console", Err(format!("at most {MAX_BATCH_ROWS} rows per upload")));
+    }
+    let id = sscard_store::ops::new_id();
+    state.batches.start(&id, rows.len());
+    let task_state = state.clone();
+    let task_id = id.clone();
+    tokio::spawn(async move { run_batch(task_state, actor, task_id, rows, branch).await });
+    axum::response::Redirect::to(&format!("/console/batch/{id}")).into_response()
+}
+
+/// Registers each person (if new) and takes an approved employer-batch application.
+async fn run_batch(state: AppState, actor: Actor, id: String, rows: Vec<String>, branch: String) {
+    let ctx = state.ctx(actor, None);
+    for (n, line) in rows.iter().enumerate() {
+        let outcome = batch_row(&state, &ctx, line, &branch).await;
+        state.batches.record(&id, outcome.map_err(|e| format!("line {}: {e}", n + 2)));
+    }
+}
+
+async fn batch_row(state: &AppState, ctx: &sscard_store::ops::Ctx, line: &str, branch: &str) -> Result<(), String> {
+    let f: Vec<&str> = line.split(',').map(str::trim).collect();
+    let [doc_type, doc_number, name, region] = f.as_slice() else {
+        return Err("expected doc_type,doc_number,name,region".into());
+    };
+    let input = RegistrationInput {
+        doc_type: DocType::parse(doc_type).map_err(|e| e.to_string())?,
+        doc_number: doc_number.to_string(),
+        name: name.to_string(),
+        sex: None,
+        birth_date: None,
+        region: RegionCode::parse(region).map_err(|e| e.to_string())?,
+        guardian_id: None,
+        relationship_proof: None,
+    };
+    let store = state.store.as_ref();
+    let person = match persons::register(store, ctx, input, &|_| String::new()).await {
+        Ok(p) => p,
+        Err(e) => match persons::find_by_ssn(store, ctx, doc_number).await {
+            Ok(p) => p,
+            Err(_) => return Err(e.to_string()),
+        },
+    };
+    let (bank_code, branch_code) = split_branch(branch)?;
+    let app = ApplicationInput {
+        kind: AppKind::First,
+        channel: Channel::EmployerBatch,
+        bank_code,
+        branch_code: Some(branch_code),
+        mail_address: None,
+        reason: None,
+    };
+    let view = applications::apply(store, ctx, &person.id, app, &|_| String::new()).await.map_err(|e| e.to_string())?;
+    applications::step(store, ctx, &view.application.id, AppStep::Approve, &|_| String::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "batch.html")]
+struct BatchPage {
+    l: Layout,
+    id: String,
+    p: BatchProgress,
+}
+
+#[derive(Template)]
+#[template(path = "batch_part.html")]
+struct BatchPart {
+    l: Layout,
+    id: String,
+    p: BatchProgress,
+}
+
+pub async fn batch_progress(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Err(r) = v.require(&[Role::Clerk, Role::Admin]) {
+        return r;
+    }
+    let Some(p) = state.batches.get(&id) else { return back("/console", Err("no such batch".into())) };
+    if headers.contains_key("hx-request") {
+        match (BatchPart { l: Layout::new(&v), id, p }).render() {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        }
+    } else {
+        render(&v, &BatchPage { l: Layout::new(&v), id, p })
+    }
+}

@@ -1,0 +1,286 @@
+//! The bank desk (teller): find a person by document number, register, take
+//! applications (instant issuance at a printer branch), hand over cards, collect the
+//! replacement fee, and the bank's queue.
+
+use super::pages::{Layout, render};
+use super::portal::{AppRow, BranchOption, CardRow, app_rows, branch_options, split_branch};
+use super::{Viewer, back, urlencode};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use sscard_domain::access::Role;
+use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
+use sscard_domain::card::CardAction;
+use sscard_domain::document::{DocType, Sex};
+use sscard_domain::ids::RegionCode;
+use sscard_domain::person::RegistrationInput;
+use sscard_store::ops::cards::ActionInput;
+use sscard_store::ops::{applications, cards, persons};
+use sscard_store::{AppFilter, Page};
+
+pub struct Found {
+    pub id: String,
+    pub name: String,
+    pub ssn: String,
+    pub doc: String,
+    pub birth_date: String,
+    pub minor: bool,
+    pub cards: Vec<CardRow>,
+    pub apps: Vec<AppRow>,
+}
+
+pub struct QueueRow {
+    pub id: String,
+    pub person_id: String,
+    pub kind_key: String,
+    pub status_key: String,
+    pub status: String,
+    pub branch_code: String,
+    pub fee_yuan: String,
+    pub fee_due: bool,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    l: Layout,
+    q: String,
+    found: Option<Found>,
+    not_found: bool,
+    branches: Vec<BranchOption>,
+    queue: Vec<QueueRow>,
+    doc_types: Vec<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct DeskQuery {
+    q: Option<String>,
+}
+
+pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<DeskQuery>) -> Response {
+    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(actor.clone(), None);
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let mut found = None;
+    let mut not_found = false;
+    if !q.is_empty() {
+        let lookup = if is_person_id(&q) {
+            persons::get(state.store.as_ref(), &ctx, &q).await
+        } else {
+            persons::find_by_ssn(state.store.as_ref(), &ctx, &q).await
+        };
+        match lookup {
+            Ok(p) => {
+                let cards = cards::of_person(state.store.as_ref(), &ctx, &p.id).await.unwrap_or_default();
+                let apps = app_rows(&state, &ctx, &p.id).await.unwrap_or_default();
+                found = Some(Found {
+                    id: p.id.clone(),
+                    name: p.name.as_str().to_string(),
+                    ssn: p.ssn.masked(),
+                    doc: format!("{} {}", p.doc_type.as_str(), sscard_domain::document::mask_id(&p.doc_number)),
+                    birth_date: p.birth_date.to_string(),
+                    minor: p.is_minor(ctx.today()),
+                    cards: cards.iter().rev().map(CardRow::new).collect(),
+                    apps,
+                });
+            }
+            Err(_) => not_found = true,
+        }
+    }
+    let (_, branches) = branch_options(&state, actor.bank_code.as_deref()).await.unwrap_or_default();
+    let mut open = Vec::new();
+    for status in ["approved", "in_production", "ready_for_pickup", "shipped"] {
+        let filter = AppFilter { status: Some(status.into()), page: Page::first(200), ..Default::default() };
+        open.extend(applications::list(state.store.as_ref(), &ctx, filter).await.unwrap_or_default());
+    }
+    let queue = open
+        .into_iter()
+        .map(|a| QueueRow {
+            id: a.id.clone(),
+            person_id: a.person_id.clone(),
+            kind_key: format!("k_{}", a.kind.as_str()),
+            status_key: format!("st_{}", a.status.as_str()),
+            status: a.status.as_str().to_string(),
+            branch_code: a.branch_code.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+            fee_yuan: a.fee_fen.to_string(),
+            fee_due: a.fee_fen.value() > 0,
+        })
+        .collect();
+    let doc_types = DocType::ALL.iter().map(|d| d.as_str()).collect();
+    // The search box keeps what was typed only until a person is found: then it keeps the
+    // person's id, so no page (or address) carries a full document number.
+    let q = match &found {
+        Some(p) => p.id.clone(),
+        None => q,
+    };
+    render(&v, &DeskPage { l: Layout::new(&v), q, found, not_found, branches, queue, doc_types })
+}
+
+/// Person ids are UUIDs; anything else is searched as a social security or ID number.
+fn is_person_id(q: &str) -> bool {
+    q.len() == 36 && q.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+fn desk_back(q: &str) -> String {
+    if q.is_empty() { "/desk".to_string() } else { format!("/desk?q={}", urlencode(q)) }
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    csrf: String,
+    doc_type: String,
+    doc_number: String,
+    name: String,
+    region: String,
+    sex: Option<String>,
+    birth_date: Option<String>,
+    guardian_id: Option<String>,
+    relationship_proof: Option<String>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+pub async fn register(State(state): State<AppState>, v: Viewer, Form(f): Form<RegisterForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let parsed = (|| {
+        Ok::<_, String>(RegistrationInput {
+            doc_type: DocType::parse(&f.doc_type).map_err(|e| e.to_string())?,
+            doc_number: f.doc_number.clone(),
+            name: f.name.clone(),
+            sex: nonempty(&f.sex).map(|s| Sex::parse(&s)).transpose().map_err(|e| e.to_string())?,
+            birth_date: nonempty(&f.birth_date).map(|s| crate::routes::persons::parse_date(&s)).transpose()?,
+            region: RegionCode::parse(f.region.trim()).map_err(|e| e.to_string())?,
+            guardian_id: nonempty(&f.guardian_id),
+            relationship_proof: nonempty(&f.relationship_proof),
+        })
+    })();
+    let input = match parsed {
+        Ok(i) => i,
+        Err(e) => return back("/desk", Err(e)),
+    };
+    let ctx = state.ctx(actor, None);
+    match persons::register(state.store.as_ref(), &ctx, input, &|_| String::new()).await {
+        Ok(p) => back(&desk_back(&p.id), Ok(p.ssn.masked())),
+        Err(e) => back("/desk", Err(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    csrf: String,
+    q: String,
+    person_id: String,
+    kind: String,
+    channel: String,
+    branch: String,
+    mail_address: Option<String>,
+}
+
+pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<ApplyForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let to = desk_back(&f.q);
+    let input = (|| {
+        let kind = AppKind::parse(&f.kind).ok_or("choose a kind")?;
+        let channel = Channel::parse(&f.channel).ok_or("choose a channel")?;
+        let (bank_code, branch_code) = split_branch(&f.branch)?;
+        let reason = (kind == AppKind::Replacement).then_some(ReplacementReason::Lost);
+        Ok::<_, String>(ApplicationInput {
+            kind,
+            channel,
+            bank_code,
+            branch_code: Some(branch_code),
+            mail_address: nonempty(&f.mail_address),
+            reason,
+        })
+    })();
+    let input = match input {
+        Ok(i) => i,
+        Err(e) => return back(&to, Err(e)),
+    };
+    let ctx = state.ctx(actor, None);
+    let result = applications::apply(state.store.as_ref(), &ctx, &f.person_id, input, &|_| String::new())
+        .await
+        .map(|view| match view.card {
+            Some(card) => format!("{} → {} ({})", view.application.status, card.card_no, card.status.as_str()),
+            None => view.application.status.to_string(),
+        })
+        .map_err(|e| e.to_string());
+    back(&to, result)
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    q: Option<String>,
+}
+
+pub async fn step(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((id, step)): Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let to = desk_back(f.q.as_deref().unwrap_or(""));
+    let Some(step) = AppStep::parse(&step) else { return back(&to, Err(format!("no step {step}"))) };
+    let ctx = state.ctx(actor, None);
+    let result = applications::step(state.store.as_ref(), &ctx, &id, step, &|_| String::new())
+        .await
+        .map(|view| view.application.status.to_string())
+        .map_err(|e| e.to_string());
+    back(&to, result)
+}
+
+#[derive(Deserialize)]
+pub struct ActivateForm {
+    csrf: String,
+    q: String,
+    pin: String,
+}
+
+pub async fn activate(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(card_no): Path<String>,
+    Form(f): Form<ActivateForm>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx(actor, None);
+    let input = ActionInput { pin: Some(f.pin), ..Default::default() };
+    let result = cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input, &|_| String::new())
+        .await
+        .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
+        .map_err(|e| e.to_string());
+    back(&desk_back(&f.q), result)
+}

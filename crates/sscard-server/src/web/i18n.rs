@@ -1,0 +1,215 @@
+//! Chinese (default) and English for every page. A page asks `t.s("key")`; a missing
+//! key shows the key itself, which the web tests catch.
+
+/// The two languages of the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+    /// From the `sscard_lang` cookie, else the browser's Accept-Language, else Chinese.
+    pub fn choose(cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
+        match cookie {
+            Some("en") => return Lang::En,
+            Some("zh") => return Lang::Zh,
+            _ => {}
+        }
+        let first = accept_language.and_then(|h| h.split(',').next()).unwrap_or("").trim().to_ascii_lowercase();
+        if first.starts_with("en") { Lang::En } else { Lang::Zh }
+    }
+}
+
+/// The translator handed to every template.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn s<'a>(&self, key: &'a str) -> &'a str {
+        match lookup(key) {
+            Some((zh, en)) => match self.lang {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => key,
+        }
+    }
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+}
+
+fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "app" => ("社会保障卡服务平台", "Social Security Card Platform"),
+        "login" => ("登录", "Log in"),
+        "logout" => ("退出", "Log out"),
+        "username" => ("用户名", "Username"),
+        "password" => ("密码", "Password"),
+        "login_failed" => ("用户名或密码错误", "Wrong username or password"),
+        "too_many" => ("失败次数过多，请五分钟后再试", "Too many failed attempts: wait five minutes"),
+        "elder_on" => ("长辈版", "Large type"),
+        "elder_off" => ("标准版", "Standard type"),
+        "lang_other" => ("English", "中文"),
+        "portal" => ("我的社保卡", "My card"),
+        "desk" => ("银行网点柜台", "Bank desk"),
+        "console" => ("经办控制台", "Card office console"),
+        "dashboard" => ("统计看板", "Dashboard"),
+        "person" => ("持卡人", "Cardholder"),
+        "name" => ("姓名", "Name"),
+        "ssn" => ("社会保障号码", "Social security number"),
+        "doc_type" => ("证件类型", "Document type"),
+        "doc_number" => ("证件号码", "Document number"),
+        "sex" => ("性别", "Sex"),
+        "birth_date" => ("出生日期", "Birth date"),
+        "region" => ("参保地", "Insured region"),
+        "cards" => ("我的卡", "Cards"),
+        "card_no" => ("卡号", "Card number"),
+        "status" => ("状态", "Status"),
+        "generation" => ("代别", "Generation"),
+        "bank" => ("银行", "Bank"),
+        "branch" => ("网点", "Branch"),
+        "pan" => ("银行账号", "Bank account"),
+        "expires_on" => ("有效期至", "Valid until"),
+        "issued_on" => ("发卡日期", "Issued on"),
+        "actions" => ("操作", "Actions"),
+        "applications" => ("申领记录", "Applications"),
+        "timeline" => ("制卡进度", "Progress"),
+        "kind" => ("申领类型", "Kind"),
+        "channel" => ("申领渠道", "Channel"),
+        "fee" => ("费用（元）", "Fee (yuan)"),
+        "apply" => ("申领社保卡", "Apply for a card"),
+        "apply_online" => ("网上申领（邮寄）", "Apply online (mailed)"),
+        "apply_branch" => ("到网点领取", "Pick up at a branch"),
+        "mail_address" => ("邮寄地址", "Mailing address"),
+        "submit" => ("提交", "Submit"),
+        "activate" => ("启用", "Activate"),
+        "pin" => ("6位密码", "6-digit PIN"),
+        "suspend" => ("临时挂失", "Report temporary loss"),
+        "unsuspend" => ("解除挂失", "Lift the loss report"),
+        "report-lost" => ("正式挂失", "Report lost"),
+        "replace" => ("申请补卡", "Apply for a replacement"),
+        "confirm_lost" => ("正式挂失后此卡不能恢复，确定吗？", "A card reported lost cannot be used again. Continue?"),
+        "no_cards" => ("暂无社保卡", "No card yet"),
+        "no_apps" => ("暂无申领记录", "No application yet"),
+        "promise" => ("承诺时限", "Service promise"),
+        "promise_met" => ("已按时寄出", "shipped in time"),
+        "promise_late" => ("已超时", "late"),
+        "promise_open" => ("办理中", "in progress"),
+        "working_days" => ("个工作日", "working days"),
+        "find_person" => ("查找持卡人", "Find a cardholder"),
+        "find" => ("查找", "Find"),
+        "not_found" => ("未找到", "Not found"),
+        "register" => ("登记新人员", "Register a person"),
+        "take_application" => ("受理申领", "Take an application"),
+        "instant" => ("立等可取（即时制卡）", "Instant issuance (card printed now)"),
+        "queue" => ("本行待办队列", "Bank queue"),
+        "hand_over" => ("发放（领卡）", "Hand over"),
+        "fee_due" => ("应收补卡费", "Replacement fee to collect"),
+        "review" => ("待审核", "Review queue"),
+        "approve" => ("通过", "Approve"),
+        "reject" => ("驳回", "Reject"),
+        "produce" => ("送制卡", "Send to card bureau"),
+        "ready" => ("已到网点", "Ready at branch"),
+        "ship" => ("寄出", "Ship"),
+        "deliver" => ("已送达", "Delivered"),
+        "collect" => ("领取", "Collect"),
+        "withdraw" => ("撤回", "Withdraw"),
+        "jobs" => ("定时任务", "Jobs"),
+        "run" => ("立即执行", "Run now"),
+        "auto_lift" => ("临时挂失到期自动解挂", "Automatic lift of temporary loss"),
+        "dormant_sweep" => ("睡眠卡清理", "Dormant card sweep"),
+        "temporary_expiry" => ("临时卡到期", "Temporary card expiry"),
+        "stop_card" => ("异地停用", "Cross-region stop"),
+        "reason" => ("原因", "Reason"),
+        "stop" => ("停用", "Stop"),
+        "audit_trail" => ("卡片审计记录", "Audit trail of a card"),
+        "show" => ("查看", "Show"),
+        "batch" => ("单位批量申领", "Employer batch issuance"),
+        "batch_hint" => (
+            "CSV 文件：doc_type,doc_number,name,region（首行为表头）",
+            "CSV file: doc_type,doc_number,name,region (first line is the header)",
+        ),
+        "upload" => ("上传并申领", "Upload and apply"),
+        "progress" => ("进度", "Progress"),
+        "done" => ("完成", "Done"),
+        "failed" => ("失败", "Failed"),
+        "persons" => ("登记人数", "Persons"),
+        "cards_by_status" => ("按状态统计卡片", "Cards by status"),
+        "cards_by_generation" => ("按代别统计卡片", "Cards by generation"),
+        "cards_by_bank" => ("按银行统计卡片", "Cards by bank"),
+        "apps_by_channel" => ("按渠道统计申领", "Applications by channel"),
+        "apps_by_status" => ("按状态统计申领", "Applications by status"),
+        "ok" => ("办理成功", "Done"),
+        "error" => ("未能办理", "Not done"),
+        "back" => ("返回", "Back"),
+        "male" => ("男", "male"),
+        "female" => ("女", "female"),
+        "when" => ("时间", "When"),
+        "actor" => ("经办人", "By"),
+        "skip" => ("跳到正文", "Skip to content"),
+        "role_holder" => ("持卡人", "Cardholder"),
+        "role_teller" => ("银行柜员", "Bank teller"),
+        "role_clerk" => ("社保经办", "Card office clerk"),
+        "role_admin" => ("管理员", "Administrator"),
+        // Card statuses
+        "st_produced" => ("已制卡", "made"),
+        "st_issued" => ("已发放（未启用）", "handed over, not active"),
+        "st_active" => ("正常", "active"),
+        "st_suspended" => ("临时挂失", "temporarily reported lost"),
+        "st_lost" => ("正式挂失", "reported lost"),
+        "st_replaced" => ("已换卡", "replaced"),
+        "st_stopped" => ("已停用", "stopped"),
+        "st_dormant" => ("睡眠卡", "dormant"),
+        "st_cancelled" => ("已注销", "cancelled"),
+        // Application statuses
+        "st_submitted" => ("已提交", "submitted"),
+        "st_approved" => ("已审核", "approved"),
+        "st_rejected" => ("已驳回", "rejected"),
+        "st_in_production" => ("制卡中", "in production"),
+        "st_ready_for_pickup" => ("待领取", "ready for pickup"),
+        "st_shipped" => ("已寄出", "shipped"),
+        "st_delivered" => ("已送达", "delivered"),
+        "st_collected" => ("已领取", "collected"),
+        "st_withdrawn" => ("已撤回", "withdrawn"),
+        // Kinds and channels
+        "k_first" => ("首次申领", "first card"),
+        "k_upgrade" => ("换代（二代换三代）", "upgrade"),
+        "k_replacement" => ("补换卡", "replacement"),
+        "k_temporary" => ("临时卡", "temporary"),
+        "c_branch" => ("网点", "branch"),
+        "c_branch_instant" => ("网点即时制卡", "instant at branch"),
+        "c_kiosk" => ("自助机", "kiosk"),
+        "c_online" => ("网上", "online"),
+        "c_door_to_door" => ("上门服务", "door to door"),
+        "c_employer_batch" => ("单位批量", "employer batch"),
+        "c_newborn" => ("新生儿", "newborn"),
+        "c_cross_province" => ("跨省通办", "cross-province"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_from_cookie_then_header() {
+        assert_eq!(Lang::choose(Some("en"), Some("zh-CN")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::choose(None, Some("zh-CN,zh;q=0.9,en;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::choose(None, None), Lang::Zh);
+        assert_eq!(Tr { lang: Lang::En }.s("login"), "Log in");
+        assert_eq!(Tr { lang: Lang::Zh }.s("login"), "登录");
+        assert_eq!(Tr { lang: Lang::Zh }.s("no-such-key"), "no-such-key");
+    }
+}

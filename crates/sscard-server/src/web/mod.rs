@@ -1,0 +1,174 @@
+//! The web pages served by the same binary: login, the holder portal, the bank desk
+//! and the clerk console. Pages call the same use cases as the API (`sscard_store::ops`);
+//! no rule is repeated here. Forms carry a CSRF token that must match the
+//! `sscard_csrf` cookie; the session cookie is HttpOnly, Secure and SameSite=Strict.
+
+pub mod charts;
+pub mod console;
+pub mod desk;
+pub mod i18n;
+pub mod pages;
+pub mod portal;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use i18n::{Lang, Tr};
+use sscard_domain::access::{Actor, Role};
+
+pub const SESSION_COOKIE: &str = "sscard_session";
+pub const CSRF_COOKIE: &str = "sscard_csrf";
+pub const LANG_COOKIE: &str = "sscard_lang";
+pub const ELDER_COOKIE: &str = "sscard_elder";
+
+const HTMX: &str = include_str!("../../static/htmx-2.0.11.min.js");
+const STYLE: &str = include_str!("../../static/style.css");
+
+/// All page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/prefs/lang/{lang}", get(pages::set_lang))
+        .route("/prefs/elder/{on}", get(pages::set_elder))
+        .route("/portal", get(portal::page))
+        .route("/portal/apply", post(portal::apply))
+        .route("/portal/cards/{card_no}/{action}", post(portal::card_action))
+        .route("/portal/replace", post(portal::replace))
+        .route("/desk", get(desk::page))
+        .route("/desk/register", post(desk::register))
+        .route("/desk/apply", post(desk::apply))
+        .route("/desk/applications/{id}/{step}", post(desk::step))
+        .route("/desk/cards/{card_no}/activate", post(desk::activate))
+        .route("/console", get(console::page))
+        .route("/console/applications/{id}/{step}", post(console::step))
+        .route("/console/jobs/{name}", post(console::run_job))
+        .route("/console/stop", post(console::stop_card))
+        .route("/console/card", get(console::card_audit))
+        .route("/console/batch", post(console::batch_upload))
+        .route("/console/batch/{id}", get(console::batch_progress))
+        .route("/static/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
+        .route("/static/style.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    resp
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// A Set-Cookie header value with the project's defaults.
+pub fn set_cookie(name: &str, value: &str, http_only: bool, max_age_s: i64) -> HeaderValue {
+    let http_only = if http_only { "; HttpOnly" } else { "" };
+    let value = format!("{name}={value}; Path=/; Max-Age={max_age_s}; SameSite=Strict; Secure{http_only}");
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Who is looking, in which language and type size, with the CSRF token for forms.
+#[derive(Clone)]
+pub struct Viewer {
+    pub actor: Option<Actor>,
+    pub t: Tr,
+    pub elder: bool,
+    /// The CSRF token for this browser (set as a cookie when new).
+    pub csrf: String,
+    pub new_csrf: bool,
+    /// The path the page was requested at (for the language and type-size switches).
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let h = &parts.headers;
+        let lang = Lang::choose(cookie(h, LANG_COOKIE), h.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+        let elder = cookie(h, ELDER_COOKIE) == Some("1");
+        let (csrf, new_csrf) = match cookie(h, CSRF_COOKIE).filter(|c| c.len() == 43) {
+            Some(c) => (c.to_string(), false),
+            None => (sscard_gm::rand::random_token(), true),
+        };
+        let actor = match cookie(h, SESSION_COOKIE) {
+            Some(token) => {
+                sscard_store::ops::auth::authenticate(state.store.as_ref(), token, state.now_ms()).await.ok().flatten()
+            }
+            None => None,
+        };
+        let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        Ok(Viewer { actor, t: Tr { lang }, elder, csrf, new_csrf, path })
+    }
+}
+
+impl Viewer {
+    /// The actor, or a redirect to the login page.
+    pub fn require(&self, roles: &[Role]) -> Result<Actor, Response> {
+        match &self.actor {
+            Some(a) if roles.contains(&a.role) => Ok(a.clone()),
+            Some(_) => Err((StatusCode::FORBIDDEN, "this page is not for your role").into_response()),
+            None => Err(Redirect::to("/login").into_response()),
+        }
+    }
+    /// Checks a submitted form's CSRF token against the cookie.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), Response> {
+        if !self.new_csrf && sscard_gm_eq(submitted, &self.csrf) {
+            Ok(())
+        } else {
+            Err((StatusCode::FORBIDDEN, "the form expired or came from another site: reload the page and try again")
+                .into_response())
+        }
+    }
+    /// Adds the CSRF cookie to a response when this browser had none.
+    pub fn finish(&self, mut resp: Response) -> Response {
+        if self.new_csrf {
+            resp.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &self.csrf, true, 86_400 * 30));
+        }
+        resp
+    }
+    pub fn home(&self) -> &'static str {
+        match self.actor.as_ref().map(|a| a.role) {
+            Some(Role::Holder) => "/portal",
+            Some(Role::Teller) => "/desk",
+            Some(Role::Clerk | Role::Admin) => "/console",
+            _ => "/login",
+        }
+    }
+}
+
+/// Constant-time string comparison for tokens.
+fn sscard_gm_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Redirects back to `to` with a message shown on the page.
+pub fn back(to: &str, result: Result<String, String>) -> Response {
+    let (key, msg) = match result {
+        Ok(m) => ("ok", m),
+        Err(m) => ("err", m),
+    };
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let msg: String = msg.chars().take(300).collect();
+    Redirect::to(&format!("{to}{sep}{key}={}", urlencode(&msg))).into_response()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

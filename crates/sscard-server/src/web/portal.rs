@@ -1,0 +1,296 @@
+//! The holder portal: my person, my cards with what I can do with them, my applications
+//! with their progress, and applying for a card (online or at a branch).
+
+use super::pages::{Layout, render};
+use super::{Viewer, back};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+use sscard_domain::access::Role;
+use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
+use sscard_domain::card::{Card, CardAction, CardStatus, decide_action};
+use sscard_domain::ids::{BankCode, BranchCode};
+use sscard_store::ops::applications::ApplicationView;
+use sscard_store::ops::cards::ActionInput;
+use sscard_store::ops::{admin, applications, cards, persons};
+use sscard_store::{AppFilter, Page};
+
+/// One card as the pages show it; the buttons come from the domain's state machine.
+pub struct CardRow {
+    pub card_no: String,
+    pub status_key: String,
+    pub status: String,
+    pub generation: u8,
+    pub temporary: bool,
+    pub bank_code: String,
+    pub pan: String,
+    pub expires_on: String,
+    pub can_activate: bool,
+    pub can_suspend: bool,
+    pub can_unsuspend: bool,
+    pub can_report_lost: bool,
+    pub can_replace: bool,
+}
+
+impl CardRow {
+    pub fn new(c: &Card) -> Self {
+        let can = |a| decide_action(c, a).is_ok();
+        CardRow {
+            card_no: c.card_no.to_string(),
+            status_key: format!("st_{}", c.status.as_str()),
+            status: c.status.as_str().to_string(),
+            generation: c.generation,
+            temporary: c.temporary,
+            bank_code: c.bank_code.to_string(),
+            pan: c.pan.as_ref().map(|p| p.masked()).unwrap_or_default(),
+            expires_on: c.expires_on.to_string(),
+            can_activate: c.status == CardStatus::Issued,
+            can_suspend: can(CardAction::Suspend),
+            can_unsuspend: can(CardAction::Unsuspend),
+            can_report_lost: can(CardAction::ReportLost),
+            can_replace: c.status == CardStatus::Lost && c.generation == 3,
+        }
+    }
+}
+
+pub struct StepRow {
+    pub status_key: String,
+    pub at: String,
+    pub actor: String,
+}
+
+pub struct AppRow {
+    pub id: String,
+    pub kind_key: String,
+    pub channel_key: String,
+    pub status_key: String,
+    pub status: String,
+    pub fee_yuan: String,
+    pub bank_code: String,
+    pub branch_code: String,
+    pub card_no: String,
+    pub timeline: Vec<StepRow>,
+    /// "promise_met" | "promise_late" | "promise_open" with the working days used.
+    pub promise: Option<(String, u32, u32)>,
+}
+
+/// A time in China's calendar, to the minute.
+pub fn local_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
+    format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+}
+
+impl AppRow {
+    pub fn new(v: &ApplicationView) -> Self {
+        let a = &v.application;
+        AppRow {
+            id: a.id.clone(),
+            kind_key: format!("k_{}", a.kind.as_str()),
+            channel_key: format!("c_{}", a.channel.as_str()),
+            status_key: format!("st_{}", a.status.as_str()),
+            status: a.status.as_str().to_string(),
+            fee_yuan: a.fee_fen.to_string(),
+            bank_code: a.bank_code.to_string(),
+            branch_code: a.branch_code.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+            card_no: a.card_no.clone().unwrap_or_default(),
+            timeline: v
+                .timeline
+                .iter()
+                .map(|e| StepRow {
+                    status_key: format!("st_{}", e.status.as_str()),
+                    at: local_time(e.at_ms),
+                    actor: e.actor.clone(),
+                })
+                .collect(),
+            promise: v.promise.as_ref().map(|p| {
+                let key = match p.met {
+                    Some(true) => "promise_met",
+                    Some(false) => "promise_late",
+                    None => "promise_open",
+                };
+                (key.to_string(), p.working_days_used, p.working_days)
+            }),
+        }
+    }
+}
+
+pub struct BranchOption {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    l: Layout,
+    name: String,
+    ssn: String,
+    region: String,
+    birth_date: String,
+    cards: Vec<CardRow>,
+    apps: Vec<AppRow>,
+    branches: Vec<BranchOption>,
+    banks: Vec<BranchOption>,
+}
+
+/// Loads a person's applications with their timelines (the newest 20).
+pub async fn app_rows(
+    state: &AppState,
+    ctx: &sscard_store::ops::Ctx,
+    person_id: &str,
+) -> Result<Vec<AppRow>, sscard_store::StoreError> {
+    let filter = AppFilter { person_id: Some(person_id.to_string()), page: Page::first(200), ..Default::default() };
+    let list = applications::list(state.store.as_ref(), ctx, filter).await?;
+    let mut rows = Vec::new();
+    for a in list.iter().rev().take(20) {
+        rows.push(AppRow::new(&applications::get(state.store.as_ref(), ctx, &a.id).await?));
+    }
+    Ok(rows)
+}
+
+/// Bank and branch choices for forms.
+pub async fn branch_options(
+    state: &AppState,
+    bank: Option<&str>,
+) -> Result<(Vec<BranchOption>, Vec<BranchOption>), sscard_store::StoreError> {
+    let (banks, branches) = admin::banks(state.store.as_ref()).await?;
+    let banks = banks
+        .iter()
+        .filter(|b| bank.is_none_or(|x| x == b.code.as_str()))
+        .map(|b| BranchOption { value: b.code.to_string(), label: format!("{} {}", b.code, b.name) })
+        .collect();
+    let branches = branches
+        .iter()
+        .filter(|b| bank.is_none_or(|x| x == b.bank_code.as_str()))
+        .map(|b| BranchOption {
+            value: format!("{}|{}", b.bank_code, b.code),
+            label: format!("{} {}{}", b.bank_code, b.name, if b.has_printer { " 🖨" } else { "" }),
+        })
+        .collect();
+    Ok((banks, branches))
+}
+
+pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
+    let actor = match v.require(&[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(person_id) = actor.person_id.clone() else { return back("/login", Err("no person".into())) };
+    let ctx = state.ctx(actor, None);
+    let loaded = async {
+        let person = persons::get(state.store.as_ref(), &ctx, &person_id).await?;
+        let cards = cards::of_person(state.store.as_ref(), &ctx, &person_id).await?;
+        let apps = app_rows(&state, &ctx, &person_id).await?;
+        let (banks, branches) = branch_options(&state, None).await?;
+        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches))
+    }
+    .await;
+    match loaded {
+        Ok((person, cards, apps, banks, branches)) => render(
+            &v,
+            &PortalPage {
+                l: Layout::new(&v),
+                name: person.name.as_str().to_string(),
+                ssn: person.ssn.masked(),
+                region: person.region.to_string(),
+                birth_date: person.birth_date.to_string(),
+                cards: cards.iter().rev().map(CardRow::new).collect(),
+                apps,
+                branches,
+                banks,
+            },
+        ),
+        Err(e) => back("/login", Err(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    csrf: String,
+    /// "online" or "branch"
+    mode: String,
+    bank: Option<String>,
+    branch: Option<String>,
+    mail_address: Option<String>,
+}
+
+/// Parses "BANK|BRANCH".
+pub fn split_branch(value: &str) -> Result<(BankCode, BranchCode), String> {
+    let (bank, branch) = value.split_once('|').ok_or("choose a branch")?;
+    Ok((BankCode::parse(bank).map_err(|e| e.to_string())?, BranchCode::parse(branch).map_err(|e| e.to_string())?))
+}
+
+async fn holder_apply(
+    state: &AppState,
+    v: &Viewer,
+    kind: AppKind,
+    reason: Option<ReplacementReason>,
+    f: &ApplyForm,
+) -> Result<String, String> {
+    let actor = v.require(&[Role::Holder]).map_err(|_| "log in".to_string())?;
+    let person_id = actor.person_id.clone().ok_or("no person")?;
+    let (channel, bank_code, branch_code, mail_address) = if f.mode == "online" {
+        let bank = BankCode::parse(f.bank.as_deref().unwrap_or("")).map_err(|e| e.to_string())?;
+        (Channel::Online, bank, None, f.mail_address.clone())
+    } else {
+        let (bank, branch) = split_branch(f.branch.as_deref().unwrap_or(""))?;
+        (Channel::Branch, bank, Some(branch), None)
+    };
+    let input = ApplicationInput { kind, channel, bank_code, branch_code, mail_address, reason };
+    let ctx = state.ctx(actor, None);
+    let view = applications::apply(state.store.as_ref(), &ctx, &person_id, input, &|_| String::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{} {}", view.application.kind, view.application.status))
+}
+
+pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<ApplyForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    back("/portal", holder_apply(&state, &v, AppKind::First, None, &f).await)
+}
+
+pub async fn replace(State(state): State<AppState>, v: Viewer, Form(f): Form<ApplyForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    back("/portal", holder_apply(&state, &v, AppKind::Replacement, Some(ReplacementReason::Lost), &f).await)
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    pin: Option<String>,
+}
+
+pub async fn card_action(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((card_no, action)): Path<(String, String)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let result = match CardAction::parse(&action) {
+        Some(a @ (CardAction::Activate | CardAction::Suspend | CardAction::Unsuspend | CardAction::ReportLost)) => {
+            let ctx = state.ctx(actor, None);
+            let input = ActionInput { pin: f.pin, ..Default::default() };
+            cards::act(state.store.as_ref(), &ctx, &card_no, a, input, &|_| String::new())
+                .await
+                .map(|c: Card| format!("{} {}", c.card_no, c.status.as_str()))
+                .map_err(|e| e.to_string())
+        }
+        _ => Err(format!("no action {action}")),
+    };
+    back("/portal", result)
+}

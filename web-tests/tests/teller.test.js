@@ -1,0 +1,65 @@
+// A teller registers a walk-in customer and makes the card while they wait.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, launch, newPage, login, shot, residentId, uniqueSeq, randomBirth } from '../lib.js';
+
+test('a teller makes a card at once at a branch with a printer', async () => {
+  const browser = await launch();
+  try {
+    const page = await newPage(browser);
+    await login(page, 'teller.icbc');
+    assert.match(page.url(), /\/desk$/);
+    await shot(page, 'desk');
+
+    const id = residentId('350203', randomBirth(), uniqueSeq());
+    await page.selectOption('#doc_type', 'resident_id');
+    await page.fill('#doc_number', id);
+    await page.fill('#name', '测试柜员客户');
+    await page.fill('#region', '350203');
+    await page.locator('form[action="/desk/register"] button[type=submit]').click();
+    await page.waitForLoadState('networkidle');
+    assert.ok(await page.locator('.flash.ok').isVisible(), await page.content());
+    // The desk never shows the full document number.
+    assert.ok(!(await page.content()).includes(id), 'full ID number shown on the desk');
+
+    await page.selectOption('#kind', 'first');
+    await page.selectOption('#channel', 'branch_instant');
+    await page.selectOption('#branch', 'ICBC|ICBC-SM');
+    await page.locator('form[action="/desk/apply"] button[type=submit]').click();
+    await page.waitForLoadState('networkidle');
+    await shot(page, 'desk-instant-issued');
+    const flash = await page.locator('.flash').innerText();
+    assert.match(flash, /collected/, flash);
+    const card = page.locator('tr[data-card]').first();
+    assert.equal(await card.getAttribute('data-status'), 'issued');
+    const cardNo = await card.getAttribute('data-card');
+
+    await page.fill(`#pin-${cardNo}`, '739164');
+    await page.locator(`form[action="/desk/cards/${cardNo}/activate"] button`).click();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.locator(`tr[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
+    await shot(page, 'desk-activated');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the desk refuses a wrong check character with a clear message and changes nothing', async () => {
+  const browser = await launch();
+  try {
+    const page = await newPage(browser, { locale: 'en-US' });
+    await login(page, 'teller.icbc');
+    const good = residentId('350203', '19851010', 321);
+    const bad = good.slice(0, 17) + (good[17] === '1' ? '2' : '1');
+    await page.fill('#doc_number', bad);
+    await page.fill('#name', 'Bad Number');
+    await page.locator('form[action="/desk/register"] button[type=submit]').click();
+    await page.waitForLoadState('networkidle');
+    const err = await page.locator('.flash.err').innerText();
+    assert.match(err, /check/i, err);
+    await page.goto(`${BASE}/desk?q=${bad}`);
+    assert.ok(await page.locator('.flash.err').isVisible(), 'the refused person must not exist');
+  } finally {
+    await browser.close();
+  }
+});
