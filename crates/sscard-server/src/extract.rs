@@ -49,7 +49,10 @@ impl<T: DeserializeOwned> JsonBody<T> {
     /// Parses raw bytes the same way the extractor does (for optional bodies).
     pub fn parse(raw: &[u8]) -> Result<T, ApiError> {
         serde_json::from_slice(raw).map_err(|e| {
-            let field = e.to_string().split('`').nth(1).unwrap_or("body").to_string();
+            // serde names the field only in these messages; elsewhere the backticks quote a value.
+            let msg = e.to_string();
+            let names_field = ["missing field", "unknown field", "duplicate field"].iter().any(|p| msg.starts_with(p));
+            let field = if names_field { msg.split('`').nth(1).unwrap_or("body") } else { "body" }.to_string();
             ApiError::bad_request("malformed_json", &field, format!("the body is not valid: {e}"))
         })
     }

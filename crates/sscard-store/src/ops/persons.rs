@@ -77,7 +77,7 @@ pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<Person> {
 
 /// A person by SSN (or resident ID number), if the actor may see them.
 pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<Person> {
-    let ssn = Ssn::parse(ssn).map_err(DomainError::from)?;
+    let ssn = Ssn::parse(ssn).map_err(|e| DomainError::from(e).with_field("ssn"))?;
     let mut tx = store.read().await?;
     let person = tx.find_person_by_ssn(ssn.as_str()).await?.ok_or_else(|| not_found("person", &ssn.masked()))?;
     tx.commit().await?;
