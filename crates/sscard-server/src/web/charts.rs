@@ -8,8 +8,8 @@ fn esc(s: &str) -> String {
 /// A horizontal bar chart of `(label, value)` pairs with an accessible title.
 pub fn bars(title: &str, data: &[(String, i64)]) -> String {
     const ROW_PX: usize = 24;
-    const LABEL_PX: usize = 150;
-    const BAR_PX: usize = 260;
+    const LABEL_PX: usize = 110;
+    const BAR_PX: usize = 200;
     let max = data.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let height = ROW_PX * data.len().max(1) + 8;
     let mut svg = format!(
@@ -43,7 +43,7 @@ mod tests {
         let svg = bars("t<", &[("a&b".into(), 10), ("c".into(), 5)]);
         assert!(svg.contains("aria-label=\"t&lt;\""));
         assert!(svg.contains(">a&amp;b<"));
-        assert!(svg.contains("width=\"260\""), "{svg}");
-        assert!(svg.contains("width=\"130\""), "{svg}");
+        assert!(svg.contains("width=\"200\""), "{svg}");
+        assert!(svg.contains("width=\"100\""), "{svg}");
     }
 }

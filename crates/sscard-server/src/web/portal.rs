@@ -213,6 +213,8 @@ pub struct ApplyForm {
     csrf: String,
     /// "online" or "branch"
     mode: String,
+    /// "first" (default) or "upgrade" (second to third generation)
+    kind: Option<String>,
     bank: Option<String>,
     branch: Option<String>,
     mail_address: Option<String>,
@@ -252,7 +254,11 @@ pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<Apply
     if let Err(r) = v.check_csrf(&f.csrf) {
         return r;
     }
-    back("/portal", holder_apply(&state, &v, AppKind::First, None, &f).await)
+    let kind = match f.kind.as_deref() {
+        Some("upgrade") => AppKind::Upgrade,
+        _ => AppKind::First,
+    };
+    back("/portal", holder_apply(&state, &v, kind, None, &f).await)
 }
 
 pub async fn replace(State(state): State<AppState>, v: Viewer, Form(f): Form<ApplyForm>) -> Response {
