@@ -11,8 +11,10 @@ use sscard_store::sql::{Dialect, PoolSettings, SqlStore};
 use std::time::Duration;
 
 /// The schema, oldest first.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") },
+    Migration { version: 2, name: "ecard", sql: include_str!("../migrations/0002_ecard.sql") },
+];
 
 /// Opens the database at a `postgres://` URL and migrates it.
 pub async fn open(url: &str) -> sscard_store::Result<SqlStore> {

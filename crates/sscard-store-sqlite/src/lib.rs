@@ -9,8 +9,10 @@ use sscard_store::sql::{Dialect, PoolSettings, SqlStore};
 use std::time::Duration;
 
 /// The embedded schema, oldest first.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") },
+    Migration { version: 2, name: "ecard", sql: include_str!("../migrations/0002_ecard.sql") },
+];
 
 const PRAGMAS: &str =
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";

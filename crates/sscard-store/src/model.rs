@@ -162,3 +162,23 @@ pub struct Overview {
     pub cards_by_generation: Vec<Count>,
     pub cards_by_bank: Vec<Count>,
 }
+
+/// A QR issuer key as stored: the private key is SM4-GCM sealed (hex) by the server's key manager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerKeyRow {
+    pub key_id: u32,
+    pub public_key_pem: String,
+    /// `nonce || ciphertext || tag` of the PKCS#8 DER private key, hex; never the plain key.
+    pub private_key_sealed: String,
+    pub not_before_ms: i64,
+    pub not_after_ms: i64,
+    pub created_at_ms: i64,
+}
+
+/// One change of the revocation feed: after `seq`, e-card `ecard_id` is usable or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationChange {
+    pub seq: i64,
+    pub ecard_id: String,
+    pub usable: bool,
+}

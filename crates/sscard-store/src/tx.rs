@@ -7,6 +7,7 @@ use crate::model::*;
 use async_trait::async_trait;
 use sscard_domain::application::{Application, TimelineEntry};
 use sscard_domain::card::Card;
+use sscard_domain::ecard::{Authorization, Ecard};
 use sscard_domain::person::Person;
 use time::Date;
 
@@ -87,6 +88,33 @@ pub trait Tx: Send {
     async fn put_idempotency(&mut self, record: &IdemRecord) -> Result<()>;
 
     async fn overview(&mut self) -> Result<Overview>;
+
+    async fn insert_ecard(&mut self, ecard: &Ecard) -> Result<()>;
+    async fn update_ecard(&mut self, ecard: &Ecard) -> Result<()>;
+    async fn get_ecard(&mut self, id: &str) -> Result<Option<Ecard>>;
+    async fn ecard_of_person(&mut self, person_id: &str) -> Result<Option<Ecard>>;
+    /// Ids of stopped e-cards after `after_id` in id order, at most `limit` (<= 10,000).
+    async fn stopped_ecards(&mut self, after_id: Option<&str>, limit: u32) -> Result<Vec<String>>;
+    /// Committed e-card events (entity `ecard`) after `seq` in order, at most `limit`.
+    async fn ecard_events_after(&mut self, seq: i64, limit: u32) -> Result<Vec<Event>>;
+    /// The highest committed (visible, as for [`Tx::events_after`]) event sequence number, 0 if none.
+    async fn max_event_seq(&mut self) -> Result<i64>;
+
+    async fn insert_authorization(&mut self, auth: &Authorization) -> Result<()>;
+    async fn get_authorization(&mut self, id: &str) -> Result<Option<Authorization>>;
+    async fn update_authorization(&mut self, auth: &Authorization) -> Result<()>;
+    /// Authorizations a person granted, newest first (at most 200).
+    async fn authorizations_of_person(&mut self, person_id: &str) -> Result<Vec<Authorization>>;
+    /// Live family authorizations granted to `grantee_person_id` (at most 200).
+    async fn family_grants_to(&mut self, grantee_person_id: &str) -> Result<Vec<Authorization>>;
+
+    async fn insert_issuer_key(&mut self, key: &IssuerKeyRow) -> Result<()>;
+    /// All issuer keys by id (at most 1000).
+    async fn issuer_keys(&mut self) -> Result<Vec<IssuerKeyRow>>;
+    async fn set_issuer_key_not_after(&mut self, key_id: u32, not_after_ms: i64) -> Result<()>;
+
+    /// Login accounts linked to a person (at most 20).
+    async fn users_of_person(&mut self, person_id: &str) -> Result<Vec<User>>;
 
     /// Runs one SQL statement as given. For operator maintenance and for tests that
     /// simulate tampering with the database behind sscard's back; never fed with input.

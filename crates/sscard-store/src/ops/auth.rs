@@ -1,7 +1,7 @@
 //! Logins and sessions. Bearer tokens are random; only their SM3 hash is stored.
 
 use crate::Result;
-use crate::model::Session;
+use crate::model::{Session, User};
 use crate::tx::Store;
 use sscard_domain::access::Actor;
 
@@ -33,6 +33,11 @@ pub async fn login(store: &dyn Store, username: &str, password: &str, now_ms: i6
     if !sscard_gm::password::verify_password(password, &user.password_hash) {
         return Ok(None);
     }
+    session_for(store, user, now_ms).await.map(Some)
+}
+
+/// Opens a session for an account already identified (password or QR login).
+pub async fn session_for(store: &dyn Store, user: User, now_ms: i64) -> Result<LoginResult> {
     let token = sscard_gm::rand::random_token();
     let session = Session {
         token_hash: token_hash(&token),
@@ -44,7 +49,7 @@ pub async fn login(store: &dyn Store, username: &str, password: &str, now_ms: i6
     tx.insert_session(&session).await?;
     tx.commit().await?;
     let actor = Actor { name: user.username, role: user.role, person_id: user.person_id, bank_code: user.bank_code };
-    Ok(Some(LoginResult { token, actor, expires_at_ms: session.expires_at_ms }))
+    Ok(LoginResult { token, actor, expires_at_ms: session.expires_at_ms })
 }
 
 /// The actor behind a bearer token, if the session is live.

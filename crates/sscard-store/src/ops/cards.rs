@@ -1,5 +1,6 @@
 //! Card actions: activation (with PIN and the replacement of the previous card),
-//! temporary loss and its lift, formal loss, stop and cancel.
+//! temporary loss and its lift, formal loss, stop and cancel. After every status change the
+//! person's e-card is brought in line in the same transaction ([`super::ecard::sync_in`]).
 
 use super::{Ctx, Render, Subject, not_found, record, remember_answer};
 use crate::Result;
@@ -83,6 +84,7 @@ async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card
             tx.update_card(&old).await?;
             let payload = json!({ "from": from.as_str(), "to": "replaced", "by": card.card_no.as_str() });
             record(tx, ctx, "card.replaced", &subject(&old, person), payload).await?;
+            super::ecard::sync_in(tx, ctx, person).await?;
         }
     }
     card.pin_hash = Some(sscard_gm::password::hash_password(pin.expose(), ctx.hash_iterations));
@@ -91,6 +93,7 @@ async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card
     tx.update_card(&card).await?;
     let payload = json!({ "from": "issued", "to": "active", "replaced": plan.replaced.iter().map(|c| c.as_str()).collect::<Vec<_>>() });
     record(tx, ctx, "card.activated", &subject(&card, person), payload).await?;
+    super::ecard::sync_in(tx, ctx, person).await?;
     Ok(card)
 }
 
@@ -146,6 +149,7 @@ pub(crate) async fn change_in(
         CardAction::Activate => "card.activated",
     };
     record(tx, ctx, kind, &subject(&card, person), payload).await?;
+    super::ecard::sync_in(tx, ctx, person).await?;
     Ok(card)
 }
 

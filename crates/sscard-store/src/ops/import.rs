@@ -93,6 +93,7 @@ pub async fn import_row(store: &dyn Store, ctx: &Ctx, row: &ImportRow) -> Result
         json!({ "generation": 2, "status": status.as_str() }),
     )
     .await?;
+    super::ecard::sync_in(tx.as_mut(), ctx, &person).await?;
     tx.commit().await?;
     Ok(RowOutcome::Imported)
 }

@@ -136,6 +136,7 @@ async fn apply_one(store: &dyn Store, ctx: &Ctx, job: Job, candidate: &Card) -> 
             tx.update_card(&card).await?;
             let payload = json!({ "from": from.as_str(), "to": card.status.as_str(), "job": job.name(), "destroyed": card.destroyed });
             record(tx.as_mut(), ctx, kind, &subject(&card, &person), payload).await?;
+            super::ecard::sync_in(tx.as_mut(), ctx, &person).await?;
         }
         _ => return Ok(false),
     }

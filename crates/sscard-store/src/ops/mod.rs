@@ -7,6 +7,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod cards;
+pub mod ecard;
 pub mod idem;
 pub mod import;
 pub mod jobs;

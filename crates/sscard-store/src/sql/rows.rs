@@ -9,6 +9,7 @@ use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, AppStatus, Application, Channel, ReplacementReason, TimelineEntry};
 use sscard_domain::card::{CancelReason, Card, CardStatus};
 use sscard_domain::document::{DocType, Sex, Ssn};
+use sscard_domain::ecard::{AuthKind, AuthStatus, Authorization, Ecard, EcardStatus};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, CardIdCode, CardNo, Pan, RegionCode};
 use sscard_domain::money::Fen;
 use sscard_domain::person::{GuardianLink, Person, PersonName};
@@ -203,6 +204,44 @@ pub fn user(row: &AnyRow) -> Result<User> {
         role: named(row, "role", Role::parse)?,
         person_id: opt_text(row, "person_id")?,
         bank_code: opt_text(row, "bank_code")?,
+        created_at_ms: int(row, "created_at_ms")?,
+    })
+}
+
+pub fn ecard(row: &AnyRow) -> Result<Ecard> {
+    Ok(Ecard {
+        id: text(row, "id")?,
+        person_id: text(row, "person_id")?,
+        region: parsed(row, "region", RegionCode::parse)?,
+        card_no: parsed(row, "card_no", CardNo::parse)?,
+        status: named(row, "status", EcardStatus::parse)?,
+        created_at_ms: int(row, "created_at_ms")?,
+        updated_at_ms: int(row, "updated_at_ms")?,
+    })
+}
+
+pub fn authorization(row: &AnyRow) -> Result<Authorization> {
+    Ok(Authorization {
+        id: text(row, "id")?,
+        ecard_id: text(row, "ecard_id")?,
+        person_id: text(row, "person_id")?,
+        kind: named(row, "kind", AuthKind::parse)?,
+        channel: opt_text(row, "channel")?,
+        grantee_person_id: opt_text(row, "grantee_person_id")?,
+        status: named(row, "status", AuthStatus::parse)?,
+        created_at_ms: int(row, "created_at_ms")?,
+        revoked_at_ms: opt_int(row, "revoked_at_ms")?,
+    })
+}
+
+pub fn issuer_key(row: &AnyRow) -> Result<IssuerKeyRow> {
+    let key_id = int(row, "key_id")?;
+    Ok(IssuerKeyRow {
+        key_id: u32::try_from(key_id).map_err(|_| corrupt("key_id", &key_id.to_string()))?,
+        public_key_pem: text(row, "public_key_pem")?,
+        private_key_sealed: text(row, "private_key_sealed")?,
+        not_before_ms: int(row, "not_before_ms")?,
+        not_after_ms: int(row, "not_after_ms")?,
         created_at_ms: int(row, "created_at_ms")?,
     })
 }

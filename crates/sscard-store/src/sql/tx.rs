@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use sscard_domain::application::{Application, TimelineEntry};
 use sscard_domain::card::Card;
+use sscard_domain::ecard::{Authorization, Ecard};
 use sscard_domain::person::Person;
 use time::Date;
 
@@ -28,6 +29,10 @@ impl SqlTx {
 const PERSON_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms";
 const APP_COLS: &str = "id, person_id, kind, channel, status, fee_fen, bank_code, branch_code, mail_address, reason, card_no, replaces_card_no, submitted_at_ms, updated_at_ms";
 const CARD_COLS: &str = "card_no, person_id, region, status, generation, temporary, bank_code, pan, card_id_code, channel, application_id, issued_on, expires_on, pin_hash, suspended_at_ms, status_changed_at_ms, produced_at_ms, cancel_reason, destroyed";
+const ECARD_COLS: &str = "id, person_id, region, card_no, status, created_at_ms, updated_at_ms";
+const AUTH_COLS: &str =
+    "id, ecard_id, person_id, kind, channel, grantee_person_id, status, created_at_ms, revoked_at_ms";
+const KEY_COLS: &str = "key_id, public_key_pem, private_key_sealed, not_before_ms, not_after_ms, created_at_ms";
 const AUDIT_COLS: &str = "seq, at_ms, actor, action, entity, entity_id, detail, chain_pos, prev_hash, hash";
 
 fn flag(b: bool) -> i64 {
@@ -513,6 +518,163 @@ impl Tx for SqlTx {
             .await
             .map_err(dup("idempotency key"))?;
         Ok(())
+    }
+
+    async fn insert_ecard(&mut self, e: &Ecard) -> Result<()> {
+        let sql = format!("INSERT INTO ecards ({ECARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(e.id.as_str())
+            .bind(e.person_id.as_str())
+            .bind(e.region.to_string())
+            .bind(e.card_no.as_str())
+            .bind(e.status.as_str())
+            .bind(e.created_at_ms)
+            .bind(e.updated_at_ms)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(dup("e-card"))?;
+        Ok(())
+    }
+    async fn update_ecard(&mut self, e: &Ecard) -> Result<()> {
+        let done = sqlx::query("UPDATE ecards SET card_no = $2, status = $3, updated_at_ms = $4 WHERE id = $1")
+            .bind(e.id.as_str())
+            .bind(e.card_no.as_str())
+            .bind(e.status.as_str())
+            .bind(e.updated_at_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("e-card", e.id.clone()));
+        }
+        Ok(())
+    }
+    async fn get_ecard(&mut self, id: &str) -> Result<Option<Ecard>> {
+        let sql = format!("SELECT {ECARD_COLS} FROM ecards WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(rows::ecard).transpose()
+    }
+    async fn ecard_of_person(&mut self, person_id: &str) -> Result<Option<Ecard>> {
+        let sql = format!("SELECT {ECARD_COLS} FROM ecards WHERE person_id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(rows::ecard).transpose()
+    }
+    async fn stopped_ecards(&mut self, after_id: Option<&str>, limit: u32) -> Result<Vec<String>> {
+        let found = sqlx::query(
+            "SELECT id FROM ecards WHERE status = 'stopped' AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit.clamp(1, 10_000) as i64)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(|r| rows::text(r, "id")).collect()
+    }
+    async fn ecard_events_after(&mut self, seq: i64, limit: u32) -> Result<Vec<Event>> {
+        let visible = self.dialect.events_visible();
+        let sql = format!(
+            "SELECT seq, at_ms, kind, entity, entity_id, person_id, region, payload FROM events WHERE entity = 'ecard' AND seq > $1{visible} ORDER BY seq LIMIT $2"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(seq)
+            .bind(limit.clamp(1, 10_000) as i64)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        all(found, rows::event)
+    }
+    async fn max_event_seq(&mut self) -> Result<i64> {
+        let visible = self.dialect.events_visible();
+        let sql = format!("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS n FROM events WHERE 1 = 1{visible}");
+        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut *self.tx).await?;
+        rows::int(&row, "n")
+    }
+
+    async fn insert_authorization(&mut self, a: &Authorization) -> Result<()> {
+        let sql = format!("INSERT INTO ecard_authorizations ({AUTH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(a.id.as_str())
+            .bind(a.ecard_id.as_str())
+            .bind(a.person_id.as_str())
+            .bind(a.kind.as_str())
+            .bind(a.channel.clone())
+            .bind(a.grantee_person_id.clone())
+            .bind(a.status.as_str())
+            .bind(a.created_at_ms)
+            .bind(a.revoked_at_ms)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(dup("authorization"))?;
+        Ok(())
+    }
+    async fn get_authorization(&mut self, id: &str) -> Result<Option<Authorization>> {
+        let sql = format!("SELECT {AUTH_COLS} FROM ecard_authorizations WHERE id = $1{}", self.dialect.for_update());
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(rows::authorization).transpose()
+    }
+    async fn update_authorization(&mut self, a: &Authorization) -> Result<()> {
+        let done = sqlx::query("UPDATE ecard_authorizations SET status = $2, revoked_at_ms = $3 WHERE id = $1")
+            .bind(a.id.as_str())
+            .bind(a.status.as_str())
+            .bind(a.revoked_at_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("authorization", a.id.clone()));
+        }
+        Ok(())
+    }
+    async fn authorizations_of_person(&mut self, person_id: &str) -> Result<Vec<Authorization>> {
+        let sql = format!(
+            "SELECT {AUTH_COLS} FROM ecard_authorizations WHERE person_id = $1 ORDER BY created_at_ms DESC, id DESC LIMIT 200"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(&mut *self.tx).await?;
+        all(found, rows::authorization)
+    }
+    async fn family_grants_to(&mut self, grantee_person_id: &str) -> Result<Vec<Authorization>> {
+        let sql = format!(
+            "SELECT {AUTH_COLS} FROM ecard_authorizations WHERE grantee_person_id = $1 AND kind = 'family' AND status = 'active' ORDER BY id LIMIT 200"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(grantee_person_id).fetch_all(&mut *self.tx).await?;
+        all(found, rows::authorization)
+    }
+
+    async fn insert_issuer_key(&mut self, k: &IssuerKeyRow) -> Result<()> {
+        let sql = format!("INSERT INTO issuer_keys ({KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(k.key_id as i64)
+            .bind(k.public_key_pem.as_str())
+            .bind(k.private_key_sealed.as_str())
+            .bind(k.not_before_ms)
+            .bind(k.not_after_ms)
+            .bind(k.created_at_ms)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(dup("issuer key"))?;
+        Ok(())
+    }
+    async fn issuer_keys(&mut self) -> Result<Vec<IssuerKeyRow>> {
+        let sql = format!("SELECT {KEY_COLS} FROM issuer_keys ORDER BY key_id LIMIT 1000");
+        let found = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *self.tx).await?;
+        all(found, rows::issuer_key)
+    }
+    async fn set_issuer_key_not_after(&mut self, key_id: u32, not_after_ms: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE issuer_keys SET not_after_ms = $2 WHERE key_id = $1 AND not_before_ms <= $2")
+            .bind(key_id as i64)
+            .bind(not_after_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("issuer key", key_id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn users_of_person(&mut self, person_id: &str) -> Result<Vec<User>> {
+        let found = sqlx::query(
+            "SELECT username, password_hash, role, person_id, bank_code, created_at_ms FROM users WHERE person_id = $1 ORDER BY username LIMIT 20",
+        )
+        .bind(person_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        all(found, rows::user)
     }
 
     async fn execute_unchecked(&mut self, sql: &str) -> Result<u64> {
