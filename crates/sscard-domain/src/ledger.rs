@@ -1,0 +1,279 @@
+//! The double-entry ledger of DESIGN §3.6, as rules: account kinds, which may go negative,
+//! what a transfer is, the idempotency rule, and the books check.
+//!
+//! Sign convention: an account's balance is the sum of the transfers credited to it minus
+//! the sum of those debited from it. A transfer moves a positive amount from one account
+//! (debit) to another (credit), so every transfer adds zero to the sum of all balances and
+//! that sum is always zero. Account ids are `kind:owner`, e.g. `ewallet:A00000001`,
+//! `medical:<person id>`, `pool:350200`, `clearing:XMBUS`.
+
+use crate::application::string_enum;
+use crate::error::DomainError;
+use crate::money::Fen;
+use serde::{Deserialize, Serialize};
+
+/// Longest idempotency key of a transfer.
+pub const MAX_TRANSFER_KEY: usize = 160;
+/// Longest account owner (card number, person id, region, operator code).
+pub const MAX_OWNER: usize = 64;
+
+string_enum!(
+    /// What an account is for.
+    AccountKind {
+        Ewallet => "ewallet", Medical => "medical", Bank => "bank", Pool => "pool", Fees => "fees",
+        Payer => "payer", Clearing => "clearing", Cash => "cash",
+    }
+);
+
+impl AccountKind {
+    /// Whether the balance may fall below zero. A holder's e-wallet and medical personal
+    /// account hold real money and never go negative. The bank-account mirror records what
+    /// moved between the card's bank account and the platform: it goes negative by what the
+    /// holder paid in (top-ups, self-pay), as the bank's own books hold the real balance.
+    /// Organisation accounts (pool, fees, payer, clearing, cash desks) are the other side
+    /// of holders' money and may go either way.
+    pub fn may_go_negative(&self) -> bool {
+        !matches!(self, AccountKind::Ewallet | AccountKind::Medical)
+    }
+    /// Accounts that belong to a holder (per card or per person) rather than an organisation.
+    pub fn is_holder(&self) -> bool {
+        matches!(self, AccountKind::Ewallet | AccountKind::Medical | AccountKind::Bank)
+    }
+}
+
+string_enum!(
+    /// Why money moved.
+    TransferKind {
+        Topup => "topup", Fare => "fare", MedicalPool => "medical_pool", MedicalAccount => "medical_account",
+        MedicalSelfPay => "medical_self_pay", MedicalRefund => "medical_refund", ParkEntry => "park_entry",
+        ParkPass => "park_pass", Deposit => "deposit",
+    }
+);
+
+/// An account id: `kind:owner`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AccountId {
+    pub kind: AccountKind,
+    pub owner: String,
+}
+
+impl AccountId {
+    pub fn new(kind: AccountKind, owner: impl Into<String>) -> Result<AccountId, DomainError> {
+        let owner = owner.into();
+        if owner.is_empty() || owner.len() > MAX_OWNER || owner.contains(':') || owner.chars().any(char::is_control) {
+            return Err(DomainError::invalid("bad_account", "account", format!("bad account owner {owner:?}")));
+        }
+        Ok(AccountId { kind, owner })
+    }
+    pub fn parse(s: &str) -> Result<AccountId, DomainError> {
+        let bad = || DomainError::invalid("bad_account", "account", format!("bad account id {s:?}"));
+        let (k, o) = s.split_once(':').ok_or_else(bad)?;
+        AccountId::new(AccountKind::parse(k).ok_or_else(bad)?, o)
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.owner)
+    }
+}
+
+/// What a transfer moves: the request, which together with its key decides a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferSpec {
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Fen,
+    pub kind: TransferKind,
+}
+
+/// What to do with a transfer whose key may have been seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyVerdict {
+    /// The key is new: apply it.
+    Apply,
+    /// The same key with the same body: return the original result, move nothing.
+    Replay,
+}
+
+/// Check a transfer key: 1..=160 printable ASCII characters.
+pub fn check_key(key: &str) -> Result<(), DomainError> {
+    if key.is_empty() || key.len() > MAX_TRANSFER_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(DomainError::invalid(
+            "bad_idempotency_key",
+            "idempotency_key",
+            format!("an idempotency key is 1..={MAX_TRANSFER_KEY} printable ASCII characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The idempotency rule: same key and same body replays; the same key with a different body is a 409.
+pub fn judge_key(existing: Option<&TransferSpec>, new: &TransferSpec) -> Result<KeyVerdict, DomainError> {
+    match existing {
+        None => Ok(KeyVerdict::Apply),
+        Some(old) if old == new => Ok(KeyVerdict::Replay),
+        Some(_) => Err(DomainError::conflict(
+            "idempotency_mismatch",
+            "this idempotency key was already used for a different transfer",
+            None,
+        )),
+    }
+}
+
+/// The balances after a transfer, or the refusal: a non-positive amount or one account on both
+/// sides is invalid; overdrawing an account that may not go negative is refused (422).
+pub fn decide_transfer(spec: &TransferSpec, from_balance: Fen, to_balance: Fen) -> Result<(Fen, Fen), DomainError> {
+    let amount = Fen::parse_amount(spec.amount.value())?;
+    if spec.from == spec.to {
+        return Err(DomainError::invalid("same_account", "account", "a transfer needs two different accounts"));
+    }
+    let overflow = || DomainError::refused("balance_overflow", "the balance would overflow");
+    let from_after = from_balance.checked_sub(amount).ok_or_else(overflow)?;
+    let to_after = to_balance.checked_add(amount).ok_or_else(overflow)?;
+    if from_after.is_negative() && !spec.from.kind.may_go_negative() {
+        return Err(DomainError::refused(
+            "insufficient_balance",
+            format!("account {} holds {} yuan, {} yuan needed", spec.from, from_balance, amount),
+        ));
+    }
+    Ok((from_after, to_after))
+}
+
+/// One finding of the books check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Finding {
+    /// The balances do not sum to zero.
+    SumNotZero { sum: i128 },
+    /// A stored balance differs from the sum of its transfers.
+    BalanceMismatch { account: String, stored: i64, from_transfers: i128 },
+    /// An account that may not go negative is negative.
+    Negative { account: String, balance: i64 },
+    /// Transfers reference an account that has no balance row.
+    UnknownAccount { account: String },
+}
+
+/// The books check: `balances` as stored, `movements` the net of the transfers per account
+/// (credits minus debits). Sums are taken in i128 so no input can overflow them.
+pub fn check_books(balances: &[(String, i64)], movements: &[(String, i128)]) -> Vec<Finding> {
+    use std::collections::BTreeMap;
+    let mut out = Vec::new();
+    let sum: i128 = balances.iter().map(|(_, b)| i128::from(*b)).sum();
+    if sum != 0 {
+        out.push(Finding::SumNotZero { sum });
+    }
+    let moved: BTreeMap<&str, i128> = movements.iter().map(|(a, m)| (a.as_str(), *m)).collect();
+    let known: BTreeMap<&str, i64> = balances.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    for (account, stored) in balances {
+        let from_transfers = moved.get(account.as_str()).copied().unwrap_or(0);
+        if i128::from(*stored) != from_transfers {
+            out.push(Finding::BalanceMismatch { account: account.clone(), stored: *stored, from_transfers });
+        }
+        let forbids = AccountId::parse(account).map(|a| !a.kind.may_go_negative()).unwrap_or(true);
+        if *stored < 0 && forbids {
+            out.push(Finding::Negative { account: account.clone(), balance: *stored });
+        }
+    }
+    for (account, _) in movements {
+        if !known.contains_key(account.as_str()) {
+            out.push(Finding::UnknownAccount { account: account.clone() });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn acct(s: &str) -> AccountId {
+        AccountId::parse(s).unwrap()
+    }
+    fn spec(from: &str, to: &str, amount: i64) -> TransferSpec {
+        TransferSpec { from: acct(from), to: acct(to), amount: Fen::new(amount), kind: TransferKind::Topup }
+    }
+
+    #[test]
+    fn account_ids_round_trip() {
+        let a = acct("ewallet:A00000001");
+        assert_eq!(a.kind, AccountKind::Ewallet);
+        assert_eq!(a.to_string(), "ewallet:A00000001");
+        assert!(AccountId::parse("wallet:x").is_err());
+        assert!(AccountId::parse("ewallet:").is_err());
+        assert!(AccountId::parse("ewallet").is_err());
+    }
+
+    #[test]
+    fn wallets_cannot_be_overdrawn_but_organisations_can() {
+        let s = spec("ewallet:A00000001", "clearing:BUS", 200);
+        assert_eq!(decide_transfer(&s, Fen::new(200), Fen::ZERO).unwrap(), (Fen::ZERO, Fen::new(200)));
+        let e = decide_transfer(&s, Fen::new(199), Fen::ZERO).unwrap_err();
+        assert_eq!(e.code, "insufficient_balance");
+        let s = spec("bank:A00000001", "ewallet:A00000001", 5000);
+        assert_eq!(decide_transfer(&s, Fen::ZERO, Fen::ZERO).unwrap(), (Fen::new(-5000), Fen::new(5000)));
+        assert_eq!(
+            decide_transfer(&spec("pool:350200", "medical:p", 0), Fen::ZERO, Fen::ZERO).unwrap_err().code,
+            "bad_amount"
+        );
+        assert_eq!(
+            decide_transfer(&spec("pool:350200", "pool:350200", 1), Fen::ZERO, Fen::ZERO).unwrap_err().code,
+            "same_account"
+        );
+    }
+
+    #[test]
+    fn same_key_same_body_replays_different_body_conflicts() {
+        let a = spec("bank:A00000001", "ewallet:A00000001", 100);
+        assert_eq!(judge_key(None, &a).unwrap(), KeyVerdict::Apply);
+        assert_eq!(judge_key(Some(&a), &a).unwrap(), KeyVerdict::Replay);
+        let b = spec("bank:A00000001", "ewallet:A00000001", 101);
+        let e = judge_key(Some(&a), &b).unwrap_err();
+        assert_eq!((e.kind, e.code), (crate::error::ErrorKind::Conflict, "idempotency_mismatch"));
+        assert!(check_key("topup-1").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("with space").is_err());
+    }
+
+    #[test]
+    fn books_check_finds_every_kind_of_problem() {
+        let ok = vec![("bank:A00000001".to_string(), -100), ("ewallet:A00000001".to_string(), 100)];
+        let mv = vec![("bank:A00000001".to_string(), -100i128), ("ewallet:A00000001".to_string(), 100)];
+        assert!(check_books(&ok, &mv).is_empty());
+        let bad = vec![("bank:A00000001".to_string(), -100), ("ewallet:A00000001".to_string(), 90)];
+        let f = check_books(&bad, &mv);
+        assert!(f.contains(&Finding::SumNotZero { sum: -10 }));
+        assert!(matches!(f[1], Finding::BalanceMismatch { .. }));
+        let neg = vec![("ewallet:A00000001".to_string(), -5), ("pool:350200".to_string(), 5)];
+        let mv =
+            vec![("ewallet:A00000001".to_string(), -5i128), ("pool:350200".to_string(), 5), ("x:y".to_string(), 0)];
+        let f = check_books(&neg, &mv);
+        assert!(f.contains(&Finding::Negative { account: "ewallet:A00000001".into(), balance: -5 }));
+        assert!(f.contains(&Finding::UnknownAccount { account: "x:y".into() }));
+    }
+
+    proptest! {
+        /// Any sequence of accepted transfers keeps the sum zero, keeps wallets non-negative,
+        /// and the balances equal the net of the transfers.
+        #[test]
+        fn transfers_keep_the_books_balanced(moves in proptest::collection::vec((0usize..4, 0usize..4, 1i64..100_000), 0..200)) {
+            let names = ["bank:A00000001", "ewallet:A00000001", "clearing:BUS", "medical:p1"];
+            let mut bal = [0i64; 4];
+            let mut net = [0i128; 4];
+            for (f, t, amt) in moves {
+                let s = spec(names[f], names[t], amt);
+                if let Ok((fa, ta)) = decide_transfer(&s, Fen::new(bal[f]), Fen::new(bal[t])) {
+                    bal[f] = fa.value();
+                    bal[t] = ta.value();
+                    net[f] -= i128::from(amt);
+                    net[t] += i128::from(amt);
+                }
+            }
+            prop_assert_eq!(bal.iter().sum::<i64>(), 0);
+            prop_assert!(bal[1] >= 0 && bal[3] >= 0);
+            let balances: Vec<(String, i64)> = names.iter().map(|n| n.to_string()).zip(bal).collect();
+            let movements: Vec<(String, i128)> = names.iter().map(|n| n.to_string()).zip(net).collect();
+            prop_assert!(check_books(&balances, &movements).is_empty());
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Transit (DESIGN §3.5): the e-wallet's top-up rules, fares with a resident price, and the
+//! rules for offline batches that gates upload later.
+//!
+//! An offline transaction is identified by (terminal, sequence number) and applied at most once.
+//! It is refused, with its reason, when the card was already unusable at the transaction's
+//! time (a gate offline could not know), when the wallet would go negative, or when its time
+//! is implausible. A card revoked only after the tap was usable when the gate accepted it.
+
+use crate::error::DomainError;
+use crate::ids::RegionCode;
+use crate::money::Fen;
+use serde::{Deserialize, Serialize};
+
+/// Largest fare of one ride: 100 yuan.
+pub const MAX_FARE_FEN: i64 = 10_000;
+/// Largest e-wallet balance: 1,000 yuan (a small-value wallet).
+pub const MAX_WALLET_FEN: i64 = 100_000;
+/// Most transactions in one offline batch.
+pub const MAX_BATCH: usize = 1_000;
+/// How far in the future a gate's clock may be, in milliseconds: 5 minutes.
+pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
+/// How old an offline transaction may be when uploaded: 30 days.
+pub const MAX_OFFLINE_AGE_MS: i64 = 30 * 86_400_000;
+
+/// Where a top-up comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopupSource {
+    /// The holder moves money from the card's bank account (needs the financial function).
+    Bank,
+    /// Cash paid at a service point.
+    Cash,
+}
+
+impl TopupSource {
+    pub fn parse(s: &str) -> Option<TopupSource> {
+        match s {
+            "bank" => Some(TopupSource::Bank),
+            "cash" => Some(TopupSource::Cash),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TopupSource::Bank => "bank",
+            TopupSource::Cash => "cash",
+        }
+    }
+}
+
+/// A top-up of `amount` onto a wallet holding `balance`: positive, and the wallet stays within
+/// [`MAX_WALLET_FEN`]; a bank top-up needs the card's bank account (temporary cards have none).
+pub fn decide_topup(amount: Fen, balance: Fen, source: TopupSource, has_bank_account: bool) -> Result<(), DomainError> {
+    let amount = Fen::parse_amount(amount.value())?;
+    if source == TopupSource::Bank && !has_bank_account {
+        return Err(DomainError::refused(
+            "no_financial_function",
+            "this card has no bank account (a temporary card): top up with cash",
+        ));
+    }
+    match balance.checked_add(amount) {
+        Some(after) if after.value() <= MAX_WALLET_FEN => Ok(()),
+        _ => Err(DomainError::refused(
+            "wallet_limit",
+            format!("the e-wallet may hold at most {} yuan; it holds {}", Fen::new(MAX_WALLET_FEN), balance),
+        )),
+    }
+}
+
+/// The fare to charge: the resident fare when one is given and the holder is insured in the
+/// operator's city (same first four digits), else the full fare. Both must be 0..=100 yuan
+/// and the resident fare may not exceed the full one.
+pub fn fare_for(
+    fare: i64,
+    resident_fare: Option<i64>,
+    operator_region: RegionCode,
+    insured_region: RegionCode,
+) -> Result<Fen, DomainError> {
+    if !(0..=MAX_FARE_FEN).contains(&fare) {
+        return Err(DomainError::invalid("bad_fare", "fare_fen", format!("fare_fen must be 0..={MAX_FARE_FEN}")));
+    }
+    match resident_fare {
+        Some(r) if !(0..=fare).contains(&r) => Err(DomainError::invalid(
+            "bad_fare",
+            "resident_fare_fen",
+            "resident_fare_fen must be between 0 and fare_fen",
+        )),
+        Some(r) if operator_region.code() / 100 == insured_region.code() / 100 => Ok(Fen::new(r)),
+        _ => Ok(Fen::new(fare)),
+    }
+}
+
+/// Check a fare debit against the wallet: refused when it would overdraw it.
+pub fn decide_fare(fare: Fen, balance: Fen) -> Result<Fen, DomainError> {
+    match balance.checked_sub(fare) {
+        Some(after) if !after.is_negative() => Ok(after),
+        _ => Err(DomainError::refused(
+            "insufficient_balance",
+            format!("the e-wallet holds {balance} yuan, the fare is {fare} yuan"),
+        )),
+    }
+}
+
+/// Shape checks of one batch: bounded size, sequence numbers positive and unique within it.
+pub fn check_batch(seqs: &[i64]) -> Result<(), DomainError> {
+    if seqs.is_empty() || seqs.len() > MAX_BATCH {
+        return Err(DomainError::invalid(
+            "bad_batch",
+            "transactions",
+            format!("a batch holds 1..={MAX_BATCH} transactions"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(seqs.len());
+    for s in seqs {
+        if *s <= 0 {
+            return Err(DomainError::invalid("bad_seq", "seq", "sequence numbers start at 1"));
+        }
+        if !seen.insert(*s) {
+            return Err(DomainError::invalid("duplicate_seq", "seq", format!("sequence number {s} appears twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an offline transaction's time is plausible when uploaded at `now_ms`.
+pub fn check_offline_time(at_ms: i64, now_ms: i64) -> Result<(), &'static str> {
+    if at_ms > now_ms + MAX_CLOCK_AHEAD_MS {
+        Err("time_in_future")
+    } else if at_ms < now_ms - MAX_OFFLINE_AGE_MS {
+        Err("too_old")
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn r(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn residents_pay_the_resident_fare() {
+        // Xiamen ferry: 35 yuan, 8 yuan for citizens insured in Xiamen.
+        assert_eq!(fare_for(3500, Some(800), r("350200"), r("350203")).unwrap(), Fen::new(800));
+        assert_eq!(fare_for(3500, Some(800), r("350200"), r("350100")).unwrap(), Fen::new(3500));
+        assert_eq!(fare_for(200, None, r("350200"), r("350200")).unwrap(), Fen::new(200));
+        assert_eq!(fare_for(200, Some(300), r("350200"), r("350200")).unwrap_err().field, Some("resident_fare_fen"));
+        assert_eq!(fare_for(-1, None, r("350200"), r("350200")).unwrap_err().code, "bad_fare");
+        assert!(fare_for(MAX_FARE_FEN + 1, None, r("350200"), r("350200")).is_err());
+    }
+
+    #[test]
+    fn topups_stay_within_the_wallet_limit() {
+        assert!(decide_topup(Fen::new(5000), Fen::ZERO, TopupSource::Bank, true).is_ok());
+        assert_eq!(
+            decide_topup(Fen::new(5000), Fen::ZERO, TopupSource::Bank, false).unwrap_err().code,
+            "no_financial_function"
+        );
+        assert!(decide_topup(Fen::new(5000), Fen::ZERO, TopupSource::Cash, false).is_ok());
+        assert!(decide_topup(Fen::new(1), Fen::new(MAX_WALLET_FEN - 1), TopupSource::Cash, true).is_ok());
+        assert_eq!(
+            decide_topup(Fen::new(2), Fen::new(MAX_WALLET_FEN - 1), TopupSource::Cash, true).unwrap_err().code,
+            "wallet_limit"
+        );
+        assert!(decide_topup(Fen::ZERO, Fen::ZERO, TopupSource::Cash, true).is_err());
+    }
+
+    #[test]
+    fn fares_never_overdraw() {
+        assert_eq!(decide_fare(Fen::new(200), Fen::new(200)).unwrap(), Fen::ZERO);
+        assert_eq!(decide_fare(Fen::new(201), Fen::new(200)).unwrap_err().code, "insufficient_balance");
+        assert_eq!(decide_fare(Fen::ZERO, Fen::ZERO).unwrap(), Fen::ZERO);
+    }
+
+    #[test]
+    fn batches_are_bounded_and_unique() {
+        assert!(check_batch(&[1, 2, 3]).is_ok());
+        assert_eq!(check_batch(&[]).unwrap_err().code, "bad_batch");
+        assert_eq!(check_batch(&[1, 2, 1]).unwrap_err().code, "duplicate_seq");
+        assert_eq!(check_batch(&[0]).unwrap_err().code, "bad_seq");
+        assert!(check_batch(&vec![1; MAX_BATCH + 1]).is_err());
+        let now = 1_000_000_000_000;
+        assert_eq!(check_offline_time(now, now), Ok(()));
+        assert_eq!(check_offline_time(now + MAX_CLOCK_AHEAD_MS + 1, now), Err("time_in_future"));
+        assert_eq!(check_offline_time(now - MAX_OFFLINE_AGE_MS - 1, now), Err("too_old"));
+    }
+
+    proptest! {
+        /// Replaying any stream of top-ups and fares keeps the wallet within 0..=MAX and the
+        /// balance equal to accepted top-ups minus accepted fares.
+        #[test]
+        fn wallet_stays_in_bounds(ops in proptest::collection::vec((any::<bool>(), 0i64..60_000), 0..300)) {
+            let mut bal = Fen::ZERO;
+            let (mut ins, mut outs) = (0i64, 0i64);
+            for (topup, amt) in ops {
+                if topup {
+                    if decide_topup(Fen::new(amt), bal, TopupSource::Cash, true).is_ok() {
+                        bal = bal.checked_add(Fen::new(amt)).unwrap();
+                        ins += amt;
+                    }
+                } else if let Ok(after) = decide_fare(Fen::new(amt % (MAX_FARE_FEN + 1)), bal) {
+                    outs += bal.value() - after.value();
+                    bal = after;
+                }
+                prop_assert!(bal.value() >= 0 && bal.value() <= MAX_WALLET_FEN);
+            }
+            prop_assert_eq!(bal.value(), ins - outs);
+        }
+    }
+}
