@@ -6,7 +6,7 @@ pub mod auth;
 pub mod cards;
 pub mod persons;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::IdemKey;
 use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -46,14 +46,22 @@ where
     }
     match run(state.ctx(actor, idem.clone())).await {
         Ok(body) => Ok(json_response(status, body)),
-        // Two requests with one key raced: the loser answers with the winner's result.
-        Err(StoreError::Duplicate { what: "idempotency key", .. }) => {
-            let idem =
-                idem.ok_or_else(|| ApiError::from(StoreError::Backend("idempotency race without key".into())))?;
-            let first = sscard_store::ops::idem::replay(state.store.as_ref(), &idem).await?;
-            first.map(replayed).ok_or_else(|| ApiError::from(StoreError::Backend("idempotency record vanished".into())))
+        // Two requests with one key raced: the loser failed on what the winner wrote (the key
+        // itself, or the thing it created, e.g. the person: person_exists), so it answers with
+        // the winner's result.
+        Err(e) => {
+            if let Some(idem) = &idem
+                && let Some(first) = sscard_store::ops::idem::replay(state.store.as_ref(), idem).await?
+            {
+                return Ok(replayed(first));
+            }
+            match e {
+                StoreError::Duplicate { what: "idempotency key", .. } => {
+                    Err(StoreError::Backend("idempotency record vanished".into()).into())
+                }
+                e => Err(e.into()),
+            }
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -299,12 +299,7 @@ impl TestApp {
 
     /// Sends a request and collects the whole answer.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
-        let resp = req.send().await.expect("request failed");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.expect("read body").to_vec();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp { status, headers, bytes, json }
+        send_req(req).await
     }
 
     fn with_token(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
@@ -461,6 +456,16 @@ impl TestApp {
         tx.commit().await.expect("commit");
         card.pan.expect("formal card has a PAN").as_str().to_string()
     }
+}
+
+/// Sends a request and collects the whole answer (usable from spawned tasks).
+pub async fn send_req(req: reqwest::RequestBuilder) -> Resp {
+    let resp = req.send().await.expect("request failed");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.expect("read body").to_vec();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Resp { status, headers, bytes, json }
 }
 
 pub fn rc(code: &str) -> RegionCode {
