@@ -106,3 +106,29 @@ impl IntoResponse for ApiError {
 
 /// The result type of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Turns the plain-text rejections of axum's own extractors (a bad query string, a bad
+/// path segment, a body over the limit) into problem+json, so every API error has one shape.
+pub async fn problem_for_rejections(resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let (_, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let detail = if text.trim().is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    ApiError::new(status, code, detail).into_response()
+}
