@@ -106,8 +106,15 @@ pub fn status_reason(status: CardStatus) -> Option<&'static str> {
 }
 
 /// Every reason code [`status_reason`] can give.
-pub const CARD_REASONS: [&str; 7] =
-    ["card_suspended", "card_lost", "card_stopped", "card_cancelled", "card_replaced", "card_dormant", "card_not_active"];
+pub const CARD_REASONS: [&str; 7] = [
+    "card_suspended",
+    "card_lost",
+    "card_stopped",
+    "card_cancelled",
+    "card_replaced",
+    "card_dormant",
+    "card_not_active",
+];
 
 /// The card an e-card should mirror: the person's active card, else a suspended one, else the
 /// card it already mirrors (its status then says why the e-card is stopped).
@@ -492,10 +499,7 @@ mod tests {
         let e = ecard(A, EcardStatus::Active);
         assert_eq!(decide_channel_signin(&e, "  alipay ", &[]).unwrap(), "alipay");
         assert_eq!(decide_channel_signin(&e, "", &[]).unwrap_err().code, "bad_channel");
-        assert_eq!(
-            decide_channel_signin(&ecard(A, EcardStatus::Stopped), "x", &[]).unwrap_err().code,
-            "ecard_stopped"
-        );
+        assert_eq!(decide_channel_signin(&ecard(A, EcardStatus::Stopped), "x", &[]).unwrap_err().code, "ecard_stopped");
         let mut revoked = family("p1", "p2", AuthStatus::Revoked);
         assert_eq!(decide_revoke(&revoked).unwrap_err().code, "already_revoked");
         revoked.status = AuthStatus::Active;

@@ -1,7 +1,7 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, cards, persons};
+use crate::routes::{admin, applications, auth, cards, ecard, persons};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -47,6 +47,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/qr-login", post(ecard::qr_login))
+        .route("/ecard", get(ecard::get))
+        .route("/ecard/keys", get(ecard::keys))
+        .route("/ecard/qr", post(ecard::qr))
+        .route("/ecard/qr.png", get(ecard::qr_png))
+        .route("/ecard/verify", post(ecard::verify))
+        .route("/ecard/authorizations", get(ecard::authorizations).post(ecard::grant))
+        .route("/ecard/authorizations/{id}/revoke", post(ecard::revoke))
+        .route("/revocations", get(ecard::revocations))
         .route("/me", get(auth::me))
         .route("/persons", post(persons::register).get(persons::find))
         .route("/persons/newborn", post(persons::register_newborn))
@@ -63,7 +72,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/jobs/{name}/run", post(admin::run_job))
         .route("/audit/verify", get(admin::verify_audit))
         .route("/stats/overview", get(admin::overview))
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     Router::new()
         .nest("/api/v1", api)
         .merge(crate::web::router())
@@ -82,14 +92,28 @@ pub struct ServeOptions {
     pub jobs_every_s: u64,
 }
 
-/// Opens the store, starts the scheduler and serves until Ctrl-C.
+/// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
+/// `SSCARD_MASTER_KEY` or the SQLite database's key file (see [`crate::keys`]).
 pub async fn serve(
     options: ServeOptions,
     store: Arc<dyn Store>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    let master = crate::keys::MasterKey::load(&options.database_url, None).map_err(std::io::Error::other)?;
+    serve_with_keys(options, store, Arc::new(crate::keys::KeyManager::new(&master)), on_ready).await
+}
+
+/// Like [`serve`] with the issuer key manager given; makes sure a signing key exists first.
+pub async fn serve_with_keys(
+    options: ServeOptions,
+    store: Arc<dyn Store>,
+    keys: Arc<crate::keys::KeyManager>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = AppState::new(store.clone(), clock, options.policy.clone());
+    let ring = keys.ensure(store.as_ref(), clock.now_ms()).await.map_err(std::io::Error::other)?;
+    tracing::info!(keys = ring.published.len(), "QR issuer keys loaded");
+    let state = AppState::new(store.clone(), clock, options.policy.clone()).with_keys(keys);
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);

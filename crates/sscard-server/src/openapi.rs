@@ -17,7 +17,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "sscard API", description = "Third-generation social security cards: persons, applications, cards. Errors are application/problem+json (RFC 9457)."),
+    info(title = "sscard API", description = "Third-generation social security cards: persons, applications, cards, the e-card and its QR codes. Errors are application/problem+json (RFC 9457)."),
     paths(
         crate::routes::auth::login, crate::routes::auth::logout, crate::routes::auth::me,
         crate::routes::persons::register, crate::routes::persons::register_newborn, crate::routes::persons::get,
@@ -28,6 +28,9 @@ impl Modify for BearerAuth {
         crate::routes::admin::banks, crate::routes::admin::add_bank, crate::routes::admin::add_branch,
         crate::routes::admin::add_user, crate::routes::admin::run_job, crate::routes::admin::verify_audit,
         crate::routes::admin::overview,
+        crate::routes::ecard::keys, crate::routes::ecard::get, crate::routes::ecard::qr, crate::routes::ecard::qr_png,
+        crate::routes::ecard::verify, crate::routes::ecard::qr_login, crate::routes::ecard::revocations,
+        crate::routes::ecard::authorizations, crate::routes::ecard::grant, crate::routes::ecard::revoke,
         crate::app::health,
     ),
     modifiers(&BearerAuth),

@@ -1,5 +1,6 @@
 //! Background work of the server: seal the audit chain every two seconds and run the
-//! card jobs on a fixed period. Failures are logged and retried next round.
+//! card jobs on a fixed period, and reload the QR issuer keys every minute. Failures are logged
+//! and retried next round.
 
 use crate::state::AppState;
 use sscard_domain::access::Actor;
@@ -11,6 +12,7 @@ pub fn spawn(state: AppState, jobs_every_s: u64) -> tokio::task::JoinHandle<()> 
     tokio::spawn(async move {
         let mut seal_tick = tokio::time::interval(Duration::from_secs(2));
         let mut jobs_tick = tokio::time::interval(Duration::from_secs(jobs_every_s.max(1)));
+        let mut keys_tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
                 _ = seal_tick.tick() => {
@@ -19,6 +21,12 @@ pub fn spawn(state: AppState, jobs_every_s: u64) -> tokio::task::JoinHandle<()> 
                     }
                 }
                 _ = jobs_tick.tick() => run_jobs(&state).await,
+                // Keys rotated with `sscard keys rotate` (or a key coming due) are picked up here.
+                _ = keys_tick.tick() => {
+                    if let Err(e) = state.keys.ensure(state.store.as_ref(), state.now_ms()).await {
+                        tracing::warn!(error = %e, "reloading the QR issuer keys failed; will retry");
+                    }
+                }
             }
         }
     })

@@ -19,6 +19,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Progress of batch uploads running in the background.
     pub batches: Arc<Batches>,
+    /// QR issuer keys and the verifier holding them (parsed once, reloaded when keys change).
+    pub keys: Arc<crate::keys::KeyManager>,
 }
 
 /// How far a batch upload has come.
@@ -79,7 +81,13 @@ impl AppState {
             hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS,
             limiter: Arc::new(LoginLimiter::default()),
             batches: Arc::new(Batches::default()),
+            keys: Arc::new(crate::keys::KeyManager::ephemeral()),
         }
+    }
+    /// The same state with the deployment's key manager (real master key).
+    pub fn with_keys(mut self, keys: Arc<crate::keys::KeyManager>) -> Self {
+        self.keys = keys;
+        self
     }
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()

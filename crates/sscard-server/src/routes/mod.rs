@@ -4,6 +4,7 @@ pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod cards;
+pub mod ecard;
 pub mod persons;
 
 use crate::error::ApiResult;
