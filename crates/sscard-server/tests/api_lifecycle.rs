@@ -59,7 +59,7 @@ fn luhn_ok(digits: &str) -> bool {
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if i % 2 == 1 {
+            if !i.is_multiple_of(2) {
                 let d2 = d * 2;
                 if d2 > 9 { d2 - 9 } else { d2 }
             } else {
@@ -67,7 +67,7 @@ fn luhn_ok(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn statuses(app_json: &Value) -> Vec<String> {

@@ -26,6 +26,9 @@ fn with_check(first17: &str) -> String {
     format!("{first17}{check}")
 }
 
+/// (doc_type, doc_number, sex given, birth date given, expected SSN, sex, birth date, retired)
+struct Case(&'static str, String, Option<&'static str>, Option<&'static str>, String, &'static str, &'static str, bool);
+
 async fn register(app: &TestApp, body: &Value) -> Resp {
     app.post(Some(&app.tokens.teller_icbc), "/persons", body).await
 }
@@ -37,11 +40,11 @@ async fn every_document_type_registers_with_derived_fields() {
     let permit = with_check("81000019900203002"); // Hong Kong residence permit, even: female
     let fpr2023 = with_check("93584019751120013"); // 2023 permanent residence ID
     // (doc_type, doc_number, sex given, birth date given, ssn expected, sex, birth, retired)
-    let cases: Vec<(&str, String, Option<&str>, Option<&str>, String, &str, &str, bool)> = vec![
-        ("resident_id", resident.clone(), None, None, resident.clone(), "male", "1985-06-15", false),
-        ("residence_permit", permit.clone(), None, None, permit.clone(), "female", "1990-02-03", false),
-        ("foreign_permanent_id", fpr2023.clone(), None, None, fpr2023.clone(), "male", "1975-11-20", false),
-        (
+    let cases: Vec<Case> = vec![
+        Case("resident_id", resident.clone(), None, None, resident.clone(), "male", "1985-06-15", false),
+        Case("residence_permit", permit.clone(), None, None, permit.clone(), "female", "1990-02-03", false),
+        Case("foreign_permanent_id", fpr2023.clone(), None, None, fpr2023.clone(), "male", "1975-11-20", false),
+        Case(
             "foreign_permanent_id",
             "USA310019751120".into(),
             Some("female"),
@@ -51,7 +54,7 @@ async fn every_document_type_registers_with_derived_fields() {
             "1970-01-01",
             true, // a woman of 56: past the statutory 55
         ),
-        (
+        Case(
             "passport",
             "e12345678".into(), // normalised to uppercase
             Some("male"),
@@ -61,7 +64,7 @@ async fn every_document_type_registers_with_derived_fields() {
             "1970-01-01",
             false, // a man of 56: not yet 60
         ),
-        (
+        Case(
             "hk_macau_travel_permit",
             "H12345678".into(),
             Some("male"),
@@ -71,7 +74,7 @@ async fn every_document_type_registers_with_derived_fields() {
             "1950-12-31",
             true,
         ),
-        (
+        Case(
             "taiwan_travel_permit",
             "12345678".into(),
             Some("female"),
@@ -81,7 +84,7 @@ async fn every_document_type_registers_with_derived_fields() {
             "2000-02-29",
             false,
         ),
-        (
+        Case(
             "foreign_work_permit",
             "WP2026000123".into(),
             Some("male"),
@@ -93,7 +96,7 @@ async fn every_document_type_registers_with_derived_fields() {
         ),
     ];
     let persons_before = app.overview().await["persons"].as_i64().expect("persons");
-    for (i, (doc_type, number, sex, birth, ssn, want_sex, want_birth, retired)) in cases.iter().enumerate() {
+    for (i, Case(doc_type, number, sex, birth, ssn, want_sex, want_birth, retired)) in cases.iter().enumerate() {
         let mut body = json!({ "doc_type": doc_type, "doc_number": number, "name": "测试 Person", "region": REGION });
         if let Some(s) = sex {
             body["sex"] = json!(s);
