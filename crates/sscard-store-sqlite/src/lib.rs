@@ -12,6 +12,7 @@ use std::time::Duration;
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") },
     Migration { version: 2, name: "ecard", sql: include_str!("../migrations/0002_ecard.sql") },
+    Migration { version: 3, name: "onecard", sql: include_str!("../migrations/0003_onecard.sql") },
 ];
 
 const PRAGMAS: &str =

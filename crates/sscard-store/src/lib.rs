@@ -14,6 +14,7 @@ pub mod conformance;
 pub mod error;
 pub mod migrate;
 pub mod model;
+pub mod onecard;
 pub mod ops;
 pub mod sql;
 pub mod tx;

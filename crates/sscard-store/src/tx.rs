@@ -26,7 +26,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// The primitives of one transaction. Dropping it without commit rolls back.
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: crate::onecard::OnecardTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
     /// Next value of a named counter (card serials, assigned SSNs): 1, 2, 3, ...

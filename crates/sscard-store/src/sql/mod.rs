@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL backends. The SQL text is the same for both (`$1`
 //! placeholders, BIGINT/TEXT columns, `RETURNING`); [`Dialect`] holds the rest.
 
+mod onecard;
 mod rows;
 mod tx;
 

@@ -24,6 +24,13 @@ impl SqlTx {
     pub(super) fn new(tx: Transaction<'static, Any>, dialect: Dialect) -> Self {
         Self { tx, dialect }
     }
+    /// The connection of the transaction, for the primitives in sibling modules.
+    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+    pub(super) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
 }
 
 const PERSON_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms";

@@ -1,0 +1,228 @@
+//! The storage primitives of "one card for everything" (DESIGN §3.5, §3.6): operators and
+//! terminals, the double-entry ledger, medical settlements, transit taps, library loans,
+//! parks and the usage records. [`OnecardTx`] is a supertrait of [`crate::Tx`], so every
+//! transaction has these primitives; the rows here are what they store.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::Serialize;
+use sscard_domain::ledger::AccountKind;
+use sscard_domain::medical::{MedicalPolicy, YearToDate};
+use sscard_domain::park::ParkRule;
+use sscard_domain::terminal::{Operator, Terminal};
+
+/// A ledger account and its balance (credits minus debits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountRow {
+    pub id: String,
+    pub kind: AccountKind,
+    pub owner: String,
+    pub person_id: Option<String>,
+    pub balance_fen: i64,
+}
+
+/// A stored transfer: `amount_fen` moved from `from_account` to `to_account`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferRow {
+    pub id: String,
+    pub idem_key: String,
+    pub from_account: String,
+    pub to_account: String,
+    pub amount_fen: i64,
+    pub kind: String,
+    pub ref_id: Option<String>,
+    pub at_ms: i64,
+}
+
+/// One page of the books check: each account's stored balance and the sums of its transfers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerLine {
+    pub account: String,
+    pub balance_fen: i64,
+    pub credits_fen: i64,
+    pub debits_fen: i64,
+}
+
+/// A stored medical settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettlementRow {
+    pub id: String,
+    pub operator_code: String,
+    pub terminal_id: String,
+    pub bill_id: String,
+    pub person_id: String,
+    pub card_no: String,
+    pub insured_region: String,
+    pub locality: String,
+    pub year: i64,
+    pub bill_fen: i64,
+    pub pool_fen: i64,
+    pub account_fen: i64,
+    pub self_pay_fen: i64,
+    pub deductible_applied_fen: i64,
+    pub ratio_bp: i64,
+    pub at_ms: i64,
+    pub refunded_at_ms: Option<i64>,
+}
+
+/// A transit tap, online (`seq` None) or from an offline batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TapRow {
+    pub id: String,
+    pub terminal_id: String,
+    pub seq: Option<i64>,
+    pub card_no: Option<String>,
+    pub person_id: Option<String>,
+    pub fare_fen: i64,
+    pub at_ms: i64,
+    /// `applied` or `refused`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub recorded_at_ms: i64,
+}
+
+/// A library loan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoanRow {
+    pub id: String,
+    pub operator_code: String,
+    pub item_id: String,
+    pub person_id: String,
+    pub card_no: String,
+    pub terminal_id: String,
+    pub borrowed_at_ms: i64,
+    pub due_at_ms: i64,
+    pub returned_at_ms: Option<i64>,
+    pub returned_terminal_id: Option<String>,
+}
+
+/// A park and the operator that runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParkRow {
+    pub operator_code: String,
+    pub rule: ParkRule,
+}
+
+/// An annual pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PassRow {
+    pub id: String,
+    pub park_code: String,
+    pub person_id: String,
+    pub card_no: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub price_fen: i64,
+    pub at_ms: i64,
+}
+
+/// A park entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryRow {
+    pub id: String,
+    pub park_code: String,
+    pub terminal_id: String,
+    pub person_id: String,
+    pub card_no: String,
+    pub admitted: bool,
+    pub price_fen: i64,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+/// One use of a card at a terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UseRow {
+    pub id: String,
+    pub at_ms: i64,
+    pub scenario: String,
+    pub terminal_id: String,
+    pub operator_code: String,
+    pub person_id: Option<String>,
+    pub card_no: Option<String>,
+    /// `card` or `qr`.
+    pub presented: String,
+    /// `ok` or `refused`.
+    pub result: String,
+    pub reason: Option<String>,
+    pub region: String,
+}
+
+/// Uses counted by scenario and by how the card was presented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageCount {
+    pub scenario: String,
+    pub presented: String,
+    pub count: i64,
+}
+
+/// The primitives; see [`crate::Tx`] for the transaction rules.
+#[async_trait]
+pub trait OnecardTx: Send {
+    async fn insert_operator(&mut self, op: &Operator, now_ms: i64) -> Result<()>;
+    async fn get_operator(&mut self, code: &str) -> Result<Option<Operator>>;
+    async fn insert_terminal(&mut self, t: &Terminal, secret_hash: &str) -> Result<()>;
+    async fn get_terminal(&mut self, id: &str) -> Result<Option<Terminal>>;
+    async fn terminal_by_secret(&mut self, secret_hash: &str) -> Result<Option<Terminal>>;
+    async fn set_terminal_disabled(&mut self, id: &str, disabled: bool) -> Result<()>;
+    async fn list_terminals(&mut self, limit: u32) -> Result<Vec<Terminal>>;
+
+    /// Creates the account with balance 0 if it does not exist.
+    async fn ensure_account(
+        &mut self,
+        id: &str,
+        kind: AccountKind,
+        owner: &str,
+        person_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<()>;
+    /// `lock`: hold the row until commit (PostgreSQL); callers lock in id order.
+    async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>>;
+    async fn set_balance(&mut self, id: &str, balance_fen: i64) -> Result<()>;
+    async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>>;
+    async fn insert_transfer(&mut self, t: &TransferRow) -> Result<()>;
+    async fn transfer_by_key(&mut self, idem_key: &str) -> Result<Option<TransferRow>>;
+    /// Transfers from or to any of `accounts`, newest first, at most `limit`.
+    async fn transfers_of(
+        &mut self,
+        accounts: &[String],
+        before_ms: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<TransferRow>>;
+    /// Accounts after `after` in id order with the sums of their transfers.
+    async fn ledger_page(&mut self, after: &str, limit: u32) -> Result<Vec<LedgerLine>>;
+    /// (number of transfers, sum of their amounts).
+    async fn transfer_totals(&mut self) -> Result<(i64, i64)>;
+
+    async fn get_medical_policy(&mut self, region: &str) -> Result<Option<MedicalPolicy>>;
+    async fn put_medical_policy(&mut self, p: &MedicalPolicy, now_ms: i64) -> Result<()>;
+    async fn get_medical_year(&mut self, person_id: &str, year: i64) -> Result<Option<YearToDate>>;
+    async fn put_medical_year(&mut self, person_id: &str, year: i64, ytd: &YearToDate) -> Result<()>;
+    async fn insert_settlement(&mut self, s: &SettlementRow) -> Result<()>;
+    async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>>;
+    async fn settlement_by_bill(&mut self, operator_code: &str, bill_id: &str) -> Result<Option<SettlementRow>>;
+    async fn mark_refunded(&mut self, id: &str, at_ms: i64) -> Result<()>;
+
+    async fn insert_tap(&mut self, t: &TapRow) -> Result<()>;
+    async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>>;
+
+    async fn insert_patron(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<()>;
+    async fn is_patron(&mut self, operator_code: &str, person_id: &str) -> Result<bool>;
+    async fn insert_loan(&mut self, l: &LoanRow) -> Result<()>;
+    async fn open_loan_of_item(&mut self, operator_code: &str, item_id: &str) -> Result<Option<LoanRow>>;
+    /// (open loans, open loans overdue at `now_ms`) of a person.
+    async fn loan_counts(&mut self, person_id: &str, now_ms: i64) -> Result<(u32, u32)>;
+    async fn close_loan(&mut self, id: &str, at_ms: i64, terminal_id: &str) -> Result<()>;
+    async fn overdue_loans(&mut self, operator_code: &str, now_ms: i64, limit: u32) -> Result<Vec<LoanRow>>;
+
+    async fn upsert_park(&mut self, p: &ParkRow) -> Result<()>;
+    async fn get_park(&mut self, code: &str) -> Result<Option<ParkRow>>;
+    async fn insert_pass(&mut self, p: &PassRow) -> Result<()>;
+    /// The latest end of the person's passes for the park.
+    async fn pass_end(&mut self, person_id: &str, park_code: &str) -> Result<Option<i64>>;
+    async fn insert_entry(&mut self, e: &EntryRow) -> Result<()>;
+
+    async fn insert_use(&mut self, u: &UseRow) -> Result<()>;
+    async fn uses_of_person(&mut self, person_id: &str, before_ms: Option<i64>, limit: u32) -> Result<Vec<UseRow>>;
+    async fn usage_counts(&mut self) -> Result<Vec<UsageCount>>;
+}

@@ -1,0 +1,670 @@
+//! [`OnecardTx`] over one sqlx transaction: the SQL of terminals, the ledger, settlements,
+//! taps, loans, parks and usage records. Same text on SQLite and PostgreSQL.
+
+use super::rows::{int, opt_int, opt_text, text};
+use super::tx::SqlTx;
+use crate::onecard::*;
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sscard_domain::ids::RegionCode;
+use sscard_domain::ledger::AccountKind;
+use sscard_domain::medical::{MedicalPolicy, YearToDate};
+use sscard_domain::park::ParkRule;
+use sscard_domain::terminal::{Operator, OperatorKind, Scenario, Scope, Terminal};
+
+const TERMINAL_COLS: &str = "id, operator_code, scenario, region, scope, disabled, created_at_ms";
+const SETTLEMENT_COLS: &str = "id, operator_code, terminal_id, bill_id, person_id, card_no, insured_region, locality, year, bill_fen, pool_fen, account_fen, self_pay_fen, deductible_applied_fen, ratio_bp, at_ms, refunded_at_ms";
+const TAP_COLS: &str = "id, terminal_id, seq, card_no, person_id, fare_fen, at_ms, status, reason, recorded_at_ms";
+const LOAN_COLS: &str = "id, operator_code, item_id, person_id, card_no, terminal_id, borrowed_at_ms, due_at_ms, returned_at_ms, returned_terminal_id";
+const USE_COLS: &str =
+    "id, at_ms, scenario, terminal_id, operator_code, person_id, card_no, presented, result, reason, region";
+const TRANSFER_COLS: &str = "id, idem_key, from_account, to_account, amount_fen, kind, ref_id, at_ms";
+
+fn corrupt(col: &str, v: &str) -> StoreError {
+    StoreError::corrupt(format!("column {col} holds {v:?}"))
+}
+fn region(row: &AnyRow, col: &str) -> Result<RegionCode> {
+    let t = text(row, col)?;
+    RegionCode::parse(&t).map_err(|_| corrupt(col, &t))
+}
+fn named<T>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+    let t = text(row, col)?;
+    parse(&t).ok_or_else(|| corrupt(col, &t))
+}
+fn limit(n: u32, max: u32) -> i64 {
+    i64::from(n.clamp(1, max))
+}
+fn dup(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match StoreError::from(e) {
+        StoreError::Duplicate { detail, .. } => StoreError::Duplicate { what, detail },
+        other => other,
+    }
+}
+
+fn terminal(row: &AnyRow) -> Result<Terminal> {
+    let scope = text(row, "scope")?;
+    Ok(Terminal {
+        id: text(row, "id")?,
+        operator_code: text(row, "operator_code")?,
+        scenario: named(row, "scenario", Scenario::parse)?,
+        region: region(row, "region")?,
+        scope: Scope::from_stored(&scope).map_err(|_| corrupt("scope", &scope))?,
+        disabled: int(row, "disabled")? != 0,
+        created_at_ms: int(row, "created_at_ms")?,
+    })
+}
+fn account(row: &AnyRow) -> Result<AccountRow> {
+    Ok(AccountRow {
+        id: text(row, "id")?,
+        kind: named(row, "kind", AccountKind::parse)?,
+        owner: text(row, "owner")?,
+        person_id: opt_text(row, "person_id")?,
+        balance_fen: int(row, "balance")?,
+    })
+}
+fn transfer(row: &AnyRow) -> Result<TransferRow> {
+    Ok(TransferRow {
+        id: text(row, "id")?,
+        idem_key: text(row, "idem_key")?,
+        from_account: text(row, "from_account")?,
+        to_account: text(row, "to_account")?,
+        amount_fen: int(row, "amount_fen")?,
+        kind: text(row, "kind")?,
+        ref_id: opt_text(row, "ref_id")?,
+        at_ms: int(row, "at_ms")?,
+    })
+}
+fn settlement(row: &AnyRow) -> Result<SettlementRow> {
+    Ok(SettlementRow {
+        id: text(row, "id")?,
+        operator_code: text(row, "operator_code")?,
+        terminal_id: text(row, "terminal_id")?,
+        bill_id: text(row, "bill_id")?,
+        person_id: text(row, "person_id")?,
+        card_no: text(row, "card_no")?,
+        insured_region: text(row, "insured_region")?,
+        locality: text(row, "locality")?,
+        year: int(row, "year")?,
+        bill_fen: int(row, "bill_fen")?,
+        pool_fen: int(row, "pool_fen")?,
+        account_fen: int(row, "account_fen")?,
+        self_pay_fen: int(row, "self_pay_fen")?,
+        deductible_applied_fen: int(row, "deductible_applied_fen")?,
+        ratio_bp: int(row, "ratio_bp")?,
+        at_ms: int(row, "at_ms")?,
+        refunded_at_ms: opt_int(row, "refunded_at_ms")?,
+    })
+}
+fn tap(row: &AnyRow) -> Result<TapRow> {
+    Ok(TapRow {
+        id: text(row, "id")?,
+        terminal_id: text(row, "terminal_id")?,
+        seq: opt_int(row, "seq")?,
+        card_no: opt_text(row, "card_no")?,
+        person_id: opt_text(row, "person_id")?,
+        fare_fen: int(row, "fare_fen")?,
+        at_ms: int(row, "at_ms")?,
+        status: text(row, "status")?,
+        reason: opt_text(row, "reason")?,
+        recorded_at_ms: int(row, "recorded_at_ms")?,
+    })
+}
+fn loan(row: &AnyRow) -> Result<LoanRow> {
+    Ok(LoanRow {
+        id: text(row, "id")?,
+        operator_code: text(row, "operator_code")?,
+        item_id: text(row, "item_id")?,
+        person_id: text(row, "person_id")?,
+        card_no: text(row, "card_no")?,
+        terminal_id: text(row, "terminal_id")?,
+        borrowed_at_ms: int(row, "borrowed_at_ms")?,
+        due_at_ms: int(row, "due_at_ms")?,
+        returned_at_ms: opt_int(row, "returned_at_ms")?,
+        returned_terminal_id: opt_text(row, "returned_terminal_id")?,
+    })
+}
+fn use_row(row: &AnyRow) -> Result<UseRow> {
+    Ok(UseRow {
+        id: text(row, "id")?,
+        at_ms: int(row, "at_ms")?,
+        scenario: text(row, "scenario")?,
+        terminal_id: text(row, "terminal_id")?,
+        operator_code: text(row, "operator_code")?,
+        person_id: opt_text(row, "person_id")?,
+        card_no: opt_text(row, "card_no")?,
+        presented: text(row, "presented")?,
+        result: text(row, "result")?,
+        reason: opt_text(row, "reason")?,
+        region: text(row, "region")?,
+    })
+}
+fn all<T>(rows: Vec<AnyRow>, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(map).collect()
+}
+
+#[async_trait]
+impl OnecardTx for SqlTx {
+    async fn insert_operator(&mut self, op: &Operator, now_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO operators (code, name, kind, region, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(op.code.as_str())
+            .bind(op.name.as_str())
+            .bind(op.kind.as_str())
+            .bind(op.region.to_string())
+            .bind(now_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("operator"))?;
+        Ok(())
+    }
+    async fn get_operator(&mut self, code: &str) -> Result<Option<Operator>> {
+        let row = sqlx::query("SELECT code, name, kind, region FROM operators WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.conn())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Operator {
+            code: text(&row, "code")?,
+            name: text(&row, "name")?,
+            kind: named(&row, "kind", OperatorKind::parse)?,
+            region: region(&row, "region")?,
+        }))
+    }
+    async fn insert_terminal(&mut self, t: &Terminal, secret_hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO terminals (id, operator_code, scenario, region, scope, secret_hash, disabled, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(t.id.as_str())
+            .bind(t.operator_code.as_str())
+            .bind(t.scenario.as_str())
+            .bind(t.region.to_string())
+            .bind(t.scope.to_stored())
+            .bind(secret_hash)
+            .bind(i64::from(t.disabled))
+            .bind(t.created_at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("terminal"))?;
+        Ok(())
+    }
+    async fn get_terminal(&mut self, id: &str) -> Result<Option<Terminal>> {
+        let sql = format!("SELECT {TERMINAL_COLS} FROM terminals WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(terminal).transpose()
+    }
+    async fn terminal_by_secret(&mut self, secret_hash: &str) -> Result<Option<Terminal>> {
+        let sql = format!("SELECT {TERMINAL_COLS} FROM terminals WHERE secret_hash = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(secret_hash).fetch_optional(self.conn()).await?;
+        row.as_ref().map(terminal).transpose()
+    }
+    async fn set_terminal_disabled(&mut self, id: &str, disabled: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE terminals SET disabled = $2 WHERE id = $1")
+            .bind(id)
+            .bind(i64::from(disabled))
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("terminal", id));
+        }
+        Ok(())
+    }
+    async fn list_terminals(&mut self, n: u32) -> Result<Vec<Terminal>> {
+        let sql = format!("SELECT {TERMINAL_COLS} FROM terminals ORDER BY id LIMIT $1");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(limit(n, 1000)).fetch_all(self.conn()).await?;
+        all(found, terminal)
+    }
+
+    async fn ensure_account(
+        &mut self,
+        id: &str,
+        kind: AccountKind,
+        owner: &str,
+        person_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO accounts (id, kind, owner, person_id, balance, may_go_negative, created_at_ms) VALUES ($1, $2, $3, $4, 0, $5, $6) ON CONFLICT (id) DO NOTHING")
+            .bind(id)
+            .bind(kind.as_str())
+            .bind(owner)
+            .bind(person_id)
+            .bind(i64::from(kind.may_go_negative()))
+            .bind(now_ms)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+    async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>> {
+        let lock = if lock { self.dialect().for_update() } else { "" };
+        let sql = format!("SELECT id, kind, owner, person_id, balance FROM accounts WHERE id = $1{lock}");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(account).transpose()
+    }
+    async fn set_balance(&mut self, id: &str, balance_fen: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE accounts SET balance = $2 WHERE id = $1")
+            .bind(id)
+            .bind(balance_fen)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("account", id));
+        }
+        Ok(())
+    }
+    async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>> {
+        let found = sqlx::query(
+            "SELECT id, kind, owner, person_id, balance FROM accounts WHERE person_id = $1 ORDER BY id LIMIT 100",
+        )
+        .bind(person_id)
+        .fetch_all(self.conn())
+        .await?;
+        all(found, account)
+    }
+    async fn insert_transfer(&mut self, t: &TransferRow) -> Result<()> {
+        let sql = format!("INSERT INTO transfers ({TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(t.id.as_str())
+            .bind(t.idem_key.as_str())
+            .bind(t.from_account.as_str())
+            .bind(t.to_account.as_str())
+            .bind(t.amount_fen)
+            .bind(t.kind.as_str())
+            .bind(t.ref_id.clone())
+            .bind(t.at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("transfer idempotency key"))?;
+        Ok(())
+    }
+    async fn transfer_by_key(&mut self, idem_key: &str) -> Result<Option<TransferRow>> {
+        let sql = format!("SELECT {TRANSFER_COLS} FROM transfers WHERE idem_key = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(idem_key).fetch_optional(self.conn()).await?;
+        row.as_ref().map(transfer).transpose()
+    }
+    async fn transfers_of(&mut self, accounts: &[String], before_ms: Option<i64>, n: u32) -> Result<Vec<TransferRow>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let accounts = &accounts[..accounts.len().min(20)];
+        let list: Vec<String> = (0..accounts.len()).map(|i| format!("${}", i + 3)).collect();
+        let list = list.join(", ");
+        let sql = format!(
+            "SELECT {TRANSFER_COLS} FROM transfers WHERE (from_account IN ({list}) OR to_account IN ({list})) \
+             AND ($1 IS NULL OR at_ms < $1) ORDER BY at_ms DESC, id DESC LIMIT $2"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(before_ms).bind(limit(n, 500));
+        for a in accounts {
+            q = q.bind(a.as_str());
+        }
+        let found = q.fetch_all(self.conn()).await?;
+        all(found, transfer)
+    }
+    async fn ledger_page(&mut self, after: &str, n: u32) -> Result<Vec<LedgerLine>> {
+        let found = sqlx::query(
+            "SELECT id, balance, \
+             COALESCE((SELECT CAST(SUM(t.amount_fen) AS BIGINT) FROM transfers t WHERE t.to_account = a.id), 0) AS credits, \
+             COALESCE((SELECT CAST(SUM(t.amount_fen) AS BIGINT) FROM transfers t WHERE t.from_account = a.id), 0) AS debits \
+             FROM accounts a WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit(n, 10_000))
+        .fetch_all(self.conn())
+        .await?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(LedgerLine {
+                    account: text(r, "id")?,
+                    balance_fen: int(r, "balance")?,
+                    credits_fen: int(r, "credits")?,
+                    debits_fen: int(r, "debits")?,
+                })
+            })
+            .collect()
+    }
+    async fn transfer_totals(&mut self) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, COALESCE(CAST(SUM(amount_fen) AS BIGINT), 0) AS total FROM transfers",
+        )
+        .fetch_one(self.conn())
+        .await?;
+        Ok((int(&row, "n")?, int(&row, "total")?))
+    }
+
+    async fn get_medical_policy(&mut self, region_code: &str) -> Result<Option<MedicalPolicy>> {
+        let row = sqlx::query("SELECT region, deductible_fen, ratio_local_bp, ratio_in_province_bp, ratio_cross_province_bp, annual_cap_fen FROM medical_policies WHERE region = $1")
+            .bind(region_code)
+            .fetch_optional(self.conn())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let bp = |col: &str| -> Result<u32> {
+            let v = int(&row, col)?;
+            u32::try_from(v).map_err(|_| corrupt(col, &v.to_string()))
+        };
+        Ok(Some(MedicalPolicy {
+            region: region(&row, "region")?,
+            deductible_fen: int(&row, "deductible_fen")?,
+            ratio_local_bp: bp("ratio_local_bp")?,
+            ratio_in_province_bp: bp("ratio_in_province_bp")?,
+            ratio_cross_province_bp: bp("ratio_cross_province_bp")?,
+            annual_cap_fen: int(&row, "annual_cap_fen")?,
+        }))
+    }
+    async fn put_medical_policy(&mut self, p: &MedicalPolicy, now_ms: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO medical_policies (region, deductible_fen, ratio_local_bp, ratio_in_province_bp, ratio_cross_province_bp, annual_cap_fen, updated_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (region) DO UPDATE SET deductible_fen = $2, ratio_local_bp = $3, \
+             ratio_in_province_bp = $4, ratio_cross_province_bp = $5, annual_cap_fen = $6, updated_at_ms = $7",
+        )
+        .bind(p.region.to_string())
+        .bind(p.deductible_fen)
+        .bind(i64::from(p.ratio_local_bp))
+        .bind(i64::from(p.ratio_in_province_bp))
+        .bind(i64::from(p.ratio_cross_province_bp))
+        .bind(p.annual_cap_fen)
+        .bind(now_ms)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+    async fn get_medical_year(&mut self, person_id: &str, year: i64) -> Result<Option<YearToDate>> {
+        let row = sqlx::query(
+            "SELECT deductible_used_fen, pool_paid_fen FROM medical_years WHERE person_id = $1 AND year = $2",
+        )
+        .bind(person_id)
+        .bind(year)
+        .fetch_optional(self.conn())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(YearToDate {
+            deductible_used_fen: int(&row, "deductible_used_fen")?,
+            pool_paid_fen: int(&row, "pool_paid_fen")?,
+        }))
+    }
+    async fn put_medical_year(&mut self, person_id: &str, year: i64, ytd: &YearToDate) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO medical_years (person_id, year, deductible_used_fen, pool_paid_fen) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (person_id, year) DO UPDATE SET deductible_used_fen = $3, pool_paid_fen = $4",
+        )
+        .bind(person_id)
+        .bind(year)
+        .bind(ytd.deductible_used_fen)
+        .bind(ytd.pool_paid_fen)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+    async fn insert_settlement(&mut self, s: &SettlementRow) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO settlements ({SETTLEMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(s.id.as_str())
+            .bind(s.operator_code.as_str())
+            .bind(s.terminal_id.as_str())
+            .bind(s.bill_id.as_str())
+            .bind(s.person_id.as_str())
+            .bind(s.card_no.as_str())
+            .bind(s.insured_region.as_str())
+            .bind(s.locality.as_str())
+            .bind(s.year)
+            .bind(s.bill_fen)
+            .bind(s.pool_fen)
+            .bind(s.account_fen)
+            .bind(s.self_pay_fen)
+            .bind(s.deductible_applied_fen)
+            .bind(s.ratio_bp)
+            .bind(s.at_ms)
+            .bind(s.refunded_at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("settlement of this bill"))?;
+        Ok(())
+    }
+    async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>> {
+        let lock = if lock { self.dialect().for_update() } else { "" };
+        let sql = format!("SELECT {SETTLEMENT_COLS} FROM settlements WHERE id = $1{lock}");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(settlement).transpose()
+    }
+    async fn settlement_by_bill(&mut self, operator_code: &str, bill_id: &str) -> Result<Option<SettlementRow>> {
+        let sql = format!("SELECT {SETTLEMENT_COLS} FROM settlements WHERE operator_code = $1 AND bill_id = $2");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(operator_code).bind(bill_id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(settlement).transpose()
+    }
+    async fn mark_refunded(&mut self, id: &str, at_ms: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE settlements SET refunded_at_ms = $2 WHERE id = $1 AND refunded_at_ms IS NULL")
+            .bind(id)
+            .bind(at_ms)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("unrefunded settlement", id));
+        }
+        Ok(())
+    }
+
+    async fn insert_tap(&mut self, t: &TapRow) -> Result<()> {
+        let sql = format!("INSERT INTO transit_taps ({TAP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(t.id.as_str())
+            .bind(t.terminal_id.as_str())
+            .bind(t.seq)
+            .bind(t.card_no.clone())
+            .bind(t.person_id.clone())
+            .bind(t.fare_fen)
+            .bind(t.at_ms)
+            .bind(t.status.as_str())
+            .bind(t.reason.clone())
+            .bind(t.recorded_at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("transit transaction with this sequence number"))?;
+        Ok(())
+    }
+    async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>> {
+        let sql = format!("SELECT {TAP_COLS} FROM transit_taps WHERE terminal_id = $1 AND seq = $2");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(terminal_id).bind(seq).fetch_optional(self.conn()).await?;
+        row.as_ref().map(tap).transpose()
+    }
+
+    async fn insert_patron(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO library_patrons (operator_code, person_id, registered_at_ms) VALUES ($1, $2, $3)")
+            .bind(operator_code)
+            .bind(person_id)
+            .bind(now_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("patron"))?;
+        Ok(())
+    }
+    async fn is_patron(&mut self, operator_code: &str, person_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT person_id FROM library_patrons WHERE operator_code = $1 AND person_id = $2")
+            .bind(operator_code)
+            .bind(person_id)
+            .fetch_optional(self.conn())
+            .await?;
+        Ok(row.is_some())
+    }
+    async fn insert_loan(&mut self, l: &LoanRow) -> Result<()> {
+        let sql = format!("INSERT INTO loans ({LOAN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(l.id.as_str())
+            .bind(l.operator_code.as_str())
+            .bind(l.item_id.as_str())
+            .bind(l.person_id.as_str())
+            .bind(l.card_no.as_str())
+            .bind(l.terminal_id.as_str())
+            .bind(l.borrowed_at_ms)
+            .bind(l.due_at_ms)
+            .bind(l.returned_at_ms)
+            .bind(l.returned_terminal_id.clone())
+            .execute(self.conn())
+            .await
+            .map_err(dup("open loan of this item"))?;
+        Ok(())
+    }
+    async fn open_loan_of_item(&mut self, operator_code: &str, item_id: &str) -> Result<Option<LoanRow>> {
+        let sql = format!(
+            "SELECT {LOAN_COLS} FROM loans WHERE operator_code = $1 AND item_id = $2 AND returned_at_ms IS NULL"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(operator_code).bind(item_id).fetch_optional(self.conn()).await?;
+        row.as_ref().map(loan).transpose()
+    }
+    async fn loan_counts(&mut self, person_id: &str, now_ms: i64) -> Result<(u32, u32)> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS open, CAST(COALESCE(SUM(CASE WHEN due_at_ms < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
+             FROM loans WHERE person_id = $1 AND returned_at_ms IS NULL",
+        )
+        .bind(person_id)
+        .bind(now_ms)
+        .fetch_one(self.conn())
+        .await?;
+        let n = |c: &str| -> Result<u32> { Ok(u32::try_from(int(&row, c)?).unwrap_or(u32::MAX)) };
+        Ok((n("open")?, n("overdue")?))
+    }
+    async fn close_loan(&mut self, id: &str, at_ms: i64, terminal_id: &str) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE loans SET returned_at_ms = $2, returned_terminal_id = $3 WHERE id = $1 AND returned_at_ms IS NULL",
+        )
+        .bind(id)
+        .bind(at_ms)
+        .bind(terminal_id)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("open loan", id));
+        }
+        Ok(())
+    }
+    async fn overdue_loans(&mut self, operator_code: &str, now_ms: i64, n: u32) -> Result<Vec<LoanRow>> {
+        let sql = format!(
+            "SELECT {LOAN_COLS} FROM loans WHERE operator_code = $1 AND returned_at_ms IS NULL AND due_at_ms < $2 ORDER BY due_at_ms, id LIMIT $3"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(operator_code)
+            .bind(now_ms)
+            .bind(limit(n, 1000))
+            .fetch_all(self.conn())
+            .await?;
+        all(found, loan)
+    }
+
+    async fn upsert_park(&mut self, p: &ParkRow) -> Result<()> {
+        let r = &p.rule;
+        sqlx::query(
+            "INSERT INTO parks (code, operator_code, name, price_fen, free_for_retirees, accepts_annual_pass, annual_pass_fen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET operator_code = $2, name = $3, price_fen = $4, \
+             free_for_retirees = $5, accepts_annual_pass = $6, annual_pass_fen = $7",
+        )
+        .bind(r.code.as_str())
+        .bind(p.operator_code.as_str())
+        .bind(r.name.as_str())
+        .bind(r.price_fen)
+        .bind(i64::from(r.free_for_retirees))
+        .bind(i64::from(r.accepts_annual_pass))
+        .bind(r.annual_pass_fen)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+    async fn get_park(&mut self, code: &str) -> Result<Option<ParkRow>> {
+        let row = sqlx::query("SELECT code, operator_code, name, price_fen, free_for_retirees, accepts_annual_pass, annual_pass_fen FROM parks WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.conn())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ParkRow {
+            operator_code: text(&row, "operator_code")?,
+            rule: ParkRule {
+                code: text(&row, "code")?,
+                name: text(&row, "name")?,
+                price_fen: int(&row, "price_fen")?,
+                free_for_retirees: int(&row, "free_for_retirees")? != 0,
+                accepts_annual_pass: int(&row, "accepts_annual_pass")? != 0,
+                annual_pass_fen: opt_int(&row, "annual_pass_fen")?,
+            },
+        }))
+    }
+    async fn insert_pass(&mut self, p: &PassRow) -> Result<()> {
+        sqlx::query("INSERT INTO park_passes (id, park_code, person_id, card_no, start_ms, end_ms, price_fen, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(p.id.as_str())
+            .bind(p.park_code.as_str())
+            .bind(p.person_id.as_str())
+            .bind(p.card_no.as_str())
+            .bind(p.start_ms)
+            .bind(p.end_ms)
+            .bind(p.price_fen)
+            .bind(p.at_ms)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+    async fn pass_end(&mut self, person_id: &str, park_code: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT CAST(MAX(end_ms) AS BIGINT) AS end_ms FROM park_passes WHERE person_id = $1 AND park_code = $2",
+        )
+        .bind(person_id)
+        .bind(park_code)
+        .fetch_one(self.conn())
+        .await?;
+        opt_int(&row, "end_ms")
+    }
+    async fn insert_entry(&mut self, e: &EntryRow) -> Result<()> {
+        sqlx::query("INSERT INTO park_entries (id, park_code, terminal_id, person_id, card_no, admitted, price_fen, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(e.id.as_str())
+            .bind(e.park_code.as_str())
+            .bind(e.terminal_id.as_str())
+            .bind(e.person_id.as_str())
+            .bind(e.card_no.as_str())
+            .bind(i64::from(e.admitted))
+            .bind(e.price_fen)
+            .bind(e.reason.as_str())
+            .bind(e.at_ms)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_use(&mut self, u: &UseRow) -> Result<()> {
+        let sql = format!("INSERT INTO card_uses ({USE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(u.id.as_str())
+            .bind(u.at_ms)
+            .bind(u.scenario.as_str())
+            .bind(u.terminal_id.as_str())
+            .bind(u.operator_code.as_str())
+            .bind(u.person_id.clone())
+            .bind(u.card_no.clone())
+            .bind(u.presented.as_str())
+            .bind(u.result.as_str())
+            .bind(u.reason.clone())
+            .bind(u.region.as_str())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+    async fn uses_of_person(&mut self, person_id: &str, before_ms: Option<i64>, n: u32) -> Result<Vec<UseRow>> {
+        let sql = format!(
+            "SELECT {USE_COLS} FROM card_uses WHERE person_id = $1 AND ($2 IS NULL OR at_ms < $2) ORDER BY at_ms DESC, id DESC LIMIT $3"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(person_id)
+            .bind(before_ms)
+            .bind(limit(n, 500))
+            .fetch_all(self.conn())
+            .await?;
+        all(found, use_row)
+    }
+    async fn usage_counts(&mut self) -> Result<Vec<UsageCount>> {
+        let found = sqlx::query(
+            "SELECT scenario, presented, CAST(COUNT(*) AS BIGINT) AS n FROM card_uses GROUP BY scenario, presented ORDER BY scenario, presented LIMIT 100",
+        )
+        .fetch_all(self.conn())
+        .await?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(UsageCount { scenario: text(r, "scenario")?, presented: text(r, "presented")?, count: int(r, "n")? })
+            })
+            .collect()
+    }
+}
