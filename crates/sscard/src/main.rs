@@ -44,6 +44,12 @@ enum Command {
     /// Check the hash-chained audit log.
     #[command(subcommand)]
     Audit(cmd::jobs::AuditCmd),
+    /// QR issuer keys: rotate, list.
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCmd),
+    /// An offline QR verifier: sync keys and revocations from a server, verify without network.
+    #[command(subcommand)]
+    Terminal(cmd::terminal::TerminalCmd),
     /// Benchmarks that report ratios against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -86,5 +92,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Import(c) => cmd::import::import(&url, c).await,
         Command::Audit(c) => cmd::jobs::audit(&url, c).await,
         Command::Bench(c) => cmd::bench::bench(&url, c).await,
+        Command::Keys(c) => cmd::keys::keys(&url, c).await,
+        Command::Terminal(c) => cmd::terminal::terminal(c).await,
     }
 }

@@ -1,4 +1,4 @@
-//! `sscard bench store`: durable lifecycle operations per second through the store,
+//! `sscard bench store` (crypto and http: [`super::bench_ecard`]): durable lifecycle operations per second through the store,
 //! as a ratio to raw single-row inserts on the same database with the same
 //! durability settings, measured side by side in one run on a fresh database.
 
@@ -35,10 +35,29 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 1)]
         clients: u32,
     },
+    /// QR token sign/verify per second vs `openssl speed sm2 ecdsap256`, in one run.
+    Crypto {
+        /// Seconds per measurement (like openssl speed -seconds).
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+    /// POST /ecard/verify vs GET /health requests per second on a local server (temp SQLite).
+    Http {
+        /// Seconds per endpoint (at most 30).
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent keep-alive clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
 }
 
 pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
-    let BenchCmd::Store { backend, ops, clients } = cmd;
+    let (backend, ops, clients) = match cmd {
+        BenchCmd::Store { backend, ops, clients } => (backend, ops, clients),
+        BenchCmd::Crypto { seconds } => return super::bench_ecard::crypto(seconds),
+        BenchCmd::Http { seconds, clients } => return super::bench_ecard::http(seconds, clients).await,
+    };
     let ops = ops.clamp(10, 1_000_000);
     let clients = clients.clamp(1, 64);
     let (store, _sqlite, pg): (Arc<dyn Store>, _, _) = match backend {
@@ -69,7 +88,7 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
 }
 
 /// A bank, a printer branch and `n` persons with an active card each.
-async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<String>> {
+pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<String>> {
     let mut ctx: Ctx = cli_ctx();
     ctx.hash_iterations = 1000;
     let bank = BankCode::parse("BENCH")?;

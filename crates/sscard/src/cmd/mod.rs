@@ -2,9 +2,12 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_ecard;
 pub mod import;
 pub mod jobs;
+pub mod keys;
 pub mod serve;
+pub mod terminal;
 
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::clock::Clock;

@@ -18,9 +18,13 @@ pub struct ServeArgs {
     /// Seconds between runs of the scheduled jobs (auto-lift, dormant sweep, temporary expiry).
     #[arg(long, default_value_t = 3600)]
     jobs_every_s: u64,
+    #[command(flatten)]
+    master: super::keys::MasterKeyArgs,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Refuse to start without a master key before touching the database.
+    let master = args.master.load(url)?;
     let store = open(url).await?;
     if args.demo {
         seed_demo(store.as_ref()).await?;
@@ -31,7 +35,8 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         policy: Default::default(),
         jobs_every_s: args.jobs_every_s,
     };
-    sscard_server::serve(options, store, |addr| {
+    let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
+    sscard_server::app::serve_with_keys(options, store, keys, |addr| {
         eprintln!(
             "sscard is serving on http://{addr}/ (API under http://{addr}/api/v1, OpenAPI at /api/v1/openapi.json)"
         );

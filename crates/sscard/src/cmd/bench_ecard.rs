@@ -1,0 +1,255 @@
+//! `sscard bench crypto` and `sscard bench http` (DESIGN §10): ratios measured side by side
+//! in one run, because absolute rates drift on shared machines.
+//!
+//! * crypto: QR token sign/s and verify/s of sscard-gm next to `openssl speed -seconds N sm2
+//!   ecdsap256` run in the same invocation (single thread each).
+//! * http: the server on a throw-away SQLite database on 127.0.0.1:0; requests per second of
+//!   `POST /api/v1/ecard/verify` against `GET /api/v1/health` (the no-op baseline) with N
+//!   concurrent keep-alive clients for a fixed, bounded duration.
+
+use super::bench::setup;
+use super::cli_ctx;
+use anyhow::Context;
+use sscard_domain::access::Role;
+use sscard_domain::policy::Policy;
+use sscard_server::AppState;
+use sscard_store::Store;
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Goal of the HTTP ratio (verify / health).
+pub const HTTP_GOAL: f64 = 0.5;
+
+/// sign/s and verify/s of one `openssl speed` line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeedLine {
+    pub sign: f64,
+    pub verify: f64,
+}
+
+/// Finds the line naming `what` (e.g. "SM2", "nistp256") in `openssl speed` output: its last
+/// two fields are sign/s and verify/s.
+pub fn parse_speed(output: &str, what: &str) -> Option<SpeedLine> {
+    output.lines().filter(|l| l.contains(what) && l.contains("bits")).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let n = f.len();
+        if n < 2 {
+            return None;
+        }
+        Some(SpeedLine { sign: f[n - 2].parse().ok()?, verify: f[n - 1].parse().ok()? })
+    })
+}
+
+pub fn crypto(seconds: u64) -> anyhow::Result<ExitCode> {
+    let seconds = seconds.clamp(1, 60);
+    eprintln!("sscard-gm token sign and verify, {seconds} s each ...");
+    let ours = sscard_gm::bench::measure_tokens(Duration::from_secs(seconds));
+    eprintln!("openssl speed -seconds {seconds} sm2 ecdsap256 ...");
+    let openssl =
+        Command::new("openssl").args(["speed", "-seconds", &seconds.to_string(), "sm2", "ecdsap256"]).output();
+    println!("{:<36} {:>12} {:>12}", "", "sign/s", "verify/s");
+    println!("{:<36} {:>12.0} {:>12.0}", "sscard-gm QR token (SM2, 1 thread)", ours.sign_per_s, ours.verify_per_s);
+    let out = match openssl {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => {
+            println!("openssl speed failed ({}): no comparison", o.status);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => {
+            println!("openssl is not available ({e}): no comparison with OpenSSL in this run");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let sm2 = parse_speed(&out, "SM2");
+    let p256 = parse_speed(&out, "nistp256");
+    for (name, line) in [("OpenSSL SM2", sm2), ("OpenSSL ECDSA P-256", p256)] {
+        match line {
+            Some(l) => println!("{name:<36} {:>12.0} {:>12.0}", l.sign, l.verify),
+            None => println!("{name:<36} (not found in the openssl speed output)"),
+        }
+    }
+    if let Some(l) = sm2 {
+        println!(
+            "{:<36} {:>11.2}x {:>11.2}x   (goals: sign >= 3x, verify >= 1.3x)",
+            "token / OpenSSL SM2",
+            ours.sign_per_s / l.sign,
+            ours.verify_per_s / l.verify
+        );
+    }
+    if let Some(l) = p256 {
+        println!(
+            "{:<36} {:>11.2}x {:>11.2}x",
+            "token / OpenSSL P-256",
+            ours.sign_per_s / l.sign,
+            ours.verify_per_s / l.verify
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let mut req = client.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.with_context(|| format!("POST {url}"))?;
+    let status = resp.status();
+    let json: serde_json::Value = resp.json().await.with_context(|| format!("POST {url}: not JSON"))?;
+    if !status.is_success() {
+        anyhow::bail!("POST {url}: {status}: {json}");
+    }
+    Ok(json)
+}
+
+/// Runs `clients` loops of one request kind for `duration`; answers requests per second.
+async fn load(
+    client: &reqwest::Client,
+    clients: usize,
+    duration: Duration,
+    make: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>,
+    expect: &'static [u8],
+) -> anyhow::Result<f64> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let bad = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (client, stop, done, bad, make) = (client.clone(), stop.clone(), done.clone(), bad.clone(), make.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match make(&client).send().await {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) if b.windows(expect.len()).any(|w| w == expect) => {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {
+                            bad.fetch_add(1, Ordering::Relaxed);
+                        }
+                    },
+                    _ => {
+                        bad.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let bad = bad.load(Ordering::Relaxed);
+    if bad > 0 {
+        anyhow::bail!("{bad} requests failed or gave a wrong answer");
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / elapsed)
+}
+
+pub async fn http(seconds: u64, clients: usize) -> anyhow::Result<ExitCode> {
+    // Both phases must end while the one QR token (60 s + 30 s skew) is still valid.
+    let seconds = seconds.clamp(1, 30);
+    let clients = clients.clamp(1, 256);
+    let db = sscard_store_sqlite::TempDatabase::new();
+    let store: Arc<dyn Store> = Arc::new(sscard_store_sqlite::open(&db.url()).await?);
+    let cards = setup(store.as_ref(), 1).await?;
+    let card_no = cards.first().context("setup made no card")?;
+    let person_id = {
+        let mut tx = store.read().await?;
+        let card = tx.get_card(card_no, false).await?.context("the bench card vanished")?;
+        tx.commit().await?;
+        card.person_id
+    };
+    let mut ctx = cli_ctx();
+    ctx.hash_iterations = 1000;
+    let password = sscard_gm::rand::random_token();
+    sscard_store::ops::admin::add_user(store.as_ref(), &ctx, "bench-terminal", &password, Role::Terminal, None, None)
+        .await?;
+    sscard_store::ops::admin::add_user(
+        store.as_ref(),
+        &ctx,
+        "bench-holder",
+        &password,
+        Role::Holder,
+        Some(person_id),
+        None,
+    )
+    .await?;
+    let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
+    let mut state = AppState::new(store.clone(), clock, Policy::default());
+    state.hash_iterations = 1000;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = sscard_server::build_router(state);
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let base = format!("http://{addr}/api/v1");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let login_url = format!("{base}/auth/login");
+    let mut tokens = Vec::new();
+    for u in ["bench-terminal", "bench-holder"] {
+        let answer =
+            post_json(&client, &login_url, None, serde_json::json!({ "username": u, "password": password })).await?;
+        tokens.push(answer["token"].as_str().context("no token")?.to_string());
+    }
+    let (terminal, holder) = (tokens[0].clone(), tokens[1].clone());
+    let qr = post_json(&client, &format!("{base}/ecard/qr"), Some(&holder), serde_json::json!({})).await?;
+    let token = qr["token"].as_str().context("no QR token")?.to_string();
+    let check =
+        post_json(&client, &format!("{base}/ecard/verify"), Some(&terminal), serde_json::json!({ "token": token }))
+            .await?;
+    anyhow::ensure!(check["valid"] == true, "the bench token does not verify: {check}");
+
+    eprintln!("GET /api/v1/health, {clients} clients, {seconds} s ...");
+    let health_url = format!("{base}/health");
+    let health =
+        load(&client, clients, Duration::from_secs(seconds), Arc::new(move |c| c.get(&health_url)), b"\"ok\"").await?;
+    eprintln!("POST /api/v1/ecard/verify, {clients} clients, {seconds} s ...");
+    let verify_url = format!("{base}/ecard/verify");
+    let body = serde_json::to_vec(&serde_json::json!({ "token": token }))?;
+    let verify = load(
+        &client,
+        clients,
+        Duration::from_secs(seconds),
+        Arc::new(move |c| {
+            c.post(&verify_url).bearer_auth(&terminal).header("content-type", "application/json").body(body.clone())
+        }),
+        b"\"valid\":true",
+    )
+    .await?;
+    server.abort();
+    store.close().await;
+    drop(db);
+    println!("HTTP on 127.0.0.1, SQLite, {clients} keep-alive clients, {seconds} s per endpoint, one process");
+    println!("  GET  /api/v1/health        : {health:>9.0} req/s  (no-op baseline)");
+    println!("  POST /api/v1/ecard/verify  : {verify:>9.0} req/s  (session, SM2 verify, live e-card and card status)");
+    println!(
+        "  ratio verify / health      : {:>9.2}   (goal >= {HTTP_GOAL}: {})",
+        verify / health,
+        if verify / health >= HTTP_GOAL { "met" } else { "NOT met" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_openssl_speed() {
+        let out = "                              sign    verify    sign/s verify/s\n \
+             256 bits SM2 (CurveSM2)   0.0002s   0.0002s   4300.5   4712.0\n\
+             version: 3.0.19\n \
+             256 bits ecdsa (nistp256)   0.0000s   0.0000s  36000.0  12000.0\n";
+        assert_eq!(parse_speed(out, "SM2"), Some(SpeedLine { sign: 4300.5, verify: 4712.0 }));
+        assert_eq!(parse_speed(out, "nistp256"), Some(SpeedLine { sign: 36000.0, verify: 12000.0 }));
+        assert_eq!(parse_speed(out, "ed25519"), None);
+    }
+}

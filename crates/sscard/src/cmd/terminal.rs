@@ -1,0 +1,187 @@
+//! `sscard terminal sync|verify`: an offline verifier like the ones hospitals and transit
+//! gates embed. `sync` pulls the issuer keys and the revocation list (incrementally from the
+//! last sequence number) into a local JSON file ([`OfflineSnapshot`]); `verify` checks a QR
+//! token against that file with no network at all and exits 0 (valid) or 1 (invalid).
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde::Deserialize;
+use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, OfflineSnapshot, OfflineVerifier, PublishedKey, hex_ids};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Pages fetched at most in one sync (each up to 10,000 entries).
+const MAX_PAGES: usize = 10_000;
+
+#[derive(Subcommand)]
+pub enum TerminalCmd {
+    /// Pull the issuer keys and the revocation list into the local file.
+    Sync {
+        /// The sscard server, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        server: String,
+        #[arg(long, default_value = "sscard-terminal.json")]
+        file: PathBuf,
+    },
+    /// Verify a QR token offline against the local file.
+    Verify {
+        token: String,
+        #[arg(long, default_value = "sscard-terminal.json")]
+        file: PathBuf,
+        /// Verify as of this unix second (default: now).
+        #[arg(long)]
+        now: Option<i64>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Change {
+    ecard_id: String,
+    usable: bool,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    revoked: Vec<String>,
+    changes: Vec<Change>,
+    next_since: i64,
+    next_after: Option<String>,
+    more: bool,
+}
+
+pub async fn terminal(cmd: TerminalCmd) -> anyhow::Result<ExitCode> {
+    match cmd {
+        TerminalCmd::Sync { server, file } => sync(&server, &file).await,
+        TerminalCmd::Verify { token, file, now } => verify(&token, &file, now),
+    }
+}
+
+fn load(file: &Path) -> anyhow::Result<Option<OfflineSnapshot>> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => {
+            Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} is not a snapshot", file.display()))?))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", file.display())),
+    }
+}
+
+fn id(hex: &str) -> anyhow::Result<[u8; 16]> {
+    hex_ids::decode(hex).with_context(|| format!("the server sent a bad e-card id {hex:?}"))
+}
+
+async fn get<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str) -> anyhow::Result<T> {
+    let resp = client.get(url).send().await.with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    if !status.is_success() {
+        anyhow::bail!("GET {url}: {status}: {}", resp.text().await.unwrap_or_default());
+    }
+    resp.json::<T>().await.with_context(|| format!("GET {url}: unexpected answer"))
+}
+
+async fn sync(server: &str, file: &Path) -> anyhow::Result<ExitCode> {
+    let base = server.trim_end_matches('/');
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build()?;
+    let old = load(file)?;
+    let keys: Vec<PublishedKey> = get(&client, &format!("{base}/api/v1/ecard/keys")).await?;
+    let mut revoked: BTreeSet<[u8; 16]> = BTreeSet::new();
+    let mut seq = 0i64;
+    let (mut added, mut removed) = (0usize, 0usize);
+    let full = match &old {
+        Some(s) if s.revocations_seq > 0 => {
+            revoked.extend(s.revoked.iter().copied());
+            seq = i64::try_from(s.revocations_seq).unwrap_or(i64::MAX);
+            false
+        }
+        _ => true,
+    };
+    if full {
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = format!("{base}/api/v1/revocations?since=0");
+            if let Some(a) = &after {
+                url.push_str(&format!("&after={a}"));
+            }
+            let page: Page = get(&client, &url).await?;
+            for r in &page.revoked {
+                revoked.insert(id(r)?);
+            }
+            // The cursor of the first page is the one the whole list is current to.
+            if after.is_none() {
+                seq = page.next_since;
+            }
+            match page.next_after {
+                Some(a) if page.more => after = Some(a),
+                _ => break,
+            }
+        }
+        added = revoked.len();
+    }
+    // seq 0 means no event exists yet: the next sync simply takes the (empty) full list again.
+    for _ in 0..if seq > 0 { MAX_PAGES } else { 0 } {
+        let page: Page = get(&client, &format!("{base}/api/v1/revocations?since={seq}")).await?;
+        for c in &page.changes {
+            let ecard = id(&c.ecard_id)?;
+            if c.usable {
+                removed += usize::from(revoked.remove(&ecard));
+            } else {
+                added += usize::from(revoked.insert(ecard));
+            }
+        }
+        seq = seq.max(page.next_since);
+        if !page.more {
+            break;
+        }
+    }
+    let snapshot = OfflineSnapshot {
+        keys,
+        revoked: revoked.into_iter().collect(),
+        revocations_seq: u64::try_from(seq).unwrap_or(0),
+        clock_skew_s: old.as_ref().map_or(DEFAULT_CLOCK_SKEW_S, |s| s.clock_skew_s),
+    };
+    // Refuse to save keys the verifier could not load.
+    OfflineVerifier::from_snapshot(&snapshot).context("the server's issuer keys do not load")?;
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&snapshot)?).with_context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("replace {}", file.display()))?;
+    println!(
+        "synced {}: {} key(s), {} revoked e-card(s) ({}: +{added} -{removed}), current to seq {seq}",
+        file.display(),
+        snapshot.keys.len(),
+        snapshot.revoked.len(),
+        if full { "full list" } else { "changes" },
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(token: &str, file: &Path, now: Option<i64>) -> anyhow::Result<ExitCode> {
+    let snapshot = load(file)?.with_context(|| format!("no {}: run `sscard terminal sync` first", file.display()))?;
+    let verifier = OfflineVerifier::from_snapshot(&snapshot).context("the snapshot's keys do not load")?;
+    let now = now.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    });
+    match verifier.verify(token, now) {
+        Ok(v) => {
+            let answer = serde_json::json!({
+                "valid": true,
+                "ecard_id": hex_ids::encode(&v.claims.ecard_id),
+                "key_id": v.claims.key_id,
+                "region": v.claims.region,
+                "retired": v.claims.flags.retired,
+                "minor": v.claims.flags.minor,
+                "temporary": v.claims.flags.temporary,
+                "expires_at": v.expires_at,
+                "revocations_seq": snapshot.revocations_seq,
+            });
+            println!("{answer}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(rej) => {
+            let answer = serde_json::json!({ "valid": false, "reason": rej.code(), "detail": rej.to_string(),
+                "revocations_seq": snapshot.revocations_seq });
+            println!("{answer}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
