@@ -53,7 +53,11 @@ fn sscard(db: &Db, args: &[&str], stdin: Option<&str>) -> Output {
     {
         let mut pipe = child.stdin.take().expect("stdin");
         if let Some(s) = stdin {
-            pipe.write_all(s.as_bytes()).expect("write stdin");
+            // A command that fails before reading its input (e.g. a usage error) closes the pipe.
+            match pipe.write_all(s.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
+                _ => {}
+            }
         }
     }
     child.wait_with_output().expect("wait for sscard")
