@@ -120,7 +120,8 @@ pub async fn problem_for_rejections(resp: Response) -> Response {
         return resp;
     }
     let (_, body) = resp.into_parts();
-    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text =
+        axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let code = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",

@@ -114,6 +114,8 @@ impl FromRequestParts<AppState> for Viewer {
 
 impl Viewer {
     /// The actor, or a redirect to the login page.
+    // The error is the page the handler answers with, so it is returned whole.
+    #[allow(clippy::result_large_err)]
     pub fn require(&self, roles: &[Role]) -> Result<Actor, Response> {
         match &self.actor {
             Some(a) if roles.contains(&a.role) => Ok(a.clone()),
@@ -122,6 +124,7 @@ impl Viewer {
         }
     }
     /// Checks a submitted form's CSRF token against the cookie.
+    #[allow(clippy::result_large_err)]
     pub fn check_csrf(&self, submitted: &str) -> Result<(), Response> {
         if !self.new_csrf && sscard_gm_eq(submitted, &self.csrf) {
             Ok(())

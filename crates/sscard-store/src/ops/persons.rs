@@ -109,6 +109,8 @@ pub async fn register_newborn(
     render: Render<'_, NewbornResult>,
 ) -> Result<NewbornResult> {
     access::may_register(&ctx.actor)?;
+    // The first application goes to a bank: a teller may only take it for their own.
+    access::may_apply(&ctx.actor, "", input.bank_code.as_str())?;
     if input.child.guardian_id.is_none() || input.child.relationship_proof.is_none() {
         return Err(DomainError::invalid(
             "guardian_required",
