@@ -1,0 +1,159 @@
+//! The e-card follows its card: activation issues it, suspension stops it at once online and
+//! offline after the next revocation sync, unsuspension restores it, a replacement card takes
+//! it over, and every other stop gives its own reason. Events and audit records are written.
+
+mod ecard_common;
+
+use ecard_common::EcardApp;
+use serde_json::json;
+use sscard_domain::access::Role;
+use sscard_domain::application::AppKind;
+
+#[tokio::test]
+async fn activation_issues_the_ecard_with_event_and_audit() {
+    let app = EcardApp::spawn().await;
+    let h = app.person_with_card(Role::Holder, false).await;
+    // Issued but not active: no e-card, no QR code.
+    assert_eq!(app.get("/ecard", Some(&h.token)).await.status, 404);
+    let r = app.qr(&h.token, None).await;
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    assert_eq!(r.code(), "no_ecard");
+
+    let r =
+        app.post(&format!("/cards/{}/activate", h.card_no), Some(&h.token), json!({ "pin": ecard_common::PIN })).await;
+    r.expect(200);
+    let e = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
+    assert_eq!(e["status"], "active");
+    assert_eq!(e["usable"], true);
+    assert_eq!(e["card_no"], h.card_no.as_str());
+    let id = e["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    let mut tx = app.store.read().await.unwrap();
+    let events = tx.events_after(0, 1000).await.unwrap();
+    let issued: Vec<_> = events.iter().filter(|e| e.kind == "ecard.issued").collect();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].payload["ecard_id"], id.as_str());
+    assert_eq!(issued[0].entity_id, id);
+    let audit = tx.audit_of_entity("ecard", &id, 100).await.unwrap();
+    assert_eq!(audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["ecard.issued"]);
+    tx.commit().await.unwrap();
+
+    // A QR code now verifies, and a second one carries a fresh nonce.
+    let q1 = app.qr_token(&h.token).await;
+    let q2 = app.qr_token(&h.token).await;
+    assert_ne!(q1, q2);
+    let v = app.verify(&q1).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["ecard_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn suspension_stops_online_at_once_and_offline_after_sync_and_unsuspend_restores() {
+    let app = EcardApp::spawn().await;
+    let h = app.person_with_card(Role::Holder, true).await;
+    let other = app.person_with_card(Role::Holder, true).await;
+    let qr = app.qr_token(&h.token).await;
+    let mut offline = app.offline().await;
+    let now = app.now_s();
+    assert!(offline.verify(&qr, now).is_ok());
+    assert_eq!(app.verify(&qr).await["valid"], true);
+
+    app.post(&format!("/cards/{}/suspend", h.card_no), Some(&h.token), json!({})).await.expect(200);
+    // Online: refused at once with the card's state.
+    let v = app.verify(&qr).await;
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["reason"], "card_suspended");
+    assert!(v["attributes"].is_null());
+    // No new QR code while suspended.
+    let r = app.qr(&h.token, None).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.code(), "card_suspended");
+    assert_eq!(r.json["current_state"], "suspended");
+    assert_eq!(app.get("/ecard", Some(&h.token)).await.expect(200)["status"], "stopped");
+    // Offline: still accepted until the terminal syncs, refused after.
+    assert!(offline.verify(&qr, now).is_ok());
+    let changes = app.sync(&mut offline).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["usable"], false);
+    assert_eq!(offline.verify(&qr, now).unwrap_err().code(), "revoked");
+    // The full list agrees, and the other holder is untouched.
+    let full = app.get("/revocations?since=0", None).await.expect(200).clone();
+    let id = app.get("/ecard", Some(&h.token)).await.expect(200)["id"].clone();
+    assert_eq!(full["revoked"], json!([id]));
+    assert_eq!(full["full"], true);
+    let other_qr = app.qr_token(&other.token).await;
+    assert!(offline.verify(&other_qr, now).is_ok());
+
+    // Unsuspend restores: online at once, offline after the next sync.
+    app.post(&format!("/cards/{}/unsuspend", h.card_no), Some(&h.token), json!({})).await.expect(200);
+    let fresh = app.qr_token(&h.token).await;
+    assert_eq!(app.verify(&fresh).await["valid"], true);
+    assert_eq!(app.verify(&qr).await["valid"], true, "an unexpired token of a restored e-card verifies again");
+    assert!(offline.verify(&fresh, now).is_err());
+    let changes = app.sync(&mut offline).await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["usable"], true);
+    assert!(offline.verify(&fresh, now).is_ok());
+    assert_eq!(app.get("/revocations?since=0", None).await.expect(200)["revoked"], json!([]));
+    // Nothing new: an empty page that keeps the cursor.
+    let seq = offline.revocations_seq();
+    assert!(app.sync(&mut offline).await.is_empty());
+    assert_eq!(offline.revocations_seq(), seq);
+}
+
+#[tokio::test]
+async fn a_replacement_card_takes_the_ecard_over() {
+    let app = EcardApp::spawn().await;
+    let h = app.person_with_card(Role::Holder, true).await;
+    let before = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
+    let old_qr = app.qr_token(&h.token).await;
+    app.post(&format!("/cards/{}/report-lost", h.card_no), Some(&h.token), json!({})).await.expect(200);
+    assert_eq!(app.verify(&old_qr).await["reason"], "card_lost");
+
+    let new_card = app.instant_card(&h.person_id, AppKind::Replacement).await;
+    assert_ne!(new_card, h.card_no);
+    // Made and handed over but not active yet: the e-card stays stopped on the lost card.
+    let e = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
+    assert_eq!(e["status"], "stopped");
+    app.post(&format!("/cards/{new_card}/activate"), Some(&h.token), json!({ "pin": ecard_common::PIN }))
+        .await
+        .expect(200);
+    let after = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
+    assert_eq!(after["id"], before["id"], "one e-card per person for life");
+    assert_eq!(after["card_no"], new_card.as_str());
+    assert_eq!(after["status"], "active");
+    let qr = app.qr_token(&h.token).await;
+    let v = app.verify(&qr).await;
+    assert_eq!(v["valid"], true, "{v}");
+    // The old card itself is now replaced.
+    let old = app.get(&format!("/cards/{}", h.card_no), Some(&app.clerk)).await.expect(200).clone();
+    assert_eq!(old["status"], "replaced");
+}
+
+#[tokio::test]
+async fn stop_and_cancel_stop_the_ecard_with_their_reason() {
+    let app = EcardApp::spawn().await;
+    let a = app.person_with_card(Role::Holder, true).await;
+    let b = app.person_with_card(Role::Holder, true).await;
+    let qa = app.qr_token(&a.token).await;
+    let qb = app.qr_token(&b.token).await;
+    app.post(&format!("/cards/{}/stop", a.card_no), Some(&app.clerk), json!({ "reason": "moved to 110105" }))
+        .await
+        .expect(200);
+    app.post(&format!("/cards/{}/cancel", b.card_no), Some(&b.token), json!({ "reason": "holder_request" }))
+        .await
+        .expect(200);
+    assert_eq!(app.verify(&qa).await["reason"], "card_stopped");
+    assert_eq!(app.verify(&qb).await["reason"], "card_cancelled");
+    let full = app.get("/revocations?since=0", None).await.expect(200).clone();
+    assert_eq!(full["revoked"].as_array().unwrap().len(), 2);
+    // Each stop wrote its event in the card's transaction.
+    let mut tx = app.store.read().await.unwrap();
+    let kinds: Vec<String> = tx.events_after(0, 1000).await.unwrap().into_iter().map(|e| e.kind).collect();
+    tx.commit().await.unwrap();
+    let pos = |k: &str| kinds.iter().position(|x| x == k).unwrap();
+    assert!(pos("card.stopped") < pos("ecard.stopped"));
+    assert_eq!(kinds.iter().filter(|k| *k == "ecard.stopped").count(), 2);
+}
