@@ -11,6 +11,7 @@ pub mod ecard;
 pub mod idem;
 pub mod import;
 pub mod jobs;
+pub mod onecard;
 pub mod persons;
 
 use crate::model::{Idem, IdemRecord, NewAudit, NewEvent};

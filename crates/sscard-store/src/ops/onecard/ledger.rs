@@ -1,0 +1,243 @@
+//! The double-entry ledger (DESIGN §3.6) in the store: posting transfers (each with its own
+//! idempotency key, balances updated under row locks taken in account-id order so that two
+//! transactions never wait on each other in a cycle), the holder's balances and history,
+//! deposits into medical personal accounts, and the books check behind `sscard ledger check`.
+
+use super::super::{Ctx, Subject, new_id, record};
+use crate::onecard::{AccountRow, TransferRow};
+use crate::tx::{Store, Tx};
+use crate::{Result, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use sscard_domain::access::{self, Role};
+use sscard_domain::error::DomainError;
+use sscard_domain::ledger::{
+    AccountId, AccountKind, Finding, KeyVerdict, TransferKind, TransferSpec, check_books, check_key, decide_transfer,
+    judge_key,
+};
+use sscard_domain::money::Fen;
+use std::collections::BTreeMap;
+
+/// One movement to post.
+#[derive(Debug, Clone)]
+pub struct Leg {
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Fen,
+    pub kind: TransferKind,
+    /// Unique per movement; a replay with the same key and body moves nothing.
+    pub key: String,
+}
+
+/// The account of a holder's e-wallet (per card).
+pub fn wallet(card_no: &str) -> Result<AccountId> {
+    Ok(AccountId::new(AccountKind::Ewallet, card_no)?)
+}
+/// The medical personal account (per person: it stays with them across cards).
+pub fn medical(person_id: &str) -> Result<AccountId> {
+    Ok(AccountId::new(AccountKind::Medical, person_id)?)
+}
+/// The mirror of the card's bank account.
+pub fn bank(card_no: &str) -> Result<AccountId> {
+    Ok(AccountId::new(AccountKind::Bank, card_no)?)
+}
+/// An organisation account.
+pub fn org(kind: AccountKind, owner: &str) -> Result<AccountId> {
+    Ok(AccountId::new(kind, owner)?)
+}
+
+/// Creates missing accounts and locks all of them in id order; returns their balances.
+pub(crate) async fn lock_accounts(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    accounts: &[(AccountId, Option<&str>)],
+) -> Result<BTreeMap<String, i64>> {
+    let mut sorted: Vec<&(AccountId, Option<&str>)> = accounts.iter().collect();
+    sorted.sort_by_key(|(a, _)| a.to_string());
+    sorted.dedup_by_key(|(a, _)| a.to_string());
+    let mut balances = BTreeMap::new();
+    for (a, person) in sorted {
+        let id = a.to_string();
+        tx.ensure_account(&id, a.kind, &a.owner, *person, ctx.now_ms).await?;
+        let row = tx.get_account(&id, true).await?.ok_or_else(|| StoreError::not_found("account", id.clone()))?;
+        balances.insert(id, row.balance_fen);
+    }
+    Ok(balances)
+}
+
+/// Posts the legs in order against `balances` (already locked); zero legs are skipped; a leg
+/// whose key was already used with the same body is skipped as a replay.
+pub(crate) async fn post(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    balances: &mut BTreeMap<String, i64>,
+    legs: &[Leg],
+    ref_id: &str,
+) -> Result<Vec<TransferRow>> {
+    let mut done = Vec::new();
+    for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
+        check_key(&leg.key)?;
+        let spec = TransferSpec { from: leg.from.clone(), to: leg.to.clone(), amount: leg.amount, kind: leg.kind };
+        let existing = tx.transfer_by_key(&leg.key).await?.map(|t| to_spec(&t)).transpose()?;
+        if judge_key(existing.as_ref(), &spec)? == KeyVerdict::Replay {
+            continue;
+        }
+        let (from, to) = (leg.from.to_string(), leg.to.to_string());
+        let fb = *balances.get(&from).ok_or_else(|| StoreError::Backend(format!("account {from} not locked")))?;
+        let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
+        let (fa, ta) = decide_transfer(&spec, Fen::new(fb), Fen::new(tb))?;
+        tx.set_balance(&from, fa.value()).await?;
+        tx.set_balance(&to, ta.value()).await?;
+        balances.insert(from.clone(), fa.value());
+        balances.insert(to.clone(), ta.value());
+        let row = TransferRow {
+            id: new_id(),
+            idem_key: leg.key.clone(),
+            from_account: from,
+            to_account: to,
+            amount_fen: leg.amount.value(),
+            kind: leg.kind.as_str().to_string(),
+            ref_id: Some(ref_id.to_string()),
+            at_ms: ctx.now_ms,
+        };
+        tx.insert_transfer(&row).await?;
+        done.push(row);
+    }
+    Ok(done)
+}
+
+fn to_spec(t: &TransferRow) -> Result<TransferSpec> {
+    Ok(TransferSpec {
+        from: AccountId::parse(&t.from_account)?,
+        to: AccountId::parse(&t.to_account)?,
+        amount: Fen::new(t.amount_fen),
+        kind: TransferKind::parse(&t.kind).ok_or_else(|| StoreError::corrupt(format!("transfer kind {}", t.kind)))?,
+    })
+}
+
+/// A holder's accounts and their latest movements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Balances {
+    pub person_id: String,
+    pub accounts: Vec<AccountRow>,
+    /// Newest first.
+    pub history: Vec<TransferRow>,
+}
+
+/// The holder (or staff) sees the person's balances and the latest `limit` transfers.
+pub async fn balances(store: &dyn Store, ctx: &Ctx, person_id: &str, limit: u32) -> Result<Balances> {
+    access::may_view_person(&ctx.actor, person_id)?;
+    let mut tx = store.read().await?;
+    if tx.get_person(person_id, false).await?.is_none() {
+        return Err(StoreError::not_found("person", person_id));
+    }
+    let accounts = tx.accounts_of_person(person_id).await?;
+    let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    let history = tx.transfers_of(&ids, None, limit.clamp(1, 500)).await?;
+    tx.commit().await?;
+    Ok(Balances { person_id: person_id.to_string(), accounts, history })
+}
+
+/// A contribution into a person's medical personal account from the region's fund (payer or admin).
+pub async fn deposit_medical(
+    store: &dyn Store,
+    ctx: &Ctx,
+    person_id: &str,
+    amount_fen: i64,
+    key: &str,
+) -> Result<TransferRow> {
+    if !matches!(ctx.actor.role, Role::Admin | Role::Payer) {
+        return Err(DomainError::forbidden("only payers and admins deposit into medical accounts").into());
+    }
+    let amount = Fen::parse_amount(amount_fen).map_err(DomainError::from)?;
+    check_key(key)?;
+    let key = format!("deposit:{key}");
+    let mut tx = store.write().await?;
+    let person = tx.get_person(person_id, true).await?.ok_or_else(|| StoreError::not_found("person", person_id))?;
+    if let Some(done) = tx.transfer_by_key(&key).await? {
+        let again = TransferSpec {
+            from: org(AccountKind::Payer, &format!("MEDFUND-{}", person.region))?,
+            to: medical(person_id)?,
+            amount,
+            kind: TransferKind::Deposit,
+        };
+        judge_key(Some(&to_spec(&done)?), &again)?;
+        return Ok(done);
+    }
+    let from = org(AccountKind::Payer, &format!("MEDFUND-{}", person.region))?;
+    let to = medical(person_id)?;
+    let mut balances = lock_accounts(tx.as_mut(), ctx, &[(from.clone(), None), (to.clone(), Some(person_id))]).await?;
+    let leg = Leg { from, to, amount, kind: TransferKind::Deposit, key };
+    let rows = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), person_id).await?;
+    let row = rows.into_iter().next().ok_or_else(|| StoreError::Backend("deposit not posted".into()))?;
+    let subject =
+        Subject { entity: "account", entity_id: &row.to_account, person_id, region: person.region.to_string() };
+    record(tx.as_mut(), ctx, "ledger.deposited", &subject, json!({ "transfer": row })).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The result of `sscard ledger check`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BooksReport {
+    pub accounts: u64,
+    pub transfers: i64,
+    pub transfers_total_fen: i64,
+    /// Sum of all balances (must be 0).
+    pub balance_sum_fen: i128,
+    pub findings: Vec<Finding>,
+}
+
+impl BooksReport {
+    pub fn clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Most findings listed.
+const MAX_FINDINGS: usize = 1000;
+
+/// Checks the books page by page in one read transaction: every balance equals its credits
+/// minus debits, none forbidden is negative, all balances sum to zero and the credits and
+/// debits of all accounts both equal the transfers' total.
+pub async fn check(store: &dyn Store) -> Result<BooksReport> {
+    let mut tx = store.read().await?;
+    let mut report = BooksReport::default();
+    let (n, total) = tx.transfer_totals().await?;
+    report.transfers = n;
+    report.transfers_total_fen = total;
+    let (mut credits, mut debits) = (0i128, 0i128);
+    let mut after = String::new();
+    // Bounded: 10,000 pages of 10,000 accounts.
+    for _ in 0..10_000 {
+        let page = tx.ledger_page(&after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.account.clone();
+        let balances: Vec<(String, i64)> = page.iter().map(|l| (l.account.clone(), l.balance_fen)).collect();
+        let moves: Vec<(String, i128)> =
+            page.iter().map(|l| (l.account.clone(), i128::from(l.credits_fen) - i128::from(l.debits_fen))).collect();
+        for f in check_books(&balances, &moves) {
+            if !matches!(f, Finding::SumNotZero { .. }) && report.findings.len() < MAX_FINDINGS {
+                report.findings.push(f);
+            }
+        }
+        for l in &page {
+            report.balance_sum_fen += i128::from(l.balance_fen);
+            credits += i128::from(l.credits_fen);
+            debits += i128::from(l.debits_fen);
+        }
+        report.accounts += page.len() as u64;
+    }
+    tx.commit().await?;
+    if report.balance_sum_fen != 0 {
+        report.findings.push(Finding::SumNotZero { sum: report.balance_sum_fen });
+    }
+    if credits != i128::from(total) || debits != i128::from(total) {
+        report.findings.push(Finding::BalanceMismatch {
+            account: "(all transfers)".into(),
+            stored: total,
+            from_transfers: credits.max(debits),
+        });
+    }
+    Ok(report)
+}

@@ -1,0 +1,257 @@
+//! Medical settlement at a medical terminal: the insured region's policy splits the bill
+//! (sscard_domain::medical), the pool, the personal medical account and the self-pay part
+//! move to the institution's clearing account, the policy year is updated, all in one
+//! transaction. A bill id settles once per operator: the same bill again returns the first
+//! split, a different bill under the same id is a 409. Refunds reverse a settlement exactly.
+
+use super::ledger::{Leg, bank, lock_accounts, medical, org, post};
+use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
+use crate::onecard::SettlementRow;
+use crate::ops::{Ctx, Subject, new_id};
+use crate::tx::Store;
+use crate::{Result, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use sscard_domain::access;
+use sscard_domain::error::DomainError;
+use sscard_domain::ids::RegionCode;
+use sscard_domain::ledger::{AccountId, AccountKind, TransferKind};
+use sscard_domain::medical::{
+    Locality, MedicalPolicy, YearToDate, after_refund, after_settlement, check_bill_id, decide_refund, split,
+};
+use sscard_domain::money::Fen;
+use sscard_domain::terminal::{Scenario, Terminal};
+
+/// A settlement as answered to the terminal.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettlementView {
+    #[serde(flatten)]
+    pub row: SettlementRow,
+    /// True when this is the answer to a repeated bill.
+    pub replayed: bool,
+}
+
+/// The policy for an insured region: its own, else its province's, else the default.
+pub async fn policy_for(tx: &mut dyn crate::Tx, region: RegionCode) -> Result<MedicalPolicy> {
+    if let Some(p) = tx.get_medical_policy(&region.to_string()).await? {
+        return Ok(p);
+    }
+    if let Ok(prov) = RegionCode::of_province(region.province())
+        && let Some(p) = tx.get_medical_policy(&prov.to_string()).await?
+    {
+        return Ok(MedicalPolicy { region, ..p });
+    }
+    Ok(MedicalPolicy::default_for(region))
+}
+
+/// Sets a region's policy (admin).
+pub async fn set_policy(store: &dyn Store, ctx: &Ctx, p: MedicalPolicy) -> Result<MedicalPolicy> {
+    access::may_administer(&ctx.actor)?;
+    p.validate()?;
+    let mut tx = store.write().await?;
+    tx.put_medical_policy(&p, ctx.now_ms).await?;
+    let region = p.region.to_string();
+    let subject = Subject { entity: "medical_policy", entity_id: &region, person_id: "", region: region.clone() };
+    crate::ops::record(tx.as_mut(), ctx, "medical_policy.set", &subject, json!(p)).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+/// The source of the self-pay part: the card's bank account, or cash at the desk for a
+/// card without the financial function (a temporary card).
+fn self_pay_source(card: &sscard_domain::card::Card, operator: &str) -> Result<AccountId> {
+    if card.pan.is_some() { bank(card.card_no.as_str()) } else { org(AccountKind::Cash, operator) }
+}
+
+/// Settles bill `bill_id` of `amount_fen` for the presented holder.
+pub async fn settle(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    bill_id: &str,
+    amount_fen: i64,
+) -> Result<SettlementView> {
+    let outcome = settle_inner(store, ctx, terminal, p, bill_id, amount_fen).await;
+    with_refusals(store, ctx, terminal, p, outcome).await
+}
+
+async fn settle_inner(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    bill_id: &str,
+    amount_fen: i64,
+) -> Result<SettlementView> {
+    check_bill_id(bill_id)?;
+    let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+    let mut tx = store.write().await?;
+    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Medical).await?;
+    let h = holder(tx.as_mut(), ctx, &t, p).await?;
+    if let Some(first) = tx.settlement_by_bill(&t.operator_code, bill_id).await? {
+        if first.card_no == h.card.card_no.as_str() && first.bill_fen == amount.value() {
+            return Ok(SettlementView { row: first, replayed: true });
+        }
+        return Err(DomainError::conflict(
+            "bill_settled",
+            format!("bill {bill_id} was already settled with other details"),
+            Some("settled".into()),
+        )
+        .into());
+    }
+    let person =
+        tx.get_person(&h.person.id, true).await?.ok_or_else(|| StoreError::not_found("person", &h.person.id))?;
+    let policy = policy_for(tx.as_mut(), person.region).await?;
+    let locality = Locality::of(person.region, t.region);
+    let year = i64::from(ctx.today().year());
+    let ytd = tx.get_medical_year(&person.id, year).await?.unwrap_or_default();
+    let id = new_id();
+    let pool = org(AccountKind::Pool, &person.region.to_string())?;
+    let acct = medical(&person.id)?;
+    let own = self_pay_source(&h.card, &t.operator_code)?;
+    let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+    let mut balances = lock_accounts(
+        tx.as_mut(),
+        ctx,
+        &[
+            (pool.clone(), None),
+            (acct.clone(), Some(&person.id)),
+            (own.clone(), own.kind.is_holder().then_some(person.id.as_str())),
+            (clearing.clone(), None),
+        ],
+    )
+    .await?;
+    let balance = Fen::new(balances.get(&acct.to_string()).copied().unwrap_or(0));
+    let s = split(amount, &policy, locality, ytd, balance)?;
+    let legs = [
+        Leg {
+            from: pool,
+            to: clearing.clone(),
+            amount: Fen::new(s.pool_fen),
+            kind: TransferKind::MedicalPool,
+            key: format!("settlement:{id}:pool"),
+        },
+        Leg {
+            from: acct,
+            to: clearing.clone(),
+            amount: Fen::new(s.account_fen),
+            kind: TransferKind::MedicalAccount,
+            key: format!("settlement:{id}:account"),
+        },
+        Leg {
+            from: own,
+            to: clearing,
+            amount: Fen::new(s.self_pay_fen),
+            kind: TransferKind::MedicalSelfPay,
+            key: format!("settlement:{id}:self"),
+        },
+    ];
+    let transfers = post(tx.as_mut(), ctx, &mut balances, &legs, &id).await?;
+    tx.put_medical_year(&person.id, year, &after_settlement(ytd, &s)).await?;
+    let row = SettlementRow {
+        id: id.clone(),
+        operator_code: t.operator_code.clone(),
+        terminal_id: t.id.clone(),
+        bill_id: bill_id.to_string(),
+        person_id: person.id.clone(),
+        card_no: h.card.card_no.as_str().to_string(),
+        insured_region: person.region.to_string(),
+        locality: locality.as_str().to_string(),
+        year,
+        bill_fen: s.bill_fen,
+        pool_fen: s.pool_fen,
+        account_fen: s.account_fen,
+        self_pay_fen: s.self_pay_fen,
+        deductible_applied_fen: s.deductible_applied_fen,
+        ratio_bp: i64::from(s.ratio_bp),
+        at_ms: ctx.now_ms,
+        refunded_at_ms: None,
+    };
+    tx.insert_settlement(&row).await?;
+    tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
+    let payload = json!({ "settlement": row, "transfers": transfers });
+    record_in(tx.as_mut(), ctx, "medical.settled", &terminal_subject("settlement", &id, &h), payload).await?;
+    tx.commit().await?;
+    Ok(SettlementView { row, replayed: false })
+}
+
+/// Refunds a settlement in full, from a medical terminal of the same operator: every part goes
+/// back where it came from and the policy year is restored.
+pub async fn refund(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, settlement_id: &str) -> Result<SettlementRow> {
+    let mut tx = store.write().await?;
+    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Medical).await?;
+    let mut s = tx
+        .get_settlement(settlement_id, true)
+        .await?
+        .filter(|s| s.operator_code == t.operator_code)
+        .ok_or_else(|| StoreError::not_found("settlement", settlement_id))?;
+    decide_refund(s.refunded_at_ms.is_some())?;
+    let card = tx.get_card(&s.card_no, false).await?.ok_or_else(|| StoreError::not_found("card", &s.card_no))?;
+    let region = RegionCode::parse(&s.insured_region)?;
+    let pool = org(AccountKind::Pool, &s.insured_region)?;
+    let acct = medical(&s.person_id)?;
+    let own = self_pay_source(&card, &s.operator_code)?;
+    let clearing = org(AccountKind::Clearing, &s.operator_code)?;
+    let mut balances = lock_accounts(
+        tx.as_mut(),
+        ctx,
+        &[
+            (pool.clone(), None),
+            (acct.clone(), Some(&s.person_id)),
+            (own.clone(), own.kind.is_holder().then_some(s.person_id.as_str())),
+            (clearing.clone(), None),
+        ],
+    )
+    .await?;
+    let id = &s.id;
+    let legs = [
+        Leg {
+            from: clearing.clone(),
+            to: pool,
+            amount: Fen::new(s.pool_fen),
+            kind: TransferKind::MedicalRefund,
+            key: format!("settlement:{id}:refund:pool"),
+        },
+        Leg {
+            from: clearing.clone(),
+            to: acct,
+            amount: Fen::new(s.account_fen),
+            kind: TransferKind::MedicalRefund,
+            key: format!("settlement:{id}:refund:account"),
+        },
+        Leg {
+            from: clearing,
+            to: own,
+            amount: Fen::new(s.self_pay_fen),
+            kind: TransferKind::MedicalRefund,
+            key: format!("settlement:{id}:refund:self"),
+        },
+    ];
+    let transfers = post(tx.as_mut(), ctx, &mut balances, &legs, id).await?;
+    let ytd = tx.get_medical_year(&s.person_id, s.year).await?.unwrap_or_default();
+    let split = sscard_domain::medical::Split {
+        bill_fen: s.bill_fen,
+        pool_fen: s.pool_fen,
+        account_fen: s.account_fen,
+        self_pay_fen: s.self_pay_fen,
+        deductible_applied_fen: s.deductible_applied_fen,
+        ratio_bp: u32::try_from(s.ratio_bp).unwrap_or(0),
+        locality: Locality::Local,
+    };
+    let restored: YearToDate = after_refund(ytd, &split);
+    tx.put_medical_year(&s.person_id, s.year, &restored).await?;
+    tx.mark_refunded(id, ctx.now_ms).await?;
+    s.refunded_at_ms = Some(ctx.now_ms);
+    let subject = Subject { entity: "settlement", entity_id: id, person_id: &s.person_id, region: region.to_string() };
+    crate::ops::record(
+        tx.as_mut(),
+        ctx,
+        "medical.refunded",
+        &subject,
+        json!({ "settlement_id": id, "transfers": transfers }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(s)
+}

@@ -1,0 +1,220 @@
+//! Use cases of "one card for everything" (DESIGN §3.5, §3.6). Every one runs as the others:
+//! load, ask `sscard-domain` (terminal, ledger, medical, transit, library, park rules), write
+//! the change, its transfers, its usage record, its outbox event and audit record in one
+//! transaction. A refused use of a card is recorded in a transaction of its own after the
+//! refused one rolled back, so the holder sees every attempt.
+
+pub mod ledger;
+pub mod library;
+pub mod medical;
+pub mod parks;
+pub mod terminals;
+pub mod transit;
+
+use super::{Ctx, Subject, new_id, not_found, record};
+use crate::onecard::UseRow;
+use crate::tx::{Store, Tx};
+use crate::{Result, StoreError};
+use serde::Serialize;
+use sscard_domain::card::Card;
+use sscard_domain::error::{DomainError, ErrorKind};
+use sscard_domain::ids::CardNo;
+use sscard_domain::person::Person;
+use sscard_domain::terminal::{Presented, Scenario, Terminal, check_card, check_terminal};
+
+/// How a holder presented themself at a terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Presentation {
+    /// The card number read from the chip.
+    CardNo(String),
+    /// An e-card QR code whose signature and expiry the server already checked.
+    Ecard { ecard_id: String },
+}
+
+impl Presentation {
+    pub fn kind(&self) -> Presented {
+        match self {
+            Presentation::CardNo(_) => Presented::Card,
+            Presentation::Ecard { .. } => Presented::Qr,
+        }
+    }
+}
+
+/// The holder behind a presentation: the person and the card the use is booked on.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub person: Person,
+    pub card: Card,
+}
+
+/// The person and card behind a presentation, without judging the card.
+/// `Err(reason)` when nothing usable is behind it (`unknown_card`, `revoked`).
+pub(crate) async fn lookup(
+    tx: &mut dyn Tx,
+    p: &Presentation,
+) -> Result<std::result::Result<(Person, Card), &'static str>> {
+    let card_no = match p {
+        Presentation::CardNo(no) => match CardNo::parse(no) {
+            Ok(no) => no.as_str().to_string(),
+            Err(_) => return Ok(Err("unknown_card")),
+        },
+        Presentation::Ecard { ecard_id } => match tx.get_ecard(ecard_id).await? {
+            Some(e) => e.card_no.as_str().to_string(),
+            None => return Ok(Err("revoked")),
+        },
+    };
+    let Some(card) = tx.get_card(&card_no, false).await? else { return Ok(Err("unknown_card")) };
+    let person = tx.get_person(&card.person_id, false).await?.ok_or_else(|| not_found("person", &card.person_id))?;
+    Ok(Ok((person, card)))
+}
+
+/// The holder, refused (422, with the reason) when the card cannot be used at this terminal now.
+pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &Presentation) -> Result<Holder> {
+    let (person, card) = match lookup(tx, p).await? {
+        Ok(found) => found,
+        Err(reason) => {
+            let field = match p {
+                Presentation::CardNo(_) => "card_no",
+                Presentation::Ecard { .. } => "token",
+            };
+            return Err(DomainError::refused(reason, format!("no usable card behind this {field}"))
+                .with_field(field)
+                .into());
+        }
+    };
+    if let Presentation::Ecard { ecard_id } = p
+        && let Some(e) = tx.get_ecard(ecard_id).await?
+        && !e.usable()
+    {
+        return Err(DomainError::refused("revoked", "this e-card is stopped").into());
+    }
+    check_card(&card, terminal.region, ctx.today())?;
+    Ok(Holder { person, card })
+}
+
+/// The terminal as stored now: it must exist, be enabled and serve `scenario`.
+pub(crate) async fn live_terminal(tx: &mut dyn Tx, terminal_id: &str, scenario: Scenario) -> Result<Terminal> {
+    let t = tx.get_terminal(terminal_id).await?.ok_or_else(|| not_found("terminal", terminal_id))?;
+    check_terminal(&t, scenario)?;
+    Ok(t)
+}
+
+/// A usage record for this terminal and holder.
+pub(crate) fn use_row(
+    ctx: &Ctx,
+    t: &Terminal,
+    p: &Presentation,
+    who: Option<(&Person, &Card)>,
+    reason: Option<&str>,
+) -> UseRow {
+    UseRow {
+        id: new_id(),
+        at_ms: ctx.now_ms,
+        scenario: t.scenario.as_str().to_string(),
+        terminal_id: t.id.clone(),
+        operator_code: t.operator_code.clone(),
+        person_id: who.map(|(p, _)| p.id.clone()),
+        card_no: who.map(|(_, c)| c.card_no.as_str().to_string()),
+        presented: p.kind().as_str().to_string(),
+        result: if reason.is_none() { "ok" } else { "refused" }.to_string(),
+        reason: reason.map(str::to_string),
+        region: t.region.to_string(),
+    }
+}
+
+/// After an operation: a refusal of the card or of the rules (422, 409) is recorded as a
+/// refused use in a transaction of its own; malformed input and forbidden terminals are not uses.
+pub(crate) async fn with_refusals<T>(
+    store: &dyn Store,
+    ctx: &Ctx,
+    t: &Terminal,
+    p: &Presentation,
+    outcome: Result<T>,
+) -> Result<T> {
+    let reason = match &outcome {
+        Err(StoreError::Domain(e)) if matches!(e.kind, ErrorKind::Refused | ErrorKind::Conflict) => e.code,
+        _ => return outcome,
+    };
+    let mut tx = store.write().await?;
+    let who = lookup(tx.as_mut(), p).await?.ok();
+    let row = use_row(ctx, t, p, who.as_ref().map(|(p, c)| (p, c)), Some(reason));
+    tx.insert_use(&row).await?;
+    tx.commit().await?;
+    outcome
+}
+
+pub(crate) fn terminal_subject<'a>(entity: &'static str, id: &'a str, h: &'a Holder) -> Subject<'a> {
+    Subject { entity, entity_id: id, person_id: &h.person.id, region: h.person.region.to_string() }
+}
+
+/// Only terminals may act as terminals: the actor name is `terminal:ID`.
+pub fn terminal_actor(t: &Terminal) -> sscard_domain::access::Actor {
+    sscard_domain::access::Actor {
+        name: format!("terminal:{}", t.id),
+        role: sscard_domain::access::Role::Terminal,
+        person_id: None,
+        bank_code: None,
+    }
+}
+
+pub(crate) async fn record_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    kind: &str,
+    subject: &Subject<'_>,
+    payload: serde_json::Value,
+) -> Result<()> {
+    record(tx, ctx, kind, subject, payload).await
+}
+
+/// Identity verification at an identity terminal: only the attributes of the terminal's scope.
+pub async fn identify(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let outcome = async {
+        let mut tx = store.write().await?;
+        let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Identity).await?;
+        let h = holder(tx.as_mut(), ctx, &t, p).await?;
+        let (retired, minor, temporary) = sscard_domain::ecard::qr_flags(&h.person, &h.card, ctx.today(), &ctx.policy);
+        let all = sscard_domain::ecard::Attributes {
+            ssn_masked: Some(sscard_domain::document::mask_id(h.person.ssn.as_str())),
+            name: Some(h.person.name.masked()),
+            region: h.person.region.to_string(),
+            retired,
+            minor,
+            temporary,
+        };
+        tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
+        tx.commit().await?;
+        Ok(sscard_domain::terminal::scoped(&t.scope, &all))
+    }
+    .await;
+    with_refusals(store, ctx, terminal, p, outcome).await
+}
+
+/// Every use of the person's cards, newest first (the holder or staff).
+pub async fn uses(
+    store: &dyn Store,
+    ctx: &Ctx,
+    person_id: &str,
+    before_ms: Option<i64>,
+    limit: u32,
+) -> Result<Vec<UseRow>> {
+    sscard_domain::access::may_view_person(&ctx.actor, person_id)?;
+    let mut tx = store.read().await?;
+    let found = tx.uses_of_person(person_id, before_ms, limit).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Usage by scenario and by physical card vs e-card (staff).
+pub async fn usage(store: &dyn Store, ctx: &Ctx) -> Result<Vec<crate::onecard::UsageCount>> {
+    sscard_domain::access::may_read_stats(&ctx.actor)?;
+    let mut tx = store.read().await?;
+    let found = tx.usage_counts().await?;
+    tx.commit().await?;
+    Ok(found)
+}

@@ -1,0 +1,365 @@
+//! Transit: e-wallet top-ups, online fare debits and offline batches (DESIGN §3.5).
+//!
+//! A batch is applied in one transaction, in sequence-number order: a gate killed mid-upload,
+//! or a server killed mid-batch, uploads again and every (terminal, seq) already recorded
+//! answers `duplicate` with its first outcome, so each transaction is applied exactly once.
+//! Refused transactions are recorded too (with their reason), so they stay refused.
+
+use super::ledger::{Leg, lock_accounts, org, post, wallet};
+use super::{Presentation, holder, live_terminal, lookup, terminal_subject, use_row, with_refusals};
+use crate::onecard::TapRow;
+use crate::ops::{Ctx, Subject, new_id, record};
+use crate::tx::Store;
+use crate::{Result, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use sscard_domain::access::Role;
+use sscard_domain::clock::china_date;
+use sscard_domain::error::DomainError;
+use sscard_domain::ledger::{AccountId, AccountKind, TransferKind, TransferSpec, judge_key};
+use sscard_domain::money::Fen;
+use sscard_domain::terminal::{Scenario, Terminal, revoked_at};
+use sscard_domain::transit::{TopupSource, check_batch, check_offline_time, decide_fare, decide_topup, fare_for};
+
+/// The answer to a top-up.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopupView {
+    pub transfer_id: String,
+    pub card_no: String,
+    pub amount_fen: i64,
+    pub source: &'static str,
+    pub balance_fen: i64,
+    pub replayed: bool,
+}
+
+/// Tops up the e-wallet of the presented card: the holder from the card's bank account (or
+/// cash at a desk), staff at a service point, or a transit service-point terminal with cash.
+/// `key` (the request's Idempotency-Key) makes a repeat return the first result.
+pub async fn topup(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: Option<&Terminal>,
+    p: &Presentation,
+    amount_fen: i64,
+    source: &str,
+    key: Option<&str>,
+) -> Result<TopupView> {
+    let source = TopupSource::parse(source)
+        .ok_or_else(|| DomainError::invalid("bad_source", "source", "source is bank or cash"))?;
+    let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+    let mut tx = store.write().await?;
+    let (t, who) = match terminal {
+        Some(t) => {
+            let t = live_terminal(tx.as_mut(), &t.id, Scenario::Transit).await?;
+            if source != TopupSource::Cash {
+                return Err(DomainError::forbidden("a terminal tops up with cash only").into());
+            }
+            let who = format!("terminal:{}", t.id);
+            (Some(t), who)
+        }
+        None => (None, ctx.actor.name.clone()),
+    };
+    let (person, card) = match &t {
+        Some(t) => {
+            let h = holder(tx.as_mut(), ctx, t, p).await?;
+            (h.person, h.card)
+        }
+        None => {
+            let (person, card) = lookup(tx.as_mut(), p).await?.map_err(|reason| {
+                DomainError::refused(reason, "no usable card behind this card_no").with_field("card_no")
+            })?;
+            let owner = ctx.actor.role == Role::Holder && ctx.actor.person_id.as_deref() == Some(person.id.as_str());
+            let staff = matches!(ctx.actor.role, Role::Admin | Role::Clerk | Role::Teller);
+            if !owner && !staff {
+                return Err(DomainError::forbidden("only the holder or staff may top up this e-wallet").into());
+            }
+            sscard_domain::terminal::check_card(&card, card.region, ctx.today())?;
+            (person, card)
+        }
+    };
+    let from: AccountId = match source {
+        TopupSource::Bank => super::ledger::bank(card.card_no.as_str())?,
+        TopupSource::Cash => org(
+            AccountKind::Cash,
+            t.as_ref()
+                .map(|t| t.operator_code.clone())
+                .or_else(|| ctx.actor.bank_code.clone())
+                .as_deref()
+                .unwrap_or("OFFICE"),
+        )?,
+    };
+    let to = wallet(card.card_no.as_str())?;
+    let idem_key = match key {
+        Some(k) => format!("topup:{who}:{k}"),
+        None => format!("topup:{}", new_id()),
+    };
+    let spec = TransferSpec { from: from.clone(), to: to.clone(), amount, kind: TransferKind::Topup };
+    if let Some(first) = tx.transfer_by_key(&idem_key).await? {
+        let old = TransferSpec {
+            from: AccountId::parse(&first.from_account)?,
+            to: AccountId::parse(&first.to_account)?,
+            amount: Fen::new(first.amount_fen),
+            kind: TransferKind::Topup,
+        };
+        judge_key(Some(&old), &spec)?;
+        let balance = tx.get_account(&to.to_string(), false).await?.map_or(0, |a| a.balance_fen);
+        return Ok(TopupView {
+            transfer_id: first.id,
+            card_no: card.card_no.as_str().to_string(),
+            amount_fen: first.amount_fen,
+            source: source.as_str(),
+            balance_fen: balance,
+            replayed: true,
+        });
+    }
+    let holder_side = from.kind.is_holder().then_some(person.id.as_str());
+    let mut balances =
+        lock_accounts(tx.as_mut(), ctx, &[(from.clone(), holder_side), (to.clone(), Some(&person.id))]).await?;
+    let current = Fen::new(balances.get(&to.to_string()).copied().unwrap_or(0));
+    decide_topup(amount, current, source, card.pan.is_some())?;
+    let leg = Leg { from, to: to.clone(), amount, kind: TransferKind::Topup, key: idem_key };
+    let rows = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), card.card_no.as_str()).await?;
+    let row = rows.into_iter().next().ok_or_else(|| StoreError::Backend("top-up not posted".into()))?;
+    let balance = balances.get(&to.to_string()).copied().unwrap_or(0);
+    let subject = Subject {
+        entity: "account",
+        entity_id: &row.to_account,
+        person_id: &person.id,
+        region: person.region.to_string(),
+    };
+    record(tx.as_mut(), ctx, "ewallet.topped_up", &subject, json!({ "transfer": row, "source": source.as_str() }))
+        .await?;
+    tx.commit().await?;
+    Ok(TopupView {
+        transfer_id: row.id,
+        card_no: card.card_no.as_str().to_string(),
+        amount_fen: amount.value(),
+        source: source.as_str(),
+        balance_fen: balance,
+        replayed: false,
+    })
+}
+
+/// The answer to an online tap.
+#[derive(Debug, Clone, Serialize)]
+pub struct TapView {
+    pub tap_id: String,
+    pub card_no: String,
+    /// The fare charged (the resident fare when it applied).
+    pub fare_fen: i64,
+    pub resident: bool,
+    pub balance_fen: i64,
+}
+
+/// An online fare debit at a gate.
+pub async fn tap(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    fare_fen: i64,
+    resident_fare_fen: Option<i64>,
+) -> Result<TapView> {
+    let outcome = tap_inner(store, ctx, terminal, p, fare_fen, resident_fare_fen).await;
+    with_refusals(store, ctx, terminal, p, outcome).await
+}
+
+async fn tap_inner(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    fare_fen: i64,
+    resident_fare_fen: Option<i64>,
+) -> Result<TapView> {
+    let mut tx = store.write().await?;
+    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
+    let h = holder(tx.as_mut(), ctx, &t, p).await?;
+    let fare = fare_for(fare_fen, resident_fare_fen, t.region, h.person.region)?;
+    let w = wallet(h.card.card_no.as_str())?;
+    let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+    let mut balances =
+        lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
+    decide_fare(fare, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;
+    let id = new_id();
+    let leg = Leg { from: w.clone(), to: clearing, amount: fare, kind: TransferKind::Fare, key: format!("tap:{id}") };
+    let transfers = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &id).await?;
+    let row = TapRow {
+        id: id.clone(),
+        terminal_id: t.id.clone(),
+        seq: None,
+        card_no: Some(h.card.card_no.as_str().to_string()),
+        person_id: Some(h.person.id.clone()),
+        fare_fen: fare.value(),
+        at_ms: ctx.now_ms,
+        status: "applied".into(),
+        reason: None,
+        recorded_at_ms: ctx.now_ms,
+    };
+    tx.insert_tap(&row).await?;
+    tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
+    record(
+        tx.as_mut(),
+        ctx,
+        "transit.fare",
+        &terminal_subject("transit_tap", &id, &h),
+        json!({ "tap": row, "transfers": transfers }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(TapView {
+        tap_id: id,
+        card_no: h.card.card_no.as_str().to_string(),
+        fare_fen: fare.value(),
+        resident: fare.value() != fare_fen,
+        balance_fen: balances.get(&w.to_string()).copied().unwrap_or(0),
+    })
+}
+
+/// One offline transaction as uploaded; `presentation` is `Err(reason)` when the server
+/// could not accept the QR code (bad signature, unknown key).
+#[derive(Debug, Clone)]
+pub struct OfflineItem {
+    pub seq: i64,
+    pub presentation: std::result::Result<Presentation, &'static str>,
+    pub fare_fen: i64,
+    pub resident_fare_fen: Option<i64>,
+    pub at_ms: i64,
+}
+
+/// What became of one offline transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemResult {
+    pub seq: i64,
+    /// `applied`, `refused` or `duplicate` (already uploaded; `reason` then tells its first outcome).
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fare_fen: Option<i64>,
+}
+
+/// Applies an offline batch from a gate.
+pub async fn batch(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    items: Vec<OfflineItem>,
+) -> Result<Vec<ItemResult>> {
+    let seqs: Vec<i64> = items.iter().map(|i| i.seq).collect();
+    check_batch(&seqs)?;
+    let mut items = items;
+    items.sort_by_key(|i| i.seq);
+    let mut tx = store.write().await?;
+    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
+    let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+    // First pass: what is new and who is behind it, so every account is locked up front in id order.
+    let mut plan = Vec::with_capacity(items.len());
+    let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
+    for item in &items {
+        if let Some(first) = tx.get_tap(&t.id, item.seq).await? {
+            plan.push((item, Err(first)));
+            continue;
+        }
+        let found = match &item.presentation {
+            Ok(p) => lookup(tx.as_mut(), p).await?,
+            Err(reason) => Err(*reason),
+        };
+        if let Ok((person, card)) = &found {
+            accounts.push((wallet(card.card_no.as_str())?, Some(person.id.clone())));
+        }
+        plan.push((item, Ok(found)));
+    }
+    let refs: Vec<(AccountId, Option<&str>)> = accounts.iter().map(|(a, p)| (a.clone(), p.as_deref())).collect();
+    let mut balances = lock_accounts(tx.as_mut(), ctx, &refs).await?;
+    let mut results = Vec::with_capacity(plan.len());
+    let (mut applied, mut refused, mut total) = (0u32, 0u32, 0i64);
+    for (item, step) in plan {
+        let found = match step {
+            Err(first) => {
+                let reason = match first.status.as_str() {
+                    "applied" => "already_applied".to_string(),
+                    _ => format!("already_refused:{}", first.reason.unwrap_or_default()),
+                };
+                results.push(ItemResult { seq: item.seq, status: "duplicate", reason: Some(reason), fare_fen: None });
+                continue;
+            }
+            Ok(found) => found,
+        };
+        let decision: std::result::Result<
+            (Fen, &sscard_domain::person::Person, &sscard_domain::card::Card),
+            &'static str,
+        > = (|| {
+            check_offline_time(item.at_ms, ctx.now_ms)?;
+            let (person, card) = found.as_ref().map_err(|r| *r)?;
+            if let Some(reason) = revoked_at(card, item.at_ms) {
+                return Err(reason);
+            }
+            if card.expires_on < china_date(item.at_ms) {
+                return Err("card_expired");
+            }
+            let fare =
+                fare_for(item.fare_fen, item.resident_fare_fen, t.region, person.region).map_err(|_| "bad_fare")?;
+            let w = balances.get(&format!("ewallet:{}", card.card_no)).copied().unwrap_or(0);
+            decide_fare(fare, Fen::new(w)).map_err(|e| e.code)?;
+            Ok((fare, person, card))
+        })();
+        let who = found.as_ref().ok();
+        let mut row = TapRow {
+            id: new_id(),
+            terminal_id: t.id.clone(),
+            seq: Some(item.seq),
+            card_no: who.map(|(_, c)| c.card_no.as_str().to_string()),
+            person_id: who.map(|(p, _)| p.id.clone()),
+            fare_fen: item.fare_fen.max(0),
+            at_ms: item.at_ms,
+            status: "applied".into(),
+            reason: None,
+            recorded_at_ms: ctx.now_ms,
+        };
+        let p = item.presentation.clone().unwrap_or(Presentation::CardNo(String::new()));
+        match decision {
+            Ok((fare, person, card)) => {
+                let leg = Leg {
+                    from: wallet(card.card_no.as_str())?,
+                    to: clearing.clone(),
+                    amount: fare,
+                    kind: TransferKind::Fare,
+                    key: format!("tap:{}:{}", t.id, item.seq),
+                };
+                post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &row.id).await?;
+                row.fare_fen = fare.value();
+                tx.insert_use(&use_row(ctx, &t, &p, Some((person, card)), None)).await?;
+                applied += 1;
+                total += fare.value();
+                results.push(ItemResult {
+                    seq: item.seq,
+                    status: "applied",
+                    reason: None,
+                    fare_fen: Some(fare.value()),
+                });
+            }
+            Err(reason) => {
+                row.status = "refused".into();
+                row.reason = Some(reason.to_string());
+                tx.insert_use(&use_row(ctx, &t, &p, who.map(|(p, c)| (p, c)), Some(reason))).await?;
+                refused += 1;
+                results.push(ItemResult {
+                    seq: item.seq,
+                    status: "refused",
+                    reason: Some(reason.to_string()),
+                    fare_fen: None,
+                });
+            }
+        }
+        tx.insert_tap(&row).await?;
+    }
+    let batch_id = new_id();
+    let subject =
+        Subject { entity: "transit_batch", entity_id: &batch_id, person_id: "", region: t.region.to_string() };
+    let payload = json!({ "terminal_id": t.id, "applied": applied, "refused": refused, "total_fen": total,
+        "seqs": seqs });
+    record(tx.as_mut(), ctx, "transit.batch", &subject, payload).await?;
+    tx.commit().await?;
+    Ok(results)
+}
