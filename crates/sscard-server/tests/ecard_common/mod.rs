@@ -279,9 +279,18 @@ impl EcardApp {
         v
     }
 
-    /// Applies the revocation changes after the verifier's sequence number.
+    /// Applies the revocation changes after the verifier's sequence number. On PostgreSQL an
+    /// event becomes visible to the feed once every older transaction of the cluster has ended
+    /// (tests of other databases run in parallel), so changes are awaited up to five seconds.
     pub async fn sync(&self, v: &mut OfflineVerifier) -> Vec<Value> {
-        let page = self.get(&format!("/revocations?since={}", v.revocations_seq()), None).await.expect(200).clone();
+        let mut page = Value::Null;
+        for _ in 0..100 {
+            page = self.get(&format!("/revocations?since={}", v.revocations_seq()), None).await.expect(200).clone();
+            if page["changes"].as_array().is_some_and(|c| !c.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let changes = page["changes"].as_array().expect("changes").clone();
         for c in &changes {
             let id = hex_ids::decode(c["ecard_id"].as_str().unwrap()).unwrap();
@@ -293,6 +302,21 @@ impl EcardApp {
         }
         v.set_revocations_seq(page["next_since"].as_i64().unwrap() as u64);
         changes
+    }
+
+    /// Committed events (waiting, like [`EcardApp::sync`], until `kind` is visible).
+    pub async fn events_with(&self, kind: &str) -> Vec<sscard_store::Event> {
+        let mut events = Vec::new();
+        for _ in 0..100 {
+            let mut tx = self.store.read().await.expect("read");
+            events = tx.events_after(0, 10_000).await.expect("events");
+            tx.commit().await.expect("commit");
+            if events.iter().any(|e| e.kind == kind) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        events
     }
 
     pub fn now_s(&self) -> i64 {
