@@ -23,6 +23,7 @@ mod applications;
 mod cards;
 pub mod fixtures;
 mod jobs;
+mod onecard;
 mod persons;
 mod records;
 
@@ -30,6 +31,7 @@ pub use applications::*;
 pub use cards::*;
 pub use fixtures::*;
 pub use jobs::*;
+pub use onecard::*;
 pub use persons::*;
 pub use records::*;
 
@@ -72,6 +74,12 @@ macro_rules! conformance_tests {
             access_rules,
             overview_counts,
             failed_operations_leave_no_trace,
+            onecard_terminals_and_refusals,
+            onecard_ledger_rules,
+            onecard_medical_settlement,
+            onecard_transit,
+            onecard_library,
+            onecard_parks,
         );
     };
 }

@@ -1,0 +1,456 @@
+//! Cases of "one card for everything" (DESIGN §3.5, §3.6): terminals and their refusals, the
+//! ledger (idempotent transfers, balances that cannot go negative, the books check), medical
+//! settlement and refund, transit top-ups, online taps and offline batches exactly once,
+//! library loans, park entries, identity scopes and the usage records. Every money figure is
+//! asserted to the fen, and every case ends with a clean books check.
+
+use super::fixtures::*;
+use crate::onecard::ParkRow;
+use crate::onecard::TapRow;
+use crate::ops::cards::ActionInput;
+use crate::ops::onecard::ledger::{self, check};
+use crate::ops::onecard::terminals::{self, CreatedTerminal, NewTerminal};
+use crate::ops::onecard::transit::{self, ItemResult, OfflineItem};
+use crate::ops::onecard::{self, Presentation, library, medical, parks, terminal_actor};
+use crate::ops::{self, Ctx};
+use crate::{Store, StoreError};
+use sscard_domain::card::CardAction;
+use sscard_domain::error::ErrorKind;
+use sscard_domain::ids::RegionCode;
+use sscard_domain::library::LibraryPolicy;
+use sscard_domain::park::ParkRule;
+use sscard_domain::person::Person;
+use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
+use std::sync::Arc;
+
+/// The hospital, transit company, library network and park operator of the cases, all in Xiamen.
+pub async fn operators(store: &dyn Store) {
+    let c = ctx(admin());
+    for (code, kind) in [
+        ("XM-HOSP", OperatorKind::Hospital),
+        ("BJ-HOSP", OperatorKind::Hospital),
+        ("XM-BUS", OperatorKind::Transit),
+        ("XM-LIB", OperatorKind::Library),
+        ("XM-PARK", OperatorKind::Park),
+        ("XM-GOV", OperatorKind::Agency),
+    ] {
+        let region = if code == "BJ-HOSP" { "110105" } else { REGION };
+        let op = Operator {
+            code: code.into(),
+            name: format!("{code} operator"),
+            kind,
+            region: RegionCode::parse(region).expect("region"),
+        };
+        terminals::add_operator(store, &c, op).await.expect("operator");
+    }
+}
+
+/// A terminal of `operator` for `scenario` in `region`.
+pub async fn terminal(
+    store: &dyn Store,
+    operator: &str,
+    scenario: &str,
+    region: &str,
+    scope: &[&str],
+) -> CreatedTerminal {
+    let req = NewTerminal {
+        operator: operator.into(),
+        scenario: scenario.into(),
+        region: region.into(),
+        scope: scope.iter().map(|s| s.to_string()).collect(),
+    };
+    terminals::add_terminal(store, &ctx(admin()), req).await.expect("terminal")
+}
+
+/// The context a terminal acts in.
+pub fn tctx(t: &Terminal) -> Ctx {
+    ctx(terminal_actor(t))
+}
+
+pub fn card(no: &str) -> Presentation {
+    Presentation::CardNo(no.to_string())
+}
+
+/// Asserts a clean books check.
+pub async fn books_clean(store: &dyn Store) {
+    let report = check(store).await.expect("books check");
+    assert!(report.clean(), "books check: {:?}", report.findings);
+    assert_eq!(report.balance_sum_fen, 0);
+}
+
+async fn balance(store: &dyn Store, person: &Person, account: &str) -> i64 {
+    let b = ledger::balances(store, &ctx(holder(person)), &person.id, 50).await.expect("balances");
+    b.accounts.iter().find(|a| a.id == account).map_or(0, |a| a.balance_fen)
+}
+
+/// Terminals: secrets authenticate, disabled terminals and foreign scenarios are forbidden,
+/// a card that is not active is refused with its reason and the refusal is recorded as a use.
+pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await;
+    assert!(gate.secret.starts_with("sst_"));
+    let found = terminals::authenticate(store, &gate.secret).await.expect("auth").expect("known secret");
+    assert_eq!(found.id, gate.terminal.id);
+    assert!(terminals::authenticate(store, "sst_0000").await.expect("auth").is_none());
+    refusal(
+        terminals::add_terminal(
+            store,
+            &ctx(admin()),
+            NewTerminal { operator: "XM-BUS".into(), scenario: "medical".into(), region: REGION.into(), scope: vec![] },
+        )
+        .await,
+        ErrorKind::Refused,
+        "scenario_not_allowed",
+    );
+    forbidden(terminals::set_disabled(store, &ctx(clerk()), &gate.terminal.id, true).await);
+
+    let person = register(store, 1).await;
+    let active = active_card(store, &person).await;
+    let no = active.card_no.as_str();
+    ops::onecard::transit::topup(store, &ctx(holder(&person)), None, &card(no), 1000, "bank", Some("t1"))
+        .await
+        .expect("top-up");
+    let t = &gate.terminal;
+    let ok = transit::tap(store, &tctx(t), t, &card(no), 200, None).await.expect("tap");
+    assert_eq!((ok.fare_fen, ok.balance_fen), (200, 800));
+
+    // A medical terminal cannot be used at a gate, nor a gate for a bill.
+    let hosp = terminal(store, "XM-HOSP", "medical", REGION, &[]).await;
+    let e = refusal(
+        transit::tap(store, &tctx(&hosp.terminal), &hosp.terminal, &card(no), 200, None).await,
+        ErrorKind::Forbidden,
+        "wrong_scenario",
+    );
+    assert!(e.message.contains("medical"));
+    refusal(medical::settle(store, &tctx(t), t, &card(no), "B1", 100).await, ErrorKind::Forbidden, "wrong_scenario");
+
+    // Suspended: refused with the reason, recorded as a refused use, no money moved.
+    act(store, &ctx(holder(&person)), no, CardAction::Suspend, ActionInput::default()).await;
+    refusal(transit::tap(store, &tctx(t), t, &card(no), 200, None).await, ErrorKind::Refused, "card_suspended");
+    assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 800);
+    let uses = onecard::uses(store, &ctx(holder(&person)), &person.id, None, 50).await.expect("uses");
+    // Terminals used for the wrong scenario are not uses of the card: the tap and the refusal.
+    assert_eq!(uses.len(), 2, "{uses:?}");
+    assert_eq!((uses[0].result.as_str(), uses[0].reason.as_deref()), ("refused", Some("card_suspended")));
+    assert!(uses.iter().any(|u| u.result == "ok" && u.scenario == "transit" && u.presented == "card"));
+    refusal(transit::tap(store, &tctx(t), t, &card("Z99999999"), 200, None).await, ErrorKind::Refused, "unknown_card");
+
+    // Disabled: forbidden, and enabled again it works.
+    act(store, &ctx(holder(&person)), no, CardAction::Unsuspend, ActionInput::default()).await;
+    terminals::set_disabled(store, &ctx(admin()), &t.id, true).await.expect("disable");
+    refusal(transit::tap(store, &tctx(t), t, &card(no), 200, None).await, ErrorKind::Forbidden, "terminal_disabled");
+    terminals::set_disabled(store, &ctx(admin()), &t.id, false).await.expect("enable");
+    let ok = transit::tap(store, &tctx(t), t, &card(no), 200, None).await.expect("tap");
+    assert_eq!(ok.balance_fen, 600);
+
+    // Identity: only the scope.
+    let id_term = terminal(store, "XM-GOV", "identity", REGION, &["region", "retired"]).await;
+    let attrs =
+        onecard::identify(store, &tctx(&id_term.terminal), &id_term.terminal, &card(no)).await.expect("identify");
+    assert_eq!(serde_json::Value::Object(attrs), serde_json::json!({"region": REGION, "retired": false}));
+    let usage = onecard::usage(store, &ctx(clerk())).await.expect("usage");
+    assert!(usage.iter().any(|u| u.scenario == "identity" && u.presented == "card" && u.count == 1));
+    books_clean(store).await;
+}
+
+/// The ledger: a top-up key replays, a different body under the same key is a 409, a wallet
+/// never goes negative, the holder sees balances and history, and the books balance.
+pub async fn onecard_ledger_rules(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let person = register(store, 1).await;
+    let other = register(store, 2).await;
+    let no = active_card(store, &person).await.card_no.as_str().to_string();
+    let me = ctx(holder(&person));
+    let first = transit::topup(store, &me, None, &card(&no), 5000, "bank", Some("k1")).await.expect("top-up");
+    assert_eq!((first.balance_fen, first.replayed), (5000, false));
+    let again = transit::topup(store, &me, None, &card(&no), 5000, "bank", Some("k1")).await.expect("replay");
+    assert_eq!(
+        (again.transfer_id.as_str(), again.balance_fen, again.replayed),
+        (first.transfer_id.as_str(), 5000, true)
+    );
+    refusal(
+        transit::topup(store, &me, None, &card(&no), 6000, "bank", Some("k1")).await,
+        ErrorKind::Conflict,
+        "idempotency_mismatch",
+    );
+    forbidden(transit::topup(store, &ctx(holder(&other)), None, &card(&no), 100, "bank", None).await);
+    refusal(
+        transit::topup(store, &me, None, &card(&no), 100_000, "bank", None).await,
+        ErrorKind::Refused,
+        "wallet_limit",
+    );
+    invalid(transit::topup(store, &me, None, &card(&no), 0, "bank", None).await, "bad_amount", "amount_fen");
+    invalid(transit::topup(store, &me, None, &card(&no), 10, "gold", None).await, "bad_source", "source");
+    let b = ledger::balances(store, &me, &person.id, 50).await.expect("balances");
+    let get = |id: &str| b.accounts.iter().find(|a| a.id == id).map(|a| a.balance_fen);
+    assert_eq!(get(&format!("ewallet:{no}")), Some(5000));
+    assert_eq!(get(&format!("bank:{no}")), Some(-5000));
+    assert_eq!(b.history.len(), 1);
+    assert_eq!(b.history[0].amount_fen, 5000);
+    forbidden(ledger::balances(store, &ctx(holder(&other)), &person.id, 50).await);
+
+    // Deposits into the medical account: payer or admin, idempotent by key.
+    let d = ledger::deposit_medical(store, &ctx(admin()), &person.id, 30_000, "2026-03").await.expect("deposit");
+    let d2 = ledger::deposit_medical(store, &ctx(admin()), &person.id, 30_000, "2026-03").await.expect("replay");
+    assert_eq!(d.id, d2.id);
+    refusal(
+        ledger::deposit_medical(store, &ctx(admin()), &person.id, 1, "2026-03").await,
+        ErrorKind::Conflict,
+        "idempotency_mismatch",
+    );
+    forbidden(ledger::deposit_medical(store, &me, &person.id, 1, "x").await);
+    assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 30_000);
+    let report = check(store).await.expect("check");
+    assert_eq!((report.transfers, report.transfers_total_fen), (2, 35_000));
+    books_clean(store).await;
+
+    // Tampering is found.
+    store.write().await.map(|_| ()).expect("tx");
+    let mut tx = store.write().await.expect("tx");
+    tx.execute_unchecked(&format!("UPDATE accounts SET balance = 4000 WHERE id = 'ewallet:{no}'"))
+        .await
+        .expect("tamper");
+    tx.commit().await.expect("commit");
+    let report = check(store).await.expect("check");
+    assert!(!report.clean());
+    assert_eq!(report.balance_sum_fen, -1000);
+}
+
+/// Medical settlement: the split to the fen (local, in-province, cross-province), replays by
+/// bill id, the annual deductible carried between bills, refunds restoring every balance and
+/// the policy year, and the personal account staying with the person across a replacement.
+pub async fn onecard_medical_settlement(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let person = register(store, 1).await;
+    let old = active_card(store, &person).await;
+    let no = old.card_no.as_str().to_string();
+    ledger::deposit_medical(store, &ctx(admin()), &person.id, 50_000, "m1").await.expect("deposit");
+    let xm = terminal(store, "XM-HOSP", "medical", "350203", &[]).await.terminal;
+    let bj = terminal(store, "BJ-HOSP", "medical", "110105", &[]).await.terminal;
+    let c = tctx(&xm);
+    // 2000 yuan: 800 deductible, 70% of 1200 = 840 pool, 500 account, 660 self-pay.
+    let s = medical::settle(store, &c, &xm, &card(&no), "INV-1", 200_000).await.expect("settle");
+    assert_eq!(
+        (s.row.pool_fen, s.row.account_fen, s.row.self_pay_fen, s.row.locality.as_str()),
+        (84_000, 50_000, 66_000, "local")
+    );
+    assert_eq!(s.row.pool_fen + s.row.account_fen + s.row.self_pay_fen, 200_000);
+    let again = medical::settle(store, &c, &xm, &card(&no), "INV-1", 200_000).await.expect("replay");
+    assert_eq!((again.row.id.as_str(), again.replayed), (s.row.id.as_str(), true));
+    conflict(medical::settle(store, &c, &xm, &card(&no), "INV-1", 200_001).await, "bill_settled", "settled");
+    invalid(medical::settle(store, &c, &xm, &card(&no), "INV-2", 0).await, "bad_amount", "amount_fen");
+    // Cross-province: deductible met, 60%, the account is empty.
+    let s2 = medical::settle(store, &tctx(&bj), &bj, &card(&no), "BJ-1", 10_001).await.expect("settle");
+    assert_eq!(
+        (s2.row.pool_fen, s2.row.account_fen, s2.row.self_pay_fen, s2.row.locality.as_str()),
+        (6_000, 0, 4_001, "cross_province")
+    );
+    assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -70_001);
+    assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 0);
+    books_clean(store).await;
+
+    // A refund from the same operator reverses exactly; once.
+    not_found_err(medical::refund(store, &tctx(&bj), &bj, &s.row.id).await);
+    let r = medical::refund(store, &c, &xm, &s.row.id).await.expect("refund");
+    assert!(r.refunded_at_ms.is_some());
+    conflict(medical::refund(store, &c, &xm, &s.row.id).await, "already_refunded", "refunded");
+    assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 50_000);
+    assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -4_001);
+    // The deductible is open again: the same bill settles to the same split.
+    let s3 = medical::settle(store, &c, &xm, &card(&no), "INV-3", 200_000).await.expect("settle");
+    assert_eq!((s3.row.pool_fen, s3.row.account_fen, s3.row.self_pay_fen), (84_000, 50_000, 66_000));
+
+    // Replacement: the account stays with the person.
+    ledger::deposit_medical(store, &ctx(admin()), &person.id, 12_345, "m2").await.expect("deposit");
+    act(store, &ctx(holder(&person)), &no, CardAction::ReportLost, ActionInput::default()).await;
+    refusal(medical::settle(store, &c, &xm, &card(&no), "INV-4", 100).await, ErrorKind::Refused, "card_lost");
+    let new = replacement_card(store, &person).await;
+    assert_ne!(new.card_no, old.card_no);
+    let s4 = medical::settle(store, &c, &xm, &card(new.card_no.as_str()), "INV-5", 10_000).await.expect("settle");
+    assert_eq!((s4.row.pool_fen, s4.row.account_fen, s4.row.self_pay_fen), (7_000, 3_000, 0));
+    assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 9_345);
+    books_clean(store).await;
+}
+
+/// A replacement for the person's lost card, made at ICBC's plain branch and activated.
+pub async fn replacement_card(store: &dyn Store, person: &Person) -> sscard_domain::card::Card {
+    use sscard_domain::application::{AppKind, AppStep, Channel, ReplacementReason};
+    let desk = ctx(teller(BANK));
+    let input =
+        app_input(AppKind::Replacement, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, Some(ReplacementReason::Lost));
+    let app = apply(store, &desk, &person.id, input).await.application;
+    step(store, &ctx(clerk()), &app.id, AppStep::Approve).await;
+    let ready = steps(store, &desk, &app.id, &[AppStep::Produce, AppStep::Ready, AppStep::Collect]).await;
+    let new = card_of(&ready);
+    act(store, &ctx(holder(person)), new.card_no.as_str(), CardAction::Activate, with_pin("240617")).await
+}
+
+#[track_caller]
+fn not_found_err<T: std::fmt::Debug>(r: crate::Result<T>) {
+    assert!(matches!(r, Err(StoreError::NotFound { .. })), "expected not found, got {r:?}");
+}
+
+fn item(seq: i64, no: &str, fare: i64, at_ms: i64) -> OfflineItem {
+    OfflineItem { seq, presentation: Ok(card(no)), fare_fen: fare, resident_fare_fen: None, at_ms }
+}
+
+fn statuses(r: &[ItemResult]) -> Vec<(i64, &str, Option<&str>)> {
+    r.iter().map(|i| (i.seq, i.status, i.reason.as_deref())).collect()
+}
+
+/// Transit: resident fares, online debits that never overdraw, and offline batches applied
+/// exactly once: a card lost before the tap is refused, one lost after it is charged, an
+/// overdraft is refused, and the same batch uploaded again changes nothing.
+pub async fn onecard_transit(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let a = register(store, 1).await;
+    let b = register(store, 2).await;
+    let an = active_card(store, &a).await.card_no.as_str().to_string();
+    let bn = active_card(store, &b).await.card_no.as_str().to_string();
+    transit::topup(store, &ctx(holder(&a)), None, &card(&an), 1000, "bank", None).await.expect("top-up");
+    transit::topup(store, &ctx(admin()), None, &card(&bn), 300, "cash", None).await.expect("cash top-up");
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    let c = tctx(&gate);
+    // The ferry: 35 yuan, 8 for residents insured in Xiamen.
+    let r = transit::tap(store, &c, &gate, &card(&an), 3500, Some(800)).await.expect("tap");
+    assert_eq!((r.fare_fen, r.resident, r.balance_fen), (800, true, 200));
+    refusal(transit::tap(store, &c, &gate, &card(&an), 201, None).await, ErrorKind::Refused, "insufficient_balance");
+    invalid(transit::tap(store, &c, &gate, &card(&an), 100, Some(200)).await, "bad_fare", "resident_fare_fen");
+
+    // Offline: B lost the card at base + 10 min.
+    let t0 = base_ms();
+    let lost_at = t0 + 600_000;
+    let later = ctx_at(holder(&b), lost_at);
+    act(store, &later, &bn, CardAction::ReportLost, ActionInput::default()).await;
+    let now = ctx_at(terminal_actor(&gate), t0 + 3_600_000);
+    let items = vec![
+        item(1, &an, 150, t0 + 60_000),
+        item(2, &bn, 200, t0 + 120_000),
+        item(3, &bn, 100, lost_at + 1),
+        item(4, &an, 100, t0 + 180_000),
+        item(5, "Z99999999", 100, t0 + 180_000),
+        OfflineItem { seq: 6, presentation: Err("bad_signature"), fare_fen: 100, resident_fare_fen: None, at_ms: t0 },
+    ];
+    let r = transit::batch(store, &now, &gate, items.clone()).await.expect("batch");
+    assert_eq!(
+        statuses(&r),
+        vec![
+            (1, "applied", None),
+            (2, "applied", None),
+            (3, "refused", Some("card_lost")),
+            (4, "refused", Some("insufficient_balance")),
+            (5, "refused", Some("unknown_card")),
+            (6, "refused", Some("bad_signature")),
+        ]
+    );
+    let again = transit::batch(store, &now, &gate, items).await.expect("batch again");
+    assert!(again.iter().all(|i| i.status == "duplicate"), "{again:?}");
+    assert_eq!(again[0].reason.as_deref(), Some("already_applied"));
+    assert_eq!(again[2].reason.as_deref(), Some("already_refused:card_lost"));
+    assert_eq!(balance(store, &a, &format!("ewallet:{an}")).await, 50);
+    assert_eq!(balance(store, &b, &format!("ewallet:{bn}")).await, 100);
+    invalid(
+        transit::batch(store, &now, &gate, vec![item(7, &an, 1, t0), item(7, &an, 1, t0)]).await,
+        "duplicate_seq",
+        "seq",
+    );
+    let r = transit::batch(store, &now, &gate, vec![item(8, &an, 1, t0 + 7 * 86_400_000)]).await.expect("batch");
+    assert_eq!(statuses(&r), vec![(8, "refused", Some("time_in_future"))]);
+    let mut tx = store.read().await.expect("tx");
+    let tap: Option<TapRow> = tx.get_tap(&gate.id, 3).await.expect("tap");
+    drop(tx);
+    assert_eq!(tap.map(|t| t.status), Some("refused".to_string()));
+    books_clean(store).await;
+    let report = check(store).await.expect("check");
+    // Top-ups 1000 + 300, fares 800 + 150 + 200.
+    assert_eq!(report.transfers_total_fen, 1000 + 300 + 800 + 150 + 200);
+}
+
+/// Library: a patron with no deposit borrows within the limit at one library and returns at
+/// another of the network; overdue loans are listed and block new loans.
+pub async fn onecard_library(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let person = register(store, 1).await;
+    let no = active_card(store, &person).await.card_no.as_str().to_string();
+    let main = terminal(store, "XM-LIB", "library", REGION, &[]).await.terminal;
+    let branch = terminal(store, "XM-LIB", "library", "350206", &[]).await.terminal;
+    let policy = LibraryPolicy { loan_limit: 2, loan_days: 30 };
+    let c = tctx(&main);
+    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-1", &policy).await, ErrorKind::Refused, "not_patron");
+    library::register(store, &c, &main, &card(&no)).await.expect("patron");
+    conflict(library::register(store, &c, &main, &card(&no)).await, "already_patron", "registered");
+    let l1 = library::borrow(store, &c, &main, &card(&no), "ISBN-1", &policy).await.expect("borrow");
+    assert_eq!(l1.due_at_ms, sscard_domain::library::due_at(base_ms(), &policy));
+    conflict(library::borrow(store, &c, &main, &card(&no), "ISBN-1", &policy).await, "item_on_loan", "on_loan");
+    library::borrow(store, &c, &main, &card(&no), "ISBN-2", &policy).await.expect("borrow");
+    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-3", &policy).await, ErrorKind::Refused, "loan_limit");
+    let back = library::give_back(store, &tctx(&branch), &branch, "ISBN-1").await.expect("return");
+    assert_eq!(back.returned_terminal_id.as_deref(), Some(branch.id.as_str()));
+    refusal(library::give_back(store, &c, &main, "ISBN-1").await, ErrorKind::Conflict, "not_on_loan");
+    let late = ctx_at(terminal_actor(&main), days_later_ms(31));
+    let overdue = library::overdue(store, &late, &main, 100).await.expect("overdue");
+    assert_eq!(overdue.iter().map(|l| l.item_id.as_str()).collect::<Vec<_>>(), vec!["ISBN-2"]);
+    refusal(
+        library::borrow(store, &late, &main, &card(&no), "ISBN-4", &policy).await,
+        ErrorKind::Refused,
+        "has_overdue",
+    );
+    assert!(library::overdue(store, &c, &main, 100).await.expect("overdue").is_empty());
+}
+
+/// Parks: retirees free, annual pass holders free, others pay from the e-wallet; a pass is
+/// bought onto the card; an entry without enough money is not admitted and is recorded.
+pub async fn onecard_parks(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let rule = ParkRule {
+        code: "GULANGYU".into(),
+        name: "鼓浪屿".into(),
+        price_fen: 3500,
+        free_for_retirees: true,
+        accepts_annual_pass: true,
+        annual_pass_fen: Some(10_000),
+    };
+    parks::put_park(store, &ctx(admin()), ParkRow { operator_code: "XM-PARK".into(), rule: rule.clone() })
+        .await
+        .expect("park");
+    forbidden(parks::put_park(store, &ctx(clerk()), ParkRow { operator_code: "XM-PARK".into(), rule }).await);
+    let young = register(store, 1).await;
+    let mut old_input = adult_input(2);
+    old_input.doc_number =
+        resident_number_born(sscard_domain::clock::china_date(base_ms()) - time::Duration::days(365 * 70), 3);
+    let old = register_input(store, old_input).await;
+    let yn = active_card(store, &young).await.card_no.as_str().to_string();
+    let on = active_card(store, &old).await.card_no.as_str().to_string();
+    let gate = terminal(store, "XM-PARK", "park", REGION, &[]).await.terminal;
+    let c = tctx(&gate);
+    let e = parks::entry(store, &c, &gate, &card(&on), "GULANGYU").await.expect("entry");
+    assert_eq!((e.admitted, e.price_fen, e.reason.as_str()), (true, 0, "retiree"));
+    let e = parks::entry(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("entry");
+    assert_eq!((e.admitted, e.price_fen, e.reason.as_str()), (false, 3500, "insufficient_balance"));
+    transit::topup(store, &ctx(holder(&young)), None, &card(&yn), 20_000, "bank", None).await.expect("top-up");
+    let e = parks::entry(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("entry");
+    assert_eq!((e.admitted, e.price_fen, e.reason.as_str(), e.balance_fen), (true, 3500, "paid", Some(16_500)));
+    let pass = parks::buy_pass(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("pass");
+    assert_eq!(pass.price_fen, 10_000);
+    let e = parks::entry(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("entry");
+    assert_eq!((e.admitted, e.price_fen, e.reason.as_str()), (true, 0, "annual_pass"));
+    assert_eq!(balance(store, &young, &format!("ewallet:{yn}")).await, 6_500);
+    let other_park_gate = terminal(store, "XM-PARK", "park", REGION, &[]).await.terminal;
+    not_found_err(parks::entry(store, &tctx(&other_park_gate), &other_park_gate, &card(&yn), "NOPARK").await);
+    let uses = onecard::uses(store, &ctx(holder(&young)), &young.id, None, 50).await.expect("uses");
+    assert_eq!(uses.iter().filter(|u| u.result == "refused").count(), 1);
+    assert_eq!(uses.len(), 4);
+    books_clean(store).await;
+}
