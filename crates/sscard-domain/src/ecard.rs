@@ -209,9 +209,8 @@ pub fn may_show_qr(actor: &Actor, person_id: &str, family: &[Authorization]) -> 
 
 /// Manage a person's e-card authorizations: the holder themself.
 pub fn may_manage_authorizations(actor: &Actor, person_id: &str) -> Result<(), DomainError> {
-    if actor.person_id.as_deref() == Some(person_id) && actor.role == Role::Holder {
-        Ok(())
-    } else if matches!(actor.role, Role::Admin | Role::Clerk) {
+    let own = actor.person_id.as_deref() == Some(person_id) && actor.role == Role::Holder;
+    if own || matches!(actor.role, Role::Admin | Role::Clerk) {
         Ok(())
     } else {
         Err(DomainError::forbidden("only the holder manages their e-card authorizations"))
