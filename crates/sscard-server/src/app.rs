@@ -72,6 +72,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/jobs/{name}/run", post(admin::run_job))
         .route("/audit/verify", get(admin::verify_audit))
         .route("/stats/overview", get(admin::overview))
+        .merge(crate::routes::onecard::router())
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     Router::new()

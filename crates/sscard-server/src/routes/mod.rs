@@ -5,6 +5,7 @@ pub mod applications;
 pub mod auth;
 pub mod cards;
 pub mod ecard;
+pub mod onecard;
 pub mod persons;
 
 use crate::error::ApiResult;

@@ -1,0 +1,622 @@
+//! "One card for everything" over HTTP (DESIGN §3.5, §3.6): operators and terminals (admin),
+//! medical settlement and refunds, e-wallet top-ups, transit taps and offline batches, library
+//! loans, park entries and passes, identity verification by scope, the holder's balances and
+//! uses, usage statistics and the books check. Terminals authenticate with their own secret
+//! ([`crate::terminal_auth`]). A card is presented by `card_no` (read from the chip) or by an
+//! e-card QR `token`; the server checks the token's signature and expiry (for offline batch
+//! lines: at the line's time) and the use case then applies the same rules to both.
+
+use super::to_json;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{IdemKey, JsonBody};
+use crate::state::AppState;
+use crate::terminal_auth::{Caller, TerminalAuth};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use sscard_domain::error::DomainError;
+use sscard_domain::ids::RegionCode;
+use sscard_domain::library::LibraryPolicy;
+use sscard_domain::medical::MedicalPolicy;
+use sscard_domain::park::ParkRule;
+use sscard_domain::terminal::Operator;
+use sscard_gm::offline::Rejection;
+use sscard_store::onecard::ParkRow;
+use sscard_store::ops::onecard::terminals::{self, NewTerminal};
+use sscard_store::ops::onecard::transit::{self, OfflineItem};
+use sscard_store::ops::onecard::{self as ops, Presentation, ledger, library, medical, parks, terminal_actor};
+use utoipa::{IntoParams, ToSchema};
+
+/// The routes of this module, merged into /api/v1.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/operators", post(add_operator))
+        .route("/terminals", post(add_terminal).get(list_terminals))
+        .route("/terminals/{id}/disable", post(disable_terminal))
+        .route("/terminals/{id}/enable", post(enable_terminal))
+        .route("/medical/policies", post(set_policy))
+        .route("/medical/deposits", post(deposit))
+        .route("/medical/settlements", post(settle))
+        .route("/medical/settlements/{id}/refund", post(refund))
+        .route("/ewallet/topups", post(topup))
+        .route("/transit/taps", post(tap))
+        .route("/transit/batches", post(batch))
+        .route("/library/patrons", post(register_patron))
+        .route("/library/loans", post(borrow))
+        .route("/library/returns", post(give_back))
+        .route("/library/overdue", get(overdue))
+        .route("/parks", post(put_park))
+        .route("/parks/entries", post(park_entry))
+        .route("/parks/passes", post(buy_pass))
+        .route("/identity/verify", post(identify))
+        .route("/persons/{id}/uses", get(uses))
+        .route("/persons/{id}/balances", get(balances))
+        .route("/stats/usage", get(usage))
+        .route("/ledger/check", get(ledger_check))
+}
+
+/// How a card is presented: exactly one of the two.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Presented {
+    /// The card number read from the chip (one letter and 8 digits).
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...).
+    pub token: Option<String>,
+}
+
+/// The presentation behind a request: `Ok(Err(code))` for a QR code that fails its check at
+/// `at_ms` (signature, key, expiry).
+async fn presentation(
+    state: &AppState,
+    p: &Presented,
+    at_ms: i64,
+) -> ApiResult<std::result::Result<Presentation, &'static str>> {
+    match (&p.card_no, &p.token) {
+        (Some(no), None) => Ok(Ok(Presentation::CardNo(no.trim().to_string()))),
+        (None, Some(token)) => {
+            let at_s = at_ms.div_euclid(1000);
+            let mut verdict = state.keys.ring().verifier.verify(token, at_s);
+            if let Err(Rejection::UnknownKey { .. }) = verdict
+                && let Ok(ring) = state.keys.reload_throttled(state.store.as_ref(), state.now_ms(), 1000).await
+            {
+                verdict = ring.verifier.verify(token, at_s);
+            }
+            Ok(match verdict {
+                Ok(v) => Ok(Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) }),
+                Err(rej) => Err(rej.code()),
+            })
+        }
+        _ => Err(ApiError::bad_request("card_or_token", "card_no", "send exactly one of card_no and token")),
+    }
+}
+
+/// The presentation of an online request; a QR code that fails its check is a 422 with the reason.
+async fn present_now(state: &AppState, p: &Presented) -> ApiResult<Presentation> {
+    presentation(state, p, state.now_ms()).await?.map_err(|code| {
+        DomainError::refused(code, format!("the QR code was refused: {code}")).with_field("token").into()
+    })
+}
+
+fn created(body: String) -> Response {
+    super::json_response(StatusCode::CREATED, body)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OperatorRequest {
+    pub code: String,
+    pub name: String,
+    /// hospital | pharmacy | transit | library | park | agency
+    pub kind: String,
+    pub region: String,
+}
+
+/// Register an operator (admin).
+#[utoipa::path(post, path = "/api/v1/operators", tag = "onecard", request_body = OperatorRequest,
+    responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn add_operator(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    body: JsonBody<OperatorRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let op = Operator {
+        kind: terminals::operator_kind(&b.kind)?,
+        region: RegionCode::parse(&b.region).map_err(|e| DomainError::from(e).with_field("region"))?,
+        code: b.code,
+        name: b.name,
+    };
+    let op = terminals::add_operator(state.store.as_ref(), &state.ctx(actor, None), op).await?;
+    Ok(created(to_json(&op)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TerminalRequest {
+    /// The operator's code.
+    pub operator: String,
+    /// identity | medical | transit | library | park
+    pub scenario: String,
+    pub region: String,
+    /// Attributes the terminal may see: name, ssn_masked, region, retired, minor, temporary.
+    #[serde(default)]
+    pub scope: Vec<String>,
+}
+
+/// A new terminal; `secret` is shown only in this answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TerminalCreated {
+    pub id: String,
+    pub secret: String,
+    pub operator: String,
+    pub scenario: String,
+    pub region: String,
+    pub scope: Vec<String>,
+}
+
+/// Register a terminal (admin): its secret is returned once and stored hashed.
+#[utoipa::path(post, path = "/api/v1/terminals", tag = "onecard", request_body = TerminalRequest,
+    responses((status = 201, body = TerminalCreated), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn add_terminal(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    body: JsonBody<TerminalRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let req = NewTerminal { operator: b.operator, scenario: b.scenario, region: b.region, scope: b.scope };
+    let c = terminals::add_terminal(state.store.as_ref(), &state.ctx(actor, None), req).await?;
+    let t = c.terminal;
+    Ok(created(to_json(&TerminalCreated {
+        id: t.id,
+        secret: c.secret,
+        operator: t.operator_code,
+        scenario: t.scenario.as_str().to_string(),
+        region: t.region.to_string(),
+        scope: t.scope.attrs().iter().map(|a| a.as_str().to_string()).collect(),
+    })))
+}
+
+/// List terminals (admin); never their secrets.
+#[utoipa::path(get, path = "/api/v1/terminals", tag = "onecard", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+pub async fn list_terminals(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
+    let list = terminals::list(state.store.as_ref(), &state.ctx(actor, None), 1000).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&list)))
+}
+
+/// Disable a terminal (admin): its secret stops working for every use case at once.
+#[utoipa::path(post, path = "/api/v1/terminals/{id}/disable", tag = "onecard", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn disable_terminal(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let t = terminals::set_disabled(state.store.as_ref(), &state.ctx(actor, None), &id, true).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&t)))
+}
+
+/// Enable a disabled terminal again (admin).
+#[utoipa::path(post, path = "/api/v1/terminals/{id}/enable", tag = "onecard", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn enable_terminal(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let t = terminals::set_disabled(state.store.as_ref(), &state.ctx(actor, None), &id, false).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&t)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PolicyRequest {
+    pub region: String,
+    pub deductible_fen: i64,
+    pub ratio_local_bp: u32,
+    pub ratio_in_province_bp: u32,
+    pub ratio_cross_province_bp: u32,
+    pub annual_cap_fen: i64,
+}
+
+/// Set a region's medical insurance policy (admin). Ratios in basis points (7000 = 70%).
+#[utoipa::path(post, path = "/api/v1/medical/policies", tag = "onecard", request_body = PolicyRequest,
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn set_policy(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    body: JsonBody<PolicyRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = MedicalPolicy {
+        region: RegionCode::parse(&b.region).map_err(|e| DomainError::from(e).with_field("region"))?,
+        deductible_fen: b.deductible_fen,
+        ratio_local_bp: b.ratio_local_bp,
+        ratio_in_province_bp: b.ratio_in_province_bp,
+        ratio_cross_province_bp: b.ratio_cross_province_bp,
+        annual_cap_fen: b.annual_cap_fen,
+    };
+    let p = medical::set_policy(state.store.as_ref(), &state.ctx(actor, None), p).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&p)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DepositRequest {
+    pub person_id: String,
+    pub amount_fen: i64,
+    /// The payer's reference: the same reference again is a replay.
+    pub reference: String,
+}
+
+/// Contribute into a person's medical personal account (payer or admin).
+#[utoipa::path(post, path = "/api/v1/medical/deposits", tag = "onecard", request_body = DepositRequest,
+    responses((status = 201, body = Object), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn deposit(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    body: JsonBody<DepositRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let t = ledger::deposit_medical(
+        state.store.as_ref(),
+        &state.ctx(actor, None),
+        &b.person_id,
+        b.amount_fen,
+        &b.reference,
+    )
+    .await?;
+    Ok(created(to_json(&t)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettlementRequest {
+    #[serde(flatten)]
+    pub card: Presented,
+    pub amount_fen: i64,
+    /// The institution's bill number: one settlement per bill.
+    pub bill_id: String,
+}
+
+/// Settle a bill at a medical terminal: the answer is the split (pool, personal account,
+/// self-pay) whose parts sum to `amount_fen`. The same bill again returns the first split (200).
+#[utoipa::path(post, path = "/api/v1/medical/settlements", tag = "onecard", request_body = SettlementRequest,
+    responses((status = 201, body = Object), (status = 200, body = Object, description = "the bill was already settled: the first answer"),
+        (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn settle(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<SettlementRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = present_now(&state, &b.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let s = medical::settle(state.store.as_ref(), &ctx, &t, &p, &b.bill_id, b.amount_fen).await?;
+    let status = if s.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok(super::json_response(status, to_json(&s)))
+}
+
+/// Refund a settlement in full (a medical terminal of the same operator).
+#[utoipa::path(post, path = "/api/v1/medical/settlements/{id}/refund", tag = "onecard", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+pub async fn refund(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let s = medical::refund(state.store.as_ref(), &ctx, &t, &id).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&s)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TopupRequest {
+    #[serde(flatten)]
+    pub card: Presented,
+    pub amount_fen: i64,
+    /// bank (the card's bank account) | cash (at a service point)
+    pub source: String,
+}
+
+/// Top up a card's e-wallet: the holder or staff (bank or cash), or a transit service-point
+/// terminal (cash). An Idempotency-Key makes a repeat return the first answer; the same key
+/// with another body is a 409.
+#[utoipa::path(post, path = "/api/v1/ewallet/topups", tag = "onecard", request_body = TopupRequest,
+    responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn topup(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: IdemKey,
+    body: JsonBody<TopupRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = present_now(&state, &b.card).await?;
+    let (ctx, terminal) = match caller {
+        Caller::Terminal(t) => (state.ctx(terminal_actor(&t), None), Some(t)),
+        Caller::User(actor) => (state.ctx(actor, None), None),
+    };
+    let v =
+        transit::topup(state.store.as_ref(), &ctx, terminal.as_ref(), &p, b.amount_fen, &b.source, key.key.as_deref())
+            .await?;
+    let status = if v.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok(super::json_response(status, to_json(&v)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TapRequest {
+    #[serde(flatten)]
+    pub card: Presented,
+    pub fare_fen: i64,
+    /// The fare for holders insured in the operator's city, if there is one.
+    pub resident_fare_fen: Option<i64>,
+}
+
+/// Online fare debit at a gate: `{fare_fen, balance_fen}`; an overdraft is a 422.
+#[utoipa::path(post, path = "/api/v1/transit/taps", tag = "onecard", request_body = TapRequest,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn tap(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<TapRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = present_now(&state, &b.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let v = transit::tap(state.store.as_ref(), &ctx, &t, &p, b.fare_fen, b.resident_fare_fen).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&v)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchLine {
+    /// The gate's sequence number: each (gate, seq) is applied once.
+    pub seq: i64,
+    #[serde(flatten)]
+    pub card: Presented,
+    pub fare_fen: i64,
+    pub resident_fare_fen: Option<i64>,
+    /// When the gate accepted the card, unix milliseconds.
+    pub at: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchRequest {
+    pub transactions: Vec<BatchLine>,
+}
+
+/// Upload an offline batch (at most 1,000 lines): `{results: [{seq, status, reason?}]}` with
+/// status applied, refused (with the reason) or duplicate (already uploaded).
+#[utoipa::path(post, path = "/api/v1/transit/batches", tag = "onecard", request_body = BatchRequest,
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn batch(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<BatchRequest>,
+) -> ApiResult<Response> {
+    let lines = body.value.transactions;
+    if lines.len() > sscard_domain::transit::MAX_BATCH {
+        return Err(ApiError::bad_request("bad_batch", "transactions", "a batch holds at most 1000 transactions"));
+    }
+    let mut items = Vec::with_capacity(lines.len());
+    for l in lines {
+        let presentation = match presentation(&state, &l.card, l.at).await {
+            Ok(p) => p,
+            Err(_) => Err("card_or_token"),
+        };
+        items.push(OfflineItem {
+            seq: l.seq,
+            presentation,
+            fare_fen: l.fare_fen,
+            resident_fare_fen: l.resident_fare_fen,
+            at_ms: l.at,
+        });
+    }
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let results = transit::batch(state.store.as_ref(), &ctx, &t, items).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&serde_json::json!({ "results": results }))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CardRequest {
+    #[serde(flatten)]
+    pub card: Presented,
+}
+
+/// Register the holder as a patron of the terminal's library network, with no deposit.
+#[utoipa::path(post, path = "/api/v1/library/patrons", tag = "onecard", request_body = CardRequest,
+    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn register_patron(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<CardRequest>,
+) -> ApiResult<Response> {
+    let p = present_now(&state, &body.value.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let person_id = library::register(state.store.as_ref(), &ctx, &t, &p).await?;
+    Ok(created(to_json(&serde_json::json!({ "person_id": person_id, "operator": t.operator_code, "deposit_fen": 0 }))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoanRequest {
+    #[serde(flatten)]
+    pub card: Presented,
+    pub item_id: String,
+}
+
+/// Lend an item to the presented patron (loan limit 10, 30 days).
+#[utoipa::path(post, path = "/api/v1/library/loans", tag = "onecard", request_body = LoanRequest,
+    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn borrow(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<LoanRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = present_now(&state, &b.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let loan = library::borrow(state.store.as_ref(), &ctx, &t, &p, &b.item_id, &LibraryPolicy::default()).await?;
+    Ok(created(to_json(&loan)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReturnRequest {
+    pub item_id: String,
+}
+
+/// Take an item back at any library of the network.
+#[utoipa::path(post, path = "/api/v1/library/returns", tag = "onecard", request_body = ReturnRequest,
+    responses((status = 200, body = Object), (status = 409, body = crate::error::Problem)))]
+pub async fn give_back(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<ReturnRequest>,
+) -> ApiResult<Response> {
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let loan = library::give_back(state.store.as_ref(), &ctx, &t, &body.value.item_id).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&loan)))
+}
+
+/// Overdue loans of the terminal's library network.
+#[utoipa::path(get, path = "/api/v1/library/overdue", tag = "onecard", responses((status = 200, body = Object)))]
+pub async fn overdue(State(state): State<AppState>, TerminalAuth(t): TerminalAuth) -> ApiResult<Response> {
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let list = library::overdue(state.store.as_ref(), &ctx, &t, 1000).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&list)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ParkRequest {
+    pub code: String,
+    pub operator: String,
+    pub name: String,
+    pub price_fen: i64,
+    #[serde(default)]
+    pub free_for_retirees: bool,
+    #[serde(default)]
+    pub accepts_annual_pass: bool,
+    pub annual_pass_fen: Option<i64>,
+}
+
+/// Create or change a park's entry rules (admin).
+#[utoipa::path(post, path = "/api/v1/parks", tag = "onecard", request_body = ParkRequest,
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn put_park(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    body: JsonBody<ParkRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let row = ParkRow {
+        operator_code: b.operator,
+        rule: ParkRule {
+            code: b.code,
+            name: b.name,
+            price_fen: b.price_fen,
+            free_for_retirees: b.free_for_retirees,
+            accepts_annual_pass: b.accepts_annual_pass,
+            annual_pass_fen: b.annual_pass_fen,
+        },
+    };
+    let row = parks::put_park(state.store.as_ref(), &state.ctx(actor, None), row).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&row)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ParkCardRequest {
+    #[serde(flatten)]
+    pub card: Presented,
+    pub park_code: String,
+}
+
+/// An entry at a park gate: `{admitted, price_fen, reason}`.
+#[utoipa::path(post, path = "/api/v1/parks/entries", tag = "onecard", request_body = ParkCardRequest,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn park_entry(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<ParkCardRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = present_now(&state, &b.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let e = parks::entry(state.store.as_ref(), &ctx, &t, &p, &b.park_code).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&e)))
+}
+
+/// Buy an annual pass onto the presented card, paid from its e-wallet.
+#[utoipa::path(post, path = "/api/v1/parks/passes", tag = "onecard", request_body = ParkCardRequest,
+    responses((status = 201, body = Object), (status = 422, body = crate::error::Problem)))]
+pub async fn buy_pass(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<ParkCardRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let p = present_now(&state, &b.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let pass = parks::buy_pass(state.store.as_ref(), &ctx, &t, &p, &b.park_code).await?;
+    Ok(created(to_json(&pass)))
+}
+
+/// Verify the holder at an identity terminal: only the attributes of the terminal's scope.
+#[utoipa::path(post, path = "/api/v1/identity/verify", tag = "onecard", request_body = CardRequest,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn identify(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<CardRequest>,
+) -> ApiResult<Response> {
+    let p = present_now(&state, &body.value.card).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let attrs = ops::identify(state.store.as_ref(), &ctx, &t, &p).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&serde_json::json!({ "valid": true, "attributes": attrs }))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// At most 500 (default 100).
+    pub limit: Option<u32>,
+    /// Uses before this time (unix milliseconds), for paging.
+    pub before: Option<i64>,
+}
+
+/// Every use of the person's cards, newest first (the holder or staff).
+#[utoipa::path(get, path = "/api/v1/persons/{id}/uses", tag = "onecard", params(("id" = String, Path), ListQuery),
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+pub async fn uses(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let list = ops::uses(state.store.as_ref(), &state.ctx(actor, None), &id, q.before, q.limit.unwrap_or(100)).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&list)))
+}
+
+/// The person's accounts (e-wallet and bank mirror per card, medical account) and their latest movements.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/balances", tag = "onecard", params(("id" = String, Path), ListQuery),
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn balances(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let b = ledger::balances(state.store.as_ref(), &state.ctx(actor, None), &id, q.limit.unwrap_or(100)).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&b)))
+}
+
+/// Card uses by scenario and by physical card vs e-card (staff).
+#[utoipa::path(get, path = "/api/v1/stats/usage", tag = "stats", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+pub async fn usage(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
+    let counts = ops::usage(state.store.as_ref(), &state.ctx(actor, None)).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&counts)))
+}
+
+/// The books check (admin): balances sum to zero and match the transfers.
+#[utoipa::path(get, path = "/api/v1/ledger/check", tag = "onecard", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+pub async fn ledger_check(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<serde_json::Value>> {
+    sscard_domain::access::may_administer(&actor)?;
+    let report = ledger::check(state.store.as_ref()).await?;
+    Ok(Json(serde_json::json!({ "clean": report.clean(), "report": report })))
+}
