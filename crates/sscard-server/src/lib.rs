@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod png;
 pub mod routes;
 pub mod scheduler;
+pub mod session_cache;
 pub mod state;
 pub mod terminal_auth;
 pub mod views;

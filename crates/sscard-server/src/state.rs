@@ -21,6 +21,8 @@ pub struct AppState {
     pub batches: Arc<Batches>,
     /// QR issuer keys and the verifier holding them (parsed once, reloaded when keys change).
     pub keys: Arc<crate::keys::KeyManager>,
+    /// Recently looked-up sessions for the verification hot path.
+    pub sessions: Arc<crate::session_cache::SessionCache>,
 }
 
 /// How far a batch upload has come.
@@ -82,6 +84,7 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             batches: Arc::new(Batches::default()),
             keys: Arc::new(crate::keys::KeyManager::ephemeral()),
+            sessions: Arc::new(crate::session_cache::SessionCache::default()),
         }
     }
     /// The same state with the deployment's key manager (real master key).

@@ -229,3 +229,17 @@ async fn revocation_feed_checks_its_input_and_pages() {
         3
     );
 }
+
+#[tokio::test]
+async fn a_logged_out_terminal_cannot_verify_even_right_after_a_cached_verification() {
+    let app = EcardApp::spawn().await;
+    let h = app.person_with_card(Role::Holder, true).await;
+    let qr = app.qr_token(&h.token).await;
+    let gate = app.login("gate1").await;
+    let r = app.post("/ecard/verify", Some(&gate), json!({ "token": qr })).await;
+    assert_eq!(r.expect(200)["valid"], true);
+    app.post("/auth/logout", Some(&gate), json!({})).await;
+    let r = app.post("/ecard/verify", Some(&gate), json!({ "token": qr })).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(app.post("/ecard/verify", Some("made-up"), json!({ "token": qr })).await.status, 401);
+}

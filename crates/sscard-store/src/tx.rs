@@ -93,6 +93,8 @@ pub trait Tx: crate::onecard::OnecardTx + Send {
     async fn update_ecard(&mut self, ecard: &Ecard) -> Result<()>;
     async fn get_ecard(&mut self, id: &str) -> Result<Option<Ecard>>;
     async fn ecard_of_person(&mut self, person_id: &str) -> Result<Option<Ecard>>;
+    /// An e-card with its card and holder in one read (the online verification hot path).
+    async fn ecard_with_card(&mut self, id: &str) -> Result<Option<(Ecard, Card, Person)>>;
     /// Ids of stopped e-cards after `after_id` in id order, at most `limit` (<= 10,000).
     async fn stopped_ecards(&mut self, after_id: Option<&str>, limit: u32) -> Result<Vec<String>>;
     /// Committed e-card events (entity `ecard`) after `seq` in order, at most `limit`.

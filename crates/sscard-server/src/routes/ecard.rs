@@ -6,6 +6,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::routes::auth::LoginResponse;
+use crate::session_cache::CachedAuth;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -264,7 +265,7 @@ async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Re
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
-    Auth(actor): Auth,
+    CachedAuth(actor): CachedAuth,
     body: JsonBody<TokenRequest>,
 ) -> ApiResult<Json<VerifyResponse>> {
     sscard_domain::ecard::may_verify(&actor)?;

@@ -120,18 +120,12 @@ pub async fn verify_live(
 ) -> Result<std::result::Result<Attributes, &'static str>> {
     ecard::may_verify(&ctx.actor)?;
     let mut tx = store.read().await?;
-    let Some(e) = tx.get_ecard(ecard_id).await? else {
-        tx.commit().await?;
-        return Ok(Err("revoked"));
-    };
-    let card = tx.get_card(e.card_no.as_str(), false).await?;
-    if let Err(code) = ecard::live_verdict(Some(&e), card.as_ref()) {
-        tx.commit().await?;
+    let found = tx.ecard_with_card(ecard_id).await?;
+    tx.commit().await?;
+    let Some((e, card, person)) = found else { return Ok(Err("revoked")) };
+    if let Err(code) = ecard::live_verdict(Some(&e), Some(&card)) {
         return Ok(Err(code));
     }
-    let person = tx.get_person(&e.person_id, false).await?.ok_or_else(|| not_found("person", &e.person_id))?;
-    tx.commit().await?;
-    let card = card.ok_or_else(|| not_found("card", e.card_no.as_str()))?;
     Ok(Ok(ecard::disclose(ctx.actor.role, &person, &card, ctx.today(), &ctx.policy)?))
 }
 

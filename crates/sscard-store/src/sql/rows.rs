@@ -97,22 +97,28 @@ pub fn branch(row: &AnyRow) -> Result<Branch> {
 }
 
 pub fn person(row: &AnyRow) -> Result<Person> {
-    let guardian = match (opt_text(row, "guardian_id")?, opt_text(row, "relationship_proof")?) {
+    person_prefixed(row, "")
+}
+
+/// A person from columns named `{prefix}id`, `{prefix}ssn`, ... (joined queries).
+pub fn person_prefixed(row: &AnyRow, prefix: &str) -> Result<Person> {
+    let c = |name: &str| format!("{prefix}{name}");
+    let guardian = match (opt_text(row, &c("guardian_id"))?, opt_text(row, &c("relationship_proof"))?) {
         (Some(guardian_id), Some(relationship_proof)) => Some(GuardianLink { guardian_id, relationship_proof }),
         _ => None,
     };
     Ok(Person {
-        id: text(row, "id")?,
-        ssn: parsed(row, "ssn", Ssn::parse)?,
-        doc_type: parsed(row, "doc_type", DocType::parse)?,
-        doc_number: text(row, "doc_number")?,
-        name: parsed(row, "name", PersonName::parse)?,
-        sex: parsed(row, "sex", Sex::parse)?,
-        birth_date: date(row, "birth_date")?,
-        region: parsed(row, "region", RegionCode::parse)?,
+        id: text(row, &c("id"))?,
+        ssn: parsed(row, &c("ssn"), Ssn::parse)?,
+        doc_type: parsed(row, &c("doc_type"), DocType::parse)?,
+        doc_number: text(row, &c("doc_number"))?,
+        name: parsed(row, &c("name"), PersonName::parse)?,
+        sex: parsed(row, &c("sex"), Sex::parse)?,
+        birth_date: date(row, &c("birth_date"))?,
+        region: parsed(row, &c("region"), RegionCode::parse)?,
         guardian,
-        pension_recorded: flag(row, "pension_recorded")?,
-        created_at_ms: int(row, "created_at_ms")?,
+        pension_recorded: flag(row, &c("pension_recorded"))?,
+        created_at_ms: int(row, &c("created_at_ms"))?,
     })
 }
 
@@ -209,14 +215,20 @@ pub fn user(row: &AnyRow) -> Result<User> {
 }
 
 pub fn ecard(row: &AnyRow) -> Result<Ecard> {
+    ecard_prefixed(row, "")
+}
+
+/// An e-card from columns named `{prefix}id`, ... (joined queries).
+pub fn ecard_prefixed(row: &AnyRow, prefix: &str) -> Result<Ecard> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(Ecard {
-        id: text(row, "id")?,
-        person_id: text(row, "person_id")?,
-        region: parsed(row, "region", RegionCode::parse)?,
-        card_no: parsed(row, "card_no", CardNo::parse)?,
-        status: named(row, "status", EcardStatus::parse)?,
-        created_at_ms: int(row, "created_at_ms")?,
-        updated_at_ms: int(row, "updated_at_ms")?,
+        id: text(row, &c("id"))?,
+        person_id: text(row, &c("person_id"))?,
+        region: parsed(row, &c("region"), RegionCode::parse)?,
+        card_no: parsed(row, &c("card_no"), CardNo::parse)?,
+        status: named(row, &c("status"), EcardStatus::parse)?,
+        created_at_ms: int(row, &c("created_at_ms"))?,
+        updated_at_ms: int(row, &c("updated_at_ms"))?,
     })
 }
 

@@ -565,6 +565,23 @@ impl Tx for SqlTx {
         let row = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::ecard).transpose()
     }
+    async fn ecard_with_card(&mut self, id: &str) -> Result<Option<(Ecard, Card, Person)>> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            let cols = |table: &str, cols: &str, alias: &str| {
+                cols.split(", ").map(|c| format!("{table}.{c} AS {alias}{c}")).collect::<Vec<_>>().join(", ")
+            };
+            format!(
+                "SELECT {}, {}, {} FROM ecards e JOIN cards c ON c.card_no = e.card_no JOIN persons p ON p.id = e.person_id WHERE e.id = $1",
+                cols("e", ECARD_COLS, "e_"),
+                cols("c", CARD_COLS, ""),
+                cols("p", PERSON_COLS, "p_"),
+            )
+        });
+        let row = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *self.tx).await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((rows::ecard_prefixed(&row, "e_")?, rows::card(&row)?, rows::person_prefixed(&row, "p_")?)))
+    }
     async fn stopped_ecards(&mut self, after_id: Option<&str>, limit: u32) -> Result<Vec<String>> {
         let found = sqlx::query(
             "SELECT id FROM ecards WHERE status = 'stopped' AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",

@@ -1,0 +1,64 @@
+//! A short-lived in-process cache of bearer sessions for the hot verification path: terminals
+//! verify QR codes many times a second with one session, and looking the session up in the
+//! database on every scan costs more than the SM2 signature check. An entry lives at most
+//! [`CACHE_TTL`] and never past its session's end; logging out through this server removes it
+//! at once (another server instance may honour a logged-out token for up to [`CACHE_TTL`]).
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sscard_domain::access::Actor;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a looked-up session is trusted without asking the database again.
+pub const CACHE_TTL: Duration = Duration::from_secs(2);
+/// Entries held at most; the cache is emptied when it is full.
+const MAX_ENTRIES: usize = 10_000;
+
+/// Sessions by SM3 hash of their bearer token.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    inner: Mutex<HashMap<String, (Actor, Instant)>>,
+}
+
+impl SessionCache {
+    fn get(&self, key: &str) -> Option<Actor> {
+        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(a, _)| a.clone())
+    }
+    fn put(&self, key: String, actor: Actor) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (actor, Instant::now()));
+    }
+    /// Forgets the session of `token` (at logout).
+    pub fn forget(&self, token: &str) {
+        let key = sscard_store::ops::auth::token_hash(token);
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    }
+}
+
+/// Like [`crate::auth::Auth`], answering from the [`SessionCache`] when it can.
+pub struct CachedAuth(pub Actor);
+
+impl FromRequestParts<AppState> for CachedAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = crate::auth::bearer(parts)
+            .ok_or_else(|| ApiError::unauthorized("log in first: send Authorization: Bearer TOKEN"))?;
+        let key = sscard_store::ops::auth::token_hash(token);
+        if let Some(actor) = state.sessions.get(&key) {
+            return Ok(CachedAuth(actor));
+        }
+        let actor = sscard_store::ops::auth::authenticate(state.store.as_ref(), token, state.now_ms())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the token is unknown or expired: log in again"))?;
+        state.sessions.put(key, actor.clone());
+        Ok(CachedAuth(actor))
+    }
+}
