@@ -51,9 +51,25 @@ test('a holder applies online, follows it, activates, suspends and lifts', async
     await holder.waitForLoadState('networkidle');
     assert.equal(await holder.locator(`.card[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
 
+    // The e-card: a QR code signed with SM2 that refreshes itself.
+    await holder.getByRole('button', { name: /出示二维码|Show my QR/ }).click();
+    await holder.locator('#qr figure svg').waitFor();
+    assert.match(await holder.locator('#qr').getAttribute('data-token'), /^SSC1\.[A-Za-z0-9_-]{146}$/);
+    assert.ok(Number(await holder.locator('#qr').getAttribute('hx-trigger').then((t) => t.match(/\d+/)[0])) < 60);
+    await shot(holder, 'portal-qr');
+    // Sign the e-card into an app channel, then revoke it.
+    await holder.fill('#chan', 'city-app');
+    await holder.locator('form[action="/portal/authorizations/channel"] button').click();
+    await holder.waitForLoadState('networkidle');
+    const auth = holder.locator('li[data-auth]', { hasText: 'city-app' });
+    await auth.locator('button').click();
+    await holder.waitForLoadState('networkidle');
+    assert.ok(await holder.locator('li[data-auth]', { hasText: 'city-app' }).locator('.badge').isVisible());
+
     await holder.locator(`form[action="/portal/cards/${cardNo}/suspend"] button`).click();
     await holder.waitForLoadState('networkidle');
     assert.equal(await holder.locator(`.card[data-card="${cardNo}"]`).getAttribute('data-status'), 'suspended');
+    assert.equal(await holder.locator('#qr-box').count(), 0, 'no QR code while the card is suspended');
     await shot(holder, 'portal-suspended');
     await holder.locator(`form[action="/portal/cards/${cardNo}/unsuspend"] button`).click();
     await holder.waitForLoadState('networkidle');

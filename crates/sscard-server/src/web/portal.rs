@@ -123,9 +123,19 @@ pub struct BranchOption {
     pub label: String,
 }
 
+pub struct AuthRow {
+    pub id: String,
+    pub kind: String,
+    pub what: String,
+    pub active: bool,
+    pub since: String,
+}
+
 #[derive(Template)]
 #[template(path = "portal.html")]
 struct PortalPage {
+    has_ecard: bool,
+    auths: Vec<AuthRow>,
     l: Layout,
     name: String,
     ssn: String,
@@ -186,13 +196,26 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         let cards = cards::of_person(state.store.as_ref(), &ctx, &person_id).await?;
         let apps = app_rows(&state, &ctx, &person_id).await?;
         let (banks, branches) = branch_options(&state, None).await?;
-        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches))
+        let auths =
+            sscard_store::ops::ecard::authorizations(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
+        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths))
     }
     .await;
     match loaded {
-        Ok((person, cards, apps, banks, branches)) => render(
+        Ok((person, cards, apps, banks, branches, auths)) => render(
             &v,
             &PortalPage {
+                has_ecard: cards.iter().any(|c| c.status == CardStatus::Active),
+                auths: auths
+                    .iter()
+                    .map(|a| AuthRow {
+                        id: a.id.clone(),
+                        kind: a.kind.as_str().to_string(),
+                        what: a.channel.clone().or_else(|| a.grantee_person_id.clone()).unwrap_or_default(),
+                        active: a.status.as_str() == "active",
+                        since: local_time(a.created_at_ms),
+                    })
+                    .collect(),
                 l: Layout::new(&v),
                 name: person.name.as_str().to_string(),
                 ssn: person.ssn.masked(),
@@ -298,5 +321,86 @@ pub async fn card_action(
         }
         _ => Err(format!("no action {action}")),
     };
+    back("/portal", result)
+}
+
+/// The e-card QR code as a fragment that refreshes itself before the token expires.
+pub async fn qr(State(state): State<AppState>, v: Viewer) -> Response {
+    use axum::response::{Html, IntoResponse};
+    let actor = match v.require(&[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let t = v.t;
+    let answer = crate::routes::ecard::qr(State(state), crate::auth::Auth(actor), axum::body::Bytes::new()).await;
+    let html = match answer {
+        Ok(axum::Json(qr)) => format!(
+            r#"<div id="qr" hx-get="/portal/qr" hx-trigger="every {refresh}s" hx-swap="outerHTML" data-token="{token}" data-expires="{expires}">
+<figure class="qr" aria-label="{label}">{svg}</figure>
+<p class="muted">{valid} {ttl} s · {auto}</p></div>"#,
+            refresh = qr.ttl_s.saturating_sub(10).max(5),
+            token = qr.token,
+            expires = qr.expires_at,
+            label = t.s("ecard_qr"),
+            svg = qr.svg,
+            valid = t.s("qr_valid"),
+            ttl = qr.ttl_s,
+            auto = t.s("qr_refresh"),
+        ),
+        Err(e) => format!(r#"<div id="qr" role="alert" class="flash err">{}</div>"#, html_escape(&e.problem.detail)),
+    };
+    Html(html).into_response()
+}
+
+/// Escapes text placed into HTML built outside a template.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[derive(Deserialize)]
+pub struct ChannelForm {
+    csrf: String,
+    channel: String,
+}
+
+/// Signs the e-card into an app channel.
+pub async fn sign_in_channel(State(state): State<AppState>, v: Viewer, Form(f): Form<ChannelForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
+    let ctx = state.ctx(actor, None);
+    let what = sscard_store::ops::ecard::Grant::Channel(f.channel);
+    let result = sscard_store::ops::ecard::grant(state.store.as_ref(), &ctx, &person_id, what)
+        .await
+        .map(|a| a.channel.unwrap_or_default())
+        .map_err(|e| e.to_string());
+    back("/portal", result)
+}
+
+/// Revokes a channel sign-in or a relative's permission.
+pub async fn revoke_authorization(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
+    let ctx = state.ctx(actor, None);
+    let result = sscard_store::ops::ecard::revoke(state.store.as_ref(), &ctx, &person_id, &id)
+        .await
+        .map(|a| format!("{} {}", a.kind.as_str(), a.status.as_str()))
+        .map_err(|e| e.to_string());
     back("/portal", result)
 }
