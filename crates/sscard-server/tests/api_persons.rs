@@ -409,10 +409,15 @@ async fn newborn_registration_creates_the_person_and_the_application() {
     app.post(Some(&app.tokens.teller_icbc), "/persons/newborn", &no_proof).await.problem(400, "guardian_required");
     let mut bad_bank = body.clone();
     bad_bank["bank_code"] = json!("NOBANK");
-    app.post(Some(&app.tokens.teller_icbc), "/persons/newborn", &bad_bank)
+    app.post(Some(&app.tokens.clerk), "/persons/newborn", &bad_bank)
         .await
         .problem(400, "unknown_bank")
         .field("bank_code");
+    // A teller may only open the first application at their own bank.
+    app.post(Some(&app.tokens.teller_icbc), "/persons/newborn", &bad_bank).await.problem(403, "forbidden");
+    let mut other_bank = body.clone();
+    other_bank["bank_code"] = json!(ICBC);
+    app.post(Some(&app.tokens.teller_cmb), "/persons/newborn", &other_bank).await.problem(403, "forbidden");
     app.post(Some(&app.tokens.holder1), "/persons/newborn", &body).await.problem(403, "forbidden");
     unchanged(&before, &snapshot(&app).await, "newborn refusals");
 
