@@ -22,6 +22,14 @@ pub trait Store: Send + Sync + 'static {
     async fn read(&self) -> Result<Box<dyn Tx>>;
     /// Closes the pool, flushing the SQLite WAL.
     async fn close(&self);
+    /// An e-card with its card and holder, read at once (one statement, so one consistent
+    /// snapshot): the online-verification hot path. Backends may skip the explicit transaction.
+    async fn ecard_with_card(&self, id: &str) -> Result<Option<(Ecard, Card, Person)>> {
+        let mut tx = self.read().await?;
+        let found = tx.ecard_with_card(id).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
 }
 
 /// The primitives of one transaction. Dropping it without commit rolls back.

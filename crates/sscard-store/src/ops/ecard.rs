@@ -119,10 +119,7 @@ pub async fn verify_live(
     ecard_id: &str,
 ) -> Result<std::result::Result<Attributes, &'static str>> {
     ecard::may_verify(&ctx.actor)?;
-    let mut tx = store.read().await?;
-    let found = tx.ecard_with_card(ecard_id).await?;
-    tx.commit().await?;
-    let Some((e, card, person)) = found else { return Ok(Err("revoked")) };
+    let Some((e, card, person)) = store.ecard_with_card(ecard_id).await? else { return Ok(Err("revoked")) };
     if let Err(code) = ecard::live_verdict(Some(&e), Some(&card)) {
         return Ok(Err(code));
     }

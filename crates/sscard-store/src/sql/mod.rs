@@ -117,4 +117,12 @@ impl Store for SqlStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+    async fn ecard_with_card(
+        &self,
+        id: &str,
+    ) -> Result<Option<(sscard_domain::ecard::Ecard, sscard_domain::card::Card, sscard_domain::person::Person)>> {
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(tx::ecard_with_card_sql())).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(tx::ecard_with_card_row).transpose()
+    }
 }

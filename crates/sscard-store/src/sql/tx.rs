@@ -42,6 +42,26 @@ const AUTH_COLS: &str =
 const KEY_COLS: &str = "key_id, public_key_pem, private_key_sealed, not_before_ms, not_after_ms, created_at_ms";
 const AUDIT_COLS: &str = "seq, at_ms, actor, action, entity, entity_id, detail, chain_pos, prev_hash, hash";
 
+/// The joined read of an e-card, its card and its holder (columns `e_*`, card columns, `p_*`).
+pub(super) fn ecard_with_card_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let cols = |table: &str, cols: &str, alias: &str| {
+            cols.split(", ").map(|c| format!("{table}.{c} AS {alias}{c}")).collect::<Vec<_>>().join(", ")
+        };
+        format!(
+            "SELECT {}, {}, {} FROM ecards e JOIN cards c ON c.card_no = e.card_no JOIN persons p ON p.id = e.person_id WHERE e.id = $1",
+            cols("e", ECARD_COLS, "e_"),
+            cols("c", CARD_COLS, ""),
+            cols("p", PERSON_COLS, "p_"),
+        )
+    })
+}
+
+pub(super) fn ecard_with_card_row(row: &AnyRow) -> Result<(Ecard, Card, Person)> {
+    Ok((rows::ecard_prefixed(row, "e_")?, rows::card(row)?, rows::person_prefixed(row, "p_")?))
+}
+
 fn flag(b: bool) -> i64 {
     b as i64
 }
@@ -566,21 +586,8 @@ impl Tx for SqlTx {
         row.as_ref().map(rows::ecard).transpose()
     }
     async fn ecard_with_card(&mut self, id: &str) -> Result<Option<(Ecard, Card, Person)>> {
-        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let sql = SQL.get_or_init(|| {
-            let cols = |table: &str, cols: &str, alias: &str| {
-                cols.split(", ").map(|c| format!("{table}.{c} AS {alias}{c}")).collect::<Vec<_>>().join(", ")
-            };
-            format!(
-                "SELECT {}, {}, {} FROM ecards e JOIN cards c ON c.card_no = e.card_no JOIN persons p ON p.id = e.person_id WHERE e.id = $1",
-                cols("e", ECARD_COLS, "e_"),
-                cols("c", CARD_COLS, ""),
-                cols("p", PERSON_COLS, "p_"),
-            )
-        });
-        let row = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *self.tx).await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some((rows::ecard_prefixed(&row, "e_")?, rows::card(&row)?, rows::person_prefixed(&row, "p_")?)))
+        let row = sqlx::query(AssertSqlSafe(ecard_with_card_sql())).bind(id).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(ecard_with_card_row).transpose()
     }
     async fn stopped_ecards(&mut self, after_id: Option<&str>, limit: u32) -> Result<Vec<String>> {
         let found = sqlx::query(
