@@ -47,9 +47,15 @@ enum Command {
     /// QR issuer keys: rotate, list.
     #[command(subcommand)]
     Keys(cmd::keys::KeysCmd),
-    /// An offline QR verifier: sync keys and revocations from a server, verify without network.
+    /// Terminals: add, disable, enable, list, simulate; and an offline QR verifier (sync, verify).
     #[command(subcommand)]
     Terminal(cmd::terminal::TerminalCmd),
+    /// Operators of terminals (hospitals, transit companies, libraries, parks).
+    #[command(subcommand)]
+    Operator(cmd::onecard::OperatorCmd),
+    /// The double-entry ledger: check the books.
+    #[command(subcommand)]
+    Ledger(cmd::onecard::LedgerCmd),
     /// Benchmarks that report ratios against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -93,6 +99,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit(c) => cmd::jobs::audit(&url, c).await,
         Command::Bench(c) => cmd::bench::bench(&url, c).await,
         Command::Keys(c) => cmd::keys::keys(&url, c).await,
-        Command::Terminal(c) => cmd::terminal::terminal(c).await,
+        Command::Terminal(c) => cmd::terminal::terminal(&url, c).await,
+        Command::Operator(c) => cmd::onecard::operator(&url, c).await,
+        Command::Ledger(c) => cmd::onecard::ledger(&url, c).await,
     }
 }

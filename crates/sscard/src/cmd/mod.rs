@@ -6,6 +6,7 @@ pub mod bench_ecard;
 pub mod import;
 pub mod jobs;
 pub mod keys;
+pub mod onecard;
 pub mod serve;
 pub mod terminal;
 

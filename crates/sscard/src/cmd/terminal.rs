@@ -33,6 +33,8 @@ pub enum TerminalCmd {
         #[arg(long)]
         now: Option<i64>,
     },
+    #[command(flatten)]
+    Onecard(crate::cmd::onecard::TerminalAdminCmd),
 }
 
 #[derive(Deserialize)]
@@ -50,8 +52,9 @@ struct Page {
     more: bool,
 }
 
-pub async fn terminal(cmd: TerminalCmd) -> anyhow::Result<ExitCode> {
+pub async fn terminal(url: &str, cmd: TerminalCmd) -> anyhow::Result<ExitCode> {
     match cmd {
+        TerminalCmd::Onecard(c) => crate::cmd::onecard::terminal(url, c).await,
         TerminalCmd::Sync { server, file } => sync(&server, &file).await,
         TerminalCmd::Verify { token, file, now } => verify(&token, &file, now),
     }
