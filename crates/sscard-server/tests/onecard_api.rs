@@ -338,6 +338,10 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
     };
     assert_eq!((count("card"), count("qr")), (6, 2));
     app.get(Some(&h), "/stats/usage").await.problem(403, "forbidden");
+    let overview = app.overview().await;
+    assert_eq!(common::bucket(&overview, "usage_by_presentation", "qr"), 2);
+    assert_eq!(common::bucket(&overview, "usage_by_presentation", "card"), 6);
+    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 8);
     let report = ledger_clean(&app).await;
     assert_eq!(report["transfers_total_fen"], 2_000 + 300 + 800 + 200 + 150 + 200 + 50);
 }
