@@ -31,6 +31,9 @@ use sscard_store::ops::onecard::transit::{self, OfflineItem};
 use sscard_store::ops::onecard::{self as ops, Presentation, ledger, library, medical, parks, terminal_actor};
 use utoipa::{IntoParams, ToSchema};
 
+/// Largest offline batch body: 1,000 lines of up to about 250 bytes each (a QR token line is the longest).
+pub const BATCH_BODY_BYTES: usize = 256 * 1024;
+
 /// The routes of this module, merged into /api/v1.
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -44,7 +47,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/medical/settlements/{id}/refund", post(refund))
         .route("/ewallet/topups", post(topup))
         .route("/transit/taps", post(tap))
-        .route("/transit/batches", post(batch))
+        .route("/transit/batches", post(batch).layer(axum::extract::DefaultBodyLimit::max(BATCH_BODY_BYTES)))
         .route("/library/patrons", post(register_patron))
         .route("/library/loans", post(borrow))
         .route("/library/returns", post(give_back))
