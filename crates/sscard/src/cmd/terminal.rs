@@ -159,14 +159,22 @@ async fn sync(server: &str, file: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn verify(token: &str, file: &Path, now: Option<i64>) -> anyhow::Result<ExitCode> {
+    let (valid, answer) = verdict(token, file, now)?;
+    println!("{answer}");
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The offline verdict on `token` against the snapshot in `file`, as printed by `verify`.
+fn verdict(token: &str, file: &Path, now: Option<i64>) -> anyhow::Result<(bool, serde_json::Value)> {
     let snapshot = load(file)?.with_context(|| format!("no {}: run `sscard terminal sync` first", file.display()))?;
     let verifier = OfflineVerifier::from_snapshot(&snapshot).context("the snapshot's keys do not load")?;
     let now = now.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     });
-    match verifier.verify(token, now) {
-        Ok(v) => {
-            let answer = serde_json::json!({
+    Ok(match verifier.verify(token, now) {
+        Ok(v) => (
+            true,
+            serde_json::json!({
                 "valid": true,
                 "ecard_id": hex_ids::encode(&v.claims.ecard_id),
                 "key_id": v.claims.key_id,
@@ -176,15 +184,105 @@ fn verify(token: &str, file: &Path, now: Option<i64>) -> anyhow::Result<ExitCode
                 "temporary": v.claims.flags.temporary,
                 "expires_at": v.expires_at,
                 "revocations_seq": snapshot.revocations_seq,
-            });
-            println!("{answer}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(rej) => {
-            let answer = serde_json::json!({ "valid": false, "reason": rej.code(), "detail": rej.to_string(),
-                "revocations_seq": snapshot.revocations_seq });
-            println!("{answer}");
-            Ok(ExitCode::from(1))
-        }
+            }),
+        ),
+        Err(rej) => (
+            false,
+            serde_json::json!({ "valid": false, "reason": rej.code(), "detail": rej.to_string(),
+                "revocations_seq": snapshot.revocations_seq }),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use sscard_domain::access::Role;
+    use sscard_domain::card::CardAction;
+    use sscard_store::Store;
+    use sscard_store::ops::cards::{self, ActionInput};
+    use std::sync::Arc;
+
+    /// Against a real server: the first sync takes the full list, later ones only changes; a
+    /// suspended card's token is refused offline after the sync and accepted again after unsuspend.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sync_and_verify_against_a_server() {
+        let db = sscard_store_sqlite::TempDatabase::new();
+        let store: Arc<dyn Store> = Arc::new(sscard_store_sqlite::open(&db.url()).await.unwrap());
+        let card_no = crate::cmd::bench::setup(store.as_ref(), 1).await.unwrap().remove(0);
+        let mut ctx = crate::cmd::cli_ctx();
+        ctx.hash_iterations = 1000;
+        let person_id = store.read().await.unwrap().get_card(&card_no, false).await.unwrap().unwrap().person_id;
+        sscard_store::ops::admin::add_user(store.as_ref(), &ctx, "h", "pw-123456", Role::Holder, Some(person_id), None)
+            .await
+            .unwrap();
+        let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
+        let mut state = sscard_server::AppState::new(store.clone(), clock, Default::default());
+        state.hash_iterations = 1000;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move { axum::serve(listener, sscard_server::build_router(state)).await });
+        let client = reqwest::Client::new();
+        let login: serde_json::Value = client
+            .post(format!("{server}/api/v1/auth/login"))
+            .json(&json!({ "username": "h", "password": "pw-123456" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bearer = login["token"].as_str().unwrap().to_string();
+        let qr: serde_json::Value = client
+            .post(format!("{server}/api/v1/ecard/qr"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = qr["token"].as_str().unwrap().to_string();
+        let file = std::env::temp_dir().join(format!("sscard-terminal-{}.json", sscard_gm::rand::random_token()));
+
+        assert!(verdict(&token, &file, None).is_err(), "no snapshot yet");
+        sync(&server, &file).await.unwrap();
+        let first = load(&file).unwrap().unwrap();
+        assert_eq!(first.keys.len(), 1);
+        assert!(first.revoked.is_empty());
+        assert!(first.revocations_seq > 0);
+        assert!(verdict(&token, &file, None).unwrap().0);
+
+        let act = |action| {
+            let (store, ctx, card_no) = (store.clone(), ctx.clone(), card_no.clone());
+            async move {
+                cards::act(store.as_ref(), &ctx, &card_no, action, ActionInput::default(), &|_| String::new())
+                    .await
+                    .unwrap();
+            }
+        };
+        act(CardAction::Suspend).await;
+        assert!(verdict(&token, &file, None).unwrap().0, "offline until the next sync");
+        sync(&server, &file).await.unwrap();
+        let (valid, answer) = verdict(&token, &file, None).unwrap();
+        assert!(!valid);
+        assert_eq!(answer["reason"], "revoked");
+        let second = load(&file).unwrap().unwrap();
+        assert_eq!(second.revoked.len(), 1);
+        assert!(second.revocations_seq > first.revocations_seq);
+
+        act(CardAction::Unsuspend).await;
+        sync(&server, &file).await.unwrap();
+        assert!(verdict(&token, &file, None).unwrap().0);
+        assert!(load(&file).unwrap().unwrap().revoked.is_empty());
+        // Tampered tokens and expired ones are refused offline too.
+        let mut bad = token.clone().into_bytes();
+        bad[40] = if bad[40] == b'A' { b'B' } else { b'A' };
+        assert!(!verdict(&String::from_utf8(bad).unwrap(), &file, None).unwrap().0);
+        let expired = qr["expires_at"].as_i64().unwrap() + 31;
+        assert_eq!(verdict(&token, &file, Some(expired)).unwrap().1["reason"], "expired");
+        task.abort();
+        std::fs::remove_file(&file).unwrap();
     }
 }
