@@ -62,3 +62,27 @@ impl FromRequestParts<AppState> for CachedAuth {
         Ok(CachedAuth(actor))
     }
 }
+
+/// QR tokens already used to log in, so a photographed QR code cannot be replayed within
+/// its lifetime. Entries are dropped once their token has expired.
+#[derive(Debug, Default)]
+pub struct UsedLoginTokens {
+    inner: Mutex<HashMap<([u8; 16], u64), i64>>,
+}
+
+impl UsedLoginTokens {
+    /// Records the token (e-card id, nonce) valid until `until_s`; false if it was used before.
+    pub fn first_use(&self, ecard_id: [u8; 16], nonce: u64, until_s: i64, now_s: i64) -> bool {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, until| *until >= now_s);
+        }
+        match map.get(&(ecard_id, nonce)) {
+            Some(until) if *until >= now_s => false,
+            _ => {
+                map.insert((ecard_id, nonce), until_s);
+                true
+            }
+        }
+    }
+}

@@ -23,6 +23,8 @@ pub struct AppState {
     pub keys: Arc<crate::keys::KeyManager>,
     /// Recently looked-up sessions for the verification hot path.
     pub sessions: Arc<crate::session_cache::SessionCache>,
+    /// QR tokens already used for a staff login (no replay within their lifetime).
+    pub used_login_tokens: Arc<crate::session_cache::UsedLoginTokens>,
 }
 
 /// How far a batch upload has come.
@@ -85,6 +87,7 @@ impl AppState {
             batches: Arc::new(Batches::default()),
             keys: Arc::new(crate::keys::KeyManager::ephemeral()),
             sessions: Arc::new(crate::session_cache::SessionCache::default()),
+            used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
         }
     }
     /// The same state with the deployment's key manager (real master key).

@@ -132,6 +132,10 @@ async fn staff_log_in_with_their_own_ecard_qr_and_holders_cannot() {
     assert_eq!(login["person_id"], clerk.person_id.as_str());
     let me = app.get("/me", login["token"].as_str()).await.expect(200).clone();
     assert_eq!(me["role"], "clerk");
+    // One QR code logs in once.
+    let r = app.post("/auth/qr-login", None, json!({ "token": qr })).await;
+    assert_eq!((r.status, r.code().as_str()), (401, "replayed"));
+    let qr = app.qr_token(&clerk.token).await;
 
     let holder = app.person_with_card(Role::Holder, true).await;
     let hq = app.qr_token(&holder.token).await;

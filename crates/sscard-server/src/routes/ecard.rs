@@ -305,6 +305,11 @@ pub async fn qr_login(State(state): State<AppState>, body: JsonBody<TokenRequest
     let checked = check_token(&state, &body.value.token, now).await?.map_err(|r| refuse(r.code()))?;
     let ecard_id = sscard_gm::offline::hex_ids::encode(&checked.claims.ecard_id);
     let user = ops::staff_of_ecard(state.store.as_ref(), &ecard_id).await?.map_err(refuse)?;
+    // Each QR code logs in once: a photo of it cannot be replayed while it is still valid.
+    let until = checked.expires_at.saturating_add(DEFAULT_CLOCK_SKEW_S);
+    if !state.used_login_tokens.first_use(checked.claims.ecard_id, checked.claims.nonce, until, now.div_euclid(1000)) {
+        return Err(refuse("replayed"));
+    }
     let ok = sscard_store::ops::auth::session_for(state.store.as_ref(), user, now).await?;
     Ok(Json(LoginResponse {
         token: ok.token,
