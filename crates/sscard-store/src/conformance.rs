@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             onecard_transit,
             onecard_library,
             onecard_parks,
+            onecard_concurrent_debits_never_overdraw,
         );
     };
 }

@@ -89,6 +89,9 @@ async fn settle_inner(
     let mut tx = store.write().await?;
     let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Medical).await?;
     let h = holder(tx.as_mut(), ctx, &t, p).await?;
+    // The person's row lock serialises two settlements of one bill: the second sees the first.
+    let person =
+        tx.get_person(&h.person.id, true).await?.ok_or_else(|| StoreError::not_found("person", &h.person.id))?;
     if let Some(first) = tx.settlement_by_bill(&t.operator_code, bill_id).await? {
         if first.card_no == h.card.card_no.as_str() && first.bill_fen == amount.value() {
             return Ok(SettlementView { row: first, replayed: true });
@@ -100,8 +103,6 @@ async fn settle_inner(
         )
         .into());
     }
-    let person =
-        tx.get_person(&h.person.id, true).await?.ok_or_else(|| StoreError::not_found("person", &h.person.id))?;
     let policy = policy_for(tx.as_mut(), person.region).await?;
     let locality = Locality::of(person.region, t.region);
     let year = i64::from(ctx.today().year());
