@@ -1,7 +1,7 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, cards, ecard, persons};
+use crate::routes::{admin, applications, auth, cards, ecard, onecard, persons};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -72,7 +72,29 @@ pub fn build_router(state: AppState) -> Router {
         .route("/jobs/{name}/run", post(admin::run_job))
         .route("/audit/verify", get(admin::verify_audit))
         .route("/stats/overview", get(admin::overview))
-        .merge(crate::routes::onecard::router())
+        .route("/operators", post(onecard::add_operator))
+        .route("/terminals", post(onecard::add_terminal).get(onecard::list_terminals))
+        .route("/terminals/{id}/disable", post(onecard::disable_terminal))
+        .route("/terminals/{id}/enable", post(onecard::enable_terminal))
+        .route("/medical/policies", post(onecard::set_policy))
+        .route("/medical/deposits", post(onecard::deposit))
+        .route("/medical/settlements", post(onecard::settle))
+        .route("/medical/settlements/{id}/refund", post(onecard::refund))
+        .route("/ewallet/topups", post(onecard::topup))
+        .route("/transit/taps", post(onecard::tap))
+        .route("/transit/batches", post(onecard::batch).layer(DefaultBodyLimit::max(onecard::BATCH_BODY_BYTES)))
+        .route("/library/patrons", post(onecard::register_patron))
+        .route("/library/loans", post(onecard::borrow))
+        .route("/library/returns", post(onecard::give_back))
+        .route("/library/overdue", get(onecard::overdue))
+        .route("/parks", post(onecard::put_park))
+        .route("/parks/entries", post(onecard::park_entry))
+        .route("/parks/passes", post(onecard::buy_pass))
+        .route("/identity/verify", post(onecard::identify))
+        .route("/persons/{id}/uses", get(onecard::uses))
+        .route("/persons/{id}/balances", get(onecard::balances))
+        .route("/stats/usage", get(onecard::usage))
+        .route("/ledger/check", get(onecard::ledger_check))
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     Router::new()

@@ -16,7 +16,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
@@ -33,34 +32,6 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Largest offline batch body: 1,000 lines of up to about 250 bytes each (a QR token line is the longest).
 pub const BATCH_BODY_BYTES: usize = 256 * 1024;
-
-/// The routes of this module, merged into /api/v1.
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/operators", post(add_operator))
-        .route("/terminals", post(add_terminal).get(list_terminals))
-        .route("/terminals/{id}/disable", post(disable_terminal))
-        .route("/terminals/{id}/enable", post(enable_terminal))
-        .route("/medical/policies", post(set_policy))
-        .route("/medical/deposits", post(deposit))
-        .route("/medical/settlements", post(settle))
-        .route("/medical/settlements/{id}/refund", post(refund))
-        .route("/ewallet/topups", post(topup))
-        .route("/transit/taps", post(tap))
-        .route("/transit/batches", post(batch).layer(axum::extract::DefaultBodyLimit::max(BATCH_BODY_BYTES)))
-        .route("/library/patrons", post(register_patron))
-        .route("/library/loans", post(borrow))
-        .route("/library/returns", post(give_back))
-        .route("/library/overdue", get(overdue))
-        .route("/parks", post(put_park))
-        .route("/parks/entries", post(park_entry))
-        .route("/parks/passes", post(buy_pass))
-        .route("/identity/verify", post(identify))
-        .route("/persons/{id}/uses", get(uses))
-        .route("/persons/{id}/balances", get(balances))
-        .route("/stats/usage", get(usage))
-        .route("/ledger/check", get(ledger_check))
-}
 
 /// How a card is presented: exactly one of the two.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
