@@ -1,4 +1,5 @@
-//! One card for everything through the `sscard` binary on a temporary SQLite file: `operator
+//! One card for everything through the `sscard` binary on a temporary SQLite file (PostgreSQL
+//! with SSCARD_TEST_DATABASE=postgres): `operator
 //! add`, `terminal add` (the secret printed once), `terminal simulate --offline` against a
 //! running `sscard serve` that is killed with SIGKILL in the middle of the stream and started
 //! again, the same stream re-sent (every line already applied answers `duplicate`), and
@@ -13,11 +14,37 @@ use sscard_store::ops::onecard::{Presentation, transit};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-struct Db(sscard_store_sqlite::TempDatabase);
+/// The test database: a temporary SQLite file, or a PostgreSQL database of its own with
+/// SSCARD_TEST_DATABASE=postgres.
+enum Db {
+    Sqlite(sscard_store_sqlite::TempDatabase),
+    Postgres(sscard_store_postgres::TempDatabase),
+}
+
+/// The master key the PostgreSQL run gives the binary (SQLite keeps a key file beside the database).
+const TEST_MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+impl Db {
+    fn new() -> Db {
+        match std::env::var("SSCARD_TEST_DATABASE").as_deref() {
+            Ok("postgres") | Ok("postgresql") => Db::Postgres(
+                rt().block_on(sscard_store_postgres::TempDatabase::create()).expect("a PostgreSQL test database"),
+            ),
+            _ => Db::Sqlite(sscard_store_sqlite::TempDatabase::new()),
+        }
+    }
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(d) => d.url(),
+            Db::Postgres(d) => d.url(),
+        }
+    }
+}
 
 impl Drop for Db {
     fn drop(&mut self) {
-        let path = &self.0.path;
+        let Db::Sqlite(db) = self else { return };
+        let path = &db.path;
         if let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
             && let Ok(entries) = std::fs::read_dir(dir)
         {
@@ -32,8 +59,11 @@ impl Drop for Db {
 
 fn command(db: &Db, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sscard"));
-    cmd.arg("--database-url").arg(db.0.url()).args(args);
+    cmd.arg("--database-url").arg(db.url()).args(args);
     cmd.env_remove("SSCARD_DATABASE_URL").env_remove("SSCARD_MASTER_KEY").env("SSCARD_LOG", "warn");
+    if let Db::Postgres(_) = db {
+        cmd.env("SSCARD_MASTER_KEY", TEST_MASTER_KEY);
+    }
     cmd
 }
 
@@ -80,7 +110,7 @@ fn serve(db: &Db, port: u16) -> Child {
 }
 
 async fn open(db: &Db) -> std::sync::Arc<dyn Store> {
-    std::sync::Arc::new(sscard_store_sqlite::open(&db.0.url()).await.expect("open"))
+    sscard_server::open_store(&db.url()).await.expect("open the test database")
 }
 
 async fn taps_recorded(db: &Db) -> i64 {
@@ -103,7 +133,7 @@ fn count_of(out: &str, what: &str) -> i64 {
 
 #[test]
 fn offline_batches_survive_sigkill_and_the_books_stay_clean() {
-    let db = Db(sscard_store_sqlite::TempDatabase::new());
+    let db = Db::new();
     ok(&run(&db, &["demo"]));
     ok(&run(
         &db,
