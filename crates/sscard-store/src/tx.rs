@@ -76,6 +76,18 @@ pub trait Tx: crate::onecard::OnecardTx + Send {
     async fn events_after(&mut self, seq: i64, limit: u32) -> Result<Vec<Event>>;
 
     async fn append_audit(&mut self, record: &NewAudit) -> Result<()>;
+    /// Appends a change's outbox event and its audit record together; returns the event's
+    /// sequence number. Backends that can do it in one statement override this.
+    async fn append_record(&mut self, event: &NewEvent, audit: &NewAudit) -> Result<i64> {
+        let seq = self.append_event(event).await?;
+        self.append_audit(audit).await?;
+        Ok(seq)
+    }
+    /// True when the transaction already excludes every other writer (SQLite's BEGIN
+    /// IMMEDIATE), so a row read in it needs no second, locking read.
+    fn excludes_other_writers(&self) -> bool {
+        false
+    }
     /// Audit rows not yet sealed into the chain, by sequence.
     async fn unsealed_audit(&mut self, limit: u32) -> Result<Vec<AuditRow>>;
     /// The chain head (position, hash), locked until commit so only one sealer runs.

@@ -42,8 +42,9 @@ async fn some_business(store: &dyn Store) -> (Person, usize) {
     let person = register(store, 1).await;
     let card = active_card(store, &person).await;
     act(store, &ctx(holder(&person)), card.card_no.as_str(), CardAction::Suspend, ActionInput::default()).await;
-    // bank x2, branch x3, person, 7 for the instant path, activation, suspension
-    (person, SEED_RECORDS + 1 + 7 + 1 + 1)
+    // bank x2, branch x3, person, 7 for the instant path, activation and the e-card it
+    // issues, suspension and the e-card it stops
+    (person, SEED_RECORDS + 1 + 7 + 2 + 2)
 }
 
 /// The chain verifies: no broken link, one checked link per record, and it grows.
@@ -152,12 +153,14 @@ pub async fn outbox_in_order(store: Arc<dyn Store>) {
             "card.issued",
             "application.collected",
             "card.activated",
+            "ecard.issued",
             "card.suspended",
+            "ecard.stopped",
         ]
     );
     assert_eq!(events.len(), records);
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq), "sequence numbers increase");
-    let suspended = &events[records - 1];
+    let suspended = &events[records - 2];
     assert_eq!(suspended.entity, "card");
     assert_eq!(suspended.person_id, person.id);
     assert_eq!(suspended.region, REGION);
@@ -186,8 +189,10 @@ pub async fn outbox_in_order(store: Arc<dyn Store>) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(newer.len(), 1);
+    // On PostgreSQL both rows of one transaction become visible together.
+    assert_eq!(newer.len(), 2);
     assert_eq!(newer[0].kind, "card.unsuspended");
+    assert_eq!(newer[1].kind, "ecard.restored");
     assert!(newer[0].seq > last);
 }
 

@@ -57,7 +57,12 @@ pub async fn act(
     let peek = tx.get_card(card_no, false).await?.ok_or_else(|| not_found("card", card_no))?;
     access::may_act_on_card(&ctx.actor, &peek, action)?;
     let person = tx.get_person(&peek.person_id, true).await?.ok_or_else(|| not_found("person", &peek.person_id))?;
-    let card = tx.get_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?;
+    // Under SQLite's exclusive write transaction the first read is already current.
+    let card = if tx.excludes_other_writers() {
+        peek
+    } else {
+        tx.get_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?
+    };
     let card = match action {
         CardAction::Activate => activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_deref()).await?,
         _ => change_in(tx.as_mut(), ctx, &person, card, action, &input).await?,

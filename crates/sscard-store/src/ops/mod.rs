@@ -66,7 +66,7 @@ pub(crate) async fn record(
     subject: &Subject<'_>,
     payload: serde_json::Value,
 ) -> Result<()> {
-    tx.append_event(&NewEvent {
+    let event = NewEvent {
         at_ms: ctx.now_ms,
         kind: kind.to_string(),
         entity: subject.entity,
@@ -74,17 +74,16 @@ pub(crate) async fn record(
         person_id: subject.person_id.to_string(),
         region: subject.region.clone(),
         payload: payload.clone(),
-    })
-    .await?;
-    tx.append_audit(&NewAudit {
+    };
+    let audit = NewAudit {
         at_ms: ctx.now_ms,
         actor: ctx.actor.name.clone(),
         action: kind.to_string(),
         entity: subject.entity,
         entity_id: subject.entity_id.to_string(),
         detail: payload,
-    })
-    .await
+    };
+    tx.append_record(&event, &audit).await.map(|_| ())
 }
 
 /// Stores the first answer under the request's Idempotency-Key, in the same transaction as the change.

@@ -108,11 +108,11 @@ impl Store for SqlStore {
     }
     async fn write(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin_with(self.dialect.begin_write()).await?;
-        Ok(Box::new(SqlTx::new(tx, self.dialect)))
+        Ok(Box::new(SqlTx::new(tx, self.dialect, true)))
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(SqlTx::new(tx, self.dialect)))
+        Ok(Box::new(SqlTx::new(tx, self.dialect, false)))
     }
     async fn close(&self) {
         self.pool.close().await;

@@ -18,11 +18,13 @@ use time::Date;
 pub struct SqlTx {
     tx: Transaction<'static, Any>,
     dialect: Dialect,
+    /// Opened by `Store::write` (SQLite: BEGIN IMMEDIATE).
+    writing: bool,
 }
 
 impl SqlTx {
-    pub(super) fn new(tx: Transaction<'static, Any>, dialect: Dialect) -> Self {
-        Self { tx, dialect }
+    pub(super) fn new(tx: Transaction<'static, Any>, dialect: Dialect, writing: bool) -> Self {
+        Self { tx, dialect, writing }
     }
     /// The connection of the transaction, for the primitives in sibling modules.
     pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
@@ -394,6 +396,40 @@ impl Tx for SqlTx {
             .fetch_all(&mut *self.tx)
             .await?;
         all(found, rows::event)
+    }
+
+    async fn append_record(&mut self, e: &NewEvent, a: &NewAudit) -> Result<i64> {
+        if self.dialect != Dialect::Postgres {
+            let seq = self.append_event(e).await?;
+            self.append_audit(a).await?;
+            return Ok(seq);
+        }
+        // One round trip on PostgreSQL: the event and the audit record in one statement.
+        let row = sqlx::query(
+            "WITH ev AS (INSERT INTO events (at_ms, kind, entity, entity_id, person_id, region, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq), \
+             au AS (INSERT INTO audit_log (at_ms, actor, action, entity, entity_id, detail) VALUES ($8, $9, $10, $11, $12, $13)) \
+             SELECT seq FROM ev",
+        )
+        .bind(e.at_ms)
+        .bind(e.kind.as_str())
+        .bind(e.entity)
+        .bind(e.entity_id.as_str())
+        .bind(e.person_id.as_str())
+        .bind(e.region.as_str())
+        .bind(e.payload.to_string())
+        .bind(a.at_ms)
+        .bind(a.actor.as_str())
+        .bind(a.action.as_str())
+        .bind(a.entity)
+        .bind(a.entity_id.as_str())
+        .bind(a.detail.to_string())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        rows::int(&row, "seq")
+    }
+    fn excludes_other_writers(&self) -> bool {
+        self.dialect == Dialect::Sqlite && self.writing
     }
 
     async fn append_audit(&mut self, a: &NewAudit) -> Result<()> {
