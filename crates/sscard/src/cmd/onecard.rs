@@ -92,6 +92,9 @@ pub struct SimulateArgs {
     /// Seed of the stream: the same seed gives the same taps.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also send as many requests to the no-op health endpoint, in the same run, and print the ratio.
+    #[arg(long)]
+    pub baseline: bool,
 }
 
 #[derive(Subcommand)]
@@ -275,10 +278,21 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     for (k, v) in &counts {
         println!("{v:>8}  {k}");
     }
-    println!(
-        "{} taps in {requests} requests, {secs:.2} s: {:.0} taps/s",
-        args.count,
-        f64::from(args.count) / secs.max(1e-9)
-    );
+    let rate = f64::from(args.count) / secs.max(1e-9);
+    println!("{} taps in {requests} requests, {secs:.2} s: {rate:.0} taps/s", args.count);
+    if args.baseline {
+        let url = format!("{base}/api/v1/health");
+        let started = Instant::now();
+        for _ in 0..requests {
+            client.get(&url).send().await.with_context(|| format!("GET {url}"))?.bytes().await?;
+        }
+        let base_secs = started.elapsed().as_secs_f64();
+        let per_request = secs / requests as f64;
+        let base_per_request = base_secs / requests as f64;
+        println!(
+            "baseline: {requests} no-op requests in {base_secs:.2} s; one tap request costs {:.1}x a no-op request",
+            per_request / base_per_request.max(1e-12)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
