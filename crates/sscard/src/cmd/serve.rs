@@ -56,7 +56,15 @@ pub async fn demo(url: &str) -> anyhow::Result<ExitCode> {
 async fn seed_demo(store: &dyn sscard_store::Store) -> anyhow::Result<()> {
     let bar = progress(demo::DEMO_PERSONS as u64, "seeding the demo city (region 350200)");
     let now = sscard_server::clock::SystemClock.now_ms();
-    let report = demo::seed(store, now, &|done, _| bar.set_position(done)).await?;
+    // Without a terminal the bar is hidden: print a line every 100 persons instead.
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let report = demo::seed(store, now, &|done, total| {
+        bar.set_position(done);
+        if plain && (done % 100 == 0 || done == total) {
+            eprintln!("seeding the demo city: {done}/{total} persons");
+        }
+    })
+    .await?;
     bar.finish_and_clear();
     if report.seeded {
         eprintln!("demo city seeded: 16 banks, 48 branches, {} persons with cards in every state", report.persons);
