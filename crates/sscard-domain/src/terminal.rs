@@ -221,6 +221,26 @@ pub fn revoked_at(card: &Card, at_ms: i64) -> Option<&'static str> {
     }
 }
 
+/// The status a card had at `at_ms`, from its history of (time, status reached) oldest first;
+/// `None` before its first recorded state.
+pub fn status_at(history: &[(i64, CardStatus)], at_ms: i64) -> Option<CardStatus> {
+    history.iter().take_while(|(t, _)| *t <= at_ms).last().map(|(_, s)| *s)
+}
+
+/// Why an offline transaction at `at_ms` must be refused, judged on the card's state at that
+/// moment: from its history when there is one (a card suspended then lifted was unusable in
+/// between; a lost card stayed unusable until it was replaced), else from its current state
+/// ([`revoked_at`]).
+pub fn refusal_at(card: &Card, history: &[(i64, CardStatus)], at_ms: i64) -> Option<&'static str> {
+    if history.is_empty() {
+        return revoked_at(card, at_ms);
+    }
+    match status_at(history, at_ms) {
+        Some(status) => status_reason(status),
+        None => Some("card_not_active"),
+    }
+}
+
 /// The attributes an identity terminal sees: only those of its scope (never the full SSN).
 pub fn scoped(scope: &Scope, all: &Attributes) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
@@ -355,6 +375,29 @@ mod tests {
         assert_eq!(revoked_at(&c, 5_000), Some("card_lost"));
         assert_eq!(revoked_at(&card(CardStatus::Active), 9_999), None);
         assert_eq!(revoked_at(&card(CardStatus::Issued), 0), Some("card_not_active"));
+    }
+
+    #[test]
+    fn history_decides_the_state_at_the_time() {
+        use CardStatus as S;
+        let history = [
+            (100, S::Issued),
+            (200, S::Active),
+            (300, S::Suspended),
+            (400, S::Active),
+            (500, S::Lost),
+            (900, S::Replaced),
+        ];
+        let now = card(S::Replaced);
+        assert_eq!(refusal_at(&now, &history, 150), Some("card_not_active"));
+        assert_eq!(refusal_at(&now, &history, 250), None);
+        assert_eq!(refusal_at(&now, &history, 300), Some("card_suspended"));
+        assert_eq!(refusal_at(&now, &history, 399), Some("card_suspended"));
+        assert_eq!(refusal_at(&now, &history, 450), None);
+        assert_eq!(refusal_at(&now, &history, 600), Some("card_lost"), "lost before it was replaced");
+        assert_eq!(refusal_at(&now, &history, 950), Some("card_replaced"));
+        assert_eq!(refusal_at(&now, &history, 50), Some("card_not_active"));
+        assert_eq!(refusal_at(&card(S::Active), &[], 50), None, "no history: the current state decides");
     }
 
     #[test]

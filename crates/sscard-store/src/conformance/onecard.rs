@@ -364,6 +364,24 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     );
     let r = transit::batch(store, &now, &gate, vec![item(8, &an, 1, t0 + 7 * 86_400_000)]).await.expect("batch");
     assert_eq!(statuses(&r), vec![(8, "refused", Some("time_in_future"))]);
+    // Suspended from t0 + 20 min to t0 + 30 min, active now: a tap in between was refused by
+    // the card's history, one after the lift is charged.
+    let c = register(store, 3).await;
+    let cn = active_card(store, &c).await.card_no.as_str().to_string();
+    transit::topup(store, &ctx(holder(&c)), None, &card(&cn), 500, "bank", None).await.expect("top-up");
+    act(store, &ctx_at(holder(&c), t0 + 1_200_000), &cn, CardAction::Suspend, ActionInput::default()).await;
+    act(store, &ctx_at(holder(&c), t0 + 1_800_000), &cn, CardAction::Unsuspend, ActionInput::default()).await;
+    let later = ctx_at(terminal_actor(&gate), t0 + 3_600_000);
+    let r = transit::batch(
+        store,
+        &later,
+        &gate,
+        vec![item(20, &cn, 100, t0 + 1_500_000), item(21, &cn, 100, t0 + 1_900_000)],
+    )
+    .await
+    .expect("batch");
+    assert_eq!(statuses(&r), vec![(20, "refused", Some("card_suspended")), (21, "applied", None)]);
+    assert_eq!(balance(store, &c, &format!("ewallet:{cn}")).await, 400);
     let mut tx = store.read().await.expect("tx");
     let tap: Option<TapRow> = tx.get_tap(&gate.id, 3).await.expect("tap");
     drop(tx);
@@ -371,7 +389,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     books_clean(store).await;
     let report = check(store).await.expect("check");
     // Top-ups 1000 + 300, fares 800 + 150 + 200.
-    assert_eq!(report.transfers_total_fen, 1000 + 300 + 800 + 150 + 200);
+    assert_eq!(report.transfers_total_fen, 1000 + 300 + 800 + 150 + 200 + 500 + 100);
 }
 
 /// Library: a patron with no deposit borrows within the limit at one library and returns at

@@ -14,11 +14,12 @@ use crate::{Result, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::access::Role;
+use sscard_domain::card::CardStatus;
 use sscard_domain::clock::china_date;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{AccountId, AccountKind, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
-use sscard_domain::terminal::{Scenario, Terminal, revoked_at};
+use sscard_domain::terminal::{Scenario, Terminal, refusal_at};
 use sscard_domain::transit::{TopupSource, check_batch, check_offline_time, decide_fare, decide_topup, fare_for};
 
 /// The answer to a top-up.
@@ -256,6 +257,7 @@ pub async fn batch(
     // First pass: what is new and who is behind it, so every account is locked up front in id order.
     let mut plan = Vec::with_capacity(items.len());
     let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
+    let mut histories: std::collections::HashMap<String, Vec<(i64, CardStatus)>> = std::collections::HashMap::new();
     for item in &items {
         if let Some(first) = tx.get_tap(&t.id, item.seq).await? {
             plan.push((item, Err(first)));
@@ -267,6 +269,10 @@ pub async fn batch(
         };
         if let Ok((person, card)) = &found {
             accounts.push((wallet(card.card_no.as_str())?, Some(person.id.clone())));
+            if !histories.contains_key(card.card_no.as_str()) {
+                let h = card_history(tx.as_mut(), card.card_no.as_str()).await?;
+                histories.insert(card.card_no.as_str().to_string(), h);
+            }
         }
         plan.push((item, Ok(found)));
     }
@@ -292,7 +298,8 @@ pub async fn batch(
         > = (|| {
             check_offline_time(item.at_ms, ctx.now_ms)?;
             let (person, card) = found.as_ref().map_err(|r| *r)?;
-            if let Some(reason) = revoked_at(card, item.at_ms) {
+            let history = histories.get(card.card_no.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(reason) = refusal_at(card, history, item.at_ms) {
                 return Err(reason);
             }
             if card.expires_on < china_date(item.at_ms) {
@@ -362,4 +369,26 @@ pub async fn batch(
     record(tx.as_mut(), ctx, "transit.batch", &subject, payload).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// Most state changes of one card read to judge offline transactions.
+const MAX_CARD_HISTORY: u32 = 1000;
+
+/// A card's states over time, oldest first, from its audit records: the `to` status of each
+/// change (`status` for imported cards); production and hand-over carry none.
+async fn card_history(tx: &mut dyn crate::Tx, card_no: &str) -> Result<Vec<(i64, CardStatus)>> {
+    let rows = tx.audit_of_entity("card", card_no, MAX_CARD_HISTORY).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+        let to = detail.get("to").or_else(|| detail.get("status")).and_then(|v| v.as_str()).and_then(CardStatus::parse);
+        let status = match (to, r.action.as_str()) {
+            (Some(s), _) => s,
+            (None, "card.produced") => CardStatus::Produced,
+            (None, "card.issued") => CardStatus::Issued,
+            _ => continue,
+        };
+        out.push((r.at_ms, status));
+    }
+    Ok(out)
 }
