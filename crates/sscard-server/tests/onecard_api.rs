@@ -272,11 +272,17 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
     app.post(Some(&gate), "/transit/taps", &json!({ "card_no": card, "fare_fen": 1_001 }))
         .await
         .problem(422, "insufficient_balance");
+    // A QR code of a suspended card is refused with the card's reason.
+    app.post_empty(Some(&h), &format!("/cards/{card}/suspend")).await.expect(200);
+    app.post(Some(&gate), "/transit/taps", &json!({ "token": token, "fare_fen": 200 }))
+        .await
+        .problem(422, "card_suspended");
+    app.post_empty(Some(&h), &format!("/cards/{card}/unsuspend")).await.expect(200);
 
     // Offline: the other holder loses the card at t0 + 10 min; the gate uploads an hour later.
     let t0 = sscard_domain::clock::Clock::now_ms(app.clock.as_ref());
     let lines = json!({ "transactions": [
-        { "seq": 1, "card_no": card, "fare_fen": 150, "at": t0 - 60_000 },
+        { "seq": 1, "card_no": card, "fare_fen": 150, "at": t0 + 60_000 },
         { "seq": 2, "card_no": other_card, "fare_fen": 200, "at": t0 + 120_000 },
         { "seq": 3, "card_no": other_card, "fare_fen": 100, "at": t0 + 600_001 },
         { "seq": 4, "card_no": card, "fare_fen": 900, "at": t0 + 700_000 },
@@ -336,12 +342,12 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
             .map(|u| u["count"].as_i64().unwrap())
             .sum::<i64>()
     };
-    assert_eq!((count("card"), count("qr")), (6, 2));
+    assert_eq!((count("card"), count("qr")), (6, 3));
     app.get(Some(&h), "/stats/usage").await.problem(403, "forbidden");
     let overview = app.overview().await;
-    assert_eq!(common::bucket(&overview, "usage_by_presentation", "qr"), 2);
+    assert_eq!(common::bucket(&overview, "usage_by_presentation", "qr"), 3);
     assert_eq!(common::bucket(&overview, "usage_by_presentation", "card"), 6);
-    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 8);
+    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 9);
     let report = ledger_clean(&app).await;
     assert_eq!(report["transfers_total_fen"], 2_000 + 300 + 800 + 200 + 150 + 200 + 50);
 }

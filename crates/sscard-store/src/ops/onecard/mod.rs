@@ -82,13 +82,14 @@ pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &
                 .into());
         }
     };
+    // The card's own reason first (card_lost, card_suspended...), then a stopped e-card.
+    check_card(&card, terminal.region, ctx.today())?;
     if let Presentation::Ecard { ecard_id } = p
         && let Some(e) = tx.get_ecard(ecard_id).await?
         && !e.usable()
     {
         return Err(DomainError::refused("revoked", "this e-card is stopped").into());
     }
-    check_card(&card, terminal.region, ctx.today())?;
     Ok(Holder { person, card })
 }
 
