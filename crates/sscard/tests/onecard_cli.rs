@@ -175,6 +175,8 @@ fn offline_batches_survive_sigkill_and_the_books_stay_clean() {
     let port = free_port();
     let server = format!("http://127.0.0.1:{port}");
     let cards_arg = cards.join(",");
+    // The taps happen after the cards were activated and topped up: from now, 1 ms apart.
+    let start_at = sscard_domain::clock::Clock::now_ms(&sscard_server::clock::SystemClock).to_string();
     let stream = [
         "terminal",
         "simulate",
@@ -193,6 +195,10 @@ fn offline_batches_survive_sigkill_and_the_books_stay_clean() {
         "200",
         "--seed",
         "5",
+        "--start-at",
+        &start_at,
+        "--spacing-ms",
+        "1",
     ];
 
     // First run: SIGKILL the server once some batches have committed.
@@ -225,6 +231,7 @@ fn offline_batches_survive_sigkill_and_the_books_stay_clean() {
         count_of(&out, "duplicate already_applied") + count_of(&out, "duplicate already_refused:insufficient_balance");
     let applied = count_of(&out, "applied");
     let refused = count_of(&out, "refused insufficient_balance");
+    // Nothing else: every line was applied, refused for want of money, or a duplicate of one.
     assert_eq!(dup + applied + refused, 4000, "{out}");
     if first.status.success() {
         assert_eq!(dup, 4000, "the first run finished before the kill: {out}");

@@ -92,6 +92,12 @@ pub struct SimulateArgs {
     /// Seed of the stream: the same seed gives the same taps.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Time of the first tap, unix milliseconds (default: so that the last tap is now).
+    #[arg(long)]
+    pub start_at: Option<i64>,
+    /// Milliseconds between two taps of the stream.
+    #[arg(long, default_value_t = 100)]
+    pub spacing_ms: i64,
     /// Also send as many requests to the no-op health endpoint, in the same run, and print the ratio.
     #[arg(long)]
     pub baseline: bool,
@@ -224,9 +230,10 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let base = args.server.trim_end_matches('/');
     let mut rng = Stream(args.seed.max(1));
     let mut counts = std::collections::BTreeMap::<String, u64>::new();
-    // The stream's clock: taps a second apart, ending now.
+    // The stream's clock: taps `spacing_ms` apart, by default ending now.
     let now = sscard_domain::clock::Clock::now_ms(&sscard_server::clock::SystemClock);
-    let first_at = now - i64::from(args.count) * 1000;
+    let spacing = args.spacing_ms.clamp(0, 60_000);
+    let first_at = args.start_at.unwrap_or(now - i64::from(args.count) * spacing);
     let started = Instant::now();
     let mut requests = 0u64;
     if args.offline {
@@ -237,7 +244,12 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             let n = left.min(args.batch_size);
             let lines: Vec<Value> = (0..n)
                 .map(|i| {
-                    line(&mut rng, &args, seq + i64::from(i), first_at + (seq - args.start_seq + i64::from(i)) * 1000)
+                    line(
+                        &mut rng,
+                        &args,
+                        seq + i64::from(i),
+                        first_at + (seq - args.start_seq + i64::from(i)) * spacing,
+                    )
                 })
                 .collect();
             let (status, body) = post(&client, &url, &args.secret, &json!({ "transactions": lines })).await?;
