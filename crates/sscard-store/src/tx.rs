@@ -51,6 +51,11 @@ pub trait Tx: crate::onecard::OnecardTx + Send {
     /// `lock`: hold the row until commit (serialises actions on one person's cards).
     async fn get_person(&mut self, id: &str, lock: bool) -> Result<Option<Person>>;
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>>;
+    /// The holder of a card, optionally locked, in one step where the backend can.
+    async fn get_person_of_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Person>> {
+        let Some(card) = self.get_card(card_no, false).await? else { return Ok(None) };
+        self.get_person(&card.person_id, lock).await
+    }
     async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>>;
 
     async fn insert_application(&mut self, app: &Application, region: &str) -> Result<()>;

@@ -54,15 +54,19 @@ pub async fn act(
     render: Render<'_, Card>,
 ) -> Result<Card> {
     let mut tx = store.write().await?;
-    let peek = tx.get_card(card_no, false).await?.ok_or_else(|| not_found("card", card_no))?;
-    access::may_act_on_card(&ctx.actor, &peek, action)?;
-    let person = tx.get_person(&peek.person_id, true).await?.ok_or_else(|| not_found("person", &peek.person_id))?;
-    // Under SQLite's exclusive write transaction the first read is already current.
-    let card = if tx.excludes_other_writers() {
-        peek
+    let (person, card) = if tx.excludes_other_writers() {
+        // SQLite's write transaction already excludes every other writer: plain reads suffice.
+        let card = tx.get_card(card_no, false).await?.ok_or_else(|| not_found("card", card_no))?;
+        let person =
+            tx.get_person(&card.person_id, false).await?.ok_or_else(|| not_found("person", &card.person_id))?;
+        (person, card)
     } else {
-        tx.get_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?
+        // Person first, then card: the lock order every use case follows.
+        let person = tx.get_person_of_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?;
+        let card = tx.get_card(card_no, true).await?.ok_or_else(|| not_found("card", card_no))?;
+        (person, card)
     };
+    access::may_act_on_card(&ctx.actor, &card, action)?;
     let card = match action {
         CardAction::Activate => activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_deref()).await?,
         _ => change_in(tx.as_mut(), ctx, &person, card, action, &input).await?,
@@ -154,7 +158,7 @@ pub(crate) async fn change_in(
         CardAction::Activate => "card.activated",
     };
     record(tx, ctx, kind, &subject(&card, person), payload).await?;
-    super::ecard::sync_in(tx, ctx, person).await?;
+    super::ecard::sync_after_change(tx, ctx, person, &card, from.is_live()).await?;
     Ok(card)
 }
 

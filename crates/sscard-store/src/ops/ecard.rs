@@ -30,7 +30,35 @@ fn subject<'a>(e: &'a Ecard) -> Subject<'a> {
 pub async fn sync_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person) -> Result<Option<Ecard>> {
     let current = tx.ecard_of_person(&person.id).await?;
     let cards = tx.cards_of_person(&person.id).await?;
-    let change = decide_sync(current.as_ref(), &cards);
+    apply_sync(tx, ctx, person, current, &cards).await
+}
+
+/// The sync after one card changed. When that card was live and is the e-card's card, no other
+/// card of the person can be live (one live card per person), so the rule needs only this card
+/// and the person's other cards are not read again.
+pub async fn sync_after_change(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    person: &Person,
+    changed: &Card,
+    was_live: bool,
+) -> Result<Option<Ecard>> {
+    let current = tx.ecard_of_person(&person.id).await?;
+    let cards = match &current {
+        Some(e) if was_live && e.card_no == changed.card_no => vec![changed.clone()],
+        _ => tx.cards_of_person(&person.id).await?,
+    };
+    apply_sync(tx, ctx, person, current, &cards).await
+}
+
+async fn apply_sync(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    person: &Person,
+    current: Option<Ecard>,
+    cards: &[Card],
+) -> Result<Option<Ecard>> {
+    let change = decide_sync(current.as_ref(), cards);
     let (mut e, kind, reason) = match (change, current) {
         (EcardChange::Unchanged, current) => return Ok(current),
         (EcardChange::Issue { card_no }, _) => {

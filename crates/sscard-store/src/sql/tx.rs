@@ -181,6 +181,14 @@ impl Tx for SqlTx {
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::person).transpose()
     }
+    async fn get_person_of_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Person>> {
+        let lock = if lock { self.dialect.for_update() } else { "" };
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM persons WHERE id = (SELECT person_id FROM cards WHERE card_no = $1){lock}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(&mut *self.tx).await?;
+        row.as_ref().map(rows::person).transpose()
+    }
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>> {
         let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ssn = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(ssn).fetch_optional(&mut *self.tx).await?;
