@@ -57,6 +57,9 @@ test('a holder applies online, follows it, activates, suspends and lifts', async
     assert.match(await holder.locator('#qr').getAttribute('data-token'), /^SSC1\.[A-Za-z0-9_-]{146}$/);
     assert.ok(Number(await holder.locator('#qr').getAttribute('hx-trigger').then((t) => t.match(/\d+/)[0])) < 60);
     await shot(holder, 'portal-qr');
+    // Balances and "who checked my card" are on the portal too.
+    assert.ok(await holder.locator('#money-h').isVisible());
+    assert.ok(await holder.locator('#uses-h').isVisible());
     // Sign the e-card into an app channel, then revoke it.
     await holder.fill('#chan', 'city-app');
     await holder.locator('form[action="/portal/authorizations/channel"] button').click();

@@ -19,7 +19,7 @@ test('elder mode and English are switched with one click and remembered', async 
     await page.getByRole('link', { name: 'English' }).click();
     await page.waitForLoadState('networkidle');
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
-    assert.ok(await page.getByRole('heading', { name: 'My card' }).isVisible());
+    assert.ok(await page.getByRole('heading', { name: 'My card', exact: true }).isVisible());
     await page.goto(`${BASE}/portal`);
     assert.match(await page.locator('body').getAttribute('class'), /elder/, 'elder mode remembered');
     assert.equal(await page.locator('html').getAttribute('lang'), 'en', 'language remembered');

@@ -70,6 +70,25 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         bars(t.s("apps_by_channel"), &labelled(&t, "c_", &overview.applications_by_channel)),
         bars(t.s("apps_by_status"), &labelled(&t, "st_", &overview.applications_by_status)),
     ];
+    let usage = sscard_store::ops::onecard::usage(state.store.as_ref(), &ctx).await.unwrap_or_default();
+    let mut by_scenario: Vec<(String, i64)> = Vec::new();
+    let mut by_presentation: Vec<(String, i64)> = Vec::new();
+    for u in &usage {
+        let scenario = t.s(&format!("sc_{}", u.scenario)).to_string();
+        match by_scenario.iter_mut().find(|(k, _)| *k == scenario) {
+            Some((_, n)) => *n += u.count,
+            None => by_scenario.push((scenario, u.count)),
+        }
+        match by_presentation.iter_mut().find(|(k, _)| *k == u.presented) {
+            Some((_, n)) => *n += u.count,
+            None => by_presentation.push((u.presented.clone(), u.count)),
+        }
+    }
+    let mut charts = charts;
+    if !usage.is_empty() {
+        charts.push(bars(t.s("usage_by_scenario"), &by_scenario));
+        charts.push(bars(t.s("usage_by_presentation"), &by_presentation));
+    }
     let filter = AppFilter { status: Some("submitted".into()), page: Page::first(200), ..Default::default() };
     let review = applications::list(state.store.as_ref(), &ctx, filter)
         .await

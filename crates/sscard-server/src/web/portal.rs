@@ -131,9 +131,32 @@ pub struct AuthRow {
     pub since: String,
 }
 
+pub struct BalanceRow {
+    pub kind_key: String,
+    pub yuan: String,
+}
+
+pub struct UseLine {
+    pub at: String,
+    pub scenario_key: String,
+    pub operator: String,
+    pub presented: String,
+    pub ok: bool,
+    pub reason: String,
+}
+
+pub struct MoveLine {
+    pub at: String,
+    pub kind: String,
+    pub yuan: String,
+}
+
 #[derive(Template)]
 #[template(path = "portal.html")]
 struct PortalPage {
+    balances: Vec<BalanceRow>,
+    moves: Vec<MoveLine>,
+    uses: Vec<UseLine>,
     has_ecard: bool,
     auths: Vec<AuthRow>,
     l: Layout,
@@ -198,13 +221,53 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         let (banks, branches) = branch_options(&state, None).await?;
         let auths =
             sscard_store::ops::ecard::authorizations(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
-        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths))
+        let money = sscard_store::ops::onecard::ledger::balances(state.store.as_ref(), &ctx, &person_id, 10).await.ok();
+        let uses = sscard_store::ops::onecard::uses(state.store.as_ref(), &ctx, &person_id, None, 20)
+            .await
+            .unwrap_or_default();
+        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths, money, uses))
     }
     .await;
     match loaded {
-        Ok((person, cards, apps, banks, branches, auths)) => render(
+        Ok((person, cards, apps, banks, branches, auths, money, uses)) => render(
             &v,
             &PortalPage {
+                balances: money
+                    .as_ref()
+                    .map(|m| {
+                        m.accounts
+                            .iter()
+                            .map(|a| BalanceRow {
+                                kind_key: format!("acct_{}", a.kind.as_str()),
+                                yuan: sscard_domain::money::Fen::new(a.balance_fen).to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                moves: money
+                    .as_ref()
+                    .map(|m| {
+                        m.history
+                            .iter()
+                            .map(|t| MoveLine {
+                                at: local_time(t.at_ms),
+                                kind: t.kind.clone(),
+                                yuan: sscard_domain::money::Fen::new(t.amount_fen).to_string(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                uses: uses
+                    .iter()
+                    .map(|u| UseLine {
+                        at: local_time(u.at_ms),
+                        scenario_key: format!("sc_{}", u.scenario),
+                        operator: u.operator_code.clone(),
+                        presented: u.presented.clone(),
+                        ok: u.result == "ok",
+                        reason: u.reason.clone().unwrap_or_default(),
+                    })
+                    .collect(),
                 has_ecard: cards.iter().any(|c| c.status == CardStatus::Active),
                 auths: auths
                     .iter()
