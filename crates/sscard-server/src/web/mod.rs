@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/replace", post(portal::replace))
         .route("/portal/qr", get(portal::qr))
         .route("/portal/authorizations/channel", post(portal::sign_in_channel))
+        .route("/portal/authorizations/family", post(portal::grant_family))
         .route("/portal/authorizations/{id}/revoke", post(portal::revoke_authorization))
         .route("/desk", get(desk::page))
         .route("/desk/register", post(desk::register))

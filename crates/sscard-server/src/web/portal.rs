@@ -154,6 +154,7 @@ pub struct MoveLine {
 #[derive(Template)]
 #[template(path = "portal.html")]
 struct PortalPage {
+    relatives: Vec<sscard_store::ops::ecard::FamilyGrant>,
     balances: Vec<BalanceRow>,
     moves: Vec<MoveLine>,
     uses: Vec<UseLine>,
@@ -225,13 +226,17 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         let uses = sscard_store::ops::onecard::uses(state.store.as_ref(), &ctx, &person_id, None, 20)
             .await
             .unwrap_or_default();
-        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths, money, uses))
+        let relatives = sscard_store::ops::ecard::family_granted_to(state.store.as_ref(), &ctx, &person_id)
+            .await
+            .unwrap_or_default();
+        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths, money, uses, relatives))
     }
     .await;
     match loaded {
-        Ok((person, cards, apps, banks, branches, auths, money, uses)) => render(
+        Ok((person, cards, apps, banks, branches, auths, money, uses, relatives)) => render(
             &v,
             &PortalPage {
+                relatives,
                 balances: money
                     .as_ref()
                     .map(|m| {
@@ -388,19 +393,39 @@ pub async fn card_action(
 }
 
 /// The e-card QR code as a fragment that refreshes itself before the token expires.
-pub async fn qr(State(state): State<AppState>, v: Viewer) -> Response {
+#[derive(Deserialize)]
+pub struct QrFor {
+    /// A relative who authorized the viewer; default: the viewer.
+    #[serde(rename = "for")]
+    for_person: Option<String>,
+}
+
+pub async fn qr(
+    State(state): State<AppState>,
+    v: Viewer,
+    axum::extract::Query(q): axum::extract::Query<QrFor>,
+) -> Response {
     use axum::response::{Html, IntoResponse};
     let actor = match v.require(&[Role::Holder]) {
         Ok(a) => a,
         Err(r) => return r,
     };
     let t = v.t;
-    let answer = crate::routes::ecard::qr(State(state), crate::auth::Auth(actor), axum::body::Bytes::new()).await;
+    let body = match &q.for_person {
+        Some(id) => axum::body::Bytes::from(serde_json::json!({ "person_id": id }).to_string()),
+        None => axum::body::Bytes::new(),
+    };
+    let refresh_url = match &q.for_person {
+        Some(id) => format!("/portal/qr?for={}", super::urlencode(id)),
+        None => "/portal/qr".to_string(),
+    };
+    let answer = crate::routes::ecard::qr(State(state), crate::auth::Auth(actor), body).await;
     let html = match answer {
         Ok(axum::Json(qr)) => format!(
-            r#"<div id="qr" hx-get="/portal/qr" hx-trigger="every {refresh}s" hx-swap="outerHTML" data-token="{token}" data-expires="{expires}">
+            r#"<div id="qr" hx-get="{refresh_url}" hx-trigger="every {refresh}s" hx-swap="outerHTML" data-token="{token}" data-expires="{expires}">
 <figure class="qr" aria-label="{label}">{svg}</figure>
 <p class="muted">{valid} {ttl} s · {auto}</p></div>"#,
+            refresh_url = refresh_url,
             refresh = qr.ttl_s.saturating_sub(10).max(5),
             token = qr.token,
             expires = qr.expires_at,
@@ -465,5 +490,30 @@ pub async fn revoke_authorization(
         .await
         .map(|a| format!("{} {}", a.kind.as_str(), a.status.as_str()))
         .map_err(|e| e.to_string());
+    back("/portal", result)
+}
+
+#[derive(Deserialize)]
+pub struct FamilyForm {
+    csrf: String,
+    grantee_ssn: String,
+}
+
+/// Lets a relative (named by their social security number) show this holder's QR code.
+pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): Form<FamilyForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
+    let ctx = state.ctx(actor, None);
+    let result =
+        sscard_store::ops::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, f.grantee_ssn.trim())
+            .await
+            .map(|a| a.kind.as_str().to_string())
+            .map_err(|e| e.to_string());
     back("/portal", result)
 }

@@ -229,6 +229,48 @@ fn auth_subject<'a>(a: &'a Authorization, e: &Ecard) -> Subject<'a> {
     Subject { entity: "ecard_authorization", entity_id: &a.id, person_id: &a.person_id, region: e.region.to_string() }
 }
 
+/// A relative who lets the actor show their QR code, by masked name.
+#[derive(Debug, Clone)]
+pub struct FamilyGrant {
+    pub person_id: String,
+    pub masked_name: String,
+}
+
+/// The holders who authorized `person_id` (the actor themself) to show their QR code.
+pub async fn family_granted_to(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result<Vec<FamilyGrant>> {
+    access::may_view_person(&ctx.actor, person_id)?;
+    let mut tx = store.read().await?;
+    let grants = tx.family_grants_to(person_id).await?;
+    let mut out = Vec::new();
+    for g in grants {
+        if let Some(p) = tx.get_person(&g.person_id, false).await? {
+            out.push(FamilyGrant { person_id: p.id, masked_name: p.name.masked() });
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Authorizes a relative named by their social security number (what a holder knows of a
+/// relative); the number is only matched, never shown back.
+pub async fn grant_family_by_ssn(
+    store: &dyn Store,
+    ctx: &Ctx,
+    person_id: &str,
+    grantee_ssn: &str,
+) -> Result<Authorization> {
+    ecard::may_manage_authorizations(&ctx.actor, person_id)?;
+    let ssn = sscard_domain::document::Ssn::parse(grantee_ssn)
+        .map_err(|e| DomainError::invalid("bad_ssn", "grantee_ssn", e.to_string()))?;
+    let mut tx = store.read().await?;
+    let grantee = tx.find_person_by_ssn(ssn.as_str()).await?;
+    tx.commit().await?;
+    let grantee = grantee.ok_or_else(|| {
+        DomainError::invalid("grantee_unknown", "grantee_ssn", format!("no person {} is registered", ssn.masked()))
+    })?;
+    grant(store, ctx, person_id, Grant::Family { grantee_person_id: grantee.id }).await
+}
+
 /// Revokes one of the person's authorizations.
 pub async fn revoke(store: &dyn Store, ctx: &Ctx, person_id: &str, auth_id: &str) -> Result<Authorization> {
     ecard::may_manage_authorizations(&ctx.actor, person_id)?;
