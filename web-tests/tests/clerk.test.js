@@ -12,7 +12,9 @@ test('a clerk runs a batch issuance and sees the dashboard', async () => {
     assert.match(page.url(), /\/console$/);
     const before = Number(await page.getByTestId('persons').innerText());
     await shot(page, 'console-dashboard');
-    assert.ok(await page.locator('svg.chart').count() >= 4, 'dashboard charts');
+    assert.ok(await page.locator('svg.chart').count() >= 7, 'dashboard charts');
+    assert.ok(await page.locator('svg.chart polyline').count() >= 1, 'applications over time');
+    assert.ok(await page.getByRole('img', { name: /电子社保卡签发率 \d+%/ }).isVisible(), 'e-card issuance rate');
 
     const rows = ['doc_type,doc_number,name,region'];
     for (let i = 0; i < 12; i++) rows.push(`resident_id,${residentId('350206', randomBirth(), 500 + i)},批量员工${i},350206`);

@@ -113,6 +113,11 @@ pub trait Tx: crate::onecard::OnecardTx + Send {
     async fn put_idempotency(&mut self, record: &IdemRecord) -> Result<()>;
 
     async fn overview(&mut self) -> Result<Overview>;
+    /// Applications submitted since `since_ms`, counted per period of `period_ms` and channel:
+    /// `(period index from since_ms, channel, count)`.
+    async fn applications_over_time(&mut self, since_ms: i64, period_ms: i64) -> Result<Vec<(i64, String, i64)>>;
+    /// E-cards usable now and cards active now (the e-card issuance rate).
+    async fn ecard_rate(&mut self) -> Result<(i64, i64)>;
 
     async fn insert_ecard(&mut self, ecard: &Ecard) -> Result<()>;
     async fn update_ecard(&mut self, ecard: &Ecard) -> Result<()>;

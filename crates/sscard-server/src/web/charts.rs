@@ -34,9 +34,59 @@ pub fn bars(title: &str, data: &[(String, i64)]) -> String {
     svg
 }
 
+/// Colours for series, distinguishable and readable on white.
+const PALETTE: [&str; 8] = ["#0b5cad", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c", "#8c564b", "#444444"];
+
+/// A line chart of several series over the same periods (oldest first), with a legend.
+pub fn lines(title: &str, period_label: &str, series: &[(String, Vec<i64>)]) -> String {
+    const W: usize = 380;
+    const H: usize = 160;
+    const LEFT: usize = 36;
+    let periods = series.iter().map(|(_, v)| v.len()).max().unwrap_or(0).max(2);
+    let max = series.iter().flat_map(|(_, v)| v.iter().copied()).max().unwrap_or(0).max(1);
+    let legend_rows = series.len().div_ceil(3);
+    let height = H + 24 + legend_rows * 18;
+    let x = |i: usize| LEFT + i * (W - LEFT - 8) / (periods - 1);
+    let y = |v: i64| 8 + (H - 16) - ((v.max(0) as usize) * (H - 16)) / max as usize;
+    let mut svg = format!(
+        r##"<svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {W} {height}" width="100%" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text x="{LEFT}" y="{ly}">{p}</text><text x="2" y="16">{max}</text><line x1="{LEFT}" y1="{b}" x2="{W}" y2="{b}" stroke="#999"/>"##,
+        t = esc(title),
+        p = esc(period_label),
+        ly = H + 12,
+        b = H - 8,
+    );
+    for (n, (label, values)) in series.iter().enumerate() {
+        let colour = PALETTE[n % PALETTE.len()];
+        let points: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("{},{}", x(i), y(*v))).collect();
+        svg.push_str(&format!(
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{}: {}</title></polyline>"#,
+            points.join(" "),
+            esc(label),
+            values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+        ));
+        let (lx, lyy) = (LEFT + (n % 3) * 115, H + 30 + (n / 3) * 18);
+        svg.push_str(&format!(
+            r#"<rect x="{lx}" y="{}" width="10" height="10" fill="{colour}"/><text x="{}" y="{lyy}">{}</text>"#,
+            lyy - 9,
+            lx + 14,
+            esc(label)
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_draw_one_polyline_per_series_scaled_to_the_maximum() {
+        let svg = lines("t", "weeks", &[("a".into(), vec![0, 5, 10]), ("b".into(), vec![10, 0, 0])]);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        // The maximum (10) is drawn at the top (y = 8), zero at the bottom (y = 152).
+        assert!(svg.contains("36,152 204,80 372,8"), "{svg}");
+    }
 
     #[test]
     fn bars_scale_to_the_largest_and_escape_labels() {

@@ -36,7 +36,8 @@ pub struct ReviewRow {
 struct ConsolePage {
     l: Layout,
     persons: i64,
-    charts: Vec<String>,
+    /// (caption, SVG)
+    charts: Vec<(String, String)>,
     review: Vec<ReviewRow>,
     branches: Vec<BranchOption>,
 }
@@ -63,12 +64,13 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         Err(e) => return back("/login", Err(e.to_string())),
     };
     let t = v.t;
+    let titled = |title: &str, data: &[(String, i64)]| (title.to_string(), bars(title, data));
     let charts = vec![
-        bars(t.s("cards_by_status"), &labelled(&t, "st_", &overview.cards_by_status)),
-        bars(t.s("cards_by_generation"), &labelled(&t, "", &overview.cards_by_generation)),
-        bars(t.s("cards_by_bank"), &labelled(&t, "", &overview.cards_by_bank)),
-        bars(t.s("apps_by_channel"), &labelled(&t, "c_", &overview.applications_by_channel)),
-        bars(t.s("apps_by_status"), &labelled(&t, "st_", &overview.applications_by_status)),
+        titled(t.s("cards_by_status"), &labelled(&t, "st_", &overview.cards_by_status)),
+        titled(t.s("cards_by_generation"), &labelled(&t, "", &overview.cards_by_generation)),
+        titled(t.s("cards_by_bank"), &labelled(&t, "", &overview.cards_by_bank)),
+        titled(t.s("apps_by_channel"), &labelled(&t, "c_", &overview.applications_by_channel)),
+        titled(t.s("apps_by_status"), &labelled(&t, "st_", &overview.applications_by_status)),
     ];
     let usage = sscard_store::ops::onecard::usage(state.store.as_ref(), &ctx).await.unwrap_or_default();
     let mut by_scenario: Vec<(String, i64)> = Vec::new();
@@ -85,9 +87,23 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         }
     }
     let mut charts = charts;
+    if let Ok(tr) = admin::trends(state.store.as_ref(), &ctx, 12).await {
+        let series: Vec<(String, Vec<i64>)> =
+            tr.by_channel.iter().map(|(c, v)| (t.s(&format!("c_{c}")).to_string(), v.clone())).collect();
+        charts.push((
+            t.s("apps_over_time").to_string(),
+            super::charts::lines(t.s("apps_over_time"), t.s("last_12_weeks"), &series),
+        ));
+        let rate = if tr.cards_active > 0 { tr.ecards_usable * 100 / tr.cards_active } else { 0 };
+        let title = format!("{} {rate}%", t.s("ecard_rate"));
+        charts.push(titled(
+            &title,
+            &[(t.s("cards_active").to_string(), tr.cards_active), (t.s("ecards_usable").to_string(), tr.ecards_usable)],
+        ));
+    }
     if !usage.is_empty() {
-        charts.push(bars(t.s("usage_by_scenario"), &by_scenario));
-        charts.push(bars(t.s("usage_by_presentation"), &by_presentation));
+        charts.push(titled(t.s("usage_by_scenario"), &by_scenario));
+        charts.push(titled(t.s("usage_by_presentation"), &by_presentation));
     }
     let filter = AppFilter { status: Some("submitted".into()), page: Page::first(200), ..Default::default() };
     let review = applications::list(state.store.as_ref(), &ctx, filter)

@@ -393,6 +393,14 @@ pub async fn overview_counts(store: Arc<dyn Store>) {
     assert_eq!(counts(&o.cards_by_bank), map(&[("CCB", 1), ("ICBC", 3)]));
     let bank_keys: Vec<&str> = o.cards_by_bank.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(bank_keys, ["CCB", "ICBC"], "buckets are ordered by key");
+
+    // The dashboard's trends: everything was submitted this week; two active cards, two e-cards.
+    let trends = ops::admin::trends(store, &admin_ctx, 12).await.expect("trends");
+    assert_eq!((trends.cards_active, trends.ecards_usable), (2, 2));
+    let this_week: BTreeMap<String, i64> =
+        trends.by_channel.iter().map(|(c, v)| (c.clone(), *v.last().expect("12 weeks"))).collect();
+    assert_eq!(this_week, map(&[("branch", 2), ("branch_instant", 1), ("kiosk", 1), ("online", 1)]));
+    assert!(trends.by_channel.iter().all(|(_, v)| v.len() == 12 && v[..11].iter().all(|n| *n == 0)));
 }
 
 /// Failed operations, even those that fail after writing, leave no row, event or audit record.

@@ -145,3 +145,42 @@ pub async fn overview(store: &dyn Store, ctx: &Ctx) -> Result<Overview> {
     tx.commit().await?;
     Ok(overview)
 }
+
+/// The dashboard's time series: applications per week and channel over the last `weeks`
+/// weeks (oldest first), and the e-card issuance rate.
+#[derive(Debug, Clone, Default)]
+pub struct Trends {
+    pub weeks: u32,
+    /// channel -> count per week, oldest week first.
+    pub by_channel: Vec<(String, Vec<i64>)>,
+    pub ecards_usable: i64,
+    pub cards_active: i64,
+}
+
+pub async fn trends(store: &dyn Store, ctx: &Ctx, weeks: u32) -> Result<Trends> {
+    access::may_read_stats(&ctx.actor)?;
+    let weeks = weeks.clamp(1, 104);
+    let week_ms = 7 * sscard_domain::clock::DAY_MS;
+    // The window ends now, so "now" falls in the last week of it.
+    let since = ctx.now_ms - weeks as i64 * week_ms + 1;
+    let mut tx = store.read().await?;
+    let rows = tx.applications_over_time(since, week_ms).await?;
+    let (ecards_usable, cards_active) = tx.ecard_rate().await?;
+    tx.commit().await?;
+    let mut by_channel: Vec<(String, Vec<i64>)> = Vec::new();
+    for (period, channel, n) in rows {
+        let Ok(i) = usize::try_from(period) else { continue };
+        if i >= weeks as usize {
+            continue;
+        }
+        let slot = match by_channel.iter().position(|(c, _)| *c == channel) {
+            Some(p) => p,
+            None => {
+                by_channel.push((channel, vec![0; weeks as usize]));
+                by_channel.len() - 1
+            }
+        };
+        by_channel[slot].1[i] += n;
+    }
+    Ok(Trends { weeks, by_channel, ecards_usable, cards_active })
+}

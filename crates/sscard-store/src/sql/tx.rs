@@ -756,6 +756,26 @@ impl Tx for SqlTx {
         self.execute_unchecked_sql(sql).await
     }
 
+    async fn applications_over_time(&mut self, since_ms: i64, period_ms: i64) -> Result<Vec<(i64, String, i64)>> {
+        let found = sqlx::query(
+            "SELECT CAST((submitted_at_ms - $1) / $2 AS BIGINT) AS p, channel, COUNT(*) AS n FROM applications \
+             WHERE submitted_at_ms >= $1 GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 5000",
+        )
+        .bind(since_ms)
+        .bind(period_ms.max(1))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(|r| Ok((rows::int(r, "p")?, rows::text(r, "channel")?, rows::int(r, "n")?))).collect()
+    }
+    async fn ecard_rate(&mut self) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM ecards WHERE status = 'active') AS e, \
+             (SELECT COUNT(*) FROM cards WHERE status = 'active') AS c",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok((rows::int(&row, "e")?, rows::int(&row, "c")?))
+    }
     async fn overview(&mut self) -> Result<Overview> {
         let persons = sqlx::query("SELECT COUNT(*) AS n FROM persons").fetch_one(&mut *self.tx).await?;
         Ok(Overview {
