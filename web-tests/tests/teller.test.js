@@ -1,7 +1,17 @@
 // A teller registers a walk-in customer and makes the card while they wait.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newPage, login, shot, residentId, uniqueSeq, randomBirth } from '../lib.js';
+import { BASE, PASSWORD, launch, newPage, login, shot, residentId, uniqueSeq, randomBirth } from '../lib.js';
+
+async function api(path, token, body) {
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(res.ok, `${path}: ${res.status} ${await res.clone().text()}`);
+  return res.json();
+}
 
 test('a teller makes a card at once at a branch with a printer', async () => {
   const browser = await launch();
@@ -39,6 +49,23 @@ test('a teller makes a card at once at a branch with a printer', async () => {
     await page.waitForLoadState('networkidle');
     assert.equal(await page.locator(`tr[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
     await shot(page, 'desk-activated');
+
+    // The card is lost; the replacement costs 20 yuan, collected once at the desk.
+    const teller = (await api('/auth/login', null, { username: 'teller.icbc', password: PASSWORD })).token;
+    const clerk = (await api('/auth/login', null, { username: 'clerk', password: PASSWORD })).token;
+    const personId = await page.locator('[data-person]').getAttribute('data-person');
+    await api(`/cards/${cardNo}/report-lost`, teller, {});
+    const app = await api('/applications', teller, { person_id: personId, kind: 'replacement', reason: 'lost', channel: 'branch', bank_code: 'ICBC', branch_code: 'ICBC-HL' });
+    assert.equal(app.fee_fen, 2000);
+    await api(`/applications/${app.id}/approve`, clerk, {});
+    await page.reload();
+    const row = page.locator(`tr[data-app="${app.id}"]`);
+    await row.locator(`form[action="/desk/applications/${app.id}/fee"] button`).click();
+    await page.waitForLoadState('networkidle');
+    assert.match(await page.locator('.flash.ok').innerText(), /20\.00/);
+    assert.equal(await page.locator(`tr[data-app="${app.id}"] form[action$="/fee"]`).count(), 0, 'collected once');
+    assert.ok(await page.locator(`tr[data-app="${app.id}"] .badge.active`).isVisible());
+    await shot(page, 'desk-fee-collected');
   } finally {
     await browser.close();
   }

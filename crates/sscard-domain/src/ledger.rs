@@ -46,7 +46,7 @@ string_enum!(
     TransferKind {
         Topup => "topup", Fare => "fare", MedicalPool => "medical_pool", MedicalAccount => "medical_account",
         MedicalSelfPay => "medical_self_pay", MedicalRefund => "medical_refund", ParkEntry => "park_entry",
-        ParkPass => "park_pass", Deposit => "deposit",
+        ParkPass => "park_pass", Deposit => "deposit", Fee => "fee",
     }
 );
 

@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             activation_needs_a_good_pin,
             stop_and_cancel_need_reasons,
             replacement_after_loss,
+            replacement_fee_collected_once,
             intake_rules_and_fees,
             upgrade_from_second_generation,
             concurrent_activation_has_one_winner,

@@ -40,6 +40,7 @@ pub struct QueueRow {
     pub branch_code: String,
     pub fee_yuan: String,
     pub fee_due: bool,
+    pub fee_paid: bool,
 }
 
 #[derive(Template)]
@@ -98,7 +99,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         let filter = AppFilter { status: Some(status.into()), page: Page::first(200), ..Default::default() };
         open.extend(applications::list(state.store.as_ref(), &ctx, filter).await.unwrap_or_default());
     }
-    let queue = open
+    let mut queue: Vec<QueueRow> = open
         .into_iter()
         .map(|a| QueueRow {
             id: a.id.clone(),
@@ -109,8 +110,13 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
             branch_code: a.branch_code.as_ref().map(|b| b.to_string()).unwrap_or_default(),
             fee_yuan: a.fee_fen.to_string(),
             fee_due: a.fee_fen.value() > 0,
+            fee_paid: false,
         })
         .collect();
+    for row in queue.iter_mut().filter(|r| r.fee_due) {
+        row.fee_paid =
+            sscard_store::ops::onecard::ledger::fee_paid(state.store.as_ref(), &row.id).await.unwrap_or(false);
+    }
     let doc_types = DocType::ALL.iter().map(|d| d.as_str()).collect();
     // The search box keeps what was typed only until a person is found: then it keeps the
     // person's id, so no page (or address) carries a full document number.
@@ -283,4 +289,27 @@ pub async fn activate(
         .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
         .map_err(|e| e.to_string());
     back(&desk_back(&f.q), result)
+}
+
+/// Collects an application's fee in cash at the desk (once).
+pub async fn collect_fee(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
+    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let to = desk_back(f.q.as_deref().unwrap_or(""));
+    let ctx = state.ctx(actor, None);
+    let result = sscard_store::ops::onecard::ledger::collect_fee(state.store.as_ref(), &ctx, &id)
+        .await
+        .map(|t| format!("{} {}", v.t.s("fee_collected"), sscard_domain::money::Fen::new(t.amount_fen)))
+        .map_err(|e| e.to_string());
+    back(&to, result)
 }

@@ -183,6 +183,8 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "ecard_rate" => ("电子社保卡签发率", "E-card issuance rate"),
         "cards_active" => ("正常使用的卡", "Active cards"),
         "ecards_usable" => ("可用的电子社保卡", "Usable e-cards"),
+        "collect_fee" => ("收取现金", "Collect in cash"),
+        "fee_collected" => ("已收费", "Fee collected"),
         "balances" => ("账户余额", "Balances"),
         "no_accounts" => ("暂无账户", "No account yet"),
         "yuan" => ("元", "yuan"),

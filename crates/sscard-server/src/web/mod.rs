@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk", get(desk::page))
         .route("/desk/register", post(desk::register))
         .route("/desk/apply", post(desk::apply))
+        .route("/desk/applications/{id}/fee", post(desk::collect_fee))
         .route("/desk/applications/{id}/{step}", post(desk::step))
         .route("/desk/cards/{card_no}/activate", post(desk::activate))
         .route("/console", get(console::page))

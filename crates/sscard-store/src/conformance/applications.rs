@@ -648,3 +648,37 @@ pub async fn upgrade_from_second_generation(store: Arc<dyn Store>) {
     assert_eq!(count_of(&o.cards_by_generation, "3"), 1);
     conflict(ops::applications::apply(store, &desk, &person.id, branch_first(), &blank).await, "has_card", "active");
 }
+
+/// The replacement fee is collected once at the desk: cash desk to fee account, the books stay
+/// balanced; a free application has no fee; another bank's teller may not collect it.
+pub async fn replacement_fee_collected_once(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    let person = register(store, 1).await;
+    let desk = ctx(teller(BANK));
+    let old = active_card(store, &person).await;
+    act(store, &ctx(holder(&person)), old.card_no.as_str(), CardAction::ReportLost, ActionInput::default()).await;
+    let lost_reason = Some(ReplacementReason::Lost);
+    let replacement = app_input(AppKind::Replacement, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, lost_reason);
+    let app = apply(store, &desk, &person.id, replacement).await.application;
+
+    refusal(
+        ops::onecard::ledger::collect_fee(store, &ctx(teller(OTHER_BANK)), &app.id).await,
+        ErrorKind::Forbidden,
+        "forbidden",
+    );
+    assert!(!ops::onecard::ledger::fee_paid(store, &app.id).await.expect("fee_paid"));
+    let first = ops::onecard::ledger::collect_fee(store, &desk, &app.id).await.expect("collect");
+    assert_eq!(first.amount_fen, 2000);
+    assert_eq!(first.kind, "fee");
+    let again = ops::onecard::ledger::collect_fee(store, &desk, &app.id).await.expect("collect again");
+    assert_eq!(again.id, first.id, "a second collection moves nothing");
+    assert!(ops::onecard::ledger::fee_paid(store, &app.id).await.expect("fee_paid"));
+    let books = ops::onecard::ledger::check(store).await.expect("books");
+    assert!(books.clean(), "{books:?}");
+    assert_eq!(books.transfers, 1);
+
+    let other = register(store, 2).await;
+    let free = apply(store, &desk, &other.id, branch_first()).await.application;
+    refusal(ops::onecard::ledger::collect_fee(store, &desk, &free.id).await, ErrorKind::Refused, "no_fee");
+}

@@ -241,3 +241,42 @@ pub async fn check(store: &dyn Store) -> Result<BooksReport> {
     }
     Ok(report)
 }
+
+/// The fee of an application (a replacement) paid in cash at the desk: from the bank's cash
+/// desk account into its fee account, once per application (the key is the application).
+/// A second collection answers the first transfer and moves nothing.
+pub async fn collect_fee(store: &dyn Store, ctx: &Ctx, application_id: &str) -> Result<TransferRow> {
+    let mut tx = store.write().await?;
+    let app = tx
+        .get_application(application_id, true)
+        .await?
+        .ok_or_else(|| StoreError::not_found("application", application_id))?;
+    access::may_step(&ctx.actor, &app, sscard_domain::application::AppStep::Collect)?;
+    if !app.fee_fen.is_positive() {
+        return Err(DomainError::refused("no_fee", "this application costs nothing").into());
+    }
+    let key = format!("fee:{application_id}");
+    if let Some(done) = tx.transfer_by_key(&key).await? {
+        return Ok(done);
+    }
+    let from = org(AccountKind::Cash, &format!("CASH-{}", app.bank_code))?;
+    let to = org(AccountKind::Fees, &format!("FEES-{}", app.bank_code))?;
+    let mut balances = lock_accounts(tx.as_mut(), ctx, &[(from.clone(), None), (to.clone(), None)]).await?;
+    let leg = Leg { from, to, amount: app.fee_fen, kind: TransferKind::Fee, key };
+    let rows = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), application_id).await?;
+    let row = rows.into_iter().next().ok_or_else(|| StoreError::Backend("fee not posted".into()))?;
+    let person = tx.get_person(&app.person_id, false).await?;
+    let region = person.map(|p| p.region.to_string()).unwrap_or_default();
+    let subject = Subject { entity: "application", entity_id: &app.id, person_id: &app.person_id, region };
+    record(tx.as_mut(), ctx, "application.fee_collected", &subject, json!({ "transfer": row })).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Whether the fee of an application has been collected.
+pub async fn fee_paid(store: &dyn Store, application_id: &str) -> Result<bool> {
+    let mut tx = store.read().await?;
+    let found = tx.transfer_by_key(&format!("fee:{application_id}")).await?;
+    tx.commit().await?;
+    Ok(found.is_some())
+}
