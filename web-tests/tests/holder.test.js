@@ -45,7 +45,8 @@ test('a holder applies online, follows it, activates, suspends and lifts', async
     await holder.fill(`#pin-${cardNo}`, '123456');
     await holder.locator(`form[action="/portal/cards/${cardNo}/activate"] button`).click();
     await holder.waitForLoadState('networkidle');
-    assert.match(await holder.locator('.flash.err').innerText(), /easy to guess/);
+    // The refusal is in the page's language, with the rule's detail.
+    assert.match(await holder.locator('.flash.err').innerText(), /密码过于简单.*easy to guess/);
     await holder.fill(`#pin-${cardNo}`, '739164');
     await holder.locator(`form[action="/portal/cards/${cardNo}/activate"] button`).click();
     await holder.waitForLoadState('networkidle');

@@ -145,7 +145,7 @@ pub async fn step(
     let result = applications::step(state.store.as_ref(), &ctx, &id, step, &|_| String::new())
         .await
         .map(|view| view.application.status.to_string())
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
 
@@ -168,7 +168,7 @@ pub async fn run_job(
     let result = jobs::run(state.store.as_ref(), &ctx, job, &|_| {})
         .await
         .map(|r| format!("{}: examined {}, changed {}, failures {}", r.job, r.examined, r.changed, r.failures.len()))
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
 
@@ -192,7 +192,7 @@ pub async fn stop_card(State(state): State<AppState>, v: Viewer, Form(f): Form<S
     let result = cards::act(state.store.as_ref(), &ctx, f.card_no.trim(), CardAction::Stop, input, &|_| String::new())
         .await
         .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
 

@@ -229,7 +229,7 @@ pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<Apply
             Some(card) => format!("{} → {} ({})", view.application.status, card.card_no, card.status.as_str()),
             None => view.application.status.to_string(),
         })
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
 }
 
@@ -258,7 +258,7 @@ pub async fn step(
     let result = applications::step(state.store.as_ref(), &ctx, &id, step, &|_| String::new())
         .await
         .map(|view| view.application.status.to_string())
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
 }
 
@@ -287,7 +287,7 @@ pub async fn activate(
     let result = cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input, &|_| String::new())
         .await
         .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back(&desk_back(&f.q), result)
 }
 
@@ -310,6 +310,6 @@ pub async fn collect_fee(
     let result = sscard_store::ops::onecard::ledger::collect_fee(state.store.as_ref(), &ctx, &id)
         .await
         .map(|t| format!("{} {}", v.t.s("fee_collected"), sscard_domain::money::Fen::new(t.amount_fen)))
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
 }

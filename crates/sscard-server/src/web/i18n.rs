@@ -246,6 +246,48 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// Chinese for the refusals people meet on the pages, by the rule's stable code.
+pub fn error_zh(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "illegal_transition" => "当前状态下不能办理该业务",
+        "illegal_step" => "申领当前所处环节不能办理该步骤",
+        "trivial_pin" => "密码过于简单（重复或连续数字），请重新设置",
+        "bad_pin" => "密码须为6位数字",
+        "pin_required" => "启用需要设置6位密码",
+        "bad_document" => "证件号码有误",
+        "bad_doc_type" => "证件类型有误",
+        "person_exists" => "该人员已登记",
+        "has_card" => "已有社保卡，请申请换代或补换卡",
+        "application_open" => "已有正在办理的申领",
+        "not_reported_lost" => "请先办理正式挂失再申请补卡",
+        "nothing_to_replace" => "没有可更换的第三代社保卡",
+        "nothing_to_upgrade" => "没有可换代的第二代社保卡",
+        "no_printer" => "该网点没有制卡设备，不能即时制卡",
+        "mail_address_required" => "网上申领需填写邮寄地址",
+        "branch_required" => "请选择网点",
+        "no_pickup_branch" => "该申领没有领卡网点，请改为邮寄",
+        "no_mail_address" => "该申领没有邮寄地址",
+        "guardian_required" => "未满16周岁需登记监护人及关系证明",
+        "relationship_proof_required" => "请提供户口簿或出生医学证明编号",
+        "forbidden" => "无权办理该业务",
+        "no_ecard" => "尚未签发电子社保卡",
+        "grantee_unknown" => "未找到该家人",
+        "no_fee" => "该申领无需缴费",
+        "reason_required" => "请填写原因",
+        "card_expired" => "社保卡已过有效期",
+        "has_active_card" => "已有正常使用的社保卡",
+        "bad_name" => "姓名有误",
+        "sex_required" => "该证件不含性别信息，请选择性别",
+        "birth_date_required" => "该证件不含出生日期，请填写",
+        "sex_mismatch" => "性别与证件号码不符",
+        "birth_date_mismatch" => "出生日期与证件号码不符",
+        "unknown_bank" => "未登记的银行",
+        "unknown_branch" => "未登记的网点",
+        "duplicate" => "已存在",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +301,7 @@ mod tests {
         assert_eq!(Tr { lang: Lang::En }.s("login"), "Log in");
         assert_eq!(Tr { lang: Lang::Zh }.s("login"), "登录");
         assert_eq!(Tr { lang: Lang::Zh }.s("no-such-key"), "no-such-key");
+        assert_eq!(error_zh("trivial_pin"), Some("密码过于简单（重复或连续数字），请重新设置"));
+        assert_eq!(error_zh("no-such-code"), None);
     }
 }

@@ -180,3 +180,17 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A refusal as the page shows it: in Chinese the rule's code is translated and the detail
+/// follows in brackets; in English the rule's own message.
+pub fn err_text(t: &Tr, e: &sscard_store::StoreError) -> String {
+    use sscard_store::StoreError;
+    match (t.lang, e) {
+        (Lang::Zh, StoreError::Domain(d)) => match i18n::error_zh(d.code) {
+            Some(zh) => format!("{zh}（{}）", d.message),
+            None => d.message.clone(),
+        },
+        (Lang::Zh, StoreError::NotFound { .. }) => format!("未找到（{e}）"),
+        _ => e.to_string(),
+    }
+}

@@ -337,7 +337,7 @@ async fn holder_apply(
     let ctx = state.ctx(actor, None);
     let view = applications::apply(state.store.as_ref(), &ctx, &person_id, input, &|_| String::new())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| super::err_text(&v.t, &e))?;
     Ok(format!("{} {}", view.application.kind, view.application.status))
 }
 
@@ -385,7 +385,7 @@ pub async fn card_action(
             cards::act(state.store.as_ref(), &ctx, &card_no, a, input, &|_| String::new())
                 .await
                 .map(|c: Card| format!("{} {}", c.card_no, c.status.as_str()))
-                .map_err(|e| e.to_string())
+                .map_err(|e| super::err_text(&v.t, &e))
         }
         _ => Err(format!("no action {action}")),
     };
@@ -466,7 +466,7 @@ pub async fn sign_in_channel(State(state): State<AppState>, v: Viewer, Form(f): 
     let result = sscard_store::ops::ecard::grant(state.store.as_ref(), &ctx, &person_id, what)
         .await
         .map(|a| a.channel.unwrap_or_default())
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }
 
@@ -489,7 +489,7 @@ pub async fn revoke_authorization(
     let result = sscard_store::ops::ecard::revoke(state.store.as_ref(), &ctx, &person_id, &id)
         .await
         .map(|a| format!("{} {}", a.kind.as_str(), a.status.as_str()))
-        .map_err(|e| e.to_string());
+        .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }
 
@@ -514,6 +514,6 @@ pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): For
         sscard_store::ops::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, f.grantee_ssn.trim())
             .await
             .map(|a| a.kind.as_str().to_string())
-            .map_err(|e| e.to_string());
+            .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }
