@@ -74,6 +74,7 @@ macro_rules! conformance_tests {
             idempotency_records,
             access_rules,
             overview_counts,
+            find_by_any_document_number,
             failed_operations_leave_no_trace,
             onecard_terminals_and_refusals,
             onecard_ledger_rules,

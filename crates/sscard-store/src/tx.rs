@@ -51,6 +51,8 @@ pub trait Tx: crate::onecard::OnecardTx + Send {
     /// `lock`: hold the row until commit (serialises actions on one person's cards).
     async fn get_person(&mut self, id: &str, lock: bool) -> Result<Option<Person>>;
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>>;
+    /// Persons whose document (of any type) has this number; at most a few.
+    async fn find_persons_by_doc_number(&mut self, doc_number: &str) -> Result<Vec<Person>>;
     /// The holder of a card, optionally locked, in one step where the backend can.
     async fn get_person_of_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Person>> {
         let Some(card) = self.get_card(card_no, false).await? else { return Ok(None) };

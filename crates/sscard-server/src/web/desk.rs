@@ -73,7 +73,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         let lookup = if is_person_id(&q) {
             persons::get(state.store.as_ref(), &ctx, &q).await
         } else {
-            persons::find_by_ssn(state.store.as_ref(), &ctx, &q).await
+            persons::find_by_number(state.store.as_ref(), &ctx, &q).await
         };
         match lookup {
             Ok(p) => {

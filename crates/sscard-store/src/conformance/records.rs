@@ -463,3 +463,34 @@ pub async fn failed_operations_leave_no_trace(store: Arc<dyn Store>) {
     let second = register_input(store, passport("E87654321")).await;
     assert_eq!(second.ssn, Ssn::assigned(region(), 2));
 }
+
+/// A desk finds a person by the SSN, by the resident ID number, or by a passport number.
+pub async fn find_by_any_document_number(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    let resident = register(store, 1).await;
+    let passport = register_input(
+        store,
+        RegistrationInput {
+            doc_type: DocType::Passport,
+            doc_number: "E12345678".to_string(),
+            name: "Test Passport".to_string(),
+            sex: Some(Sex::Female),
+            birth_date: Some(date!(1988 - 02 - 29)),
+            region: region(),
+            guardian_id: None,
+            relationship_proof: None,
+        },
+    )
+    .await;
+    let desk = ctx(teller(BANK));
+    let by_id = ops::persons::find_by_number(store, &desk, resident.doc_number.as_str()).await.expect("resident");
+    assert_eq!(by_id.id, resident.id);
+    let by_passport = ops::persons::find_by_number(store, &desk, " e12345678 ").await.expect("passport");
+    assert_eq!(by_passport.id, passport.id);
+    let by_ssn = ops::persons::find_by_number(store, &desk, passport.ssn.as_str()).await.expect("assigned SSN");
+    assert_eq!(by_ssn.id, passport.id);
+    assert!(matches!(ops::persons::find_by_number(store, &desk, "X0000000").await, Err(StoreError::NotFound { .. })));
+    let stranger = ctx(holder(&resident));
+    forbidden(ops::persons::find_by_number(store, &stranger, "E12345678").await);
+}

@@ -85,6 +85,25 @@ pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<Pers
     Ok(person)
 }
 
+/// A person by social security number or by the number of any document (a passport, a
+/// travel permit), as a desk types it; if the actor may see them.
+pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &str) -> Result<Person> {
+    let number = number.trim().to_ascii_uppercase();
+    if Ssn::parse(&number).is_ok() {
+        match find_by_ssn(store, ctx, &number).await {
+            Err(StoreError::NotFound { .. }) => {}
+            other => return other,
+        }
+    }
+    let mut tx = store.read().await?;
+    let found = tx.find_persons_by_doc_number(&number).await?;
+    tx.commit().await?;
+    let person =
+        found.into_iter().next().ok_or_else(|| not_found("person", &sscard_domain::document::mask_id(&number)))?;
+    access::may_view_person(&ctx.actor, &person.id)?;
+    Ok(person)
+}
+
 /// What a newborn registration carries besides the child's identity.
 #[derive(Debug, Clone)]
 pub struct NewbornInput {

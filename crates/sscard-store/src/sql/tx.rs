@@ -189,6 +189,11 @@ impl Tx for SqlTx {
         let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(&mut *self.tx).await?;
         row.as_ref().map(rows::person).transpose()
     }
+    async fn find_persons_by_doc_number(&mut self, doc_number: &str) -> Result<Vec<Person>> {
+        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE doc_number = $1 ORDER BY id LIMIT 10");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(doc_number).fetch_all(&mut *self.tx).await?;
+        all(found, rows::person)
+    }
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>> {
         let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ssn = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(ssn).fetch_optional(&mut *self.tx).await?;
