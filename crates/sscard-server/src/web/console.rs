@@ -133,10 +133,7 @@ pub async fn step(
     Path((id, step)): Path<(String, String)>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -155,10 +152,7 @@ pub async fn run_job(
     Path(name): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -180,10 +174,7 @@ pub struct StopForm {
 }
 
 pub async fn stop_card(State(state): State<AppState>, v: Viewer, Form(f): Form<StopForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };

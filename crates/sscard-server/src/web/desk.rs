@@ -154,10 +154,7 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 }
 
 pub async fn register(State(state): State<AppState>, v: Viewer, Form(f): Form<RegisterForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -196,10 +193,7 @@ pub struct ApplyForm {
 }
 
 pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<ApplyForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -245,10 +239,7 @@ pub async fn step(
     Path((id, step)): Path<(String, String)>,
     Form(f): Form<StepForm>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -275,10 +266,7 @@ pub async fn activate(
     Path(card_no): Path<String>,
     Form(f): Form<ActivateForm>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -298,10 +286,7 @@ pub async fn collect_fee(
     Path(id): Path<String>,
     Form(f): Form<StepForm>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
         Ok(a) => a,
         Err(r) => return r,
     };

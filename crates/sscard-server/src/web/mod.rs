@@ -138,6 +138,12 @@ impl Viewer {
                 .into_response())
         }
     }
+    /// A form post: the CSRF token must match and the actor must have one of `roles`.
+    #[allow(clippy::result_large_err)]
+    pub fn post_as(&self, submitted_csrf: &str, roles: &[Role]) -> Result<Actor, Response> {
+        self.check_csrf(submitted_csrf)?;
+        self.require(roles)
+    }
     /// Adds the CSRF cookie to a response when this browser had none.
     pub fn finish(&self, mut resp: Response) -> Response {
         if self.new_csrf {

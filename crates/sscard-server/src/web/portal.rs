@@ -371,10 +371,7 @@ pub async fn card_action(
     Path((card_no, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Holder]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Holder]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -453,10 +450,7 @@ pub struct ChannelForm {
 
 /// Signs the e-card into an app channel.
 pub async fn sign_in_channel(State(state): State<AppState>, v: Viewer, Form(f): Form<ChannelForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Holder]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Holder]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -477,10 +471,7 @@ pub async fn revoke_authorization(
     Path(id): Path<String>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Holder]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Holder]) {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -501,10 +492,7 @@ pub struct FamilyForm {
 
 /// Lets a relative (named by their social security number) show this holder's QR code.
 pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): Form<FamilyForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
-        return r;
-    }
-    let actor = match v.require(&[Role::Holder]) {
+    let actor = match v.post_as(&f.csrf, &[Role::Holder]) {
         Ok(a) => a,
         Err(r) => return r,
     };
