@@ -46,7 +46,7 @@ string_enum!(
     TransferKind {
         Topup => "topup", Fare => "fare", MedicalPool => "medical_pool", MedicalAccount => "medical_account",
         MedicalSelfPay => "medical_self_pay", MedicalRefund => "medical_refund", ParkEntry => "park_entry",
-        ParkPass => "park_pass", Deposit => "deposit", Fee => "fee",
+        ParkPass => "park_pass", Deposit => "deposit", Fee => "fee", Migration => "migration",
     }
 );
 
@@ -138,6 +138,39 @@ pub fn decide_transfer(spec: &TransferSpec, from_balance: Fen, to_balance: Fen) 
         ));
     }
     Ok((from_after, to_after))
+}
+
+/// The idempotency key of moving the e-wallet of card `old` to card `new`: one per pair of cards.
+pub fn migration_key(old_card_no: &str, new_card_no: &str) -> String {
+    format!("migrate:{old_card_no}:{new_card_no}")
+}
+
+/// A card's e-wallet follows the card that replaced it: the whole balance of `old` (the
+/// replaced card's wallet) moves to `new` (the wallet of the card activated in its place), or
+/// nothing moves when it is empty. Both must be e-wallets of different cards; a negative
+/// wallet is a broken ledger, not something to move. The wallet limit of top-ups does not
+/// apply: the money is already the holder's.
+pub fn decide_wallet_migration(
+    old: &AccountId,
+    new: &AccountId,
+    old_balance: Fen,
+) -> Result<Option<TransferSpec>, DomainError> {
+    if old.kind != AccountKind::Ewallet || new.kind != AccountKind::Ewallet {
+        return Err(DomainError::invalid("bad_account", "account", "only e-wallets follow a replacement card"));
+    }
+    if old == new {
+        return Err(DomainError::invalid("same_account", "account", "a card does not replace itself"));
+    }
+    if old_balance.is_negative() {
+        return Err(DomainError::refused(
+            "negative_wallet",
+            format!("e-wallet {old} is overdrawn ({old_balance} yuan): check the books"),
+        ));
+    }
+    if old_balance.is_zero() {
+        return Ok(None);
+    }
+    Ok(Some(TransferSpec { from: old.clone(), to: new.clone(), amount: old_balance, kind: TransferKind::Migration }))
 }
 
 /// One finding of the books check.
@@ -233,6 +266,29 @@ mod tests {
         assert!(check_key("topup-1").is_ok());
         assert!(check_key("").is_err());
         assert!(check_key("with space").is_err());
+    }
+
+    #[test]
+    fn a_replaced_cards_wallet_moves_whole_to_the_new_card() {
+        let (old, new) = (acct("ewallet:A00000001"), acct("ewallet:A00000002"));
+        let s = decide_wallet_migration(&old, &new, Fen::new(1234)).unwrap().unwrap();
+        assert_eq!(
+            (s.from, s.to, s.amount, s.kind),
+            (old.clone(), new.clone(), Fen::new(1234), TransferKind::Migration)
+        );
+        assert_eq!(decide_wallet_migration(&old, &new, Fen::ZERO).unwrap(), None);
+        assert_eq!(decide_wallet_migration(&old, &new, Fen::new(-1)).unwrap_err().code, "negative_wallet");
+        assert_eq!(decide_wallet_migration(&old, &old, Fen::new(1)).unwrap_err().code, "same_account");
+        assert_eq!(
+            decide_wallet_migration(&acct("bank:A00000001"), &new, Fen::new(1)).unwrap_err().code,
+            "bad_account"
+        );
+        // The whole balance, even when the two wallets together pass the top-up limit.
+        let over = crate::transit::MAX_WALLET_FEN;
+        let all = decide_wallet_migration(&old, &new, Fen::new(over)).unwrap().unwrap();
+        assert_eq!(decide_transfer(&all, Fen::new(over), Fen::new(over)).unwrap(), (Fen::ZERO, Fen::new(2 * over)));
+        assert_eq!(migration_key("A00000001", "A00000002"), "migrate:A00000001:A00000002");
+        assert!(check_key(&migration_key("A00000001", "A00000002")).is_ok());
     }
 
     #[test]

@@ -437,3 +437,44 @@ async fn library_parks_and_identity_scope() {
     assert_eq!(uses.json[0]["scenario"], "identity");
     ledger_clean(&app).await;
 }
+
+#[tokio::test]
+async fn the_ewallet_follows_the_replacement_card() {
+    let app = TestApp::spawn().await;
+    operators(&app).await;
+    let pid = app.holder1_person.clone();
+    let h = app.tokens.holder1.clone();
+    let old = app.active_card(&pid).await;
+    let (_, gate) = terminal(&app, "XM-BUS", "transit", CITY, &[]).await;
+    app.post(Some(&h), "/ewallet/topups", &json!({ "card_no": old, "amount_fen": 4_000, "source": "bank" }))
+        .await
+        .expect(201);
+    let r = app.post(Some(&gate), "/transit/taps", &json!({ "card_no": old, "fare_fen": 555 })).await;
+    r.expect(200);
+    assert_eq!(r.json["balance_fen"], 3_445);
+    app.post_empty(Some(&h), &format!("/cards/{old}/report-lost")).await.expect(200);
+    let mut repl = TestApp::branch_app(&pid, "replacement", common::PLAIN_BRANCH);
+    repl["reason"] = json!("lost");
+    let r = app.post(Some(&app.tokens.teller_icbc), "/applications", &repl).await;
+    r.expect(201);
+    let new = app.run_to_collected(&r.str("/id")).await;
+    // Until the new card is activated the money stays where it was.
+    assert_eq!(balance(&app, &h, &pid, &format!("ewallet:{old}")).await, 3_445);
+    app.post(Some(&h), &format!("/cards/{new}/activate"), &json!({ "pin": "860213" })).await.expect(200);
+    assert_eq!(balance(&app, &h, &pid, &format!("ewallet:{old}")).await, 0);
+    assert_eq!(balance(&app, &h, &pid, &format!("ewallet:{new}")).await, 3_445);
+    let b = app.get(Some(&h), &format!("/persons/{pid}/balances")).await;
+    let moved: Vec<&Value> =
+        b.json["history"].as_array().unwrap().iter().filter(|t| t["kind"] == "migration").collect();
+    assert_eq!(moved.len(), 1, "{}", b.text());
+    assert_eq!(moved[0]["amount_fen"], 3_445);
+    assert_eq!(moved[0]["idem_key"], format!("migrate:{old}:{new}"));
+    let r = app.post(Some(&gate), "/transit/taps", &json!({ "card_no": new, "fare_fen": 445 })).await;
+    r.expect(200);
+    assert_eq!(r.json["balance_fen"], 3_000);
+    app.post(Some(&gate), "/transit/taps", &json!({ "card_no": old, "fare_fen": 1 }))
+        .await
+        .problem(422, "card_replaced");
+    let report = ledger_clean(&app).await;
+    assert_eq!(report["transfers_total_fen"], 4_000 + 555 + 3_445 + 445);
+}

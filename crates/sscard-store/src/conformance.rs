@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             onecard_library,
             onecard_parks,
             onecard_concurrent_debits_never_overdraw,
+            onecard_wallet_follows_the_replacement,
         );
     };
 }

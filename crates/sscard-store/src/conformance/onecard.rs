@@ -530,3 +530,96 @@ pub async fn onecard_concurrent_debits_never_overdraw(store: Arc<dyn Store>) {
     assert_eq!((ids.len(), fresh), (1, 1));
     books_clean(&*store).await;
 }
+
+/// The e-wallet follows the card: topped up and partly spent on a card that is then lost, its
+/// whole balance is on the replacement once that is activated (one `migration` transfer keyed
+/// by the two card numbers, with its event), the old wallet is empty and the books balance.
+/// A temporary card's wallet and the lost card's both move to the formal replacement; an empty
+/// wallet moves nothing.
+pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
+    use sscard_domain::application::{AppKind, Channel, ReplacementReason};
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    let person = register(store, 1).await;
+    let me = ctx(holder(&person));
+    let old = active_card(store, &person).await.card_no.as_str().to_string();
+    transit::topup(store, &me, None, &card(&old), 5000, "bank", None).await.expect("top-up");
+    let r = transit::tap(store, &tctx(&gate), &gate, &card(&old), 1234, None).await.expect("tap");
+    assert_eq!(r.balance_fen, 3766);
+    act(store, &me, &old, CardAction::ReportLost, ActionInput::default()).await;
+    let new = replacement_card(store, &person).await.card_no.as_str().to_string();
+    assert_eq!(balance(store, &person, &format!("ewallet:{old}")).await, 0);
+    assert_eq!(balance(store, &person, &format!("ewallet:{new}")).await, 3766);
+    let b = ledger::balances(store, &me, &person.id, 50).await.expect("balances");
+    let moved: Vec<_> = b.history.iter().filter(|t| t.kind == "migration").collect();
+    assert_eq!(moved.len(), 1, "{:?}", b.history);
+    assert_eq!(
+        (moved[0].from_account.as_str(), moved[0].to_account.as_str(), moved[0].amount_fen),
+        (format!("ewallet:{old}").as_str(), format!("ewallet:{new}").as_str(), 3766)
+    );
+    assert_eq!(moved[0].idem_key, format!("migrate:{old}:{new}"));
+    assert!(event_kinds_of(store, &format!("ewallet:{new}")).await.contains(&"ewallet.migrated".to_string()));
+    // The money is spendable on the new card, and only there.
+    let r = transit::tap(store, &tctx(&gate), &gate, &card(&new), 766, None).await.expect("tap");
+    assert_eq!(r.balance_fen, 3000);
+    refusal(transit::tap(store, &tctx(&gate), &gate, &card(&old), 1, None).await, ErrorKind::Refused, "card_replaced");
+    books_clean(store).await;
+    let report = check(store).await.expect("check");
+    assert_eq!((report.transfers, report.transfers_total_fen), (4, 5000 + 1234 + 3766 + 766));
+
+    // A lost card with money, a temporary card bridging the wait, then the formal replacement:
+    // both wallets end on the replacement.
+    let p2 = register(store, 2).await;
+    let me2 = ctx(holder(&p2));
+    let formal = active_card(store, &p2).await.card_no.as_str().to_string();
+    transit::topup(store, &me2, None, &card(&formal), 2000, "bank", None).await.expect("top-up");
+    act(store, &me2, &formal, CardAction::ReportLost, ActionInput::default()).await;
+    let desk = ctx(teller(BANK));
+    let temp_input = app_input(AppKind::Temporary, Channel::BranchInstant, BANK, Some(PRINTER_BRANCH), None, None);
+    let temp = card_of(&apply(store, &desk, &p2.id, temp_input).await);
+    assert!(temp.temporary);
+    let temp = temp.card_no.as_str().to_string();
+    act(store, &me2, &temp, CardAction::Activate, with_pin("240617")).await;
+    // A temporary card replaces nothing: the lost card keeps its money until the replacement.
+    assert_eq!(balance(store, &p2, &format!("ewallet:{formal}")).await, 2000);
+    transit::topup(store, &me2, None, &card(&temp), 500, "cash", None).await.expect("cash top-up");
+    let r = transit::tap(store, &tctx(&gate), &gate, &card(&temp), 120, None).await.expect("tap");
+    assert_eq!(r.balance_fen, 380);
+    let repl_input = app_input(
+        AppKind::Replacement,
+        Channel::BranchInstant,
+        BANK,
+        Some(PRINTER_BRANCH),
+        None,
+        Some(ReplacementReason::Lost),
+    );
+    let repl = card_of(&apply(store, &desk, &p2.id, repl_input).await).card_no.as_str().to_string();
+    act(store, &me2, &repl, CardAction::Activate, with_pin("240617")).await;
+    assert_eq!(balance(store, &p2, &format!("ewallet:{formal}")).await, 0);
+    assert_eq!(balance(store, &p2, &format!("ewallet:{temp}")).await, 0);
+    assert_eq!(balance(store, &p2, &format!("ewallet:{repl}")).await, 2000 + 380);
+    let b = ledger::balances(store, &me2, &p2.id, 50).await.expect("balances");
+    let mut keys: Vec<&str> = b.history.iter().filter(|t| t.kind == "migration").map(|t| t.idem_key.as_str()).collect();
+    keys.sort_unstable();
+    let mut want = vec![format!("migrate:{formal}:{repl}"), format!("migrate:{temp}:{repl}")];
+    want.sort_unstable();
+    assert_eq!(keys, want);
+
+    // An empty wallet moves nothing (no transfer, no event).
+    let p3 = register(store, 3).await;
+    let me3 = ctx(holder(&p3));
+    let lonely = active_card(store, &p3).await.card_no.as_str().to_string();
+    transit::topup(store, &me3, None, &card(&lonely), 300, "bank", None).await.expect("top-up");
+    transit::tap(store, &tctx(&gate), &gate, &card(&lonely), 300, None).await.expect("tap");
+    act(store, &me3, &lonely, CardAction::ReportLost, ActionInput::default()).await;
+    let fresh = replacement_card(store, &p3).await.card_no.as_str().to_string();
+    assert_eq!(balance(store, &p3, &format!("ewallet:{fresh}")).await, 0);
+    assert!(event_kinds_of(store, &format!("ewallet:{fresh}")).await.is_empty());
+    let b = ledger::balances(store, &me3, &p3.id, 50).await.expect("balances");
+    assert!(b.history.iter().all(|t| t.kind != "migration"));
+    books_clean(store).await;
+    let report = check(store).await.expect("check");
+    assert_eq!(report.transfers_total_fen, 5000 + 1234 + 3766 + 766 + 2000 + 500 + 120 + 2000 + 380 + 300 + 300);
+}

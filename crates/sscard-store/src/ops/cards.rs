@@ -1,4 +1,5 @@
-//! Card actions: activation (with PIN and the replacement of the previous card),
+//! Card actions: activation (with PIN and the replacement of the previous card, whose
+//! e-wallet balance moves to the new card in the same transaction),
 //! temporary loss and its lift, formal loss, stop and cancel. After every status change the
 //! person's e-card is brought in line in the same transaction ([`super::ecard::sync_in`]).
 
@@ -94,6 +95,8 @@ async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card
             let payload = json!({ "from": from.as_str(), "to": "replaced", "by": card.card_no.as_str() });
             record(tx, ctx, "card.replaced", &subject(&old, person), payload).await?;
             super::ecard::sync_in(tx, ctx, person).await?;
+            // The e-wallet follows the card: the replaced card's balance moves to this one.
+            super::onecard::ledger::migrate_wallet_in(tx, ctx, person, &old, &card).await?;
         }
     }
     card.pin_hash = Some(sscard_gm::password::hash_password(pin.expose(), ctx.hash_iterations));

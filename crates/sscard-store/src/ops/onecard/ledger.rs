@@ -1,7 +1,8 @@
 //! The double-entry ledger (DESIGN §3.6) in the store: posting transfers (each with its own
 //! idempotency key, balances updated under row locks taken in account-id order so that two
 //! transactions never wait on each other in a cycle), the holder's balances and history,
-//! deposits into medical personal accounts, and the books check behind `sscard ledger check`.
+//! deposits into medical personal accounts, the e-wallet following a replacement card, and
+//! the books check behind `sscard ledger check`.
 
 use super::super::{Ctx, Subject, new_id, record};
 use crate::onecard::{AccountRow, TransferRow};
@@ -10,12 +11,14 @@ use crate::{Result, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::access::{self, Role};
+use sscard_domain::card::Card;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{
     AccountId, AccountKind, Finding, KeyVerdict, TransferKind, TransferSpec, check_books, check_key, decide_transfer,
-    judge_key,
+    decide_wallet_migration, judge_key, migration_key,
 };
 use sscard_domain::money::Fen;
+use sscard_domain::person::Person;
 use std::collections::BTreeMap;
 
 /// One movement to post.
@@ -175,6 +178,42 @@ pub async fn deposit_medical(
     record(tx.as_mut(), ctx, "ledger.deposited", &subject, json!({ "transfer": row })).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Moves the whole e-wallet of the `old` card to the `new` card that replaced it, in the
+/// caller's transaction (the activation that made `old` replaced), with its event and audit
+/// record. An empty or never-used wallet moves nothing. The key is derived from the two card
+/// numbers, so the move happens once per pair of cards.
+pub(crate) async fn migrate_wallet_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    person: &Person,
+    old: &Card,
+    new: &Card,
+) -> Result<Option<TransferRow>> {
+    let from = wallet(old.card_no.as_str())?;
+    let to = wallet(new.card_no.as_str())?;
+    // Nothing to lock when the old card never had a wallet.
+    if tx.get_account(&from.to_string(), false).await?.is_none() {
+        return Ok(None);
+    }
+    let mut balances =
+        lock_accounts(tx, ctx, &[(from.clone(), Some(&person.id)), (to.clone(), Some(&person.id))]).await?;
+    let old_balance = Fen::new(balances.get(&from.to_string()).copied().unwrap_or(0));
+    let Some(spec) = decide_wallet_migration(&from, &to, old_balance)? else { return Ok(None) };
+    let key = migration_key(old.card_no.as_str(), new.card_no.as_str());
+    let leg = Leg { from: spec.from, to: spec.to, amount: spec.amount, kind: spec.kind, key };
+    let rows = post(tx, ctx, &mut balances, std::slice::from_ref(&leg), new.card_no.as_str()).await?;
+    let Some(row) = rows.into_iter().next() else { return Ok(None) };
+    let subject = Subject {
+        entity: "account",
+        entity_id: &row.to_account,
+        person_id: &person.id,
+        region: person.region.to_string(),
+    };
+    let payload = json!({ "transfer": row, "from_card": old.card_no.as_str(), "to_card": new.card_no.as_str() });
+    record(tx, ctx, "ewallet.migrated", &subject, payload).await?;
+    Ok(Some(row))
 }
 
 /// The result of `sscard ledger check`.
