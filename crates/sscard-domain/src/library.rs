@@ -2,7 +2,9 @@
 //! any library of the network, within a loan limit and due dates; overdue loans are listed.
 //!
 //! A loan is due at the end (24:00 China time) of the day `loan_days` after the day it was
-//! borrowed. A patron with an overdue loan may not borrow more until it is returned.
+//! borrowed. A patron with an overdue loan may not borrow more until it is returned. Each
+//! library network (operator) may set its own loan limit (1..=100 items) and loan period
+//! (1..=365 days); a network that set none lends 10 items for 30 days.
 
 use crate::clock::{DAY_MS, china_date, start_of_day_ms};
 use crate::error::DomainError;
@@ -11,6 +13,11 @@ use time::Duration;
 
 /// Longest item barcode, in characters.
 pub const MAX_ITEM_ID: usize = 64;
+
+/// Most items a network may let one patron hold at once.
+pub const MAX_LOAN_LIMIT: u32 = 100;
+/// Longest loan period a network may set, in days.
+pub const MAX_LOAN_DAYS: u32 = 365;
 
 /// The network's lending rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +31,29 @@ pub struct LibraryPolicy {
 impl Default for LibraryPolicy {
     fn default() -> Self {
         LibraryPolicy { loan_limit: 10, loan_days: 30 }
+    }
+}
+
+impl LibraryPolicy {
+    /// A network's lending rules as an admin sets them: 1..=100 items and 1..=365 days,
+    /// else a 422 naming the field.
+    pub fn new(loan_limit: i64, loan_days: i64) -> Result<LibraryPolicy, DomainError> {
+        let in_range = |v: i64, max: u32| u32::try_from(v).ok().filter(|v| (1..=max).contains(v));
+        let loan_limit = in_range(loan_limit, MAX_LOAN_LIMIT).ok_or_else(|| {
+            DomainError::refused(
+                "bad_library_policy",
+                format!("the loan limit is 1..={MAX_LOAN_LIMIT} items, not {loan_limit}"),
+            )
+            .with_field("loan_limit")
+        })?;
+        let loan_days = in_range(loan_days, MAX_LOAN_DAYS).ok_or_else(|| {
+            DomainError::refused(
+                "bad_library_policy",
+                format!("the loan period is 1..={MAX_LOAN_DAYS} days, not {loan_days}"),
+            )
+            .with_field("loan_days")
+        })?;
+        Ok(LibraryPolicy { loan_limit, loan_days })
     }
 }
 
@@ -107,6 +137,32 @@ mod tests {
         assert_eq!(overdue_days(due, due + 1), 1);
         assert_eq!(overdue_days(due, due + DAY_MS), 1);
         assert_eq!(overdue_days(due, due + DAY_MS + 1), 2);
+    }
+
+    #[test]
+    fn a_network_sets_its_own_limit_and_days_within_bounds() {
+        assert_eq!(LibraryPolicy::new(10, 30).unwrap(), LibraryPolicy::default());
+        assert_eq!(LibraryPolicy::new(1, 1).unwrap(), LibraryPolicy { loan_limit: 1, loan_days: 1 });
+        assert_eq!(LibraryPolicy::new(100, 365).unwrap(), LibraryPolicy { loan_limit: 100, loan_days: 365 });
+        for (limit, days, field) in [
+            (0, 30, "loan_limit"),
+            (101, 30, "loan_limit"),
+            (-1, 30, "loan_limit"),
+            (i64::MAX, 30, "loan_limit"),
+            (10, 0, "loan_days"),
+            (10, 366, "loan_days"),
+            (10, -5, "loan_days"),
+        ] {
+            let e = LibraryPolicy::new(limit, days).unwrap_err();
+            assert_eq!(
+                (e.kind, e.code, e.field),
+                (crate::error::ErrorKind::Refused, "bad_library_policy", Some(field))
+            );
+        }
+        // One day: due at the end of tomorrow.
+        let p = LibraryPolicy::new(3, 1).unwrap();
+        let borrowed = start_of_day_ms(date!(2026 - 11 - 24)) + 15 * 3_600_000;
+        assert_eq!(china_date(due_at(borrowed, &p)), date!(2026 - 11 - 25));
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/transit/taps", post(onecard::tap))
         .route("/transit/batches", post(onecard::batch).layer(DefaultBodyLimit::max(onecard::BATCH_BODY_BYTES)))
         .route("/library/patrons", post(onecard::register_patron))
+        .route("/library/policies", post(onecard::set_library_policy))
         .route("/library/loans", post(onecard::borrow))
         .route("/library/returns", post(onecard::give_back))
         .route("/library/overdue", get(onecard::overdue))

@@ -38,6 +38,7 @@ impl Modify for BearerAuth {
         crate::routes::onecard::settle, crate::routes::onecard::refund, crate::routes::onecard::topup,
         crate::routes::onecard::tap, crate::routes::onecard::batch, crate::routes::onecard::register_patron,
         crate::routes::onecard::borrow, crate::routes::onecard::give_back, crate::routes::onecard::overdue,
+        crate::routes::onecard::set_library_policy,
         crate::routes::onecard::put_park, crate::routes::onecard::park_entry, crate::routes::onecard::buy_pass,
         crate::routes::onecard::identify, crate::routes::onecard::uses, crate::routes::onecard::balances,
         crate::routes::onecard::usage, crate::routes::onecard::ledger_check,

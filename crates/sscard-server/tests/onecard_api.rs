@@ -478,3 +478,74 @@ async fn the_ewallet_follows_the_replacement_card() {
     let report = ledger_clean(&app).await;
     assert_eq!(report["transfers_total_fen"], 4_000 + 555 + 3_445 + 445);
 }
+
+#[tokio::test]
+async fn library_networks_set_their_own_loan_limit_and_days() {
+    let app = TestApp::spawn().await;
+    operators(&app).await;
+    app.post(
+        Some(&app.tokens.admin),
+        "/operators",
+        &json!({ "code": "XM-LIB2", "name": "XM-LIB2", "kind": "library", "region": CITY }),
+    )
+    .await
+    .expect(201);
+    let set = |body: Value| {
+        let app = &app;
+        async move { app.post(Some(&app.tokens.admin), "/library/policies", &body).await }
+    };
+    for (limit, days, field) in
+        [(0, 7, "loan_limit"), (101, 7, "loan_limit"), (2, 0, "loan_days"), (2, 366, "loan_days")]
+    {
+        set(json!({ "operator": "XM-LIB", "loan_limit": limit, "loan_days": days }))
+            .await
+            .problem(422, "bad_library_policy")
+            .field(field);
+    }
+    set(json!({ "operator": "XM-BUS", "loan_limit": 2, "loan_days": 7 })).await.problem(422, "not_a_library");
+    set(json!({ "operator": "NOPE", "loan_limit": 2, "loan_days": 7 })).await.problem(404, "not_found");
+    for token in [&app.tokens.clerk, &app.tokens.holder1] {
+        app.post(Some(token), "/library/policies", &json!({ "operator": "XM-LIB", "loan_limit": 2, "loan_days": 7 }))
+            .await
+            .problem(403, "forbidden");
+    }
+    let r = set(json!({ "operator": "XM-LIB", "loan_limit": 2, "loan_days": 7 })).await;
+    r.expect(200);
+    assert_eq!(
+        (r.json["operator"].as_str(), r.json["loan_limit"].as_i64(), r.json["loan_days"].as_i64()),
+        (Some("XM-LIB"), Some(2), Some(7))
+    );
+
+    let pid = app.holder1_person.clone();
+    let card = app.active_card(&pid).await;
+    let (_, lib) = terminal(&app, "XM-LIB", "library", CITY, &[]).await;
+    let (_, lib2) = terminal(&app, "XM-LIB2", "library", CITY, &[]).await;
+    for t in [&lib, &lib2] {
+        app.post(Some(t), "/library/patrons", &json!({ "card_no": card })).await.expect(201);
+    }
+    let now = sscard_domain::clock::Clock::now_ms(app.clock.as_ref());
+    let week = sscard_domain::library::LibraryPolicy { loan_limit: 2, loan_days: 7 };
+    for item in ["A-1", "A-2"] {
+        let l = app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": item })).await;
+        l.expect(201);
+        assert_eq!(l.json["due_at_ms"].as_i64(), Some(sscard_domain::library::due_at(now, &week)));
+    }
+    assert_eq!(
+        sscard_domain::clock::china_date(sscard_domain::library::due_at(now, &week)),
+        sscard_domain::clock::china_date(now) + time::Duration::days(7)
+    );
+    app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-3" }))
+        .await
+        .problem(422, "loan_limit");
+    // The other network never set a policy: 30 days (and a limit of 10, counting every open loan).
+    let l = app.post(Some(&lib2), "/library/loans", &json!({ "card_no": card, "item_id": "B-1" })).await;
+    l.expect(201);
+    let default = sscard_domain::library::LibraryPolicy::default();
+    assert_eq!(l.json["due_at_ms"].as_i64(), Some(sscard_domain::library::due_at(now, &default)));
+    // Raised to 4: the limit counts the patron's open loans (3, one of them at the other network).
+    set(json!({ "operator": "XM-LIB", "loan_limit": 4, "loan_days": 7 })).await.expect(200);
+    app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-3" })).await.expect(201);
+    app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-4" }))
+        .await
+        .problem(422, "loan_limit");
+}

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "card_office", sql: include_str!("../migrations/0001_card_office.sql") },
     Migration { version: 2, name: "ecard", sql: include_str!("../migrations/0002_ecard.sql") },
     Migration { version: 3, name: "onecard", sql: include_str!("../migrations/0003_onecard.sql") },
+    Migration { version: 4, name: "library_policies", sql: include_str!("../migrations/0004_library_policies.sql") },
 ];
 
 const PRAGMAS: &str =

@@ -7,6 +7,7 @@ use crate::Result;
 use async_trait::async_trait;
 use serde::Serialize;
 use sscard_domain::ledger::AccountKind;
+use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::{Operator, Terminal};
@@ -206,6 +207,9 @@ pub trait OnecardTx: Send {
     async fn insert_tap(&mut self, t: &TapRow) -> Result<()>;
     async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>>;
 
+    /// The lending rules a library network set, if it set any.
+    async fn get_library_policy(&mut self, operator_code: &str) -> Result<Option<LibraryPolicy>>;
+    async fn put_library_policy(&mut self, operator_code: &str, p: &LibraryPolicy, now_ms: i64) -> Result<()>;
     async fn insert_patron(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<()>;
     async fn is_patron(&mut self, operator_code: &str, person_id: &str) -> Result<bool>;
     async fn insert_loan(&mut self, l: &LoanRow) -> Result<()>;

@@ -19,7 +19,6 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
-use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::MedicalPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::Operator;
@@ -417,7 +416,8 @@ pub struct LoanRequest {
     pub item_id: String,
 }
 
-/// Lend an item to the presented patron (loan limit 10, 30 days).
+/// Lend an item to the presented patron, within the network's loan limit and for its loan
+/// period (see `POST /api/v1/library/policies`; 10 items for 30 days when unset).
 #[utoipa::path(post, path = "/api/v1/library/loans", tag = "onecard", request_body = LoanRequest,
     responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn borrow(
@@ -428,8 +428,34 @@ pub async fn borrow(
     let b = body.value;
     let p = present_now(&state, &b.card).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
-    let loan = library::borrow(state.store.as_ref(), &ctx, &t, &p, &b.item_id, &LibraryPolicy::default()).await?;
+    let loan = library::borrow(state.store.as_ref(), &ctx, &t, &p, &b.item_id).await?;
     Ok(created(to_json(&loan)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LibraryPolicyRequest {
+    /// The library network's operator code.
+    pub operator: String,
+    /// Items one patron may hold at once: 1..=100.
+    pub loan_limit: i64,
+    /// Days an item may be kept: 1..=365.
+    pub loan_days: i64,
+}
+
+/// Set a library network's loan limit and loan period (admin). Out-of-range values are a 422
+/// naming the field; a network that never set them lends 10 items for 30 days.
+#[utoipa::path(post, path = "/api/v1/library/policies", tag = "onecard", request_body = LibraryPolicyRequest,
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn set_library_policy(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    body: JsonBody<LibraryPolicyRequest>,
+) -> ApiResult<Response> {
+    let b = body.value;
+    let ctx = state.ctx(actor, None);
+    let p = library::set_policy(state.store.as_ref(), &ctx, &b.operator, b.loan_limit, b.loan_days).await?;
+    Ok(super::json_response(StatusCode::OK, to_json(&p)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

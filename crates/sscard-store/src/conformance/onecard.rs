@@ -392,38 +392,70 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     assert_eq!(report.transfers_total_fen, 1000 + 300 + 800 + 150 + 200 + 500 + 100);
 }
 
-/// Library: a patron with no deposit borrows within the limit at one library and returns at
-/// another of the network; overdue loans are listed and block new loans.
+/// Library: a patron with no deposit borrows within the network's limit at one library and
+/// returns at another of the network; overdue loans are listed and block new loans. The limit
+/// and loan period are the network's own (set by an admin, within bounds), 10 and 30 when unset.
 pub async fn onecard_library(store: Arc<dyn Store>) {
     let store = &*store;
     seed(store).await;
     operators(store).await;
+    assert_eq!(library::policy_of(store, "XM-LIB").await.expect("policy"), LibraryPolicy::default());
+    forbidden(library::set_policy(store, &ctx(clerk()), "XM-LIB", 2, 30).await);
+    refusal(library::set_policy(store, &ctx(admin()), "XM-LIB", 0, 30).await, ErrorKind::Refused, "bad_library_policy");
+    refusal(
+        library::set_policy(store, &ctx(admin()), "XM-LIB", 2, 366).await,
+        ErrorKind::Refused,
+        "bad_library_policy",
+    );
+    refusal(library::set_policy(store, &ctx(admin()), "XM-BUS", 2, 30).await, ErrorKind::Refused, "not_a_library");
+    not_found_err(library::set_policy(store, &ctx(admin()), "NO-LIB", 2, 30).await);
+    let set = library::set_policy(store, &ctx(admin()), "XM-LIB", 2, 30).await.expect("policy");
+    assert_eq!((set.loan_limit, set.loan_days), (2, 30));
+    assert_eq!(event_kinds_of(store, "XM-LIB").await, vec!["operator.created", "library_policy.set"]);
+    let policy = LibraryPolicy { loan_limit: 2, loan_days: 30 };
+    assert_eq!(library::policy_of(store, "XM-LIB").await.expect("policy"), policy);
     let person = register(store, 1).await;
     let no = active_card(store, &person).await.card_no.as_str().to_string();
     let main = terminal(store, "XM-LIB", "library", REGION, &[]).await.terminal;
     let branch = terminal(store, "XM-LIB", "library", "350206", &[]).await.terminal;
-    let policy = LibraryPolicy { loan_limit: 2, loan_days: 30 };
     let c = tctx(&main);
-    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-1", &policy).await, ErrorKind::Refused, "not_patron");
+    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-1").await, ErrorKind::Refused, "not_patron");
     library::register(store, &c, &main, &card(&no)).await.expect("patron");
     conflict(library::register(store, &c, &main, &card(&no)).await, "already_patron", "registered");
-    let l1 = library::borrow(store, &c, &main, &card(&no), "ISBN-1", &policy).await.expect("borrow");
+    let l1 = library::borrow(store, &c, &main, &card(&no), "ISBN-1").await.expect("borrow");
     assert_eq!(l1.due_at_ms, sscard_domain::library::due_at(base_ms(), &policy));
-    conflict(library::borrow(store, &c, &main, &card(&no), "ISBN-1", &policy).await, "item_on_loan", "on_loan");
-    library::borrow(store, &c, &main, &card(&no), "ISBN-2", &policy).await.expect("borrow");
-    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-3", &policy).await, ErrorKind::Refused, "loan_limit");
+    conflict(library::borrow(store, &c, &main, &card(&no), "ISBN-1").await, "item_on_loan", "on_loan");
+    library::borrow(store, &c, &main, &card(&no), "ISBN-2").await.expect("borrow");
+    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-3").await, ErrorKind::Refused, "loan_limit");
     let back = library::give_back(store, &tctx(&branch), &branch, "ISBN-1").await.expect("return");
     assert_eq!(back.returned_terminal_id.as_deref(), Some(branch.id.as_str()));
     refusal(library::give_back(store, &c, &main, "ISBN-1").await, ErrorKind::Conflict, "not_on_loan");
     let late = ctx_at(terminal_actor(&main), days_later_ms(31));
     let overdue = library::overdue(store, &late, &main, 100).await.expect("overdue");
     assert_eq!(overdue.iter().map(|l| l.item_id.as_str()).collect::<Vec<_>>(), vec!["ISBN-2"]);
-    refusal(
-        library::borrow(store, &late, &main, &card(&no), "ISBN-4", &policy).await,
-        ErrorKind::Refused,
-        "has_overdue",
-    );
+    refusal(library::borrow(store, &late, &main, &card(&no), "ISBN-4").await, ErrorKind::Refused, "has_overdue");
     assert!(library::overdue(store, &c, &main, 100).await.expect("overdue").is_empty());
+
+    // The network changes its rules: 3 items for 7 days. The open loan keeps its due date; a
+    // new loan is due at the end of the 7th day, and the third item is one too many.
+    library::give_back(store, &c, &main, "ISBN-2").await.expect("return");
+    library::set_policy(store, &ctx(admin()), "XM-LIB", 3, 7).await.expect("policy");
+    let week = LibraryPolicy { loan_limit: 3, loan_days: 7 };
+    let mut due = Vec::new();
+    for item in ["ISBN-5", "ISBN-6", "ISBN-7"] {
+        due.push(library::borrow(store, &c, &main, &card(&no), item).await.expect("borrow").due_at_ms);
+    }
+    assert_eq!(due, vec![sscard_domain::library::due_at(base_ms(), &week); 3]);
+    assert_eq!(
+        sscard_domain::clock::china_date(due[0]),
+        sscard_domain::clock::china_date(base_ms()) + time::Duration::days(7)
+    );
+    refusal(library::borrow(store, &c, &main, &card(&no), "ISBN-8").await, ErrorKind::Refused, "loan_limit");
+    let eighth_day = ctx_at(terminal_actor(&main), days_later_ms(8));
+    let overdue = library::overdue(store, &eighth_day, &main, 100).await.expect("overdue");
+    assert_eq!(overdue.len(), 3);
+    let seventh_day = ctx_at(terminal_actor(&main), days_later_ms(7));
+    assert!(library::overdue(store, &seventh_day, &main, 100).await.expect("overdue").is_empty());
 }
 
 /// Parks: retirees free, annual pass holders free, others pay from the e-wallet; a pass is

@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::ledger::AccountKind;
+use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::{Operator, OperatorKind, Scenario, Scope, Terminal};
@@ -464,6 +465,32 @@ impl OnecardTx for SqlTx {
         let sql = format!("SELECT {TAP_COLS} FROM transit_taps WHERE terminal_id = $1 AND seq = $2");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(terminal_id).bind(seq).fetch_optional(self.conn()).await?;
         row.as_ref().map(tap).transpose()
+    }
+
+    async fn get_library_policy(&mut self, operator_code: &str) -> Result<Option<LibraryPolicy>> {
+        let row = sqlx::query("SELECT loan_limit, loan_days FROM library_policies WHERE operator_code = $1")
+            .bind(operator_code)
+            .fetch_optional(self.conn())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let n = |col: &str| -> Result<u32> {
+            let v = int(&row, col)?;
+            u32::try_from(v).map_err(|_| corrupt(col, &v.to_string()))
+        };
+        Ok(Some(LibraryPolicy { loan_limit: n("loan_limit")?, loan_days: n("loan_days")? }))
+    }
+    async fn put_library_policy(&mut self, operator_code: &str, p: &LibraryPolicy, now_ms: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO library_policies (operator_code, loan_limit, loan_days, updated_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (operator_code) DO UPDATE SET loan_limit = $2, loan_days = $3, updated_at_ms = $4",
+        )
+        .bind(operator_code)
+        .bind(i64::from(p.loan_limit))
+        .bind(i64::from(p.loan_days))
+        .bind(now_ms)
+        .execute(self.conn())
+        .await?;
+        Ok(())
     }
 
     async fn insert_patron(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<()> {

@@ -1,15 +1,64 @@
 //! Library: patrons without deposit, loans and returns anywhere in the network (the operator's
-//! libraries), the loan limit and due dates, and the overdue list (DESIGN §3.5).
+//! libraries), the loan limit and due dates of the network's own policy (set by an admin,
+//! 10 items for 30 days when unset), and the overdue list (DESIGN §3.5).
 
 use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
 use crate::onecard::LoanRow;
 use crate::ops::{Ctx, Subject, new_id, record};
 use crate::tx::Store;
 use crate::{Result, StoreError};
+use serde::Serialize;
 use serde_json::json;
+use sscard_domain::access;
 use sscard_domain::error::DomainError;
 use sscard_domain::library::{LibraryPolicy, check_item, decide_borrow, decide_register, due_at};
-use sscard_domain::terminal::{Scenario, Terminal};
+use sscard_domain::terminal::{OperatorKind, Scenario, Terminal};
+
+/// A library network's lending rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NetworkPolicy {
+    pub operator: String,
+    pub loan_limit: u32,
+    pub loan_days: u32,
+}
+
+/// Sets a library network's loan limit and loan period (admin): 1..=100 items, 1..=365 days.
+/// The operator must be a library network. Loans already made keep their due dates.
+pub async fn set_policy(
+    store: &dyn Store,
+    ctx: &Ctx,
+    operator_code: &str,
+    loan_limit: i64,
+    loan_days: i64,
+) -> Result<NetworkPolicy> {
+    access::may_administer(&ctx.actor)?;
+    let policy = LibraryPolicy::new(loan_limit, loan_days)?;
+    let mut tx = store.write().await?;
+    let op = tx.get_operator(operator_code).await?.ok_or_else(|| StoreError::not_found("operator", operator_code))?;
+    if op.kind != OperatorKind::Library {
+        return Err(DomainError::refused(
+            "not_a_library",
+            format!("operator {} is a {}, not a library network", op.code, op.kind.as_str()),
+        )
+        .with_field("operator")
+        .into());
+    }
+    tx.put_library_policy(&op.code, &policy, ctx.now_ms).await?;
+    let view = NetworkPolicy { operator: op.code.clone(), loan_limit: policy.loan_limit, loan_days: policy.loan_days };
+    let subject =
+        Subject { entity: "library_policy", entity_id: &op.code, person_id: "", region: op.region.to_string() };
+    record(tx.as_mut(), ctx, "library_policy.set", &subject, json!(view)).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The lending rules of a library network: its own, or 10 items for 30 days.
+pub async fn policy_of(store: &dyn Store, operator_code: &str) -> Result<LibraryPolicy> {
+    let mut tx = store.read().await?;
+    let found = tx.get_library_policy(operator_code).await?;
+    tx.commit().await?;
+    Ok(found.unwrap_or_default())
+}
 
 /// Registers the presented holder as a patron of the terminal's library network, with no deposit.
 pub async fn register(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, p: &Presentation) -> Result<String> {
@@ -36,14 +85,14 @@ pub async fn register(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, p: &Pre
     with_refusals(store, ctx, terminal, p, outcome).await
 }
 
-/// Lends `item_id` to the presented patron at any library of the network.
+/// Lends `item_id` to the presented patron at any library of the network, within the
+/// network's loan limit and for its loan period.
 pub async fn borrow(
     store: &dyn Store,
     ctx: &Ctx,
     terminal: &Terminal,
     p: &Presentation,
     item_id: &str,
-    policy: &LibraryPolicy,
 ) -> Result<LoanRow> {
     let outcome = async {
         check_item(item_id)?;
@@ -56,6 +105,7 @@ pub async fn borrow(
         }
         let on_loan = tx.open_loan_of_item(&t.operator_code, item_id).await?.is_some();
         let (open, overdue) = tx.loan_counts(&h.person.id, ctx.now_ms).await?;
+        let policy = &tx.get_library_policy(&t.operator_code).await?.unwrap_or_default();
         decide_borrow(on_loan, open, overdue, policy)?;
         let loan = LoanRow {
             id: new_id(),
