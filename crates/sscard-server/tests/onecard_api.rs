@@ -342,12 +342,13 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
             .map(|u| u["count"].as_i64().unwrap())
             .sum::<i64>()
     };
-    assert_eq!((count("card"), count("qr")), (6, 3));
+    // The malformed QR code is a (refused) use too.
+    assert_eq!((count("card"), count("qr")), (6, 4));
     app.get(Some(&h), "/stats/usage").await.problem(403, "forbidden");
     let overview = app.overview().await;
-    assert_eq!(common::bucket(&overview, "usage_by_presentation", "qr"), 3);
+    assert_eq!(common::bucket(&overview, "usage_by_presentation", "qr"), 4);
     assert_eq!(common::bucket(&overview, "usage_by_presentation", "card"), 6);
-    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 9);
+    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 10);
     let report = ledger_clean(&app).await;
     assert_eq!(report["transfers_total_fen"], 2_000 + 300 + 800 + 200 + 150 + 200 + 50);
 }
@@ -548,4 +549,68 @@ async fn library_networks_set_their_own_loan_limit_and_days() {
     app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-4" }))
         .await
         .problem(422, "loan_limit");
+}
+
+#[tokio::test]
+async fn refusals_before_the_card_is_known_are_recorded_uses() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    operators(&app).await;
+    let pid = app.holder1_person.clone();
+    let h = app.tokens.holder1.clone();
+    let card = app.active_card(&pid).await;
+    let (gate_id, gate) = terminal(&app, "XM-BUS", "transit", CITY, &[]).await;
+    let qr = app.post_empty(Some(&h), "/ecard/qr").await;
+    qr.expect(200);
+    let token = qr.str("/token");
+    let mut bytes = *sscard_gm::token::decode_token(&token).unwrap().as_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    let forged = format!("SSC1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let tap = |body: Value| {
+        let (app, gate) = (&app, &gate);
+        async move { app.post(Some(gate), "/transit/taps", &body).await }
+    };
+    tap(json!({ "token": forged, "fare_fen": 100 })).await.problem(422, "bad_signature").field("token");
+    tap(json!({ "token": "SSC1.AAAA", "fare_fen": 100 })).await.problem(422, "malformed").field("token");
+    tap(json!({ "card_no": "Z99999999", "fare_fen": 100 })).await.problem(422, "unknown_card").field("card_no");
+    // A terminal used for another scenario is forbidden, not a use.
+    app.post(Some(&gate), "/medical/settlements", &json!({ "token": forged, "amount_fen": 100, "bill_id": "X" }))
+        .await
+        .problem(403, "wrong_scenario");
+    // The holder's own code, expired: refused, and on the holder's list.
+    app.clock.set(sscard_domain::clock::Clock::now_ms(app.clock.as_ref()) + 120_000);
+    tap(json!({ "token": token, "fare_fen": 100 })).await.problem(422, "expired").field("token");
+    // A fresh code of a suspended card: refused with the card's reason, on the list too.
+    let fresh = app.post_empty(Some(&h), "/ecard/qr").await.str("/token");
+    app.post_empty(Some(&h), &format!("/cards/{card}/suspend")).await.expect(200);
+    tap(json!({ "token": fresh, "fare_fen": 100 })).await.problem(422, "card_suspended");
+    let uses = app.get(Some(&h), &format!("/persons/{pid}/uses")).await;
+    uses.expect(200);
+    let list = uses.json.as_array().unwrap();
+    let mut got: Vec<(&str, &str, &str)> = list
+        .iter()
+        .map(|u| (u["presented"].as_str().unwrap(), u["result"].as_str().unwrap(), u["reason"].as_str().unwrap_or("")))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![("qr", "refused", "card_suspended"), ("qr", "refused", "expired")]);
+    assert!(list.iter().all(|u| u["terminal_id"] == gate_id && u["card_no"] == card.as_str()));
+    // The operator's statistics count every attempt, the refused apart.
+    let usage = app.get(Some(&app.tokens.clerk), "/stats/usage").await;
+    usage.expect(200);
+    let of = |p: &str| {
+        usage
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["scenario"] == "transit" && u["presented"] == p)
+            .map(|u| (u["count"].as_i64().unwrap(), u["refused"].as_i64().unwrap()))
+    };
+    assert_eq!((of("qr"), of("card")), (Some((4, 4)), Some((1, 1))));
+    let overview = app.overview().await;
+    assert_eq!(common::bucket(&overview, "usage_refused_by_scenario", "transit"), 5);
+    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 5);
+    assert_eq!(common::bucket(&overview, "usage_by_scenario", "medical"), 0);
+    ledger_clean(&app).await;
 }

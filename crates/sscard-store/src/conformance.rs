@@ -84,6 +84,7 @@ macro_rules! conformance_tests {
             onecard_parks,
             onecard_concurrent_debits_never_overdraw,
             onecard_wallet_follows_the_replacement,
+            onecard_refusals_before_the_card_is_known,
         );
     };
 }

@@ -154,7 +154,10 @@ pub struct UseRow {
 pub struct UsageCount {
     pub scenario: String,
     pub presented: String,
+    /// All uses, refused ones included.
     pub count: i64,
+    /// Of those, the refused ones (a card that is not active, a QR code that failed its check, ...).
+    pub refused: i64,
 }
 
 /// The primitives; see [`crate::Tx`] for the transaction rules.

@@ -211,7 +211,8 @@ pub async fn verify_audit(State(state): State<AppState>, Auth(actor): Auth) -> A
 
 /// Counts of persons, applications by channel and status, cards by status, generation and bank,
 /// and card uses by scenario (`usage_by_scenario`) and by physical card vs e-card QR
-/// (`usage_by_presentation`, keys `card` and `qr`).
+/// (`usage_by_presentation`, keys `card` and `qr`), refusals included; the refused ones by
+/// scenario in `usage_refused_by_scenario`.
 #[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
 pub async fn overview(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<serde_json::Value>> {
     let ctx = state.ctx(actor, None);
@@ -219,9 +220,11 @@ pub async fn overview(State(state): State<AppState>, Auth(actor): Auth) -> ApiRe
     let usage = sscard_store::ops::onecard::usage(state.store.as_ref(), &ctx).await?;
     let mut by_scenario = std::collections::BTreeMap::<&str, i64>::new();
     let mut by_presentation = std::collections::BTreeMap::<&str, i64>::new();
+    let mut refused = std::collections::BTreeMap::<&str, i64>::new();
     for u in &usage {
         *by_scenario.entry(u.scenario.as_str()).or_default() += u.count;
         *by_presentation.entry(u.presented.as_str()).or_default() += u.count;
+        *refused.entry(u.scenario.as_str()).or_default() += u.refused;
     }
     let buckets = |m: std::collections::BTreeMap<&str, i64>| -> Vec<serde_json::Value> {
         m.into_iter().map(|(key, count)| serde_json::json!({ "key": key, "count": count })).collect()
@@ -229,5 +232,6 @@ pub async fn overview(State(state): State<AppState>, Auth(actor): Auth) -> ApiRe
     let mut v = serde_json::to_value(&overview).map_err(|e| sscard_store::StoreError::Backend(e.to_string()))?;
     v["usage_by_scenario"] = serde_json::Value::Array(buckets(by_scenario));
     v["usage_by_presentation"] = serde_json::Value::Array(buckets(by_presentation));
+    v["usage_refused_by_scenario"] = serde_json::Value::Array(buckets(refused));
     Ok(Json(v))
 }

@@ -4,7 +4,8 @@
 //! uses, usage statistics and the books check. Terminals authenticate with their own secret
 //! ([`crate::terminal_auth`]). A card is presented by `card_no` (read from the chip) or by an
 //! e-card QR `token`; the server checks the token's signature and expiry (for offline batch
-//! lines: at the line's time) and the use case then applies the same rules to both.
+//! lines: at the line's time) and the use case then applies the same rules to both. A token
+//! that fails the check is refused by the use case too, so the refusal is a recorded use.
 
 use super::to_json;
 use crate::auth::Auth;
@@ -41,15 +42,13 @@ pub struct Presented {
     pub token: Option<String>,
 }
 
-/// The presentation behind a request: `Ok(Err(code))` for a QR code that fails its check at
-/// `at_ms` (signature, key, expiry).
-async fn presentation(
-    state: &AppState,
-    p: &Presented,
-    at_ms: i64,
-) -> ApiResult<std::result::Result<Presentation, &'static str>> {
+/// The presentation behind a request. A QR code that fails its check at `at_ms` (format,
+/// key, signature, validity) becomes [`Presentation::RefusedQr`] with the reason, which every
+/// use case refuses (422) and records as a refused use of the terminal; when the signature
+/// verified, the refusal names its e-card so the holder sees it among their uses.
+async fn presentation(state: &AppState, p: &Presented, at_ms: i64) -> ApiResult<Presentation> {
     match (&p.card_no, &p.token) {
-        (Some(no), None) => Ok(Ok(Presentation::CardNo(no.trim().to_string()))),
+        (Some(no), None) => Ok(Presentation::CardNo(no.trim().to_string())),
         (None, Some(token)) => {
             let at_s = at_ms.div_euclid(1000);
             let mut verdict = state.keys.ring().verifier.verify(token, at_s);
@@ -59,19 +58,31 @@ async fn presentation(
                 verdict = ring.verifier.verify(token, at_s);
             }
             Ok(match verdict {
-                Ok(v) => Ok(Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) }),
-                Err(rej) => Err(rej.code()),
+                Ok(v) => Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) },
+                Err(rej) => {
+                    // Past the signature check under a key valid at issue time: the claims are the issuer's.
+                    let signed = matches!(
+                        rej,
+                        Rejection::NotYetValid { .. }
+                            | Rejection::Expired { .. }
+                            | Rejection::Revoked
+                            | Rejection::NotActive { .. }
+                    );
+                    let ecard_id = signed
+                        .then(|| sscard_gm::token::decode_token(token).ok())
+                        .flatten()
+                        .map(|t| sscard_gm::offline::hex_ids::encode(&t.claims().ecard_id));
+                    Presentation::RefusedQr { reason: rej.code(), ecard_id }
+                }
             })
         }
         _ => Err(ApiError::bad_request("card_or_token", "card_no", "send exactly one of card_no and token")),
     }
 }
 
-/// The presentation of an online request; a QR code that fails its check is a 422 with the reason.
+/// The presentation of an online request.
 async fn present_now(state: &AppState, p: &Presented) -> ApiResult<Presentation> {
-    presentation(state, p, state.now_ms()).await?.map_err(|code| {
-        DomainError::refused(code, format!("the QR code was refused: {code}")).with_field("token").into()
-    })
+    presentation(state, p, state.now_ms()).await
 }
 
 fn created(body: String) -> Response {
@@ -372,10 +383,7 @@ pub async fn batch(
     }
     let mut items = Vec::with_capacity(lines.len());
     for l in lines {
-        let presentation = match presentation(&state, &l.card, l.at).await {
-            Ok(p) => p,
-            Err(_) => Err("card_or_token"),
-        };
+        let presentation = presentation(&state, &l.card, l.at).await.map_err(|_| "card_or_token");
         items.push(OfflineItem {
             seq: l.seq,
             presentation,

@@ -655,3 +655,117 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let report = check(store).await.expect("check");
     assert_eq!(report.transfers_total_fen, 5000 + 1234 + 3766 + 766 + 2000 + 500 + 120 + 2000 + 380 + 300 + 300);
 }
+
+/// Uses matching `filter` (SQL over `card_uses`), counted by a no-op UPDATE rolled back.
+async fn uses_where(store: &dyn Store, filter: &str) -> u64 {
+    let mut tx = store.write().await.expect("tx");
+    let n = tx.execute_unchecked(&format!("UPDATE card_uses SET region = region WHERE {filter}")).await.expect("count");
+    drop(tx);
+    n
+}
+
+/// Refusals before the card is known are uses too: a QR code that failed its check (no
+/// person when its signature did not verify; the holder when it did, e.g. expired) and a card
+/// number of no card are recorded as refused uses of the terminal with their reason, online
+/// and in offline batches, and counted in the statistics; a forbidden terminal's attempt is
+/// not a use, nor is a holder's own top-up attempt.
+pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let person = register(store, 1).await;
+    let me = ctx(holder(&person));
+    let no = active_card(store, &person).await.card_no.as_str().to_string();
+    let ecard = ops::ecard::of_person(store, &me, &person.id).await.expect("e-card");
+    transit::topup(store, &me, None, &card(&no), 1000, "bank", None).await.expect("top-up");
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    let c = tctx(&gate);
+    let forged = Presentation::RefusedQr { reason: "bad_signature", ecard_id: None };
+    let expired = Presentation::RefusedQr { reason: "expired", ecard_id: Some(ecard.id.clone()) };
+
+    let e = refusal(transit::tap(store, &c, &gate, &forged, 200, None).await, ErrorKind::Refused, "bad_signature");
+    assert_eq!(e.field, Some("token"));
+    let e = refusal(transit::tap(store, &c, &gate, &expired, 200, None).await, ErrorKind::Refused, "expired");
+    assert_eq!(e.field, Some("token"));
+    let e = refusal(
+        transit::tap(store, &c, &gate, &card("Z99999999"), 200, None).await,
+        ErrorKind::Refused,
+        "unknown_card",
+    );
+    assert_eq!(e.field, Some("card_no"));
+    refusal(transit::tap(store, &c, &gate, &card("not a card"), 200, None).await, ErrorKind::Refused, "unknown_card");
+    // Not uses: a terminal of another scenario, a disabled one, the holder's own top-up.
+    let hosp = terminal(store, "XM-HOSP", "medical", REGION, &[]).await.terminal;
+    refusal(transit::tap(store, &tctx(&hosp), &hosp, &forged, 200, None).await, ErrorKind::Forbidden, "wrong_scenario");
+    let off = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    terminals::set_disabled(store, &ctx(admin()), &off.id, true).await.expect("disable");
+    refusal(
+        transit::tap(store, &tctx(&off), &off, &expired, 200, None).await,
+        ErrorKind::Forbidden,
+        "terminal_disabled",
+    );
+    refusal(transit::topup(store, &me, None, &expired, 100, "bank", None).await, ErrorKind::Refused, "expired");
+    // Offline: a refused QR line is a refused use as well.
+    let now = ctx_at(terminal_actor(&gate), base_ms() + 60_000);
+    let items = vec![
+        OfflineItem {
+            seq: 1,
+            presentation: Ok(expired.clone()),
+            fare_fen: 100,
+            resident_fare_fen: None,
+            at_ms: base_ms(),
+        },
+        OfflineItem {
+            seq: 2,
+            presentation: Ok(forged.clone()),
+            fare_fen: 100,
+            resident_fare_fen: None,
+            at_ms: base_ms(),
+        },
+        item(3, &no, 100, base_ms()),
+    ];
+    let r = transit::batch(store, &now, &gate, items).await.expect("batch");
+    assert_eq!(
+        statuses(&r),
+        vec![(1, "refused", Some("expired")), (2, "refused", Some("bad_signature")), (3, "applied", None)]
+    );
+    // Identity and library refuse them the same way.
+    let idt = terminal(store, "XM-GOV", "identity", REGION, &["region"]).await.terminal;
+    refusal(onecard::identify(store, &tctx(&idt), &idt, &forged).await, ErrorKind::Refused, "bad_signature");
+    let lib = terminal(store, "XM-LIB", "library", REGION, &[]).await.terminal;
+    refusal(library::register(store, &tctx(&lib), &lib, &expired).await, ErrorKind::Refused, "expired");
+
+    // The holder sees the refusals of their own e-card (known by its verified signature).
+    let uses = onecard::uses(store, &me, &person.id, None, 50).await.expect("uses");
+    let mut mine: Vec<(&str, &str, Option<&str>, &str)> = uses
+        .iter()
+        .map(|u| (u.scenario.as_str(), u.presented.as_str(), u.reason.as_deref(), u.result.as_str()))
+        .collect();
+    mine.sort_unstable();
+    assert_eq!(
+        mine,
+        vec![
+            ("library", "qr", Some("expired"), "refused"),
+            ("transit", "card", None, "ok"),
+            ("transit", "qr", Some("expired"), "refused"),
+            ("transit", "qr", Some("expired"), "refused"),
+        ]
+    );
+    assert!(uses.iter().all(|u| u.card_no.as_deref() == Some(no.as_str())));
+    // The others have no person: a forged code, an unknown card (by its number), a malformed number.
+    assert_eq!(uses_where(store, "person_id IS NULL").await, 5);
+    assert_eq!(uses_where(store, "person_id IS NULL AND reason = 'bad_signature' AND presented = 'qr'").await, 3);
+    assert_eq!(uses_where(store, "person_id IS NULL AND card_no = 'Z99999999' AND reason = 'unknown_card'").await, 1);
+    assert_eq!(uses_where(store, "person_id IS NULL AND card_no IS NULL AND presented = 'card'").await, 1);
+    assert_eq!(uses_where(store, &format!("terminal_id IN ('{}', '{}')", hosp.id, off.id)).await, 0);
+    // And the statistics count them, refused ones apart.
+    let usage = onecard::usage(store, &ctx(clerk())).await.expect("usage");
+    let of =
+        |s: &str, p: &str| usage.iter().find(|u| u.scenario == s && u.presented == p).map(|u| (u.count, u.refused));
+    assert_eq!(of("transit", "qr"), Some((4, 4)));
+    assert_eq!(of("transit", "card"), Some((3, 2)));
+    assert_eq!(of("identity", "qr"), Some((1, 1)));
+    assert_eq!(of("library", "qr"), Some((1, 1)));
+    assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 900);
+    books_clean(store).await;
+}

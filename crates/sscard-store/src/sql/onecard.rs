@@ -683,14 +683,21 @@ impl OnecardTx for SqlTx {
     }
     async fn usage_counts(&mut self) -> Result<Vec<UsageCount>> {
         let found = sqlx::query(
-            "SELECT scenario, presented, CAST(COUNT(*) AS BIGINT) AS n FROM card_uses GROUP BY scenario, presented ORDER BY scenario, presented LIMIT 100",
+            "SELECT scenario, presented, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(CASE WHEN result = 'refused' THEN 1 ELSE 0 END), 0) AS BIGINT) AS refused \
+             FROM card_uses GROUP BY scenario, presented ORDER BY scenario, presented LIMIT 100",
         )
         .fetch_all(self.conn())
         .await?;
         found
             .iter()
             .map(|r| {
-                Ok(UsageCount { scenario: text(r, "scenario")?, presented: text(r, "presented")?, count: int(r, "n")? })
+                Ok(UsageCount {
+                    scenario: text(r, "scenario")?,
+                    presented: text(r, "presented")?,
+                    count: int(r, "n")?,
+                    refused: int(r, "refused")?,
+                })
             })
             .collect()
     }

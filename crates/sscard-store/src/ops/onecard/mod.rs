@@ -2,7 +2,10 @@
 //! load, ask `sscard-domain` (terminal, ledger, medical, transit, library, park rules), write
 //! the change, its transfers, its usage record, its outbox event and audit record in one
 //! transaction. A refused use of a card is recorded in a transaction of its own after the
-//! refused one rolled back, so the holder sees every attempt.
+//! refused one rolled back, so the holder sees every attempt. That includes presentations
+//! refused before any card is known: a QR code that failed its check (recorded as a `qr` use
+//! with its reason, and on the holder's list when its signature verified so the e-card is
+//! known) and a card number that names no card (recorded with that number, no person).
 
 pub mod ledger;
 pub mod library;
@@ -29,13 +32,31 @@ pub enum Presentation {
     CardNo(String),
     /// An e-card QR code whose signature and expiry the server already checked.
     Ecard { ecard_id: String },
+    /// A QR code the server refused (`reason`: malformed, bad_signature, unknown_key, expired,
+    /// ...). `ecard_id` is set only when the signature verified (an expired code, say), so the
+    /// holder is known although the code is refused; every use case refuses it with `reason`.
+    RefusedQr { reason: &'static str, ecard_id: Option<String> },
 }
 
 impl Presentation {
     pub fn kind(&self) -> Presented {
         match self {
             Presentation::CardNo(_) => Presented::Card,
-            Presentation::Ecard { .. } => Presented::Qr,
+            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } => Presented::Qr,
+        }
+    }
+    /// The request field the presentation came in.
+    fn field(&self) -> &'static str {
+        match self {
+            Presentation::CardNo(_) => "card_no",
+            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } => "token",
+        }
+    }
+    /// The card number as presented, when it is one (even of no known card).
+    fn card_no(&self) -> Option<String> {
+        match self {
+            Presentation::CardNo(no) => CardNo::parse(no).ok().map(|no| no.as_str().to_string()),
+            _ => None,
         }
     }
 }
@@ -62,25 +83,27 @@ pub(crate) async fn lookup(
             Some(e) => e.card_no.as_str().to_string(),
             None => return Ok(Err("revoked")),
         },
+        Presentation::RefusedQr { reason, .. } => return Ok(Err(reason)),
     };
     let Some(card) = tx.get_card(&card_no, false).await? else { return Ok(Err("unknown_card")) };
     let person = tx.get_person(&card.person_id, false).await?.ok_or_else(|| not_found("person", &card.person_id))?;
     Ok(Ok((person, card)))
 }
 
+/// Whose presentation a refused use was, for its record: the holder behind a card number or
+/// a verified QR code, also when the card or the code itself was refused.
+pub(crate) async fn refused_holder(tx: &mut dyn Tx, p: &Presentation) -> Result<Option<(Person, Card)>> {
+    if let Presentation::RefusedQr { ecard_id: Some(ecard_id), .. } = p {
+        return lookup(tx, &Presentation::Ecard { ecard_id: ecard_id.clone() }).await.map(|found| found.ok());
+    }
+    Ok(lookup(tx, p).await?.ok())
+}
+
 /// The holder, refused (422, with the reason) when the card cannot be used at this terminal now.
 pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &Presentation) -> Result<Holder> {
     let (person, card) = match lookup(tx, p).await? {
         Ok(found) => found,
-        Err(reason) => {
-            let field = match p {
-                Presentation::CardNo(_) => "card_no",
-                Presentation::Ecard { .. } => "token",
-            };
-            return Err(DomainError::refused(reason, format!("no usable card behind this {field}"))
-                .with_field(field)
-                .into());
-        }
+        Err(reason) => return Err(refusal_of(p, reason).into()),
     };
     // The card's own reason first (card_lost, card_suspended...), then a stopped e-card.
     check_card(&card, terminal.region, ctx.today())?;
@@ -91,6 +114,16 @@ pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &
         return Err(DomainError::refused("revoked", "this e-card is stopped").into());
     }
     Ok(Holder { person, card })
+}
+
+/// The 422 for a presentation with nothing usable behind it.
+pub(crate) fn refusal_of(p: &Presentation, reason: &'static str) -> DomainError {
+    let field = p.field();
+    let message = match p {
+        Presentation::RefusedQr { .. } => format!("the QR code was refused: {reason}"),
+        _ => format!("no usable card behind this {field}"),
+    };
+    DomainError::refused(reason, message).with_field(field)
 }
 
 /// The terminal as stored now: it must exist, be enabled and serve `scenario`.
@@ -115,7 +148,7 @@ pub(crate) fn use_row(
         terminal_id: t.id.clone(),
         operator_code: t.operator_code.clone(),
         person_id: who.map(|(p, _)| p.id.clone()),
-        card_no: who.map(|(_, c)| c.card_no.as_str().to_string()),
+        card_no: who.map(|(_, c)| c.card_no.as_str().to_string()).or_else(|| p.card_no()),
         presented: p.kind().as_str().to_string(),
         result: if reason.is_none() { "ok" } else { "refused" }.to_string(),
         reason: reason.map(str::to_string),
@@ -124,7 +157,9 @@ pub(crate) fn use_row(
 }
 
 /// After an operation: a refusal of the card or of the rules (422, 409) is recorded as a
-/// refused use in a transaction of its own; malformed input and forbidden terminals are not uses.
+/// refused use in a transaction of its own, with the holder when one is known (also behind a
+/// refused but verified QR code) and the card number as presented otherwise; malformed input
+/// and forbidden terminals are not uses.
 pub(crate) async fn with_refusals<T>(
     store: &dyn Store,
     ctx: &Ctx,
@@ -137,7 +172,7 @@ pub(crate) async fn with_refusals<T>(
         _ => return outcome,
     };
     let mut tx = store.write().await?;
-    let who = lookup(tx.as_mut(), p).await?.ok();
+    let who = refused_holder(tx.as_mut(), p).await?;
     let row = use_row(ctx, t, p, who.as_ref().map(|(p, c)| (p, c)), Some(reason));
     tx.insert_use(&row).await?;
     tx.commit().await?;

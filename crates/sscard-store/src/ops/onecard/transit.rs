@@ -6,7 +6,9 @@
 //! Refused transactions are recorded too (with their reason), so they stay refused.
 
 use super::ledger::{Leg, lock_accounts, org, post, wallet};
-use super::{Presentation, holder, live_terminal, lookup, terminal_subject, use_row, with_refusals};
+use super::{
+    Presentation, holder, live_terminal, lookup, refusal_of, refused_holder, terminal_subject, use_row, with_refusals,
+};
 use crate::onecard::TapRow;
 use crate::ops::{Ctx, Subject, new_id, record};
 use crate::tx::Store;
@@ -66,9 +68,7 @@ pub async fn topup(
             (h.person, h.card)
         }
         None => {
-            let (person, card) = lookup(tx.as_mut(), p).await?.map_err(|reason| {
-                DomainError::refused(reason, "no usable card behind this card_no").with_field("card_no")
-            })?;
+            let (person, card) = lookup(tx.as_mut(), p).await?.map_err(|reason| refusal_of(p, reason))?;
             let owner = ctx.actor.role == Role::Holder && ctx.actor.person_id.as_deref() == Some(person.id.as_str());
             let staff = matches!(ctx.actor.role, Role::Admin | Role::Clerk | Role::Teller);
             if !owner && !staff {
@@ -349,7 +349,13 @@ pub async fn batch(
             Err(reason) => {
                 row.status = "refused".into();
                 row.reason = Some(reason.to_string());
-                tx.insert_use(&use_row(ctx, &t, &p, who.map(|(p, c)| (p, c)), Some(reason))).await?;
+                // A refused QR code whose signature verified still names its holder.
+                let known = match (&item.presentation, who) {
+                    (Ok(p @ Presentation::RefusedQr { .. }), None) => refused_holder(tx.as_mut(), p).await?,
+                    _ => None,
+                };
+                let who = who.map(|(p, c)| (p, c)).or(known.as_ref().map(|(p, c)| (p, c)));
+                tx.insert_use(&use_row(ctx, &t, &p, who, Some(reason))).await?;
                 refused += 1;
                 results.push(ItemResult {
                     seq: item.seq,
