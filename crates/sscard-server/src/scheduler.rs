@@ -1,6 +1,6 @@
 //! Background work of the server: seal the audit chain every two seconds and run the
-//! card jobs on a fixed period, and reload the QR issuer keys every minute. Failures are logged
-//! and retried next round.
+//! card jobs on a fixed period, reload the QR issuer keys every minute, and follow the outbox
+//! for the live e-card set. Failures are logged and retried next round.
 
 use crate::state::AppState;
 use sscard_domain::access::Actor;
@@ -13,6 +13,8 @@ pub fn spawn(state: AppState, jobs_every_s: u64) -> tokio::task::JoinHandle<()> 
         let mut seal_tick = tokio::time::interval(Duration::from_secs(2));
         let mut jobs_tick = tokio::time::interval(Duration::from_secs(jobs_every_s.max(1)));
         let mut keys_tick = tokio::time::interval(Duration::from_secs(60));
+        let mut live_tick = tokio::time::interval(LIVE_TAIL_PERIOD);
+        let mut outbox_cursor: Option<i64> = None;
         loop {
             tokio::select! {
                 _ = seal_tick.tick() => {
@@ -21,6 +23,7 @@ pub fn spawn(state: AppState, jobs_every_s: u64) -> tokio::task::JoinHandle<()> 
                     }
                 }
                 _ = jobs_tick.tick() => run_jobs(&state).await,
+                _ = live_tick.tick() => follow_outbox(&state, &mut outbox_cursor).await,
                 // Keys rotated with `sscard keys rotate` (or a key coming due) are picked up here.
                 _ = keys_tick.tick() => {
                     if let Err(e) = state.keys.ensure(state.store.as_ref(), state.now_ms()).await {
@@ -30,6 +33,40 @@ pub fn spawn(state: AppState, jobs_every_s: u64) -> tokio::task::JoinHandle<()> 
             }
         }
     })
+}
+
+/// How often changes made by other processes (other instances, the CLI) reach the live
+/// e-card set. Changes made through this server reach it when they commit.
+pub const LIVE_TAIL_PERIOD: Duration = Duration::from_millis(500);
+
+/// Evicts from the live e-card set the persons named by new outbox events (a few pages a round).
+async fn follow_outbox(state: &AppState, cursor: &mut Option<i64>) {
+    let Some(live) = &state.live else { return };
+    for _ in 0..10 {
+        match sscard_store::ops::ecard::persons_changed_after(state.store.as_ref(), *cursor).await {
+            Ok((persons, next)) => {
+                let caught_up = cursor.is_none_or(|c| c == next);
+                if cursor.is_none() {
+                    // Entries filled before the cursor existed may predate changes it skips.
+                    live.clear();
+                }
+                if !persons.is_empty() {
+                    live.evict_persons(&persons);
+                }
+                *cursor = Some(next);
+                if caught_up {
+                    return;
+                }
+            }
+            Err(e) => {
+                // The set may have missed changes: start over from an empty set.
+                tracing::warn!(error = %e, "reading the outbox for the live e-card set failed; emptying it");
+                live.clear();
+                *cursor = None;
+                return;
+            }
+        }
+    }
 }
 
 async fn run_jobs(state: &AppState) {

@@ -25,6 +25,9 @@ pub struct AppState {
     pub sessions: Arc<crate::session_cache::SessionCache>,
     /// QR tokens already used for a staff login (no replay within their lifetime).
     pub used_login_tokens: Arc<crate::session_cache::UsedLoginTokens>,
+    /// E-cards with their card and holder, for online verification without a database read;
+    /// `None` when the store cannot report its commits.
+    pub live: Option<Arc<sscard_store::live::LiveEcards>>,
 }
 
 /// How far a batch upload has come.
@@ -78,7 +81,10 @@ impl Batches {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, policy: Policy) -> Self {
+        let live = Arc::new(sscard_store::live::LiveEcards::default());
+        let live = store.observe_commits(live.clone()).then_some(live);
         AppState {
+            live,
             store,
             clock,
             policy,

@@ -170,3 +170,42 @@ async fn stop_and_cancel_stop_the_ecard_with_their_reason() {
     assert!(pos("card.stopped") < pos("ecard.stopped"));
     assert_eq!(kinds.iter().filter(|k| *k == "ecard.stopped").count(), 2);
 }
+
+#[tokio::test]
+async fn a_change_made_by_another_process_reaches_online_verification_through_the_outbox() {
+    let app = EcardApp::spawn_with_scheduler().await;
+    let h = app.person_with_card(Role::Holder, true).await;
+    let qr = app.qr_token(&h.token).await;
+    // Let the outbox tail pass the holder's own events (it evicts them again, harmlessly).
+    tokio::time::sleep(sscard_server::scheduler::LIVE_TAIL_PERIOD * 3).await;
+    // The first verification reads the e-card and holds it in the server's live set.
+    assert_eq!(app.verify(&qr).await["valid"], true);
+    assert_eq!(app.verify(&qr).await["valid"], true);
+
+    // Another process (its own connection pool, as the `sscard` CLI or a second instance)
+    // suspends the card: this server hears of it only through the outbox.
+    let other = sscard_server::open_store(&app.url).await.expect("a second handle on the database");
+    let mut c = ecard_common::ctx(app.now_ms());
+    c.actor = sscard_domain::access::Actor::system("other-process");
+    sscard_store::ops::cards::act(
+        other.as_ref(),
+        &c,
+        &h.card_no,
+        sscard_domain::card::CardAction::Suspend,
+        Default::default(),
+        &|_| String::new(),
+    )
+    .await
+    .expect("suspend from the other process");
+    other.close().await;
+
+    let started = std::time::Instant::now();
+    let mut verdict = app.verify(&qr).await;
+    while verdict["valid"] == true && started.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        verdict = app.verify(&qr).await;
+    }
+    assert_eq!(verdict["valid"], false, "the outbox tail evicted the held e-card");
+    assert_eq!(verdict["reason"], "card_suspended");
+    eprintln!("refused {:?} after the other process's commit", started.elapsed());
+}

@@ -23,6 +23,7 @@ mod applications;
 mod cards;
 pub mod fixtures;
 mod jobs;
+mod live;
 mod onecard;
 mod persons;
 mod records;
@@ -31,6 +32,7 @@ pub use applications::*;
 pub use cards::*;
 pub use fixtures::*;
 pub use jobs::*;
+pub use live::*;
 pub use onecard::*;
 pub use persons::*;
 pub use records::*;
@@ -85,6 +87,7 @@ macro_rules! conformance_tests {
             onecard_concurrent_debits_never_overdraw,
             onecard_wallet_follows_the_replacement,
             onecard_refusals_before_the_card_is_known,
+            live_set_follows_commits,
         );
     };
 }

@@ -7,11 +7,14 @@
 //!   backends (the SQL is portable; the few differences live in [`sql::Dialect`]).
 //! * [`ops`]: the use cases (register, apply, step, card actions, jobs, audit):
 //!   load, ask `sscard-domain` to decide, write, commit. No rule lives here.
+//! * [`live`]: the in-memory live e-card set for online verification, kept
+//!   current by commit notifications.
 //! * [`conformance`]: the one suite both backends must pass.
 #![forbid(unsafe_code)]
 
 pub mod conformance;
 pub mod error;
+pub mod live;
 pub mod migrate;
 pub mod model;
 pub mod onecard;

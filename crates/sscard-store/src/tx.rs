@@ -22,6 +22,12 @@ pub trait Store: Send + Sync + 'static {
     async fn read(&self) -> Result<Box<dyn Tx>>;
     /// Closes the pool, flushing the SQLite WAL.
     async fn close(&self);
+    /// Tell `observer`, after every write transaction commits, the persons its events named.
+    /// Answers false when the backend cannot (then the caller must not cache person state).
+    fn observe_commits(&self, observer: std::sync::Arc<dyn crate::live::CommitObserver>) -> bool {
+        let _ = observer;
+        false
+    }
     /// An e-card with its card and holder, read at once (one statement, so one consistent
     /// snapshot): the online-verification hot path. Backends may skip the explicit transaction.
     async fn ecard_with_card(&self, id: &str) -> Result<Option<(Ecard, Card, Person)>> {

@@ -275,7 +275,11 @@ pub async fn verify(
         Err(rej) => return Ok(Json(VerifyResponse::refused(rej.code()))),
     };
     let ecard_id = sscard_gm::offline::hex_ids::encode(&checked.claims.ecard_id);
-    let live = ops::verify_live(state.store.as_ref(), &ctx, &ecard_id).await?;
+    let live = match &state.live {
+        Some(set) => ops::verify_live(state.store.as_ref(), set, &ctx, &ecard_id).await?,
+        // Without commit reports nothing may be held: a fresh set each time reads through.
+        None => ops::verify_live(state.store.as_ref(), &Default::default(), &ctx, &ecard_id).await?,
+    };
     Ok(Json(match live {
         Ok(attributes) => VerifyResponse {
             valid: true,

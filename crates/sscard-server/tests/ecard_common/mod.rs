@@ -49,9 +49,20 @@ pub struct EcardApp {
     pub admin: String,
     pub clerk: String,
     pub terminal: String,
+    /// The database URL, for a second process's view of it.
+    pub url: String,
     seq: AtomicU16,
     server: tokio::task::JoinHandle<()>,
     _db: Db,
+}
+
+/// Stops a background task when its owner goes.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Drop for EcardApp {
@@ -95,6 +106,15 @@ impl Resp {
 
 impl EcardApp {
     pub async fn spawn() -> EcardApp {
+        Self::spawn_with(false).await
+    }
+
+    /// With the server's background loops running (jobs every hour, outbox tail).
+    pub async fn spawn_with_scheduler() -> EcardApp {
+        Self::spawn_with(true).await
+    }
+
+    async fn spawn_with(scheduler: bool) -> EcardApp {
         let (db, url) = match backend() {
             "postgres" => {
                 let db =
@@ -113,10 +133,12 @@ impl EcardApp {
         let keys = Arc::new(KeyManager::ephemeral());
         let mut state = AppState::new(store.clone(), clock.clone(), Policy::default()).with_keys(keys.clone());
         state.hash_iterations = 1000;
+        let background = scheduler.then(|| sscard_server::scheduler::spawn(state.clone(), 3600));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let router = sscard_server::build_router(state);
         let server = tokio::spawn(async move {
+            let _background = background.map(AbortOnDrop);
             axum::serve(listener, router).await.expect("serve");
         });
         let c = ctx(clock_now(&clock));
@@ -153,6 +175,7 @@ impl EcardApp {
             admin: String::new(),
             clerk: String::new(),
             terminal: String::new(),
+            url: url.clone(),
             seq: AtomicU16::new(1),
             server,
             _db: db,

@@ -4,6 +4,7 @@
 //! stored issuer keys. Signing and sealing happen in the server; the rules in sscard-domain.
 
 use super::{Ctx, Subject, new_id, not_found, record};
+use crate::live::{LiveEcards, LiveEntry};
 use crate::model::{IssuerKeyRow, RevocationChange, User};
 use crate::tx::{Store, Tx};
 use crate::{Result, StoreError};
@@ -139,19 +140,33 @@ pub async fn qr_subject(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result
     Ok(QrSubject { ecard: e, card, person })
 }
 
-/// The live part of an online verification: the e-card and its card as they are now, and the
-/// attributes the actor's role may see. `Ok(Err(code))` when the e-card is not usable.
+/// The live part of an online verification: the e-card and its card as they are now (from
+/// the live set when held, see [`crate::live`]), and the attributes the actor's role may see. `Ok(Err(code))` when the e-card is not usable.
 pub async fn verify_live(
     store: &dyn Store,
+    live: &LiveEcards,
     ctx: &Ctx,
     ecard_id: &str,
 ) -> Result<std::result::Result<Attributes, &'static str>> {
     ecard::may_verify(&ctx.actor)?;
-    let Some((e, card, person)) = store.ecard_with_card(ecard_id).await? else { return Ok(Err("revoked")) };
-    if let Err(code) = ecard::live_verdict(Some(&e), Some(&card)) {
+    let Some(entry) = live_entry(store, live, ecard_id).await? else { return Ok(Err("revoked")) };
+    let (e, card, person) = &*entry;
+    if let Err(code) = ecard::live_verdict(Some(e), Some(card)) {
         return Ok(Err(code));
     }
-    Ok(Ok(ecard::disclose(ctx.actor.role, &person, &card, ctx.today(), &ctx.policy)?))
+    Ok(Ok(ecard::disclose(ctx.actor.role, person, card, ctx.today(), &ctx.policy)?))
+}
+
+/// An e-card with its card and holder: from the live set, or read and then held there.
+pub async fn live_entry(store: &dyn Store, live: &LiveEcards, ecard_id: &str) -> Result<Option<LiveEntry>> {
+    if let Some(found) = live.get(ecard_id) {
+        return Ok(Some(found));
+    }
+    let generation = live.generation();
+    let Some(read) = store.ecard_with_card(ecard_id).await? else { return Ok(None) };
+    let entry = std::sync::Arc::new(read);
+    live.put(generation, entry.clone());
+    Ok(Some(entry))
 }
 
 /// The staff account that may log in with this e-card, or the reason it may not.
@@ -344,6 +359,28 @@ pub async fn revocations(store: &dyn Store, since: i64, after: Option<&str>, lim
     };
     tx.commit().await?;
     Ok(page)
+}
+
+/// Events read at most per call of [`persons_changed_after`].
+pub const MAX_CHANGES_PAGE: u32 = 1_000;
+
+/// The persons named by events after `seq` (at most [`MAX_CHANGES_PAGE`] events) and the
+/// sequence number to ask from next; `seq` = None: nothing, and the current head.
+pub async fn persons_changed_after(store: &dyn Store, seq: Option<i64>) -> Result<(Vec<String>, i64)> {
+    let mut tx = store.read().await?;
+    let answer = match seq {
+        None => (Vec::new(), tx.max_event_seq().await?),
+        Some(seq) => {
+            let events = tx.events_after(seq, MAX_CHANGES_PAGE).await?;
+            let next = events.last().map_or(seq, |e| e.seq);
+            let mut persons: Vec<String> = events.into_iter().map(|e| e.person_id).filter(|p| !p.is_empty()).collect();
+            persons.sort_unstable();
+            persons.dedup();
+            (persons, next)
+        }
+    };
+    tx.commit().await?;
+    Ok(answer)
 }
 
 /// All stored issuer keys.

@@ -7,11 +7,13 @@ mod rows;
 mod tx;
 
 use crate::Result;
+use crate::live::CommitObserver;
 use crate::migrate::{self, Migration};
 use crate::tx::{Store, Tx};
 use async_trait::async_trait;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use tx::SqlTx;
@@ -64,11 +66,21 @@ pub struct PoolSettings {
     pub on_connect: &'static str,
 }
 
+/// Who hears about commits (see [`crate::live`]).
+pub(crate) type Observers = Arc<RwLock<Vec<Arc<dyn CommitObserver>>>>;
+
 /// A [`Store`] on a sqlx pool.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    observers: Observers,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish_non_exhaustive()
+    }
 }
 
 impl SqlStore {
@@ -90,7 +102,7 @@ impl SqlStore {
             .connect(url)
             .await?;
         migrate::run(&pool, migrations).await?;
-        Ok(Self { pool, dialect })
+        Ok(Self { pool, dialect, observers: Observers::default() })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -108,7 +120,7 @@ impl Store for SqlStore {
     }
     async fn write(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin_with(self.dialect.begin_write()).await?;
-        Ok(Box::new(SqlTx::new(tx, self.dialect, true)))
+        Ok(Box::new(SqlTx::new(tx, self.dialect, true).observed_by(self.observers.clone())))
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
@@ -116,6 +128,10 @@ impl Store for SqlStore {
     }
     async fn close(&self) {
         self.pool.close().await;
+    }
+    fn observe_commits(&self, observer: Arc<dyn CommitObserver>) -> bool {
+        self.observers.write().unwrap_or_else(|p| p.into_inner()).push(observer);
+        true
     }
     async fn ecard_with_card(
         &self,

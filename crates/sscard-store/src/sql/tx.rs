@@ -20,11 +20,24 @@ pub struct SqlTx {
     dialect: Dialect,
     /// Opened by `Store::write` (SQLite: BEGIN IMMEDIATE).
     writing: bool,
+    /// Told the persons of this transaction's events once it commits.
+    observers: Option<super::Observers>,
+    /// The persons named by the events written so far.
+    touched: Vec<String>,
 }
 
 impl SqlTx {
     pub(super) fn new(tx: Transaction<'static, Any>, dialect: Dialect, writing: bool) -> Self {
-        Self { tx, dialect, writing }
+        Self { tx, dialect, writing, observers: None, touched: Vec::new() }
+    }
+    pub(super) fn observed_by(mut self, observers: super::Observers) -> Self {
+        self.observers = Some(observers);
+        self
+    }
+    fn touch(&mut self, person_id: &str) {
+        if !person_id.is_empty() && !self.touched.iter().any(|p| p == person_id) {
+            self.touched.push(person_id.to_string());
+        }
     }
     /// The connection of the transaction, for the primitives in sibling modules.
     pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
@@ -83,7 +96,13 @@ fn all<T>(rows: Vec<AnyRow>, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
 #[async_trait]
 impl Tx for SqlTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
+        let SqlTx { tx, observers, touched, .. } = *self;
+        tx.commit().await?;
+        if let Some(observers) = observers.filter(|_| !touched.is_empty()) {
+            for o in observers.read().unwrap_or_else(|p| p.into_inner()).iter() {
+                o.committed(&touched);
+            }
+        }
         Ok(())
     }
 
@@ -384,6 +403,7 @@ impl Tx for SqlTx {
     }
 
     async fn append_event(&mut self, e: &NewEvent) -> Result<i64> {
+        self.touch(&e.person_id);
         let row = sqlx::query(
             "INSERT INTO events (at_ms, kind, entity, entity_id, person_id, region, payload) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
         )
@@ -417,6 +437,7 @@ impl Tx for SqlTx {
             self.append_audit(a).await?;
             return Ok(seq);
         }
+        self.touch(&e.person_id);
         // One round trip on PostgreSQL: the event and the audit record in one statement.
         let row = sqlx::query(
             "WITH ev AS (INSERT INTO events (at_ms, kind, entity, entity_id, person_id, region, payload) \

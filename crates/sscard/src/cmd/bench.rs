@@ -49,6 +49,9 @@ pub enum BenchCmd {
         /// Concurrent keep-alive clients.
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Holders whose QR codes are verified in turn (at most 5,000).
+        #[arg(long, default_value_t = 500)]
+        ecards: u32,
     },
 }
 
@@ -56,7 +59,7 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
     let (backend, ops, clients) = match cmd {
         BenchCmd::Store { backend, ops, clients } => (backend, ops, clients),
         BenchCmd::Crypto { seconds } => return super::bench_ecard::crypto(seconds),
-        BenchCmd::Http { seconds, clients } => return super::bench_ecard::http(seconds, clients).await,
+        BenchCmd::Http { seconds, clients, ecards } => return super::bench_ecard::http(seconds, clients, ecards).await,
     };
     let ops = ops.clamp(10, 1_000_000);
     let clients = clients.clamp(1, 64);

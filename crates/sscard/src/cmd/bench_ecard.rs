@@ -154,35 +154,38 @@ async fn load(
     Ok(done.load(Ordering::Relaxed) as f64 / elapsed)
 }
 
-pub async fn http(seconds: u64, clients: usize) -> anyhow::Result<ExitCode> {
-    // Both phases must end while the one QR token (60 s + 30 s skew) is still valid.
+pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<ExitCode> {
+    // The verify phase must end while the QR tokens (60 s + 30 s skew) are still valid.
     let seconds = seconds.clamp(1, 30);
     let clients = clients.clamp(1, 256);
+    let ecards = ecards.clamp(1, 5_000);
     let db = sscard_store_sqlite::TempDatabase::new();
     let store: Arc<dyn Store> = Arc::new(sscard_store_sqlite::open(&db.url()).await?);
-    let cards = setup(store.as_ref(), 1).await?;
-    let card_no = cards.first().context("setup made no card")?;
-    let person_id = {
-        let mut tx = store.read().await?;
-        let card = tx.get_card(card_no, false).await?.context("the bench card vanished")?;
-        tx.commit().await?;
-        card.person_id
-    };
+    eprintln!("setting up {ecards} holders with active cards ...");
+    let cards = setup(store.as_ref(), ecards).await?;
     let mut ctx = cli_ctx();
     ctx.hash_iterations = 1000;
     let password = sscard_gm::rand::random_token();
     sscard_store::ops::admin::add_user(store.as_ref(), &ctx, "bench-terminal", &password, Role::Terminal, None, None)
         .await?;
-    sscard_store::ops::admin::add_user(
-        store.as_ref(),
-        &ctx,
-        "bench-holder",
-        &password,
-        Role::Holder,
-        Some(person_id),
-        None,
-    )
-    .await?;
+    let mut holders = Vec::with_capacity(cards.len());
+    for (i, card_no) in cards.iter().enumerate() {
+        let mut tx = store.read().await?;
+        let card = tx.get_card(card_no, false).await?.context("a bench card vanished")?;
+        tx.commit().await?;
+        let name = format!("bench-holder-{i}");
+        sscard_store::ops::admin::add_user(
+            store.as_ref(),
+            &ctx,
+            &name,
+            &password,
+            Role::Holder,
+            Some(card.person_id),
+            None,
+        )
+        .await?;
+        holders.push(name);
+    }
     let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
     let mut state = AppState::new(store.clone(), clock, Policy::default());
     state.hash_iterations = 1000;
@@ -193,33 +196,56 @@ pub async fn http(seconds: u64, clients: usize) -> anyhow::Result<ExitCode> {
     let base = format!("http://{addr}/api/v1");
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
     let login_url = format!("{base}/auth/login");
-    let mut tokens = Vec::new();
-    for u in ["bench-terminal", "bench-holder"] {
-        let answer =
-            post_json(&client, &login_url, None, serde_json::json!({ "username": u, "password": password })).await?;
-        tokens.push(answer["token"].as_str().context("no token")?.to_string());
-    }
-    let (terminal, holder) = (tokens[0].clone(), tokens[1].clone());
-    let qr = post_json(&client, &format!("{base}/ecard/qr"), Some(&holder), serde_json::json!({})).await?;
-    let token = qr["token"].as_str().context("no QR token")?.to_string();
-    let check =
-        post_json(&client, &format!("{base}/ecard/verify"), Some(&terminal), serde_json::json!({ "token": token }))
-            .await?;
-    anyhow::ensure!(check["valid"] == true, "the bench token does not verify: {check}");
+    let login = |user: String| {
+        let (client, login_url, password) = (client.clone(), login_url.clone(), password.clone());
+        async move {
+            let answer =
+                post_json(&client, &login_url, None, serde_json::json!({ "username": user, "password": password }))
+                    .await?;
+            anyhow::Ok(answer["token"].as_str().context("no session token")?.to_string())
+        }
+    };
+    let terminal = login("bench-terminal".into()).await?;
 
     eprintln!("GET /api/v1/health, {clients} clients, {seconds} s ...");
     let health_url = format!("{base}/health");
     let health =
         load(&client, clients, Duration::from_secs(seconds), Arc::new(move |c| c.get(&health_url)), b"\"ok\"").await?;
-    eprintln!("POST /api/v1/ecard/verify, {clients} clients, {seconds} s ...");
+
+    eprintln!("QR codes of {ecards} holders ...");
+    let mut bodies = Vec::with_capacity(holders.len());
+    for name in holders {
+        let session = login(name).await?;
+        let qr = post_json(&client, &format!("{base}/ecard/qr"), Some(&session), serde_json::json!({})).await?;
+        let token = qr["token"].as_str().context("no QR token")?;
+        bodies.push(serde_json::to_vec(&serde_json::json!({ "token": token }))?);
+    }
+    // One cold pass: every e-card is read from the database once, as on a first scan.
     let verify_url = format!("{base}/ecard/verify");
-    let body = serde_json::to_vec(&serde_json::json!({ "token": token }))?;
+    let cold_started = Instant::now();
+    for body in &bodies {
+        let answer: serde_json::Value = client
+            .post(&verify_url)
+            .bearer_auth(&terminal)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(answer["valid"] == true, "a bench token does not verify: {answer}");
+    }
+    let cold = bodies.len() as f64 / cold_started.elapsed().as_secs_f64();
+    eprintln!("POST /api/v1/ecard/verify over {ecards} e-cards, {clients} clients, {seconds} s ...");
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let verify = load(
         &client,
         clients,
         Duration::from_secs(seconds),
         Arc::new(move |c| {
-            c.post(&verify_url).bearer_auth(&terminal).header("content-type", "application/json").body(body.clone())
+            let body = bodies[next.fetch_add(1, Ordering::Relaxed) % bodies.len()].clone();
+            c.post(&verify_url).bearer_auth(&terminal).header("content-type", "application/json").body(body)
         }),
         b"\"valid\":true",
     )
@@ -229,7 +255,10 @@ pub async fn http(seconds: u64, clients: usize) -> anyhow::Result<ExitCode> {
     drop(db);
     println!("HTTP on 127.0.0.1, SQLite, {clients} keep-alive clients, {seconds} s per endpoint, one process");
     println!("  GET  /api/v1/health        : {health:>9.0} req/s  (no-op baseline)");
-    println!("  POST /api/v1/ecard/verify  : {verify:>9.0} req/s  (session, SM2 verify, live e-card and card status)");
+    println!(
+        "  POST /api/v1/ecard/verify  : {verify:>9.0} req/s  ({ecards} e-cards in turn: session, SM2 verify, live status, attributes)"
+    );
+    println!("  first scans, one client    : {cold:>9.0} req/s  (each e-card read from the database once)");
     println!(
         "  ratio verify / health      : {:>9.2}   (goal >= {HTTP_GOAL}: {})",
         verify / health,
