@@ -5,10 +5,10 @@
 //! generator, or an issuer key that verifies millions of tokens) we store the
 //! affine multiples `j * 2^(W*i) * B` for `j = 1..=2^(W-1)` and every window
 //! `i`; a multiplication is then one mixed addition per signed `W`-bit digit
-//! and no doublings at all. With `W = 12` that is 22 additions per scalar,
+//! and no doublings at all. With `W = 13` that is 20 additions per scalar,
 //! against about 256 doublings and 64 additions for a plain multiplication.
-//! (Measured with `sscard bench crypto`: W = 8 verified 43,000 tokens/s, W = 12
-//! 59,000 and W = 13 65,000 at twice the memory; 12 is the balance.)
+//! (Measured with `sscard bench crypto` on one machine, one run each: W = 8
+//! verified 43,000 tokens/s, W = 12 61,000 and W = 13 66,500.)
 //!
 //! The sum is accumulated in Jacobian coordinates with the classic mixed
 //! addition (8M + 3S) over the `sm2` crate's field element type, and the
@@ -17,8 +17,8 @@
 //! crate's own (complete-formula) point arithmetic; the tests check the
 //! result against the crate's scalar multiplication.
 //!
-//! The tables cost `22 * 2048` affine points (about 2.9 MB) per base point and
-//! about 50 ms to build, so they are for the few long-lived issuer keys. Nothing here may be used with secret scalars: it is variable-time.
+//! The tables cost `20 * 4096` affine points (about 5.2 MB) per base point and
+//! about 100 ms to build, so they are for the few long-lived issuer keys. Nothing here may be used with secret scalars: it is variable-time.
 
 use std::sync::LazyLock;
 
@@ -32,7 +32,7 @@ use ::sm2::{AffinePoint, FieldBytes, ProjectivePoint, Scalar, Sm2};
 type Fe = <Sm2 as FieldArithmetic>::FieldElement;
 
 /// Window width in bits.
-const W: usize = 12;
+const W: usize = 13;
 /// Multiples stored per window: digits are in `-HALF..=HALF`.
 const HALF: usize = 1 << (W - 1);
 /// Windows needed for a 256-bit scalar plus the final carry.

@@ -43,7 +43,7 @@ pub enum BenchCmd {
     },
     /// POST /ecard/verify vs GET /health requests per second on a local server (temp SQLite).
     Http {
-        /// Seconds per endpoint (at most 30).
+        /// Seconds per phase; three rounds of two phases (at most 12).
         #[arg(long, default_value_t = 5)]
         seconds: u64,
         /// Concurrent keep-alive clients.
