@@ -158,14 +158,20 @@ pub fn decide_terminal(operator: &Operator, scenario: Scenario) -> Result<(), Do
     }
 }
 
-/// A terminal may act in `scenario` only when enabled and built for it.
-pub fn check_terminal(terminal: &Terminal, scenario: Scenario) -> Result<(), DomainError> {
+/// A disabled terminal may do nothing (it still authenticates, so it learns why).
+pub fn check_enabled(terminal: &Terminal) -> Result<(), DomainError> {
     if terminal.disabled {
         return Err(DomainError {
             code: "terminal_disabled",
             ..DomainError::forbidden(format!("terminal {} is disabled", terminal.id))
         });
     }
+    Ok(())
+}
+
+/// A terminal may act in `scenario` only when enabled and built for it.
+pub fn check_terminal(terminal: &Terminal, scenario: Scenario) -> Result<(), DomainError> {
+    check_enabled(terminal)?;
     if terminal.scenario != scenario {
         return Err(DomainError {
             code: "wrong_scenario",

@@ -614,3 +614,57 @@ async fn refusals_before_the_card_is_known_are_recorded_uses() {
     assert_eq!(common::bucket(&overview, "usage_by_scenario", "medical"), 0);
     ledger_clean(&app).await;
 }
+
+#[tokio::test]
+async fn terminals_verify_qr_codes_with_their_own_secret_within_their_scope() {
+    let app = TestApp::spawn().await;
+    operators(&app).await;
+    let pid = app.holder1_person.clone();
+    let h = app.tokens.holder1.clone();
+    let card = app.active_card(&pid).await;
+    let (gate_id, gate) = terminal(&app, "XM-BUS", "transit", CITY, &["name", "minor"]).await;
+    let token = app.post_empty(Some(&h), "/ecard/qr").await.str("/token");
+    let verify = |secret: String, token: String| {
+        let app = &app;
+        async move { app.post(Some(&secret), "/ecard/verify", &json!({ "token": token })).await }
+    };
+
+    // Valid: only the terminal's scope, the name masked.
+    let v = verify(gate.clone(), token.clone()).await;
+    v.expect(200);
+    assert_eq!(v.json["valid"], true);
+    let attrs = v.json["attributes"].as_object().unwrap();
+    assert_eq!(attrs.keys().collect::<Vec<_>>(), vec!["minor", "name"]);
+    assert!(attrs["name"].as_str().unwrap().contains('*'));
+    assert!(v.json["expires_at"].as_i64().is_some());
+    // Suspended: refused at once with the card's reason.
+    app.post_empty(Some(&h), &format!("/cards/{card}/suspend")).await.expect(200);
+    let v = verify(gate.clone(), token.clone()).await;
+    assert_eq!((v.json["valid"].as_bool(), v.json["reason"].as_str()), (Some(false), Some("card_suspended")));
+    assert!(v.json["attributes"].is_null());
+    app.post_empty(Some(&h), &format!("/cards/{card}/unsuspend")).await.expect(200);
+    // Expired: refused, still the holder's e-card.
+    app.clock.set(sscard_domain::clock::Clock::now_ms(app.clock.as_ref()) + 120_000);
+    let v = verify(gate.clone(), token.clone()).await;
+    assert_eq!(v.json["reason"], "expired");
+    // Garbage: malformed, a use with no holder.
+    assert_eq!(verify(gate.clone(), "SSC1.AAAA".into()).await.json["reason"], "malformed");
+    // A wrong secret is 401; a disabled terminal 403.
+    verify("sst_not-a-real-secret".into(), token.clone()).await.problem(401, "unauthorized");
+    app.post_empty(Some(&app.tokens.admin), &format!("/terminals/{gate_id}/disable")).await.expect(200);
+    verify(gate.clone(), token.clone()).await.problem(403, "terminal_disabled");
+
+    // Every verification by the terminal is on the holder's list, newest first.
+    let uses = app.get(Some(&h), &format!("/persons/{pid}/uses")).await;
+    uses.expect(200);
+    let got: Vec<(&str, &str)> = uses
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["terminal_id"] == gate_id)
+        .map(|u| (u["result"].as_str().unwrap(), u["reason"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(got, vec![("refused", "expired"), ("refused", "card_suspended"), ("ok", "")]);
+    ledger_clean(&app).await;
+}

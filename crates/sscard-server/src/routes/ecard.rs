@@ -6,8 +6,8 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::routes::auth::LoginResponse;
-use crate::session_cache::CachedAuth;
 use crate::state::AppState;
+use crate::terminal_auth::VerifyCaller;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -16,9 +16,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sscard_domain::access::Actor;
 use sscard_domain::ecard::{Attributes, Authorization};
+use sscard_domain::terminal::Terminal;
 use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, PublishedKey, Rejection, VerifiedToken};
 use sscard_gm::token::{DEFAULT_TTL_S, STATUS_ACTIVE, TokenClaims, TokenFlags, decode_token, sign_token};
 use sscard_store::ops::ecard::{self as ops, Grant, MAX_REVOCATIONS};
+use sscard_store::ops::onecard::Presentation;
 use utoipa::{IntoParams, ToSchema};
 
 /// Pixels per QR module in the PNG rendering.
@@ -208,6 +210,14 @@ pub struct TokenRequest {
     pub token: String,
 }
 
+/// What a verification discloses: by the caller's role (staff sessions), or the terminal's scope.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Disclosed {
+    ByRole(Attributes),
+    Scoped(serde_json::Map<String, serde_json::Value>),
+}
+
 /// The verdict on a QR token.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerifyResponse {
@@ -220,7 +230,7 @@ pub struct VerifyResponse {
     /// What the caller's role may know of the holder (only when valid): ssn_masked (staff),
     /// name (masked for terminals), region, retired, minor, temporary.
     #[schema(value_type = Option<Object>)]
-    pub attributes: Option<Attributes>,
+    pub attributes: Option<Disclosed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ecard_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -260,14 +270,20 @@ async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Re
 
 /// Verify a QR token online (staff and terminals): signature, expiry with 30 s clock skew,
 /// and the live state of the e-card and its card. Always 200 with `valid` and a `reason`.
+/// A terminal sending its own secret gets only the attributes of its scope, and the
+/// verification is recorded as a use of the e-card (the holder sees it).
 #[utoipa::path(post, path = "/api/v1/ecard/verify", tag = "ecard", request_body = TokenRequest,
     responses((status = 200, body = VerifyResponse), (status = 400, body = crate::error::Problem),
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
-    CachedAuth(actor): CachedAuth,
+    caller: VerifyCaller,
     body: JsonBody<TokenRequest>,
 ) -> ApiResult<Json<VerifyResponse>> {
+    let actor = match caller {
+        VerifyCaller::User(actor) => actor,
+        VerifyCaller::Terminal(t) => return verify_at_terminal(&state, &t, &body.value.token).await,
+    };
     sscard_domain::ecard::may_verify(&actor)?;
     let ctx = state.ctx(actor, None);
     let checked = match check_token(&state, &body.value.token, ctx.now_ms).await? {
@@ -284,11 +300,59 @@ pub async fn verify(
         Ok(attributes) => VerifyResponse {
             valid: true,
             reason: None,
-            attributes: Some(attributes),
+            attributes: Some(Disclosed::ByRole(attributes)),
             ecard_id: Some(ecard_id),
             expires_at: Some(checked.expires_at),
         },
         Err(code) => VerifyResponse { ecard_id: Some(ecard_id), ..VerifyResponse::refused(code) },
+    }))
+}
+
+/// The terminal path of [`verify`]: the token's verdict becomes a presentation (refused ones
+/// keep the e-card when the signature held), the use case answers and records the use.
+async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiResult<Json<VerifyResponse>> {
+    let ctx = state.ctx(sscard_store::ops::onecard::terminal_actor(t), None);
+    let (presentation, expires_at) = match check_token(state, token, ctx.now_ms).await? {
+        Ok(v) => {
+            let ecard_id = sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id);
+            (Presentation::Ecard { ecard_id }, Some(v.expires_at))
+        }
+        Err(rej) => {
+            let signed = matches!(
+                rej,
+                Rejection::NotYetValid { .. } | Rejection::Expired { .. } | Rejection::KeyNotValid { .. }
+            );
+            let ecard_id = signed
+                .then(|| decode_token(token).ok())
+                .flatten()
+                .map(|t| sscard_gm::offline::hex_ids::encode(&t.claims().ecard_id));
+            (Presentation::RefusedQr { reason: rej.code(), ecard_id }, None)
+        }
+    };
+    let fresh;
+    let live = match &state.live {
+        Some(set) => set.as_ref(),
+        None => {
+            fresh = sscard_store::live::LiveEcards::default();
+            &fresh
+        }
+    };
+    let verdict =
+        sscard_store::ops::onecard::verify::verify_qr(state.store.as_ref(), live, &ctx, t, &presentation).await?;
+    let ecard_id = match &presentation {
+        Presentation::Ecard { ecard_id } => Some(ecard_id.clone()),
+        Presentation::RefusedQr { ecard_id, .. } => ecard_id.clone(),
+        Presentation::CardNo(_) => None,
+    };
+    Ok(Json(match verdict {
+        Ok(scoped) => VerifyResponse {
+            valid: true,
+            reason: None,
+            attributes: Some(Disclosed::Scoped(scoped)),
+            ecard_id,
+            expires_at,
+        },
+        Err(code) => VerifyResponse { ecard_id, ..VerifyResponse::refused(code) },
     }))
 }
 

@@ -13,6 +13,7 @@ pub mod medical;
 pub mod parks;
 pub mod terminals;
 pub mod transit;
+pub mod verify;
 
 use super::{Ctx, Subject, new_id, not_found, record};
 use crate::onecard::UseRow;
