@@ -16,7 +16,7 @@ pub const MAX_FARE_FEN: i64 = 10_000;
 /// Largest e-wallet balance: 1,000 yuan (a small-value wallet).
 pub const MAX_WALLET_FEN: i64 = 100_000;
 /// Most transactions in one offline batch.
-pub const MAX_BATCH: usize = 1_000;
+pub const MAX_BATCH: usize = 10_000;
 /// How far in the future a gate's clock may be, in milliseconds: 5 minutes.
 pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
 /// How old an offline transaction may be when uploaded: 30 days.

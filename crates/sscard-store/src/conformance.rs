@@ -88,6 +88,7 @@ macro_rules! conformance_tests {
             onecard_wallet_follows_the_replacement,
             onecard_refusals_before_the_card_is_known,
             live_set_follows_commits,
+            onecard_large_batches_apply_each_line_once,
         );
     };
 }

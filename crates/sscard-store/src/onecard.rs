@@ -209,6 +209,8 @@ pub trait OnecardTx: Send {
 
     async fn insert_tap(&mut self, t: &TapRow) -> Result<()>;
     async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>>;
+    /// The terminal's taps with sequence numbers in `from..=to` (at most `limit`), by seq.
+    async fn taps_between(&mut self, terminal_id: &str, from: i64, to: i64, limit: u32) -> Result<Vec<TapRow>>;
 
     /// The lending rules a library network set, if it set any.
     async fn get_library_policy(&mut self, operator_code: &str) -> Result<Option<LibraryPolicy>>;

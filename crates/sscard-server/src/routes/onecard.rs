@@ -30,8 +30,9 @@ use sscard_store::ops::onecard::transit::{self, OfflineItem};
 use sscard_store::ops::onecard::{self as ops, Presentation, ledger, library, medical, parks, terminal_actor};
 use utoipa::{IntoParams, ToSchema};
 
-/// Largest offline batch body: 1,000 lines of up to about 250 bytes each (a QR token line is the longest).
-pub const BATCH_BODY_BYTES: usize = 256 * 1024;
+/// Largest offline batch body: 10,000 lines of up to about 250 bytes each (a QR token line is
+/// the longest), with room for spacing.
+pub const BATCH_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// How a card is presented: exactly one of the two.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -379,7 +380,11 @@ pub async fn batch(
 ) -> ApiResult<Response> {
     let lines = body.value.transactions;
     if lines.len() > sscard_domain::transit::MAX_BATCH {
-        return Err(ApiError::bad_request("bad_batch", "transactions", "a batch holds at most 1000 transactions"));
+        return Err(ApiError::bad_request(
+            "bad_batch",
+            "transactions",
+            format!("a batch holds at most {} transactions", sscard_domain::transit::MAX_BATCH),
+        ));
     }
     let mut items = Vec::with_capacity(lines.len());
     for l in lines {

@@ -769,3 +769,41 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
     assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 900);
     books_clean(store).await;
 }
+
+/// A large offline batch is applied in chunks of [`transit::BATCH_CHUNK`] lines, each line once:
+/// uploading it again, or a batch overlapping it, applies only the new lines.
+pub async fn onecard_large_batches_apply_each_line_once(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let a = register(store, 1).await;
+    let b = register(store, 2).await;
+    let an = active_card(store, &a).await.card_no.as_str().to_string();
+    let bn = active_card(store, &b).await.card_no.as_str().to_string();
+    for no in [&an, &bn] {
+        transit::topup(store, &ctx(admin()), None, &card(no), 100_000, "cash", None).await.expect("top-up");
+    }
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    let t0 = base_ms();
+    let now = ctx_at(terminal_actor(&gate), t0 + 3_600_000);
+    let lines = |from: i64, to: i64| -> Vec<OfflineItem> {
+        (from..=to).map(|seq| item(seq, if seq % 2 == 0 { &an } else { &bn }, 10, t0 + seq)).collect()
+    };
+    let n = 2 * transit::BATCH_CHUNK as i64 + 500;
+    let r = transit::batch(store, &now, &gate, lines(1, n)).await.expect("large batch");
+    assert_eq!(r.len() as i64, n);
+    assert!(r.iter().all(|x| x.status == "applied"), "{:?}", r.iter().find(|x| x.status != "applied"));
+    // Again: every line a duplicate, nothing moves.
+    let again = transit::batch(store, &now, &gate, lines(1, n)).await.expect("the same batch again");
+    assert!(again.iter().all(|x| x.status == "duplicate"));
+    // Overlapping: only the new lines apply.
+    let over = transit::batch(store, &now, &gate, lines(n - 99, n + 400)).await.expect("overlapping batch");
+    assert_eq!(over.iter().filter(|x| x.status == "duplicate").count(), 100);
+    assert_eq!(over.iter().filter(|x| x.status == "applied").count(), 400);
+    let spent = 10 * (n + 400);
+    let (wa, wb) =
+        (balance(store, &a, &format!("ewallet:{an}")).await, balance(store, &b, &format!("ewallet:{bn}")).await);
+    assert_eq!(wa + wb, 200_000 - spent, "exact to the fen");
+    assert_eq!(wa, 100_000 - 10 * ((n + 400) / 2));
+    books_clean(store).await;
+}

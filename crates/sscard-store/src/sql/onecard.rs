@@ -467,6 +467,20 @@ impl OnecardTx for SqlTx {
         row.as_ref().map(tap).transpose()
     }
 
+    async fn taps_between(&mut self, terminal_id: &str, from: i64, to: i64, limit: u32) -> Result<Vec<TapRow>> {
+        let sql = format!(
+            "SELECT {TAP_COLS} FROM transit_taps WHERE terminal_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq LIMIT $4"
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(terminal_id)
+            .bind(from)
+            .bind(to)
+            .bind(i64::from(limit.clamp(1, 10_000)))
+            .fetch_all(self.conn())
+            .await?;
+        found.iter().map(tap).collect()
+    }
+
     async fn get_library_policy(&mut self, operator_code: &str) -> Result<Option<LibraryPolicy>> {
         let row = sqlx::query("SELECT loan_limit, loan_days FROM library_policies WHERE operator_code = $1")
             .bind(operator_code)

@@ -53,6 +53,20 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 500)]
         ecards: u32,
     },
+    /// Transit taps, medical settlements and offline batches through HTTP vs raw inserts.
+    Onecard {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        /// Seconds per online phase (taps, settlements).
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent terminals (each its own client).
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Lines per offline batch (at most 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        batch_lines: usize,
+    },
 }
 
 pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
@@ -60,6 +74,10 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Store { backend, ops, clients } => (backend, ops, clients),
         BenchCmd::Crypto { seconds } => return super::bench_ecard::crypto(seconds),
         BenchCmd::Http { seconds, clients, ecards } => return super::bench_ecard::http(seconds, clients, ecards).await,
+        BenchCmd::Onecard { backend, seconds, clients, batch_lines } => {
+            let args = super::bench_onecard::Args { backend, seconds, clients, batch_lines };
+            return super::bench_onecard::onecard(args).await;
+        }
     };
     let ops = ops.clamp(10, 1_000_000);
     let clients = clients.clamp(1, 64);
@@ -143,7 +161,7 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
     Ok(out)
 }
 
-async fn raw_inserts(store: &Arc<dyn Store>, ops: u32, clients: u32) -> anyhow::Result<f64> {
+pub(super) async fn raw_inserts(store: &Arc<dyn Store>, ops: u32, clients: u32) -> anyhow::Result<f64> {
     let mut tx = store.write().await?;
     tx.execute_unchecked("CREATE TABLE bench_raw (id TEXT PRIMARY KEY, at_ms BIGINT NOT NULL, payload TEXT NOT NULL)")
         .await?;

@@ -111,7 +111,7 @@ async fn post_json(
 }
 
 /// Runs `clients` loops of one request kind for `duration`; answers requests per second.
-async fn load(
+pub(super) async fn load(
     client: &reqwest::Client,
     clients: usize,
     duration: Duration,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod bench_ecard;
+pub mod bench_onecard;
 pub mod import;
 pub mod jobs;
 pub mod keys;

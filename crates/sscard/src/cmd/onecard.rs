@@ -80,7 +80,7 @@ pub struct SimulateArgs {
     /// Number of taps.
     #[arg(long, default_value_t = 1000)]
     pub count: u32,
-    /// Lines per offline batch (at most 1000).
+    /// Lines per offline batch (at most 10,000).
     #[arg(long, default_value_t = 200)]
     pub batch_size: u32,
     /// First sequence number of the stream.
@@ -223,8 +223,8 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if args.scenario != "transit" {
         anyhow::bail!("only --scenario transit is simulated");
     }
-    if args.cards.is_empty() || args.count == 0 || !(1..=1000).contains(&args.batch_size) {
-        anyhow::bail!("give --cards, a positive --count and a --batch-size of 1..=1000");
+    if args.cards.is_empty() || args.count == 0 || !(1..=10_000).contains(&args.batch_size) {
+        anyhow::bail!("give --cards, a positive --count and a --batch-size of 1..=10000");
     }
     let client = reqwest::Client::new();
     let base = args.server.trim_end_matches('/');

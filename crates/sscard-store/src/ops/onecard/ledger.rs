@@ -77,20 +77,47 @@ pub(crate) async fn post(
     legs: &[Leg],
     ref_id: &str,
 ) -> Result<Vec<TransferRow>> {
+    post_with(tx, ctx, balances, legs, ref_id, Posting::Now).await
+}
+
+/// How [`post_with`] treats balances and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Posting {
+    /// Check each key for a replay and write both balances at once.
+    Now,
+    /// For many legs in one transaction (an offline batch): the caller knows no transfer has
+    /// these keys yet (it checked the batch lines), and writes the balances once at the end
+    /// with [`flush_balances`].
+    Deferred,
+}
+
+/// [`post`] in the chosen [`Posting`] mode.
+pub(crate) async fn post_with(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    balances: &mut BTreeMap<String, i64>,
+    legs: &[Leg],
+    ref_id: &str,
+    mode: Posting,
+) -> Result<Vec<TransferRow>> {
     let mut done = Vec::new();
     for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
         check_key(&leg.key)?;
         let spec = TransferSpec { from: leg.from.clone(), to: leg.to.clone(), amount: leg.amount, kind: leg.kind };
-        let existing = tx.transfer_by_key(&leg.key).await?.map(|t| to_spec(&t)).transpose()?;
-        if judge_key(existing.as_ref(), &spec)? == KeyVerdict::Replay {
-            continue;
+        if mode == Posting::Now {
+            let existing = tx.transfer_by_key(&leg.key).await?.map(|t| to_spec(&t)).transpose()?;
+            if judge_key(existing.as_ref(), &spec)? == KeyVerdict::Replay {
+                continue;
+            }
         }
         let (from, to) = (leg.from.to_string(), leg.to.to_string());
         let fb = *balances.get(&from).ok_or_else(|| StoreError::Backend(format!("account {from} not locked")))?;
         let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
         let (fa, ta) = decide_transfer(&spec, Fen::new(fb), Fen::new(tb))?;
-        tx.set_balance(&from, fa.value()).await?;
-        tx.set_balance(&to, ta.value()).await?;
+        if mode == Posting::Now {
+            tx.set_balance(&from, fa.value()).await?;
+            tx.set_balance(&to, ta.value()).await?;
+        }
         balances.insert(from.clone(), fa.value());
         balances.insert(to.clone(), ta.value());
         let row = TransferRow {
@@ -107,6 +134,20 @@ pub(crate) async fn post(
         done.push(row);
     }
     Ok(done)
+}
+
+/// Writes the balances that differ from when they were locked (after [`Posting::Deferred`]).
+pub(crate) async fn flush_balances(
+    tx: &mut dyn Tx,
+    locked: &BTreeMap<String, i64>,
+    now: &BTreeMap<String, i64>,
+) -> Result<()> {
+    for (account, balance) in now {
+        if locked.get(account) != Some(balance) {
+            tx.set_balance(account, *balance).await?;
+        }
+    }
+    Ok(())
 }
 
 fn to_spec(t: &TransferRow) -> Result<TransferSpec> {

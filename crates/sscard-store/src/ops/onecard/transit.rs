@@ -5,7 +5,7 @@
 //! answers `duplicate` with its first outcome, so each transaction is applied exactly once.
 //! Refused transactions are recorded too (with their reason), so they stay refused.
 
-use super::ledger::{Leg, lock_accounts, org, post, wallet};
+use super::ledger::{Leg, Posting, flush_balances, lock_accounts, org, post, post_with, wallet};
 use super::{
     Presentation, holder, live_terminal, lookup, refusal_of, refused_holder, terminal_subject, use_row, with_refusals,
 };
@@ -240,7 +240,8 @@ pub struct ItemResult {
     pub fare_fen: Option<i64>,
 }
 
-/// Applies an offline batch from a gate.
+/// Applies an offline batch from a gate (up to 10,000 lines) in order of sequence number, in
+/// transactions of [`BATCH_CHUNK`] lines.
 pub async fn batch(
     store: &dyn Store,
     ctx: &Ctx,
@@ -251,6 +252,26 @@ pub async fn batch(
     check_batch(&seqs)?;
     let mut items = items;
     items.sort_by_key(|i| i.seq);
+    let mut results = Vec::with_capacity(items.len());
+    for chunk in items.chunks(BATCH_CHUNK) {
+        results.extend(apply_chunk(store, ctx, terminal, chunk).await?);
+    }
+    Ok(results)
+}
+
+/// Lines applied per transaction: large enough that a batch costs few commits, small enough
+/// that other writers (online taps, SQLite's single writer) wait at most a fraction of a second.
+/// A crash between chunks leaves the first chunks applied; uploading the batch again applies
+/// the rest and reports the others as duplicates.
+pub const BATCH_CHUNK: usize = 1_000;
+
+async fn apply_chunk(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    items: &[OfflineItem],
+) -> Result<Vec<ItemResult>> {
+    let seqs: Vec<i64> = items.iter().map(|i| i.seq).collect();
     let mut tx = store.write().await?;
     let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
     let clearing = org(AccountKind::Clearing, &t.operator_code)?;
@@ -258,15 +279,45 @@ pub async fn batch(
     let mut plan = Vec::with_capacity(items.len());
     let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
     let mut histories: std::collections::HashMap<String, Vec<(i64, CardStatus)>> = std::collections::HashMap::new();
-    for item in &items {
-        if let Some(first) = tx.get_tap(&t.id, item.seq).await? {
+    type Found = std::result::Result<(sscard_domain::person::Person, sscard_domain::card::Card), &'static str>;
+    let mut holders: std::collections::HashMap<String, Found> = std::collections::HashMap::new();
+    // The lines already uploaded, in one read (the items are sorted by seq); when the gate has
+    // more taps in that range than one read returns, line by line.
+    let read_limit = 2 * BATCH_CHUNK as u32;
+    let mut earlier: Option<std::collections::HashMap<i64, TapRow>> = match (items.first(), items.last()) {
+        (Some(first), Some(last)) => {
+            let found = tx.taps_between(&t.id, first.seq, last.seq, read_limit).await?;
+            (found.len() < read_limit as usize)
+                .then(|| found.into_iter().filter_map(|tap| tap.seq.map(|seq| (seq, tap))).collect())
+        }
+        _ => Some(Default::default()),
+    };
+    for item in items {
+        let first = match earlier.as_mut() {
+            Some(known) => known.remove(&item.seq),
+            None => tx.get_tap(&t.id, item.seq).await?,
+        };
+        if let Some(first) = first {
             plan.push((item, Err(first)));
             continue;
         }
-        let found = match &item.presentation {
-            Ok(p) => lookup(tx.as_mut(), p).await?,
-            Err(reason) => Err(*reason),
+        // Many lines of a batch name the same card: look each one up once.
+        let cache_key = match &item.presentation {
+            Ok(Presentation::CardNo(no)) => Some(format!("card:{no}")),
+            Ok(Presentation::Ecard { ecard_id }) => Some(format!("ecard:{ecard_id}")),
+            _ => None,
         };
+        let cached = cache_key.as_ref().and_then(|k| holders.get(k)).cloned();
+        let found = match (&item.presentation, cached) {
+            (_, Some(hit)) => hit,
+            (Ok(p), None) => lookup(tx.as_mut(), p).await?,
+            (Err(reason), None) => Err(*reason),
+        };
+        if let Some(k) = cache_key
+            && holders.len() < BATCH_CHUNK
+        {
+            holders.entry(k).or_insert_with(|| found.clone());
+        }
         if let Ok((person, card)) = &found {
             accounts.push((wallet(card.card_no.as_str())?, Some(person.id.clone())));
             if !histories.contains_key(card.card_no.as_str()) {
@@ -278,6 +329,7 @@ pub async fn batch(
     }
     let refs: Vec<(AccountId, Option<&str>)> = accounts.iter().map(|(a, p)| (a.clone(), p.as_deref())).collect();
     let mut balances = lock_accounts(tx.as_mut(), ctx, &refs).await?;
+    let locked = balances.clone();
     let mut results = Vec::with_capacity(plan.len());
     let (mut applied, mut refused, mut total) = (0u32, 0u32, 0i64);
     for (item, step) in plan {
@@ -334,7 +386,10 @@ pub async fn batch(
                     kind: TransferKind::Fare,
                     key: format!("tap:{}:{}", t.id, item.seq),
                 };
-                post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &row.id).await?;
+                // No tap row for this line (checked above), so no transfer under its key either:
+                // they commit together.
+                post_with(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &row.id, Posting::Deferred)
+                    .await?;
                 row.fare_fen = fare.value();
                 tx.insert_use(&use_row(ctx, &t, &p, Some((person, card)), None)).await?;
                 applied += 1;
@@ -367,6 +422,7 @@ pub async fn batch(
         }
         tx.insert_tap(&row).await?;
     }
+    flush_balances(tx.as_mut(), &locked, &balances).await?;
     let batch_id = new_id();
     let subject =
         Subject { entity: "transit_batch", entity_id: &batch_id, person_id: "", region: t.region.to_string() };

@@ -1,0 +1,184 @@
+//! `sscard bench onecard`: the one-card traffic of many terminals through the HTTP API on a
+//! fresh database (a temp SQLite file or its own PostgreSQL database), as ratios to raw
+//! single-row inserts measured on the same database in the same run:
+//!
+//! * online transit taps (`POST /transit/taps`), one terminal per client, cards in turn;
+//! * medical settlements (`POST /medical/settlements`), one medical terminal per client;
+//! * offline batches (`POST /transit/batches`) of N lines (10,000 by default) from two gates.
+//!
+//! Every answer is checked (a refused tap or settlement fails the run) and `ledger check` must
+//! be clean at the end.
+
+use super::bench::{Backend, raw_inserts, setup};
+use super::bench_ecard::load;
+use super::cli_ctx;
+use anyhow::Context;
+use serde_json::json;
+use sscard_domain::ids::RegionCode;
+use sscard_domain::policy::Policy;
+use sscard_domain::terminal::{Operator, OperatorKind};
+use sscard_server::AppState;
+use sscard_store::Store;
+use sscard_store::ops::onecard::terminals::{NewTerminal, add_operator, add_terminal};
+use sscard_store::ops::onecard::{Presentation, ledger, terminal_actor, transit};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Cards taking part: enough that concurrent requests rarely meet on one wallet.
+const CARDS: u32 = 400;
+/// Each card's e-wallet before the run (500 yuan): room for about 5,000 taps of 1 yuan.
+const WALLET_FEN: i64 = 50_000;
+const FARE_FEN: i64 = 100;
+const BILL_FEN: i64 = 12_345;
+
+pub struct Args {
+    pub backend: Backend,
+    pub seconds: u64,
+    pub clients: usize,
+    pub batch_lines: usize,
+}
+
+pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
+    let seconds = args.seconds.clamp(1, 60);
+    let clients = args.clients.clamp(1, 64);
+    let batch_lines = args.batch_lines.clamp(1, sscard_domain::transit::MAX_BATCH);
+    let (store, sqlite, pg): (Arc<dyn Store>, _, _) = match args.backend {
+        Backend::Sqlite => {
+            let db = sscard_store_sqlite::TempDatabase::new();
+            (Arc::new(sscard_store_sqlite::open(&db.url()).await?), Some(db), None)
+        }
+        Backend::Postgres => {
+            let db = sscard_store_postgres::TempDatabase::create().await?;
+            (Arc::new(sscard_store_postgres::open(&db.url()).await?), None, Some(db))
+        }
+    };
+    eprintln!("setting up {CARDS} holders with active cards, {clients} gates and {clients} medical terminals ...");
+    let cards = Arc::new(setup(store.as_ref(), CARDS).await?);
+    let mut admin = cli_ctx();
+    admin.hash_iterations = 1000;
+    let region = RegionCode::parse("350203")?;
+    for (code, kind) in [("BENCH-BUS", OperatorKind::Transit), ("BENCH-HOSP", OperatorKind::Hospital)] {
+        add_operator(store.as_ref(), &admin, Operator { code: code.into(), name: code.into(), kind, region }).await?;
+    }
+    let mut gates = Vec::new();
+    let mut medical = Vec::new();
+    for i in 0..clients + 2 {
+        let new = |operator: &str, scenario: &str| NewTerminal {
+            operator: operator.into(),
+            scenario: scenario.into(),
+            region: region.to_string(),
+            scope: Vec::new(),
+        };
+        gates.push(add_terminal(store.as_ref(), &admin, new("BENCH-BUS", "transit")).await?);
+        if i < clients {
+            medical.push(add_terminal(store.as_ref(), &admin, new("BENCH-HOSP", "medical")).await?);
+        }
+    }
+    let cash_desk = &gates[0].terminal;
+    let desk_ctx = sscard_store::ops::Ctx::new(terminal_actor(cash_desk), admin.now_ms, Policy::default());
+    for card in cards.iter() {
+        let p = Presentation::CardNo(card.clone());
+        let key = format!("bench-topup-{card}");
+        transit::topup(store.as_ref(), &desk_ctx, Some(cash_desk), &p, WALLET_FEN, "cash", Some(&key)).await?;
+    }
+
+    eprintln!("raw single-row inserts, {clients} clients ...");
+    let raw = raw_inserts(&store, 3_000, clients as u32).await?;
+
+    let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
+    let state = AppState::new(store.clone(), clock, Policy::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}/api/v1", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, sscard_server::build_router(state)).await });
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let duration = Duration::from_secs(seconds);
+
+    eprintln!("POST /transit/taps, {clients} gates, {seconds} s ...");
+    let secrets: Arc<Vec<String>> = Arc::new(gates.iter().take(clients).map(|g| g.secret.clone()).collect());
+    let (url, next, c2) = (format!("{base}/transit/taps"), Arc::new(AtomicUsize::new(0)), cards.clone());
+    let taps = load(
+        &client,
+        clients,
+        duration,
+        Arc::new(move |c| {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let body = json!({ "card_no": c2[n % c2.len()], "fare_fen": FARE_FEN });
+            c.post(&url).bearer_auth(&secrets[n % secrets.len()]).json(&body)
+        }),
+        b"\"balance_fen\"",
+    )
+    .await?;
+
+    eprintln!("POST /medical/settlements, {clients} medical terminals, {seconds} s ...");
+    let secrets: Arc<Vec<String>> = Arc::new(medical.iter().map(|m| m.secret.clone()).collect());
+    let (url, next, c2) = (format!("{base}/medical/settlements"), Arc::new(AtomicUsize::new(0)), cards.clone());
+    let settlements = load(
+        &client,
+        clients,
+        duration,
+        Arc::new(move |c| {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let body = json!({ "card_no": c2[n % c2.len()], "amount_fen": BILL_FEN, "bill_id": format!("bench-{n}") });
+            c.post(&url).bearer_auth(&secrets[n % secrets.len()]).json(&body)
+        }),
+        b"\"pool_fen\"",
+    )
+    .await?;
+
+    let mut batch_rates = Vec::new();
+    for gate in gates.iter().skip(clients).take(2) {
+        eprintln!("POST /transit/batches, {batch_lines} lines from gate {} ...", gate.terminal.id);
+        let now_ms = sscard_domain::clock::Clock::now_ms(&sscard_server::clock::SystemClock);
+        let lines: Vec<serde_json::Value> = (0..batch_lines)
+            .map(|i| {
+                // Within the last second: after the cards were activated at setup.
+                let at = now_ms - 1_000 + (i * 1_000 / batch_lines) as i64;
+                json!({ "seq": i + 1, "card_no": cards[i % cards.len()], "fare_fen": FARE_FEN, "at": at })
+            })
+            .collect();
+        let body = serde_json::to_vec(&json!({ "transactions": lines }))?;
+        let started = Instant::now();
+        let resp = client
+            .post(format!("{base}/transit/batches"))
+            .bearer_auth(&gate.secret)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let answer: serde_json::Value = resp.json().await.context("batch answer")?;
+        let elapsed = started.elapsed().as_secs_f64();
+        anyhow::ensure!(status.is_success(), "batch answered {status}: {answer}");
+        let results = answer["results"].as_array().context("no results")?;
+        let applied = results.iter().filter(|r| r["status"] == "applied").count();
+        anyhow::ensure!(applied == batch_lines, "{applied} of {batch_lines} lines applied: {:?}", results.first());
+        batch_rates.push(batch_lines as f64 / elapsed);
+    }
+    server.abort();
+
+    let books = ledger::check(store.as_ref()).await?;
+    let backend_name = store.backend();
+    store.close().await;
+    if let Some(db) = pg {
+        db.drop_now().await?;
+    }
+    drop(sqlite);
+    let batch = batch_rates.iter().copied().fold(f64::INFINITY, f64::min);
+    println!("backend {backend_name}, {clients} concurrent terminals, {seconds} s per online phase, durable commits");
+    println!("  raw single-row inserts      : {raw:>9.0} /s   (same database, {clients} clients)");
+    println!("  online transit taps         : {taps:>9.0} /s   ratio {:.2} (aim >= 0.3)", taps / raw);
+    println!("  medical settlements         : {settlements:>9.0} /s   ratio {:.2} (aim >= 0.3)", settlements / raw);
+    println!(
+        "  offline batch lines         : {batch:>9.0} /s   ratio {:.2} (aim >= 1.0; {batch_lines}-line batches, slower of two)",
+        batch / raw
+    );
+    println!(
+        "  ledger check                : {} ({} transfers, {} fen)",
+        if books.clean() { "clean" } else { "NOT CLEAN" },
+        books.transfers,
+        books.transfers_total_fen
+    );
+    Ok(if books.clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
