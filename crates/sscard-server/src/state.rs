@@ -28,6 +28,8 @@ pub struct AppState {
     /// E-cards with their card and holder, for online verification without a database read;
     /// `None` when the store cannot report its commits.
     pub live: Option<Arc<sscard_store::live::LiveEcards>>,
+    /// Recently authenticated terminals.
+    pub terminals: Arc<crate::terminal_auth::TerminalCache>,
 }
 
 /// How far a batch upload has come.
@@ -85,6 +87,7 @@ impl AppState {
         let live = store.observe_commits(live.clone()).then_some(live);
         AppState {
             live,
+            terminals: Default::default(),
             store,
             clock,
             policy,

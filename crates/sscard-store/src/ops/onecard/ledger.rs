@@ -49,6 +49,13 @@ pub fn org(kind: AccountKind, owner: &str) -> Result<AccountId> {
     Ok(AccountId::new(kind, owner)?)
 }
 
+/// The clearing account a terminal's takings go to: one per terminal (`clearing:<terminal id>`),
+/// so concurrent terminals never queue on one balance row; an operator's takings are the sum
+/// over its terminals.
+pub fn clearing(terminal_id: &str) -> Result<AccountId> {
+    org(AccountKind::Clearing, terminal_id)
+}
+
 /// Creates missing accounts and locks all of them in id order; returns their balances.
 pub(crate) async fn lock_accounts(
     tx: &mut dyn Tx,

@@ -111,7 +111,7 @@ async fn settle_inner(
     let pool = org(AccountKind::Pool, &person.region.to_string())?;
     let acct = medical(&person.id)?;
     let own = self_pay_source(&h.card, &t.operator_code)?;
-    let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+    let clearing = super::ledger::clearing(&t.id)?;
     let mut balances = lock_accounts(
         tx.as_mut(),
         ctx,
@@ -193,7 +193,7 @@ pub async fn refund(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, settlemen
     let pool = org(AccountKind::Pool, &s.insured_region)?;
     let acct = medical(&s.person_id)?;
     let own = self_pay_source(&card, &s.operator_code)?;
-    let clearing = org(AccountKind::Clearing, &s.operator_code)?;
+    let clearing = super::ledger::clearing(&s.terminal_id)?;
     let mut balances = lock_accounts(
         tx.as_mut(),
         ctx,

@@ -1,7 +1,7 @@
 //! Parks: entries by the park's rules (free for retirees, free with an annual pass, otherwise
 //! the price from the card's e-wallet) and annual passes bought with the card (DESIGN §3.5).
 
-use super::ledger::{Leg, lock_accounts, org, post, wallet};
+use super::ledger::{Leg, lock_accounts, post, wallet};
 use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
 use crate::onecard::{EntryRow, ParkRow, PassRow};
 use crate::ops::{Ctx, Subject, new_id, record};
@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::error::DomainError;
-use sscard_domain::ledger::{AccountKind, TransferKind};
+use sscard_domain::ledger::TransferKind;
 use sscard_domain::money::Fen;
 use sscard_domain::park::{check_code, check_rule, decide_entry, decide_pass};
 use sscard_domain::terminal::{Scenario, Terminal};
@@ -71,7 +71,7 @@ pub async fn entry(
         let retired = h.person.is_retired(ctx.today(), &ctx.policy);
         let pass = tx.pass_end(&h.person.id, park_code).await?.is_some_and(|end| end > ctx.now_ms);
         let w = wallet(h.card.card_no.as_str())?;
-        let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+        let clearing = super::ledger::clearing(&t.id)?;
         let mut balances =
             lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
         let d = decide_entry(&park.rule, retired, pass, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)));
@@ -138,7 +138,7 @@ pub async fn buy_pass(
         let current = tx.pass_end(&h.person.id, park_code).await?;
         let (price, start, end) = decide_pass(&park.rule, current, ctx.now_ms)?;
         let w = wallet(h.card.card_no.as_str())?;
-        let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+        let clearing = super::ledger::clearing(&t.id)?;
         let mut balances =
             lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
         decide_fare(price, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;

@@ -178,7 +178,7 @@ async fn tap_inner(
     let h = holder(tx.as_mut(), ctx, &t, p).await?;
     let fare = fare_for(fare_fen, resident_fare_fen, t.region, h.person.region)?;
     let w = wallet(h.card.card_no.as_str())?;
-    let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+    let clearing = super::ledger::clearing(&t.id)?;
     let mut balances =
         lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
     decide_fare(fare, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;
@@ -274,7 +274,7 @@ async fn apply_chunk(
     let seqs: Vec<i64> = items.iter().map(|i| i.seq).collect();
     let mut tx = store.write().await?;
     let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
-    let clearing = org(AccountKind::Clearing, &t.operator_code)?;
+    let clearing = super::ledger::clearing(&t.id)?;
     // First pass: what is new and who is behind it, so every account is locked up front in id order.
     let mut plan = Vec::with_capacity(items.len());
     let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
