@@ -182,6 +182,9 @@ pub trait OnecardTx: Send {
     ) -> Result<()>;
     /// `lock`: hold the row until commit (PostgreSQL); callers lock in id order.
     async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>>;
+    /// Adds `delta_fen` to an account's balance in one statement; false when there is no such
+    /// account.
+    async fn add_to_balance(&mut self, id: &str, delta_fen: i64) -> Result<bool>;
     async fn set_balance(&mut self, id: &str, balance_fen: i64) -> Result<()>;
     async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>>;
     async fn insert_transfer(&mut self, t: &TransferRow) -> Result<()>;

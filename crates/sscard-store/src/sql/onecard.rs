@@ -239,6 +239,14 @@ impl OnecardTx for SqlTx {
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
         row.as_ref().map(account).transpose()
     }
+    async fn add_to_balance(&mut self, id: &str, delta_fen: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE accounts SET balance = balance + $2 WHERE id = $1")
+            .bind(id)
+            .bind(delta_fen)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
     async fn set_balance(&mut self, id: &str, balance_fen: i64) -> Result<()> {
         let done = sqlx::query("UPDATE accounts SET balance = $2 WHERE id = $1")
             .bind(id)

@@ -1,6 +1,8 @@
 //! The double-entry ledger (DESIGN §3.6) in the store: posting transfers (each with its own
-//! idempotency key, balances updated under row locks taken in account-id order so that two
-//! transactions never wait on each other in a cycle), the holder's balances and history,
+//! idempotency key; holder balances updated under row locks taken in account-id order so that
+//! two transactions never wait on each other in a cycle; organisation balances changed by one
+//! increment late in the transaction, in id order, so that no organisation row is a queue),
+//! the holder's balances and history,
 //! deposits into medical personal accounts, the e-wallet following a replacement card, and
 //! the books check behind `sscard ledger check`.
 
@@ -56,7 +58,14 @@ pub fn clearing(terminal_id: &str) -> Result<AccountId> {
     org(AccountKind::Clearing, terminal_id)
 }
 
-/// Creates missing accounts and locks all of them in id order; returns their balances.
+/// Creates missing holder accounts and locks them in id order; returns their balances.
+///
+/// Organisation accounts (pool, clearing, fees, payer) are created if missing but not read nor
+/// locked here: they may
+/// go negative, so no decision needs their balance, and locking them up front would make every
+/// settlement of a region queue on its pool row for the whole transaction. They enter the map
+/// at 0, so after posting the map holds their change, which [`post`] (or [`flush_balances`])
+/// adds to the stored balance in one statement near the end of the transaction.
 pub(crate) async fn lock_accounts(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -68,8 +77,20 @@ pub(crate) async fn lock_accounts(
     let mut balances = BTreeMap::new();
     for (a, person) in sorted {
         let id = a.to_string();
-        tx.ensure_account(&id, a.kind, &a.owner, *person, ctx.now_ms).await?;
-        let row = tx.get_account(&id, true).await?.ok_or_else(|| StoreError::not_found("account", id.clone()))?;
+        if !a.kind.is_holder() {
+            // Created if missing (the transfers refer to it), without locking an existing row.
+            tx.ensure_account(&id, a.kind, &a.owner, *person, ctx.now_ms).await?;
+            balances.insert(id, 0);
+            continue;
+        }
+        // Nearly always the account exists: one round trip; a new one is created, then locked.
+        let row = match tx.get_account(&id, true).await? {
+            Some(row) => row,
+            None => {
+                tx.ensure_account(&id, a.kind, &a.owner, *person, ctx.now_ms).await?;
+                tx.get_account(&id, true).await?.ok_or_else(|| StoreError::not_found("account", id.clone()))?
+            }
+        };
         balances.insert(id, row.balance_fen);
     }
     Ok(balances)
@@ -108,6 +129,8 @@ pub(crate) async fn post_with(
     mode: Posting,
 ) -> Result<Vec<TransferRow>> {
     let mut done = Vec::new();
+    let org_before: BTreeMap<String, i64> =
+        balances.iter().filter(|(id, _)| !is_holder_account(id)).map(|(id, b)| (id.clone(), *b)).collect();
     for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
         check_key(&leg.key)?;
         let spec = TransferSpec { from: leg.from.clone(), to: leg.to.clone(), amount: leg.amount, kind: leg.kind };
@@ -122,8 +145,11 @@ pub(crate) async fn post_with(
         let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
         let (fa, ta) = decide_transfer(&spec, Fen::new(fb), Fen::new(tb))?;
         if mode == Posting::Now {
-            tx.set_balance(&from, fa.value()).await?;
-            tx.set_balance(&to, ta.value()).await?;
+            for (id, balance) in [(&from, fa), (&to, ta)] {
+                if is_holder_account(id) {
+                    tx.set_balance(id, balance.value()).await?;
+                }
+            }
         }
         balances.insert(from.clone(), fa.value());
         balances.insert(to.clone(), ta.value());
@@ -140,18 +166,47 @@ pub(crate) async fn post_with(
         tx.insert_transfer(&row).await?;
         done.push(row);
     }
+    if mode == Posting::Now {
+        // In id order (the map is sorted), so two transactions never wait on each other in turn.
+        for (id, before) in &org_before {
+            let delta = balances.get(id).copied().unwrap_or(*before) - before;
+            add_to_organisation(tx, ctx, id, delta).await?;
+        }
+    }
     Ok(done)
 }
 
-/// Writes the balances that differ from when they were locked (after [`Posting::Deferred`]).
+fn is_holder_account(id: &str) -> bool {
+    AccountId::parse(id).map(|a| a.kind.is_holder()).unwrap_or(true)
+}
+
+/// Adds `delta_fen` to an organisation account, creating it at its first use.
+async fn add_to_organisation(tx: &mut dyn Tx, ctx: &Ctx, id: &str, delta_fen: i64) -> Result<()> {
+    if delta_fen == 0 || tx.add_to_balance(id, delta_fen).await? {
+        return Ok(());
+    }
+    let a = AccountId::parse(id)?;
+    tx.ensure_account(id, a.kind, &a.owner, None, ctx.now_ms).await?;
+    if tx.add_to_balance(id, delta_fen).await? { Ok(()) } else { Err(StoreError::not_found("account", id)) }
+}
+
+/// Writes the balances that differ from when they were locked (after [`Posting::Deferred`]):
+/// holder accounts as they are now, organisation accounts by their change.
 pub(crate) async fn flush_balances(
     tx: &mut dyn Tx,
+    ctx: &Ctx,
     locked: &BTreeMap<String, i64>,
     now: &BTreeMap<String, i64>,
 ) -> Result<()> {
     for (account, balance) in now {
-        if locked.get(account) != Some(balance) {
+        let before = locked.get(account).copied().unwrap_or(0);
+        if before == *balance {
+            continue;
+        }
+        if is_holder_account(account) {
             tx.set_balance(account, *balance).await?;
+        } else {
+            add_to_organisation(tx, ctx, account, balance - before).await?;
         }
     }
     Ok(())

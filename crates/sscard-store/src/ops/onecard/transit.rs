@@ -422,7 +422,7 @@ async fn apply_chunk(
         }
         tx.insert_tap(&row).await?;
     }
-    flush_balances(tx.as_mut(), &locked, &balances).await?;
+    flush_balances(tx.as_mut(), ctx, &locked, &balances).await?;
     let batch_id = new_id();
     let subject =
         Subject { entity: "transit_batch", entity_id: &batch_id, person_id: "", region: t.region.to_string() };
