@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod session_cache;
 pub mod state;
 pub mod terminal_auth;
+pub mod ttl_cache;
 pub mod views;
 pub mod web;
 

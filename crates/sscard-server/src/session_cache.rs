@@ -6,12 +6,13 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::ttl_cache::TtlCache;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sscard_domain::access::Actor;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a looked-up session is trusted without asking the database again.
 pub const CACHE_TTL: Duration = Duration::from_secs(2);
@@ -19,28 +20,17 @@ pub const CACHE_TTL: Duration = Duration::from_secs(2);
 const MAX_ENTRIES: usize = 10_000;
 
 /// Sessions by SM3 hash of their bearer token.
-#[derive(Debug, Default)]
-pub struct SessionCache {
-    inner: Mutex<HashMap<String, (Actor, Instant)>>,
+pub type SessionCache = TtlCache<Actor>;
+
+impl Default for TtlCache<Actor> {
+    fn default() -> Self {
+        TtlCache::new(CACHE_TTL, MAX_ENTRIES)
+    }
 }
 
-impl SessionCache {
-    fn get(&self, key: &str) -> Option<Actor> {
-        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key).filter(|(_, at)| at.elapsed() < CACHE_TTL).map(|(a, _)| a.clone())
-    }
-    fn put(&self, key: String, actor: Actor) {
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(key, (actor, Instant::now()));
-    }
-    /// Forgets the session of `token` (at logout).
-    pub fn forget(&self, token: &str) {
-        let key = sscard_store::ops::auth::token_hash(token);
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
-    }
+/// Forgets the session of `token` (at logout).
+pub fn forget_session(cache: &SessionCache, token: &str) {
+    cache.remove(&sscard_store::ops::auth::token_hash(token));
 }
 
 /// Like [`crate::auth::Auth`], answering from the [`SessionCache`] when it can.

@@ -10,42 +10,31 @@
 use crate::auth::{Auth, bearer};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::ttl_cache::TtlCache;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sscard_domain::access::Actor;
 use sscard_domain::terminal::Terminal;
 use sscard_store::ops::onecard::terminals::{self, SECRET_PREFIX};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long an authenticated terminal is trusted without reading it again.
 pub const TERMINAL_CACHE_TTL: Duration = Duration::from_secs(2);
 /// Terminals held at most; the cache is emptied when it is full.
 const MAX_TERMINALS: usize = 10_000;
 
-/// Terminals by the SM3 hash of their secret, each with the time it was read.
-#[derive(Debug, Default)]
-pub struct TerminalCache {
-    inner: Mutex<HashMap<String, (Terminal, Instant)>>,
+/// Terminals by the SM3 hash of their secret.
+pub type TerminalCache = TtlCache<Terminal>;
+
+impl Default for TtlCache<Terminal> {
+    fn default() -> Self {
+        TtlCache::new(TERMINAL_CACHE_TTL, MAX_TERMINALS)
+    }
 }
 
-impl TerminalCache {
-    fn get(&self, key: &str) -> Option<Terminal> {
-        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key).filter(|(_, at)| at.elapsed() < TERMINAL_CACHE_TTL).map(|(t, _)| t.clone())
-    }
-    fn put(&self, key: String, t: Terminal) {
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_TERMINALS {
-            map.clear();
-        }
-        map.insert(key, (t, Instant::now()));
-    }
-    /// Forgets a terminal (disabled or enabled through this server).
-    pub fn forget(&self, terminal_id: &str) {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (t, _)| t.id != terminal_id);
-    }
+/// Forgets a terminal (disabled or enabled through this server).
+pub fn forget_terminal(cache: &TerminalCache, terminal_id: &str) {
+    cache.retain(|t| t.id != terminal_id);
 }
 
 /// An authenticated terminal. A disabled one still authenticates: the use case answers 403

@@ -73,7 +73,7 @@ pub async fn login(State(state): State<AppState>, body: JsonBody<LoginRequest>) 
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<StatusCode> {
     let token = bearer(&parts).ok_or_else(|| ApiError::unauthorized("no token"))?;
     sscard_store::ops::auth::logout(state.store.as_ref(), token).await?;
-    state.sessions.forget(token);
+    crate::session_cache::forget_session(&state.sessions, token);
     Ok(StatusCode::NO_CONTENT)
 }
 

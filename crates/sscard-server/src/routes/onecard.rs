@@ -179,7 +179,7 @@ pub async fn disable_terminal(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let t = terminals::set_disabled(state.store.as_ref(), &state.ctx(actor, None), &id, true).await?;
-    state.terminals.forget(&id);
+    crate::terminal_auth::forget_terminal(&state.terminals, &id);
     Ok(super::json_response(StatusCode::OK, to_json(&t)))
 }
 
@@ -192,7 +192,7 @@ pub async fn enable_terminal(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let t = terminals::set_disabled(state.store.as_ref(), &state.ctx(actor, None), &id, false).await?;
-    state.terminals.forget(&id);
+    crate::terminal_auth::forget_terminal(&state.terminals, &id);
     Ok(super::json_response(StatusCode::OK, to_json(&t)))
 }
 

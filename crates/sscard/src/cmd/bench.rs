@@ -81,24 +81,13 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
     };
     let ops = ops.clamp(10, 1_000_000);
     let clients = clients.clamp(1, 64);
-    let (store, _sqlite, pg): (Arc<dyn Store>, _, _) = match backend {
-        Backend::Sqlite => {
-            let db = sscard_store_sqlite::TempDatabase::new();
-            (Arc::new(sscard_store_sqlite::open(&db.url()).await?), Some(db), None)
-        }
-        Backend::Postgres => {
-            let db = sscard_store_postgres::TempDatabase::create().await?;
-            (Arc::new(sscard_store_postgres::open(&db.url()).await?), None, Some(db))
-        }
-    };
+    let db = BenchDb::open(backend).await?;
+    let store = db.store.clone();
     let cards = setup(store.as_ref(), clients * 4).await?;
     let raw = raw_inserts(&store, ops, clients).await?;
     let life = lifecycle(&store, &cards, ops, clients).await?;
     let backend_name = store.backend();
-    store.close().await;
-    if let Some(db) = pg {
-        db.drop_now().await?;
-    }
+    db.finish().await?;
     println!("backend {backend_name}, {ops} operations, {clients} client(s), durable commits");
     println!("  raw single-row inserts : {raw:>9.0} /s");
     println!(
@@ -106,6 +95,41 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
     );
     println!("  ratio                  : {:>9.2}", life / raw);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A fresh database for one benchmark run: a temp SQLite file, or a PostgreSQL database of
+/// its own (at SSCARD_TEST_PG_URL) that [`BenchDb::finish`] drops.
+pub(super) struct BenchDb {
+    pub store: Arc<dyn Store>,
+    sqlite: Option<sscard_store_sqlite::TempDatabase>,
+    pg: Option<sscard_store_postgres::TempDatabase>,
+}
+
+impl BenchDb {
+    pub async fn open(backend: Backend) -> anyhow::Result<BenchDb> {
+        Ok(match backend {
+            Backend::Sqlite => {
+                let db = sscard_store_sqlite::TempDatabase::new();
+                let store = Arc::new(sscard_store_sqlite::open(&db.url()).await?);
+                BenchDb { store, sqlite: Some(db), pg: None }
+            }
+            Backend::Postgres => {
+                let db = sscard_store_postgres::TempDatabase::create().await?;
+                let store = Arc::new(sscard_store_postgres::open(&db.url()).await?);
+                BenchDb { store, sqlite: None, pg: Some(db) }
+            }
+        })
+    }
+
+    /// Closes the store and removes the database.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        self.store.close().await;
+        if let Some(db) = self.pg {
+            db.drop_now().await?;
+        }
+        drop(self.sqlite);
+        Ok(())
+    }
 }
 
 /// A bank, a printer branch and `n` persons with an active card each.

@@ -9,7 +9,7 @@
 //! Every answer is checked (a refused tap or settlement fails the run) and `ledger check` must
 //! be clean at the end.
 
-use super::bench::{Backend, raw_inserts, setup};
+use super::bench::{Backend, BenchDb, raw_inserts, setup};
 use super::bench_ecard::load;
 use super::cli_ctx;
 use anyhow::Context;
@@ -18,7 +18,6 @@ use sscard_domain::ids::RegionCode;
 use sscard_domain::policy::Policy;
 use sscard_domain::terminal::{Operator, OperatorKind};
 use sscard_server::AppState;
-use sscard_store::Store;
 use sscard_store::ops::onecard::terminals::{NewTerminal, add_operator, add_terminal};
 use sscard_store::ops::onecard::{Presentation, ledger, terminal_actor, transit};
 use std::process::ExitCode;
@@ -44,16 +43,8 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
     let seconds = args.seconds.clamp(1, 60);
     let clients = args.clients.clamp(1, 64);
     let batch_lines = args.batch_lines.clamp(1, sscard_domain::transit::MAX_BATCH);
-    let (store, sqlite, pg): (Arc<dyn Store>, _, _) = match args.backend {
-        Backend::Sqlite => {
-            let db = sscard_store_sqlite::TempDatabase::new();
-            (Arc::new(sscard_store_sqlite::open(&db.url()).await?), Some(db), None)
-        }
-        Backend::Postgres => {
-            let db = sscard_store_postgres::TempDatabase::create().await?;
-            (Arc::new(sscard_store_postgres::open(&db.url()).await?), None, Some(db))
-        }
-    };
+    let db = BenchDb::open(args.backend).await?;
+    let store = db.store.clone();
     eprintln!("setting up {CARDS} holders with active cards, {clients} gates and {clients} medical terminals ...");
     let cards = Arc::new(setup(store.as_ref(), CARDS).await?);
     let mut admin = cli_ctx();
@@ -160,11 +151,8 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
 
     let books = ledger::check(store.as_ref()).await?;
     let backend_name = store.backend();
-    store.close().await;
-    if let Some(db) = pg {
-        db.drop_now().await?;
-    }
-    drop(sqlite);
+    drop(store);
+    db.finish().await?;
     let batch = batch_rates.iter().copied().fold(f64::INFINITY, f64::min);
     println!("backend {backend_name}, {clients} concurrent terminals, {seconds} s per online phase, durable commits");
     println!("  raw single-row inserts      : {raw:>9.0} /s   (same database, {clients} clients)");
