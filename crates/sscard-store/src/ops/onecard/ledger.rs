@@ -113,6 +113,9 @@ pub(crate) async fn post(
 pub(crate) enum Posting {
     /// Check each key for a replay and write both balances at once.
     Now,
+    /// As `Now` without the replay check: every key embeds an id made in this transaction, so
+    /// no transfer can hold it yet (a unique index on the key stays the backstop).
+    NewKeys,
     /// For many legs in one transaction (an offline batch): the caller knows no transfer has
     /// these keys yet (it checked the batch lines), and writes the balances once at the end
     /// with [`flush_balances`].
@@ -144,7 +147,7 @@ pub(crate) async fn post_with(
         let fb = *balances.get(&from).ok_or_else(|| StoreError::Backend(format!("account {from} not locked")))?;
         let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
         let (fa, ta) = decide_transfer(&spec, Fen::new(fb), Fen::new(tb))?;
-        if mode == Posting::Now {
+        if mode != Posting::Deferred {
             for (id, balance) in [(&from, fa), (&to, ta)] {
                 if is_holder_account(id) {
                     tx.set_balance(id, balance.value()).await?;
@@ -166,7 +169,7 @@ pub(crate) async fn post_with(
         tx.insert_transfer(&row).await?;
         done.push(row);
     }
-    if mode == Posting::Now {
+    if mode != Posting::Deferred {
         // In id order (the map is sorted), so two transactions never wait on each other in turn.
         for (id, before) in &org_before {
             let delta = balances.get(id).copied().unwrap_or(*before) - before;

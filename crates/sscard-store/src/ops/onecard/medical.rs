@@ -4,7 +4,7 @@
 //! transaction. A bill id settles once per operator: the same bill again returns the first
 //! split, a different bill under the same id is a 409. Refunds reverse a settlement exactly.
 
-use super::ledger::{Leg, bank, lock_accounts, medical, org, post};
+use super::ledger::{Leg, Posting, bank, lock_accounts, medical, org, post, post_with};
 use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
 use crate::onecard::SettlementRow;
 use crate::ops::{Ctx, Subject, new_id};
@@ -148,7 +148,7 @@ async fn settle_inner(
             key: format!("settlement:{id}:self"),
         },
     ];
-    let transfers = post(tx.as_mut(), ctx, &mut balances, &legs, &id).await?;
+    let transfers = post_with(tx.as_mut(), ctx, &mut balances, &legs, &id, Posting::NewKeys).await?;
     tx.put_medical_year(&person.id, year, &after_settlement(ytd, &s)).await?;
     let row = SettlementRow {
         id: id.clone(),

@@ -184,7 +184,8 @@ async fn tap_inner(
     decide_fare(fare, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;
     let id = new_id();
     let leg = Leg { from: w.clone(), to: clearing, amount: fare, kind: TransferKind::Fare, key: format!("tap:{id}") };
-    let transfers = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &id).await?;
+    let transfers =
+        post_with(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &id, Posting::NewKeys).await?;
     let row = TapRow {
         id: id.clone(),
         terminal_id: t.id.clone(),
