@@ -6,6 +6,7 @@
 //! time (a gate offline could not know), when the wallet would go negative, or when its time
 //! is implausible. A card revoked only after the tap was usable when the gate accepted it.
 
+use crate::card::{Card, CardStatus};
 use crate::error::DomainError;
 use crate::ids::RegionCode;
 use crate::money::Fen;
@@ -130,6 +131,16 @@ pub fn check_offline_time(at_ms: i64, now_ms: i64) -> Result<(), &'static str> {
         Err("too_old")
     } else {
         Ok(())
+    }
+}
+
+/// The card whose e-wallet pays an offline tap of `tapped`: its own, or, once the card has been
+/// replaced (its balance moved to the replacement when that was activated), the holder's live
+/// card (`live`), where the money is now.
+pub fn paying_card<'a>(tapped: &'a Card, live: Option<&'a Card>) -> &'a Card {
+    match live {
+        Some(l) if tapped.status == CardStatus::Replaced && l.card_no != tapped.card_no => l,
+        _ => tapped,
     }
 }
 

@@ -89,6 +89,7 @@ macro_rules! conformance_tests {
             onecard_refusals_before_the_card_is_known,
             live_set_follows_commits,
             onecard_large_batches_apply_each_line_once,
+            onecard_offline_tap_follows_the_money_to_the_replacement,
         );
     };
 }

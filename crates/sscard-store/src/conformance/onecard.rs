@@ -807,3 +807,40 @@ pub async fn onecard_large_batches_apply_each_line_once(store: Arc<dyn Store>) {
     assert_eq!(wa, 100_000 - 10 * ((n + 400) / 2));
     books_clean(store).await;
 }
+
+/// A tap made offline while the card was active, uploaded after the card was lost and
+/// replaced: the money moved to the replacement, so the tap is charged there.
+pub async fn onecard_offline_tap_follows_the_money_to_the_replacement(store: Arc<dyn Store>) {
+    use sscard_domain::application::{AppKind, Channel, ReplacementReason};
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    let person = register(store, 1).await;
+    let t0 = base_ms();
+    let old = active_card(store, &person).await.card_no.as_str().to_string();
+    transit::topup(store, &ctx(holder(&person)), None, &card(&old), 1000, "bank", None).await.expect("top-up");
+    // Lost ten minutes after the offline tap, replaced at a printer branch twenty minutes later.
+    act(store, &ctx_at(holder(&person), t0 + 600_000), &old, CardAction::ReportLost, ActionInput::default()).await;
+    let input = app_input(
+        AppKind::Replacement,
+        Channel::BranchInstant,
+        BANK,
+        Some(PRINTER_BRANCH),
+        None,
+        Some(ReplacementReason::Lost),
+    );
+    let new = card_of(&apply(store, &ctx_at(teller(BANK), t0 + 1_200_000), &person.id, input).await);
+    let new = new.card_no.as_str().to_string();
+    act(store, &ctx_at(holder(&person), t0 + 1_300_000), &new, CardAction::Activate, with_pin("240617")).await;
+    assert_eq!(balance(store, &person, &format!("ewallet:{new}")).await, 1000);
+
+    let now = ctx_at(terminal_actor(&gate), t0 + 3_600_000);
+    let items = vec![item(1, &old, 150, t0 + 60_000), item(2, &old, 100, t0 + 900_000)];
+    let r = transit::batch(store, &now, &gate, items).await.expect("batch");
+    // Before the loss: charged to the wallet the money moved to. After the loss: refused.
+    assert_eq!(statuses(&r), vec![(1, "applied", None), (2, "refused", Some("card_lost"))]);
+    assert_eq!(balance(store, &person, &format!("ewallet:{old}")).await, 0);
+    assert_eq!(balance(store, &person, &format!("ewallet:{new}")).await, 850);
+    books_clean(store).await;
+}

@@ -22,7 +22,9 @@ use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{AccountId, AccountKind, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
 use sscard_domain::terminal::{Scenario, Terminal, refusal_at};
-use sscard_domain::transit::{TopupSource, check_batch, check_offline_time, decide_fare, decide_topup, fare_for};
+use sscard_domain::transit::{
+    TopupSource, check_batch, check_offline_time, decide_fare, decide_topup, fare_for, paying_card,
+};
 
 /// The answer to a top-up.
 #[derive(Debug, Clone, Serialize)]
@@ -282,6 +284,8 @@ async fn apply_chunk(
     let mut histories: std::collections::HashMap<String, Vec<(i64, CardStatus)>> = std::collections::HashMap::new();
     type Found = std::result::Result<(sscard_domain::person::Person, sscard_domain::card::Card), &'static str>;
     let mut holders: std::collections::HashMap<String, Found> = std::collections::HashMap::new();
+    // Replaced cards tapped before their replacement: the card whose wallet now holds the money.
+    let mut payers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     // The lines already uploaded, in one read (the items are sorted by seq); when the gate has
     // more taps in that range than one read returns, line by line.
     let read_limit = 2 * BATCH_CHUNK as u32;
@@ -320,7 +324,13 @@ async fn apply_chunk(
             holders.entry(k).or_insert_with(|| found.clone());
         }
         if let Ok((person, card)) = &found {
-            accounts.push((wallet(card.card_no.as_str())?, Some(person.id.clone())));
+            let no = card.card_no.as_str();
+            if card.status == CardStatus::Replaced && !payers.contains_key(no) {
+                let live = tx.cards_of_person(&person.id).await?.into_iter().find(|c| c.status.is_live());
+                payers.insert(no.to_string(), paying_card(card, live.as_ref()).card_no.as_str().to_string());
+            }
+            let payer = payers.get(no).map_or(no, String::as_str);
+            accounts.push((wallet(payer)?, Some(person.id.clone())));
             if !histories.contains_key(card.card_no.as_str()) {
                 let h = card_history(tx.as_mut(), card.card_no.as_str()).await?;
                 histories.insert(card.card_no.as_str().to_string(), h);
@@ -360,7 +370,8 @@ async fn apply_chunk(
             }
             let fare =
                 fare_for(item.fare_fen, item.resident_fare_fen, t.region, person.region).map_err(|_| "bad_fare")?;
-            let w = balances.get(&format!("ewallet:{}", card.card_no)).copied().unwrap_or(0);
+            let payer = payers.get(card.card_no.as_str()).map_or(card.card_no.as_str(), String::as_str);
+            let w = balances.get(&format!("ewallet:{payer}")).copied().unwrap_or(0);
             decide_fare(fare, Fen::new(w)).map_err(|e| e.code)?;
             Ok((fare, person, card))
         })();
@@ -381,7 +392,7 @@ async fn apply_chunk(
         match decision {
             Ok((fare, person, card)) => {
                 let leg = Leg {
-                    from: wallet(card.card_no.as_str())?,
+                    from: wallet(payers.get(card.card_no.as_str()).map_or(card.card_no.as_str(), String::as_str))?,
                     to: clearing.clone(),
                     amount: fare,
                     kind: TransferKind::Fare,
