@@ -41,7 +41,7 @@ pub const LIVE_TAIL_PERIOD: Duration = Duration::from_millis(500);
 
 /// Evicts from the live e-card set the persons named by new outbox events (a few pages a round).
 async fn follow_outbox(state: &AppState, cursor: &mut Option<i64>) {
-    let Some(live) = &state.live else { return };
+    let live = &state.live;
     for _ in 0..10 {
         match sscard_store::ops::ecard::persons_changed_after(state.store.as_ref(), *cursor).await {
             Ok((persons, next)) => {

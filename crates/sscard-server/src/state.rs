@@ -25,9 +25,9 @@ pub struct AppState {
     pub sessions: Arc<crate::session_cache::SessionCache>,
     /// QR tokens already used for a staff login (no replay within their lifetime).
     pub used_login_tokens: Arc<crate::session_cache::UsedLoginTokens>,
-    /// E-cards with their card and holder, for online verification without a database read;
-    /// `None` when the store cannot report its commits.
-    pub live: Option<Arc<sscard_store::live::LiveEcards>>,
+    /// E-cards with their card and holder, for online verification without a database read
+    /// (a set that holds nothing when the store cannot report its commits).
+    pub live: Arc<sscard_store::live::LiveEcards>,
     /// Recently authenticated terminals.
     pub terminals: Arc<crate::terminal_auth::TerminalCache>,
 }
@@ -83,8 +83,12 @@ impl Batches {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, policy: Policy) -> Self {
-        let live = Arc::new(sscard_store::live::LiveEcards::default());
-        let live = store.observe_commits(live.clone()).then_some(live);
+        let held = Arc::new(sscard_store::live::LiveEcards::default());
+        let live = if store.observe_commits(held.clone()) {
+            held
+        } else {
+            Arc::new(sscard_store::live::LiveEcards::read_through())
+        };
         AppState {
             live,
             terminals: Default::default(),

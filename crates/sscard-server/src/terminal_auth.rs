@@ -59,23 +59,20 @@ impl FromRequestParts<AppState> for TerminalAuth {
     }
 }
 
-/// A terminal, or a logged-in user looked up through the session cache (the QR verification
-/// hot path).
-pub enum VerifyCaller {
-    Terminal(Terminal),
-    User(Actor),
-}
+/// A [`Caller`] whose user, if any, is looked up through the session cache (the QR
+/// verification hot path).
+pub struct CachedCaller(pub Caller);
 
-impl FromRequestParts<AppState> for VerifyCaller {
+impl FromRequestParts<AppState> for CachedCaller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if bearer(parts).is_some_and(|t| t.starts_with(SECRET_PREFIX)) {
             let TerminalAuth(t) = TerminalAuth::from_request_parts(parts, state).await?;
-            Ok(VerifyCaller::Terminal(t))
+            Ok(CachedCaller(Caller::Terminal(t)))
         } else {
             let crate::session_cache::CachedAuth(actor) =
                 crate::session_cache::CachedAuth::from_request_parts(parts, state).await?;
-            Ok(VerifyCaller::User(actor))
+            Ok(CachedCaller(Caller::User(actor)))
         }
     }
 }

@@ -12,7 +12,8 @@
 //!   not put the old state back after the change evicted it. Every eviction bumps a generation;
 //!   a fill taken at an older generation is dropped ([`LiveEcards::put`]).
 //!
-//! Bounded: at most `capacity` entries; when full, an arbitrary tenth is dropped.
+//! Bounded: at most `capacity` entries; when full, an arbitrary tenth is dropped. A set of
+//! capacity 0 ([`LiveEcards::read_through`]) holds nothing.
 
 use sscard_domain::card::Card;
 use sscard_domain::ecard::Ecard;
@@ -61,6 +62,12 @@ impl LiveEcards {
         LiveEcards { inner: Mutex::new(Inner::default()), capacity: capacity.max(1) }
     }
 
+    /// A set that holds nothing, so every lookup reads the database: for a store that cannot
+    /// report its commits.
+    pub fn read_through() -> Self {
+        LiveEcards { inner: Mutex::new(Inner::default()), capacity: 0 }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -79,7 +86,7 @@ impl LiveEcards {
     /// since (the read may predate that change). Answers whether it was kept.
     pub fn put(&self, generation: u64, entry: LiveEntry) -> bool {
         let mut inner = self.lock();
-        if inner.generation != generation {
+        if self.capacity == 0 || inner.generation != generation {
             return false;
         }
         if inner.by_ecard.len() >= self.capacity {

@@ -5,9 +5,10 @@
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
+use crate::keys::KeyRing;
 use crate::routes::auth::LoginResponse;
 use crate::state::AppState;
-use crate::terminal_auth::VerifyCaller;
+use crate::terminal_auth::{CachedCaller, Caller};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -21,6 +22,7 @@ use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, PublishedKey, Rejection, Verified
 use sscard_gm::token::{DEFAULT_TTL_S, STATUS_ACTIVE, TokenClaims, TokenFlags, decode_token, sign_token};
 use sscard_store::ops::ecard::{self as ops, Grant, MAX_REVOCATIONS};
 use sscard_store::ops::onecard::Presentation;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Pixels per QR module in the PNG rendering.
@@ -249,16 +251,53 @@ impl VerifyResponse {
     }
 }
 
-/// Signature, key validity, expiry (with the clock-skew allowance) against the loaded keys;
-/// an unknown key id makes the server look for new keys (at most once a second).
+/// The loaded keys' verdict on a token at `at_s` (signature, expiry with the clock-skew
+/// allowance); an unknown key id makes the server look for new keys (at most once a second).
+/// A failed reload is handed back with the verdict of the keys already loaded.
+pub(crate) async fn verify_reloading(
+    state: &AppState,
+    token: &str,
+    at_s: i64,
+) -> (Arc<KeyRing>, Result<VerifiedToken, Rejection>, Option<crate::keys::KeyError>) {
+    let ring = state.keys.ring();
+    let verdict = ring.verifier.verify(token, at_s);
+    if !matches!(verdict, Err(Rejection::UnknownKey { .. })) {
+        return (ring, verdict, None);
+    }
+    match state.keys.reload_throttled(state.store.as_ref(), state.now_ms(), 1000).await {
+        Ok(ring) => {
+            let verdict = ring.verifier.verify(token, at_s);
+            (ring, verdict, None)
+        }
+        Err(e) => (ring, verdict, Some(e)),
+    }
+}
+
+/// A token refused by the keys as a presentation: past the signature check under a key valid
+/// at issue time (expired, not yet valid, key retired, revoked, not active) the claims are the
+/// issuer's, so the refusal names its e-card and the holder sees it among their uses.
+pub(crate) fn refused_qr(token: &str, rej: &Rejection) -> Presentation {
+    let signed = matches!(
+        rej,
+        Rejection::NotYetValid { .. }
+            | Rejection::Expired { .. }
+            | Rejection::KeyNotValid { .. }
+            | Rejection::Revoked
+            | Rejection::NotActive { .. }
+    );
+    let ecard_id = signed
+        .then(|| decode_token(token).ok())
+        .flatten()
+        .map(|t| sscard_gm::offline::hex_ids::encode(&t.claims().ecard_id));
+    Presentation::RefusedQr { reason: rej.code(), ecard_id }
+}
+
+/// Signature, key validity, expiry (with the clock-skew allowance) against the loaded keys.
 async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Result<VerifiedToken, Rejection>> {
     let now_s = now_ms.div_euclid(1000);
-    let ring = state.keys.ring();
-    let mut verdict = ring.verifier.verify(token, now_s);
-    let mut ring = ring;
-    if let Err(Rejection::UnknownKey { .. }) = verdict {
-        ring = state.keys.reload_throttled(state.store.as_ref(), now_ms, 1000).await.map_err(key_error)?;
-        verdict = ring.verifier.verify(token, now_s);
+    let (ring, verdict, reload_failed) = verify_reloading(state, token, now_s).await;
+    if let Some(e) = reload_failed {
+        return Err(key_error(e));
     }
     let Ok(ok) = verdict else { return Ok(verdict) };
     // A key verifies only until its not_after (rotated-out keys stop at once when retired).
@@ -277,12 +316,12 @@ async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Re
         (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
-    caller: VerifyCaller,
+    CachedCaller(caller): CachedCaller,
     body: JsonBody<TokenRequest>,
 ) -> ApiResult<Json<VerifyResponse>> {
     let actor = match caller {
-        VerifyCaller::User(actor) => actor,
-        VerifyCaller::Terminal(t) => return verify_at_terminal(&state, &t, &body.value.token).await,
+        Caller::User(actor) => actor,
+        Caller::Terminal(t) => return verify_at_terminal(&state, &t, &body.value.token).await,
     };
     sscard_domain::ecard::may_verify(&actor)?;
     let ctx = state.ctx(actor, None);
@@ -291,11 +330,7 @@ pub async fn verify(
         Err(rej) => return Ok(Json(VerifyResponse::refused(rej.code()))),
     };
     let ecard_id = sscard_gm::offline::hex_ids::encode(&checked.claims.ecard_id);
-    let live = match &state.live {
-        Some(set) => ops::verify_live(state.store.as_ref(), set, &ctx, &ecard_id).await?,
-        // Without commit reports nothing may be held: a fresh set each time reads through.
-        None => ops::verify_live(state.store.as_ref(), &Default::default(), &ctx, &ecard_id).await?,
-    };
+    let live = ops::verify_live(state.store.as_ref(), &state.live, &ctx, &ecard_id).await?;
     Ok(Json(match live {
         Ok(attributes) => VerifyResponse {
             valid: true,
@@ -317,28 +352,11 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
             let ecard_id = sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id);
             (Presentation::Ecard { ecard_id }, Some(v.expires_at))
         }
-        Err(rej) => {
-            let signed = matches!(
-                rej,
-                Rejection::NotYetValid { .. } | Rejection::Expired { .. } | Rejection::KeyNotValid { .. }
-            );
-            let ecard_id = signed
-                .then(|| decode_token(token).ok())
-                .flatten()
-                .map(|t| sscard_gm::offline::hex_ids::encode(&t.claims().ecard_id));
-            (Presentation::RefusedQr { reason: rej.code(), ecard_id }, None)
-        }
-    };
-    let fresh;
-    let live = match &state.live {
-        Some(set) => set.as_ref(),
-        None => {
-            fresh = sscard_store::live::LiveEcards::default();
-            &fresh
-        }
+        Err(rej) => (refused_qr(token, &rej), None),
     };
     let verdict =
-        sscard_store::ops::onecard::verify::verify_qr(state.store.as_ref(), live, &ctx, t, &presentation).await?;
+        sscard_store::ops::onecard::verify::verify_qr(state.store.as_ref(), &state.live, &ctx, t, &presentation)
+            .await?;
     let ecard_id = match &presentation {
         Presentation::Ecard { ecard_id } => Some(ecard_id.clone()),
         Presentation::RefusedQr { ecard_id, .. } => ecard_id.clone(),

@@ -23,7 +23,6 @@ use sscard_domain::ids::RegionCode;
 use sscard_domain::medical::MedicalPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::Operator;
-use sscard_gm::offline::Rejection;
 use sscard_store::onecard::ParkRow;
 use sscard_store::ops::onecard::terminals::{self, NewTerminal};
 use sscard_store::ops::onecard::transit::{self, OfflineItem};
@@ -51,30 +50,11 @@ async fn presentation(state: &AppState, p: &Presented, at_ms: i64) -> ApiResult<
     match (&p.card_no, &p.token) {
         (Some(no), None) => Ok(Presentation::CardNo(no.trim().to_string())),
         (None, Some(token)) => {
-            let at_s = at_ms.div_euclid(1000);
-            let mut verdict = state.keys.ring().verifier.verify(token, at_s);
-            if let Err(Rejection::UnknownKey { .. }) = verdict
-                && let Ok(ring) = state.keys.reload_throttled(state.store.as_ref(), state.now_ms(), 1000).await
-            {
-                verdict = ring.verifier.verify(token, at_s);
-            }
+            // A failed key reload leaves the verdict of the keys already loaded (unknown key).
+            let (_, verdict, _) = super::ecard::verify_reloading(state, token, at_ms.div_euclid(1000)).await;
             Ok(match verdict {
                 Ok(v) => Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) },
-                Err(rej) => {
-                    // Past the signature check under a key valid at issue time: the claims are the issuer's.
-                    let signed = matches!(
-                        rej,
-                        Rejection::NotYetValid { .. }
-                            | Rejection::Expired { .. }
-                            | Rejection::Revoked
-                            | Rejection::NotActive { .. }
-                    );
-                    let ecard_id = signed
-                        .then(|| sscard_gm::token::decode_token(token).ok())
-                        .flatten()
-                        .map(|t| sscard_gm::offline::hex_ids::encode(&t.claims().ecard_id));
-                    Presentation::RefusedQr { reason: rej.code(), ecard_id }
-                }
+                Err(rej) => super::ecard::refused_qr(token, &rej),
             })
         }
         _ => Err(ApiError::bad_request("card_or_token", "card_no", "send exactly one of card_no and token")),

@@ -329,8 +329,7 @@ async fn apply_chunk(
                 let live = tx.cards_of_person(&person.id).await?.into_iter().find(|c| c.status.is_live());
                 payers.insert(no.to_string(), paying_card(card, live.as_ref()).card_no.as_str().to_string());
             }
-            let payer = payers.get(no).map_or(no, String::as_str);
-            accounts.push((wallet(payer)?, Some(person.id.clone())));
+            accounts.push((wallet(payer_of(&payers, no))?, Some(person.id.clone())));
             if !histories.contains_key(card.card_no.as_str()) {
                 let h = card_history(tx.as_mut(), card.card_no.as_str()).await?;
                 histories.insert(card.card_no.as_str().to_string(), h);
@@ -356,7 +355,7 @@ async fn apply_chunk(
             Ok(found) => found,
         };
         let decision: std::result::Result<
-            (Fen, &sscard_domain::person::Person, &sscard_domain::card::Card),
+            (Fen, &sscard_domain::person::Person, &sscard_domain::card::Card, &str),
             &'static str,
         > = (|| {
             check_offline_time(item.at_ms, ctx.now_ms)?;
@@ -370,10 +369,10 @@ async fn apply_chunk(
             }
             let fare =
                 fare_for(item.fare_fen, item.resident_fare_fen, t.region, person.region).map_err(|_| "bad_fare")?;
-            let payer = payers.get(card.card_no.as_str()).map_or(card.card_no.as_str(), String::as_str);
+            let payer = payer_of(&payers, card.card_no.as_str());
             let w = balances.get(&format!("ewallet:{payer}")).copied().unwrap_or(0);
             decide_fare(fare, Fen::new(w)).map_err(|e| e.code)?;
-            Ok((fare, person, card))
+            Ok((fare, person, card, payer))
         })();
         let who = found.as_ref().ok();
         let mut row = TapRow {
@@ -390,9 +389,9 @@ async fn apply_chunk(
         };
         let p = item.presentation.clone().unwrap_or(Presentation::CardNo(String::new()));
         match decision {
-            Ok((fare, person, card)) => {
+            Ok((fare, person, card, payer)) => {
                 let leg = Leg {
-                    from: wallet(payers.get(card.card_no.as_str()).map_or(card.card_no.as_str(), String::as_str))?,
+                    from: wallet(payer)?,
                     to: clearing.clone(),
                     amount: fare,
                     kind: TransferKind::Fare,
@@ -443,6 +442,11 @@ async fn apply_chunk(
     record(tx.as_mut(), ctx, "transit.batch", &subject, payload).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// The card whose wallet pays for a tap of `card_no` (see [`paying_card`]).
+fn payer_of<'a>(payers: &'a std::collections::HashMap<String, String>, card_no: &'a str) -> &'a str {
+    payers.get(card_no).map_or(card_no, String::as_str)
 }
 
 /// Most state changes of one card read to judge offline transactions.
