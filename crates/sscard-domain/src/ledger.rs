@@ -5,7 +5,7 @@
 //! the sum of those debited from it. A transfer moves a positive amount from one account
 //! (debit) to another (credit), so every transfer adds zero to the sum of all balances and
 //! that sum is always zero. Account ids are `kind:owner`, e.g. `ewallet:A00000001`,
-//! `medical:<person id>`, `pool:350200`, `clearing:<terminal id>`.
+//! `medical:<person id>`, `pool:350200`, `clearing:<operator code>`.
 
 use crate::application::string_enum;
 use crate::error::DomainError;

@@ -4,12 +4,15 @@
 //! transaction has these primitives; the rows here are what they store.
 
 use crate::Result;
+use crate::model::{NewAudit, NewEvent};
 use async_trait::async_trait;
 use serde::Serialize;
-use sscard_domain::ledger::AccountKind;
+use sscard_domain::card::Card;
+use sscard_domain::ledger::{AccountId, AccountKind};
 use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
+use sscard_domain::person::Person;
 use sscard_domain::terminal::{Operator, Terminal};
 
 /// A ledger account and its balance (credits minus debits).
@@ -160,6 +163,85 @@ pub struct UsageCount {
     pub refused: i64,
 }
 
+/// A change of an account's balance by `delta_fen`. The account is created when it does not
+/// exist yet, which happens only to organisation accounts (holder accounts are created when
+/// they are locked, before any decision reads them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceChange {
+    /// The account's id (`kind:owner`).
+    pub id: String,
+    pub kind: AccountKind,
+    pub owner: String,
+    pub person_id: Option<String>,
+    pub delta_fen: i64,
+}
+
+impl BalanceChange {
+    pub fn new(account: &AccountId, person_id: Option<&str>, delta_fen: i64) -> Self {
+        Self {
+            id: account.to_string(),
+            kind: account.kind,
+            owner: account.owner.clone(),
+            person_id: person_id.map(str::to_string),
+            delta_fen,
+        }
+    }
+}
+
+/// A person's policy year as written after a settlement or a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MedicalYearRow {
+    pub person_id: String,
+    pub year: i64,
+    pub ytd: YearToDate,
+}
+
+/// The rows one one-card operation (or one chunk of an offline batch) writes after its
+/// decisions, handed to the store at once so that it can write them in as few statements as
+/// the backend allows (PostgreSQL: one statement of data-modifying CTEs for a single
+/// operation; multi-row inserts everywhere). Written in this order: balances (which creates
+/// missing organisation accounts before transfers name them), transfers, taps, settlement,
+/// policy year, uses, event and audit record.
+#[derive(Debug, Clone, Default)]
+pub struct Writes {
+    /// Applied in account-id order, so two transactions never wait on each other in turn.
+    pub balances: Vec<BalanceChange>,
+    pub transfers: Vec<TransferRow>,
+    pub taps: Vec<TapRow>,
+    pub settlement: Option<SettlementRow>,
+    pub medical_year: Option<MedicalYearRow>,
+    pub uses: Vec<UseRow>,
+    pub record: Option<(NewEvent, NewAudit)>,
+    /// Creation time of accounts created by a balance change.
+    pub now_ms: i64,
+}
+
+impl Writes {
+    pub fn is_empty(&self) -> bool {
+        self.balances.is_empty()
+            && self.transfers.is_empty()
+            && self.taps.is_empty()
+            && self.settlement.is_none()
+            && self.medical_year.is_none()
+            && self.uses.is_empty()
+            && self.record.is_none()
+    }
+}
+
+/// What a settlement reads besides its holder (see [`OnecardTx::settlement_context`]).
+#[derive(Debug, Clone, Default)]
+pub struct SettlementContext {
+    /// The operator's settlement of the same bill, if any.
+    pub prior: Option<SettlementRow>,
+    /// The person's policy year so far, if it has one.
+    pub year: Option<YearToDate>,
+    /// The policies set for the asked regions (none, one or both).
+    pub policies: Vec<MedicalPolicy>,
+}
+
+/// Most card numbers read in one [`OnecardTx::cards_with_persons`] call.
+pub const MAX_CARDS_PER_READ: usize = 1_000;
+
 /// The primitives; see [`crate::Tx`] for the transaction rules.
 #[async_trait]
 pub trait OnecardTx: Send {
@@ -180,6 +262,32 @@ pub trait OnecardTx: Send {
         person_id: Option<&str>,
         now_ms: i64,
     ) -> Result<()>;
+    /// The accounts among `ids` that exist, locked until commit (PostgreSQL) in id order.
+    async fn lock_accounts_by_id(&mut self, ids: &[String]) -> Result<Vec<AccountRow>>;
+    /// Writes all of `w` (see [`Writes`]); a unique key already taken is a `Duplicate`.
+    async fn write_all(&mut self, w: &Writes) -> Result<()>;
+    /// A card and its holder in one read; `lock_person` holds the person's row until commit.
+    async fn card_with_person(&mut self, card_no: &str, lock_person: bool) -> Result<Option<(Card, Person)>>;
+    /// A terminal and a card with its holder, in one read; either may be missing.
+    async fn terminal_and_card(
+        &mut self,
+        terminal_id: &str,
+        card_no: &str,
+    ) -> Result<(Option<Terminal>, Option<(Card, Person)>)>;
+    /// In one read: the operator's settlement of `bill_id`, the person's policy year and the
+    /// policies set for `regions` (the insured region and its province).
+    async fn settlement_context(
+        &mut self,
+        operator_code: &str,
+        bill_id: &str,
+        person_id: &str,
+        year: i64,
+        regions: [&str; 2],
+    ) -> Result<SettlementContext>;
+    /// The cards among `card_nos` (at most [`MAX_CARDS_PER_READ`]) with their holders.
+    async fn cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>>;
+    /// The audit records of the given cards (entity `card`), oldest first, at most `limit`.
+    async fn card_audits(&mut self, card_nos: &[String], limit: u32) -> Result<Vec<crate::model::AuditRow>>;
     /// `lock`: hold the row until commit (PostgreSQL); callers lock in id order.
     async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>>;
     /// Adds `delta_fen` to an account's balance in one statement; false when there is no such
@@ -201,7 +309,6 @@ pub trait OnecardTx: Send {
     /// (number of transfers, sum of their amounts).
     async fn transfer_totals(&mut self) -> Result<(i64, i64)>;
 
-    async fn get_medical_policy(&mut self, region: &str) -> Result<Option<MedicalPolicy>>;
     async fn put_medical_policy(&mut self, p: &MedicalPolicy, now_ms: i64) -> Result<()>;
     async fn get_medical_year(&mut self, person_id: &str, year: i64) -> Result<Option<YearToDate>>;
     async fn put_medical_year(&mut self, person_id: &str, year: i64, ytd: &YearToDate) -> Result<()>;

@@ -844,3 +844,71 @@ pub async fn onecard_offline_tap_follows_the_money_to_the_replacement(store: Arc
     assert_eq!(balance(store, &person, &format!("ewallet:{new}")).await, 850);
     books_clean(store).await;
 }
+
+/// An organisation account's stored balance (its row and its slots).
+async fn org_balance(store: &dyn Store, id: &str) -> i64 {
+    let mut tx = store.read().await.expect("read");
+    let found = tx.get_account(id, false).await.expect("account");
+    tx.commit().await.expect("commit");
+    found.map_or(0, |a| a.balance_fen)
+}
+
+/// Organisation accounts take concurrent writers: settlements of many holders at four
+/// terminals of one hospital draw on one regional pool and pay into one clearing account
+/// while gates of one transit company tap into theirs, all at once. Every fen arrives: the
+/// pool is down by the sum of the pool parts, each clearing account up by what its terminals
+/// took, and the books balance.
+pub async fn onecard_organisation_accounts_take_concurrent_writers(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    operators(&*store).await;
+    let mut holders = Vec::new();
+    for n in 1..=8 {
+        let person = register(&*store, n).await;
+        let no = active_card(&*store, &person).await.card_no.as_str().to_string();
+        transit::topup(&*store, &ctx(holder(&person)), None, &card(&no), 10_000, "bank", None).await.expect("top-up");
+        holders.push((person, no));
+    }
+    let pool = format!("pool:{}", holders[0].0.region);
+    assert!(holders.iter().all(|(p, _)| format!("pool:{}", p.region) == pool), "one insured region");
+    let pool_before = org_balance(&*store, &pool).await;
+    let mut hospital = Vec::new();
+    let mut gates = Vec::new();
+    for _ in 0..4 {
+        hospital.push(terminal(&*store, "XM-HOSP", "medical", REGION, &[]).await.terminal);
+        gates.push(terminal(&*store, "XM-BUS", "transit", REGION, &[]).await.terminal);
+    }
+    let mut settles = Vec::new();
+    let mut taps = Vec::new();
+    for i in 0..24usize {
+        let no = holders[i % holders.len()].1.clone();
+        let hosp = hospital[i % 4].clone();
+        let s = Arc::clone(&store);
+        let bill = 50_000 + i as i64 * 1_001;
+        settles.push(tokio::spawn(async move {
+            medical::settle(&*s, &tctx(&hosp), &hosp, &card(&no), &format!("CONC-{i}"), bill).await.expect("settle")
+        }));
+        let (gate, s, no) = (gates[i % 4].clone(), Arc::clone(&store), holders[(i + 3) % holders.len()].1.clone());
+        taps.push(tokio::spawn(async move {
+            transit::tap(&*s, &tctx(&gate), &gate, &card(&no), 150 + i as i64, None).await.expect("tap").fare_fen
+        }));
+    }
+    let (mut pool_paid, mut billed) = (0i64, 0i64);
+    for s in settles {
+        let v = s.await.expect("task");
+        assert!(!v.replayed);
+        assert_eq!(v.row.pool_fen + v.row.account_fen + v.row.self_pay_fen, v.row.bill_fen);
+        pool_paid += v.row.pool_fen;
+        billed += v.row.bill_fen;
+    }
+    let mut fares = 0i64;
+    for t in taps {
+        fares += t.await.expect("task");
+    }
+    assert_eq!(billed, (0..24).map(|i| 50_000 + i * 1_001).sum::<i64>());
+    assert_eq!(fares, (0..24).map(|i| 150 + i).sum::<i64>());
+    assert!(pool_paid > 0);
+    assert_eq!(org_balance(&*store, &pool).await, pool_before - pool_paid);
+    assert_eq!(org_balance(&*store, "clearing:XM-HOSP").await, billed);
+    assert_eq!(org_balance(&*store, "clearing:XM-BUS").await, fares);
+    books_clean(&*store).await;
+}

@@ -66,6 +66,18 @@ pub(crate) async fn record(
     subject: &Subject<'_>,
     payload: serde_json::Value,
 ) -> Result<()> {
+    let (event, audit) = record_rows(ctx, kind, subject, payload);
+    tx.append_record(&event, &audit).await.map(|_| ())
+}
+
+/// The event and the audit record of a change, for an operation that writes them together
+/// with its other rows.
+pub(crate) fn record_rows(
+    ctx: &Ctx,
+    kind: &str,
+    subject: &Subject<'_>,
+    payload: serde_json::Value,
+) -> (NewEvent, NewAudit) {
     let event = NewEvent {
         at_ms: ctx.now_ms,
         kind: kind.to_string(),
@@ -83,7 +95,7 @@ pub(crate) async fn record(
         entity_id: subject.entity_id.to_string(),
         detail: payload,
     };
-    tx.append_record(&event, &audit).await.map(|_| ())
+    (event, audit)
 }
 
 /// Stores the first answer under the request's Idempotency-Key, in the same transaction as the change.

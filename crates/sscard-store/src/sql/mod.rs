@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL backends. The SQL text is the same for both (`$1`
 //! placeholders, BIGINT/TEXT columns, `RETURNING`); [`Dialect`] holds the rest.
 
+mod bulk;
 mod onecard;
 mod rows;
 mod tx;
@@ -32,6 +33,15 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             Dialect::Postgres => "BEGIN",
+        }
+    }
+    /// The balance slot (migration 0005) a writer adds organisation balance changes to: on
+    /// PostgreSQL its connection's, so that concurrent writers do not meet (connections of
+    /// one pool have consecutive process ids); SQLite has one writer at a time.
+    pub(crate) fn balance_slot(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "0",
+            Dialect::Postgres => "pg_backend_pid() % 64",
         }
     }
     /// Row lock for read-modify-write; SQLite's IMMEDIATE transaction already excludes other writers.

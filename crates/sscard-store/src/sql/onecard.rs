@@ -3,16 +3,19 @@
 
 use super::rows::{int, opt_int, opt_text, text};
 use super::tx::SqlTx;
+use crate::model::AuditRow;
 use crate::onecard::*;
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
+use sscard_domain::card::Card;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::ledger::AccountKind;
 use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
+use sscard_domain::person::Person;
 use sscard_domain::terminal::{Operator, OperatorKind, Scenario, Scope, Terminal};
 
 const TERMINAL_COLS: &str = "id, operator_code, scenario, region, scope, disabled, created_at_ms";
@@ -21,6 +24,8 @@ const TAP_COLS: &str = "id, terminal_id, seq, card_no, person_id, fare_fen, at_m
 const LOAN_COLS: &str = "id, operator_code, item_id, person_id, card_no, terminal_id, borrowed_at_ms, due_at_ms, returned_at_ms, returned_terminal_id";
 const USE_COLS: &str =
     "id, at_ms, scenario, terminal_id, operator_code, person_id, card_no, presented, result, reason, region";
+/// An account's columns with its balance: its row's plus its slots' (migration 0005).
+const ACCOUNT_COLS: &str = "a.id, a.kind, a.owner, a.person_id, a.balance + COALESCE((SELECT CAST(SUM(s.balance) AS BIGINT) FROM account_slots s WHERE s.account_id = a.id), 0) AS balance";
 const TRANSFER_COLS: &str = "id, idem_key, from_account, to_account, amount_fen, kind, ref_id, at_ms";
 
 fn corrupt(col: &str, v: &str) -> StoreError {
@@ -45,15 +50,18 @@ fn dup(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 }
 
 fn terminal(row: &AnyRow) -> Result<Terminal> {
-    let scope = text(row, "scope")?;
+    terminal_p(row, "")
+}
+fn terminal_p(row: &AnyRow, x: &str) -> Result<Terminal> {
+    let scope = text(row, &format!("{x}scope"))?;
     Ok(Terminal {
-        id: text(row, "id")?,
-        operator_code: text(row, "operator_code")?,
-        scenario: named(row, "scenario", Scenario::parse)?,
-        region: region(row, "region")?,
+        id: text(row, &format!("{x}id"))?,
+        operator_code: text(row, &format!("{x}operator_code"))?,
+        scenario: named(row, &format!("{x}scenario"), Scenario::parse)?,
+        region: region(row, &format!("{x}region"))?,
         scope: Scope::from_stored(&scope).map_err(|_| corrupt("scope", &scope))?,
-        disabled: int(row, "disabled")? != 0,
-        created_at_ms: int(row, "created_at_ms")?,
+        disabled: int(row, &format!("{x}disabled"))? != 0,
+        created_at_ms: int(row, &format!("{x}created_at_ms"))?,
     })
 }
 fn account(row: &AnyRow) -> Result<AccountRow> {
@@ -78,24 +86,27 @@ fn transfer(row: &AnyRow) -> Result<TransferRow> {
     })
 }
 fn settlement(row: &AnyRow) -> Result<SettlementRow> {
+    settlement_p(row, "")
+}
+fn settlement_p(row: &AnyRow, x: &str) -> Result<SettlementRow> {
     Ok(SettlementRow {
-        id: text(row, "id")?,
-        operator_code: text(row, "operator_code")?,
-        terminal_id: text(row, "terminal_id")?,
-        bill_id: text(row, "bill_id")?,
-        person_id: text(row, "person_id")?,
-        card_no: text(row, "card_no")?,
-        insured_region: text(row, "insured_region")?,
-        locality: text(row, "locality")?,
-        year: int(row, "year")?,
-        bill_fen: int(row, "bill_fen")?,
-        pool_fen: int(row, "pool_fen")?,
-        account_fen: int(row, "account_fen")?,
-        self_pay_fen: int(row, "self_pay_fen")?,
-        deductible_applied_fen: int(row, "deductible_applied_fen")?,
-        ratio_bp: int(row, "ratio_bp")?,
-        at_ms: int(row, "at_ms")?,
-        refunded_at_ms: opt_int(row, "refunded_at_ms")?,
+        id: text(row, &format!("{x}id"))?,
+        operator_code: text(row, &format!("{x}operator_code"))?,
+        terminal_id: text(row, &format!("{x}terminal_id"))?,
+        bill_id: text(row, &format!("{x}bill_id"))?,
+        person_id: text(row, &format!("{x}person_id"))?,
+        card_no: text(row, &format!("{x}card_no"))?,
+        insured_region: text(row, &format!("{x}insured_region"))?,
+        locality: text(row, &format!("{x}locality"))?,
+        year: int(row, &format!("{x}year"))?,
+        bill_fen: int(row, &format!("{x}bill_fen"))?,
+        pool_fen: int(row, &format!("{x}pool_fen"))?,
+        account_fen: int(row, &format!("{x}account_fen"))?,
+        self_pay_fen: int(row, &format!("{x}self_pay_fen"))?,
+        deductible_applied_fen: int(row, &format!("{x}deductible_applied_fen"))?,
+        ratio_bp: int(row, &format!("{x}ratio_bp"))?,
+        at_ms: int(row, &format!("{x}at_ms"))?,
+        refunded_at_ms: opt_int(row, &format!("{x}refunded_at_ms"))?,
     })
 }
 fn tap(row: &AnyRow) -> Result<TapRow> {
@@ -141,6 +152,86 @@ fn use_row(row: &AnyRow) -> Result<UseRow> {
         region: text(row, "region")?,
     })
 }
+/// `$first, $first+1, ...` (`n` of them); on SQLite `?, ?, ...` (it looks each `$n` up among
+/// the names before it, which is quadratic), so a statement with such a list must use `?` for
+/// all its parameters there, in order.
+fn placeholders(dialect: super::Dialect, first: usize, n: usize) -> String {
+    let one = |i: usize| match dialect {
+        super::Dialect::Postgres => format!("${i}"),
+        super::Dialect::Sqlite => "?".to_string(),
+    };
+    (first..first + n).map(one).collect::<Vec<_>>().join(", ")
+}
+
+/// A card joined with its holder: card columns as they are, person columns as `p_*`.
+fn card_person_select() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let person: Vec<String> = super::tx::PERSON_COLS.split(", ").map(|c| format!("p.{c} AS p_{c}")).collect();
+        let card: Vec<String> = super::tx::CARD_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+        format!("SELECT {}, {} FROM cards c JOIN persons p ON p.id = c.person_id", card.join(", "), person.join(", "))
+    })
+}
+/// `cols` of `table`, each as `prefix` + its name.
+fn prefixed(table: &str, cols: &str, prefix: &str) -> String {
+    cols.split(", ").map(|c| format!("{table}.{c} AS {prefix}{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// One row whatever is found: the terminal `$1` (`t_*`) and the card `$2` with its holder.
+fn terminal_card_select() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let card: Vec<String> = super::tx::CARD_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+        format!(
+            "SELECT {}, {}, {} FROM (SELECT 1 AS one) x LEFT JOIN terminals t ON t.id = $1 \
+             LEFT JOIN cards c ON c.card_no = $2 LEFT JOIN persons p ON p.id = c.person_id",
+            prefixed("t", TERMINAL_COLS, "t_"),
+            card.join(", "),
+            prefixed("p", super::tx::PERSON_COLS, "p_"),
+        )
+    })
+}
+
+/// One row whatever is found: the settlement of bill `$2` at operator `$1` (`s_*`), the policy
+/// year `$4` of person `$3` (`y_*`), the policies of regions `$5` (`mp_*`) and `$6` (`pp_*`).
+fn settlement_context_select() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        const POLICY_COLS: &str =
+            "region, deductible_fen, ratio_local_bp, ratio_in_province_bp, ratio_cross_province_bp, annual_cap_fen";
+        format!(
+            "SELECT {}, y.deductible_used_fen AS y_deductible_used_fen, y.pool_paid_fen AS y_pool_paid_fen, {}, {} \
+             FROM (SELECT 1 AS one) x \
+             LEFT JOIN settlements s ON s.operator_code = $1 AND s.bill_id = $2 \
+             LEFT JOIN medical_years y ON y.person_id = $3 AND y.year = $4 \
+             LEFT JOIN medical_policies mp ON mp.region = $5 \
+             LEFT JOIN medical_policies pp ON pp.region = $6",
+            prefixed("s", SETTLEMENT_COLS, "s_"),
+            prefixed("mp", POLICY_COLS, "mp_"),
+            prefixed("pp", POLICY_COLS, "pp_"),
+        )
+    })
+}
+
+fn card_person(row: &AnyRow) -> Result<(Card, Person)> {
+    Ok((super::rows::card(row)?, super::rows::person_prefixed(row, "p_")?))
+}
+
+fn medical_policy_p(row: &AnyRow, x: &str) -> Result<MedicalPolicy> {
+    let bp = |col: &str| -> Result<u32> {
+        let v = int(row, col)?;
+        u32::try_from(v).map_err(|_| corrupt(col, &v.to_string()))
+    };
+    Ok(MedicalPolicy {
+        region: region(row, &format!("{x}region"))?,
+        deductible_fen: int(row, &format!("{x}deductible_fen"))?,
+        ratio_local_bp: bp(&format!("{x}ratio_local_bp"))?,
+        ratio_in_province_bp: bp(&format!("{x}ratio_in_province_bp"))?,
+        ratio_cross_province_bp: bp(&format!("{x}ratio_cross_province_bp"))?,
+        annual_cap_fen: int(row, &format!("{x}annual_cap_fen"))?,
+    })
+}
+
 fn all<T>(rows: Vec<AnyRow>, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(map).collect()
 }
@@ -233,9 +324,118 @@ impl OnecardTx for SqlTx {
             .await?;
         Ok(())
     }
+    async fn lock_accounts_by_id(&mut self, ids: &[String]) -> Result<Vec<AccountRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lock = self.dialect().for_update();
+        // Holder accounts have no slots: their row is their balance.
+        let sql = format!(
+            "SELECT id, kind, owner, person_id, balance FROM accounts WHERE id IN ({}) ORDER BY id{lock}",
+            placeholders(self.dialect(), 1, ids.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(ids.len() <= 8);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        all(q.fetch_all(self.conn()).await?, account)
+    }
+    async fn write_all(&mut self, w: &Writes) -> Result<()> {
+        if let Some((e, _)) = &w.record {
+            self.touch(&e.person_id);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, &super::bulk::sections(w, dialect)).await
+    }
+    async fn card_with_person(&mut self, card_no: &str, lock_person: bool) -> Result<Option<(Card, Person)>> {
+        // PostgreSQL locks only the person's row: the card is read, not changed.
+        let lock = if lock_person && self.dialect() == super::Dialect::Postgres { " FOR UPDATE OF p" } else { "" };
+        let sql = format!("{} WHERE c.card_no = $1{lock}", card_person_select());
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(self.conn()).await?;
+        row.as_ref().map(card_person).transpose()
+    }
+    async fn terminal_and_card(
+        &mut self,
+        terminal_id: &str,
+        card_no: &str,
+    ) -> Result<(Option<Terminal>, Option<(Card, Person)>)> {
+        let row = sqlx::query(AssertSqlSafe(terminal_card_select()))
+            .bind(terminal_id)
+            .bind(card_no)
+            .fetch_one(self.conn())
+            .await?;
+        let terminal = if opt_text(&row, "t_id")?.is_some() { Some(terminal_p(&row, "t_")?) } else { None };
+        let card = if opt_text(&row, "card_no")?.is_some() { Some(card_person(&row)?) } else { None };
+        Ok((terminal, card))
+    }
+    async fn settlement_context(
+        &mut self,
+        operator_code: &str,
+        bill_id: &str,
+        person_id: &str,
+        year: i64,
+        regions: [&str; 2],
+    ) -> Result<SettlementContext> {
+        let row = sqlx::query(AssertSqlSafe(settlement_context_select()))
+            .bind(operator_code)
+            .bind(bill_id)
+            .bind(person_id)
+            .bind(year)
+            .bind(regions[0])
+            .bind(regions[1])
+            .fetch_one(self.conn())
+            .await?;
+        let prior = if opt_text(&row, "s_id")?.is_some() { Some(settlement_p(&row, "s_")?) } else { None };
+        let year = match opt_int(&row, "y_deductible_used_fen")? {
+            Some(deductible_used_fen) => {
+                Some(YearToDate { deductible_used_fen, pool_paid_fen: int(&row, "y_pool_paid_fen")? })
+            }
+            None => None,
+        };
+        let mut policies = Vec::new();
+        for x in ["mp_", "pp_"] {
+            if opt_text(&row, &format!("{x}region"))?.is_some() {
+                policies.push(medical_policy_p(&row, x)?);
+            }
+        }
+        Ok(SettlementContext { prior, year, policies })
+    }
+    async fn cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>> {
+        if card_nos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let card_nos = &card_nos[..card_nos.len().min(MAX_CARDS_PER_READ)];
+        let sql = format!(
+            "{} WHERE c.card_no IN ({})",
+            card_person_select(),
+            placeholders(self.dialect(), 1, card_nos.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for no in card_nos {
+            q = q.bind(no.as_str());
+        }
+        all(q.fetch_all(self.conn()).await?, card_person)
+    }
+    async fn card_audits(&mut self, card_nos: &[String], n: u32) -> Result<Vec<AuditRow>> {
+        if card_nos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let card_nos = &card_nos[..card_nos.len().min(MAX_CARDS_PER_READ)];
+        let sql = format!(
+            "SELECT {} FROM audit_log WHERE entity = 'card' AND entity_id IN ({}) ORDER BY seq LIMIT {}",
+            super::tx::AUDIT_COLS,
+            placeholders(self.dialect(), 1, card_nos.len()),
+            placeholders(self.dialect(), card_nos.len() + 1, 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for no in card_nos {
+            q = q.bind(no.as_str());
+        }
+        all(q.bind(limit(n, 1_000_000)).fetch_all(self.conn()).await?, super::rows::audit)
+    }
     async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>> {
         let lock = if lock { self.dialect().for_update() } else { "" };
-        let sql = format!("SELECT id, kind, owner, person_id, balance FROM accounts WHERE id = $1{lock}");
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.id = $1{lock}");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
         row.as_ref().map(account).transpose()
     }
@@ -259,12 +459,8 @@ impl OnecardTx for SqlTx {
         Ok(())
     }
     async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>> {
-        let found = sqlx::query(
-            "SELECT id, kind, owner, person_id, balance FROM accounts WHERE person_id = $1 ORDER BY id LIMIT 100",
-        )
-        .bind(person_id)
-        .fetch_all(self.conn())
-        .await?;
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.person_id = $1 ORDER BY a.id LIMIT 100");
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(self.conn()).await?;
         all(found, account)
     }
     async fn insert_transfer(&mut self, t: &TransferRow) -> Result<()> {
@@ -308,7 +504,7 @@ impl OnecardTx for SqlTx {
     }
     async fn ledger_page(&mut self, after: &str, n: u32) -> Result<Vec<LedgerLine>> {
         let found = sqlx::query(
-            "SELECT id, balance, \
+            "SELECT id, balance + COALESCE((SELECT CAST(SUM(s.balance) AS BIGINT) FROM account_slots s WHERE s.account_id = a.id), 0) AS balance, \
              COALESCE((SELECT CAST(SUM(t.amount_fen) AS BIGINT) FROM transfers t WHERE t.to_account = a.id), 0) AS credits, \
              COALESCE((SELECT CAST(SUM(t.amount_fen) AS BIGINT) FROM transfers t WHERE t.from_account = a.id), 0) AS debits \
              FROM accounts a WHERE id > $1 ORDER BY id LIMIT $2",
@@ -338,25 +534,6 @@ impl OnecardTx for SqlTx {
         Ok((int(&row, "n")?, int(&row, "total")?))
     }
 
-    async fn get_medical_policy(&mut self, region_code: &str) -> Result<Option<MedicalPolicy>> {
-        let row = sqlx::query("SELECT region, deductible_fen, ratio_local_bp, ratio_in_province_bp, ratio_cross_province_bp, annual_cap_fen FROM medical_policies WHERE region = $1")
-            .bind(region_code)
-            .fetch_optional(self.conn())
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let bp = |col: &str| -> Result<u32> {
-            let v = int(&row, col)?;
-            u32::try_from(v).map_err(|_| corrupt(col, &v.to_string()))
-        };
-        Ok(Some(MedicalPolicy {
-            region: region(&row, "region")?,
-            deductible_fen: int(&row, "deductible_fen")?,
-            ratio_local_bp: bp("ratio_local_bp")?,
-            ratio_in_province_bp: bp("ratio_in_province_bp")?,
-            ratio_cross_province_bp: bp("ratio_cross_province_bp")?,
-            annual_cap_fen: int(&row, "annual_cap_fen")?,
-        }))
-    }
     async fn put_medical_policy(&mut self, p: &MedicalPolicy, now_ms: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO medical_policies (region, deductible_fen, ratio_local_bp, ratio_in_province_bp, ratio_cross_province_bp, annual_cap_fen, updated_at_ms) \

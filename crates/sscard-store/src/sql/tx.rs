@@ -34,7 +34,7 @@ impl SqlTx {
         self.observers = Some(observers);
         self
     }
-    fn touch(&mut self, person_id: &str) {
+    pub(super) fn touch(&mut self, person_id: &str) {
         if !person_id.is_empty() && !self.touched.iter().any(|p| p == person_id) {
             self.touched.push(person_id.to_string());
         }
@@ -48,14 +48,14 @@ impl SqlTx {
     }
 }
 
-const PERSON_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms";
+pub(super) const PERSON_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms";
 const APP_COLS: &str = "id, person_id, kind, channel, status, fee_fen, bank_code, branch_code, mail_address, reason, card_no, replaces_card_no, submitted_at_ms, updated_at_ms";
-const CARD_COLS: &str = "card_no, person_id, region, status, generation, temporary, bank_code, pan, card_id_code, channel, application_id, issued_on, expires_on, pin_hash, suspended_at_ms, status_changed_at_ms, produced_at_ms, cancel_reason, destroyed";
+pub(super) const CARD_COLS: &str = "card_no, person_id, region, status, generation, temporary, bank_code, pan, card_id_code, channel, application_id, issued_on, expires_on, pin_hash, suspended_at_ms, status_changed_at_ms, produced_at_ms, cancel_reason, destroyed";
 const ECARD_COLS: &str = "id, person_id, region, card_no, status, created_at_ms, updated_at_ms";
 const AUTH_COLS: &str =
     "id, ecard_id, person_id, kind, channel, grantee_person_id, status, created_at_ms, revoked_at_ms";
 const KEY_COLS: &str = "key_id, public_key_pem, private_key_sealed, not_before_ms, not_after_ms, created_at_ms";
-const AUDIT_COLS: &str = "seq, at_ms, actor, action, entity, entity_id, detail, chain_pos, prev_hash, hash";
+pub(super) const AUDIT_COLS: &str = "seq, at_ms, actor, action, entity, entity_id, detail, chain_pos, prev_hash, hash";
 
 /// The joined read of an e-card, its card and its holder (columns `e_*`, card columns, `p_*`).
 pub(super) fn ecard_with_card_sql() -> &'static str {

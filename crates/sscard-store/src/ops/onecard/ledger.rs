@@ -1,13 +1,13 @@
 //! The double-entry ledger (DESIGN §3.6) in the store: posting transfers (each with its own
-//! idempotency key; holder balances updated under row locks taken in account-id order so that
-//! two transactions never wait on each other in a cycle; organisation balances changed by one
-//! increment late in the transaction, in id order, so that no organisation row is a queue),
+//! idempotency key; holder accounts locked in account-id order so that two transactions never
+//! wait on each other in a cycle; every balance changed by one increment written with the rest
+//! of the operation near its end, in id order, so that no organisation row is a queue),
 //! the holder's balances and history,
 //! deposits into medical personal accounts, the e-wallet following a replacement card, and
 //! the books check behind `sscard ledger check`.
 
 use super::super::{Ctx, Subject, new_id, record};
-use crate::onecard::{AccountRow, TransferRow};
+use crate::onecard::{AccountRow, BalanceChange, TransferRow, Writes};
 use crate::tx::{Store, Tx};
 use crate::{Result, StoreError};
 use serde::Serialize;
@@ -51,53 +51,61 @@ pub fn org(kind: AccountKind, owner: &str) -> Result<AccountId> {
     Ok(AccountId::new(kind, owner)?)
 }
 
-/// The clearing account a terminal's takings go to: one per terminal (`clearing:<terminal id>`),
-/// so concurrent terminals never queue on one balance row; an operator's takings are the sum
-/// over its terminals.
-pub fn clearing(terminal_id: &str) -> Result<AccountId> {
-    org(AccountKind::Clearing, terminal_id)
+/// The clearing account an operator's takings go to (`clearing:<operator code>`, DESIGN §3.6).
+/// Its terminals write to it at once without queueing: an organisation account's balance is
+/// kept in slots (migration 0005).
+pub fn clearing(operator_code: &str) -> Result<AccountId> {
+    org(AccountKind::Clearing, operator_code)
 }
 
-/// Creates missing holder accounts and locks them in id order; returns their balances.
+/// Creates missing holder accounts and locks them in id order (one read when they all exist);
+/// returns their balances.
 ///
-/// Organisation accounts (pool, clearing, fees, payer) are created if missing but not read nor
-/// locked here: they may
-/// go negative, so no decision needs their balance, and locking them up front would make every
-/// settlement of a region queue on its pool row for the whole transaction. They enter the map
-/// at 0, so after posting the map holds their change, which [`post`] (or [`flush_balances`])
-/// adds to the stored balance in one statement near the end of the transaction.
+/// Organisation accounts (pool, clearing, fees, payer) are neither read nor locked here: they
+/// may go negative, so no decision needs their balance, and locking them up front would make
+/// every settlement of a region queue on its pool row for the whole transaction. They enter
+/// the map at 0, so after posting the map holds their change, which [`balance_changes`] turns
+/// into one increment each, written with the rest of the operation near its end (creating the
+/// account at its first use).
 pub(crate) async fn lock_accounts(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     accounts: &[(AccountId, Option<&str>)],
 ) -> Result<BTreeMap<String, i64>> {
-    let mut sorted: Vec<&(AccountId, Option<&str>)> = accounts.iter().collect();
-    sorted.sort_by_key(|(a, _)| a.to_string());
-    sorted.dedup_by_key(|(a, _)| a.to_string());
     let mut balances = BTreeMap::new();
-    for (a, person) in sorted {
+    let mut holders: BTreeMap<String, (&AccountId, Option<&str>)> = BTreeMap::new();
+    for (a, person) in accounts {
         let id = a.to_string();
-        if !a.kind.is_holder() {
-            // Created if missing (the transfers refer to it), without locking an existing row.
-            tx.ensure_account(&id, a.kind, &a.owner, *person, ctx.now_ms).await?;
+        if a.kind.is_holder() {
+            holders.insert(id, (a, *person));
+        } else {
             balances.insert(id, 0);
-            continue;
         }
-        // Nearly always the account exists: one round trip; a new one is created, then locked.
-        let row = match tx.get_account(&id, true).await? {
-            Some(row) => row,
-            None => {
-                tx.ensure_account(&id, a.kind, &a.owner, *person, ctx.now_ms).await?;
-                tx.get_account(&id, true).await?.ok_or_else(|| StoreError::not_found("account", id.clone()))?
-            }
-        };
-        balances.insert(id, row.balance_fen);
+    }
+    let ids: Vec<String> = holders.keys().cloned().collect();
+    let mut found = tx.lock_accounts_by_id(&ids).await?;
+    if found.len() < ids.len() {
+        // A first use: create the missing accounts, then lock them all (again) in id order.
+        let known: std::collections::HashSet<&str> = found.iter().map(|r| r.id.as_str()).collect();
+        let missing: Vec<(&String, &(&AccountId, Option<&str>))> =
+            holders.iter().filter(|(id, _)| !known.contains(id.as_str())).collect();
+        for (id, (a, person)) in missing {
+            tx.ensure_account(id, a.kind, &a.owner, *person, ctx.now_ms).await?;
+        }
+        found = tx.lock_accounts_by_id(&ids).await?;
+    }
+    for row in found {
+        balances.insert(row.id, row.balance_fen);
+    }
+    if let Some(id) = ids.iter().find(|id| !balances.contains_key(id.as_str())) {
+        return Err(StoreError::not_found("account", id.clone()));
     }
     Ok(balances)
 }
 
-/// Posts the legs in order against `balances` (already locked); zero legs are skipped; a leg
-/// whose key was already used with the same body is skipped as a replay.
+/// Posts the legs in order against `balances` (already locked) and writes the transfers and
+/// the balance changes at once; zero legs are skipped; a leg whose key was already used with
+/// the same body is skipped as a replay.
 pub(crate) async fn post(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -105,58 +113,46 @@ pub(crate) async fn post(
     legs: &[Leg],
     ref_id: &str,
 ) -> Result<Vec<TransferRow>> {
-    post_with(tx, ctx, balances, legs, ref_id, Posting::Now).await
+    let mut fresh = Vec::with_capacity(legs.len());
+    for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
+        check_key(&leg.key)?;
+        let existing = tx.transfer_by_key(&leg.key).await?.map(|t| to_spec(&t)).transpose()?;
+        if judge_key(existing.as_ref(), &spec_of(leg))? != KeyVerdict::Replay {
+            fresh.push(leg.clone());
+        }
+    }
+    let locked = balances.clone();
+    let transfers = plan_legs(ctx, balances, &fresh, ref_id)?;
+    let writes = Writes {
+        balances: balance_changes(&locked, balances),
+        transfers: transfers.clone(),
+        now_ms: ctx.now_ms,
+        ..Writes::default()
+    };
+    tx.write_all(&writes).await?;
+    Ok(transfers)
 }
 
-/// How [`post_with`] treats balances and keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Posting {
-    /// Check each key for a replay and write both balances at once.
-    Now,
-    /// As `Now` without the replay check: every key embeds an id made in this transaction, so
-    /// no transfer can hold it yet (a unique index on the key stays the backstop).
-    NewKeys,
-    /// For many legs in one transaction (an offline batch): the caller knows no transfer has
-    /// these keys yet (it checked the batch lines), and writes the balances once at the end
-    /// with [`flush_balances`].
-    Deferred,
-}
-
-/// [`post`] in the chosen [`Posting`] mode.
-pub(crate) async fn post_with(
-    tx: &mut dyn Tx,
+/// Decides the legs in order against `balances` (already locked) and updates them; returns
+/// the transfers to write. No replay check: the caller knows no transfer holds these keys yet
+/// (each embeds an id made in this transaction, or the batch line was checked as new); the
+/// unique index on the key stays the backstop.
+pub(crate) fn plan_legs(
     ctx: &Ctx,
     balances: &mut BTreeMap<String, i64>,
     legs: &[Leg],
     ref_id: &str,
-    mode: Posting,
 ) -> Result<Vec<TransferRow>> {
-    let mut done = Vec::new();
-    let org_before: BTreeMap<String, i64> =
-        balances.iter().filter(|(id, _)| !is_holder_account(id)).map(|(id, b)| (id.clone(), *b)).collect();
+    let mut done = Vec::with_capacity(legs.len());
     for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
         check_key(&leg.key)?;
-        let spec = TransferSpec { from: leg.from.clone(), to: leg.to.clone(), amount: leg.amount, kind: leg.kind };
-        if mode == Posting::Now {
-            let existing = tx.transfer_by_key(&leg.key).await?.map(|t| to_spec(&t)).transpose()?;
-            if judge_key(existing.as_ref(), &spec)? == KeyVerdict::Replay {
-                continue;
-            }
-        }
         let (from, to) = (leg.from.to_string(), leg.to.to_string());
         let fb = *balances.get(&from).ok_or_else(|| StoreError::Backend(format!("account {from} not locked")))?;
         let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
-        let (fa, ta) = decide_transfer(&spec, Fen::new(fb), Fen::new(tb))?;
-        if mode != Posting::Deferred {
-            for (id, balance) in [(&from, fa), (&to, ta)] {
-                if is_holder_account(id) {
-                    tx.set_balance(id, balance.value()).await?;
-                }
-            }
-        }
+        let (fa, ta) = decide_transfer(&spec_of(leg), Fen::new(fb), Fen::new(tb))?;
         balances.insert(from.clone(), fa.value());
         balances.insert(to.clone(), ta.value());
-        let row = TransferRow {
+        done.push(TransferRow {
             id: new_id(),
             idem_key: leg.key.clone(),
             from_account: from,
@@ -165,54 +161,29 @@ pub(crate) async fn post_with(
             kind: leg.kind.as_str().to_string(),
             ref_id: Some(ref_id.to_string()),
             at_ms: ctx.now_ms,
-        };
-        tx.insert_transfer(&row).await?;
-        done.push(row);
-    }
-    if mode != Posting::Deferred {
-        // In id order (the map is sorted), so two transactions never wait on each other in turn.
-        for (id, before) in &org_before {
-            let delta = balances.get(id).copied().unwrap_or(*before) - before;
-            add_to_organisation(tx, ctx, id, delta).await?;
-        }
+        });
     }
     Ok(done)
 }
 
-fn is_holder_account(id: &str) -> bool {
-    AccountId::parse(id).map(|a| a.kind.is_holder()).unwrap_or(true)
+fn spec_of(leg: &Leg) -> TransferSpec {
+    TransferSpec { from: leg.from.clone(), to: leg.to.clone(), amount: leg.amount, kind: leg.kind }
 }
 
-/// Adds `delta_fen` to an organisation account, creating it at its first use.
-async fn add_to_organisation(tx: &mut dyn Tx, ctx: &Ctx, id: &str, delta_fen: i64) -> Result<()> {
-    if delta_fen == 0 || tx.add_to_balance(id, delta_fen).await? {
-        return Ok(());
-    }
-    let a = AccountId::parse(id)?;
-    tx.ensure_account(id, a.kind, &a.owner, None, ctx.now_ms).await?;
-    if tx.add_to_balance(id, delta_fen).await? { Ok(()) } else { Err(StoreError::not_found("account", id)) }
-}
-
-/// Writes the balances that differ from when they were locked (after [`Posting::Deferred`]):
-/// holder accounts as they are now, organisation accounts by their change.
-pub(crate) async fn flush_balances(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    locked: &BTreeMap<String, i64>,
-    now: &BTreeMap<String, i64>,
-) -> Result<()> {
-    for (account, balance) in now {
-        let before = locked.get(account).copied().unwrap_or(0);
-        if before == *balance {
+/// The balance changes since `locked`: holder accounts that moved, and every organisation
+/// account (also unchanged, so that one named by a transfer exists before the transfer is
+/// written).
+pub(crate) fn balance_changes(locked: &BTreeMap<String, i64>, now: &BTreeMap<String, i64>) -> Vec<BalanceChange> {
+    let mut out = Vec::new();
+    for (id, balance) in now {
+        let delta = balance - locked.get(id).copied().unwrap_or(0);
+        let Ok(account) = AccountId::parse(id) else { continue };
+        if account.kind.is_holder() && delta == 0 {
             continue;
         }
-        if is_holder_account(account) {
-            tx.set_balance(account, *balance).await?;
-        } else {
-            add_to_organisation(tx, ctx, account, balance - before).await?;
-        }
+        out.push(BalanceChange::new(&account, None, delta));
     }
-    Ok(())
+    out
 }
 
 fn to_spec(t: &TransferRow) -> Result<TransferSpec> {

@@ -4,10 +4,10 @@
 //! transaction. A bill id settles once per operator: the same bill again returns the first
 //! split, a different bill under the same id is a 409. Refunds reverse a settlement exactly.
 
-use super::ledger::{Leg, Posting, bank, lock_accounts, medical, org, post, post_with};
-use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
-use crate::onecard::SettlementRow;
-use crate::ops::{Ctx, Subject, new_id};
+use super::ledger::{Leg, balance_changes, bank, lock_accounts, medical, org, plan_legs, post};
+use super::{Presentation, live_terminal, terminal_and_holder, terminal_subject, use_row, with_refusals};
+use crate::onecard::{MedicalYearRow, SettlementRow, Writes};
+use crate::ops::{Ctx, Subject, new_id, record_rows};
 use crate::tx::Store;
 use crate::{Result, StoreError};
 use serde::Serialize;
@@ -31,17 +31,22 @@ pub struct SettlementView {
     pub replayed: bool,
 }
 
-/// The policy for an insured region: its own, else its province's, else the default.
-pub async fn policy_for(tx: &mut dyn crate::Tx, region: RegionCode) -> Result<MedicalPolicy> {
-    if let Some(p) = tx.get_medical_policy(&region.to_string()).await? {
-        return Ok(p);
+/// The regions whose policies apply to `region`: its own and its province's.
+fn policy_regions(region: RegionCode) -> (String, String) {
+    let province = RegionCode::of_province(region.province()).unwrap_or(region);
+    (region.to_string(), province.to_string())
+}
+
+/// Of the policies set for the region and its province, the region's own, else the province's
+/// (for this region), else the default.
+fn choose_policy(region: RegionCode, set: Vec<MedicalPolicy>) -> MedicalPolicy {
+    if let Some(p) = set.iter().find(|p| p.region == region) {
+        return p.clone();
     }
-    if let Ok(prov) = RegionCode::of_province(region.province())
-        && let Some(p) = tx.get_medical_policy(&prov.to_string()).await?
-    {
-        return Ok(MedicalPolicy { region, ..p });
+    match set.into_iter().next() {
+        Some(p) => MedicalPolicy { region, ..p },
+        None => MedicalPolicy::default_for(region),
     }
-    Ok(MedicalPolicy::default_for(region))
 }
 
 /// Sets a region's policy (admin).
@@ -87,31 +92,16 @@ async fn settle_inner(
     check_bill_id(bill_id)?;
     let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
     let mut tx = store.write().await?;
-    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Medical).await?;
-    let h = holder(tx.as_mut(), ctx, &t, p).await?;
-    // The person's row lock serialises two settlements of one bill: the second sees the first.
-    let person =
-        tx.get_person(&h.person.id, true).await?.ok_or_else(|| StoreError::not_found("person", &h.person.id))?;
-    if let Some(first) = tx.settlement_by_bill(&t.operator_code, bill_id).await? {
-        if first.card_no == h.card.card_no.as_str() && first.bill_fen == amount.value() {
-            return Ok(SettlementView { row: first, replayed: true });
-        }
-        return Err(DomainError::conflict(
-            "bill_settled",
-            format!("bill {bill_id} was already settled with other details"),
-            Some("settled".into()),
-        )
-        .into());
-    }
-    let policy = policy_for(tx.as_mut(), person.region).await?;
-    let locality = Locality::of(person.region, t.region);
+    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Medical, p).await?;
+    let person = &h.person;
     let year = i64::from(ctx.today().year());
-    let ytd = tx.get_medical_year(&person.id, year).await?.unwrap_or_default();
     let id = new_id();
     let pool = org(AccountKind::Pool, &person.region.to_string())?;
     let acct = medical(&person.id)?;
     let own = self_pay_source(&h.card, &t.operator_code)?;
-    let clearing = super::ledger::clearing(&t.id)?;
+    let clearing = super::ledger::clearing(&t.operator_code)?;
+    // The lock of the person's medical account serialises two settlements of one person, so
+    // the second of one bill sees the first below.
     let mut balances = lock_accounts(
         tx.as_mut(),
         ctx,
@@ -123,6 +113,24 @@ async fn settle_inner(
         ],
     )
     .await?;
+    let (own_region, province) = policy_regions(person.region);
+    let found = tx
+        .settlement_context(&t.operator_code, bill_id, &person.id, year, [own_region.as_str(), province.as_str()])
+        .await?;
+    if let Some(first) = found.prior {
+        if first.card_no == h.card.card_no.as_str() && first.bill_fen == amount.value() {
+            return Ok(SettlementView { row: first, replayed: true });
+        }
+        return Err(DomainError::conflict(
+            "bill_settled",
+            format!("bill {bill_id} was already settled with other details"),
+            Some("settled".into()),
+        )
+        .into());
+    }
+    let policy = choose_policy(person.region, found.policies);
+    let locality = Locality::of(person.region, t.region);
+    let ytd = found.year.unwrap_or_default();
     let balance = Fen::new(balances.get(&acct.to_string()).copied().unwrap_or(0));
     let s = split(amount, &policy, locality, ytd, balance)?;
     let legs = [
@@ -148,8 +156,8 @@ async fn settle_inner(
             key: format!("settlement:{id}:self"),
         },
     ];
-    let transfers = post_with(tx.as_mut(), ctx, &mut balances, &legs, &id, Posting::NewKeys).await?;
-    tx.put_medical_year(&person.id, year, &after_settlement(ytd, &s)).await?;
+    let locked = balances.clone();
+    let transfers = plan_legs(ctx, &mut balances, &legs, &id)?;
     let row = SettlementRow {
         id: id.clone(),
         operator_code: t.operator_code.clone(),
@@ -169,10 +177,19 @@ async fn settle_inner(
         at_ms: ctx.now_ms,
         refunded_at_ms: None,
     };
-    tx.insert_settlement(&row).await?;
-    tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
     let payload = json!({ "settlement": row, "transfers": transfers });
-    record_in(tx.as_mut(), ctx, "medical.settled", &terminal_subject("settlement", &id, &h), payload).await?;
+    let record = record_rows(ctx, "medical.settled", &terminal_subject("settlement", &id, &h), payload);
+    tx.write_all(&Writes {
+        balances: balance_changes(&locked, &balances),
+        transfers,
+        settlement: Some(row.clone()),
+        medical_year: Some(MedicalYearRow { person_id: person.id.clone(), year, ytd: after_settlement(ytd, &s) }),
+        uses: vec![use_row(ctx, &t, p, Some((&h.person, &h.card)), None)],
+        record: Some(record),
+        now_ms: ctx.now_ms,
+        ..Writes::default()
+    })
+    .await?;
     tx.commit().await?;
     Ok(SettlementView { row, replayed: false })
 }
@@ -193,7 +210,7 @@ pub async fn refund(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, settlemen
     let pool = org(AccountKind::Pool, &s.insured_region)?;
     let acct = medical(&s.person_id)?;
     let own = self_pay_source(&card, &s.operator_code)?;
-    let clearing = super::ledger::clearing(&s.terminal_id)?;
+    let clearing = super::ledger::clearing(&s.operator_code)?;
     let mut balances = lock_accounts(
         tx.as_mut(),
         ctx,

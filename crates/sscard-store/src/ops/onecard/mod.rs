@@ -75,20 +75,34 @@ pub(crate) async fn lookup(
     tx: &mut dyn Tx,
     p: &Presentation,
 ) -> Result<std::result::Result<(Person, Card), &'static str>> {
-    let card_no = match p {
-        Presentation::CardNo(no) => match CardNo::parse(no) {
-            Ok(no) => no.as_str().to_string(),
-            Err(_) => return Ok(Err("unknown_card")),
-        },
-        Presentation::Ecard { ecard_id } => match tx.get_ecard(ecard_id).await? {
-            Some(e) => e.card_no.as_str().to_string(),
-            None => return Ok(Err("revoked")),
-        },
-        Presentation::RefusedQr { reason, .. } => return Ok(Err(reason)),
-    };
-    let Some(card) = tx.get_card(&card_no, false).await? else { return Ok(Err("unknown_card")) };
-    let person = tx.get_person(&card.person_id, false).await?.ok_or_else(|| not_found("person", &card.person_id))?;
-    Ok(Ok((person, card)))
+    Ok(find(tx, p).await?.map(|f| (f.person, f.card)))
+}
+
+/// What stands behind a presentation, read in one statement.
+struct Found {
+    person: Person,
+    card: Card,
+    /// For a QR code: whether its e-card is usable.
+    ecard_usable: Option<bool>,
+}
+
+/// [`lookup`], also telling whether the e-card is usable.
+async fn find(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<Found, &'static str>> {
+    match p {
+        Presentation::CardNo(no) => {
+            let Ok(no) = CardNo::parse(no) else { return Ok(Err("unknown_card")) };
+            Ok(tx.card_with_person(no.as_str(), false).await?.map(found_card).ok_or("unknown_card"))
+        }
+        Presentation::Ecard { ecard_id } => {
+            let Some((ecard, card, person)) = tx.ecard_with_card(ecard_id).await? else { return Ok(Err("revoked")) };
+            Ok(Ok(Found { person, card, ecard_usable: Some(ecard.usable()) }))
+        }
+        Presentation::RefusedQr { reason, .. } => Ok(Err(reason)),
+    }
+}
+
+fn found_card((card, person): (Card, Person)) -> Found {
+    Found { person, card, ecard_usable: None }
 }
 
 /// Whose presentation a refused use was, for its record: the holder behind a card number or
@@ -102,19 +116,52 @@ pub(crate) async fn refused_holder(tx: &mut dyn Tx, p: &Presentation) -> Result<
 
 /// The holder, refused (422, with the reason) when the card cannot be used at this terminal now.
 pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &Presentation) -> Result<Holder> {
-    let (person, card) = match lookup(tx, p).await? {
+    judge(ctx, terminal, p, find(tx, p).await?)
+}
+
+/// The terminal as stored now (see [`live_terminal`]) and the holder (see [`holder`]): for a
+/// card number both in one read.
+pub(crate) async fn terminal_and_holder(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    terminal_id: &str,
+    scenario: Scenario,
+    p: &Presentation,
+) -> Result<(Terminal, Holder)> {
+    let Presentation::CardNo(no) = p else {
+        let t = live_terminal(tx, terminal_id, scenario).await?;
+        let h = holder(tx, ctx, &t, p).await?;
+        return Ok((t, h));
+    };
+    let Ok(no) = CardNo::parse(no) else {
+        // The terminal's own refusal comes first.
+        live_terminal(tx, terminal_id, scenario).await?;
+        return Err(refusal_of(p, "unknown_card").into());
+    };
+    let (t, card) = tx.terminal_and_card(terminal_id, no.as_str()).await?;
+    let t = t.ok_or_else(|| not_found("terminal", terminal_id))?;
+    check_terminal(&t, scenario)?;
+    let h = judge(ctx, &t, p, card.map(found_card).ok_or("unknown_card"))?;
+    Ok((t, h))
+}
+
+/// Judges what stands behind a presentation at this terminal now.
+fn judge(
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    found: std::result::Result<Found, &'static str>,
+) -> Result<Holder> {
+    let found = match found {
         Ok(found) => found,
         Err(reason) => return Err(refusal_of(p, reason).into()),
     };
     // The card's own reason first (card_lost, card_suspended...), then a stopped e-card.
-    check_card(&card, terminal.region, ctx.today())?;
-    if let Presentation::Ecard { ecard_id } = p
-        && let Some(e) = tx.get_ecard(ecard_id).await?
-        && !e.usable()
-    {
+    check_card(&found.card, terminal.region, ctx.today())?;
+    if found.ecard_usable == Some(false) {
         return Err(DomainError::refused("revoked", "this e-card is stopped").into());
     }
-    Ok(Holder { person, card })
+    Ok(Holder { person: found.person, card: found.card })
 }
 
 /// The 422 for a presentation with nothing usable behind it.

@@ -71,7 +71,7 @@ pub async fn entry(
         let retired = h.person.is_retired(ctx.today(), &ctx.policy);
         let pass = tx.pass_end(&h.person.id, park_code).await?.is_some_and(|end| end > ctx.now_ms);
         let w = wallet(h.card.card_no.as_str())?;
-        let clearing = super::ledger::clearing(&t.id)?;
+        let clearing = super::ledger::clearing(&t.operator_code)?;
         let mut balances =
             lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
         let d = decide_entry(&park.rule, retired, pass, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)));
@@ -138,7 +138,7 @@ pub async fn buy_pass(
         let current = tx.pass_end(&h.person.id, park_code).await?;
         let (price, start, end) = decide_pass(&park.rule, current, ctx.now_ms)?;
         let w = wallet(h.card.card_no.as_str())?;
-        let clearing = super::ledger::clearing(&t.id)?;
+        let clearing = super::ledger::clearing(&t.operator_code)?;
         let mut balances =
             lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
         decide_fare(price, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;

@@ -5,26 +5,31 @@
 //! answers `duplicate` with its first outcome, so each transaction is applied exactly once.
 //! Refused transactions are recorded too (with their reason), so they stay refused.
 
-use super::ledger::{Leg, Posting, flush_balances, lock_accounts, org, post, post_with, wallet};
+use super::ledger::{Leg, balance_changes, lock_accounts, org, plan_legs, post, wallet};
 use super::{
-    Presentation, holder, live_terminal, lookup, refusal_of, refused_holder, terminal_subject, use_row, with_refusals,
+    Presentation, holder, live_terminal, lookup, refusal_of, refused_holder, terminal_and_holder, terminal_subject,
+    use_row, with_refusals,
 };
-use crate::onecard::TapRow;
-use crate::ops::{Ctx, Subject, new_id, record};
+use crate::onecard::{MAX_CARDS_PER_READ, TapRow, Writes};
+use crate::ops::{Ctx, Subject, new_id, record, record_rows};
 use crate::tx::Store;
 use crate::{Result, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::access::Role;
+use sscard_domain::card::Card;
 use sscard_domain::card::CardStatus;
 use sscard_domain::clock::china_date;
 use sscard_domain::error::DomainError;
+use sscard_domain::ids::CardNo;
 use sscard_domain::ledger::{AccountId, AccountKind, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
+use sscard_domain::person::Person;
 use sscard_domain::terminal::{Scenario, Terminal, refusal_at};
 use sscard_domain::transit::{
     TopupSource, check_batch, check_offline_time, decide_fare, decide_topup, fare_for, paying_card,
 };
+use std::collections::HashMap;
 
 /// The answer to a top-up.
 #[derive(Debug, Clone, Serialize)]
@@ -176,18 +181,17 @@ async fn tap_inner(
     resident_fare_fen: Option<i64>,
 ) -> Result<TapView> {
     let mut tx = store.write().await?;
-    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
-    let h = holder(tx.as_mut(), ctx, &t, p).await?;
+    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Transit, p).await?;
     let fare = fare_for(fare_fen, resident_fare_fen, t.region, h.person.region)?;
     let w = wallet(h.card.card_no.as_str())?;
-    let clearing = super::ledger::clearing(&t.id)?;
+    let clearing = super::ledger::clearing(&t.operator_code)?;
     let mut balances =
         lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
     decide_fare(fare, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;
     let id = new_id();
     let leg = Leg { from: w.clone(), to: clearing, amount: fare, kind: TransferKind::Fare, key: format!("tap:{id}") };
-    let transfers =
-        post_with(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &id, Posting::NewKeys).await?;
+    let locked = balances.clone();
+    let transfers = plan_legs(ctx, &mut balances, std::slice::from_ref(&leg), &id)?;
     let row = TapRow {
         id: id.clone(),
         terminal_id: t.id.clone(),
@@ -200,15 +204,17 @@ async fn tap_inner(
         reason: None,
         recorded_at_ms: ctx.now_ms,
     };
-    tx.insert_tap(&row).await?;
-    tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
-    record(
-        tx.as_mut(),
-        ctx,
-        "transit.fare",
-        &terminal_subject("transit_tap", &id, &h),
-        json!({ "tap": row, "transfers": transfers }),
-    )
+    let payload = json!({ "tap": row, "transfers": transfers });
+    let record = record_rows(ctx, "transit.fare", &terminal_subject("transit_tap", &id, &h), payload);
+    tx.write_all(&Writes {
+        balances: balance_changes(&locked, &balances),
+        transfers,
+        taps: vec![row],
+        uses: vec![use_row(ctx, &t, p, Some((&h.person, &h.card)), None)],
+        record: Some(record),
+        now_ms: ctx.now_ms,
+        ..Writes::default()
+    })
     .await?;
     tx.commit().await?;
     Ok(TapView {
@@ -268,6 +274,8 @@ pub async fn batch(
 /// the rest and reports the others as duplicates.
 pub const BATCH_CHUNK: usize = 1_000;
 
+type Found = std::result::Result<(Person, Card), &'static str>;
+
 async fn apply_chunk(
     store: &dyn Store,
     ctx: &Ctx,
@@ -277,69 +285,50 @@ async fn apply_chunk(
     let seqs: Vec<i64> = items.iter().map(|i| i.seq).collect();
     let mut tx = store.write().await?;
     let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
-    let clearing = super::ledger::clearing(&t.id)?;
-    // First pass: what is new and who is behind it, so every account is locked up front in id order.
-    let mut plan = Vec::with_capacity(items.len());
-    let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
-    let mut histories: std::collections::HashMap<String, Vec<(i64, CardStatus)>> = std::collections::HashMap::new();
-    type Found = std::result::Result<(sscard_domain::person::Person, sscard_domain::card::Card), &'static str>;
-    let mut holders: std::collections::HashMap<String, Found> = std::collections::HashMap::new();
-    // Replaced cards tapped before their replacement: the card whose wallet now holds the money.
-    let mut payers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    // The lines already uploaded, in one read (the items are sorted by seq); when the gate has
-    // more taps in that range than one read returns, line by line.
-    let read_limit = 2 * BATCH_CHUNK as u32;
-    let mut earlier: Option<std::collections::HashMap<i64, TapRow>> = match (items.first(), items.last()) {
-        (Some(first), Some(last)) => {
-            let found = tx.taps_between(&t.id, first.seq, last.seq, read_limit).await?;
-            (found.len() < read_limit as usize)
-                .then(|| found.into_iter().filter_map(|tap| tap.seq.map(|seq| (seq, tap))).collect())
-        }
-        _ => Some(Default::default()),
-    };
+    let clearing = super::ledger::clearing(&t.operator_code)?;
+    // First pass, reading in bulk: which lines are new and who is behind them, so every
+    // account is locked up front in id order.
+    let mut earlier = earlier_lines(tx.as_mut(), &t.id, items).await?;
+    let mut plan: Vec<(&OfflineItem, std::result::Result<Found, TapRow>)> = Vec::with_capacity(items.len());
+    let mut new_items = Vec::with_capacity(items.len());
     for item in items {
         let first = match earlier.as_mut() {
             Some(known) => known.remove(&item.seq),
             None => tx.get_tap(&t.id, item.seq).await?,
         };
-        if let Some(first) = first {
-            plan.push((item, Err(first)));
-            continue;
+        match first {
+            Some(first) => plan.push((item, Err(first))),
+            None => new_items.push(item),
         }
-        // Many lines of a batch name the same card: look each one up once.
-        let cache_key = match &item.presentation {
-            Ok(Presentation::CardNo(no)) => Some(format!("card:{no}")),
-            Ok(Presentation::Ecard { ecard_id }) => Some(format!("ecard:{ecard_id}")),
-            _ => None,
+    }
+    let holders = holders_of(tx.as_mut(), &new_items).await?;
+    // Replaced cards tapped before their replacement: the card whose wallet now holds the money.
+    let mut payers: HashMap<String, String> = HashMap::new();
+    let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
+    for (person, card) in holders.values().filter_map(|f| f.as_ref().ok()) {
+        let no = card.card_no.as_str();
+        if card.status == CardStatus::Replaced && !payers.contains_key(no) {
+            let live = tx.cards_of_person(&person.id).await?.into_iter().find(|c| c.status.is_live());
+            payers.insert(no.to_string(), paying_card(card, live.as_ref()).card_no.as_str().to_string());
+        }
+        accounts.push((wallet(payer_of(&payers, no))?, Some(person.id.clone())));
+    }
+    let card_nos: Vec<String> =
+        holders.values().filter_map(|f| f.as_ref().ok()).map(|(_, c)| c.card_no.as_str().to_string()).collect();
+    let histories = card_histories(tx.as_mut(), &card_nos).await?;
+    for item in new_items {
+        let found = match (&item.presentation, presentation_key(item)) {
+            (_, Some(k)) => holders.get(&k).cloned().unwrap_or(Err("unknown_card")),
+            (Ok(Presentation::RefusedQr { reason, .. }) | Err(reason), None) => Err(*reason),
+            (Ok(_), None) => Err("unknown_card"),
         };
-        let cached = cache_key.as_ref().and_then(|k| holders.get(k)).cloned();
-        let found = match (&item.presentation, cached) {
-            (_, Some(hit)) => hit,
-            (Ok(p), None) => lookup(tx.as_mut(), p).await?,
-            (Err(reason), None) => Err(*reason),
-        };
-        if let Some(k) = cache_key
-            && holders.len() < BATCH_CHUNK
-        {
-            holders.entry(k).or_insert_with(|| found.clone());
-        }
-        if let Ok((person, card)) = &found {
-            let no = card.card_no.as_str();
-            if card.status == CardStatus::Replaced && !payers.contains_key(no) {
-                let live = tx.cards_of_person(&person.id).await?.into_iter().find(|c| c.status.is_live());
-                payers.insert(no.to_string(), paying_card(card, live.as_ref()).card_no.as_str().to_string());
-            }
-            accounts.push((wallet(payer_of(&payers, no))?, Some(person.id.clone())));
-            if !histories.contains_key(card.card_no.as_str()) {
-                let h = card_history(tx.as_mut(), card.card_no.as_str()).await?;
-                histories.insert(card.card_no.as_str().to_string(), h);
-            }
-        }
         plan.push((item, Ok(found)));
     }
+    plan.sort_by_key(|(item, _)| item.seq);
     let refs: Vec<(AccountId, Option<&str>)> = accounts.iter().map(|(a, p)| (a.clone(), p.as_deref())).collect();
     let mut balances = lock_accounts(tx.as_mut(), ctx, &refs).await?;
     let locked = balances.clone();
+    let mut writes = Writes { now_ms: ctx.now_ms, ..Writes::default() };
     let mut results = Vec::with_capacity(plan.len());
     let (mut applied, mut refused, mut total) = (0u32, 0u32, 0i64);
     for (item, step) in plan {
@@ -354,10 +343,7 @@ async fn apply_chunk(
             }
             Ok(found) => found,
         };
-        let decision: std::result::Result<
-            (Fen, &sscard_domain::person::Person, &sscard_domain::card::Card, &str),
-            &'static str,
-        > = (|| {
+        let decision: std::result::Result<(Fen, &Person, &Card, &str), &'static str> = (|| {
             check_offline_time(item.at_ms, ctx.now_ms)?;
             let (person, card) = found.as_ref().map_err(|r| *r)?;
             let history = histories.get(card.card_no.as_str()).map(Vec::as_slice).unwrap_or(&[]);
@@ -399,10 +385,9 @@ async fn apply_chunk(
                 };
                 // No tap row for this line (checked above), so no transfer under its key either:
                 // they commit together.
-                post_with(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &row.id, Posting::Deferred)
-                    .await?;
+                writes.transfers.extend(plan_legs(ctx, &mut balances, std::slice::from_ref(&leg), &row.id)?);
                 row.fare_fen = fare.value();
-                tx.insert_use(&use_row(ctx, &t, &p, Some((person, card)), None)).await?;
+                writes.uses.push(use_row(ctx, &t, &p, Some((person, card)), None));
                 applied += 1;
                 total += fare.value();
                 results.push(ItemResult {
@@ -421,7 +406,7 @@ async fn apply_chunk(
                     _ => None,
                 };
                 let who = who.map(|(p, c)| (p, c)).or(known.as_ref().map(|(p, c)| (p, c)));
-                tx.insert_use(&use_row(ctx, &t, &p, who, Some(reason))).await?;
+                writes.uses.push(use_row(ctx, &t, &p, who, Some(reason)));
                 refused += 1;
                 results.push(ItemResult {
                     seq: item.seq,
@@ -431,17 +416,81 @@ async fn apply_chunk(
                 });
             }
         }
-        tx.insert_tap(&row).await?;
+        writes.taps.push(row);
     }
-    flush_balances(tx.as_mut(), ctx, &locked, &balances).await?;
+    writes.balances = balance_changes(&locked, &balances);
     let batch_id = new_id();
     let subject =
         Subject { entity: "transit_batch", entity_id: &batch_id, person_id: "", region: t.region.to_string() };
     let payload = json!({ "terminal_id": t.id, "applied": applied, "refused": refused, "total_fen": total,
         "seqs": seqs });
-    record(tx.as_mut(), ctx, "transit.batch", &subject, payload).await?;
+    writes.record = Some(record_rows(ctx, "transit.batch", &subject, payload));
+    tx.write_all(&writes).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+/// The lines of `items` the gate already uploaded, by seq, in one read (the items are sorted
+/// by seq); `None` when the gate has more taps in that range than one read returns (the
+/// caller then asks line by line).
+async fn earlier_lines(
+    tx: &mut dyn crate::Tx,
+    terminal_id: &str,
+    items: &[OfflineItem],
+) -> Result<Option<HashMap<i64, TapRow>>> {
+    let (Some(first), Some(last)) = (items.first(), items.last()) else { return Ok(Some(HashMap::new())) };
+    let read_limit = 2 * BATCH_CHUNK as u32;
+    let found = tx.taps_between(terminal_id, first.seq, last.seq, read_limit).await?;
+    Ok((found.len() < read_limit as usize)
+        .then(|| found.into_iter().filter_map(|tap| tap.seq.map(|seq| (seq, tap))).collect()))
+}
+
+/// How a line names its holder, as a key of [`holders_of`]; `None` for a refused QR code.
+fn presentation_key(item: &OfflineItem) -> Option<String> {
+    match &item.presentation {
+        Ok(Presentation::CardNo(no)) => Some(format!("card:{no}")),
+        Ok(Presentation::Ecard { ecard_id }) => Some(format!("ecard:{ecard_id}")),
+        _ => None,
+    }
+}
+
+/// Who is behind each card number and e-card of the lines: all card numbers in one read, each
+/// e-card once.
+async fn holders_of(tx: &mut dyn crate::Tx, items: &[&OfflineItem]) -> Result<HashMap<String, Found>> {
+    let mut out: HashMap<String, Found> = HashMap::new();
+    // (as presented, as parsed)
+    let mut numbers: Vec<(String, String)> = Vec::new();
+    for item in items {
+        match &item.presentation {
+            Ok(Presentation::CardNo(no)) => match CardNo::parse(no) {
+                Ok(parsed) => numbers.push((no.clone(), parsed.as_str().to_string())),
+                Err(_) => {
+                    out.insert(format!("card:{no}"), Err("unknown_card"));
+                }
+            },
+            Ok(p @ Presentation::Ecard { ecard_id }) => {
+                let key = format!("ecard:{ecard_id}");
+                if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
+                    slot.insert(lookup(tx, p).await?);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut parsed: Vec<String> = numbers.iter().map(|(_, p)| p.clone()).collect();
+    parsed.sort();
+    parsed.dedup();
+    let mut cards: HashMap<String, (Person, Card)> = HashMap::with_capacity(parsed.len());
+    for chunk in parsed.chunks(MAX_CARDS_PER_READ) {
+        for (card, person) in tx.cards_with_persons(chunk).await? {
+            cards.insert(card.card_no.as_str().to_string(), (person, card));
+        }
+    }
+    for (raw, parsed) in numbers {
+        let found = cards.get(&parsed).cloned().ok_or("unknown_card");
+        out.insert(format!("card:{raw}"), found);
+    }
+    Ok(out)
 }
 
 /// The card whose wallet pays for a tap of `card_no` (see [`paying_card`]).
@@ -452,21 +501,35 @@ fn payer_of<'a>(payers: &'a std::collections::HashMap<String, String>, card_no: 
 /// Most state changes of one card read to judge offline transactions.
 const MAX_CARD_HISTORY: u32 = 1000;
 
-/// A card's states over time, oldest first, from its audit records: the `to` status of each
-/// change (`status` for imported cards); production and hand-over carry none.
-async fn card_history(tx: &mut dyn crate::Tx, card_no: &str) -> Result<Vec<(i64, CardStatus)>> {
-    let rows = tx.audit_of_entity("card", card_no, MAX_CARD_HISTORY).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
-        let to = detail.get("to").or_else(|| detail.get("status")).and_then(|v| v.as_str()).and_then(CardStatus::parse);
-        let status = match (to, r.action.as_str()) {
-            (Some(s), _) => s,
-            (None, "card.produced") => CardStatus::Produced,
-            (None, "card.issued") => CardStatus::Issued,
-            _ => continue,
-        };
-        out.push((r.at_ms, status));
+/// Each card's states over time, oldest first, from its audit records: the `to` status of
+/// each change (`status` for imported cards); production and hand-over carry none. One read
+/// for all cards; card by card when that read is full.
+async fn card_histories(
+    tx: &mut dyn crate::Tx,
+    card_nos: &[String],
+) -> Result<HashMap<String, Vec<(i64, CardStatus)>>> {
+    let mut out: HashMap<String, Vec<(i64, CardStatus)>> = HashMap::new();
+    for chunk in card_nos.chunks(MAX_CARDS_PER_READ) {
+        let limit = 20 * chunk.len() as u32;
+        let mut rows = tx.card_audits(chunk, limit).await?;
+        if rows.len() >= limit as usize {
+            rows.clear();
+            for no in chunk {
+                rows.extend(tx.audit_of_entity("card", no, MAX_CARD_HISTORY).await?);
+            }
+        }
+        for r in rows {
+            let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+            let to =
+                detail.get("to").or_else(|| detail.get("status")).and_then(|v| v.as_str()).and_then(CardStatus::parse);
+            let status = match (to, r.action.as_str()) {
+                (Some(s), _) => s,
+                (None, "card.produced") => CardStatus::Produced,
+                (None, "card.issued") => CardStatus::Issued,
+                _ => continue,
+            };
+            out.entry(r.entity_id.clone()).or_default().push((r.at_ms, status));
+        }
     }
     Ok(out)
 }
