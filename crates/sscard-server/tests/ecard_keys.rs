@@ -41,12 +41,26 @@ async fn keys_are_public_and_rotation_keeps_the_old_key_until_its_not_after() {
     app.advance_s(20);
     assert_eq!(app.verify(&old).await["valid"], true);
     assert_eq!(app.verify(&new).await["valid"], true);
-    // After it (token itself not yet expired: 60 s ttl), key 1's token is refused.
+    // A one-card terminal judges the QR code by the same rule.
+    let op = json!({ "code": "XM-GOV", "name": "XM-GOV", "kind": "agency", "region": "350203" });
+    app.post("/operators", Some(&app.admin), op).await.expect(201);
+    let t = json!({ "operator": "XM-GOV", "scenario": "identity", "region": "350203", "scope": ["region"] });
+    let desk = app.post("/terminals", Some(&app.admin), t).await.expect(201)["secret"].as_str().unwrap().to_string();
+    let identify = |qr: String| {
+        let (app, desk) = (&app, desk.clone());
+        async move { app.post("/identity/verify", Some(&desk), json!({ "token": qr })).await }
+    };
+    identify(old.clone()).await.expect(200);
+    // After it (token itself not yet expired: 60 s ttl), key 1's token is refused, online and
+    // at the one-card terminal.
     app.advance_s(45);
     let v = app.verify(&old).await;
     assert_eq!(v["valid"], false);
     assert_eq!(v["reason"], "key_not_valid");
     assert_eq!(app.verify(&new).await["valid"], true);
+    let refused = identify(old.clone()).await;
+    assert_eq!((refused.status, refused.code()), (422, "key_not_valid".to_string()), "{:?}", refused.json);
+    identify(new.clone()).await.expect(200);
     // And every token is refused once expired beyond the 30 s skew.
     app.advance_s(60);
     assert_eq!(app.verify(&new).await["reason"], "expired");

@@ -252,24 +252,36 @@ impl VerifyResponse {
 }
 
 /// The loaded keys' verdict on a token at `at_s` (signature, expiry with the clock-skew
-/// allowance); an unknown key id makes the server look for new keys (at most once a second).
-/// A failed reload is handed back with the verdict of the keys already loaded.
+/// allowance, and the key still in service then: a key verifies only until its not_after, so
+/// rotated-out keys stop at once when retired); an unknown key id makes the server look for
+/// new keys (at most once a second). A failed reload is handed back with the verdict of the
+/// keys already loaded. Every QR check (staff, terminals, one-card uses) goes through here.
 pub(crate) async fn verify_reloading(
     state: &AppState,
     token: &str,
     at_s: i64,
-) -> (Arc<KeyRing>, Result<VerifiedToken, Rejection>, Option<crate::keys::KeyError>) {
+) -> (Result<VerifiedToken, Rejection>, Option<crate::keys::KeyError>) {
     let ring = state.keys.ring();
-    let verdict = ring.verifier.verify(token, at_s);
+    let verdict = in_service(&ring, ring.verifier.verify(token, at_s), at_s);
     if !matches!(verdict, Err(Rejection::UnknownKey { .. })) {
-        return (ring, verdict, None);
+        return (verdict, None);
     }
     match state.keys.reload_throttled(state.store.as_ref(), state.now_ms(), 1000).await {
-        Ok(ring) => {
-            let verdict = ring.verifier.verify(token, at_s);
-            (ring, verdict, None)
-        }
-        Err(e) => (ring, verdict, Some(e)),
+        Ok(ring) => (in_service(&ring, ring.verifier.verify(token, at_s), at_s), None),
+        Err(e) => (verdict, Some(e)),
+    }
+}
+
+/// A verified token is refused when its key was out of service at `at_s`.
+fn in_service(
+    ring: &KeyRing,
+    verdict: Result<VerifiedToken, Rejection>,
+    at_s: i64,
+) -> Result<VerifiedToken, Rejection> {
+    let ok = verdict?;
+    match ring.key(ok.claims.key_id) {
+        Some(k) if at_s <= k.not_after.saturating_add(DEFAULT_CLOCK_SKEW_S) => Ok(ok),
+        _ => Err(Rejection::KeyNotValid { key_id: ok.claims.key_id, issued_at: ok.claims.issued_at }),
     }
 }
 
@@ -292,18 +304,13 @@ pub(crate) fn refused_qr(token: &str, rej: &Rejection) -> Presentation {
     Presentation::RefusedQr { reason: rej.code(), ecard_id }
 }
 
-/// Signature, key validity, expiry (with the clock-skew allowance) against the loaded keys.
+/// Signature, key validity, expiry (with the clock-skew allowance) against the loaded keys;
+/// a failed key reload is an error.
 async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Result<VerifiedToken, Rejection>> {
-    let now_s = now_ms.div_euclid(1000);
-    let (ring, verdict, reload_failed) = verify_reloading(state, token, now_s).await;
-    if let Some(e) = reload_failed {
-        return Err(key_error(e));
-    }
-    let Ok(ok) = verdict else { return Ok(verdict) };
-    // A key verifies only until its not_after (rotated-out keys stop at once when retired).
-    match ring.key(ok.claims.key_id) {
-        Some(k) if now_s <= k.not_after.saturating_add(DEFAULT_CLOCK_SKEW_S) => Ok(Ok(ok)),
-        _ => Ok(Err(Rejection::KeyNotValid { key_id: ok.claims.key_id, issued_at: ok.claims.issued_at })),
+    let (verdict, reload_failed) = verify_reloading(state, token, now_ms.div_euclid(1000)).await;
+    match reload_failed {
+        Some(e) => Err(key_error(e)),
+        None => Ok(verdict),
     }
 }
 

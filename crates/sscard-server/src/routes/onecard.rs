@@ -51,7 +51,7 @@ async fn presentation(state: &AppState, p: &Presented, at_ms: i64) -> ApiResult<
         (Some(no), None) => Ok(Presentation::CardNo(no.trim().to_string())),
         (None, Some(token)) => {
             // A failed key reload leaves the verdict of the keys already loaded (unknown key).
-            let (_, verdict, _) = super::ecard::verify_reloading(state, token, at_ms.div_euclid(1000)).await;
+            let (verdict, _) = super::ecard::verify_reloading(state, token, at_ms.div_euclid(1000)).await;
             Ok(match verdict {
                 Ok(v) => Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) },
                 Err(rej) => super::ecard::refused_qr(token, &rej),

@@ -1,7 +1,7 @@
-//! Writing many rows in few statements: multi-row `INSERT ... VALUES (...), (...)` for every
-//! table of a [`Writes`], and on PostgreSQL all of them in one statement of data-modifying
-//! CTEs (one round trip for everything a settlement or a tap writes). SQLite runs in
-//! process, so there each table is one statement of its own.
+//! Writing many rows in few calls: multi-row `INSERT ... VALUES (...), (...)` for every table
+//! of a [`Writes`], all of them in one call (one round trip for everything a settlement or a
+//! tap writes): on PostgreSQL one statement of data-modifying CTEs, on SQLite the statements
+//! in one text.
 
 use super::Dialect;
 use crate::onecard::Writes;
@@ -102,16 +102,16 @@ fn bind<'q>(mut q: Query<'q, Any, AnyArguments>, values: &[V<'q>]) -> Query<'q, 
     q
 }
 
-/// Runs the sections in order: on PostgreSQL as few statements as the parameter limit allows
-/// (data-modifying CTEs), on SQLite one statement per piece.
+/// Runs the sections in order, in as few calls as the parameter limit allows (see
+/// [`run_statement`]).
 pub(super) async fn run(conn: &mut sqlx::AnyConnection, dialect: Dialect, sections: &[Section<'_>]) -> Result<()> {
     let pieces: Vec<Section<'_>> = sections.iter().filter(|s| !s.values.is_empty()).flat_map(Section::pieces).collect();
     let mut start = 0;
     while start < pieces.len() {
-        // PostgreSQL: as many pieces as fit; SQLite (no data-modifying CTEs): one.
+        // As many pieces as fit in one call.
         let mut end = start + 1;
         let mut params = pieces[start].values.len();
-        while dialect == Dialect::Postgres && end < pieces.len() && params + pieces[end].values.len() <= MAX_PARAMS {
+        while end < pieces.len() && params + pieces[end].values.len() <= MAX_PARAMS {
             params += pieces[end].values.len();
             end += 1;
         }
@@ -121,7 +121,9 @@ pub(super) async fn run(conn: &mut sqlx::AnyConnection, dialect: Dialect, sectio
     Ok(())
 }
 
-/// One statement: the last piece is the main statement, the ones before it CTEs.
+/// One call: on PostgreSQL one statement, the last piece its main statement and the ones before
+/// it CTEs; on SQLite (no data-modifying CTEs) the statements one after the other in one text,
+/// which the driver runs in order, binding each its share of the parameters.
 async fn run_statement(conn: &mut sqlx::AnyConnection, dialect: Dialect, pieces: &[Section<'_>]) -> Result<()> {
     let mut sql = String::new();
     let mut next = 1;
@@ -129,7 +131,10 @@ async fn run_statement(conn: &mut sqlx::AnyConnection, dialect: Dialect, pieces:
     for (i, p) in pieces.iter().enumerate() {
         let body = p.sql(next, dialect);
         next += p.values.len();
-        if i == last {
+        if dialect == Dialect::Sqlite {
+            sql.push_str(&body);
+            sql.push_str(if i == last { "" } else { "; " });
+        } else if i == last {
             sql.push_str(&body);
         } else {
             sql.push_str(if i == 0 { "WITH " } else { ", " });
