@@ -22,7 +22,6 @@ use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, PublishedKey, Rejection, Verified
 use sscard_gm::token::{DEFAULT_TTL_S, STATUS_ACTIVE, TokenClaims, TokenFlags, decode_token, sign_token};
 use sscard_store::ops::ecard::{self as ops, Grant, MAX_REVOCATIONS};
 use sscard_store::ops::onecard::Presentation;
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Pixels per QR module in the PNG rendering.
