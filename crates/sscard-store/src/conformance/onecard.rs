@@ -456,6 +456,24 @@ pub async fn onecard_library(store: Arc<dyn Store>) {
     assert_eq!(overdue.len(), 3);
     let seventh_day = ctx_at(terminal_actor(&main), days_later_ms(7));
     assert!(library::overdue(store, &seventh_day, &main, 100).await.expect("overdue").is_empty());
+
+    // Another network lends by its own rules: the loans of the first do not count there, not
+    // even overdue ones.
+    let other = Operator {
+        code: "XM-LIB2".into(),
+        name: "Second network".into(),
+        kind: OperatorKind::Library,
+        region: RegionCode::parse(REGION).expect("region"),
+    };
+    terminals::add_operator(store, &ctx(admin()), other).await.expect("operator");
+    library::set_policy(store, &ctx(admin()), "XM-LIB2", 1, 14).await.expect("policy");
+    let desk = terminal(store, "XM-LIB2", "library", REGION, &[]).await.terminal;
+    let later = ctx_at(terminal_actor(&desk), days_later_ms(8));
+    library::register(store, &later, &desk, &card(&no)).await.expect("patron");
+    library::borrow(store, &later, &desk, &card(&no), "ISBN-1").await.expect("borrow elsewhere");
+    refusal(library::borrow(store, &later, &desk, &card(&no), "ISBN-2").await, ErrorKind::Refused, "loan_limit");
+    let late_main = ctx_at(terminal_actor(&main), days_later_ms(8));
+    refusal(library::borrow(store, &late_main, &main, &card(&no), "ISBN-9").await, ErrorKind::Refused, "has_overdue");
 }
 
 /// Parks: retirees free, annual pass holders free, others pay from the e-wallet; a pass is

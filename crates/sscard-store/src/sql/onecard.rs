@@ -735,11 +735,12 @@ impl OnecardTx for SqlTx {
         let row = sqlx::query(AssertSqlSafe(sql)).bind(operator_code).bind(item_id).fetch_optional(self.conn()).await?;
         row.as_ref().map(loan).transpose()
     }
-    async fn loan_counts(&mut self, person_id: &str, now_ms: i64) -> Result<(u32, u32)> {
+    async fn loan_counts(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<(u32, u32)> {
         let row = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS open, CAST(COALESCE(SUM(CASE WHEN due_at_ms < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
-             FROM loans WHERE person_id = $1 AND returned_at_ms IS NULL",
+            "SELECT CAST(COUNT(*) AS BIGINT) AS open, CAST(COALESCE(SUM(CASE WHEN due_at_ms < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
+             FROM loans WHERE person_id = $2 AND operator_code = $1 AND returned_at_ms IS NULL",
         )
+        .bind(operator_code)
         .bind(person_id)
         .bind(now_ms)
         .fetch_one(self.conn())

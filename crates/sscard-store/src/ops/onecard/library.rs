@@ -104,7 +104,8 @@ pub async fn borrow(
             return Err(DomainError::refused("not_patron", "register as a patron first (no deposit needed)").into());
         }
         let on_loan = tx.open_loan_of_item(&t.operator_code, item_id).await?.is_some();
-        let (open, overdue) = tx.loan_counts(&h.person.id, ctx.now_ms).await?;
+        // Each network lends by its own rules: only its own loans count.
+        let (open, overdue) = tx.loan_counts(&t.operator_code, &h.person.id, ctx.now_ms).await?;
         let policy = &tx.get_library_policy(&t.operator_code).await?.unwrap_or_default();
         decide_borrow(on_loan, open, overdue, policy)?;
         let loan = LoanRow {
