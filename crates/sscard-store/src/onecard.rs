@@ -237,6 +237,8 @@ pub struct SettlementContext {
     pub year: Option<YearToDate>,
     /// The policies set for the asked regions (none, one or both).
     pub policies: Vec<MedicalPolicy>,
+    /// (id, balance) of the asked holder accounts that exist.
+    pub accounts: Vec<(String, i64)>,
 }
 
 /// Most card numbers read in one [`OnecardTx::cards_with_persons`] call.
@@ -269,13 +271,17 @@ pub trait OnecardTx: Send {
     /// A card and its holder in one read; `lock_person` holds the person's row until commit.
     async fn card_with_person(&mut self, card_no: &str, lock_person: bool) -> Result<Option<(Card, Person)>>;
     /// A terminal and a card with its holder, in one read; either may be missing.
+    /// `lock_person` holds the person's row until commit when both exist.
     async fn terminal_and_card(
         &mut self,
         terminal_id: &str,
         card_no: &str,
+        lock_person: bool,
     ) -> Result<(Option<Terminal>, Option<(Card, Person)>)>;
-    /// In one read: the operator's settlement of `bill_id`, the person's policy year and the
-    /// policies set for `regions` (the insured region and its province).
+    /// In one read: the operator's settlement of `bill_id`, the person's policy year, the
+    /// policies set for `regions` (the insured region and its province) and the balances of
+    /// the holder `accounts` that exist (unlocked: the caller holds the person's lock, which
+    /// every writer of a medical account and a policy year takes first).
     async fn settlement_context(
         &mut self,
         operator_code: &str,
@@ -283,6 +289,7 @@ pub trait OnecardTx: Send {
         person_id: &str,
         year: i64,
         regions: [&str; 2],
+        accounts: [&str; 2],
     ) -> Result<SettlementContext>;
     /// The cards among `card_nos` (at most [`MAX_CARDS_PER_READ`]) with their holders.
     async fn cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>>;

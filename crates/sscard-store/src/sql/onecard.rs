@@ -177,6 +177,21 @@ fn prefixed(table: &str, cols: &str, prefix: &str) -> String {
     cols.split(", ").map(|c| format!("{table}.{c} AS {prefix}{c}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The terminal `$1` (`t_*`) and the card `$2` with its holder, when both exist.
+fn terminal_card_locked_select() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let card: Vec<String> = super::tx::CARD_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+        format!(
+            "SELECT {}, {}, {} FROM terminals t JOIN cards c ON c.card_no = $2 JOIN persons p ON p.id = c.person_id \
+             WHERE t.id = $1",
+            prefixed("t", TERMINAL_COLS, "t_"),
+            card.join(", "),
+            prefixed("p", super::tx::PERSON_COLS, "p_"),
+        )
+    })
+}
+
 /// One row whatever is found: the terminal `$1` (`t_*`) and the card `$2` with its holder.
 fn terminal_card_select() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -193,19 +208,22 @@ fn terminal_card_select() -> &'static str {
 }
 
 /// One row whatever is found: the settlement of bill `$2` at operator `$1` (`s_*`), the policy
-/// year `$4` of person `$3` (`y_*`), the policies of regions `$5` (`mp_*`) and `$6` (`pp_*`).
+/// year `$4` of person `$3` (`y_*`), the policies of regions `$5` (`mp_*`) and `$6` (`pp_*`),
+/// the holder accounts `$7` (`a1_*`) and `$8` (`a2_*`; holder accounts have no slots).
 fn settlement_context_select() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
         const POLICY_COLS: &str =
             "region, deductible_fen, ratio_local_bp, ratio_in_province_bp, ratio_cross_province_bp, annual_cap_fen";
         format!(
-            "SELECT {}, y.deductible_used_fen AS y_deductible_used_fen, y.pool_paid_fen AS y_pool_paid_fen, {}, {} \
+            "SELECT {}, y.deductible_used_fen AS y_deductible_used_fen, y.pool_paid_fen AS y_pool_paid_fen, {}, {}, \
+             a1.id AS a1_id, a1.balance AS a1_balance, a2.id AS a2_id, a2.balance AS a2_balance \
              FROM (SELECT 1 AS one) x \
              LEFT JOIN settlements s ON s.operator_code = $1 AND s.bill_id = $2 \
              LEFT JOIN medical_years y ON y.person_id = $3 AND y.year = $4 \
              LEFT JOIN medical_policies mp ON mp.region = $5 \
-             LEFT JOIN medical_policies pp ON pp.region = $6",
+             LEFT JOIN medical_policies pp ON pp.region = $6 \
+             LEFT JOIN accounts a1 ON a1.id = $7 LEFT JOIN accounts a2 ON a2.id = $8",
             prefixed("s", SETTLEMENT_COLS, "s_"),
             prefixed("mp", POLICY_COLS, "mp_"),
             prefixed("pp", POLICY_COLS, "pp_"),
@@ -358,7 +376,18 @@ impl OnecardTx for SqlTx {
         &mut self,
         terminal_id: &str,
         card_no: &str,
+        lock_person: bool,
     ) -> Result<(Option<Terminal>, Option<(Card, Person)>)> {
+        if lock_person && self.dialect() == super::Dialect::Postgres {
+            // A row lock needs the inner join; when either is missing, the plain read below
+            // tells which (and locks nothing: the use is refused).
+            let sql = format!("{} FOR UPDATE OF p", terminal_card_locked_select());
+            let row =
+                sqlx::query(AssertSqlSafe(sql)).bind(terminal_id).bind(card_no).fetch_optional(self.conn()).await?;
+            if let Some(row) = row {
+                return Ok((Some(terminal_p(&row, "t_")?), Some(card_person(&row)?)));
+            }
+        }
         let row = sqlx::query(AssertSqlSafe(terminal_card_select()))
             .bind(terminal_id)
             .bind(card_no)
@@ -375,6 +404,7 @@ impl OnecardTx for SqlTx {
         person_id: &str,
         year: i64,
         regions: [&str; 2],
+        accounts: [&str; 2],
     ) -> Result<SettlementContext> {
         let row = sqlx::query(AssertSqlSafe(settlement_context_select()))
             .bind(operator_code)
@@ -383,8 +413,16 @@ impl OnecardTx for SqlTx {
             .bind(year)
             .bind(regions[0])
             .bind(regions[1])
+            .bind(accounts[0])
+            .bind(accounts[1])
             .fetch_one(self.conn())
             .await?;
+        let mut found = Vec::new();
+        for x in ["a1_", "a2_"] {
+            if let Some(id) = opt_text(&row, &format!("{x}id"))? {
+                found.push((id, int(&row, &format!("{x}balance"))?));
+            }
+        }
         let prior = if opt_text(&row, "s_id")?.is_some() { Some(settlement_p(&row, "s_")?) } else { None };
         let year = match opt_int(&row, "y_deductible_used_fen")? {
             Some(deductible_used_fen) => {
@@ -398,7 +436,7 @@ impl OnecardTx for SqlTx {
                 policies.push(medical_policy_p(&row, x)?);
             }
         }
-        Ok(SettlementContext { prior, year, policies })
+        Ok(SettlementContext { prior, year, policies, accounts: found })
     }
     async fn cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>> {
         if card_nos.is_empty() {

@@ -185,20 +185,25 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
     Ok(out)
 }
 
+/// Raw single-row insert transactions per second from `clients` clients (`ops` in all) into a
+/// plain table; callable again in the same run (each call writes rows of its own).
 pub(super) async fn raw_inserts(store: &Arc<dyn Store>, ops: u32, clients: u32) -> anyhow::Result<f64> {
     let mut tx = store.write().await?;
-    tx.execute_unchecked("CREATE TABLE bench_raw (id TEXT PRIMARY KEY, at_ms BIGINT NOT NULL, payload TEXT NOT NULL)")
-        .await?;
+    tx.execute_unchecked(
+        "CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, at_ms BIGINT NOT NULL, payload TEXT NOT NULL)",
+    )
+    .await?;
     tx.commit().await?;
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos().to_string();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let store = store.clone();
+        let (store, run) = (store.clone(), run.clone());
         tasks.push(tokio::spawn(async move {
             for i in 0..ops / clients {
                 let mut tx = store.write().await?;
                 tx.execute_unchecked(&format!(
-                    "INSERT INTO bench_raw (id, at_ms, payload) VALUES ('{c}-{i}', {i}, 'card.suspended')"
+                    "INSERT INTO bench_raw (id, at_ms, payload) VALUES ('{run}-{c}-{i}', {i}, 'card.suspended')"
                 ))
                 .await?;
                 tx.commit().await?;

@@ -4,6 +4,9 @@
 //!
 //! * online transit taps (`POST /transit/taps`), one terminal per client, cards in turn;
 //! * medical settlements (`POST /medical/settlements`), one medical terminal per client;
+//!
+//! in three rounds, each phase right after raw inserts of its own (the median ratio is
+//! reported), then
 //! * offline batches (`POST /transit/batches`) of N lines (10,000 by default) from two gates.
 //!
 //! Every answer is checked (a refused tap or settlement fails the run) and `ledger check` must
@@ -31,6 +34,23 @@ const CARDS: u32 = 400;
 const WALLET_FEN: i64 = 50_000;
 const FARE_FEN: i64 = 100;
 const BILL_FEN: i64 = 12_345;
+/// Rounds of (raw inserts, taps, raw inserts, settlements).
+const ROUNDS: usize = 3;
+/// Raw insert transactions per measurement.
+const RAW_OPS: u32 = 2_000;
+
+/// One round's rates per second.
+struct Round {
+    raw_taps: f64,
+    taps: f64,
+    raw_settle: f64,
+    settlements: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
 
 pub struct Args {
     pub backend: Backend,
@@ -75,9 +95,6 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
         transit::topup(store.as_ref(), &desk_ctx, Some(cash_desk), &p, WALLET_FEN, "cash", Some(&key)).await?;
     }
 
-    eprintln!("raw single-row inserts, {clients} clients ...");
-    let raw = raw_inserts(&store, 3_000, clients as u32).await?;
-
     let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
     let state = AppState::new(store.clone(), clock, Policy::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -86,37 +103,51 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
     let duration = Duration::from_secs(seconds);
 
-    eprintln!("POST /transit/taps, {clients} gates, {seconds} s ...");
-    let secrets: Arc<Vec<String>> = Arc::new(gates.iter().take(clients).map(|g| g.secret.clone()).collect());
-    let (url, next, c2) = (format!("{base}/transit/taps"), Arc::new(AtomicUsize::new(0)), cards.clone());
-    let taps = load(
-        &client,
-        clients,
-        duration,
-        Arc::new(move |c| {
-            let n = next.fetch_add(1, Ordering::Relaxed);
-            let body = json!({ "card_no": c2[n % c2.len()], "fare_fen": FARE_FEN });
-            c.post(&url).bearer_auth(&secrets[n % secrets.len()]).json(&body)
-        }),
-        b"\"balance_fen\"",
-    )
-    .await?;
-
-    eprintln!("POST /medical/settlements, {clients} medical terminals, {seconds} s ...");
-    let secrets: Arc<Vec<String>> = Arc::new(medical.iter().map(|m| m.secret.clone()).collect());
-    let (url, next, c2) = (format!("{base}/medical/settlements"), Arc::new(AtomicUsize::new(0)), cards.clone());
-    let settlements = load(
-        &client,
-        clients,
-        duration,
-        Arc::new(move |c| {
-            let n = next.fetch_add(1, Ordering::Relaxed);
-            let body = json!({ "card_no": c2[n % c2.len()], "amount_fen": BILL_FEN, "bill_id": format!("bench-{n}") });
-            c.post(&url).bearer_auth(&secrets[n % secrets.len()]).json(&body)
-        }),
-        b"\"pool_fen\"",
-    )
-    .await?;
+    let tap_secrets: Arc<Vec<String>> = Arc::new(gates.iter().take(clients).map(|g| g.secret.clone()).collect());
+    let (tap_url, tap_next) = (format!("{base}/transit/taps"), Arc::new(AtomicUsize::new(0)));
+    let medical_secrets: Arc<Vec<String>> = Arc::new(medical.iter().map(|m| m.secret.clone()).collect());
+    // One counter for all rounds: every settlement has a bill id of its own.
+    let (bill_url, bill_next) = (format!("{base}/medical/settlements"), Arc::new(AtomicUsize::new(0)));
+    // Rounds of raw inserts next to each phase, so that each ratio compares rates measured
+    // moments apart on the database as it is then (it grows, checkpoints and vacuums).
+    let mut rounds = Vec::with_capacity(ROUNDS);
+    for round in 1..=ROUNDS {
+        eprintln!("round {round} of {ROUNDS}: raw inserts, POST /transit/taps ({clients} gates, {seconds} s) ...");
+        let raw_taps = raw_inserts(&store, RAW_OPS, clients as u32).await?;
+        let (url, next, c2, secrets) = (tap_url.clone(), tap_next.clone(), cards.clone(), tap_secrets.clone());
+        let taps = load(
+            &client,
+            clients,
+            duration,
+            Arc::new(move |c| {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let body = json!({ "card_no": c2[n % c2.len()], "fare_fen": FARE_FEN });
+                c.post(&url).bearer_auth(&secrets[n % secrets.len()]).json(&body)
+            }),
+            b"\"balance_fen\"",
+        )
+        .await?;
+        eprintln!(
+            "round {round} of {ROUNDS}: raw inserts, POST /medical/settlements ({clients} terminals, {seconds} s) ..."
+        );
+        let raw_settle = raw_inserts(&store, RAW_OPS, clients as u32).await?;
+        let (url, next, c2, secrets) = (bill_url.clone(), bill_next.clone(), cards.clone(), medical_secrets.clone());
+        let settlements = load(
+            &client,
+            clients,
+            duration,
+            Arc::new(move |c| {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let body =
+                    json!({ "card_no": c2[n % c2.len()], "amount_fen": BILL_FEN, "bill_id": format!("bench-{n}") });
+                c.post(&url).bearer_auth(&secrets[n % secrets.len()]).json(&body)
+            }),
+            b"\"pool_fen\"",
+        )
+        .await?;
+        rounds.push(Round { raw_taps, taps, raw_settle, settlements });
+    }
+    let raw = median(rounds.iter().map(|r| (r.raw_taps + r.raw_settle) / 2.0).collect());
 
     let mut batch_rates = Vec::new();
     for gate in gates.iter().skip(clients).take(2) {
@@ -154,10 +185,26 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
     drop(store);
     db.finish().await?;
     let batch = batch_rates.iter().copied().fold(f64::INFINITY, f64::min);
-    println!("backend {backend_name}, {clients} concurrent terminals, {seconds} s per online phase, durable commits");
-    println!("  raw single-row inserts      : {raw:>9.0} /s   (same database, {clients} clients)");
-    println!("  online transit taps         : {taps:>9.0} /s   ratio {:.2} (aim >= 0.3)", taps / raw);
-    println!("  medical settlements         : {settlements:>9.0} /s   ratio {:.2} (aim >= 0.3)", settlements / raw);
+    println!(
+        "backend {backend_name}, {clients} concurrent terminals, {ROUNDS} rounds of {seconds} s per online phase, durable commits"
+    );
+    let per_round =
+        |f: &dyn Fn(&Round) -> f64| rounds.iter().map(|r| format!("{:.2}", f(r))).collect::<Vec<_>>().join(" / ");
+    let tap_ratio = median(rounds.iter().map(|r| r.taps / r.raw_taps).collect());
+    let settle_ratio = median(rounds.iter().map(|r| r.settlements / r.raw_settle).collect());
+    println!(
+        "  raw single-row inserts      : {raw:>9.0} /s   (median; same database, {clients} clients, next to each phase)"
+    );
+    println!(
+        "  online transit taps         : {:>9.0} /s   ratio {tap_ratio:.2} median of {} (aim >= 0.3)",
+        median(rounds.iter().map(|r| r.taps).collect()),
+        per_round(&|r| r.taps / r.raw_taps)
+    );
+    println!(
+        "  medical settlements         : {:>9.0} /s   ratio {settle_ratio:.2} median of {} (aim >= 0.3)",
+        median(rounds.iter().map(|r| r.settlements).collect()),
+        per_round(&|r| r.settlements / r.raw_settle)
+    );
     println!(
         "  offline batch lines         : {batch:>9.0} /s   ratio {:.2} (aim >= 1.0; {batch_lines}-line batches, slower of two)",
         batch / raw

@@ -31,6 +31,24 @@ pub struct SettlementView {
     pub replayed: bool,
 }
 
+/// The balances of `accounts` when every holder account among them was read (organisation
+/// accounts enter at 0, as in [`lock_accounts`]); `None` when one does not exist yet.
+fn balances_read(
+    accounts: &[(AccountId, Option<&str>)],
+    read: &[(String, i64)],
+) -> Option<std::collections::BTreeMap<String, i64>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (a, _) in accounts {
+        let id = a.to_string();
+        let balance = match a.kind.is_holder() {
+            true => read.iter().find(|(r, _)| *r == id)?.1,
+            false => 0,
+        };
+        out.insert(id, balance);
+    }
+    Some(out)
+}
+
 /// The regions whose policies apply to `region`: its own and its province's.
 fn policy_regions(region: RegionCode) -> (String, String) {
     let province = RegionCode::of_province(region.province()).unwrap_or(region);
@@ -92,7 +110,10 @@ async fn settle_inner(
     check_bill_id(bill_id)?;
     let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
     let mut tx = store.write().await?;
-    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Medical, p).await?;
+    // The person's row lock serialises every writer of the person's medical account and policy
+    // year (settlements, refunds, deposits), so what is read below stays current until commit,
+    // and the second settlement of one bill sees the first.
+    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Medical, p, true).await?;
     let person = &h.person;
     let year = i64::from(ctx.today().year());
     let id = new_id();
@@ -100,23 +121,22 @@ async fn settle_inner(
     let acct = medical(&person.id)?;
     let own = self_pay_source(&h.card, &t.operator_code)?;
     let clearing = super::ledger::clearing(&t.operator_code)?;
-    // The lock of the person's medical account serialises two settlements of one person, so
-    // the second of one bill sees the first below.
-    let mut balances = lock_accounts(
-        tx.as_mut(),
-        ctx,
-        &[
-            (pool.clone(), None),
-            (acct.clone(), Some(&person.id)),
-            (own.clone(), own.kind.is_holder().then_some(person.id.as_str())),
-            (clearing.clone(), None),
-        ],
-    )
-    .await?;
+    let (acct_id, own_id) = (acct.to_string(), own.to_string());
+    let holder_ids = [acct_id.as_str(), if own.kind.is_holder() { own_id.as_str() } else { acct_id.as_str() }];
     let (own_region, province) = policy_regions(person.region);
-    let found = tx
-        .settlement_context(&t.operator_code, bill_id, &person.id, year, [own_region.as_str(), province.as_str()])
-        .await?;
+    let regions = [own_region.as_str(), province.as_str()];
+    let found = tx.settlement_context(&t.operator_code, bill_id, &person.id, year, regions, holder_ids).await?;
+    let accounts = [
+        (pool.clone(), None),
+        (acct.clone(), Some(person.id.as_str())),
+        (own.clone(), own.kind.is_holder().then_some(person.id.as_str())),
+        (clearing.clone(), None),
+    ];
+    let mut balances = match balances_read(&accounts, &found.accounts) {
+        Some(read) => read,
+        // A first use: create the accounts (and lock them, as everywhere else).
+        None => lock_accounts(tx.as_mut(), ctx, &accounts).await?,
+    };
     if let Some(first) = found.prior {
         if first.card_no == h.card.card_no.as_str() && first.bill_fen == amount.value() {
             return Ok(SettlementView { row: first, replayed: true });
@@ -205,6 +225,8 @@ pub async fn refund(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, settlemen
         .filter(|s| s.operator_code == t.operator_code)
         .ok_or_else(|| StoreError::not_found("settlement", settlement_id))?;
     decide_refund(s.refunded_at_ms.is_some())?;
+    // Every writer of a medical account and a policy year locks the person first (see settle).
+    tx.get_person(&s.person_id, true).await?.ok_or_else(|| StoreError::not_found("person", &s.person_id))?;
     let card = tx.get_card(&s.card_no, false).await?.ok_or_else(|| StoreError::not_found("card", &s.card_no))?;
     let region = RegionCode::parse(&s.insured_region)?;
     let pool = org(AccountKind::Pool, &s.insured_region)?;

@@ -120,17 +120,21 @@ pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &
 }
 
 /// The terminal as stored now (see [`live_terminal`]) and the holder (see [`holder`]): for a
-/// card number both in one read.
+/// card number both in one read. `lock_person` holds the person's row until commit.
 pub(crate) async fn terminal_and_holder(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     terminal_id: &str,
     scenario: Scenario,
     p: &Presentation,
+    lock_person: bool,
 ) -> Result<(Terminal, Holder)> {
     let Presentation::CardNo(no) = p else {
         let t = live_terminal(tx, terminal_id, scenario).await?;
-        let h = holder(tx, ctx, &t, p).await?;
+        let mut h = holder(tx, ctx, &t, p).await?;
+        if lock_person {
+            h.person = tx.get_person(&h.person.id, true).await?.ok_or_else(|| not_found("person", &h.person.id))?;
+        }
         return Ok((t, h));
     };
     let Ok(no) = CardNo::parse(no) else {
@@ -138,7 +142,7 @@ pub(crate) async fn terminal_and_holder(
         live_terminal(tx, terminal_id, scenario).await?;
         return Err(refusal_of(p, "unknown_card").into());
     };
-    let (t, card) = tx.terminal_and_card(terminal_id, no.as_str()).await?;
+    let (t, card) = tx.terminal_and_card(terminal_id, no.as_str(), lock_person).await?;
     let t = t.ok_or_else(|| not_found("terminal", terminal_id))?;
     check_terminal(&t, scenario)?;
     let h = judge(ctx, &t, p, card.map(found_card).ok_or("unknown_card"))?;

@@ -181,7 +181,7 @@ async fn tap_inner(
     resident_fare_fen: Option<i64>,
 ) -> Result<TapView> {
     let mut tx = store.write().await?;
-    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Transit, p).await?;
+    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Transit, p, false).await?;
     let fare = fare_for(fare_fen, resident_fare_fen, t.region, h.person.region)?;
     let w = wallet(h.card.card_no.as_str())?;
     let clearing = super::ledger::clearing(&t.operator_code)?;
