@@ -297,12 +297,7 @@ pub trait OnecardTx: Send {
     async fn card_audits(&mut self, card_nos: &[String], limit: u32) -> Result<Vec<crate::model::AuditRow>>;
     /// `lock`: hold the row until commit (PostgreSQL); callers lock in id order.
     async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>>;
-    /// Adds `delta_fen` to an account's balance in one statement; false when there is no such
-    /// account.
-    async fn add_to_balance(&mut self, id: &str, delta_fen: i64) -> Result<bool>;
-    async fn set_balance(&mut self, id: &str, balance_fen: i64) -> Result<()>;
     async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>>;
-    async fn insert_transfer(&mut self, t: &TransferRow) -> Result<()>;
     async fn transfer_by_key(&mut self, idem_key: &str) -> Result<Option<TransferRow>>;
     /// Transfers from or to any of `accounts`, newest first, at most `limit`.
     async fn transfers_of(
@@ -319,12 +314,9 @@ pub trait OnecardTx: Send {
     async fn put_medical_policy(&mut self, p: &MedicalPolicy, now_ms: i64) -> Result<()>;
     async fn get_medical_year(&mut self, person_id: &str, year: i64) -> Result<Option<YearToDate>>;
     async fn put_medical_year(&mut self, person_id: &str, year: i64, ytd: &YearToDate) -> Result<()>;
-    async fn insert_settlement(&mut self, s: &SettlementRow) -> Result<()>;
     async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>>;
-    async fn settlement_by_bill(&mut self, operator_code: &str, bill_id: &str) -> Result<Option<SettlementRow>>;
     async fn mark_refunded(&mut self, id: &str, at_ms: i64) -> Result<()>;
 
-    async fn insert_tap(&mut self, t: &TapRow) -> Result<()>;
     async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>>;
     /// The terminal's taps with sequence numbers in `from..=to` (at most `limit`), by seq.
     async fn taps_between(&mut self, terminal_id: &str, from: i64, to: i64, limit: u32) -> Result<Vec<TapRow>>;

@@ -477,45 +477,10 @@ impl OnecardTx for SqlTx {
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
         row.as_ref().map(account).transpose()
     }
-    async fn add_to_balance(&mut self, id: &str, delta_fen: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE accounts SET balance = balance + $2 WHERE id = $1")
-            .bind(id)
-            .bind(delta_fen)
-            .execute(self.conn())
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-    async fn set_balance(&mut self, id: &str, balance_fen: i64) -> Result<()> {
-        let done = sqlx::query("UPDATE accounts SET balance = $2 WHERE id = $1")
-            .bind(id)
-            .bind(balance_fen)
-            .execute(self.conn())
-            .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::not_found("account", id));
-        }
-        Ok(())
-    }
     async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts a WHERE a.person_id = $1 ORDER BY a.id LIMIT 100");
         let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(self.conn()).await?;
         all(found, account)
-    }
-    async fn insert_transfer(&mut self, t: &TransferRow) -> Result<()> {
-        let sql = format!("INSERT INTO transfers ({TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(t.id.as_str())
-            .bind(t.idem_key.as_str())
-            .bind(t.from_account.as_str())
-            .bind(t.to_account.as_str())
-            .bind(t.amount_fen)
-            .bind(t.kind.as_str())
-            .bind(t.ref_id.clone())
-            .bind(t.at_ms)
-            .execute(self.conn())
-            .await
-            .map_err(dup("transfer idempotency key"))?;
-        Ok(())
     }
     async fn transfer_by_key(&mut self, idem_key: &str) -> Result<Option<TransferRow>> {
         let sql = format!("SELECT {TRANSFER_COLS} FROM transfers WHERE idem_key = $1");
@@ -616,42 +581,10 @@ impl OnecardTx for SqlTx {
         .await?;
         Ok(())
     }
-    async fn insert_settlement(&mut self, s: &SettlementRow) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO settlements ({SETTLEMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(s.id.as_str())
-            .bind(s.operator_code.as_str())
-            .bind(s.terminal_id.as_str())
-            .bind(s.bill_id.as_str())
-            .bind(s.person_id.as_str())
-            .bind(s.card_no.as_str())
-            .bind(s.insured_region.as_str())
-            .bind(s.locality.as_str())
-            .bind(s.year)
-            .bind(s.bill_fen)
-            .bind(s.pool_fen)
-            .bind(s.account_fen)
-            .bind(s.self_pay_fen)
-            .bind(s.deductible_applied_fen)
-            .bind(s.ratio_bp)
-            .bind(s.at_ms)
-            .bind(s.refunded_at_ms)
-            .execute(self.conn())
-            .await
-            .map_err(dup("settlement of this bill"))?;
-        Ok(())
-    }
     async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>> {
         let lock = if lock { self.dialect().for_update() } else { "" };
         let sql = format!("SELECT {SETTLEMENT_COLS} FROM settlements WHERE id = $1{lock}");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(self.conn()).await?;
-        row.as_ref().map(settlement).transpose()
-    }
-    async fn settlement_by_bill(&mut self, operator_code: &str, bill_id: &str) -> Result<Option<SettlementRow>> {
-        let sql = format!("SELECT {SETTLEMENT_COLS} FROM settlements WHERE operator_code = $1 AND bill_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(operator_code).bind(bill_id).fetch_optional(self.conn()).await?;
         row.as_ref().map(settlement).transpose()
     }
     async fn mark_refunded(&mut self, id: &str, at_ms: i64) -> Result<()> {
@@ -666,24 +599,6 @@ impl OnecardTx for SqlTx {
         Ok(())
     }
 
-    async fn insert_tap(&mut self, t: &TapRow) -> Result<()> {
-        let sql = format!("INSERT INTO transit_taps ({TAP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(t.id.as_str())
-            .bind(t.terminal_id.as_str())
-            .bind(t.seq)
-            .bind(t.card_no.clone())
-            .bind(t.person_id.clone())
-            .bind(t.fare_fen)
-            .bind(t.at_ms)
-            .bind(t.status.as_str())
-            .bind(t.reason.clone())
-            .bind(t.recorded_at_ms)
-            .execute(self.conn())
-            .await
-            .map_err(dup("transit transaction with this sequence number"))?;
-        Ok(())
-    }
     async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>> {
         let sql = format!("SELECT {TAP_COLS} FROM transit_taps WHERE terminal_id = $1 AND seq = $2");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(terminal_id).bind(seq).fetch_optional(self.conn()).await?;
