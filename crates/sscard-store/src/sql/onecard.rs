@@ -177,32 +177,37 @@ fn prefixed(table: &str, cols: &str, prefix: &str) -> String {
     cols.split(", ").map(|c| format!("{table}.{c} AS {prefix}{c}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The terminal `$1` (`t_*`) and the card `$2` with its holder, when both exist.
+/// The columns of a terminal (`t_*`), a card and its holder (`p_*`).
+fn terminal_card_cols() -> String {
+    let card: Vec<String> = super::tx::CARD_COLS.split(", ").map(|c| format!("c.{c}")).collect();
+    format!(
+        "{}, {}, {}",
+        prefixed("t", TERMINAL_COLS, "t_"),
+        card.join(", "),
+        prefixed("p", super::tx::PERSON_COLS, "p_")
+    )
+}
+
+/// The terminal `$1` and the card `$2` with its holder, when both exist.
 fn terminal_card_locked_select() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let card: Vec<String> = super::tx::CARD_COLS.split(", ").map(|c| format!("c.{c}")).collect();
         format!(
-            "SELECT {}, {}, {} FROM terminals t JOIN cards c ON c.card_no = $2 JOIN persons p ON p.id = c.person_id \
+            "SELECT {} FROM terminals t JOIN cards c ON c.card_no = $2 JOIN persons p ON p.id = c.person_id \
              WHERE t.id = $1",
-            prefixed("t", TERMINAL_COLS, "t_"),
-            card.join(", "),
-            prefixed("p", super::tx::PERSON_COLS, "p_"),
+            terminal_card_cols()
         )
     })
 }
 
-/// One row whatever is found: the terminal `$1` (`t_*`) and the card `$2` with its holder.
+/// One row whatever is found: the terminal `$1` and the card `$2` with its holder.
 fn terminal_card_select() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let card: Vec<String> = super::tx::CARD_COLS.split(", ").map(|c| format!("c.{c}")).collect();
         format!(
-            "SELECT {}, {}, {} FROM (SELECT 1 AS one) x LEFT JOIN terminals t ON t.id = $1 \
+            "SELECT {} FROM (SELECT 1 AS one) x LEFT JOIN terminals t ON t.id = $1 \
              LEFT JOIN cards c ON c.card_no = $2 LEFT JOIN persons p ON p.id = c.person_id",
-            prefixed("t", TERMINAL_COLS, "t_"),
-            card.join(", "),
-            prefixed("p", super::tx::PERSON_COLS, "p_"),
+            terminal_card_cols()
         )
     })
 }
