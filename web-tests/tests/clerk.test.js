@@ -15,6 +15,11 @@ test('a clerk runs a batch issuance and sees the dashboard', async () => {
     assert.ok(await page.locator('svg.chart').count() >= 7, 'dashboard charts');
     assert.ok(await page.locator('svg.chart polyline').count() >= 1, 'applications over time');
     assert.ok(await page.getByRole('img', { name: /电子社保卡签发率 \d+%/ }).isVisible(), 'e-card issuance rate');
+    // The demo's morning of one-card uses: uses by scenario, and the refused ones.
+    assert.ok(await page.getByRole('img', { name: '按场景统计用卡' }).isVisible(), 'uses by scenario');
+    const refused = page.getByRole('img', { name: '按场景统计被拒绝的用卡' });
+    assert.ok(await refused.isVisible(), 'refused uses by scenario');
+    assert.match(await refused.innerHTML(), /公交|交通/, 'the refused taps are charted');
 
     const rows = ['doc_type,doc_number,name,region'];
     for (let i = 0; i < 12; i++) rows.push(`resident_id,${residentId('350206', randomBirth(), 500 + i)},批量员工${i},350206`);

@@ -66,6 +66,8 @@ pub struct DemoReport {
     pub seeded: bool,
     pub persons: u32,
     pub logins: Vec<DemoLogin>,
+    /// The demo's one-card terminals with their secrets (only when it seeded now).
+    pub terminals: Vec<crate::demo_onecard::DemoTerminal>,
 }
 
 /// A small deterministic generator so every demo city is the same.
@@ -116,7 +118,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64, progress: &(dyn Fn(u64, u64) +
     let already = tx.get_bank("ICBC").await?.is_some();
     tx.commit().await?;
     if already {
-        return Ok(DemoReport { seeded: false, persons: 0, logins: logins() });
+        return Ok(DemoReport { seeded: false, persons: 0, logins: logins(), terminals: Vec::new() });
     }
     let policy = Policy::default();
     let mut ctx = Ctx::new(Actor::system("demo"), now_ms, policy);
@@ -139,7 +141,21 @@ pub async fn seed(store: &dyn Store, now_ms: i64, progress: &(dyn Fn(u64, u64) +
     // Cards produced long ago and never collected go dormant.
     jobs::run(store, &ctx, jobs::Job::DormantSweep, &|_| {}).await?;
     seed_users(store, &ctx).await?;
-    Ok(DemoReport { seeded: true, persons: DEMO_PERSONS, logins: logins() })
+    let mut tx = store.read().await?;
+    let active: Vec<String> = tx
+        .cards_in_status("active", i64::MAX, 100)
+        .await?
+        .into_iter()
+        .map(|c| c.card_no.as_str().to_string())
+        .collect();
+    let mut stopped: Vec<String> = Vec::new();
+    for status in ["lost", "suspended"] {
+        let found = tx.cards_in_status(status, i64::MAX, 10).await?;
+        stopped.extend(found.into_iter().map(|c| c.card_no.as_str().to_string()));
+    }
+    tx.commit().await?;
+    let terminals = crate::demo_onecard::seed(store, &ctx, &active, &stopped).await?;
+    Ok(DemoReport { seeded: true, persons: DEMO_PERSONS, logins: logins(), terminals })
 }
 
 async fn seed_banks(store: &dyn Store, ctx: &Ctx) -> Res<()> {

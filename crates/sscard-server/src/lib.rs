@@ -10,6 +10,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod demo;
+pub mod demo_onecard;
 pub mod error;
 pub mod extract;
 pub mod keys;

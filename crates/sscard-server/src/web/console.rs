@@ -75,16 +75,12 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
     let usage = sscard_store::ops::onecard::usage(state.store.as_ref(), &ctx).await.unwrap_or_default();
     let mut by_scenario: Vec<(String, i64)> = Vec::new();
     let mut by_presentation: Vec<(String, i64)> = Vec::new();
+    let mut refused: Vec<(String, i64)> = Vec::new();
     for u in &usage {
         let scenario = t.s(&format!("sc_{}", u.scenario)).to_string();
-        match by_scenario.iter_mut().find(|(k, _)| *k == scenario) {
-            Some((_, n)) => *n += u.count,
-            None => by_scenario.push((scenario, u.count)),
-        }
-        match by_presentation.iter_mut().find(|(k, _)| *k == u.presented) {
-            Some((_, n)) => *n += u.count,
-            None => by_presentation.push((u.presented.clone(), u.count)),
-        }
+        add_to(&mut by_scenario, &scenario, u.count);
+        add_to(&mut refused, &scenario, u.refused);
+        add_to(&mut by_presentation, &u.presented, u.count);
     }
     let mut charts = charts;
     if let Ok(tr) = admin::trends(state.store.as_ref(), &ctx, 12).await {
@@ -104,6 +100,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
     if !usage.is_empty() {
         charts.push(titled(t.s("usage_by_scenario"), &by_scenario));
         charts.push(titled(t.s("usage_by_presentation"), &by_presentation));
+        charts.push(titled(t.s("usage_refused_by_scenario"), &refused));
     }
     let filter = AppFilter { status: Some("submitted".into()), page: Page::first(200), ..Default::default() };
     let review = applications::list(state.store.as_ref(), &ctx, filter)
@@ -120,6 +117,14 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         .collect();
     let (_, branches) = branch_options(&state, None).await.unwrap_or_default();
     render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches })
+}
+
+/// Adds `n` to the row labelled `label`, appending it when new.
+fn add_to(rows: &mut Vec<(String, i64)>, label: &str, n: i64) {
+    match rows.iter_mut().find(|(k, _)| k == label) {
+        Some((_, total)) => *total += n,
+        None => rows.push((label.to_string(), n)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -209,6 +209,7 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "sc_park" => ("公园", "park"),
         "usage_by_scenario" => ("按场景统计用卡", "Card uses by scenario"),
         "usage_by_presentation" => ("实体卡与电子社保卡", "Physical card vs e-card"),
+        "usage_refused_by_scenario" => ("按场景统计被拒绝的用卡", "Refused uses by scenario"),
         // Card statuses
         "st_produced" => ("已制卡", "made"),
         "st_issued" => ("已发放（未启用）", "handed over, not active"),

@@ -75,5 +75,11 @@ async fn seed_demo(store: &dyn sscard_store::Store) -> anyhow::Result<()> {
     for l in &report.logins {
         eprintln!("  {:<12} {:<7} {}", l.username, l.role.as_str(), l.note);
     }
+    if !report.terminals.is_empty() {
+        eprintln!("demo terminals (Authorization: Bearer SECRET; shown this once):");
+        for t in &report.terminals {
+            eprintln!("  {:<8} {:<8} {}", t.operator, t.scenario, t.secret);
+        }
+    }
     Ok(())
 }
