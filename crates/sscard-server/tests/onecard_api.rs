@@ -538,15 +538,18 @@ async fn library_networks_set_their_own_loan_limit_and_days() {
     app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-3" }))
         .await
         .problem(422, "loan_limit");
-    // The other network never set a policy: 30 days (and a limit of 10, counting every open loan).
+    // The other network never set a policy: 30 days and a limit of 10, counting its own loans.
     let l = app.post(Some(&lib2), "/library/loans", &json!({ "card_no": card, "item_id": "B-1" })).await;
     l.expect(201);
     let default = sscard_domain::library::LibraryPolicy::default();
     assert_eq!(l.json["due_at_ms"].as_i64(), Some(sscard_domain::library::due_at(now, &default)));
-    // Raised to 4: the limit counts the patron's open loans (3, one of them at the other network).
+    // Raised to 4: the limit counts the patron's open loans at this network only (2 here, the
+    // loan at the other network does not count).
     set(json!({ "operator": "XM-LIB", "loan_limit": 4, "loan_days": 7 })).await.expect(200);
-    app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-3" })).await.expect(201);
-    app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-4" }))
+    for item in ["A-3", "A-4"] {
+        app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": item })).await.expect(201);
+    }
+    app.post(Some(&lib), "/library/loans", &json!({ "card_no": card, "item_id": "A-5" }))
         .await
         .problem(422, "loan_limit");
 }
