@@ -15,7 +15,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "onecard", sql: include_str!("../migrations/0003_onecard.sql") },
     Migration { version: 4, name: "library_policies", sql: include_str!("../migrations/0004_library_policies.sql") },
     Migration { version: 5, name: "account_slots", sql: include_str!("../migrations/0005_account_slots.sql") },
-    Migration { version: 6, name: "fewer_use_indexes", sql: include_str!("../migrations/0006_fewer_use_indexes.sql") },
+    Migration { version: 6, name: "lighter_hot_path", sql: include_str!("../migrations/0006_lighter_hot_path.sql") },
 ];
 
 const PRAGMAS: &str =
