@@ -47,6 +47,7 @@ string_enum!(
         Topup => "topup", Fare => "fare", MedicalPool => "medical_pool", MedicalAccount => "medical_account",
         MedicalSelfPay => "medical_self_pay", MedicalRefund => "medical_refund", ParkEntry => "park_entry",
         ParkPass => "park_pass", Deposit => "deposit", Fee => "fee", Migration => "migration",
+        WalletRefund => "wallet_refund",
     }
 );
 
@@ -173,6 +174,38 @@ pub fn decide_wallet_migration(
     Ok(Some(TransferSpec { from: old.clone(), to: new.clone(), amount: old_balance, kind: TransferKind::Migration }))
 }
 
+/// The key of the refund of a card's e-wallet when the card ends: once per card.
+pub fn wallet_refund_key(card_no: &str) -> String {
+    format!("wallet-refund:{card_no}")
+}
+
+/// A card that ends for good (stopped or cancelled) can never be tapped again, so its e-wallet
+/// goes back to the holder: the whole balance moves to the mirror of the card's bank account.
+/// A card without the financial function (a temporary card) has no bank account: its wallet
+/// stays, and follows the formal card when that is activated. An empty wallet moves nothing;
+/// a negative one is a broken ledger.
+pub fn decide_wallet_refund(
+    card_no: &str,
+    has_bank_account: bool,
+    balance: Fen,
+) -> Result<Option<TransferSpec>, DomainError> {
+    if balance.is_negative() {
+        return Err(DomainError::refused(
+            "negative_wallet",
+            format!("the e-wallet of card {card_no} is overdrawn ({balance} yuan): check the books"),
+        ));
+    }
+    if !has_bank_account || balance.is_zero() {
+        return Ok(None);
+    }
+    Ok(Some(TransferSpec {
+        from: AccountId::new(AccountKind::Ewallet, card_no)?,
+        to: AccountId::new(AccountKind::Bank, card_no)?,
+        amount: balance,
+        kind: TransferKind::WalletRefund,
+    }))
+}
+
 /// One finding of the books check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Finding {
@@ -225,6 +258,17 @@ mod tests {
     }
     fn spec(from: &str, to: &str, amount: i64) -> TransferSpec {
         TransferSpec { from: acct(from), to: acct(to), amount: Fen::new(amount), kind: TransferKind::Topup }
+    }
+
+    #[test]
+    fn an_ended_cards_wallet_goes_back_to_its_bank_account() {
+        let spec = decide_wallet_refund("A00000001", true, Fen::new(1_234)).unwrap().unwrap();
+        assert_eq!((spec.from.to_string(), spec.to.to_string()), ("ewallet:A00000001".into(), "bank:A00000001".into()));
+        assert_eq!((spec.amount, spec.kind), (Fen::new(1_234), TransferKind::WalletRefund));
+        assert_eq!(decide_wallet_refund("A00000001", true, Fen::new(0)).unwrap(), None);
+        assert_eq!(decide_wallet_refund("T00000001", false, Fen::new(500)).unwrap(), None);
+        assert_eq!(decide_wallet_refund("A00000001", true, Fen::new(-1)).unwrap_err().code, "negative_wallet");
+        assert_eq!(wallet_refund_key("A00000001"), "wallet-refund:A00000001");
     }
 
     #[test]

@@ -91,6 +91,7 @@ macro_rules! conformance_tests {
             onecard_large_batches_apply_each_line_once,
             onecard_offline_tap_follows_the_money_to_the_replacement,
             onecard_organisation_accounts_take_concurrent_writers,
+            onecard_wallet_goes_back_when_the_card_ends,
         );
     };
 }

@@ -14,7 +14,7 @@ use crate::ops::onecard::transit::{self, ItemResult, OfflineItem};
 use crate::ops::onecard::{self, Presentation, library, medical, parks, terminal_actor};
 use crate::ops::{self, Ctx};
 use crate::{Store, StoreError};
-use sscard_domain::card::CardAction;
+use sscard_domain::card::{CancelReason, CardAction};
 use sscard_domain::error::ErrorKind;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::library::LibraryPolicy;
@@ -929,4 +929,38 @@ pub async fn onecard_organisation_accounts_take_concurrent_writers(store: Arc<dy
     assert_eq!(org_balance(&*store, "clearing:XM-HOSP").await, billed);
     assert_eq!(org_balance(&*store, "clearing:XM-BUS").await, fares);
     books_clean(&*store).await;
+}
+
+/// A card that ends for good (cancelled or stopped) gives its e-wallet back: the whole balance
+/// moves to the card's bank account in the card's own transaction, once, with its event; the
+/// card is then refused at the gate. A card that never had a wallet ends without a transfer.
+pub async fn onecard_wallet_goes_back_when_the_card_ends(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    let cancel = ActionInput { cancel_reason: Some(CancelReason::HolderRequest), ..Default::default() };
+    let stop = ActionInput { stop_reason: Some("moved to 110105".into()), ..Default::default() };
+    for (n, action, input, reason) in
+        [(1, CardAction::Cancel, cancel.clone(), "card_cancelled"), (2, CardAction::Stop, stop, "card_stopped")]
+    {
+        let person = register(store, n).await;
+        let no = active_card(store, &person).await.card_no.as_str().to_string();
+        transit::topup(store, &ctx(holder(&person)), None, &card(&no), 3_000, "bank", None).await.expect("top-up");
+        transit::tap(store, &tctx(&gate), &gate, &card(&no), 250, None).await.expect("tap");
+        assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 2_750);
+        assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -3_000);
+        act(store, &ctx(clerk()), &no, action, input).await;
+        assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 0);
+        assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -250);
+        let kinds = event_kinds_of(store, &format!("ewallet:{no}")).await;
+        assert_eq!(kinds.iter().filter(|k| *k == "ewallet.refunded").count(), 1, "{kinds:?}");
+        refusal(transit::tap(store, &tctx(&gate), &gate, &card(&no), 250, None).await, ErrorKind::Refused, reason);
+    }
+    let person = register(store, 3).await;
+    let no = active_card(store, &person).await.card_no.as_str().to_string();
+    let before = check(store).await.expect("books").transfers;
+    act(store, &ctx(clerk()), &no, CardAction::Cancel, cancel).await;
+    assert_eq!(check(store).await.expect("books").transfers, before);
+    books_clean(store).await;
 }

@@ -162,6 +162,10 @@ pub(crate) async fn change_in(
     };
     record(tx, ctx, kind, &subject(&card, person), payload).await?;
     super::ecard::sync_after_change(tx, ctx, person, &card, from.is_live()).await?;
+    if matches!(card.status, CardStatus::Stopped | CardStatus::Cancelled) {
+        // The card can never be tapped again: its e-wallet goes back to the holder.
+        super::onecard::ledger::refund_wallet_in(tx, ctx, person, &card).await?;
+    }
     Ok(card)
 }
 

@@ -3,7 +3,8 @@
 //! wait on each other in a cycle; every balance changed by one increment written with the rest
 //! of the operation near its end, in id order, so that no organisation row is a queue),
 //! the holder's balances and history,
-//! deposits into medical personal accounts, the e-wallet following a replacement card, and
+//! deposits into medical personal accounts, the e-wallet following a replacement card or going
+//! back to the bank account when its card ends, and
 //! the books check behind `sscard ledger check`.
 
 use super::super::{Ctx, Subject, new_id, record};
@@ -17,7 +18,7 @@ use sscard_domain::card::Card;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{
     AccountId, AccountKind, Finding, KeyVerdict, TransferKind, TransferSpec, check_books, check_key, decide_transfer,
-    decide_wallet_migration, judge_key, migration_key,
+    decide_wallet_migration, decide_wallet_refund, judge_key, migration_key, wallet_refund_key,
 };
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
@@ -290,6 +291,42 @@ pub(crate) async fn migrate_wallet_in(
     };
     let payload = json!({ "transfer": row, "from_card": old.card_no.as_str(), "to_card": new.card_no.as_str() });
     record(tx, ctx, "ewallet.migrated", &subject, payload).await?;
+    Ok(Some(row))
+}
+
+/// Gives the e-wallet of a card that ended (stopped or cancelled) back to the holder: the whole
+/// balance to the mirror of the card's bank account, in the caller's transaction (the card's
+/// change), with its event and audit record; once per card (the key is the card number).
+pub(crate) async fn refund_wallet_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    person: &Person,
+    card: &Card,
+) -> Result<Option<TransferRow>> {
+    let from = wallet(card.card_no.as_str())?;
+    // Nothing to lock when the card never had a wallet.
+    if tx.get_account(&from.to_string(), false).await?.is_none() {
+        return Ok(None);
+    }
+    let to = bank(card.card_no.as_str())?;
+    let mut balances =
+        lock_accounts(tx, ctx, &[(from.clone(), Some(&person.id)), (to.clone(), Some(&person.id))]).await?;
+    let balance = Fen::new(balances.get(&from.to_string()).copied().unwrap_or(0));
+    let Some(spec) = decide_wallet_refund(card.card_no.as_str(), card.pan.is_some(), balance)? else {
+        return Ok(None);
+    };
+    let key = wallet_refund_key(card.card_no.as_str());
+    let leg = Leg { from: spec.from, to: spec.to, amount: spec.amount, kind: spec.kind, key };
+    let rows = post(tx, ctx, &mut balances, std::slice::from_ref(&leg), card.card_no.as_str()).await?;
+    let Some(row) = rows.into_iter().next() else { return Ok(None) };
+    let subject = Subject {
+        entity: "account",
+        entity_id: &row.from_account,
+        person_id: &person.id,
+        region: person.region.to_string(),
+    };
+    let payload = json!({ "transfer": row, "card_no": card.card_no.as_str(), "card_status": card.status.as_str() });
+    record(tx, ctx, "ewallet.refunded", &subject, payload).await?;
     Ok(Some(row))
 }
 
