@@ -269,20 +269,12 @@ pub(crate) async fn migrate_wallet_in(
     old: &Card,
     new: &Card,
 ) -> Result<Option<TransferRow>> {
-    let from = wallet(old.card_no.as_str())?;
-    let to = wallet(new.card_no.as_str())?;
-    // Nothing to lock when the old card never had a wallet.
-    if tx.get_account(&from.to_string(), false).await?.is_none() {
-        return Ok(None);
-    }
-    let mut balances =
-        lock_accounts(tx, ctx, &[(from.clone(), Some(&person.id)), (to.clone(), Some(&person.id))]).await?;
-    let old_balance = Fen::new(balances.get(&from.to_string()).copied().unwrap_or(0));
-    let Some(spec) = decide_wallet_migration(&from, &to, old_balance)? else { return Ok(None) };
+    let (from, to) = (wallet(old.card_no.as_str())?, wallet(new.card_no.as_str())?);
     let key = migration_key(old.card_no.as_str(), new.card_no.as_str());
-    let leg = Leg { from: spec.from, to: spec.to, amount: spec.amount, kind: spec.kind, key };
-    let rows = post(tx, ctx, &mut balances, std::slice::from_ref(&leg), new.card_no.as_str()).await?;
-    let Some(row) = rows.into_iter().next() else { return Ok(None) };
+    let decide = |balance| decide_wallet_migration(&from, &to, balance);
+    let Some(row) = move_wallet_in(tx, ctx, person, (&from, &to), decide, key, new.card_no.as_str()).await? else {
+        return Ok(None);
+    };
     let subject = Subject {
         entity: "account",
         entity_id: &row.to_account,
@@ -303,31 +295,45 @@ pub(crate) async fn refund_wallet_in(
     person: &Person,
     card: &Card,
 ) -> Result<Option<TransferRow>> {
-    let from = wallet(card.card_no.as_str())?;
-    // Nothing to lock when the card never had a wallet.
-    if tx.get_account(&from.to_string(), false).await?.is_none() {
-        return Ok(None);
-    }
-    let to = bank(card.card_no.as_str())?;
-    let mut balances =
-        lock_accounts(tx, ctx, &[(from.clone(), Some(&person.id)), (to.clone(), Some(&person.id))]).await?;
-    let balance = Fen::new(balances.get(&from.to_string()).copied().unwrap_or(0));
-    let Some(spec) = decide_wallet_refund(card.card_no.as_str(), card.pan.is_some(), balance)? else {
+    let no = card.card_no.as_str();
+    let (from, to) = (wallet(no)?, bank(no)?);
+    let decide = |balance| decide_wallet_refund(no, card.pan.is_some(), balance);
+    let Some(row) = move_wallet_in(tx, ctx, person, (&from, &to), decide, wallet_refund_key(no), no).await? else {
         return Ok(None);
     };
-    let key = wallet_refund_key(card.card_no.as_str());
-    let leg = Leg { from: spec.from, to: spec.to, amount: spec.amount, kind: spec.kind, key };
-    let rows = post(tx, ctx, &mut balances, std::slice::from_ref(&leg), card.card_no.as_str()).await?;
-    let Some(row) = rows.into_iter().next() else { return Ok(None) };
     let subject = Subject {
         entity: "account",
         entity_id: &row.from_account,
         person_id: &person.id,
         region: person.region.to_string(),
     };
-    let payload = json!({ "transfer": row, "card_no": card.card_no.as_str(), "card_status": card.status.as_str() });
+    let payload = json!({ "transfer": row, "card_no": no, "card_status": card.status.as_str() });
     record(tx, ctx, "ewallet.refunded", &subject, payload).await?;
     Ok(Some(row))
+}
+
+/// Moves what `decide` makes of the balance of the holder's e-wallet `from` to `to` (both of
+/// `person`), under `key`; `None` when the wallet never existed or nothing moves.
+async fn move_wallet_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    person: &Person,
+    (from, to): (&AccountId, &AccountId),
+    decide: impl FnOnce(Fen) -> std::result::Result<Option<TransferSpec>, DomainError>,
+    key: String,
+    ref_id: &str,
+) -> Result<Option<TransferRow>> {
+    // Nothing to lock when the wallet never existed.
+    if tx.get_account(&from.to_string(), false).await?.is_none() {
+        return Ok(None);
+    }
+    let mut balances =
+        lock_accounts(tx, ctx, &[(from.clone(), Some(&person.id)), (to.clone(), Some(&person.id))]).await?;
+    let balance = Fen::new(balances.get(&from.to_string()).copied().unwrap_or(0));
+    let Some(spec) = decide(balance)? else { return Ok(None) };
+    let leg = Leg { from: spec.from, to: spec.to, amount: spec.amount, kind: spec.kind, key };
+    let rows = post(tx, ctx, &mut balances, std::slice::from_ref(&leg), ref_id).await?;
+    Ok(rows.into_iter().next())
 }
 
 /// The result of `sscard ledger check`.
