@@ -13,19 +13,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use utoipa::OpenApi;
 
-/// Opens the store named by a `sqlite://` or `postgres://` URL.
-pub async fn open_store(url: &str) -> sscard_store::Result<Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(sscard_store_postgres::open(url).await?))
-    } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(sscard_store_sqlite::open(url).await?))
-    } else {
-        Err(sscard_store::StoreError::Backend(format!(
-            "unsupported database URL {url:?}: use sqlite://PATH or postgres://..."
-        )))
-    }
-}
-
 /// Liveness: answers without touching the database.
 #[utoipa::path(get, path = "/api/v1/health", tag = "ops", security(), responses((status = 200, body = Object)))]
 pub async fn health() -> Json<serde_json::Value> {

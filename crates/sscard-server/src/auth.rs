@@ -16,7 +16,7 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token =
             bearer(parts).ok_or_else(|| ApiError::unauthorized("log in first: send Authorization: Bearer TOKEN"))?;
-        let actor = sscard_store::ops::auth::authenticate(state.store.as_ref(), token, state.now_ms())
+        let actor = sscard_app::auth::authenticate(state.store.as_ref(), token, state.now_ms())
             .await?
             .ok_or_else(|| ApiError::unauthorized("the token is unknown or expired: log in again"))?;
         Ok(Auth(actor))

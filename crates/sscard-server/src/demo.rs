@@ -3,6 +3,8 @@
 //! through the same use cases as real traffic. Names and numbers are generated; no
 //! real person's data is used. Seeding twice does nothing the second time.
 
+use sscard_app::cards::ActionInput;
+use sscard_app::{Ctx, admin, applications, cards, import, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::{CancelReason, CardAction};
@@ -11,8 +13,6 @@ use sscard_domain::document::{DocType, Sex, make_resident_id};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
 use sscard_domain::policy::Policy;
-use sscard_store::ops::cards::ActionInput;
-use sscard_store::ops::{Ctx, admin, applications, cards, import, jobs, persons};
 use sscard_store::{Bank, Branch, Store};
 use time::Duration;
 

@@ -5,14 +5,14 @@
 //! then has usage to chart and a holder has uses to list; the terminals' secrets are printed so
 //! that their routes can be tried with curl.
 
+use sscard_app::Ctx;
+use sscard_app::onecard::terminals::{NewTerminal, add_operator, add_terminal};
+use sscard_app::onecard::{Presentation, library, medical, parks, terminal_actor, transit};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
 use sscard_store::Store;
 use sscard_store::onecard::ParkRow;
-use sscard_store::ops::Ctx;
-use sscard_store::ops::onecard::terminals::{NewTerminal, add_operator, add_terminal};
-use sscard_store::ops::onecard::{Presentation, library, medical, parks, terminal_actor, transit};
 
 type Res<T> = Result<T, sscard_store::StoreError>;
 

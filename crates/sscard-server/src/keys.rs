@@ -6,12 +6,12 @@
 //! 0600. PostgreSQL deployments must give one of the two. Private keys are stored only as
 //! SM4-GCM ciphertext under `derive_key(master, "issuer-keys")` and are never logged.
 
+use sscard_app::Ctx;
 use sscard_domain::access::Actor;
 use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, OfflineVerifier, PublishedKey};
 use sscard_gm::sm2::SigningKey;
 use sscard_gm::sm4::Sm4Key;
 use sscard_gm::{Zeroizing, kdf};
-use sscard_store::ops::Ctx;
 use sscard_store::{IssuerKeyRow, Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -255,7 +255,7 @@ impl KeyManager {
     }
 
     async fn reload_locked(&self, store: &dyn Store) -> Result<Arc<KeyRing>, KeyError> {
-        let rows = sscard_store::ops::ecard::issuer_keys(store).await?;
+        let rows = sscard_app::ecard::issuer_keys(store).await?;
         let fingerprint: Vec<(u32, i64, i64)> =
             rows.iter().map(|r| (r.key_id, r.not_before_ms, r.not_after_ms)).collect();
         let current = self.ring();
@@ -346,7 +346,7 @@ impl KeyManager {
             created_at_ms: ctx.now_ms,
         };
         let retire_at = retire_after_s.map(|s| ctx.now_ms.saturating_add(s.max(0).saturating_mul(1000)));
-        let row = sscard_store::ops::ecard::add_issuer_key(store, ctx, row, retire_at).await?;
+        let row = sscard_app::ecard::add_issuer_key(store, ctx, row, retire_at).await?;
         tracing::info!(key_id = row.key_id, "new QR issuer key");
         Ok(row)
     }

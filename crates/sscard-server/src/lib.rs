@@ -1,6 +1,6 @@
 //! sscard-server: the HTTP face of sscard.
 //!
-//! Handlers parse input into domain types, call one use case in `sscard_store::ops`
+//! Handlers parse input into domain types, call one use case in `sscard_app`
 //! and render the answer; they hold no business rule. Errors become RFC 9457
 //! problem+json. Also here: login and sessions, the scheduler for jobs and audit
 //! sealing, and the demo city.
@@ -25,5 +25,5 @@ pub mod ttl_cache;
 pub mod views;
 pub mod web;
 
-pub use app::{ServeOptions, build_router, open_store, serve};
+pub use app::{ServeOptions, build_router, serve};
 pub use state::AppState;

@@ -3,8 +3,8 @@
 //! for the live e-card set. Failures are logged and retried next round.
 
 use crate::state::AppState;
+use sscard_app::{audit, jobs};
 use sscard_domain::access::Actor;
-use sscard_store::ops::{audit, jobs};
 use std::time::Duration;
 
 /// Starts the loops; abort the handle to stop them.
@@ -43,7 +43,7 @@ pub const LIVE_TAIL_PERIOD: Duration = Duration::from_millis(500);
 async fn follow_outbox(state: &AppState, cursor: &mut Option<i64>) {
     let live = &state.live;
     for _ in 0..10 {
-        match sscard_store::ops::ecard::persons_changed_after(state.store.as_ref(), *cursor).await {
+        match sscard_app::ecard::persons_changed_after(state.store.as_ref(), *cursor).await {
             Ok((persons, next)) => {
                 let caught_up = cursor.is_none_or(|c| c == next);
                 if cursor.is_none() {

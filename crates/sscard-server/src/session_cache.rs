@@ -30,7 +30,7 @@ impl Default for TtlCache<Actor> {
 
 /// Forgets the session of `token` (at logout).
 pub fn forget_session(cache: &SessionCache, token: &str) {
-    cache.remove(&sscard_store::ops::auth::token_hash(token));
+    cache.remove(&sscard_app::auth::token_hash(token));
 }
 
 /// Like [`crate::auth::Auth`], answering from the [`SessionCache`] when it can.
@@ -41,11 +41,11 @@ impl FromRequestParts<AppState> for CachedAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = crate::auth::bearer(parts)
             .ok_or_else(|| ApiError::unauthorized("log in first: send Authorization: Bearer TOKEN"))?;
-        let key = sscard_store::ops::auth::token_hash(token);
+        let key = sscard_app::auth::token_hash(token);
         if let Some(actor) = state.sessions.get(&key) {
             return Ok(CachedAuth(actor));
         }
-        let actor = sscard_store::ops::auth::authenticate(state.store.as_ref(), token, state.now_ms())
+        let actor = sscard_app::auth::authenticate(state.store.as_ref(), token, state.now_ms())
             .await?
             .ok_or_else(|| ApiError::unauthorized("the token is unknown or expired: log in again"))?;
         state.sessions.put(key, actor.clone());

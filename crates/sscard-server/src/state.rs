@@ -1,10 +1,10 @@
 //! Shared state of the running server.
 
 use crate::auth::LoginLimiter;
+use sscard_app::Ctx;
 use sscard_domain::access::Actor;
 use sscard_domain::clock::Clock;
 use sscard_domain::policy::Policy;
-use sscard_store::ops::Ctx;
 use sscard_store::{Idem, Store};
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub struct AppState {
     pub used_login_tokens: Arc<crate::session_cache::UsedLoginTokens>,
     /// E-cards with their card and holder, for online verification without a database read
     /// (a set that holds nothing when the store cannot report its commits).
-    pub live: Arc<sscard_store::live::LiveEcards>,
+    pub live: Arc<sscard_app::live::LiveEcards>,
     /// Recently authenticated terminals.
     pub terminals: Arc<crate::terminal_auth::TerminalCache>,
 }
@@ -83,11 +83,11 @@ impl Batches {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, policy: Policy) -> Self {
-        let held = Arc::new(sscard_store::live::LiveEcards::default());
+        let held = Arc::new(sscard_app::live::LiveEcards::default());
         let live = if store.observe_commits(held.clone()) {
             held
         } else {
-            Arc::new(sscard_store::live::LiveEcards::read_through())
+            Arc::new(sscard_app::live::LiveEcards::read_through())
         };
         AppState {
             live,

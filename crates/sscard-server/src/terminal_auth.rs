@@ -13,9 +13,9 @@ use crate::state::AppState;
 use crate::ttl_cache::TtlCache;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use sscard_app::onecard::terminals::{self, SECRET_PREFIX};
 use sscard_domain::access::Actor;
 use sscard_domain::terminal::Terminal;
-use sscard_store::ops::onecard::terminals::{self, SECRET_PREFIX};
 use std::time::Duration;
 
 /// How long an authenticated terminal is trusted without reading it again.

@@ -1,12 +1,12 @@
 //! What the API answers: the resources of DESIGN §6, with PANs masked and no PIN hash.
 
 use serde::Serialize;
+use sscard_app::applications::ApplicationView;
 use sscard_domain::application::{Application, PromiseStatus, TimelineEntry};
 use sscard_domain::card::Card;
 use sscard_domain::clock::china_date;
 use sscard_domain::person::Person;
 use sscard_domain::policy::Policy;
-use sscard_store::ops::applications::ApplicationView;
 use utoipa::ToSchema;
 
 fn iso(ms: i64) -> String {

@@ -184,10 +184,10 @@ async fn a_change_made_by_another_process_reaches_online_verification_through_th
 
     // Another process (its own connection pool, as the `sscard` CLI or a second instance)
     // suspends the card: this server hears of it only through the outbox.
-    let other = sscard_server::open_store(&app.url).await.expect("a second handle on the database");
+    let other = sscard_store_sql::open(&app.url).await.expect("a second handle on the database");
     let mut c = ecard_common::ctx(app.now_ms());
     c.actor = sscard_domain::access::Actor::system("other-process");
-    sscard_store::ops::cards::act(
+    sscard_app::cards::act(
         other.as_ref(),
         &c,
         &h.card_no,

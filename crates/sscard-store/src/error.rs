@@ -34,14 +34,3 @@ impl From<sscard_domain::ids::IdError> for StoreError {
         StoreError::Domain(e.into())
     }
 }
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e
-            && db.is_unique_violation()
-        {
-            return StoreError::Duplicate { what: "row", detail: db.message().to_string() };
-        }
-        StoreError::Backend(e.to_string())
-    }
-}

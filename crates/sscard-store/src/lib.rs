@@ -1,25 +1,19 @@
-//! sscard-store: where decisions are remembered.
+//! sscard-store: the ports, what the use cases may ask of storage (docs/ARCHITECTURE.md).
 //!
-//! * [`Store`] / [`Tx`]: the repository trait every backend implements. All
-//!   primitives run inside a transaction, so a state change, its outbox event and
-//!   its audit record always commit together.
-//! * [`sql`]: the implementation over sqlx shared by the SQLite and PostgreSQL
-//!   backends (the SQL is portable; the few differences live in [`sql::Dialect`]).
-//! * [`ops`]: the use cases (register, apply, step, card actions, jobs, audit):
-//!   load, ask `sscard-domain` to decide, write, commit. No rule lives here.
-//! * [`live`]: the in-memory live e-card set for online verification, kept
-//!   current by commit notifications.
-//! * [`conformance`]: the one suite both backends must pass.
+//! * [`Store`] opens transactions; [`Tx`] is one transaction, made of one trait per
+//!   aggregate (see [`tx`]), so a state change, its outbox event and its audit record
+//!   always commit together.
+//! * [`model`] and [`onecard`]: the rows the ports take and give.
+//! * [`CommitObserver`]: told after each write commits which persons it touched.
+//!
+//! No SQL and no use case lives here: the SQL is in `sscard-store-sql`, the use cases in
+//! `sscard-app`.
 #![forbid(unsafe_code)]
 
-pub mod conformance;
 pub mod error;
-pub mod live;
-pub mod migrate;
 pub mod model;
 pub mod onecard;
-pub mod ops;
-pub mod sql;
+pub mod ports;
 pub mod tx;
 
 pub use error::StoreError;
@@ -28,3 +22,8 @@ pub use tx::{Store, Tx};
 
 /// The result type of every store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Told, after each write transaction commits, the persons its events named.
+pub trait CommitObserver: Send + Sync {
+    fn committed(&self, person_ids: &[String]);
+}

@@ -3,17 +3,11 @@
 //! parks and the usage records. [`OnecardTx`] is a supertrait of [`crate::Tx`], so every
 //! transaction has these primitives; the rows here are what they store.
 
-use crate::Result;
 use crate::model::{NewAudit, NewEvent};
-use async_trait::async_trait;
 use serde::Serialize;
-use sscard_domain::card::Card;
 use sscard_domain::ledger::{AccountId, AccountKind};
-use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
-use sscard_domain::person::Person;
-use sscard_domain::terminal::{Operator, Terminal};
 
 /// A ledger account and its balance (credits minus debits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -243,104 +237,3 @@ pub struct SettlementContext {
 
 /// Most card numbers read in one [`OnecardTx::cards_with_persons`] call.
 pub const MAX_CARDS_PER_READ: usize = 1_000;
-
-/// The primitives; see [`crate::Tx`] for the transaction rules.
-#[async_trait]
-pub trait OnecardTx: Send {
-    async fn insert_operator(&mut self, op: &Operator, now_ms: i64) -> Result<()>;
-    async fn get_operator(&mut self, code: &str) -> Result<Option<Operator>>;
-    async fn insert_terminal(&mut self, t: &Terminal, secret_hash: &str) -> Result<()>;
-    async fn get_terminal(&mut self, id: &str) -> Result<Option<Terminal>>;
-    async fn terminal_by_secret(&mut self, secret_hash: &str) -> Result<Option<Terminal>>;
-    async fn set_terminal_disabled(&mut self, id: &str, disabled: bool) -> Result<()>;
-    async fn list_terminals(&mut self, limit: u32) -> Result<Vec<Terminal>>;
-
-    /// Creates the account with balance 0 if it does not exist.
-    async fn ensure_account(
-        &mut self,
-        id: &str,
-        kind: AccountKind,
-        owner: &str,
-        person_id: Option<&str>,
-        now_ms: i64,
-    ) -> Result<()>;
-    /// The accounts among `ids` that exist, locked until commit (PostgreSQL) in id order.
-    async fn lock_accounts_by_id(&mut self, ids: &[String]) -> Result<Vec<AccountRow>>;
-    /// Writes all of `w` (see [`Writes`]); a unique key already taken is a `Duplicate`.
-    async fn write_all(&mut self, w: &Writes) -> Result<()>;
-    /// A card and its holder in one read; `lock_person` holds the person's row until commit.
-    async fn card_with_person(&mut self, card_no: &str, lock_person: bool) -> Result<Option<(Card, Person)>>;
-    /// A terminal and a card with its holder, in one read; either may be missing.
-    /// `lock_person` holds the person's row until commit when both exist.
-    async fn terminal_and_card(
-        &mut self,
-        terminal_id: &str,
-        card_no: &str,
-        lock_person: bool,
-    ) -> Result<(Option<Terminal>, Option<(Card, Person)>)>;
-    /// In one read: the operator's settlement of `bill_id`, the person's policy year, the
-    /// policies set for `regions` (the insured region and its province) and the balances of
-    /// the holder `accounts` that exist (unlocked: the caller holds the person's lock, which
-    /// every writer of a medical account and a policy year takes first).
-    async fn settlement_context(
-        &mut self,
-        operator_code: &str,
-        bill_id: &str,
-        person_id: &str,
-        year: i64,
-        regions: [&str; 2],
-        accounts: [&str; 2],
-    ) -> Result<SettlementContext>;
-    /// The cards among `card_nos` (at most [`MAX_CARDS_PER_READ`]) with their holders.
-    async fn cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>>;
-    /// The audit records of the given cards (entity `card`), oldest first, at most `limit`.
-    async fn card_audits(&mut self, card_nos: &[String], limit: u32) -> Result<Vec<crate::model::AuditRow>>;
-    /// `lock`: hold the row until commit (PostgreSQL); callers lock in id order.
-    async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>>;
-    async fn accounts_of_person(&mut self, person_id: &str) -> Result<Vec<AccountRow>>;
-    async fn transfer_by_key(&mut self, idem_key: &str) -> Result<Option<TransferRow>>;
-    /// Transfers from or to any of `accounts`, newest first, at most `limit`.
-    async fn transfers_of(
-        &mut self,
-        accounts: &[String],
-        before_ms: Option<i64>,
-        limit: u32,
-    ) -> Result<Vec<TransferRow>>;
-    /// Accounts after `after` in id order with the sums of their transfers.
-    async fn ledger_page(&mut self, after: &str, limit: u32) -> Result<Vec<LedgerLine>>;
-    /// (number of transfers, sum of their amounts).
-    async fn transfer_totals(&mut self) -> Result<(i64, i64)>;
-
-    async fn put_medical_policy(&mut self, p: &MedicalPolicy, now_ms: i64) -> Result<()>;
-    async fn get_medical_year(&mut self, person_id: &str, year: i64) -> Result<Option<YearToDate>>;
-    async fn put_medical_year(&mut self, person_id: &str, year: i64, ytd: &YearToDate) -> Result<()>;
-    async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>>;
-    async fn mark_refunded(&mut self, id: &str, at_ms: i64) -> Result<()>;
-
-    async fn get_tap(&mut self, terminal_id: &str, seq: i64) -> Result<Option<TapRow>>;
-    /// The terminal's taps with sequence numbers in `from..=to` (at most `limit`), by seq.
-    async fn taps_between(&mut self, terminal_id: &str, from: i64, to: i64, limit: u32) -> Result<Vec<TapRow>>;
-
-    /// The lending rules a library network set, if it set any.
-    async fn get_library_policy(&mut self, operator_code: &str) -> Result<Option<LibraryPolicy>>;
-    async fn put_library_policy(&mut self, operator_code: &str, p: &LibraryPolicy, now_ms: i64) -> Result<()>;
-    async fn insert_patron(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<()>;
-    async fn is_patron(&mut self, operator_code: &str, person_id: &str) -> Result<bool>;
-    async fn insert_loan(&mut self, l: &LoanRow) -> Result<()>;
-    async fn open_loan_of_item(&mut self, operator_code: &str, item_id: &str) -> Result<Option<LoanRow>>;
-    /// (open loans, open loans overdue at `now_ms`) of a person at one library network.
-    async fn loan_counts(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<(u32, u32)>;
-    async fn close_loan(&mut self, id: &str, at_ms: i64, terminal_id: &str) -> Result<()>;
-    async fn overdue_loans(&mut self, operator_code: &str, now_ms: i64, limit: u32) -> Result<Vec<LoanRow>>;
-
-    async fn upsert_park(&mut self, p: &ParkRow) -> Result<()>;
-    async fn get_park(&mut self, code: &str) -> Result<Option<ParkRow>>;
-    async fn insert_pass(&mut self, p: &PassRow) -> Result<()>;
-    /// The latest end of the person's passes for the park.
-    async fn pass_end(&mut self, person_id: &str, park_code: &str) -> Result<Option<i64>>;
-    async fn insert_entry(&mut self, e: &EntryRow) -> Result<()>;
-
-    async fn insert_use(&mut self, u: &UseRow) -> Result<()>;
-    async fn uses_of_person(&mut self, person_id: &str, before_ms: Option<i64>, limit: u32) -> Result<Vec<UseRow>>;
-    async fn usage_counts(&mut self) -> Result<Vec<UsageCount>>;
-}

@@ -2,6 +2,7 @@
 //! import with a bad row (exit 2), jobs as of a date, the audit chain (intact: exit 0;
 //! edited behind sscard's back: exit 1 naming the record) and the demo seeding once.
 
+use sscard_app::{Ctx, applications, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
 use sscard_domain::clock::FixedClock;
@@ -10,17 +11,16 @@ use sscard_domain::ids::{BankCode, BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
 use sscard_domain::policy::Policy;
 use sscard_store::Store;
-use sscard_store::ops::{Ctx, applications, persons};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use time::macros::date;
 
 /// A temporary database file and everything sscard puts beside it, removed at the end.
-struct Db(sscard_store_sqlite::TempDatabase);
+struct Db(sscard_store_sql::sqlite::TempDatabase);
 
 impl Db {
     fn new() -> Db {
-        Db(sscard_store_sqlite::TempDatabase::new())
+        Db(sscard_store_sql::sqlite::TempDatabase::new())
     }
     fn url(&self) -> String {
         self.0.url()
@@ -81,7 +81,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 async fn open(db: &Db) -> std::sync::Arc<dyn Store> {
-    std::sync::Arc::new(sscard_store_sqlite::open(&db.url()).await.expect("open the test database"))
+    std::sync::Arc::new(sscard_store_sql::sqlite::open(&db.url()).await.expect("open the test database"))
 }
 
 /// A card made at the branch on 2026-03-02 and never collected (the dormant sweep's business).
@@ -177,15 +177,13 @@ fn administration_import_jobs_and_the_audit_chain() {
     rt.block_on(async {
         let store = open(&db).await;
         let now = sscard_domain::clock::Clock::now_ms(&FixedClock::at_date(date!(2026 - 03 - 02)));
-        let ok =
-            sscard_store::ops::auth::login(store.as_ref(), "clerk1", "s3cret-pass-word", now).await.expect("login");
+        let ok = sscard_app::auth::login(store.as_ref(), "clerk1", "s3cret-pass-word", now).await.expect("login");
         assert_eq!(
             ok.map(|l| l.actor.role),
             Some(Role::Clerk),
             "the password read from stdin (without its newline) works"
         );
-        let nl =
-            sscard_store::ops::auth::login(store.as_ref(), "clerk1", "s3cret-pass-word\n", now).await.expect("login");
+        let nl = sscard_app::auth::login(store.as_ref(), "clerk1", "s3cret-pass-word\n", now).await.expect("login");
         assert!(nl.is_none());
         let mut tx = store.read().await.expect("read");
         assert!(tx.get_user("clerk3").await.expect("user").is_none());

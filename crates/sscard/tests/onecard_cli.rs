@@ -6,19 +6,19 @@
 //! `ledger check` clean after the crash and after the restart, and exit 1 once the books are
 //! edited behind sscard's back.
 
+use sscard_app::Ctx;
+use sscard_app::onecard::{Presentation, transit};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::policy::Policy;
 use sscard_store::Store;
-use sscard_store::ops::Ctx;
-use sscard_store::ops::onecard::{Presentation, transit};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The test database: a temporary SQLite file, or a PostgreSQL database of its own with
 /// SSCARD_TEST_DATABASE=postgres.
 enum Db {
-    Sqlite(sscard_store_sqlite::TempDatabase),
-    Postgres(sscard_store_postgres::TempDatabase),
+    Sqlite(sscard_store_sql::sqlite::TempDatabase),
+    Postgres(sscard_store_sql::postgres::TempDatabase),
 }
 
 /// The master key the PostgreSQL run gives the binary (SQLite keeps a key file beside the database).
@@ -28,9 +28,9 @@ impl Db {
     fn new() -> Db {
         match std::env::var("SSCARD_TEST_DATABASE").as_deref() {
             Ok("postgres") | Ok("postgresql") => Db::Postgres(
-                rt().block_on(sscard_store_postgres::TempDatabase::create()).expect("a PostgreSQL test database"),
+                rt().block_on(sscard_store_sql::postgres::TempDatabase::create()).expect("a PostgreSQL test database"),
             ),
-            _ => Db::Sqlite(sscard_store_sqlite::TempDatabase::new()),
+            _ => Db::Sqlite(sscard_store_sql::sqlite::TempDatabase::new()),
         }
     }
     fn url(&self) -> String {
@@ -110,7 +110,7 @@ fn serve(db: &Db, port: u16) -> Child {
 }
 
 async fn open(db: &Db) -> std::sync::Arc<dyn Store> {
-    sscard_server::open_store(&db.url()).await.expect("open the test database")
+    sscard_store_sql::open(&db.url()).await.expect("open the test database")
 }
 
 /// (number of transfers, their sum in fen).

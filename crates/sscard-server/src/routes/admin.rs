@@ -11,10 +11,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sscard_app::{admin, audit, jobs};
 use sscard_domain::access::{self, Role};
 use sscard_domain::clock::start_of_day_ms;
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
-use sscard_store::ops::{admin, audit, jobs};
 use sscard_store::{Bank, Branch, Overview};
 use utoipa::{IntoParams, ToSchema};
 
@@ -217,7 +217,7 @@ pub async fn verify_audit(State(state): State<AppState>, Auth(actor): Auth) -> A
 pub async fn overview(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<serde_json::Value>> {
     let ctx = state.ctx(actor, None);
     let overview: Overview = admin::overview(state.store.as_ref(), &ctx).await?;
-    let usage = sscard_store::ops::onecard::usage(state.store.as_ref(), &ctx).await?;
+    let usage = sscard_app::onecard::usage(state.store.as_ref(), &ctx).await?;
     let mut by_scenario = std::collections::BTreeMap::<&str, i64>::new();
     let mut by_presentation = std::collections::BTreeMap::<&str, i64>::new();
     let mut refused = std::collections::BTreeMap::<&str, i64>::new();

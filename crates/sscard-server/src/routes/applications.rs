@@ -11,9 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use sscard_app::applications::{self, ApplicationView};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::ids::{BankCode, BranchCode};
-use sscard_store::ops::applications::{self, ApplicationView};
 use sscard_store::{AppFilter, Page};
 use utoipa::{IntoParams, ToSchema};
 

@@ -50,7 +50,7 @@ pub async fn login(State(state): State<AppState>, body: JsonBody<LoginRequest>) 
             "too many failed logins: wait five minutes",
         ));
     }
-    match sscard_store::ops::auth::login(state.store.as_ref(), &req.username, &req.password, now).await? {
+    match sscard_app::auth::login(state.store.as_ref(), &req.username, &req.password, now).await? {
         Some(ok) => {
             state.limiter.succeeded(&req.username);
             Ok(Json(LoginResponse {
@@ -72,7 +72,7 @@ pub async fn login(State(state): State<AppState>, body: JsonBody<LoginRequest>) 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = crate::error::Problem)))]
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<StatusCode> {
     let token = bearer(&parts).ok_or_else(|| ApiError::unauthorized("no token"))?;
-    sscard_store::ops::auth::logout(state.store.as_ref(), token).await?;
+    sscard_app::auth::logout(state.store.as_ref(), token).await?;
     crate::session_cache::forget_session(&state.sessions, token);
     Ok(StatusCode::NO_CONTENT)
 }

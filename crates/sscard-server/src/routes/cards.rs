@@ -12,8 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sscard_app::cards::{self, ActionInput};
 use sscard_domain::card::{CancelReason, Card, CardAction};
-use sscard_store::ops::cards::{self, ActionInput};
 use utoipa::ToSchema;
 
 /// A card by number.

@@ -15,13 +15,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use sscard_app::ecard::{self as ops, Grant, MAX_REVOCATIONS};
+use sscard_app::onecard::Presentation;
 use sscard_domain::access::Actor;
 use sscard_domain::ecard::{Attributes, Authorization};
 use sscard_domain::terminal::Terminal;
 use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, PublishedKey, Rejection, VerifiedToken};
 use sscard_gm::token::{DEFAULT_TTL_S, STATUS_ACTIVE, TokenClaims, TokenFlags, decode_token, sign_token};
-use sscard_store::ops::ecard::{self as ops, Grant, MAX_REVOCATIONS};
-use sscard_store::ops::onecard::Presentation;
 use utoipa::{IntoParams, ToSchema};
 
 /// Pixels per QR module in the PNG rendering.
@@ -352,7 +352,7 @@ pub async fn verify(
 /// The terminal path of [`verify`]: the token's verdict becomes a presentation (refused ones
 /// keep the e-card when the signature held), the use case answers and records the use.
 async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiResult<Json<VerifyResponse>> {
-    let ctx = state.ctx(sscard_store::ops::onecard::terminal_actor(t), None);
+    let ctx = state.ctx(sscard_app::onecard::terminal_actor(t), None);
     let (presentation, expires_at) = match check_token(state, token, ctx.now_ms).await? {
         Ok(v) => {
             let ecard_id = sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id);
@@ -361,8 +361,7 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
         Err(rej) => (refused_qr(token, &rej), None),
     };
     let verdict =
-        sscard_store::ops::onecard::verify::verify_qr(state.store.as_ref(), &state.live, &ctx, t, &presentation)
-            .await?;
+        sscard_app::onecard::verify::verify_qr(state.store.as_ref(), &state.live, &ctx, t, &presentation).await?;
     let ecard_id = match &presentation {
         Presentation::Ecard { ecard_id } => Some(ecard_id.clone()),
         Presentation::RefusedQr { ecard_id, .. } => ecard_id.clone(),
@@ -402,7 +401,7 @@ pub async fn qr_login(State(state): State<AppState>, body: JsonBody<TokenRequest
     if !state.used_login_tokens.first_use(checked.claims.ecard_id, checked.claims.nonce, until, now.div_euclid(1000)) {
         return Err(refuse("replayed"));
     }
-    let ok = sscard_store::ops::auth::session_for(state.store.as_ref(), user, now).await?;
+    let ok = sscard_app::auth::session_for(state.store.as_ref(), user, now).await?;
     Ok(Json(LoginResponse {
         token: ok.token,
         role: ok.actor.role.as_str().to_string(),

@@ -13,9 +13,9 @@ use crate::extract::IdemKey;
 use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sscard_app::Ctx;
 use sscard_domain::access::Actor;
 use sscard_store::StoreError;
-use sscard_store::ops::Ctx;
 use std::future::Future;
 
 /// A JSON answer from an already-serialised body.
@@ -42,7 +42,7 @@ where
 {
     let idem = key.for_actor(&actor.name, raw_body);
     if let Some(idem) = &idem
-        && let Some(first) = sscard_store::ops::idem::replay(state.store.as_ref(), idem).await?
+        && let Some(first) = sscard_app::idem::replay(state.store.as_ref(), idem).await?
     {
         return Ok(replayed(first));
     }
@@ -53,7 +53,7 @@ where
         // the winner's result.
         Err(e) => {
             if let Some(idem) = &idem
-                && let Some(first) = sscard_store::ops::idem::replay(state.store.as_ref(), idem).await?
+                && let Some(first) = sscard_app::idem::replay(state.store.as_ref(), idem).await?
             {
                 return Ok(replayed(first));
             }

@@ -18,15 +18,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sscard_app::onecard::terminals::{self, NewTerminal};
+use sscard_app::onecard::transit::{self, OfflineItem};
+use sscard_app::onecard::{self as ops, Presentation, ledger, library, medical, parks, terminal_actor};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::medical::MedicalPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::Operator;
 use sscard_store::onecard::ParkRow;
-use sscard_store::ops::onecard::terminals::{self, NewTerminal};
-use sscard_store::ops::onecard::transit::{self, OfflineItem};
-use sscard_store::ops::onecard::{self as ops, Presentation, ledger, library, medical, parks, terminal_actor};
 use utoipa::{IntoParams, ToSchema};
 
 /// Largest offline batch body: 10,000 lines of up to about 250 bytes each (a QR token line is

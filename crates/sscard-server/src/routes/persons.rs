@@ -11,10 +11,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sscard_app::persons::{self, NewbornInput, NewbornResult};
 use sscard_domain::document::{DocType, Sex};
 use sscard_domain::ids::{BankCode, BranchCode, RegionCode};
 use sscard_domain::person::{Person, RegistrationInput};
-use sscard_store::ops::persons::{self, NewbornInput, NewbornResult};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -186,6 +186,6 @@ pub async fn cards(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<CardJson>>> {
     let ctx = state.ctx(actor, None);
-    let cards = sscard_store::ops::cards::of_person(state.store.as_ref(), &ctx, &id).await?;
+    let cards = sscard_app::cards::of_person(state.store.as_ref(), &ctx, &id).await?;
     Ok(Json(cards.iter().map(CardJson::from).collect()))
 }

@@ -10,14 +10,14 @@ use askama::Template;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
+use sscard_app::cards::ActionInput;
+use sscard_app::{admin, applications, cards, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
 use sscard_domain::card::CardAction;
 use sscard_domain::document::DocType;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
-use sscard_store::ops::cards::ActionInput;
-use sscard_store::ops::{admin, applications, cards, jobs, persons};
 use sscard_store::{AppFilter, Count, Page};
 
 /// Rows accepted in one batch upload.
@@ -72,7 +72,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         titled(t.s("apps_by_channel"), &labelled(&t, "c_", &overview.applications_by_channel)),
         titled(t.s("apps_by_status"), &labelled(&t, "st_", &overview.applications_by_status)),
     ];
-    let usage = sscard_store::ops::onecard::usage(state.store.as_ref(), &ctx).await.unwrap_or_default();
+    let usage = sscard_app::onecard::usage(state.store.as_ref(), &ctx).await.unwrap_or_default();
     let mut by_scenario: Vec<(String, i64)> = Vec::new();
     let mut by_presentation: Vec<(String, i64)> = Vec::new();
     let mut refused: Vec<(String, i64)> = Vec::new();
@@ -274,7 +274,7 @@ pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multip
     if rows.len() > MAX_BATCH_ROWS {
         return back("/console", Err(format!("at most {MAX_BATCH_ROWS} rows per upload")));
     }
-    let id = sscard_store::ops::new_id();
+    let id = sscard_app::new_id();
     state.batches.start(&id, rows.len());
     let task_state = state.clone();
     let task_id = id.clone();
@@ -291,7 +291,7 @@ async fn run_batch(state: AppState, actor: Actor, id: String, rows: Vec<String>,
     }
 }
 
-async fn batch_row(state: &AppState, ctx: &sscard_store::ops::Ctx, line: &str, branch: &str) -> Result<(), String> {
+async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: &str) -> Result<(), String> {
     let f: Vec<&str> = line.split(',').map(str::trim).collect();
     let [doc_type, doc_number, name, region] = f.as_slice() else {
         return Err("expected doc_type,doc_number,name,region".into());

@@ -10,14 +10,14 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
+use sscard_app::cards::ActionInput;
+use sscard_app::{applications, cards, persons};
 use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::CardAction;
 use sscard_domain::document::{DocType, Sex};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
-use sscard_store::ops::cards::ActionInput;
-use sscard_store::ops::{applications, cards, persons};
 use sscard_store::{AppFilter, Page};
 
 pub struct Found {
@@ -114,8 +114,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         })
         .collect();
     for row in queue.iter_mut().filter(|r| r.fee_due) {
-        row.fee_paid =
-            sscard_store::ops::onecard::ledger::fee_paid(state.store.as_ref(), &row.id).await.unwrap_or(false);
+        row.fee_paid = sscard_app::onecard::ledger::fee_paid(state.store.as_ref(), &row.id).await.unwrap_or(false);
     }
     let doc_types = DocType::ALL.iter().map(|d| d.as_str()).collect();
     // The search box keeps what was typed only until a person is found: then it keeps the
@@ -292,7 +291,7 @@ pub async fn collect_fee(
     };
     let to = desk_back(f.q.as_deref().unwrap_or(""));
     let ctx = state.ctx(actor, None);
-    let result = sscard_store::ops::onecard::ledger::collect_fee(state.store.as_ref(), &ctx, &id)
+    let result = sscard_app::onecard::ledger::collect_fee(state.store.as_ref(), &ctx, &id)
         .await
         .map(|t| format!("{} {}", v.t.s("fee_collected"), sscard_domain::money::Fen::new(t.amount_fen)))
         .map_err(|e| super::err_text(&v.t, &e));

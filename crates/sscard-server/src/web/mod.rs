@@ -1,5 +1,5 @@
 //! The web pages served by the same binary: login, the holder portal, the bank desk
-//! and the clerk console. Pages call the same use cases as the API (`sscard_store::ops`);
+//! and the clerk console. Pages call the same use cases as the API (`sscard_app`);
 //! no rule is repeated here. Forms carry a CSRF token that must match the
 //! `sscard_csrf` cookie; the session cookie is HttpOnly, Secure and SameSite=Strict.
 
@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for Viewer {
         };
         let actor = match cookie(h, SESSION_COOKIE) {
             Some(token) => {
-                sscard_store::ops::auth::authenticate(state.store.as_ref(), token, state.now_ms()).await.ok().flatten()
+                sscard_app::auth::authenticate(state.store.as_ref(), token, state.now_ms()).await.ok().flatten()
             }
             None => None,
         };

@@ -116,7 +116,7 @@ pub async fn login(State(state): State<AppState>, v: Viewer, Form(f): Form<Login
     if !state.limiter.allowed(&f.username, now) {
         return back("/login", Err(t.s("too_many").to_string()));
     }
-    match sscard_store::ops::auth::login(state.store.as_ref(), &f.username, &f.password, now).await {
+    match sscard_app::auth::login(state.store.as_ref(), &f.username, &f.password, now).await {
         Ok(Some(ok)) => {
             state.limiter.succeeded(&f.username);
             let home = match ok.actor.role {
@@ -147,7 +147,7 @@ pub async fn logout(State(state): State<AppState>, v: Viewer, headers: HeaderMap
         return r;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        let _ = sscard_store::ops::auth::logout(state.store.as_ref(), token).await;
+        let _ = sscard_app::auth::logout(state.store.as_ref(), token).await;
     }
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", true, 0));

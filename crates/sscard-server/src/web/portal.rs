@@ -8,13 +8,13 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use serde::Deserialize;
+use sscard_app::applications::ApplicationView;
+use sscard_app::cards::ActionInput;
+use sscard_app::{admin, applications, cards, persons};
 use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::{Card, CardAction, CardStatus, decide_action};
 use sscard_domain::ids::{BankCode, BranchCode};
-use sscard_store::ops::applications::ApplicationView;
-use sscard_store::ops::cards::ActionInput;
-use sscard_store::ops::{admin, applications, cards, persons};
 use sscard_store::{AppFilter, Page};
 
 /// One card as the pages show it; the buttons come from the domain's state machine.
@@ -154,7 +154,7 @@ pub struct MoveLine {
 #[derive(Template)]
 #[template(path = "portal.html")]
 struct PortalPage {
-    relatives: Vec<sscard_store::ops::ecard::FamilyGrant>,
+    relatives: Vec<sscard_app::ecard::FamilyGrant>,
     balances: Vec<BalanceRow>,
     moves: Vec<MoveLine>,
     uses: Vec<UseLine>,
@@ -174,7 +174,7 @@ struct PortalPage {
 /// Loads a person's applications with their timelines (the newest 20).
 pub async fn app_rows(
     state: &AppState,
-    ctx: &sscard_store::ops::Ctx,
+    ctx: &sscard_app::Ctx,
     person_id: &str,
 ) -> Result<Vec<AppRow>, sscard_store::StoreError> {
     let filter = AppFilter { person_id: Some(person_id.to_string()), page: Page::first(200), ..Default::default() };
@@ -220,15 +220,12 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         let cards = cards::of_person(state.store.as_ref(), &ctx, &person_id).await?;
         let apps = app_rows(&state, &ctx, &person_id).await?;
         let (banks, branches) = branch_options(&state, None).await?;
-        let auths =
-            sscard_store::ops::ecard::authorizations(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
-        let money = sscard_store::ops::onecard::ledger::balances(state.store.as_ref(), &ctx, &person_id, 10).await.ok();
-        let uses = sscard_store::ops::onecard::uses(state.store.as_ref(), &ctx, &person_id, None, 20)
-            .await
-            .unwrap_or_default();
-        let relatives = sscard_store::ops::ecard::family_granted_to(state.store.as_ref(), &ctx, &person_id)
-            .await
-            .unwrap_or_default();
+        let auths = sscard_app::ecard::authorizations(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
+        let money = sscard_app::onecard::ledger::balances(state.store.as_ref(), &ctx, &person_id, 10).await.ok();
+        let uses =
+            sscard_app::onecard::uses(state.store.as_ref(), &ctx, &person_id, None, 20).await.unwrap_or_default();
+        let relatives =
+            sscard_app::ecard::family_granted_to(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
         Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths, money, uses, relatives))
     }
     .await;
@@ -456,8 +453,8 @@ pub async fn sign_in_channel(State(state): State<AppState>, v: Viewer, Form(f): 
     };
     let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
     let ctx = state.ctx(actor, None);
-    let what = sscard_store::ops::ecard::Grant::Channel(f.channel);
-    let result = sscard_store::ops::ecard::grant(state.store.as_ref(), &ctx, &person_id, what)
+    let what = sscard_app::ecard::Grant::Channel(f.channel);
+    let result = sscard_app::ecard::grant(state.store.as_ref(), &ctx, &person_id, what)
         .await
         .map(|a| a.channel.unwrap_or_default())
         .map_err(|e| super::err_text(&v.t, &e));
@@ -477,7 +474,7 @@ pub async fn revoke_authorization(
     };
     let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
     let ctx = state.ctx(actor, None);
-    let result = sscard_store::ops::ecard::revoke(state.store.as_ref(), &ctx, &person_id, &id)
+    let result = sscard_app::ecard::revoke(state.store.as_ref(), &ctx, &person_id, &id)
         .await
         .map(|a| format!("{} {}", a.kind.as_str(), a.status.as_str()))
         .map_err(|e| super::err_text(&v.t, &e));
@@ -498,10 +495,9 @@ pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): For
     };
     let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
     let ctx = state.ctx(actor, None);
-    let result =
-        sscard_store::ops::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, f.grantee_ssn.trim())
-            .await
-            .map(|a| a.kind.as_str().to_string())
-            .map_err(|e| super::err_text(&v.t, &e));
+    let result = sscard_app::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, f.grantee_ssn.trim())
+        .await
+        .map(|a| a.kind.as_str().to_string())
+        .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }

@@ -6,6 +6,7 @@
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
+use sscard_app::{Ctx, admin, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::clock::FixedClock;
 use sscard_domain::document::{DocType, make_resident_id};
@@ -13,7 +14,6 @@ use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
 use sscard_domain::policy::Policy;
 use sscard_server::AppState;
-use sscard_store::ops::{Ctx, admin, persons};
 use sscard_store::{Bank, Branch, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -56,8 +56,8 @@ pub struct Tokens {
 }
 
 enum Db {
-    Sqlite(sscard_store_sqlite::TempDatabase),
-    Postgres(sscard_store_postgres::TempDatabase),
+    Sqlite(sscard_store_sql::sqlite::TempDatabase),
+    Postgres(sscard_store_sql::postgres::TempDatabase),
 }
 
 /// One running server with its own database.
@@ -176,19 +176,19 @@ impl TestApp {
     pub async fn spawn_with(policy: Policy) -> TestApp {
         let (db, url) = match backend() {
             "postgres" => {
-                let db = sscard_store_postgres::TempDatabase::create().await.expect(
+                let db = sscard_store_sql::postgres::TempDatabase::create().await.expect(
                     "create a PostgreSQL test database (is PostgreSQL up at SSCARD_TEST_PG_URL or 127.0.0.1:5432?)",
                 );
                 let url = db.url();
                 (Db::Postgres(db), url)
             }
             _ => {
-                let db = sscard_store_sqlite::TempDatabase::new();
+                let db = sscard_store_sql::sqlite::TempDatabase::new();
                 let url = db.url();
                 (Db::Sqlite(db), url)
             }
         };
-        let store = sscard_server::open_store(&url).await.expect("open the test store");
+        let store = sscard_store_sql::open(&url).await.expect("open the test store");
         let clock = Arc::new(FixedClock::at_date(START));
         let mut state = AppState::new(store.clone(), clock.clone(), policy);
         state.hash_iterations = 1000;

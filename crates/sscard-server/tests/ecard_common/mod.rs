@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
+use sscard_app::cards::ActionInput;
+use sscard_app::{Ctx, admin, applications, cards, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::CardAction;
@@ -15,8 +17,6 @@ use sscard_domain::policy::Policy;
 use sscard_gm::offline::{OfflineVerifier, PublishedKey, hex_ids};
 use sscard_server::AppState;
 use sscard_server::keys::KeyManager;
-use sscard_store::ops::cards::ActionInput;
-use sscard_store::ops::{Ctx, admin, applications, cards, persons};
 use sscard_store::{Bank, Branch, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -27,8 +27,8 @@ pub const REGION: &str = "350203";
 pub const PIN: &str = "739164";
 
 enum Db {
-    Sqlite(sscard_store_sqlite::TempDatabase),
-    Postgres(sscard_store_postgres::TempDatabase),
+    Sqlite(sscard_store_sql::sqlite::TempDatabase),
+    Postgres(sscard_store_sql::postgres::TempDatabase),
 }
 
 /// A holder with a card.
@@ -117,18 +117,19 @@ impl EcardApp {
     async fn spawn_with(scheduler: bool) -> EcardApp {
         let (db, url) = match backend() {
             "postgres" => {
-                let db =
-                    sscard_store_postgres::TempDatabase::create().await.expect("create a PostgreSQL test database");
+                let db = sscard_store_sql::postgres::TempDatabase::create()
+                    .await
+                    .expect("create a PostgreSQL test database");
                 let url = db.url();
                 (Db::Postgres(db), url)
             }
             _ => {
-                let db = sscard_store_sqlite::TempDatabase::new();
+                let db = sscard_store_sql::sqlite::TempDatabase::new();
                 let url = db.url();
                 (Db::Sqlite(db), url)
             }
         };
-        let store = sscard_server::open_store(&url).await.expect("open store");
+        let store = sscard_store_sql::open(&url).await.expect("open store");
         let clock = Arc::new(FixedClock::at_date(date!(2026 - 03 - 02)));
         let keys = Arc::new(KeyManager::ephemeral());
         let mut state = AppState::new(store.clone(), clock.clone(), Policy::default()).with_keys(keys.clone());

@@ -3,9 +3,9 @@
 use super::{cli_ctx, open};
 use anyhow::Context;
 use clap::Subcommand;
+use sscard_app::admin;
 use sscard_domain::access::Role;
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
-use sscard_store::ops::admin;
 use sscard_store::{Bank, Branch};
 use std::io::Read;
 use std::process::ExitCode;

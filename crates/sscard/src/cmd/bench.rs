@@ -4,13 +4,13 @@
 
 use super::cli_ctx;
 use clap::{Subcommand, ValueEnum};
+use sscard_app::cards::ActionInput;
+use sscard_app::{Ctx, admin, applications, cards, persons};
 use sscard_domain::application::{AppKind, ApplicationInput, Channel};
 use sscard_domain::card::CardAction;
 use sscard_domain::document::{DocType, make_resident_id};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
-use sscard_store::ops::cards::ActionInput;
-use sscard_store::ops::{Ctx, admin, applications, cards, persons};
 use sscard_store::{Bank, Branch, Store};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -101,21 +101,21 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
 /// its own (at SSCARD_TEST_PG_URL) that [`BenchDb::finish`] drops.
 pub(super) struct BenchDb {
     pub store: Arc<dyn Store>,
-    sqlite: Option<sscard_store_sqlite::TempDatabase>,
-    pg: Option<sscard_store_postgres::TempDatabase>,
+    sqlite: Option<sscard_store_sql::sqlite::TempDatabase>,
+    pg: Option<sscard_store_sql::postgres::TempDatabase>,
 }
 
 impl BenchDb {
     pub async fn open(backend: Backend) -> anyhow::Result<BenchDb> {
         Ok(match backend {
             Backend::Sqlite => {
-                let db = sscard_store_sqlite::TempDatabase::new();
-                let store = Arc::new(sscard_store_sqlite::open(&db.url()).await?);
+                let db = sscard_store_sql::sqlite::TempDatabase::new();
+                let store = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await?);
                 BenchDb { store, sqlite: Some(db), pg: None }
             }
             Backend::Postgres => {
-                let db = sscard_store_postgres::TempDatabase::create().await?;
-                let store = Arc::new(sscard_store_postgres::open(&db.url()).await?);
+                let db = sscard_store_sql::postgres::TempDatabase::create().await?;
+                let store = Arc::new(sscard_store_sql::postgres::open(&db.url()).await?);
                 BenchDb { store, sqlite: None, pg: Some(db) }
             }
         })

@@ -161,31 +161,22 @@ pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<E
     let seconds = seconds.clamp(1, 12);
     let clients = clients.clamp(1, 256);
     let ecards = ecards.clamp(1, 5_000);
-    let db = sscard_store_sqlite::TempDatabase::new();
-    let store: Arc<dyn Store> = Arc::new(sscard_store_sqlite::open(&db.url()).await?);
+    let db = sscard_store_sql::sqlite::TempDatabase::new();
+    let store: Arc<dyn Store> = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await?);
     eprintln!("setting up {ecards} holders with active cards ...");
     let cards = setup(store.as_ref(), ecards).await?;
     let mut ctx = cli_ctx();
     ctx.hash_iterations = 1000;
     let password = sscard_gm::rand::random_token();
-    sscard_store::ops::admin::add_user(store.as_ref(), &ctx, "bench-terminal", &password, Role::Terminal, None, None)
-        .await?;
+    sscard_app::admin::add_user(store.as_ref(), &ctx, "bench-terminal", &password, Role::Terminal, None, None).await?;
     let mut holders = Vec::with_capacity(cards.len());
     for (i, card_no) in cards.iter().enumerate() {
         let mut tx = store.read().await?;
         let card = tx.get_card(card_no, false).await?.context("a bench card vanished")?;
         tx.commit().await?;
         let name = format!("bench-holder-{i}");
-        sscard_store::ops::admin::add_user(
-            store.as_ref(),
-            &ctx,
-            &name,
-            &password,
-            Role::Holder,
-            Some(card.person_id),
-            None,
-        )
-        .await?;
+        sscard_app::admin::add_user(store.as_ref(), &ctx, &name, &password, Role::Holder, Some(card.person_id), None)
+            .await?;
         holders.push(name);
     }
     let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);

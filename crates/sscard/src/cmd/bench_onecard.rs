@@ -17,12 +17,12 @@ use super::bench_ecard::load;
 use super::cli_ctx;
 use anyhow::Context;
 use serde_json::json;
+use sscard_app::onecard::terminals::{NewTerminal, add_operator, add_terminal};
+use sscard_app::onecard::{Presentation, ledger, terminal_actor, transit};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::policy::Policy;
 use sscard_domain::terminal::{Operator, OperatorKind};
 use sscard_server::AppState;
-use sscard_store::ops::onecard::terminals::{NewTerminal, add_operator, add_terminal};
-use sscard_store::ops::onecard::{Presentation, ledger, terminal_actor, transit};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,7 +88,7 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let cash_desk = &gates[0].terminal;
-    let desk_ctx = sscard_store::ops::Ctx::new(terminal_actor(cash_desk), admin.now_ms, Policy::default());
+    let desk_ctx = sscard_app::Ctx::new(terminal_actor(cash_desk), admin.now_ms, Policy::default());
     for card in cards.iter() {
         let p = Presentation::CardNo(card.clone());
         let key = format!("bench-topup-{card}");

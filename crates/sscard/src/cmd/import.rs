@@ -8,10 +8,10 @@
 use super::{cli_ctx, open, progress};
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use sscard_app::import::{ImportRow, MAX_ROWS, RowOutcome, import_row};
 use sscard_domain::document::{DocType, Sex};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
-use sscard_store::ops::import::{ImportRow, MAX_ROWS, RowOutcome, import_row};
 use std::process::ExitCode;
 
 const HEADER: &str = "doc_type,doc_number,name,sex,birth_date,region,card_no,bank_code,issued_on,expires_on";

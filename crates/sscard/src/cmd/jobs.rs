@@ -3,9 +3,9 @@
 use super::{cli_ctx, open, progress};
 use anyhow::Context;
 use clap::Subcommand;
+use sscard_app::{audit, jobs};
 use sscard_domain::access::Actor;
 use sscard_domain::clock::start_of_day_ms;
-use sscard_store::ops::{audit, jobs};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]

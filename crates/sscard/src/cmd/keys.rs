@@ -64,7 +64,7 @@ pub async fn keys(url: &str, cmd: KeysCmd) -> anyhow::Result<ExitCode> {
             }
         }
         KeysCmd::List => {
-            for k in sscard_store::ops::ecard::issuer_keys(store.as_ref()).await? {
+            for k in sscard_app::ecard::issuer_keys(store.as_ref()).await? {
                 println!("{:>4}  {} .. {}", k.key_id, when(k.not_before_ms / 1000), when(k.not_after_ms / 1000));
             }
         }

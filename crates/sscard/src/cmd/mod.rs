@@ -11,16 +11,16 @@ pub mod onecard;
 pub mod serve;
 pub mod terminal;
 
+use sscard_app::Ctx;
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::clock::Clock;
 use sscard_domain::policy::Policy;
 use sscard_store::Store;
-use sscard_store::ops::Ctx;
 use std::sync::Arc;
 
 /// Opens the database, with a clear message when it cannot.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    sscard_server::open_store(url).await.map_err(|e| anyhow::anyhow!("cannot open {url}: {e}"))
+    sscard_store_sql::open(url).await.map_err(|e| anyhow::anyhow!("cannot open {url}: {e}"))
 }
 
 /// The context of a CLI operation: the operator acts as admin, now.

@@ -11,9 +11,9 @@ use super::{cli_ctx, open};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
+use sscard_app::onecard::{ledger, terminals};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::terminal::Operator;
-use sscard_store::ops::onecard::{ledger, terminals};
 use std::process::ExitCode;
 use std::time::Instant;
 

@@ -198,23 +198,23 @@ fn verdict(token: &str, file: &Path, now: Option<i64>) -> anyhow::Result<(bool, 
 mod tests {
     use super::*;
     use serde_json::json;
+    use sscard_app::cards::{self, ActionInput};
     use sscard_domain::access::Role;
     use sscard_domain::card::CardAction;
     use sscard_store::Store;
-    use sscard_store::ops::cards::{self, ActionInput};
     use std::sync::Arc;
 
     /// Against a real server: the first sync takes the full list, later ones only changes; a
     /// suspended card's token is refused offline after the sync and accepted again after unsuspend.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sync_and_verify_against_a_server() {
-        let db = sscard_store_sqlite::TempDatabase::new();
-        let store: Arc<dyn Store> = Arc::new(sscard_store_sqlite::open(&db.url()).await.unwrap());
+        let db = sscard_store_sql::sqlite::TempDatabase::new();
+        let store: Arc<dyn Store> = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await.unwrap());
         let card_no = crate::cmd::bench::setup(store.as_ref(), 1).await.unwrap().remove(0);
         let mut ctx = crate::cmd::cli_ctx();
         ctx.hash_iterations = 1000;
         let person_id = store.read().await.unwrap().get_card(&card_no, false).await.unwrap().unwrap().person_id;
-        sscard_store::ops::admin::add_user(store.as_ref(), &ctx, "h", "pw-123456", Role::Holder, Some(person_id), None)
+        sscard_app::admin::add_user(store.as_ref(), &ctx, "h", "pw-123456", Role::Holder, Some(person_id), None)
             .await
             .unwrap();
         let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);

@@ -1,0 +1,32 @@
+//! Idempotent replays: a request repeated with the same Idempotency-Key gets the first answer.
+
+use sscard_store::model::{Idem, IdemRecord};
+use sscard_store::tx::Store;
+use sscard_store::{Result, StoreError};
+
+/// The longest Idempotency-Key accepted.
+pub const MAX_KEY_LEN: usize = 128;
+
+/// The first answer to this key, if any. A different request under the same key is refused.
+pub async fn replay(store: &dyn Store, idem: &Idem) -> Result<Option<IdemRecord>> {
+    let mut tx = store.read().await?;
+    let found = tx.get_idempotency(&idem.scope, &idem.key).await?;
+    tx.commit().await?;
+    match found {
+        Some(rec) if rec.request_hash != idem.request_hash => {
+            Err(StoreError::IdempotencyMismatch { key: idem.key.clone() })
+        }
+        other => Ok(other),
+    }
+}
+
+/// SM3 over method, path and body: what "the same request" means.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
+    let mut h = sscard_gm::sm3::Sm3Hasher::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    hex::encode(h.finalize())
+}

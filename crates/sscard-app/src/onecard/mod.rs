@@ -1,0 +1,308 @@
+//! Use cases of "one card for everything" (DESIGN §3.5, §3.6). Every one runs as the others:
+//! load, ask `sscard-domain` (terminal, ledger, medical, transit, library, park rules), write
+//! the change, its transfers, its usage record, its outbox event and audit record in one
+//! transaction. A refused use of a card is recorded in a transaction of its own after the
+//! refused one rolled back, so the holder sees every attempt. That includes presentations
+//! refused before any card is known: a QR code that failed its check (recorded as a `qr` use
+//! with its reason, and on the holder's list when its signature verified so the e-card is
+//! known) and a card number that names no card (recorded with that number, no person).
+
+pub mod ledger;
+pub mod library;
+pub mod medical;
+pub mod parks;
+pub mod terminals;
+pub mod transit;
+pub mod verify;
+
+use super::{Ctx, Subject, new_id, not_found, record};
+use serde::Serialize;
+use sscard_domain::card::Card;
+use sscard_domain::error::{DomainError, ErrorKind};
+use sscard_domain::ids::CardNo;
+use sscard_domain::person::Person;
+use sscard_domain::terminal::{Presented, Scenario, Terminal, check_card, check_terminal};
+use sscard_store::onecard::UseRow;
+use sscard_store::tx::{Store, Tx};
+use sscard_store::{Result, StoreError};
+
+/// How a holder presented themself at a terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Presentation {
+    /// The card number read from the chip.
+    CardNo(String),
+    /// An e-card QR code whose signature and expiry the server already checked.
+    Ecard { ecard_id: String },
+    /// A QR code the server refused (`reason`: malformed, bad_signature, unknown_key, expired,
+    /// ...). `ecard_id` is set only when the signature verified (an expired code, say), so the
+    /// holder is known although the code is refused; every use case refuses it with `reason`.
+    RefusedQr { reason: &'static str, ecard_id: Option<String> },
+}
+
+impl Presentation {
+    pub fn kind(&self) -> Presented {
+        match self {
+            Presentation::CardNo(_) => Presented::Card,
+            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } => Presented::Qr,
+        }
+    }
+    /// The request field the presentation came in.
+    fn field(&self) -> &'static str {
+        match self {
+            Presentation::CardNo(_) => "card_no",
+            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } => "token",
+        }
+    }
+    /// The card number as presented, when it is one (even of no known card).
+    fn card_no(&self) -> Option<String> {
+        match self {
+            Presentation::CardNo(no) => CardNo::parse(no).ok().map(|no| no.as_str().to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The holder behind a presentation: the person and the card the use is booked on.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub person: Person,
+    pub card: Card,
+}
+
+/// The person and card behind a presentation, without judging the card.
+/// `Err(reason)` when nothing usable is behind it (`unknown_card`, `revoked`).
+pub(crate) async fn lookup(
+    tx: &mut dyn Tx,
+    p: &Presentation,
+) -> Result<std::result::Result<(Person, Card), &'static str>> {
+    Ok(find(tx, p).await?.map(|f| (f.person, f.card)))
+}
+
+/// What stands behind a presentation, read in one statement.
+struct Found {
+    person: Person,
+    card: Card,
+    /// For a QR code: whether its e-card is usable.
+    ecard_usable: Option<bool>,
+}
+
+/// [`lookup`], also telling whether the e-card is usable.
+async fn find(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<Found, &'static str>> {
+    match p {
+        Presentation::CardNo(no) => {
+            let Ok(no) = CardNo::parse(no) else { return Ok(Err("unknown_card")) };
+            Ok(tx.card_with_person(no.as_str(), false).await?.map(found_card).ok_or("unknown_card"))
+        }
+        Presentation::Ecard { ecard_id } => {
+            let Some((ecard, card, person)) = tx.ecard_with_card(ecard_id).await? else { return Ok(Err("revoked")) };
+            Ok(Ok(Found { person, card, ecard_usable: Some(ecard.usable()) }))
+        }
+        Presentation::RefusedQr { reason, .. } => Ok(Err(reason)),
+    }
+}
+
+fn found_card((card, person): (Card, Person)) -> Found {
+    Found { person, card, ecard_usable: None }
+}
+
+/// Whose presentation a refused use was, for its record: the holder behind a card number or
+/// a verified QR code, also when the card or the code itself was refused.
+pub(crate) async fn refused_holder(tx: &mut dyn Tx, p: &Presentation) -> Result<Option<(Person, Card)>> {
+    if let Presentation::RefusedQr { ecard_id: Some(ecard_id), .. } = p {
+        return lookup(tx, &Presentation::Ecard { ecard_id: ecard_id.clone() }).await.map(|found| found.ok());
+    }
+    Ok(lookup(tx, p).await?.ok())
+}
+
+/// The holder, refused (422, with the reason) when the card cannot be used at this terminal now.
+pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &Presentation) -> Result<Holder> {
+    judge(ctx, terminal, p, find(tx, p).await?)
+}
+
+/// The terminal as stored now (see [`live_terminal`]) and the holder (see [`holder`]): for a
+/// card number both in one read. `lock_person` holds the person's row until commit.
+pub(crate) async fn terminal_and_holder(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    terminal_id: &str,
+    scenario: Scenario,
+    p: &Presentation,
+    lock_person: bool,
+) -> Result<(Terminal, Holder)> {
+    let Presentation::CardNo(no) = p else {
+        let t = live_terminal(tx, terminal_id, scenario).await?;
+        let mut h = holder(tx, ctx, &t, p).await?;
+        if lock_person {
+            h.person = tx.get_person(&h.person.id, true).await?.ok_or_else(|| not_found("person", &h.person.id))?;
+        }
+        return Ok((t, h));
+    };
+    let Ok(no) = CardNo::parse(no) else {
+        // The terminal's own refusal comes first.
+        live_terminal(tx, terminal_id, scenario).await?;
+        return Err(refusal_of(p, "unknown_card").into());
+    };
+    let (t, card) = tx.terminal_and_card(terminal_id, no.as_str(), lock_person).await?;
+    let t = t.ok_or_else(|| not_found("terminal", terminal_id))?;
+    check_terminal(&t, scenario)?;
+    let h = judge(ctx, &t, p, card.map(found_card).ok_or("unknown_card"))?;
+    Ok((t, h))
+}
+
+/// Judges what stands behind a presentation at this terminal now.
+fn judge(
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    found: std::result::Result<Found, &'static str>,
+) -> Result<Holder> {
+    let found = match found {
+        Ok(found) => found,
+        Err(reason) => return Err(refusal_of(p, reason).into()),
+    };
+    // The card's own reason first (card_lost, card_suspended...), then a stopped e-card.
+    check_card(&found.card, terminal.region, ctx.today())?;
+    if found.ecard_usable == Some(false) {
+        return Err(DomainError::refused("revoked", "this e-card is stopped").into());
+    }
+    Ok(Holder { person: found.person, card: found.card })
+}
+
+/// The 422 for a presentation with nothing usable behind it.
+pub(crate) fn refusal_of(p: &Presentation, reason: &'static str) -> DomainError {
+    let field = p.field();
+    let message = match p {
+        Presentation::RefusedQr { .. } => format!("the QR code was refused: {reason}"),
+        _ => format!("no usable card behind this {field}"),
+    };
+    DomainError::refused(reason, message).with_field(field)
+}
+
+/// The terminal as stored now: it must exist, be enabled and serve `scenario`.
+pub(crate) async fn live_terminal(tx: &mut dyn Tx, terminal_id: &str, scenario: Scenario) -> Result<Terminal> {
+    let t = tx.get_terminal(terminal_id).await?.ok_or_else(|| not_found("terminal", terminal_id))?;
+    check_terminal(&t, scenario)?;
+    Ok(t)
+}
+
+/// A usage record for this terminal and holder.
+pub(crate) fn use_row(
+    ctx: &Ctx,
+    t: &Terminal,
+    p: &Presentation,
+    who: Option<(&Person, &Card)>,
+    reason: Option<&str>,
+) -> UseRow {
+    UseRow {
+        id: new_id(),
+        at_ms: ctx.now_ms,
+        scenario: t.scenario.as_str().to_string(),
+        terminal_id: t.id.clone(),
+        operator_code: t.operator_code.clone(),
+        person_id: who.map(|(p, _)| p.id.clone()),
+        card_no: who.map(|(_, c)| c.card_no.as_str().to_string()).or_else(|| p.card_no()),
+        presented: p.kind().as_str().to_string(),
+        result: if reason.is_none() { "ok" } else { "refused" }.to_string(),
+        reason: reason.map(str::to_string),
+        region: t.region.to_string(),
+    }
+}
+
+/// After an operation: a refusal of the card or of the rules (422, 409) is recorded as a
+/// refused use in a transaction of its own, with the holder when one is known (also behind a
+/// refused but verified QR code) and the card number as presented otherwise; malformed input
+/// and forbidden terminals are not uses.
+pub(crate) async fn with_refusals<T>(
+    store: &dyn Store,
+    ctx: &Ctx,
+    t: &Terminal,
+    p: &Presentation,
+    outcome: Result<T>,
+) -> Result<T> {
+    let reason = match &outcome {
+        Err(StoreError::Domain(e)) if matches!(e.kind, ErrorKind::Refused | ErrorKind::Conflict) => e.code,
+        _ => return outcome,
+    };
+    let mut tx = store.write().await?;
+    let who = refused_holder(tx.as_mut(), p).await?;
+    let row = use_row(ctx, t, p, who.as_ref().map(|(p, c)| (p, c)), Some(reason));
+    tx.insert_use(&row).await?;
+    tx.commit().await?;
+    outcome
+}
+
+pub(crate) fn terminal_subject<'a>(entity: &'static str, id: &'a str, h: &'a Holder) -> Subject<'a> {
+    Subject { entity, entity_id: id, person_id: &h.person.id, region: h.person.region.to_string() }
+}
+
+/// Only terminals may act as terminals: the actor name is `terminal:ID`.
+pub fn terminal_actor(t: &Terminal) -> sscard_domain::access::Actor {
+    sscard_domain::access::Actor {
+        name: format!("terminal:{}", t.id),
+        role: sscard_domain::access::Role::Terminal,
+        person_id: None,
+        bank_code: None,
+    }
+}
+
+pub(crate) async fn record_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    kind: &str,
+    subject: &Subject<'_>,
+    payload: serde_json::Value,
+) -> Result<()> {
+    record(tx, ctx, kind, subject, payload).await
+}
+
+/// Identity verification at an identity terminal: only the attributes of the terminal's scope.
+pub async fn identify(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let outcome = async {
+        let mut tx = store.write().await?;
+        let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Identity).await?;
+        let h = holder(tx.as_mut(), ctx, &t, p).await?;
+        let (retired, minor, temporary) = sscard_domain::ecard::qr_flags(&h.person, &h.card, ctx.today(), &ctx.policy);
+        let all = sscard_domain::ecard::Attributes {
+            ssn_masked: Some(sscard_domain::document::mask_id(h.person.ssn.as_str())),
+            name: Some(h.person.name.masked()),
+            region: h.person.region.to_string(),
+            retired,
+            minor,
+            temporary,
+        };
+        tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
+        tx.commit().await?;
+        Ok(sscard_domain::terminal::scoped(&t.scope, &all))
+    }
+    .await;
+    with_refusals(store, ctx, terminal, p, outcome).await
+}
+
+/// Every use of the person's cards, newest first (the holder or staff).
+pub async fn uses(
+    store: &dyn Store,
+    ctx: &Ctx,
+    person_id: &str,
+    before_ms: Option<i64>,
+    limit: u32,
+) -> Result<Vec<UseRow>> {
+    sscard_domain::access::may_view_person(&ctx.actor, person_id)?;
+    let mut tx = store.read().await?;
+    let found = tx.uses_of_person(person_id, before_ms, limit).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Usage by scenario and by physical card vs e-card (staff).
+pub async fn usage(store: &dyn Store, ctx: &Ctx) -> Result<Vec<sscard_store::onecard::UsageCount>> {
+    sscard_domain::access::may_read_stats(&ctx.actor)?;
+    let mut tx = store.read().await?;
+    let found = tx.usage_counts().await?;
+    tx.commit().await?;
+    Ok(found)
+}

@@ -1,0 +1,156 @@
+//! Registering and finding persons, and the newborn one-step registration (新生儿出生一件事).
+
+use super::applications::{ApplicationView, take_application};
+use super::{Ctx, Render, Subject, new_id, not_found, record, remember_answer};
+use serde_json::json;
+use sscard_domain::access;
+use sscard_domain::application::{AppKind, ApplicationInput, Channel};
+use sscard_domain::document::Ssn;
+use sscard_domain::error::DomainError;
+use sscard_domain::ids::{BankCode, BranchCode};
+use sscard_domain::person::{Person, RegistrationInput, check_identity, decide_registration};
+use sscard_store::tx::{Store, Tx};
+use sscard_store::{Result, StoreError};
+
+/// Registers a person: document checks, SSN uniqueness (409), guardian rules.
+pub async fn register(
+    store: &dyn Store,
+    ctx: &Ctx,
+    input: RegistrationInput,
+    render: Render<'_, Person>,
+) -> Result<Person> {
+    access::may_register(&ctx.actor)?;
+    let mut tx = store.write().await?;
+    let person = register_in(tx.as_mut(), ctx, &input).await?;
+    remember_answer(tx.as_mut(), ctx, &person, 201, render).await?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+/// The registration steps inside an open transaction (shared with newborns and imports).
+pub(crate) async fn register_in(tx: &mut dyn Tx, ctx: &Ctx, input: &RegistrationInput) -> Result<Person> {
+    let identity = check_identity(input, ctx.today())?;
+    let ssn = match identity.document.ssn() {
+        Some(ssn) => ssn,
+        None => Ssn::assigned(input.region, tx.next_serial(&format!("ssn:{}", input.region)).await?),
+    };
+    if let Some(existing) = tx.find_person_by_ssn(ssn.as_str()).await? {
+        return Err(DomainError::conflict(
+            "person_exists",
+            format!("a person with social security number {} is already registered", ssn.masked()),
+            Some(existing.id),
+        )
+        .into());
+    }
+    let guardian = match &input.guardian_id {
+        Some(id) => tx.get_person(id, false).await?,
+        None => None,
+    };
+    let person = decide_registration(input, identity, ssn, guardian.as_ref(), new_id(), ctx.today(), ctx.now_ms)?;
+    tx.insert_person(&person).await.map_err(|e| match e {
+        StoreError::Duplicate { .. } => {
+            StoreError::Domain(DomainError::conflict("person_exists", "this document is already registered", None))
+        }
+        other => other,
+    })?;
+    let subject =
+        Subject { entity: "person", entity_id: &person.id, person_id: &person.id, region: person.region.to_string() };
+    record(
+        tx,
+        ctx,
+        "person.registered",
+        &subject,
+        json!({ "doc_type": person.doc_type.as_str(), "ssn": person.ssn.masked() }),
+    )
+    .await?;
+    Ok(person)
+}
+
+/// A person by id, if the actor may see them.
+pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<Person> {
+    let mut tx = store.read().await?;
+    let person = tx.get_person(id, false).await?.ok_or_else(|| not_found("person", id))?;
+    tx.commit().await?;
+    access::may_view_person(&ctx.actor, &person.id)?;
+    Ok(person)
+}
+
+/// A person by SSN (or resident ID number), if the actor may see them.
+pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<Person> {
+    let ssn = Ssn::parse(ssn).map_err(|e| DomainError::from(e).with_field("ssn"))?;
+    let mut tx = store.read().await?;
+    let person = tx.find_person_by_ssn(ssn.as_str()).await?.ok_or_else(|| not_found("person", &ssn.masked()))?;
+    tx.commit().await?;
+    access::may_view_person(&ctx.actor, &person.id)?;
+    Ok(person)
+}
+
+/// A person by social security number or by the number of any document (a passport, a
+/// travel permit), as a desk types it; if the actor may see them.
+pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &str) -> Result<Person> {
+    let number = number.trim().to_ascii_uppercase();
+    if Ssn::parse(&number).is_ok() {
+        match find_by_ssn(store, ctx, &number).await {
+            Err(StoreError::NotFound { .. }) => {}
+            other => return other,
+        }
+    }
+    let mut tx = store.read().await?;
+    let found = tx.find_persons_by_doc_number(&number).await?;
+    tx.commit().await?;
+    let person =
+        found.into_iter().next().ok_or_else(|| not_found("person", &sscard_domain::document::mask_id(&number)))?;
+    access::may_view_person(&ctx.actor, &person.id)?;
+    Ok(person)
+}
+
+/// What a newborn registration carries besides the child's identity.
+#[derive(Debug, Clone)]
+pub struct NewbornInput {
+    pub child: RegistrationInput,
+    pub bank_code: BankCode,
+    pub branch_code: Option<BranchCode>,
+    pub mail_address: Option<String>,
+}
+
+/// The person and their first application, created together.
+#[derive(Debug, Clone)]
+pub struct NewbornResult {
+    pub person: Person,
+    pub application: ApplicationView,
+}
+
+/// Newborn registration: person (with guardian and birth certificate as proof) and first application, one transaction.
+pub async fn register_newborn(
+    store: &dyn Store,
+    ctx: &Ctx,
+    input: NewbornInput,
+    render: Render<'_, NewbornResult>,
+) -> Result<NewbornResult> {
+    access::may_register(&ctx.actor)?;
+    // The first application goes to a bank: a teller may only take it for their own.
+    access::may_apply(&ctx.actor, "", input.bank_code.as_str())?;
+    if input.child.guardian_id.is_none() || input.child.relationship_proof.is_none() {
+        return Err(DomainError::invalid(
+            "guardian_required",
+            "guardian_id",
+            "a newborn needs a guardian and the birth certificate number",
+        )
+        .into());
+    }
+    let mut tx = store.write().await?;
+    let person = register_in(tx.as_mut(), ctx, &input.child).await?;
+    let app_input = ApplicationInput {
+        kind: AppKind::First,
+        channel: Channel::Newborn,
+        bank_code: input.bank_code,
+        branch_code: input.branch_code,
+        mail_address: input.mail_address,
+        reason: None,
+    };
+    let application = take_application(tx.as_mut(), ctx, &person, app_input).await?;
+    let result = NewbornResult { person, application };
+    remember_answer(tx.as_mut(), ctx, &result, 201, render).await?;
+    tx.commit().await?;
+    Ok(result)
+}

@@ -1,0 +1,182 @@
+//! sscard-store-sql: the one SQL implementation of the storage ports of `sscard-store`,
+//! over sqlx's `Any` driver, on SQLite (feature `sqlite`, the embedded default) and
+//! PostgreSQL (feature `postgres`). The SQL text is the same for both (`$1` placeholders,
+//! BIGINT/TEXT columns, `RETURNING`); [`Dialect`] holds the rest. Each backend's schema is
+//! in `migrations/<backend>/`. See docs/ARCHITECTURE.md for where this sits.
+#![forbid(unsafe_code)]
+
+mod bulk;
+mod error;
+pub mod migrate;
+mod onecard;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod rows;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+mod tx;
+
+pub(crate) use error::Db;
+
+use crate::migrate::Migration;
+use async_trait::async_trait;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sscard_store::CommitObserver;
+use sscard_store::tx::{Store, Tx};
+use sscard_store::{Result, StoreError};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+pub use tx::SqlTx;
+
+/// Opens the store named by a `sqlite://` or `postgres://` URL, migrating it.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    #[cfg(feature = "postgres")]
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(postgres::open(url).await?));
+    }
+    #[cfg(feature = "sqlite")]
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(sqlite::open(url).await?));
+    }
+    Err(StoreError::Backend(format!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")))
+}
+
+/// What differs between the backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// SQLite takes the write lock up front so two writers never deadlock on upgrade;
+    /// PostgreSQL runs at READ COMMITTED with explicit row locks.
+    fn begin_write(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
+    }
+    /// The balance slot (migration 0005) a writer adds organisation balance changes to: on
+    /// PostgreSQL its connection's, so that concurrent writers do not meet (connections of
+    /// one pool have consecutive process ids); SQLite has one writer at a time.
+    pub(crate) fn balance_slot(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "0",
+            Dialect::Postgres => "pg_backend_pid() % 64",
+        }
+    }
+    /// Row lock for read-modify-write; SQLite's IMMEDIATE transaction already excludes other writers.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+    /// Outbox readers only see events whose writers have all finished (PostgreSQL assigns
+    /// sequence numbers before commit; SQLite commits writers one at a time in order).
+    pub(crate) fn events_visible(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " AND txid < pg_snapshot_xmin(pg_current_snapshot())",
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+}
+
+/// Connection settings a backend crate chooses.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Statements run on every new connection (SQLite pragmas).
+    pub on_connect: &'static str,
+}
+
+/// Who hears about commits (see [`sscard_store::live`]).
+pub(crate) type Observers = Arc<RwLock<Vec<Arc<dyn CommitObserver>>>>;
+
+/// A [`Store`] on a sqlx pool.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    observers: Observers,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Connects, applies the backend's migrations and returns the store.
+    pub async fn open(url: &str, dialect: Dialect, settings: PoolSettings, migrations: &[Migration]) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let on_connect = settings.on_connect;
+        let pool = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if !on_connect.is_empty() {
+                        sqlx::raw_sql(on_connect).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .db()?;
+        migrate::run(&pool, migrations).await?;
+        Ok(Self { pool, dialect, observers: Observers::default() })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.dialect.name()
+    }
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin_with(self.dialect.begin_write()).await.db()?;
+        Ok(Box::new(SqlTx::new(tx, self.dialect, true).observed_by(self.observers.clone())))
+    }
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await.db()?;
+        Ok(Box::new(SqlTx::new(tx, self.dialect, false)))
+    }
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+    fn observe_commits(&self, observer: Arc<dyn CommitObserver>) -> bool {
+        self.observers.write().unwrap_or_else(|p| p.into_inner()).push(observer);
+        true
+    }
+    async fn ecard_with_card(
+        &self,
+        id: &str,
+    ) -> Result<Option<(sscard_domain::ecard::Ecard, sscard_domain::card::Card, sscard_domain::person::Person)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(tx::ecard_with_card_sql()))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .db()?;
+        row.as_ref().map(tx::ecard_with_card_row).transpose()
+    }
+}

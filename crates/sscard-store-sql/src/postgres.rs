@@ -1,0 +1,99 @@
+//! The PostgreSQL backend: `--database-url postgres://...`.
+//!
+//! Plain SQL without advisory locks, so PostgreSQL-protocol distributed engines fit;
+//! row locks (`FOR UPDATE`) serialise actions on one person's cards, and a partial
+//! unique index backs the one-live-card rule.
+
+use crate::Db;
+use crate::migrate::Migration;
+use crate::{Dialect, PoolSettings, SqlStore};
+use sqlx::{AssertSqlSafe, Connection};
+use std::time::Duration;
+
+/// The schema, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "card_office", sql: include_str!("../migrations/postgres/0001_card_office.sql") },
+    Migration { version: 2, name: "ecard", sql: include_str!("../migrations/postgres/0002_ecard.sql") },
+    Migration { version: 3, name: "onecard", sql: include_str!("../migrations/postgres/0003_onecard.sql") },
+    Migration {
+        version: 4,
+        name: "library_policies",
+        sql: include_str!("../migrations/postgres/0004_library_policies.sql"),
+    },
+    Migration { version: 5, name: "account_slots", sql: include_str!("../migrations/postgres/0005_account_slots.sql") },
+    Migration {
+        version: 6,
+        name: "lighter_hot_path",
+        sql: include_str!("../migrations/postgres/0006_lighter_hot_path.sql"),
+    },
+];
+
+/// Opens the database at a `postgres://` URL and migrates it.
+pub async fn open(url: &str) -> sscard_store::Result<SqlStore> {
+    let settings = PoolSettings { max_connections: 16, acquire_timeout: Duration::from_secs(30), on_connect: "" };
+    SqlStore::open(url, Dialect::Postgres, settings, MIGRATIONS).await
+}
+
+/// The server tests connect to for creating their own databases.
+pub fn admin_url() -> String {
+    std::env::var("SSCARD_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A database of its own for one test or benchmark, dropped when this value is dropped.
+pub struct TempDatabase {
+    pub name: String,
+    admin: String,
+}
+
+impl TempDatabase {
+    /// Creates `sscard_test_<uuid>` on the server of [`admin_url`].
+    pub async fn create() -> sscard_store::Result<Self> {
+        let admin = admin_url();
+        let name = format!("sscard_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.db()?;
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.db()?;
+        conn.close().await.db()?;
+        Ok(TempDatabase { name, admin })
+    }
+    pub fn url(&self) -> String {
+        match self.admin.rfind('/') {
+            Some(i) => format!("{}/{}", &self.admin[..i], self.name),
+            None => self.admin.clone(),
+        }
+    }
+    /// Drops the database (also attempted on drop, best effort).
+    pub async fn drop_now(&self) -> sscard_store::Result<()> {
+        let mut conn = sqlx::PgConnection::connect(&self.admin).await.db()?;
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await
+            .db()?;
+        conn.close().await.db()?;
+        Ok(())
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        // Drop from a plain thread with its own runtime-free blocking client is not available;
+        // run a tiny current-thread runtime only if we are not inside one.
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio_rt() else { return };
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn tokio_rt() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
+}

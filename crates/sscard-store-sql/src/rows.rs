@@ -1,0 +1,260 @@
+//! Turning rows back into domain values. Every stored text is parsed again through
+//! the domain's constructors; a value that no longer parses is reported as corruption.
+
+use crate::Db;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use sscard_domain::access::Role;
+use sscard_domain::application::{AppKind, AppStatus, Application, Channel, ReplacementReason, TimelineEntry};
+use sscard_domain::card::{CancelReason, Card, CardStatus};
+use sscard_domain::document::{DocType, Sex, Ssn};
+use sscard_domain::ecard::{AuthKind, AuthStatus, Authorization, Ecard, EcardStatus};
+use sscard_domain::ids::{BankCode, Bin, BranchCode, CardIdCode, CardNo, Pan, RegionCode};
+use sscard_domain::money::Fen;
+use sscard_domain::person::{GuardianLink, Person, PersonName};
+use sscard_store::model::*;
+use sscard_store::{Result, StoreError};
+use time::Date;
+
+const DATE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+pub fn date_text(date: Date) -> String {
+    date.format(DATE_FORMAT).unwrap_or_default()
+}
+
+fn corrupt(col: &str, value: &str) -> StoreError {
+    StoreError::corrupt(format!("column {col} holds {value:?}"))
+}
+
+pub(crate) fn text(row: &AnyRow, col: &str) -> Result<String> {
+    row.try_get::<String, _>(col).db()
+}
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    row.try_get::<Option<String>, _>(col).db()
+}
+pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64> {
+    row.try_get::<i64, _>(col).db()
+}
+pub(crate) fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>> {
+    row.try_get::<Option<i64>, _>(col).db()
+}
+fn flag(row: &AnyRow, col: &str) -> Result<bool> {
+    Ok(int(row, col)? != 0)
+}
+fn date(row: &AnyRow, col: &str) -> Result<Date> {
+    let t = text(row, col)?;
+    Date::parse(&t, DATE_FORMAT).map_err(|_| corrupt(col, &t))
+}
+fn opt_date(row: &AnyRow, col: &str) -> Result<Option<Date>> {
+    match opt_text(row, col)? {
+        None => Ok(None),
+        Some(t) => Date::parse(&t, DATE_FORMAT).map(Some).map_err(|_| corrupt(col, &t)),
+    }
+}
+/// Parses a text column with a domain parser that returns Result.
+fn parsed<T, E>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> std::result::Result<T, E>) -> Result<T> {
+    let t = text(row, col)?;
+    parse(&t).map_err(|_| corrupt(col, &t))
+}
+fn opt_parsed<T, E>(
+    row: &AnyRow,
+    col: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<Option<T>> {
+    match opt_text(row, col)? {
+        None => Ok(None),
+        Some(t) => parse(&t).map(Some).map_err(|_| corrupt(col, &t)),
+    }
+}
+/// Parses a text column with a domain parser that returns Option (the string enums).
+fn named<T>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+    let t = text(row, col)?;
+    parse(&t).ok_or_else(|| corrupt(col, &t))
+}
+fn opt_named<T>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>> {
+    match opt_text(row, col)? {
+        None => Ok(None),
+        Some(t) => parse(&t).map(Some).ok_or_else(|| corrupt(col, &t)),
+    }
+}
+
+pub fn bank(row: &AnyRow) -> Result<Bank> {
+    Ok(Bank {
+        code: parsed(row, "code", BankCode::parse)?,
+        name: text(row, "name")?,
+        bin: parsed(row, "bin", Bin::parse)?,
+    })
+}
+
+pub fn branch(row: &AnyRow) -> Result<Branch> {
+    Ok(Branch {
+        bank_code: parsed(row, "bank_code", BankCode::parse)?,
+        code: parsed(row, "code", BranchCode::parse)?,
+        name: text(row, "name")?,
+        region: parsed(row, "region", RegionCode::parse)?,
+        has_printer: flag(row, "has_printer")?,
+    })
+}
+
+pub fn person(row: &AnyRow) -> Result<Person> {
+    person_prefixed(row, "")
+}
+
+/// A person from columns named `{prefix}id`, `{prefix}ssn`, ... (joined queries).
+pub fn person_prefixed(row: &AnyRow, prefix: &str) -> Result<Person> {
+    let c = |name: &str| format!("{prefix}{name}");
+    let guardian = match (opt_text(row, &c("guardian_id"))?, opt_text(row, &c("relationship_proof"))?) {
+        (Some(guardian_id), Some(relationship_proof)) => Some(GuardianLink { guardian_id, relationship_proof }),
+        _ => None,
+    };
+    Ok(Person {
+        id: text(row, &c("id"))?,
+        ssn: parsed(row, &c("ssn"), Ssn::parse)?,
+        doc_type: parsed(row, &c("doc_type"), DocType::parse)?,
+        doc_number: text(row, &c("doc_number"))?,
+        name: parsed(row, &c("name"), PersonName::parse)?,
+        sex: parsed(row, &c("sex"), Sex::parse)?,
+        birth_date: date(row, &c("birth_date"))?,
+        region: parsed(row, &c("region"), RegionCode::parse)?,
+        guardian,
+        pension_recorded: flag(row, &c("pension_recorded"))?,
+        created_at_ms: int(row, &c("created_at_ms"))?,
+    })
+}
+
+pub fn application(row: &AnyRow) -> Result<Application> {
+    Ok(Application {
+        id: text(row, "id")?,
+        person_id: text(row, "person_id")?,
+        kind: named(row, "kind", AppKind::parse)?,
+        channel: named(row, "channel", Channel::parse)?,
+        status: named(row, "status", AppStatus::parse)?,
+        fee_fen: Fen::new(int(row, "fee_fen")?),
+        bank_code: parsed(row, "bank_code", BankCode::parse)?,
+        branch_code: opt_parsed(row, "branch_code", BranchCode::parse)?,
+        mail_address: opt_text(row, "mail_address")?,
+        reason: opt_named(row, "reason", ReplacementReason::parse)?,
+        card_no: opt_text(row, "card_no")?,
+        replaces_card_no: opt_text(row, "replaces_card_no")?,
+        submitted_at_ms: int(row, "submitted_at_ms")?,
+        updated_at_ms: int(row, "updated_at_ms")?,
+    })
+}
+
+pub fn timeline_entry(row: &AnyRow) -> Result<TimelineEntry> {
+    Ok(TimelineEntry {
+        status: named(row, "status", AppStatus::parse)?,
+        at_ms: int(row, "at_ms")?,
+        actor: text(row, "actor")?,
+    })
+}
+
+pub fn card(row: &AnyRow) -> Result<Card> {
+    let generation = int(row, "generation")?;
+    Ok(Card {
+        card_no: parsed(row, "card_no", CardNo::parse)?,
+        person_id: text(row, "person_id")?,
+        status: named(row, "status", CardStatus::parse)?,
+        generation: u8::try_from(generation).map_err(|_| corrupt("generation", &generation.to_string()))?,
+        temporary: flag(row, "temporary")?,
+        bank_code: parsed(row, "bank_code", BankCode::parse)?,
+        pan: opt_parsed(row, "pan", Pan::parse)?,
+        card_id_code: opt_parsed(row, "card_id_code", CardIdCode::parse)?,
+        region: parsed(row, "region", RegionCode::parse)?,
+        channel: opt_named(row, "channel", Channel::parse)?,
+        application_id: opt_text(row, "application_id")?,
+        issued_on: opt_date(row, "issued_on")?,
+        expires_on: date(row, "expires_on")?,
+        pin_hash: opt_text(row, "pin_hash")?,
+        suspended_at_ms: opt_int(row, "suspended_at_ms")?,
+        status_changed_at_ms: int(row, "status_changed_at_ms")?,
+        produced_at_ms: int(row, "produced_at_ms")?,
+        cancel_reason: opt_named(row, "cancel_reason", CancelReason::parse)?,
+        destroyed: flag(row, "destroyed")?,
+    })
+}
+
+pub fn event(row: &AnyRow) -> Result<Event> {
+    let payload = text(row, "payload")?;
+    Ok(Event {
+        seq: int(row, "seq")?,
+        at_ms: int(row, "at_ms")?,
+        kind: text(row, "kind")?,
+        entity: text(row, "entity")?,
+        entity_id: text(row, "entity_id")?,
+        person_id: text(row, "person_id")?,
+        region: text(row, "region")?,
+        payload: serde_json::from_str(&payload).map_err(|_| corrupt("payload", &payload))?,
+    })
+}
+
+pub fn audit(row: &AnyRow) -> Result<AuditRow> {
+    Ok(AuditRow {
+        seq: int(row, "seq")?,
+        at_ms: int(row, "at_ms")?,
+        actor: text(row, "actor")?,
+        action: text(row, "action")?,
+        entity: text(row, "entity")?,
+        entity_id: text(row, "entity_id")?,
+        detail: text(row, "detail")?,
+        chain_pos: opt_int(row, "chain_pos")?,
+        prev_hash: opt_text(row, "prev_hash")?,
+        hash: opt_text(row, "hash")?,
+    })
+}
+
+pub fn user(row: &AnyRow) -> Result<User> {
+    Ok(User {
+        username: text(row, "username")?,
+        password_hash: text(row, "password_hash")?,
+        role: named(row, "role", Role::parse)?,
+        person_id: opt_text(row, "person_id")?,
+        bank_code: opt_text(row, "bank_code")?,
+        created_at_ms: int(row, "created_at_ms")?,
+    })
+}
+
+pub fn ecard(row: &AnyRow) -> Result<Ecard> {
+    ecard_prefixed(row, "")
+}
+
+/// An e-card from columns named `{prefix}id`, ... (joined queries).
+pub fn ecard_prefixed(row: &AnyRow, prefix: &str) -> Result<Ecard> {
+    let c = |name: &str| format!("{prefix}{name}");
+    Ok(Ecard {
+        id: text(row, &c("id"))?,
+        person_id: text(row, &c("person_id"))?,
+        region: parsed(row, &c("region"), RegionCode::parse)?,
+        card_no: parsed(row, &c("card_no"), CardNo::parse)?,
+        status: named(row, &c("status"), EcardStatus::parse)?,
+        created_at_ms: int(row, &c("created_at_ms"))?,
+        updated_at_ms: int(row, &c("updated_at_ms"))?,
+    })
+}
+
+pub fn authorization(row: &AnyRow) -> Result<Authorization> {
+    Ok(Authorization {
+        id: text(row, "id")?,
+        ecard_id: text(row, "ecard_id")?,
+        person_id: text(row, "person_id")?,
+        kind: named(row, "kind", AuthKind::parse)?,
+        channel: opt_text(row, "channel")?,
+        grantee_person_id: opt_text(row, "grantee_person_id")?,
+        status: named(row, "status", AuthStatus::parse)?,
+        created_at_ms: int(row, "created_at_ms")?,
+        revoked_at_ms: opt_int(row, "revoked_at_ms")?,
+    })
+}
+
+pub fn issuer_key(row: &AnyRow) -> Result<IssuerKeyRow> {
+    let key_id = int(row, "key_id")?;
+    Ok(IssuerKeyRow {
+        key_id: u32::try_from(key_id).map_err(|_| corrupt("key_id", &key_id.to_string()))?,
+        public_key_pem: text(row, "public_key_pem")?,
+        private_key_sealed: text(row, "private_key_sealed")?,
+        not_before_ms: int(row, "not_before_ms")?,
+        not_after_ms: int(row, "not_after_ms")?,
+        created_at_ms: int(row, "created_at_ms")?,
+    })
+}

@@ -1,0 +1,4 @@
+//! The conformance suite (crate `sscard-conformance`) on both backends: one module each.
+
+mod postgres;
+mod sqlite;

@@ -1,0 +1,24 @@
+//! The port for cards.
+
+use crate::Result;
+use async_trait::async_trait;
+use sscard_domain::card::Card;
+use sscard_domain::person::Person;
+use time::Date;
+
+/// Cards, alone or with their holders.
+#[async_trait]
+pub trait Cards: Send {
+    async fn insert_card(&mut self, card: &Card) -> Result<()>;
+    async fn get_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Card>>;
+    async fn update_card(&mut self, card: &Card) -> Result<()>;
+    async fn cards_of_person(&mut self, person_id: &str) -> Result<Vec<Card>>;
+    /// Cards in `status` whose status changed before `changed_before_ms`, oldest first, for the jobs.
+    async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>>;
+    /// Non-final temporary cards that expire before `date`.
+    async fn temporary_cards_expiring_before(&mut self, date: Date, limit: u32) -> Result<Vec<Card>>;
+    /// A card and its holder in one read; `lock_person` holds the person's row until commit.
+    async fn card_with_person(&mut self, card_no: &str, lock_person: bool) -> Result<Option<(Card, Person)>>;
+    /// The cards among `card_nos` (at most [`MAX_CARDS_PER_READ`]) with their holders.
+    async fn cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>>;
+}

@@ -1,0 +1,27 @@
+//! The ports: one trait per aggregate. A transaction ([`crate::Tx`]) implements them all;
+//! a use case imports only the ports it uses, and its helpers name them in their bounds
+//! (`tx: &mut (impl Persons + Cards + ?Sized)`).
+
+mod access;
+mod applications;
+mod cards;
+mod ecards;
+mod ledger;
+mod office;
+mod persons;
+mod records;
+mod scenarios;
+mod stats;
+mod terminals;
+
+pub use access::{Idempotency, Users};
+pub use applications::Applications;
+pub use cards::Cards;
+pub use ecards::{Ecards, IssuerKeys};
+pub use ledger::Ledger;
+pub use office::Banks;
+pub use persons::Persons;
+pub use records::{AuditLog, Outbox};
+pub use scenarios::{Library, Medical, Parks, Transit, Uses};
+pub use stats::Stats;
+pub use terminals::Terminals;

@@ -1,0 +1,25 @@
+//! The port for persons.
+
+use crate::Result;
+use crate::model::Page;
+use async_trait::async_trait;
+use sscard_domain::person::Person;
+
+/// Persons and their documents; named counters for numbers the platform assigns.
+#[async_trait]
+pub trait Persons: super::Cards + Send {
+    /// Next value of a named counter (card serials, assigned SSNs): 1, 2, 3, ...
+    async fn next_serial(&mut self, name: &str) -> Result<u64>;
+    async fn insert_person(&mut self, person: &Person) -> Result<()>;
+    /// `lock`: hold the row until commit (serialises actions on one person's cards).
+    async fn get_person(&mut self, id: &str, lock: bool) -> Result<Option<Person>>;
+    async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>>;
+    /// Persons whose document (of any type) has this number; at most a few.
+    async fn find_persons_by_doc_number(&mut self, doc_number: &str) -> Result<Vec<Person>>;
+    /// The holder of a card, optionally locked, in one step where the backend can.
+    async fn get_person_of_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Person>> {
+        let Some(card) = self.get_card(card_no, false).await? else { return Ok(None) };
+        self.get_person(&card.person_id, lock).await
+    }
+    async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>>;
+}
