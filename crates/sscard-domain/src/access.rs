@@ -3,6 +3,7 @@
 use crate::application::{AppStep, Application};
 use crate::card::{Card, CardAction};
 use crate::error::DomainError;
+use crate::transit::TopupSource;
 use serde::{Deserialize, Serialize};
 
 crate::application::string_enum!(
@@ -119,4 +120,134 @@ pub fn may_administer(actor: &Actor) -> Result<(), DomainError> {
 /// Read the overview statistics: staff.
 pub fn may_read_stats(actor: &Actor) -> Result<(), DomainError> {
     if actor.is_staff() { Ok(()) } else { Err(deny("read statistics")) }
+}
+
+/// Which applications a caller may list: staff all of them, a teller their bank's, a holder
+/// their own; other roles none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationScope {
+    All,
+    Bank(String),
+    Person(String),
+}
+
+/// The applications `actor` may list (the filter the list is narrowed to).
+pub fn application_scope(actor: &Actor) -> Result<ApplicationScope, DomainError> {
+    match actor.role {
+        Role::Admin | Role::Clerk => Ok(ApplicationScope::All),
+        Role::Teller => Ok(ApplicationScope::Bank(actor.bank_code.clone().unwrap_or_default())),
+        Role::Holder => Ok(ApplicationScope::Person(actor.person_id.clone().unwrap_or_default())),
+        Role::Terminal | Role::Payer => Err(deny("list applications")),
+    }
+}
+
+/// Top up the e-wallet of `person_id`'s card at a desk or online: the holder themself, or
+/// staff and tellers at a service point.
+pub fn may_top_up(actor: &Actor, person_id: &str) -> Result<(), DomainError> {
+    if actor.owns(person_id) || actor.is_staff() || actor.role == Role::Teller {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden("only the holder or staff may top up this e-wallet"))
+    }
+}
+
+/// A transit service-point terminal tops up with cash only (it cannot reach the bank account).
+pub fn may_terminal_top_up(source: TopupSource) -> Result<(), DomainError> {
+    match source {
+        TopupSource::Cash => Ok(()),
+        TopupSource::Bank => Err(DomainError::forbidden("a terminal tops up with cash only")),
+    }
+}
+
+/// Deposit into a medical personal account from the region's fund: payers and admins.
+pub fn may_deposit_medical(actor: &Actor) -> Result<(), DomainError> {
+    if matches!(actor.role, Role::Admin | Role::Payer) {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden("only payers and admins deposit into medical accounts"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn actor(role: Role, person_id: Option<&str>, bank_code: Option<&str>) -> Actor {
+        Actor {
+            name: "u".into(),
+            role,
+            person_id: person_id.map(str::to_string),
+            bank_code: bank_code.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn each_role_lists_its_own_applications() {
+        assert_eq!(application_scope(&actor(Role::Admin, None, None)), Ok(ApplicationScope::All));
+        assert_eq!(application_scope(&actor(Role::Clerk, None, None)), Ok(ApplicationScope::All));
+        assert_eq!(
+            application_scope(&actor(Role::Teller, None, Some("CCB"))),
+            Ok(ApplicationScope::Bank("CCB".into()))
+        );
+        assert_eq!(
+            application_scope(&actor(Role::Holder, Some("p1"), None)),
+            Ok(ApplicationScope::Person("p1".into()))
+        );
+        for role in [Role::Terminal, Role::Payer] {
+            assert_eq!(application_scope(&actor(role, None, None)).unwrap_err().kind, ErrorKind::Forbidden);
+        }
+    }
+
+    #[test]
+    fn the_holder_and_staff_top_up_a_wallet() {
+        assert!(may_top_up(&actor(Role::Holder, Some("p1"), None), "p1").is_ok());
+        for role in [Role::Admin, Role::Clerk, Role::Teller] {
+            assert!(may_top_up(&actor(role, None, Some("CCB")), "p1").is_ok());
+        }
+        assert_eq!(may_top_up(&actor(Role::Holder, Some("p2"), None), "p1").unwrap_err().code, "forbidden");
+        assert!(may_top_up(&actor(Role::Payer, None, None), "p1").is_err());
+        assert!(may_top_up(&actor(Role::Terminal, None, None), "p1").is_err());
+    }
+
+    #[test]
+    fn terminals_top_up_with_cash_only() {
+        assert!(may_terminal_top_up(TopupSource::Cash).is_ok());
+        assert_eq!(may_terminal_top_up(TopupSource::Bank).unwrap_err().kind, ErrorKind::Forbidden);
+    }
+
+    #[test]
+    fn payers_and_admins_deposit_into_medical_accounts() {
+        assert!(may_deposit_medical(&actor(Role::Admin, None, None)).is_ok());
+        assert!(may_deposit_medical(&actor(Role::Payer, None, None)).is_ok());
+        for role in [Role::Clerk, Role::Teller, Role::Holder, Role::Terminal] {
+            assert!(may_deposit_medical(&actor(role, Some("p1"), Some("CCB"))).is_err());
+        }
+    }
+
+    #[test]
+    fn one_card_roles_on_cards_and_persons() {
+        use crate::card::CardStatus;
+        let card = crate::terminal::tests::card(CardStatus::Active);
+        let holder = actor(Role::Holder, Some(&card.person_id), None);
+        let stranger = actor(Role::Holder, Some("someone-else"), None);
+        let teller = actor(Role::Teller, None, Some(card.bank_code.as_str()));
+        let other_teller = actor(Role::Teller, None, Some("ICBC"));
+        let terminal = actor(Role::Terminal, None, None);
+        let clerk = actor(Role::Clerk, None, None);
+        assert!(may_act_on_card(&holder, &card, CardAction::ReportLost).is_ok());
+        assert!(may_act_on_card(&stranger, &card, CardAction::ReportLost).is_err());
+        assert!(may_act_on_card(&teller, &card, CardAction::Suspend).is_ok());
+        assert!(may_act_on_card(&other_teller, &card, CardAction::Suspend).is_err());
+        assert!(may_act_on_card(&teller, &card, CardAction::Stop).is_err());
+        assert!(may_act_on_card(&clerk, &card, CardAction::Stop).is_ok());
+        assert!(may_act_on_card(&terminal, &card, CardAction::Activate).is_err());
+        assert!(may_view_card(&terminal, &card).is_err());
+        assert!(may_view_person(&terminal, &card.person_id).is_err());
+        assert!(may_view_person(&holder, &card.person_id).is_ok());
+        assert!(may_register(&holder).is_err());
+        assert!(may_register(&teller).is_ok());
+        assert!(may_read_stats(&teller).is_err());
+        assert!(may_administer(&clerk).is_err());
+    }
 }

@@ -15,9 +15,9 @@ pub const MAX_ADDRESS_CHARS: usize = 200;
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
+        /// The text form below is also the serde form: one table for both.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn as_str(&self) -> &'static str {
@@ -349,9 +349,33 @@ pub fn met_online_promise(submitted_on: Date, shipped_on: Date, policy: &Policy)
     working_days_between(submitted_on, shipped_on) <= policy.online_promise_working_days
 }
 
+/// A fee is collected only for an application that costs something.
+pub fn decide_fee_collection(fee: Fen) -> Result<(), DomainError> {
+    if fee.is_positive() { Ok(()) } else { Err(DomainError::refused("no_fee", "this application costs nothing")) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fees_are_collected_only_when_due() {
+        assert!(decide_fee_collection(Fen::new(2000)).is_ok());
+        assert_eq!(decide_fee_collection(Fen::ZERO).unwrap_err().code, "no_fee");
+    }
+
+    #[test]
+    fn every_text_form_is_its_serde_form() {
+        use crate::card::CardAction;
+        for a in CardAction::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+            assert_eq!(serde_json::from_value::<CardAction>(a.as_str().into()).unwrap(), *a);
+        }
+        assert_eq!(serde_json::to_value(CardAction::ReportLost).unwrap(), "report-lost");
+        for s in Channel::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
 
     #[test]
     fn step_table_is_exactly_design_3_2() {

@@ -88,6 +88,24 @@ pub struct TransferSpec {
     pub kind: TransferKind,
 }
 
+/// One movement to post: a transfer and its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leg {
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Fen,
+    pub kind: TransferKind,
+    /// Unique per movement; a replay with the same key and body moves nothing.
+    pub key: String,
+}
+
+impl Leg {
+    /// What the leg moves, without its key.
+    pub fn spec(&self) -> TransferSpec {
+        TransferSpec { from: self.from.clone(), to: self.to.clone(), amount: self.amount, kind: self.kind }
+    }
+}
+
 /// What to do with a transfer whose key may have been seen before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyVerdict {

@@ -8,6 +8,7 @@
 
 use crate::clock::{DAY_MS, china_date, start_of_day_ms};
 use crate::error::DomainError;
+use crate::terminal::{Operator, OperatorKind};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -119,6 +120,27 @@ pub fn decide_register(already_patron: bool) -> Result<(), DomainError> {
     }
 }
 
+/// Library rules are set for library networks only.
+pub fn check_library_operator(op: &Operator) -> Result<(), DomainError> {
+    if op.kind == OperatorKind::Library {
+        return Ok(());
+    }
+    Err(DomainError::refused(
+        "not_a_library",
+        format!("operator {} is a {}, not a library network", op.code, op.kind.as_str()),
+    )
+    .with_field("operator"))
+}
+
+/// Only a patron of the network borrows (registering needs no deposit).
+pub fn check_patron(is_patron: bool) -> Result<(), DomainError> {
+    if is_patron {
+        Ok(())
+    } else {
+        Err(DomainError::refused("not_patron", "register as a patron first (no deposit needed)"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +198,19 @@ mod tests {
         assert_eq!(decide_register(true).unwrap_err().code, "already_patron");
         assert!(check_item("9787020002207").is_ok());
         assert!(check_item("").is_err());
+    }
+
+    #[test]
+    fn only_patrons_of_library_networks_borrow() {
+        use crate::ids::RegionCode;
+        let region = RegionCode::parse("350200").unwrap();
+        let mut op =
+            Operator { code: "XMLIB".into(), name: "Xiamen libraries".into(), kind: OperatorKind::Library, region };
+        assert!(check_library_operator(&op).is_ok());
+        op.kind = OperatorKind::Park;
+        let e = check_library_operator(&op).unwrap_err();
+        assert_eq!((e.code, e.field), ("not_a_library", Some("operator")));
+        assert!(check_patron(true).is_ok());
+        assert_eq!(check_patron(false).unwrap_err().code, "not_patron");
     }
 }

@@ -16,8 +16,11 @@
 //! the same city (first four digits of the region code) is local, the same province is
 //! in-province, anything else is cross-province (异地就医).
 
+use crate::application::string_enum;
+use crate::card::Card;
 use crate::error::DomainError;
 use crate::ids::RegionCode;
+use crate::ledger::{AccountId, AccountKind, Leg, TransferKind};
 use crate::money::Fen;
 use serde::{Deserialize, Serialize};
 
@@ -26,17 +29,11 @@ pub const FULL_BP: u32 = 10_000;
 /// Longest bill id, in characters.
 pub const MAX_BILL_ID: usize = 64;
 
-/// Where a bill is settled, seen from the holder's insured region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Locality {
-    /// Same city (prefecture): the first four digits of the region codes agree.
-    Local,
-    /// Same province, another city.
-    InProvince,
-    /// Another province (异地就医).
-    CrossProvince,
-}
+string_enum!(
+    /// Where a bill is settled, seen from the holder's insured region: the same city (the first
+    /// four digits of the region codes agree), the same province, or another province (异地就医).
+    Locality { Local => "local", InProvince => "in_province", CrossProvince => "cross_province" }
+);
 
 impl Locality {
     pub fn of(insured: RegionCode, institution: RegionCode) -> Locality {
@@ -46,13 +43,6 @@ impl Locality {
             Locality::InProvince
         } else {
             Locality::CrossProvince
-        }
-    }
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Locality::Local => "local",
-            Locality::InProvince => "in_province",
-            Locality::CrossProvince => "cross_province",
         }
     }
 }
@@ -208,6 +198,108 @@ pub fn decide_refund(already_refunded: bool) -> Result<(), DomainError> {
     }
 }
 
+/// The regions whose policies apply to `region`: its own and its province's.
+pub fn policy_regions(region: RegionCode) -> (RegionCode, RegionCode) {
+    (region, RegionCode::of_province(region.province()).unwrap_or(region))
+}
+
+/// Of the policies set for `region` and its province, the region's own, else the province's
+/// (applied to this region), else the default.
+pub fn choose_policy(region: RegionCode, set: Vec<MedicalPolicy>) -> MedicalPolicy {
+    if let Some(p) = set.iter().find(|p| p.region == region) {
+        return p.clone();
+    }
+    match set.into_iter().next() {
+        Some(p) => MedicalPolicy { region, ..p },
+        None => MedicalPolicy::default_for(region),
+    }
+}
+
+/// The same bill id at the same operator again: the same card and amount replay the first
+/// settlement (`Ok`); other details are a 409.
+pub fn judge_repeated_bill(bill_id: &str, same_card: bool, same_amount: bool) -> Result<(), DomainError> {
+    if same_card && same_amount {
+        Ok(())
+    } else {
+        Err(DomainError::conflict(
+            "bill_settled",
+            format!("bill {bill_id} was already settled with other details"),
+            Some("settled".into()),
+        ))
+    }
+}
+
+/// The source of the self-pay part: the card's bank account, or cash at the institution's desk
+/// for a card without the financial function (a temporary card).
+pub fn self_pay_account(card: &Card, operator_code: &str) -> Result<AccountId, DomainError> {
+    match card.pan {
+        Some(_) => AccountId::new(AccountKind::Bank, card.card_no.as_str()),
+        None => AccountId::new(AccountKind::Cash, operator_code),
+    }
+}
+
+/// The four accounts a settlement and its refund move money between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementAccounts {
+    /// The insured region's pooled fund.
+    pub pool: AccountId,
+    /// The holder's personal medical account.
+    pub account: AccountId,
+    /// Where the self-pay part comes from ([`self_pay_account`]).
+    pub own: AccountId,
+    /// The institution's clearing account.
+    pub clearing: AccountId,
+}
+
+impl SettlementAccounts {
+    pub fn new(
+        insured_region: RegionCode,
+        person_id: &str,
+        card: &Card,
+        operator_code: &str,
+    ) -> Result<SettlementAccounts, DomainError> {
+        Ok(SettlementAccounts {
+            pool: AccountId::new(AccountKind::Pool, insured_region.to_string())?,
+            account: AccountId::new(AccountKind::Medical, person_id)?,
+            own: self_pay_account(card, operator_code)?,
+            clearing: AccountId::new(AccountKind::Clearing, operator_code)?,
+        })
+    }
+
+    /// Each part of `split`: the account it is paid from, its amount, its transfer kind and key suffix.
+    fn parts(&self, split: &Split) -> [(AccountId, i64, TransferKind, &'static str); 3] {
+        [
+            (self.pool.clone(), split.pool_fen, TransferKind::MedicalPool, "pool"),
+            (self.account.clone(), split.account_fen, TransferKind::MedicalAccount, "account"),
+            (self.own.clone(), split.self_pay_fen, TransferKind::MedicalSelfPay, "self"),
+        ]
+    }
+}
+
+/// The legs of settlement `id`: each part of the split from where it is paid to the clearing
+/// account (zero parts are skipped when posted).
+pub fn settlement_legs(id: &str, accounts: &SettlementAccounts, split: &Split) -> [Leg; 3] {
+    accounts.parts(split).map(|(from, amount, kind, part)| Leg {
+        from,
+        to: accounts.clearing.clone(),
+        amount: Fen::new(amount),
+        kind,
+        key: format!("settlement:{id}:{part}"),
+    })
+}
+
+/// The legs refunding settlement `id`: the settlement's legs reversed, each part back from the
+/// clearing account to where it came from.
+pub fn refund_legs(id: &str, accounts: &SettlementAccounts, split: &Split) -> [Leg; 3] {
+    accounts.parts(split).map(|(to, amount, _, part)| Leg {
+        from: accounts.clearing.clone(),
+        to,
+        amount: Fen::new(amount),
+        kind: TransferKind::MedicalRefund,
+        key: format!("settlement:{id}:refund:{part}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +375,57 @@ mod tests {
         assert!(policy().validate().is_ok());
         assert!(check_bill_id("INV-2026-0001").is_ok());
         assert!(check_bill_id("").is_err());
+    }
+
+    #[test]
+    fn a_region_takes_its_own_policy_else_its_provinces_else_the_default() {
+        let (own, province) = policy_regions(region("350203"));
+        assert_eq!((own, province), (region("350203"), region("350000")));
+        let mut prov = policy();
+        prov.region = region("350000");
+        let mut city = policy();
+        city.region = region("350203");
+        city.deductible_fen = 1;
+        assert_eq!(choose_policy(region("350203"), vec![prov.clone(), city.clone()]), city);
+        assert_eq!(choose_policy(region("350203"), vec![prov.clone()]).region, region("350203"));
+        assert_eq!(choose_policy(region("350203"), vec![prov]).deductible_fen, 80_000);
+        assert_eq!(choose_policy(region("350203"), vec![]), MedicalPolicy::default_for(region("350203")));
+    }
+
+    #[test]
+    fn a_repeated_bill_replays_only_with_the_same_details() {
+        assert!(judge_repeated_bill("B1", true, true).is_ok());
+        assert_eq!(judge_repeated_bill("B1", false, true).unwrap_err().code, "bill_settled");
+        assert_eq!(judge_repeated_bill("B1", true, false).unwrap_err().current_state.as_deref(), Some("settled"));
+    }
+
+    #[test]
+    fn self_pay_comes_from_the_bank_account_or_the_desk() {
+        let mut card = crate::terminal::tests::card(crate::card::CardStatus::Active);
+        assert_eq!(self_pay_account(&card, "XMH").unwrap().to_string(), "cash:XMH");
+        card.pan = Some(crate::ids::Pan::parse("6217000010000000003").unwrap());
+        assert_eq!(self_pay_account(&card, "XMH").unwrap().to_string(), "bank:A00000001");
+    }
+
+    #[test]
+    fn refund_legs_reverse_the_settlement_legs() {
+        let card = crate::terminal::tests::card(crate::card::CardStatus::Active);
+        let accounts = SettlementAccounts::new(region("350203"), "p1", &card, "XMH").unwrap();
+        let s = split(Fen::new(200_000), &policy(), Locality::Local, YearToDate::default(), Fen::new(50_000)).unwrap();
+        let paid = settlement_legs("S1", &accounts, &s);
+        let back = refund_legs("S1", &accounts, &s);
+        assert_eq!(paid.iter().map(|l| l.amount.value()).sum::<i64>(), 200_000);
+        assert_eq!(paid[0].key, "settlement:S1:pool");
+        assert_eq!(paid[0].from.to_string(), "pool:350203");
+        assert_eq!(back[2].key, "settlement:S1:refund:self");
+        for (p, b) in paid.iter().zip(&back) {
+            assert_eq!((&p.from, &p.to, p.amount), (&b.to, &b.from, b.amount));
+            assert_eq!(b.kind, TransferKind::MedicalRefund);
+        }
+        assert_eq!(
+            paid.map(|l| l.kind),
+            [TransferKind::MedicalPool, TransferKind::MedicalAccount, TransferKind::MedicalSelfPay]
+        );
     }
 
     proptest! {

@@ -90,6 +90,17 @@ pub fn decide_pass(rule: &ParkRule, current_end_ms: Option<i64>, now_ms: i64) ->
     Ok((Fen::new(price), start, end))
 }
 
+/// A park terminal admits to its own operator's parks only.
+pub fn check_park_operator(code: &str, park_operator: &str, terminal_operator: &str) -> Result<(), DomainError> {
+    if park_operator == terminal_operator {
+        return Ok(());
+    }
+    Err(DomainError {
+        code: "foreign_park",
+        ..DomainError::forbidden(format!("park {code} belongs to another operator"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +147,12 @@ mod tests {
         assert_eq!(decide_pass(&none, None, now).unwrap_err().code, "no_annual_pass");
         assert!(check_rule(&rule()).is_ok());
         assert!(check_rule(&ParkRule { price_fen: -1, ..rule() }).is_err());
+    }
+
+    #[test]
+    fn a_terminal_admits_to_its_operators_parks_only() {
+        assert!(check_park_operator("GULANGYU", "XMPARK", "XMPARK").is_ok());
+        let e = check_park_operator("GULANGYU", "XMPARK", "XMBUS").unwrap_err();
+        assert_eq!((e.code, e.kind), ("foreign_park", crate::error::ErrorKind::Forbidden));
     }
 }

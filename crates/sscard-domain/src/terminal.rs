@@ -212,6 +212,22 @@ pub fn check_card(card: &Card, terminal_region: RegionCode, today: Date) -> Resu
     }
 }
 
+/// A card presented at a terminal now: the card's own reason first (`card_lost`,
+/// `card_suspended`, ...), then a stopped e-card (`revoked`) when it was shown as a QR code
+/// (`ecard_usable` is `None` for a physical card).
+pub fn check_presentation(
+    card: &Card,
+    ecard_usable: Option<bool>,
+    terminal_region: RegionCode,
+    today: Date,
+) -> Result<(), DomainError> {
+    check_card(card, terminal_region, today)?;
+    if ecard_usable == Some(false) {
+        return Err(DomainError::refused("revoked", "this e-card is stopped"));
+    }
+    Ok(())
+}
+
 /// Whether the card was already unusable at `at_ms`: it is not active now and left the
 /// active state at or before that moment. A card that was revoked after the moment was
 /// usable when an offline gate accepted it.
@@ -276,7 +292,7 @@ pub fn use_result(outcome: &Result<(), DomainError>) -> (&'static str, Option<&'
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::card::Card;
     use crate::ids::{BankCode, CardNo};
@@ -421,5 +437,21 @@ mod tests {
         let s = scoped(&Scope::parse(&["name", "ssn_masked"]).unwrap(), &all);
         assert_eq!(s.len(), 2);
         assert!(!serde_json::to_string(&s).unwrap().contains("350211"));
+    }
+
+    #[test]
+    fn a_presentation_needs_a_usable_card_then_a_usable_ecard() {
+        let region = RegionCode::parse("350200").unwrap();
+        let today = date!(2026 - 06 - 01);
+        assert!(check_presentation(&card(CardStatus::Active), None, region, today).is_ok());
+        assert!(check_presentation(&card(CardStatus::Active), Some(true), region, today).is_ok());
+        assert_eq!(
+            check_presentation(&card(CardStatus::Active), Some(false), region, today).unwrap_err().code,
+            "revoked"
+        );
+        assert_eq!(
+            check_presentation(&card(CardStatus::Lost), Some(false), region, today).unwrap_err().code,
+            "card_lost"
+        );
     }
 }

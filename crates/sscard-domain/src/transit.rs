@@ -6,10 +6,14 @@
 //! time (a gate offline could not know), when the wallet would go negative, or when its time
 //! is implausible. A card revoked only after the tap was usable when the gate accepted it.
 
+use crate::application::string_enum;
 use crate::card::{Card, CardStatus};
+use crate::clock::china_date;
 use crate::error::DomainError;
-use crate::ids::RegionCode;
+use crate::ids::{CardNo, RegionCode};
+use crate::ledger::{AccountId, AccountKind};
 use crate::money::Fen;
+use crate::terminal::refusal_at;
 use serde::{Deserialize, Serialize};
 
 /// Largest fare of one ride: 100 yuan.
@@ -23,30 +27,37 @@ pub const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60 * 1000;
 /// How old an offline transaction may be when uploaded: 30 days.
 pub const MAX_OFFLINE_AGE_MS: i64 = 30 * 86_400_000;
 
-/// Where a top-up comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TopupSource {
-    /// The holder moves money from the card's bank account (needs the financial function).
-    Bank,
-    /// Cash paid at a service point.
-    Cash,
-}
+string_enum!(
+    /// Where a top-up comes from: `bank`, the holder moves money from the card's bank account
+    /// (needs the financial function); `cash`, paid at a service point.
+    TopupSource { Bank => "bank", Cash => "cash" }
+);
+string_enum!(
+    /// What became of a recorded tap: the fare was charged, or the tap was refused (with its reason).
+    TapStatus { Applied => "applied", Refused => "refused" }
+);
+string_enum!(
+    /// What became of one line of an offline batch: applied or refused now, or a duplicate of a
+    /// line uploaded before (its reason then tells the first outcome).
+    LineStatus { Applied => "applied", Refused => "refused", Duplicate => "duplicate" }
+);
 
-impl TopupSource {
-    pub fn parse(s: &str) -> Option<TopupSource> {
-        match s {
-            "bank" => Some(TopupSource::Bank),
-            "cash" => Some(TopupSource::Cash),
-            _ => None,
-        }
-    }
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TopupSource::Bank => "bank",
-            TopupSource::Cash => "cash",
-        }
-    }
+/// Where the cash of a cash top-up is booked when the desk is not known.
+pub const DEFAULT_CASH_DESK: &str = "OFFICE";
+
+/// The accounts of a top-up of `card_no`'s e-wallet: from the card's bank account, or from the
+/// cash account of the desk that took the cash (the terminal's operator, the teller's bank),
+/// to the card's e-wallet.
+pub fn topup_accounts(
+    source: TopupSource,
+    card_no: &CardNo,
+    desk: Option<&str>,
+) -> Result<(AccountId, AccountId), DomainError> {
+    let from = match source {
+        TopupSource::Bank => AccountId::new(AccountKind::Bank, card_no.as_str())?,
+        TopupSource::Cash => AccountId::new(AccountKind::Cash, desk.unwrap_or(DEFAULT_CASH_DESK))?,
+    };
+    Ok((from, AccountId::new(AccountKind::Ewallet, card_no.as_str())?))
 }
 
 /// A top-up of `amount` onto a wallet holding `balance`: positive, and the wallet stays within
@@ -144,6 +155,59 @@ pub fn paying_card<'a>(tapped: &'a Card, live: Option<&'a Card>) -> &'a Card {
     }
 }
 
+/// One offline transaction as the gate recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfflineLine {
+    pub at_ms: i64,
+    pub fare_fen: i64,
+    pub resident_fare_fen: Option<i64>,
+}
+
+/// The holder behind an offline line, with what judging the line needs: where they are
+/// insured, the card tapped and its history of states (oldest first), and the balance of the
+/// e-wallet that pays (see [`paying_card`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LineHolder<'a> {
+    pub insured_region: RegionCode,
+    pub card: &'a Card,
+    pub history: &'a [(i64, CardStatus)],
+    pub wallet: Fen,
+}
+
+/// Judges one new line of an offline batch uploaded at `now_ms` to a gate of an operator in
+/// `operator_region`: the fare to charge, or the reason it is refused. In order: a plausible
+/// time, a holder behind the presentation (`holder` carries the lookup's reason otherwise), a
+/// card usable at the line's time (not yet revoked, not expired), a well-formed fare, and a
+/// wallet that covers it.
+pub fn judge_line(
+    line: &OfflineLine,
+    now_ms: i64,
+    operator_region: RegionCode,
+    holder: Result<LineHolder<'_>, &'static str>,
+) -> Result<Fen, &'static str> {
+    check_offline_time(line.at_ms, now_ms)?;
+    let h = holder?;
+    if let Some(reason) = refusal_at(h.card, h.history, line.at_ms) {
+        return Err(reason);
+    }
+    if h.card.expires_on < china_date(line.at_ms) {
+        return Err("card_expired");
+    }
+    let fare =
+        fare_for(line.fare_fen, line.resident_fare_fen, operator_region, h.insured_region).map_err(|_| "bad_fare")?;
+    decide_fare(fare, h.wallet).map_err(|e| e.code)?;
+    Ok(fare)
+}
+
+/// The reason answered for a line uploaded again: its first outcome (`already_applied`, or
+/// `already_refused:<first reason>`).
+pub fn duplicate_reason(first: TapStatus, first_reason: Option<&str>) -> String {
+    match first {
+        TapStatus::Applied => "already_applied".to_string(),
+        TapStatus::Refused => format!("already_refused:{}", first_reason.unwrap_or_default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +262,60 @@ mod tests {
         assert_eq!(check_offline_time(now, now), Ok(()));
         assert_eq!(check_offline_time(now + MAX_CLOCK_AHEAD_MS + 1, now), Err("time_in_future"));
         assert_eq!(check_offline_time(now - MAX_OFFLINE_AGE_MS - 1, now), Err("too_old"));
+    }
+
+    #[test]
+    fn topups_come_from_the_bank_account_or_the_cash_desk() {
+        let no = CardNo::parse("A00000001").unwrap();
+        let (from, to) = topup_accounts(TopupSource::Bank, &no, Some("XMBUS")).unwrap();
+        assert_eq!((from.to_string(), to.to_string()), ("bank:A00000001".into(), "ewallet:A00000001".into()));
+        let (from, _) = topup_accounts(TopupSource::Cash, &no, Some("XMBUS")).unwrap();
+        assert_eq!(from.to_string(), "cash:XMBUS");
+        let (from, _) = topup_accounts(TopupSource::Cash, &no, None).unwrap();
+        assert_eq!(from.to_string(), "cash:OFFICE");
+    }
+
+    fn h(card: &Card, wallet: i64) -> Result<LineHolder<'_>, &'static str> {
+        Ok(LineHolder { insured_region: r("350203"), card, history: &[], wallet: Fen::new(wallet) })
+    }
+
+    fn line(at_ms: i64, fare_fen: i64) -> OfflineLine {
+        OfflineLine { at_ms, fare_fen, resident_fare_fen: Some(100) }
+    }
+
+    #[test]
+    fn offline_lines_are_judged_at_their_own_time() {
+        let now = 1_800_000_000_000;
+        let mut card = crate::terminal::tests::card(CardStatus::Active);
+        let (xiamen, fuzhou) = (r("350200"), r("350100"));
+        // Applied, at the resident fare for a Xiamen holder at a Xiamen gate, the full one elsewhere.
+        assert_eq!(judge_line(&line(now - 1000, 200), now, xiamen, h(&card, 500)), Ok(Fen::new(100)));
+        assert_eq!(judge_line(&line(now - 1000, 200), now, fuzhou, h(&card, 500)), Ok(Fen::new(200)));
+        // Refused: time, holder, fare, wallet.
+        assert_eq!(
+            judge_line(&line(now + MAX_CLOCK_AHEAD_MS + 1, 200), now, xiamen, h(&card, 500)),
+            Err("time_in_future")
+        );
+        assert_eq!(judge_line(&line(now, 200), now, xiamen, Err("unknown_card")), Err("unknown_card"));
+        assert_eq!(judge_line(&line(now, -5), now, xiamen, h(&card, 500)), Err("bad_fare"));
+        assert_eq!(judge_line(&line(now, 200), now, fuzhou, h(&card, 199)), Err("insufficient_balance"));
+        // A card lost after the tap was usable then; lost before it, it was not.
+        card.status = CardStatus::Lost;
+        card.status_changed_at_ms = now - 500;
+        assert_eq!(judge_line(&line(now - 1000, 200), now, xiamen, h(&card, 500)), Ok(Fen::new(100)));
+        assert_eq!(judge_line(&line(now - 100, 200), now, xiamen, h(&card, 500)), Err("card_lost"));
+        // Expired on the day of the tap.
+        card.status = CardStatus::Active;
+        card.expires_on = crate::clock::china_date(now) - time::Duration::days(1);
+        assert_eq!(judge_line(&line(now, 200), now, xiamen, h(&card, 500)), Err("card_expired"));
+    }
+
+    #[test]
+    fn a_duplicate_line_tells_its_first_outcome() {
+        assert_eq!(duplicate_reason(TapStatus::Applied, None), "already_applied");
+        assert_eq!(duplicate_reason(TapStatus::Refused, Some("card_lost")), "already_refused:card_lost");
+        assert_eq!(LineStatus::parse("duplicate"), Some(LineStatus::Duplicate));
+        assert_eq!(serde_json::to_string(&LineStatus::Applied).unwrap(), "\"applied\"");
     }
 
     proptest! {
