@@ -165,10 +165,18 @@ fn table_of(head: &str) -> &str {
 
 /// The sections of a [`Writes`], in the order its doc gives.
 pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> {
-    // Holder accounts exist (they were locked): their change is an update of their row.
-    // Organisation accounts are created when missing (without touching an existing row) and
-    // their change goes into one of their balance slots (see migration 0005), so that no
-    // organisation row is a queue.
+    let [holders, orgs, slots] = balances(w, dialect);
+    let [events, audits] = record(w);
+    vec![holders, orgs, slots, transfers(w), taps(w), settlement(w), medical_year(w), uses(w), events, audits]
+}
+
+/// The balance changes: holder accounts, organisation accounts and their balance slots.
+///
+/// Holder accounts exist (they were locked): their change is an update of their row.
+/// Organisation accounts are created when missing (without touching an existing row) and
+/// their change goes into one of their balance slots (see migration 0005), so that no
+/// organisation row is a queue.
+fn balances(w: &Writes, dialect: Dialect) -> [Section<'_>; 3] {
     let mut holders = Section::new(
         "UPDATE accounts SET balance = accounts.balance + v.column2 FROM (",
         2,
@@ -208,6 +216,10 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
         ]);
         slots.row([V::Text(&b.id), V::Int(b.delta_fen)]);
     }
+    [holders, orgs, slots]
+}
+
+fn transfers(w: &Writes) -> Section<'_> {
     let mut transfers = Section::new(
         "INSERT INTO transfers (id, idem_key, from_account, to_account, amount_fen, kind, ref_id, at_ms)",
         8,
@@ -226,6 +238,10 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
             V::Int(t.at_ms),
         ]);
     }
+    transfers
+}
+
+fn taps(w: &Writes) -> Section<'_> {
     let mut taps = Section::new(
         "INSERT INTO transit_taps (id, terminal_id, seq, card_no, person_id, fare_fen, at_ms, status, reason, recorded_at_ms)",
         10,
@@ -246,6 +262,10 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
             V::Int(t.recorded_at_ms),
         ]);
     }
+    taps
+}
+
+fn settlement(w: &Writes) -> Section<'_> {
     let mut settlements = Section::new(
         "INSERT INTO settlements (id, operator_code, terminal_id, bill_id, person_id, card_no, insured_region, locality, year, bill_fen, pool_fen, account_fen, self_pay_fen, deductible_applied_fen, ratio_bp, at_ms, refunded_at_ms)",
         17,
@@ -273,6 +293,10 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
             V::OptInt(s.refunded_at_ms),
         ]);
     }
+    settlements
+}
+
+fn medical_year(w: &Writes) -> Section<'_> {
     let mut years = Section::new(
         "INSERT INTO medical_years (person_id, year, deductible_used_fen, pool_paid_fen)",
         4,
@@ -287,6 +311,10 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
             V::Int(y.ytd.pool_paid_fen),
         ]);
     }
+    years
+}
+
+fn uses(w: &Writes) -> Section<'_> {
     let mut uses = Section::new(
         "INSERT INTO card_uses (id, at_ms, scenario, terminal_id, operator_code, person_id, card_no, presented, result, reason, region)",
         11,
@@ -308,6 +336,11 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
             V::Text(&u.region),
         ]);
     }
+    uses
+}
+
+/// The event and the audit record of the operation.
+fn record(w: &Writes) -> [Section<'_>; 2] {
     let mut events =
         Section::new("INSERT INTO events (at_ms, kind, entity, entity_id, person_id, region, payload)", 7, "", "event");
     let mut audits =
@@ -331,5 +364,5 @@ pub(super) fn sections<'a>(w: &'a Writes, dialect: Dialect) -> Vec<Section<'a>> 
             V::Owned(a.detail.to_string()),
         ]);
     }
-    vec![holders, orgs, slots, transfers, taps, settlements, years, uses, events, audits]
+    [events, audits]
 }
