@@ -1,7 +1,8 @@
 //! Taking applications, moving them through their steps, and making and handing over
 //! the card they produce. Instant channels run the whole path in one transaction.
 
-use super::{Ctx, Render, Subject, new_id, not_found, record, remember_answer};
+use super::{Ctx, Subject, new_id, not_found, record, remember_answer};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::application::{
@@ -17,7 +18,7 @@ use sscard_store::model::AppFilter;
 use sscard_store::tx::{Store, Tx};
 
 /// An application with its timeline, its card (once made) and, online, its promise.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApplicationView {
     pub application: Application,
     pub timeline: Vec<TimelineEntry>,
@@ -26,18 +27,12 @@ pub struct ApplicationView {
 }
 
 /// Takes an application for a person.
-pub async fn apply(
-    store: &dyn Store,
-    ctx: &Ctx,
-    person_id: &str,
-    input: ApplicationInput,
-    render: Render<'_, ApplicationView>,
-) -> Result<ApplicationView> {
+pub async fn apply(store: &dyn Store, ctx: &Ctx, person_id: &str, input: ApplicationInput) -> Result<ApplicationView> {
     access::may_apply(&ctx.actor, person_id, input.bank_code.as_str())?;
     let mut tx = store.write().await?;
     let person = tx.get_person(person_id, true).await?.ok_or_else(|| not_found("person", person_id))?;
     let view = take_application(tx.as_mut(), ctx, &person, input).await?;
-    remember_answer(tx.as_mut(), ctx, &view, 201, render).await?;
+    remember_answer(tx.as_mut(), ctx, &view).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -88,20 +83,14 @@ pub(crate) async fn take_application(
 }
 
 /// Moves an application one step.
-pub async fn step(
-    store: &dyn Store,
-    ctx: &Ctx,
-    app_id: &str,
-    step: AppStep,
-    render: Render<'_, ApplicationView>,
-) -> Result<ApplicationView> {
+pub async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, step: AppStep) -> Result<ApplicationView> {
     let mut tx = store.write().await?;
     let mut app = tx.get_application(app_id, true).await?.ok_or_else(|| not_found("application", app_id))?;
     access::may_step(&ctx.actor, &app, step)?;
     let person = tx.get_person(&app.person_id, false).await?.ok_or_else(|| not_found("person", &app.person_id))?;
     step_in(tx.as_mut(), ctx, &person, &mut app, step).await?;
     let view = view_in(tx.as_mut(), ctx, app).await?;
-    remember_answer(tx.as_mut(), ctx, &view, 200, render).await?;
+    remember_answer(tx.as_mut(), ctx, &view).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -141,7 +130,7 @@ async fn make_card(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Applicatio
     let pan = if temporary {
         None
     } else {
-        Some(Pan::issue(&bank.bin, tx.next_serial(&format!("pan:{}", bank.code)).await?))
+        Some(Pan::issue(&bank.bin, tx.next_serial(&sscard_domain::bank::pan_counter(&bank.bin)).await?))
     };
     let card = Card {
         card_no: CardNo::from_serial(serial),

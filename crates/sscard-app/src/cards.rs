@@ -3,7 +3,7 @@
 //! temporary loss and its lift, formal loss, stop and cancel. After every status change the
 //! person's e-card is brought in line in the same transaction ([`super::ecard::sync_in`]).
 
-use super::{Ctx, Render, Subject, not_found, record, remember_answer};
+use super::{Ctx, Subject, not_found, record, remember_answer};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::card::{CancelReason, Card, CardAction, CardStatus, Pin, decide_action, decide_activation};
@@ -46,14 +46,7 @@ pub async fn of_person(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result<
 
 /// Runs one action on a card. Locks the person first, then the card, so concurrent actions on
 /// one person's cards are serialised (two branches activating at once: one wins, one gets 409).
-pub async fn act(
-    store: &dyn Store,
-    ctx: &Ctx,
-    card_no: &str,
-    action: CardAction,
-    input: ActionInput,
-    render: Render<'_, Card>,
-) -> Result<Card> {
+pub async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Result<Card> {
     let mut tx = store.write().await?;
     let (person, card) = if tx.excludes_other_writers() {
         // SQLite's write transaction already excludes every other writer: plain reads suffice.
@@ -72,7 +65,8 @@ pub async fn act(
         CardAction::Activate => activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_deref()).await?,
         _ => change_in(tx.as_mut(), ctx, &person, card, action, &input).await?,
     };
-    remember_answer(tx.as_mut(), ctx, &card, 200, render).await?;
+    // The kept outcome leaves the PIN hash out: it stays in the card's own row only.
+    remember_answer(tx.as_mut(), ctx, &Card { pin_hash: None, ..card.clone() }).await?;
     tx.commit().await?;
     Ok(card)
 }

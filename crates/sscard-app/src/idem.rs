@@ -1,5 +1,6 @@
 //! Idempotent replays: a request repeated with the same Idempotency-Key gets the first answer.
 
+use serde::de::DeserializeOwned;
 use sscard_store::model::{Idem, IdemRecord};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -18,6 +19,23 @@ pub async fn replay(store: &dyn Store, idem: &Idem) -> Result<Option<IdemRecord>
         }
         other => Ok(other),
     }
+}
+
+/// A first outcome found again under its Idempotency-Key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replayed<T> {
+    pub outcome: T,
+    /// When the first request ran: render the replay as of then.
+    pub at_ms: i64,
+}
+
+/// The first outcome to this key, typed, if any. A different request under the same key is
+/// refused; a stored outcome that does not read back as `T` is a corrupt record.
+pub async fn replay_outcome<T: DeserializeOwned>(store: &dyn Store, idem: &Idem) -> Result<Option<Replayed<T>>> {
+    let Some(rec) = replay(store, idem).await? else { return Ok(None) };
+    let outcome = serde_json::from_str(&rec.outcome)
+        .map_err(|e| StoreError::corrupt(format!("idempotency record {:?}: {e}", rec.key)))?;
+    Ok(Some(Replayed { outcome, at_ms: rec.created_at_ms }))
 }
 
 /// SM3 over method, path and body: what "the same request" means.

@@ -48,9 +48,6 @@ impl Ctx {
     }
 }
 
-/// How the caller renders the result of an operation into the answer a replay must repeat.
-pub type Render<'a, T> = &'a (dyn Fn(&T) -> String + Send + Sync);
-
 /// The subject a change is about, for its event and audit record.
 pub(crate) struct Subject<'a> {
     pub entity: &'static str,
@@ -99,21 +96,17 @@ pub(crate) fn record_rows(
     (event, audit)
 }
 
-/// Stores the first answer under the request's Idempotency-Key, in the same transaction as the change.
-pub(crate) async fn remember_answer<T>(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    value: &T,
-    status: u16,
-    render: Render<'_, T>,
-) -> Result<()> {
+/// Stores the typed outcome (serialised) under the request's Idempotency-Key, in the same
+/// transaction as the change; the caller renders the first answer and every replay from it.
+pub(crate) async fn remember_answer<T: serde::Serialize>(tx: &mut dyn Tx, ctx: &Ctx, outcome: &T) -> Result<()> {
     let Some(idem) = &ctx.idem else { return Ok(()) };
+    let outcome = serde_json::to_string(outcome)
+        .map_err(|e| StoreError::Backend(format!("the outcome cannot be serialised: {e}")))?;
     tx.put_idempotency(&IdemRecord {
         scope: idem.scope.clone(),
         key: idem.key.clone(),
         request_hash: idem.request_hash.clone(),
-        status,
-        body: render(value),
+        outcome,
         created_at_ms: ctx.now_ms,
     })
     .await

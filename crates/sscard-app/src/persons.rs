@@ -1,7 +1,8 @@
 //! Registering and finding persons, and the newborn one-step registration (新生儿出生一件事).
 
 use super::applications::{ApplicationView, take_application};
-use super::{Ctx, Render, Subject, new_id, not_found, record, remember_answer};
+use super::{Ctx, Subject, new_id, not_found, record, remember_answer};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::application::{AppKind, ApplicationInput, Channel};
@@ -13,16 +14,11 @@ use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
 
 /// Registers a person: document checks, SSN uniqueness (409), guardian rules.
-pub async fn register(
-    store: &dyn Store,
-    ctx: &Ctx,
-    input: RegistrationInput,
-    render: Render<'_, Person>,
-) -> Result<Person> {
+pub async fn register(store: &dyn Store, ctx: &Ctx, input: RegistrationInput) -> Result<Person> {
     access::may_register(&ctx.actor)?;
     let mut tx = store.write().await?;
     let person = register_in(tx.as_mut(), ctx, &input).await?;
-    remember_answer(tx.as_mut(), ctx, &person, 201, render).await?;
+    remember_answer(tx.as_mut(), ctx, &person).await?;
     tx.commit().await?;
     Ok(person)
 }
@@ -114,19 +110,14 @@ pub struct NewbornInput {
 }
 
 /// The person and their first application, created together.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewbornResult {
     pub person: Person,
     pub application: ApplicationView,
 }
 
 /// Newborn registration: person (with guardian and birth certificate as proof) and first application, one transaction.
-pub async fn register_newborn(
-    store: &dyn Store,
-    ctx: &Ctx,
-    input: NewbornInput,
-    render: Render<'_, NewbornResult>,
-) -> Result<NewbornResult> {
+pub async fn register_newborn(store: &dyn Store, ctx: &Ctx, input: NewbornInput) -> Result<NewbornResult> {
     access::may_register(&ctx.actor)?;
     // The first application goes to a bank: a teller may only take it for their own.
     access::may_apply(&ctx.actor, "", input.bank_code.as_str())?;
@@ -150,7 +141,7 @@ pub async fn register_newborn(
     };
     let application = take_application(tx.as_mut(), ctx, &person, app_input).await?;
     let result = NewbornResult { person, application };
-    remember_answer(tx.as_mut(), ctx, &result, 201, render).await?;
+    remember_answer(tx.as_mut(), ctx, &result).await?;
     tx.commit().await?;
     Ok(result)
 }

@@ -176,7 +176,7 @@ pub async fn illegal_steps_change_nothing(store: Arc<dyn Store>) {
             if allowed(*from, *s).is_some() {
                 continue;
             }
-            conflict(sscard_app::applications::step(store, &c, &id, *s, &blank).await, "illegal_step", from.as_str());
+            conflict(sscard_app::applications::step(store, &c, &id, *s).await, "illegal_step", from.as_str());
             checked += 1;
             let after = application(store, &id).await;
             assert_eq!(after.application, view.application, "{from} {s}");
@@ -194,7 +194,7 @@ pub async fn illegal_steps_change_nothing(store: Arc<dyn Store>) {
     // A closed application no longer blocks a new one.
     let again = apply(store, &c, &approved.application.person_id, branch_first()).await;
     assert_eq!(again.application.status, AppStatus::Submitted);
-    match sscard_app::applications::step(store, &c, "no-such-application", AppStep::Approve, &blank).await {
+    match sscard_app::applications::step(store, &c, "no-such-application", AppStep::Approve).await {
         Err(sscard_store::StoreError::NotFound { what: "application", .. }) => {}
         other => panic!("an unknown application is not found, got {other:?}"),
     }
@@ -221,7 +221,7 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     let in_production = step(store, &bureau(2), &app_id, AppStep::Produce).await;
     let before = row_counts(store).await;
     refusal(
-        sscard_app::applications::step(store, &bureau(3), &app_id, AppStep::Ready, &blank).await,
+        sscard_app::applications::step(store, &bureau(3), &app_id, AppStep::Ready).await,
         ErrorKind::Refused,
         "no_pickup_branch",
     );
@@ -278,7 +278,7 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     for address in [None, Some(""), Some("   ")] {
         let input = app_input(AppKind::First, Channel::Online, BANK, None, address, None);
         invalid(
-            sscard_app::applications::apply(store, &ctx(holder(&third)), &third.id, input, &blank).await,
+            sscard_app::applications::apply(store, &ctx(holder(&third)), &third.id, input).await,
             "mail_address_required",
             "mail_address",
         );
@@ -286,7 +286,7 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     let too_long = "路".repeat(201);
     let input = app_input(AppKind::First, Channel::Online, BANK, None, Some(&too_long), None);
     invalid(
-        sscard_app::applications::apply(store, &ctx(holder(&third)), &third.id, input, &blank).await,
+        sscard_app::applications::apply(store, &ctx(holder(&third)), &third.id, input).await,
         "bad_address",
         "mail_address",
     );
@@ -298,7 +298,6 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
             &c,
             &third.id,
             app_input(AppKind::First, Channel::Branch, BANK, None, None, None),
-            &blank,
         )
         .await,
         "branch_required",
@@ -310,7 +309,6 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
             &c,
             &third.id,
             app_input(AppKind::First, Channel::Branch, BANK, Some(OTHER_BRANCH), None, None),
-            &blank,
         )
         .await,
         "unknown_branch",
@@ -322,7 +320,6 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
             &c,
             &third.id,
             app_input(AppKind::First, Channel::Branch, "NOBANK", Some(PLAIN_BRANCH), None, None),
-            &blank,
         )
         .await,
         "unknown_bank",
@@ -334,11 +331,7 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     let branch = apply(store, &c, &third.id, branch_first()).await;
     let id = branch.application.id.clone();
     steps(store, &c, &id, &[AppStep::Approve, AppStep::Produce]).await;
-    refusal(
-        sscard_app::applications::step(store, &c, &id, AppStep::Ship, &blank).await,
-        ErrorKind::Refused,
-        "no_mail_address",
-    );
+    refusal(sscard_app::applications::step(store, &c, &id, AppStep::Ship).await, ErrorKind::Refused, "no_mail_address");
     assert_eq!(application(store, &id).await.application.status, AppStatus::InProduction);
 }
 
@@ -360,7 +353,7 @@ pub async fn instant_issuance(store: Arc<dyn Store>) {
         let at_plain = app_input(AppKind::First, channel, BANK, Some(PLAIN_BRANCH), None, None);
         let before = row_counts(store).await;
         refusal(
-            sscard_app::applications::apply(store, &desk, &person.id, at_plain, &blank).await,
+            sscard_app::applications::apply(store, &desk, &person.id, at_plain).await,
             ErrorKind::Refused,
             "no_printer",
         );
@@ -399,7 +392,6 @@ pub async fn instant_issuance(store: Arc<dyn Store>) {
             &ctx(admin()),
             &person.id,
             app_input(AppKind::First, Channel::BranchInstant, OTHER_BANK, Some(PRINTER_BRANCH), None, None),
-            &blank,
         )
         .await,
         "unknown_branch",
@@ -423,16 +415,12 @@ pub async fn replacement_after_loss(store: Arc<dyn Store>) {
     let lost_reason = Some(ReplacementReason::Lost);
     let replacement = app_input(AppKind::Replacement, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, lost_reason);
     refusal(
-        sscard_app::applications::apply(store, &desk, &person.id, replacement.clone(), &blank).await,
+        sscard_app::applications::apply(store, &desk, &person.id, replacement.clone()).await,
         ErrorKind::Refused,
         "not_reported_lost",
     );
     let no_reason = app_input(AppKind::Replacement, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None);
-    invalid(
-        sscard_app::applications::apply(store, &desk, &person.id, no_reason, &blank).await,
-        "reason_required",
-        "reason",
-    );
+    invalid(sscard_app::applications::apply(store, &desk, &person.id, no_reason).await, "reason_required", "reason");
 
     let lost = act(store, &me, &old_no, CardAction::ReportLost, ActionInput::default()).await;
     assert_eq!(lost.status, CardStatus::Lost);
@@ -466,7 +454,7 @@ pub async fn replacement_after_loss(store: Arc<dyn Store>) {
     );
     // A replaced card is final.
     conflict(
-        sscard_app::cards::act(store, &me, &old_no, CardAction::Cancel, full_input(), &blank).await,
+        sscard_app::cards::act(store, &me, &old_no, CardAction::Cancel, full_input()).await,
         "illegal_transition",
         "replaced",
     );
@@ -484,12 +472,12 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
     assert_eq!(view.application.fee_fen.value(), 0);
     let before = row_counts(store).await;
     conflict(
-        sscard_app::applications::apply(store, &c, &first.id, branch_first(), &blank).await,
+        sscard_app::applications::apply(store, &c, &first.id, branch_first()).await,
         "application_open",
         "submitted",
     );
     conflict(
-        sscard_app::applications::apply(store, &c, &first.id, instant_first(), &blank).await,
+        sscard_app::applications::apply(store, &c, &first.id, instant_first()).await,
         "application_open",
         "submitted",
     );
@@ -499,7 +487,6 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
             &c,
             &first.id,
             app_input(AppKind::Upgrade, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None),
-            &blank,
         )
         .await,
         ErrorKind::Conflict,
@@ -511,18 +498,13 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
     let holder_person = register(store, 2).await;
     let live = active_card(store, &holder_person).await;
     let before = row_counts(store).await;
-    conflict(
-        sscard_app::applications::apply(store, &c, &holder_person.id, branch_first(), &blank).await,
-        "has_card",
-        "active",
-    );
+    conflict(sscard_app::applications::apply(store, &c, &holder_person.id, branch_first()).await, "has_card", "active");
     conflict(
         sscard_app::applications::apply(
             store,
             &c,
             &holder_person.id,
             app_input(AppKind::Upgrade, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None),
-            &blank,
         )
         .await,
         "has_card",
@@ -534,7 +516,6 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
             &c,
             &holder_person.id,
             app_input(AppKind::Temporary, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None),
-            &blank,
         )
         .await,
         "has_card",
@@ -553,7 +534,7 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
     assert_eq!(view.application.fee_fen.value(), 2000);
     assert_eq!(view.application.replaces_card_no.as_deref(), Some(live.card_no.as_str()));
     conflict(
-        sscard_app::applications::apply(store, &c, &holder_person.id, damaged, &blank).await,
+        sscard_app::applications::apply(store, &c, &holder_person.id, damaged).await,
         "application_open",
         "submitted",
     );
@@ -566,7 +547,6 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
             &c,
             &none.id,
             app_input(AppKind::Upgrade, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None),
-            &blank,
         )
         .await,
         ErrorKind::Refused,
@@ -576,11 +556,7 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
     let lost_person = register(store, 4).await;
     let lost = active_card(store, &lost_person).await;
     act(store, &ctx(admin()), lost.card_no.as_str(), CardAction::ReportLost, ActionInput::default()).await;
-    conflict(
-        sscard_app::applications::apply(store, &c, &lost_person.id, branch_first(), &blank).await,
-        "has_card",
-        "lost",
-    );
+    conflict(sscard_app::applications::apply(store, &c, &lost_person.id, branch_first()).await, "has_card", "lost");
 }
 
 /// The import row of a second-generation card.
@@ -655,11 +631,7 @@ pub async fn upgrade_from_second_generation(store: Arc<dyn Store>) {
     let o = overview(store).await;
     assert_eq!(count_of(&o.cards_by_generation, "2"), 1);
     assert_eq!(count_of(&o.cards_by_generation, "3"), 1);
-    conflict(
-        sscard_app::applications::apply(store, &desk, &person.id, branch_first(), &blank).await,
-        "has_card",
-        "active",
-    );
+    conflict(sscard_app::applications::apply(store, &desk, &person.id, branch_first()).await, "has_card", "active");
 }
 
 /// The replacement fee is collected once at the desk: cash desk to fee account, the books stay

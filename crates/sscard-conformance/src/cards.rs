@@ -114,8 +114,7 @@ pub async fn card_state_machine(store: Arc<dyn Store>) {
             if card_table(from, *action).is_some() {
                 continue;
             }
-            let result =
-                sscard_app::cards::act(store, &c, fixture.card_no.as_str(), *action, full_input(), &blank).await;
+            let result = sscard_app::cards::act(store, &c, fixture.card_no.as_str(), *action, full_input()).await;
             conflict(result, "illegal_transition", from.as_str());
             refused += 1;
             assert_eq!(get_card(store, fixture.card_no.as_str()).await, fixture, "{from} {action}");
@@ -135,16 +134,10 @@ pub async fn card_state_machine(store: Arc<dyn Store>) {
                 }
             };
             let at = days_later_ms(200);
-            let done = sscard_app::cards::act(
-                store,
-                &ctx_at(admin(), at),
-                target.card_no.as_str(),
-                *action,
-                full_input(),
-                &blank,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{action} from {from} is allowed: {e:?}"));
+            let done =
+                sscard_app::cards::act(store, &ctx_at(admin(), at), target.card_no.as_str(), *action, full_input())
+                    .await
+                    .unwrap_or_else(|e| panic!("{action} from {from} is allowed: {e:?}"));
             moved += 1;
             assert_eq!(done.status, to, "{action} from {from}");
             let stored = get_card(store, target.card_no.as_str()).await;
@@ -177,20 +170,20 @@ pub async fn activation_needs_a_good_pin(store: Arc<dyn Store>) {
     let me = ctx(holder(&person));
     let before = row_counts(store).await;
     invalid(
-        sscard_app::cards::act(store, &me, no, CardAction::Activate, ActionInput::default(), &blank).await,
+        sscard_app::cards::act(store, &me, no, CardAction::Activate, ActionInput::default()).await,
         "pin_required",
         "pin",
     );
     for trivial in ["123456", "111111", "654321", "121212", "123123"] {
         refusal(
-            sscard_app::cards::act(store, &me, no, CardAction::Activate, with_pin(trivial), &blank).await,
+            sscard_app::cards::act(store, &me, no, CardAction::Activate, with_pin(trivial)).await,
             ErrorKind::Refused,
             "trivial_pin",
         );
     }
     for malformed in ["12345", "1234567", "12a456", ""] {
         invalid(
-            sscard_app::cards::act(store, &me, no, CardAction::Activate, with_pin(malformed), &blank).await,
+            sscard_app::cards::act(store, &me, no, CardAction::Activate, with_pin(malformed)).await,
             "bad_pin",
             "pin",
         );
@@ -203,7 +196,7 @@ pub async fn activation_needs_a_good_pin(store: Arc<dyn Store>) {
     assert_eq!(active.status, CardStatus::Active);
     let hash = active.pin_hash.clone().unwrap_or_default();
     assert!(!hash.is_empty() && !hash.contains(GOOD_PIN), "only a hash of the PIN is kept");
-    match sscard_app::cards::act(store, &me, "A99999999", CardAction::Activate, with_pin(GOOD_PIN), &blank).await {
+    match sscard_app::cards::act(store, &me, "A99999999", CardAction::Activate, with_pin(GOOD_PIN)).await {
         Err(StoreError::NotFound { what: "card", .. }) => {}
         other => panic!("an unknown card is not found, got {other:?}"),
     }
@@ -221,13 +214,13 @@ pub async fn stop_and_cancel_need_reasons(store: Arc<dyn Store>) {
     let stop = |reason: Option<String>| ActionInput { stop_reason: reason, ..Default::default() };
     for reason in [None, Some(String::new()), Some("   ".to_string()), Some("x".repeat(201))] {
         invalid(
-            sscard_app::cards::act(store, &office, no, CardAction::Stop, stop(reason), &blank).await,
+            sscard_app::cards::act(store, &office, no, CardAction::Stop, stop(reason)).await,
             "reason_required",
             "reason",
         );
     }
     invalid(
-        sscard_app::cards::act(store, &office, no, CardAction::Cancel, ActionInput::default(), &blank).await,
+        sscard_app::cards::act(store, &office, no, CardAction::Cancel, ActionInput::default()).await,
         "reason_required",
         "reason",
     );
@@ -256,8 +249,7 @@ pub async fn stop_and_cancel_need_reasons(store: Arc<dyn Store>) {
 }
 
 async fn activate_owned(store: Arc<dyn Store>, person: Person, card_no: String) -> Result<Card> {
-    sscard_app::cards::act(&*store, &ctx(holder(&person)), &card_no, CardAction::Activate, with_pin(GOOD_PIN), &blank)
-        .await
+    sscard_app::cards::act(&*store, &ctx(holder(&person)), &card_no, CardAction::Activate, with_pin(GOOD_PIN)).await
 }
 
 /// One issued card activated by 8 tasks at once: one wins, 7 get 409, one live card.

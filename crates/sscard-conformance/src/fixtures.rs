@@ -137,11 +137,6 @@ pub fn branch_code(code: &str) -> BranchCode {
     parse(BranchCode::parse(code), code)
 }
 
-/// Renders nothing: for operations whose stored answer the case does not look at.
-pub fn blank<T>(_: &T) -> String {
-    String::new()
-}
-
 /// What [`seed`] created.
 #[derive(Debug, Clone)]
 pub struct Seed {
@@ -234,7 +229,7 @@ pub async fn register(store: &dyn Store, n: u32) -> Person {
 
 /// Registers `input` (as a clerk); it must be accepted.
 pub async fn register_input(store: &dyn Store, input: RegistrationInput) -> Person {
-    match sscard_app::persons::register(store, &ctx(clerk()), input, &blank).await {
+    match sscard_app::persons::register(store, &ctx(clerk()), input).await {
         Ok(p) => p,
         Err(e) => panic!("registration should be accepted: {e:?}"),
     }
@@ -276,7 +271,7 @@ pub fn online_first() -> ApplicationInput {
 
 /// Takes an application that must be accepted.
 pub async fn apply(store: &dyn Store, c: &Ctx, person_id: &str, input: ApplicationInput) -> ApplicationView {
-    match sscard_app::applications::apply(store, c, person_id, input, &blank).await {
+    match sscard_app::applications::apply(store, c, person_id, input).await {
         Ok(v) => v,
         Err(e) => panic!("the application should be accepted: {e:?}"),
     }
@@ -284,7 +279,7 @@ pub async fn apply(store: &dyn Store, c: &Ctx, person_id: &str, input: Applicati
 
 /// Moves an application one step; the step must be accepted.
 pub async fn step(store: &dyn Store, c: &Ctx, app_id: &str, s: AppStep) -> ApplicationView {
-    match sscard_app::applications::step(store, c, app_id, s, &blank).await {
+    match sscard_app::applications::step(store, c, app_id, s).await {
         Ok(v) => v,
         Err(e) => panic!("step {} should be accepted: {e:?}", s.as_str()),
     }
@@ -320,7 +315,7 @@ pub fn card_of(view: &ApplicationView) -> Card {
 
 /// Runs a card action that must be accepted.
 pub async fn act(store: &dyn Store, c: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Card {
-    match sscard_app::cards::act(store, c, card_no, action, input, &blank).await {
+    match sscard_app::cards::act(store, c, card_no, action, input).await {
         Ok(card) => card,
         Err(e) => panic!("{} on {card_no} should be accepted: {e:?}", action.as_str()),
     }

@@ -20,8 +20,7 @@ pub async fn registration_of_a_resident(store: Arc<dyn Store>) {
     let number = resident_number_born(birth, 123);
     let input =
         RegistrationInput { sex: Some(Sex::Male), birth_date: Some(birth), ..resident_input(&number, "陈明") };
-    let person =
-        sscard_app::persons::register(store, &c, input.clone(), &blank).await.expect("a valid resident ID registers");
+    let person = sscard_app::persons::register(store, &c, input.clone()).await.expect("a valid resident ID registers");
     assert_eq!(person.ssn.as_str(), number);
     assert!(!person.ssn.is_assigned());
     assert_eq!(person.doc_type, DocType::ResidentId);
@@ -51,7 +50,7 @@ pub async fn registration_of_a_resident(store: Arc<dyn Store>) {
 
     // The same SSN again, even under another name: 409 naming the existing person.
     let again = RegistrationInput { name: "陈小明".to_string(), ..input };
-    let e = conflict(sscard_app::persons::register(store, &c, again, &blank).await, "person_exists", &person.id);
+    let e = conflict(sscard_app::persons::register(store, &c, again).await, "person_exists", &person.id);
     assert!(!e.message.contains(&number), "no message repeats a whole ID number: {}", e.message);
     assert_eq!(overview(store).await.persons, 1);
     assert_eq!(row_count(store, Table::Events).await, 1);
@@ -118,7 +117,7 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
     for (input, number_is_ssn, sex, birth) in cases.iter().cloned() {
         let doc_type = input.doc_type;
         let number = input.doc_number.clone();
-        let person = match sscard_app::persons::register(store, &c, input, &blank).await {
+        let person = match sscard_app::persons::register(store, &c, input).await {
             Ok(p) => p,
             Err(e) => panic!("{} {number} should register: {e:?}", doc_type.as_str()),
         };
@@ -152,7 +151,7 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
     // The same document again never gets a second SSN.
     for (input, _, _, _) in cases.iter().cloned() {
         let doc_type = input.doc_type;
-        let result = sscard_app::persons::register(store, &c, input, &blank).await;
+        let result = sscard_app::persons::register(store, &c, input).await;
         let e = refusal(result, ErrorKind::Conflict, "person_exists");
         assert_eq!(e.kind, ErrorKind::Conflict, "{}", doc_type.as_str());
     }
@@ -203,7 +202,7 @@ pub async fn registration_refuses_bad_numbers_and_writes_nothing(store: Arc<dyn 
             birth_date: Some(date!(1990 - 05 - 17)),
             ..resident_input(&number, "李四")
         };
-        let e = invalid(sscard_app::persons::register(store, &c, input, &blank).await, "bad_document", "doc_number");
+        let e = invalid(sscard_app::persons::register(store, &c, input).await, "bad_document", "doc_number");
         if number.trim().len() >= 15 {
             assert!(!e.message.contains(number.trim()), "no message repeats a whole number: {}", e.message);
         }
@@ -220,33 +219,32 @@ pub async fn registration_refuses_contradicting_sex_or_birth_date(store: Arc<dyn
     let male = resident_number_born(birth, 123);
     let before = row_counts(store).await;
     let wrong_sex = RegistrationInput { sex: Some(Sex::Female), ..resident_input(&male, "王五") };
-    invalid(sscard_app::persons::register(store, &c, wrong_sex, &blank).await, "sex_mismatch", "sex");
+    invalid(sscard_app::persons::register(store, &c, wrong_sex).await, "sex_mismatch", "sex");
     let wrong_birth = RegistrationInput { birth_date: Some(date!(1990 - 05 - 18)), ..resident_input(&male, "王五") };
-    invalid(sscard_app::persons::register(store, &c, wrong_birth, &blank).await, "birth_date_mismatch", "birth_date");
+    invalid(sscard_app::persons::register(store, &c, wrong_birth).await, "birth_date_mismatch", "birth_date");
     let passport = |sex, birth_date| RegistrationInput {
         doc_type: DocType::Passport,
         sex,
         birth_date,
         ..resident_input("E12345678", "John Smith")
     };
-    invalid(sscard_app::persons::register(store, &c, passport(None, Some(birth)), &blank).await, "sex_required", "sex");
+    invalid(sscard_app::persons::register(store, &c, passport(None, Some(birth))).await, "sex_required", "sex");
     invalid(
-        sscard_app::persons::register(store, &c, passport(Some(Sex::Male), None), &blank).await,
+        sscard_app::persons::register(store, &c, passport(Some(Sex::Male), None)).await,
         "birth_date_required",
         "birth_date",
     );
     invalid(
-        sscard_app::persons::register(store, &c, passport(Some(Sex::Male), Some(today_plus(1))), &blank).await,
+        sscard_app::persons::register(store, &c, passport(Some(Sex::Male), Some(today_plus(1)))).await,
         "bad_birth_date",
         "birth_date",
     );
-    invalid(sscard_app::persons::register(store, &c, resident_input(&male, "   "), &blank).await, "bad_name", "name");
+    invalid(sscard_app::persons::register(store, &c, resident_input(&male, "   ")).await, "bad_name", "name");
     assert_eq!(row_counts(store).await, before, "refusals write nothing");
 
     // The matching claims are accepted.
     let right = RegistrationInput { sex: Some(Sex::Male), birth_date: Some(birth), ..resident_input(&male, "王五") };
-    let person =
-        sscard_app::persons::register(store, &c, right, &blank).await.expect("matching sex and birth date register");
+    let person = sscard_app::persons::register(store, &c, right).await.expect("matching sex and birth date register");
     assert_eq!((person.sex, person.birth_date), (Sex::Male, birth));
 }
 
@@ -265,39 +263,35 @@ pub async fn guardian_rules(store: Arc<dyn Store>) {
         ..resident_input(&child_number, "小明")
     };
     let before = row_counts(store).await;
+    invalid(sscard_app::persons::register(store, &c, child(None, None)).await, "guardian_required", "guardian_id");
     invalid(
-        sscard_app::persons::register(store, &c, child(None, None), &blank).await,
+        sscard_app::persons::register(store, &c, child(None, Some("HB3502031234"))).await,
         "guardian_required",
         "guardian_id",
     );
     invalid(
-        sscard_app::persons::register(store, &c, child(None, Some("HB3502031234")), &blank).await,
-        "guardian_required",
-        "guardian_id",
-    );
-    invalid(
-        sscard_app::persons::register(store, &c, child(Some(&parent.id), None), &blank).await,
+        sscard_app::persons::register(store, &c, child(Some(&parent.id), None)).await,
         "relationship_proof_required",
         "relationship_proof",
     );
     invalid(
-        sscard_app::persons::register(store, &c, child(Some(&parent.id), Some("HB-12/34")), &blank).await,
+        sscard_app::persons::register(store, &c, child(Some(&parent.id), Some("HB-12/34"))).await,
         "bad_relationship_proof",
         "relationship_proof",
     );
     invalid(
-        sscard_app::persons::register(store, &c, child(Some("no-such-person"), Some("HB1")), &blank).await,
+        sscard_app::persons::register(store, &c, child(Some("no-such-person"), Some("HB1"))).await,
         "guardian_unknown",
         "guardian_id",
     );
     refusal(
-        sscard_app::persons::register(store, &c, child(Some(&teen.id), Some("HB3502031234")), &blank).await,
+        sscard_app::persons::register(store, &c, child(Some(&teen.id), Some("HB3502031234"))).await,
         ErrorKind::Refused,
         "guardian_is_minor",
     );
     assert_eq!(row_counts(store).await, before, "refusals write nothing");
 
-    let person = sscard_app::persons::register(store, &c, child(Some(&parent.id), Some("hb3502031234")), &blank)
+    let person = sscard_app::persons::register(store, &c, child(Some(&parent.id), Some("hb3502031234")))
         .await
         .expect("a child with an adult guardian and a proof registers");
     let link = Some(GuardianLink { guardian_id: parent.id.clone(), relationship_proof: "HB3502031234".to_string() });
@@ -328,7 +322,7 @@ pub async fn newborn_registration(store: Arc<dyn Store>) {
     let parent = register(store, 2).await;
     let c = ctx(clerk());
     let number = resident_number_born(date!(2026 - 02 - 20), 457);
-    let done = sscard_app::persons::register_newborn(store, &c, newborn(&parent.id, &number, BANK), &blank)
+    let done = sscard_app::persons::register_newborn(store, &c, newborn(&parent.id, &number, BANK))
         .await
         .expect("newborn registration");
     assert_eq!(done.person.ssn.as_str(), number);
@@ -358,7 +352,7 @@ pub async fn newborn_registration(store: Arc<dyn Store>) {
     // Without a guardian the whole request is refused.
     let mut orphan = newborn(&parent.id, &resident_number_born(date!(2026 - 02 - 21), 458), BANK);
     orphan.child.guardian_id = None;
-    invalid(sscard_app::persons::register_newborn(store, &c, orphan, &blank).await, "guardian_required", "guardian_id");
+    invalid(sscard_app::persons::register_newborn(store, &c, orphan).await, "guardian_required", "guardian_id");
     assert_eq!(overview(store).await.persons, 2);
 }
 
@@ -371,17 +365,13 @@ pub async fn newborn_failure_leaves_no_person(store: Arc<dyn Store>) {
     let number = resident_number_born(date!(2026 - 02 - 20), 457);
     let before = row_counts(store).await;
     invalid(
-        sscard_app::persons::register_newborn(store, &c, newborn(&parent.id, &number, "NOBANK"), &blank).await,
+        sscard_app::persons::register_newborn(store, &c, newborn(&parent.id, &number, "NOBANK")).await,
         "unknown_bank",
         "bank_code",
     );
     let mut bad_branch = newborn(&parent.id, &number, BANK);
     bad_branch.branch_code = Some(branch_code("NO-SUCH"));
-    invalid(
-        sscard_app::persons::register_newborn(store, &c, bad_branch, &blank).await,
-        "unknown_branch",
-        "branch_code",
-    );
+    invalid(sscard_app::persons::register_newborn(store, &c, bad_branch).await, "unknown_branch", "branch_code");
     assert_eq!(row_counts(store).await, before, "nothing of the newborn stays");
     match sscard_app::persons::find_by_ssn(store, &c, &number).await {
         Err(StoreError::NotFound { .. }) => {}
@@ -390,7 +380,7 @@ pub async fn newborn_failure_leaves_no_person(store: Arc<dyn Store>) {
     assert_eq!(overview(store).await.persons, 1);
 
     // The same child registers once the request is right.
-    let done = sscard_app::persons::register_newborn(store, &c, newborn(&parent.id, &number, BANK), &blank)
+    let done = sscard_app::persons::register_newborn(store, &c, newborn(&parent.id, &number, BANK))
         .await
         .expect("the corrected request registers");
     assert_eq!(done.person.ssn.as_str(), number);

@@ -211,8 +211,7 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
         scope: "user:clerk.xm".to_string(),
         key: "key-1".to_string(),
         request_hash: hash_a.clone(),
-        status: 201,
-        body: "{\"id\":\"p1\"}".to_string(),
+        outcome: "{\"id\":\"p1\"}".to_string(),
         created_at_ms: base_ms(),
     };
     let mut tx = store.write().await.expect("write");
@@ -227,7 +226,7 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
     assert_eq!((missing, other_scope), (None, None));
 
     let mut tx = store.write().await.expect("write");
-    let again = IdemRecord { request_hash: hash_b.clone(), body: "other".to_string(), ..record.clone() };
+    let again = IdemRecord { request_hash: hash_b.clone(), outcome: "other".to_string(), ..record.clone() };
     match tx.put_idempotency(&again).await {
         Err(StoreError::Duplicate { .. }) => {}
         other => panic!("the same scope and key twice is a duplicate, got {other:?}"),
@@ -248,25 +247,27 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
     }
     assert_eq!(sscard_app::idem::replay(store, &idem("user:clerk.xm", "key-9", &hash_a)).await.expect("replay"), None);
 
-    // Through an operation: the answer is stored with the change, rendered by the caller.
+    // Through an operation: the typed outcome is stored with the change; the caller renders it.
     let op_idem = idem("user:clerk.xm", "register-1", &hash_a);
     let c = ctx(clerk()).with_idem(Some(op_idem.clone()));
-    let render = |p: &Person| format!("{{\"id\":\"{}\"}}", p.id);
-    let person = sscard_app::persons::register(store, &c, adult_input(1), &render).await.expect("register");
-    let stored = sscard_app::idem::replay(store, &op_idem).await.expect("replay").expect("the answer is stored");
-    assert_eq!(stored.status, 201);
-    assert_eq!(stored.body, format!("{{\"id\":\"{}\"}}", person.id));
-    assert_eq!(stored.created_at_ms, base_ms());
+    let person = sscard_app::persons::register(store, &c, adult_input(1)).await.expect("register");
+    let stored = sscard_app::idem::replay_outcome::<Person>(store, &op_idem).await.expect("replay");
+    let stored = stored.expect("the outcome is stored");
+    assert_eq!(stored.outcome, person, "the stored outcome reads back as the first one");
+    assert_eq!(stored.at_ms, base_ms());
+    let raw = sscard_app::idem::replay(store, &op_idem).await.expect("replay").expect("the record is stored");
+    assert_eq!(raw.created_at_ms, base_ms());
+    // A record whose outcome is not of the asked type is corrupt, not a silent default.
+    match sscard_app::idem::replay_outcome::<Vec<u8>>(store, &op_idem).await {
+        Err(StoreError::Corrupt(_)) => {}
+        other => panic!("an outcome of another type is corrupt, got {other:?}"),
+    }
 
     // A failed operation stores no answer.
     let failed_idem = idem("user:clerk.xm", "register-2", &hash_a);
     let c = ctx(clerk()).with_idem(Some(failed_idem.clone()));
     let before = row_count(store, Table::Idempotency).await;
-    refusal(
-        sscard_app::persons::register(store, &c, adult_input(1), &render).await,
-        ErrorKind::Conflict,
-        "person_exists",
-    );
+    refusal(sscard_app::persons::register(store, &c, adult_input(1)).await, ErrorKind::Conflict, "person_exists");
     assert_eq!(sscard_app::idem::replay(store, &failed_idem).await.expect("replay"), None);
     assert_eq!(row_count(store, Table::Idempotency).await, before);
 }
@@ -288,16 +289,12 @@ pub async fn access_rules(store: Arc<dyn Store>) {
     let as_carol = ctx(holder(&carol));
     let before = row_counts(store).await;
     for s in AppStep::ALL {
-        forbidden(sscard_app::applications::step(store, &stranger, &carol_app_id, *s, &blank).await);
+        forbidden(sscard_app::applications::step(store, &stranger, &carol_app_id, *s).await);
     }
     forbidden(sscard_app::applications::get(store, &stranger, &carol_app_id).await);
     for action in CardAction::ALL {
-        forbidden(
-            sscard_app::cards::act(store, &stranger, alice_card.card_no.as_str(), *action, full_input(), &blank).await,
-        );
-        forbidden(
-            sscard_app::cards::act(store, &as_bob, alice_card.card_no.as_str(), *action, full_input(), &blank).await,
-        );
+        forbidden(sscard_app::cards::act(store, &stranger, alice_card.card_no.as_str(), *action, full_input()).await);
+        forbidden(sscard_app::cards::act(store, &as_bob, alice_card.card_no.as_str(), *action, full_input()).await);
     }
     forbidden(sscard_app::cards::get(store, &stranger, alice_card.card_no.as_str()).await);
     forbidden(sscard_app::cards::get(store, &as_bob, alice_card.card_no.as_str()).await);
@@ -305,26 +302,17 @@ pub async fn access_rules(store: Arc<dyn Store>) {
     forbidden(sscard_app::cards::of_person(store, &as_bob, &alice.id).await);
     forbidden(sscard_app::applications::get(store, &as_bob, &carol_app_id).await);
     for s in [AppStep::Approve, AppStep::Reject, AppStep::Produce, AppStep::Collect] {
-        forbidden(sscard_app::applications::step(store, &as_carol, &carol_app_id, s, &blank).await);
+        forbidden(sscard_app::applications::step(store, &as_carol, &carol_app_id, s).await);
     }
-    forbidden(sscard_app::applications::step(store, &ctx(teller(BANK)), &carol_app_id, AppStep::Approve, &blank).await);
-    forbidden(sscard_app::applications::apply(store, &stranger, &carol.id, branch_first(), &blank).await);
-    forbidden(sscard_app::applications::apply(store, &as_bob, &carol.id, online_first(), &blank).await);
-    forbidden(sscard_app::persons::register(store, &as_bob, adult_input(9), &blank).await);
+    forbidden(sscard_app::applications::step(store, &ctx(teller(BANK)), &carol_app_id, AppStep::Approve).await);
+    forbidden(sscard_app::applications::apply(store, &stranger, &carol.id, branch_first()).await);
+    forbidden(sscard_app::applications::apply(store, &as_bob, &carol.id, online_first()).await);
+    forbidden(sscard_app::persons::register(store, &as_bob, adult_input(9)).await);
     forbidden(sscard_app::admin::overview(store, &ctx(teller(BANK))).await);
+    forbidden(sscard_app::cards::act(store, &as_bob, bob_card.card_no.as_str(), CardAction::Stop, full_input()).await);
     forbidden(
-        sscard_app::cards::act(store, &as_bob, bob_card.card_no.as_str(), CardAction::Stop, full_input(), &blank).await,
-    );
-    forbidden(
-        sscard_app::cards::act(
-            store,
-            &ctx(teller(BANK)),
-            bob_card.card_no.as_str(),
-            CardAction::Stop,
-            full_input(),
-            &blank,
-        )
-        .await,
+        sscard_app::cards::act(store, &ctx(teller(BANK)), bob_card.card_no.as_str(), CardAction::Stop, full_input())
+            .await,
     );
     assert_eq!(row_counts(store).await, before, "forbidden calls change nothing");
     assert_eq!(get_card(store, alice_card.card_no.as_str()).await, alice_card);
@@ -446,7 +434,6 @@ pub async fn failed_operations_leave_no_trace(store: Arc<dyn Store>) {
             issued.card_no.as_str(),
             CardAction::Activate,
             with_pin("123456"),
-            &blank,
         )
         .await,
         ErrorKind::Refused,
@@ -463,11 +450,7 @@ pub async fn failed_operations_leave_no_trace(store: Arc<dyn Store>) {
         branch_code: None,
         mail_address: None,
     };
-    invalid(
-        sscard_app::persons::register_newborn(store, &ctx(clerk()), newborn, &blank).await,
-        "unknown_bank",
-        "bank_code",
-    );
+    invalid(sscard_app::persons::register_newborn(store, &ctx(clerk()), newborn).await, "unknown_bank", "bank_code");
     assert_eq!(row_counts(store).await, before, "nothing stays");
     let audit_after = verify(store).await;
     assert_eq!(audit_after, audit_before, "no audit record");
@@ -486,7 +469,7 @@ pub async fn failed_operations_leave_no_trace(store: Arc<dyn Store>) {
     let first = register_input(store, passport("E12345678")).await;
     assert_eq!(first.ssn, Ssn::assigned(region(), 1));
     refusal(
-        sscard_app::persons::register(store, &ctx(clerk()), passport("E12345678"), &blank).await,
+        sscard_app::persons::register(store, &ctx(clerk()), passport("E12345678")).await,
         ErrorKind::Conflict,
         "person_exists",
     );

@@ -203,7 +203,7 @@ async fn seed_person(
         relationship_proof: guardian_id.as_ref().map(|_| format!("HK{:010}", rng.below(10_000_000_000))),
         guardian_id,
     };
-    match persons::register(store, ctx, input, &|_| String::new()).await {
+    match persons::register(store, ctx, input).await {
         Ok(p) => Ok(Some((p.id, !minor))),
         Err(sscard_store::StoreError::Domain(e)) => {
             tracing::debug!(error = %e, "demo person skipped");
@@ -222,14 +222,14 @@ fn at(ctx: &Ctx, days_ago: i64) -> Ctx {
 async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, steps: &[AppStep]) -> Res<Option<String>> {
     let mut card = None;
     for s in steps {
-        let view = applications::step(store, ctx, app_id, *s, &|_| String::new()).await?;
+        let view = applications::step(store, ctx, app_id, *s).await?;
         card = view.application.card_no.clone();
     }
     Ok(card)
 }
 
 async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Res<()> {
-    cards::act(store, ctx, card_no, action, input, &|_| String::new()).await.map(|_| ())
+    cards::act(store, ctx, card_no, action, input).await.map(|_| ())
 }
 
 /// Takes person `i` down one of the card paths, so that every state appears.
@@ -280,7 +280,7 @@ async fn seed_cards(store: &dyn Store, ctx: &Ctx, rng: &mut Rng, i: u32, person_
             mail_address: None,
             reason: None,
         };
-        let view = applications::apply(store, ctx, person_id, input, &|_| String::new()).await?;
+        let view = applications::apply(store, ctx, person_id, input).await?;
         if let Some(card) = view.application.card_no {
             act(
                 store,
@@ -316,7 +316,7 @@ async fn seed_cards(store: &dyn Store, ctx: &Ctx, rng: &mut Rng, i: u32, person_
             .then(|| format!("福建省厦门市思明区演示路{}号", i)),
         reason: None,
     };
-    let view = applications::apply(store, &early, person_id, input, &|_| String::new()).await?;
+    let view = applications::apply(store, &early, person_id, input).await?;
     let app_id = view.application.id.clone();
     let mailed = matches!(channel, Channel::Online | Channel::DoorToDoor);
     let card_no = match (view.application.card_no.clone(), path) {
@@ -373,7 +373,7 @@ async fn seed_cards(store: &dyn Store, ctx: &Ctx, rng: &mut Rng, i: u32, person_
                 mail_address: None,
                 reason: Some(ReplacementReason::Lost),
             };
-            applications::apply(store, &at(ctx, 9), person_id, input, &|_| String::new()).await.map(|_| ())
+            applications::apply(store, &at(ctx, 9), person_id, input).await.map(|_| ())
         }
         11 => {
             act(

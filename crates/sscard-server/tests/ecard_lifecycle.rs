@@ -193,7 +193,6 @@ async fn a_change_made_by_another_process_reaches_online_verification_through_th
         &h.card_no,
         sscard_domain::card::CardAction::Suspend,
         Default::default(),
-        &|_| String::new(),
     )
     .await
     .expect("suspend from the other process");

@@ -702,30 +702,31 @@ impl ports::Users for SqlTx {
 #[async_trait]
 impl ports::Idempotency for SqlTx {
     async fn get_idempotency(&mut self, scope: &str, key: &str) -> Result<Option<IdemRecord>> {
-        let row = sqlx::query("SELECT scope, key, request_hash, status, body, created_at_ms FROM idempotency WHERE scope = $1 AND key = $2")
-            .bind(scope)
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await.db()?;
+        let row = sqlx::query(
+            "SELECT scope, key, request_hash, body, created_at_ms FROM idempotency WHERE scope = $1 AND key = $2",
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .db()?;
         let Some(row) = row else { return Ok(None) };
-        let status = rows::int(&row, "status")?;
         Ok(Some(IdemRecord {
             scope: rows::text(&row, "scope")?,
             key: rows::text(&row, "key")?,
             request_hash: rows::text(&row, "request_hash")?,
-            status: u16::try_from(status).map_err(|_| StoreError::corrupt(format!("idempotency status {status}")))?,
-            body: rows::text(&row, "body")?,
+            outcome: rows::text(&row, "body")?,
             created_at_ms: rows::int(&row, "created_at_ms")?,
         }))
     }
 
     async fn put_idempotency(&mut self, r: &IdemRecord) -> Result<()> {
-        sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+        // The status column is no longer used (the server picks the status): always 0.
+        sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) VALUES ($1, $2, $3, 0, $4, $5)")
             .bind(r.scope.as_str())
             .bind(r.key.as_str())
             .bind(r.request_hash.as_str())
-            .bind(r.status as i64)
-            .bind(r.body.as_str())
+            .bind(r.outcome.as_str())
             .bind(r.created_at_ms)
             .execute(&mut *self.tx)
             .await

@@ -99,7 +99,8 @@ pub struct Session {
     pub expires_at_ms: i64,
 }
 
-/// The first answer given to a request carrying an Idempotency-Key.
+/// The first outcome of a request carrying an Idempotency-Key: the use case's typed
+/// outcome, serialised, from which the caller renders the first answer and every replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdemRecord {
     /// Who asked and where: the same key from two users never collides.
@@ -107,8 +108,9 @@ pub struct IdemRecord {
     pub key: String,
     /// SM3 of method, path and body: a different request under the same key is refused.
     pub request_hash: String,
-    pub status: u16,
-    pub body: String,
+    /// The typed outcome as JSON (serde).
+    pub outcome: String,
+    /// When the first request ran (its `now`): a replay renders as of then.
     pub created_at_ms: i64,
 }
 

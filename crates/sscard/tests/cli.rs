@@ -101,7 +101,7 @@ async fn uncollected_card(store: &dyn Store) -> String {
         guardian_id: None,
         relationship_proof: None,
     };
-    let person = persons::register(store, &ctx, input, &|_| String::new()).await.expect("register");
+    let person = persons::register(store, &ctx, input).await.expect("register");
     let input = ApplicationInput {
         kind: AppKind::First,
         channel: Channel::Branch,
@@ -110,10 +110,10 @@ async fn uncollected_card(store: &dyn Store) -> String {
         mail_address: None,
         reason: None,
     };
-    let view = applications::apply(store, &ctx, &person.id, input, &|_| String::new()).await.expect("apply");
+    let view = applications::apply(store, &ctx, &person.id, input).await.expect("apply");
     let mut card = None;
     for step in [AppStep::Approve, AppStep::Produce, AppStep::Ready] {
-        let v = applications::step(store, &ctx, &view.application.id, step, &|_| String::new()).await.expect("step");
+        let v = applications::step(store, &ctx, &view.application.id, step).await.expect("step");
         card = v.application.card_no;
     }
     card.expect("card made")

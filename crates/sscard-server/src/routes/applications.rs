@@ -64,7 +64,7 @@ fn parse_input(r: &NewApplication) -> ApiResult<ApplicationInput> {
     })
 }
 
-fn render(v: &ApplicationView) -> String {
+fn render(v: &ApplicationView, _at_ms: i64) -> String {
     to_json(&ApplicationJson::from(v))
 }
 
@@ -82,11 +82,8 @@ pub async fn create(
     let input = parse_input(&body.value)?;
     let person_id = body.value.person_id.clone();
     let store = state.store.clone();
-    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, |ctx| async move {
-        let view = applications::apply(store.as_ref(), &ctx, &person_id, input, &render).await?;
-        Ok(render(&view))
-    })
-    .await
+    let run = |ctx| async move { applications::apply(store.as_ref(), &ctx, &person_id, input).await };
+    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, run, render).await
 }
 
 /// An application with its timeline ("where is my card").
@@ -156,9 +153,6 @@ pub async fn step(
         ))
     })?;
     let store = state.store.clone();
-    idempotent(&state, actor, &key, b"", StatusCode::OK, |ctx| async move {
-        let view = applications::step(store.as_ref(), &ctx, &id, step, &render).await?;
-        Ok(render(&view))
-    })
-    .await
+    let run = |ctx| async move { applications::step(store.as_ref(), &ctx, &id, step).await };
+    idempotent(&state, actor, &key, b"", StatusCode::OK, run, render).await
 }

@@ -73,11 +73,8 @@ pub async fn act(
         cancel_reason,
         stop_reason: if action == CardAction::Stop { req.reason.clone() } else { None },
     };
-    let render = |c: &Card| to_json(&CardJson::from(c));
+    let render = |c: &Card, _at_ms: i64| to_json(&CardJson::from(c));
     let store = state.store.clone();
-    idempotent(&state, actor, &key, &raw, StatusCode::OK, |ctx| async move {
-        let card = cards::act(store.as_ref(), &ctx, &card_no, action, input, &render).await?;
-        Ok(render(&card))
-    })
-    .await
+    let run = |ctx| async move { cards::act(store.as_ref(), &ctx, &card_no, action, input).await };
+    idempotent(&state, actor, &key, &raw, StatusCode::OK, run, render).await
 }

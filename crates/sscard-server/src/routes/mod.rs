@@ -13,9 +13,11 @@ use crate::extract::IdemKey;
 use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use sscard_app::Ctx;
+use sscard_app::idem::Replayed;
 use sscard_domain::access::Actor;
-use sscard_store::StoreError;
+use sscard_store::{Idem, StoreError};
 use std::future::Future;
 
 /// A JSON answer from an already-serialised body.
@@ -26,36 +28,39 @@ pub fn json_response(status: StatusCode, body: String) -> Response {
 }
 
 /// Runs a creating or state-changing operation so that a request repeated with the same
-/// Idempotency-Key gets the first answer (status and body) and changes nothing more.
-/// `run` gets the context (carrying the key) and returns the rendered body.
-pub async fn idempotent<F, Fut>(
+/// Idempotency-Key gets the first answer and changes nothing more. `run` gets the context
+/// (carrying the key) and returns the use case's typed outcome, which the use case keeps
+/// with its change; `render` turns an outcome into the body, as of the time the first
+/// request ran, for the first answer and for every replay alike (so their bytes are equal).
+pub async fn idempotent<T, F, Fut, R>(
     state: &AppState,
     actor: Actor,
     key: &IdemKey,
     raw_body: &[u8],
     status: StatusCode,
     run: F,
+    render: R,
 ) -> ApiResult<Response>
 where
+    T: DeserializeOwned,
     F: FnOnce(Ctx) -> Fut,
-    Fut: Future<Output = Result<String, StoreError>>,
+    Fut: Future<Output = Result<T, StoreError>>,
+    R: Fn(&T, i64) -> String,
 {
     let idem = key.for_actor(&actor.name, raw_body);
-    if let Some(idem) = &idem
-        && let Some(first) = sscard_app::idem::replay(state.store.as_ref(), idem).await?
-    {
-        return Ok(replayed(first));
+    if let Some(first) = replay::<T>(state, idem.as_ref()).await? {
+        return Ok(replayed(status, render(&first.outcome, first.at_ms)));
     }
-    match run(state.ctx(actor, idem.clone())).await {
-        Ok(body) => Ok(json_response(status, body)),
+    let ctx = state.ctx(actor, idem.clone());
+    let at_ms = ctx.now_ms;
+    match run(ctx).await {
+        Ok(outcome) => Ok(json_response(status, render(&outcome, at_ms))),
         // Two requests with one key raced: the loser failed on what the winner wrote (the key
         // itself, or the thing it created, e.g. the person: person_exists), so it answers with
         // the winner's result.
         Err(e) => {
-            if let Some(idem) = &idem
-                && let Some(first) = sscard_app::idem::replay(state.store.as_ref(), idem).await?
-            {
-                return Ok(replayed(first));
+            if let Some(first) = replay::<T>(state, idem.as_ref()).await? {
+                return Ok(replayed(status, render(&first.outcome, first.at_ms)));
             }
             match e {
                 StoreError::Duplicate { what: "idempotency key", .. } => {
@@ -67,9 +72,15 @@ where
     }
 }
 
-fn replayed(first: sscard_store::IdemRecord) -> Response {
-    let status = StatusCode::from_u16(first.status).unwrap_or(StatusCode::OK);
-    let mut resp = json_response(status, first.body);
+async fn replay<T: DeserializeOwned>(state: &AppState, idem: Option<&Idem>) -> ApiResult<Option<Replayed<T>>> {
+    match idem {
+        Some(idem) => Ok(sscard_app::idem::replay_outcome(state.store.as_ref(), idem).await?),
+        None => Ok(None),
+    }
+}
+
+fn replayed(status: StatusCode, body: String) -> Response {
+    let mut resp = json_response(status, body);
     resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     resp
 }

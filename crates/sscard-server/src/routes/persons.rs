@@ -80,14 +80,11 @@ pub async fn register(
     body: JsonBody<RegisterPerson>,
 ) -> ApiResult<Response> {
     let input = parse_registration(&body.value)?;
-    let (now, policy) = (state.now_ms(), state.policy.clone());
-    let render = move |p: &Person| to_json(&PersonJson::new(p, now, &policy));
+    let policy = state.policy.clone();
+    let render = move |p: &Person, at_ms: i64| to_json(&PersonJson::new(p, at_ms, &policy));
     let store = state.store.clone();
-    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, |ctx| async move {
-        let person = persons::register(store.as_ref(), &ctx, input, &render).await?;
-        Ok(render(&person))
-    })
-    .await
+    let run = |ctx| async move { persons::register(store.as_ref(), &ctx, input).await };
+    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, run, render).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -129,19 +126,16 @@ pub async fn register_newborn(
             .map_err(|e| ApiError::bad_request("bad_branch_code", "branch_code", e.to_string()))?,
         mail_address: req.mail_address.clone(),
     };
-    let (now, policy) = (state.now_ms(), state.policy.clone());
-    let render = move |r: &NewbornResult| {
+    let policy = state.policy.clone();
+    let render = move |r: &NewbornResult, at_ms: i64| {
         to_json(&NewbornJson {
-            person: PersonJson::new(&r.person, now, &policy),
+            person: PersonJson::new(&r.person, at_ms, &policy),
             application: ApplicationJson::from(&r.application),
         })
     };
     let store = state.store.clone();
-    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, |ctx| async move {
-        let result = persons::register_newborn(store.as_ref(), &ctx, input, &render).await?;
-        Ok(render(&result))
-    })
-    .await
+    let run = |ctx| async move { persons::register_newborn(store.as_ref(), &ctx, input).await };
+    idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, run, render).await
 }
 
 /// A person by id.

@@ -144,7 +144,7 @@ pub async fn step(
     };
     let Some(step) = AppStep::parse(&step) else { return back("/console", Err(format!("no step {step}"))) };
     let ctx = state.ctx(actor, None);
-    let result = applications::step(state.store.as_ref(), &ctx, &id, step, &|_| String::new())
+    let result = applications::step(state.store.as_ref(), &ctx, &id, step)
         .await
         .map(|view| view.application.status.to_string())
         .map_err(|e| super::err_text(&v.t, &e));
@@ -185,7 +185,7 @@ pub async fn stop_card(State(state): State<AppState>, v: Viewer, Form(f): Form<S
     };
     let ctx = state.ctx(actor, None);
     let input = ActionInput { stop_reason: Some(f.reason), ..Default::default() };
-    let result = cards::act(state.store.as_ref(), &ctx, f.card_no.trim(), CardAction::Stop, input, &|_| String::new())
+    let result = cards::act(state.store.as_ref(), &ctx, f.card_no.trim(), CardAction::Stop, input)
         .await
         .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
         .map_err(|e| super::err_text(&v.t, &e));
@@ -307,7 +307,7 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
         relationship_proof: None,
     };
     let store = state.store.as_ref();
-    let person = match persons::register(store, ctx, input, &|_| String::new()).await {
+    let person = match persons::register(store, ctx, input).await {
         Ok(p) => p,
         Err(e) => match persons::find_by_ssn(store, ctx, doc_number).await {
             Ok(p) => p,
@@ -323,10 +323,8 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
         mail_address: None,
         reason: None,
     };
-    let view = applications::apply(store, ctx, &person.id, app, &|_| String::new()).await.map_err(|e| e.to_string())?;
-    applications::step(store, ctx, &view.application.id, AppStep::Approve, &|_| String::new())
-        .await
-        .map_err(|e| e.to_string())?;
+    let view = applications::apply(store, ctx, &person.id, app).await.map_err(|e| e.to_string())?;
+    applications::step(store, ctx, &view.application.id, AppStep::Approve).await.map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -174,7 +174,7 @@ pub async fn register(State(state): State<AppState>, v: Viewer, Form(f): Form<Re
         Err(e) => return back("/desk", Err(e)),
     };
     let ctx = state.ctx(actor, None);
-    match persons::register(state.store.as_ref(), &ctx, input, &|_| String::new()).await {
+    match persons::register(state.store.as_ref(), &ctx, input).await {
         Ok(p) => back(&desk_back(&p.id), Ok(p.ssn.masked())),
         Err(e) => back("/desk", Err(e.to_string())),
     }
@@ -216,7 +216,7 @@ pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<Apply
         Err(e) => return back(&to, Err(e)),
     };
     let ctx = state.ctx(actor, None);
-    let result = applications::apply(state.store.as_ref(), &ctx, &f.person_id, input, &|_| String::new())
+    let result = applications::apply(state.store.as_ref(), &ctx, &f.person_id, input)
         .await
         .map(|view| match view.card {
             Some(card) => format!("{} → {} ({})", view.application.status, card.card_no, card.status.as_str()),
@@ -245,7 +245,7 @@ pub async fn step(
     let to = desk_back(f.q.as_deref().unwrap_or(""));
     let Some(step) = AppStep::parse(&step) else { return back(&to, Err(format!("no step {step}"))) };
     let ctx = state.ctx(actor, None);
-    let result = applications::step(state.store.as_ref(), &ctx, &id, step, &|_| String::new())
+    let result = applications::step(state.store.as_ref(), &ctx, &id, step)
         .await
         .map(|view| view.application.status.to_string())
         .map_err(|e| super::err_text(&v.t, &e));
@@ -271,7 +271,7 @@ pub async fn activate(
     };
     let ctx = state.ctx(actor, None);
     let input = ActionInput { pin: Some(f.pin), ..Default::default() };
-    let result = cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input, &|_| String::new())
+    let result = cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input)
         .await
         .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
         .map_err(|e| super::err_text(&v.t, &e));

@@ -332,7 +332,7 @@ async fn holder_apply(
     };
     let input = ApplicationInput { kind, channel, bank_code, branch_code, mail_address, reason };
     let ctx = state.ctx(actor, None);
-    let view = applications::apply(state.store.as_ref(), &ctx, &person_id, input, &|_| String::new())
+    let view = applications::apply(state.store.as_ref(), &ctx, &person_id, input)
         .await
         .map_err(|e| super::err_text(&v.t, &e))?;
     Ok(format!("{} {}", view.application.kind, view.application.status))
@@ -376,7 +376,7 @@ pub async fn card_action(
         Some(a @ (CardAction::Activate | CardAction::Suspend | CardAction::Unsuspend | CardAction::ReportLost)) => {
             let ctx = state.ctx(actor, None);
             let input = ActionInput { pin: f.pin, ..Default::default() };
-            cards::act(state.store.as_ref(), &ctx, &card_no, a, input, &|_| String::new())
+            cards::act(state.store.as_ref(), &ctx, &card_no, a, input)
                 .await
                 .map(|c: Card| format!("{} {}", c.card_no, c.status.as_str()))
                 .map_err(|e| super::err_text(&v.t, &e))

@@ -205,7 +205,6 @@ impl TestApp {
             store.as_ref(),
             &ctx,
             resident(&make_resident_id(rc(REGION), date!(1980 - 05 - 17), 901), "林一"),
-            &|_| String::new(),
         )
         .await
         .expect("seed holder 1")
@@ -214,7 +213,6 @@ impl TestApp {
             store.as_ref(),
             &ctx,
             resident(&make_resident_id(rc(REGION), date!(1982 - 07 - 23), 902), "陈二"),
-            &|_| String::new(),
         )
         .await
         .expect("seed holder 2")

@@ -239,7 +239,7 @@ impl EcardApp {
             guardian_id: None,
             relationship_proof: None,
         };
-        let person = persons::register(self.store.as_ref(), &c, input, &|_| String::new()).await.expect("register");
+        let person = persons::register(self.store.as_ref(), &c, input).await.expect("register");
         let card_no = self.instant_card(&person.id, AppKind::First).await;
         if activate {
             self.activate(&card_no).await;
@@ -264,14 +264,14 @@ impl EcardApp {
             reason: (kind == AppKind::Replacement).then_some(ReplacementReason::Lost),
         };
         let view =
-            applications::apply(self.store.as_ref(), &c, person_id, input, &|_| String::new()).await.expect("apply");
+            applications::apply(self.store.as_ref(), &c, person_id, input).await.expect("apply");
         view.application.card_no.expect("instant card")
     }
 
     pub async fn activate(&self, card_no: &str) {
         let c = ctx(self.now_ms());
         let input = ActionInput { pin: Some(PIN.into()), ..Default::default() };
-        cards::act(self.store.as_ref(), &c, card_no, CardAction::Activate, input, &|_| String::new())
+        cards::act(self.store.as_ref(), &c, card_no, CardAction::Activate, input)
             .await
             .expect("activate");
     }

@@ -160,7 +160,7 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
             guardian_id: None,
             relationship_proof: None,
         };
-        let person = persons::register(store, &ctx, input, &|_| String::new()).await?;
+        let person = persons::register(store, &ctx, input).await?;
         let app = ApplicationInput {
             kind: AppKind::First,
             channel: Channel::BranchInstant,
@@ -169,7 +169,7 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
             mail_address: None,
             reason: None,
         };
-        let view = applications::apply(store, &ctx, &person.id, app, &|_| String::new()).await?;
+        let view = applications::apply(store, &ctx, &person.id, app).await?;
         let card_no = view.application.card_no.ok_or_else(|| anyhow::anyhow!("instant application made no card"))?;
         cards::act(
             store,
@@ -177,7 +177,6 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
             &card_no,
             CardAction::Activate,
             ActionInput { pin: Some("739164".into()), ..Default::default() },
-            &|_| String::new(),
         )
         .await?;
         out.push(card_no);
@@ -229,7 +228,7 @@ async fn lifecycle(store: &Arc<dyn Store>, cards: &[String], ops: u32, clients: 
             for i in 0..(ops / clients) as usize {
                 let card = &mine[(i / 2) % mine.len()];
                 let action = if i % 2 == 0 { CardAction::Suspend } else { CardAction::Unsuspend };
-                cards::act(store.as_ref(), &ctx, card, action, ActionInput::default(), &|_| String::new()).await?;
+                cards::act(store.as_ref(), &ctx, card, action, ActionInput::default()).await?;
             }
             Ok::<_, sscard_store::StoreError>(())
         }));

@@ -257,7 +257,7 @@ mod tests {
         let act = |action| {
             let (store, ctx, card_no) = (store.clone(), ctx.clone(), card_no.clone());
             async move {
-                cards::act(store.as_ref(), &ctx, &card_no, action, ActionInput::default(), &|_| String::new())
+                cards::act(store.as_ref(), &ctx, &card_no, action, ActionInput::default())
                     .await
                     .unwrap();
             }
