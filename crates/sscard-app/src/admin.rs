@@ -2,6 +2,7 @@
 
 use super::{Ctx, Subject, record};
 use serde_json::json;
+use sscard_domain::bank::check_bin_free;
 use sscard_domain::access::{self, Role};
 use sscard_domain::error::DomainError;
 use sscard_store::model::{Bank, Branch, Overview, User};
@@ -37,6 +38,8 @@ pub async fn add_bank(store: &dyn Store, ctx: &Ctx, mut bank: Bank) -> Result<Ba
     access::may_administer(&ctx.actor)?;
     bank.name = check_name(&bank.name)?;
     let mut tx = store.write().await?;
+    let registered = tx.list_banks().await?;
+    check_bin_free(&bank.bin, registered.iter().filter(|b| b.code != bank.code).map(|b| (&b.code, &b.bin)))?;
     tx.insert_bank(&bank).await.map_err(|e| duplicate(e, &format!("bank {}", bank.code)))?;
     let subject = Subject { entity: "bank", entity_id: bank.code.as_str(), person_id: "", region: String::new() };
     record(tx.as_mut(), ctx, "bank.added", &subject, json!({ "name": bank.name, "bin": bank.bin.as_str() })).await?;

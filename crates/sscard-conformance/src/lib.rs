@@ -24,6 +24,7 @@
 #![allow(clippy::too_many_lines)]
 
 mod applications;
+mod banks;
 mod cards;
 pub mod fixtures;
 mod jobs;
@@ -33,6 +34,7 @@ mod persons;
 mod records;
 
 pub use applications::*;
+pub use banks::*;
 pub use cards::*;
 pub use fixtures::*;
 pub use jobs::*;
@@ -99,6 +101,7 @@ macro_rules! conformance_tests {
             onecard_offline_tap_follows_the_money_to_the_replacement,
             onecard_organisation_accounts_take_concurrent_writers,
             onecard_wallet_goes_back_when_the_card_ends,
+            banks_have_their_own_bins_and_cards_their_own_pans,
         );
     };
 }

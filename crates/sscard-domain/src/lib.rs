@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod application;
+pub mod bank;
 pub mod card;
 pub mod clock;
 pub mod document;

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "lighter_hot_path",
         sql: include_str!("../migrations/sqlite/0006_lighter_hot_path.sql"),
     },
+    Migration { version: 7, name: "unique_bin_pan", sql: include_str!("../migrations/sqlite/0007_unique_bin_pan.sql") },
 ];
 
 const PRAGMAS: &str =
