@@ -90,6 +90,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(crate::security::security_headers))
         .with_state(state)
 }
 

@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod png;
 pub mod routes;
 pub mod scheduler;
+pub mod security;
 pub mod session_cache;
 pub mod state;
 pub mod terminal_auth;

@@ -27,6 +27,7 @@ pub const ELDER_COOKIE: &str = "sscard_elder";
 
 const HTMX: &str = include_str!("../../static/htmx-2.0.11.min.js");
 const STYLE: &str = include_str!("../../static/style.css");
+const SCRIPT: &str = include_str!("../../static/app.js");
 
 /// All page routes.
 pub fn router() -> Router<AppState> {
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/batch/{id}", get(console::batch_progress))
         .route("/static/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
         .route("/static/style.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+        .route("/static/app.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
