@@ -49,6 +49,17 @@ impl Tr {
 }
 
 fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    frame(key)
+        .or_else(|| portal(key))
+        .or_else(|| desk_and_console(key))
+        .or_else(|| dashboard(key))
+        .or_else(|| ecard(key))
+        .or_else(|| accounts_and_uses(key))
+        .or_else(|| statuses_kinds_channels(key))
+}
+
+/// The frame of every page: title, log-in, navigation, roles, the words of every form.
+fn frame(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "app" => ("社会保障卡服务平台", "Social Security Card Platform"),
         "login" => ("登录", "Log in"),
@@ -64,6 +75,25 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "desk" => ("银行网点柜台", "Bank desk"),
         "console" => ("经办控制台", "Card office console"),
         "dashboard" => ("统计看板", "Dashboard"),
+        "ok" => ("办理成功", "Done"),
+        "error" => ("未能办理", "Not done"),
+        "back" => ("返回", "Back"),
+        "male" => ("男", "male"),
+        "female" => ("女", "female"),
+        "when" => ("时间", "When"),
+        "actor" => ("经办人", "By"),
+        "skip" => ("跳到正文", "Skip to content"),
+        "role_holder" => ("持卡人", "Cardholder"),
+        "role_teller" => ("银行柜员", "Bank teller"),
+        "role_clerk" => ("社保经办", "Card office clerk"),
+        "role_admin" => ("管理员", "Administrator"),
+        _ => return None,
+    })
+}
+
+/// The cardholder's portal: the person, the cards, the applications and what to do with them.
+fn portal(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         "person" => ("持卡人", "Cardholder"),
         "name" => ("姓名", "Name"),
         "ssn" => ("社会保障号码", "Social security number"),
@@ -106,6 +136,13 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "promise_late" => ("已超时", "late"),
         "promise_open" => ("办理中", "in progress"),
         "working_days" => ("个工作日", "working days"),
+        _ => return None,
+    })
+}
+
+/// The bank desk and the card office console.
+fn desk_and_console(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         "find_person" => ("查找持卡人", "Find a cardholder"),
         "find" => ("查找", "Find"),
         "not_found" => ("未找到", "Not found"),
@@ -143,24 +180,36 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "progress" => ("进度", "Progress"),
         "done" => ("完成", "Done"),
         "failed" => ("失败", "Failed"),
+        "collect_fee" => ("收取现金", "Collect in cash"),
+        "fee_collected" => ("已收费", "Fee collected"),
+        _ => return None,
+    })
+}
+
+/// The dashboard's charts.
+fn dashboard(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         "persons" => ("登记人数", "Persons"),
         "cards_by_status" => ("按状态统计卡片", "Cards by status"),
         "cards_by_generation" => ("按代别统计卡片", "Cards by generation"),
         "cards_by_bank" => ("按银行统计卡片", "Cards by bank"),
         "apps_by_channel" => ("按渠道统计申领", "Applications by channel"),
         "apps_by_status" => ("按状态统计申领", "Applications by status"),
-        "ok" => ("办理成功", "Done"),
-        "error" => ("未能办理", "Not done"),
-        "back" => ("返回", "Back"),
-        "male" => ("男", "male"),
-        "female" => ("女", "female"),
-        "when" => ("时间", "When"),
-        "actor" => ("经办人", "By"),
-        "skip" => ("跳到正文", "Skip to content"),
-        "role_holder" => ("持卡人", "Cardholder"),
-        "role_teller" => ("银行柜员", "Bank teller"),
-        "role_clerk" => ("社保经办", "Card office clerk"),
-        "role_admin" => ("管理员", "Administrator"),
+        "apps_over_time" => ("各渠道申领趋势（每周）", "Applications per week by channel"),
+        "last_12_weeks" => ("最近12周", "last 12 weeks"),
+        "ecard_rate" => ("电子社保卡签发率", "E-card issuance rate"),
+        "cards_active" => ("正常使用的卡", "Active cards"),
+        "ecards_usable" => ("可用的电子社保卡", "Usable e-cards"),
+        "usage_by_scenario" => ("按场景统计用卡", "Card uses by scenario"),
+        "usage_by_presentation" => ("实体卡与电子社保卡", "Physical card vs e-card"),
+        "usage_refused_by_scenario" => ("按场景统计被拒绝的用卡", "Refused uses by scenario"),
+        _ => return None,
+    })
+}
+
+/// The electronic card: the QR code, the channels and family members it is signed to.
+fn ecard(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         "ecard" => ("电子社保卡", "Electronic card"),
         "show_qr" => ("出示二维码", "Show my QR code"),
         "no_ecard" => ("启用社保卡后即可使用电子社保卡", "The electronic card is issued when a card is activated"),
@@ -178,13 +227,13 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "family_qr" => ("亲情服务：可代为出示的二维码", "Family: QR codes I may show"),
         "family_ssn" => ("家人的社会保障号码", "Family member's social security number"),
         "grant_family" => ("授权家人出示我的二维码", "Let this family member show my QR code"),
-        "apps_over_time" => ("各渠道申领趋势（每周）", "Applications per week by channel"),
-        "last_12_weeks" => ("最近12周", "last 12 weeks"),
-        "ecard_rate" => ("电子社保卡签发率", "E-card issuance rate"),
-        "cards_active" => ("正常使用的卡", "Active cards"),
-        "ecards_usable" => ("可用的电子社保卡", "Usable e-cards"),
-        "collect_fee" => ("收取现金", "Collect in cash"),
-        "fee_collected" => ("已收费", "Fee collected"),
+        _ => return None,
+    })
+}
+
+/// Balances, movements and card uses.
+fn accounts_and_uses(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         "balances" => ("账户余额", "Balances"),
         "no_accounts" => ("暂无账户", "No account yet"),
         "yuan" => ("元", "yuan"),
@@ -207,9 +256,13 @@ fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "sc_transit" => ("公共交通", "transit"),
         "sc_library" => ("图书馆", "library"),
         "sc_park" => ("公园", "park"),
-        "usage_by_scenario" => ("按场景统计用卡", "Card uses by scenario"),
-        "usage_by_presentation" => ("实体卡与电子社保卡", "Physical card vs e-card"),
-        "usage_refused_by_scenario" => ("按场景统计被拒绝的用卡", "Refused uses by scenario"),
+        _ => return None,
+    })
+}
+
+/// Card and application statuses, application kinds and channels.
+fn statuses_kinds_channels(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         // Card statuses
         "st_produced" => ("已制卡", "made"),
         "st_issued" => ("已发放（未启用）", "handed over, not active"),

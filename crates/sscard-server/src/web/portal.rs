@@ -215,84 +215,93 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
     };
     let Some(person_id) = actor.person_id.clone() else { return back("/login", Err("no person".into())) };
     let ctx = state.ctx(actor, None);
-    let loaded = async {
-        let person = persons::get(state.store.as_ref(), &ctx, &person_id).await?;
-        let cards = cards::of_person(state.store.as_ref(), &ctx, &person_id).await?;
-        let apps = app_rows(&state, &ctx, &person_id).await?;
-        let (banks, branches) = branch_options(&state, None).await?;
-        let auths = sscard_app::ecard::authorizations(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
-        let money = sscard_app::onecard::ledger::balances(state.store.as_ref(), &ctx, &person_id, 10).await.ok();
-        let uses =
-            sscard_app::onecard::uses(state.store.as_ref(), &ctx, &person_id, None, 20).await.unwrap_or_default();
-        let relatives =
-            sscard_app::ecard::family_granted_to(state.store.as_ref(), &ctx, &person_id).await.unwrap_or_default();
-        Ok::<_, sscard_store::StoreError>((person, cards, apps, banks, branches, auths, money, uses, relatives))
-    }
-    .await;
-    match loaded {
-        Ok((person, cards, apps, banks, branches, auths, money, uses, relatives)) => render(
-            &v,
-            &PortalPage {
-                relatives,
-                balances: money
-                    .as_ref()
-                    .map(|m| {
-                        m.accounts
-                            .iter()
-                            .map(|a| BalanceRow {
-                                kind_key: format!("acct_{}", a.kind.as_str()),
-                                yuan: sscard_domain::money::Fen::new(a.balance_fen).to_string(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                moves: money
-                    .as_ref()
-                    .map(|m| {
-                        m.history
-                            .iter()
-                            .map(|t| MoveLine {
-                                at: local_time(t.at_ms),
-                                kind: t.kind.clone(),
-                                yuan: sscard_domain::money::Fen::new(t.amount_fen).to_string(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                uses: uses
-                    .iter()
-                    .map(|u| UseLine {
-                        at: local_time(u.at_ms),
-                        scenario_key: format!("sc_{}", u.scenario),
-                        operator: u.operator_code.clone(),
-                        presented: u.presented.clone(),
-                        ok: u.result == "ok",
-                        reason: u.reason.clone().unwrap_or_default(),
-                    })
-                    .collect(),
-                has_ecard: cards.iter().any(|c| c.status == CardStatus::Active),
-                auths: auths
-                    .iter()
-                    .map(|a| AuthRow {
-                        id: a.id.clone(),
-                        kind: a.kind.as_str().to_string(),
-                        what: a.channel.clone().or_else(|| a.grantee_person_id.clone()).unwrap_or_default(),
-                        active: a.status.as_str() == "active",
-                        since: local_time(a.created_at_ms),
-                    })
-                    .collect(),
-                l: Layout::new(&v),
-                name: person.name.as_str().to_string(),
-                ssn: person.ssn.masked(),
-                region: person.region.to_string(),
-                birth_date: person.birth_date.to_string(),
-                cards: cards.iter().rev().map(CardRow::new).collect(),
-                apps,
-                branches,
-                banks,
-            },
-        ),
+    match portal_page(&state, &ctx, &v, &person_id).await {
+        Ok(page) => render(&v, &page),
         Err(e) => back("/login", Err(e.to_string())),
+    }
+}
+
+/// Loads everything the portal shows of a person. The optional parts (authorizations,
+/// balances, uses, relatives) show empty when they cannot be read.
+async fn portal_page(
+    state: &AppState,
+    ctx: &sscard_app::Ctx,
+    v: &Viewer,
+    person_id: &str,
+) -> Result<PortalPage, sscard_store::StoreError> {
+    let store = state.store.as_ref();
+    let person = persons::get(store, ctx, person_id).await?;
+    let cards = cards::of_person(store, ctx, person_id).await?;
+    let apps = app_rows(state, ctx, person_id).await?;
+    let (banks, branches) = branch_options(state, None).await?;
+    let auths = sscard_app::ecard::authorizations(store, ctx, person_id).await.unwrap_or_default();
+    let money = sscard_app::onecard::ledger::balances(store, ctx, person_id, 10).await.ok();
+    let uses = sscard_app::onecard::uses(store, ctx, person_id, None, 20).await.unwrap_or_default();
+    let relatives = sscard_app::ecard::family_granted_to(store, ctx, person_id).await.unwrap_or_default();
+    Ok(PortalPage {
+        relatives,
+        balances: money.as_ref().map(balance_rows).unwrap_or_default(),
+        moves: money.as_ref().map(move_lines).unwrap_or_default(),
+        uses: uses.iter().map(UseLine::new).collect(),
+        has_ecard: cards.iter().any(|c| c.status == CardStatus::Active),
+        auths: auths.iter().map(AuthRow::new).collect(),
+        l: Layout::new(v),
+        name: person.name.as_str().to_string(),
+        ssn: person.ssn.masked(),
+        region: person.region.to_string(),
+        birth_date: person.birth_date.to_string(),
+        cards: cards.iter().rev().map(CardRow::new).collect(),
+        apps,
+        branches,
+        banks,
+    })
+}
+
+fn balance_rows(money: &sscard_app::onecard::ledger::Balances) -> Vec<BalanceRow> {
+    money
+        .accounts
+        .iter()
+        .map(|a| BalanceRow {
+            kind_key: format!("acct_{}", a.kind.as_str()),
+            yuan: sscard_domain::money::Fen::new(a.balance_fen).to_string(),
+        })
+        .collect()
+}
+
+fn move_lines(money: &sscard_app::onecard::ledger::Balances) -> Vec<MoveLine> {
+    money
+        .history
+        .iter()
+        .map(|t| MoveLine {
+            at: local_time(t.at_ms),
+            kind: t.kind.clone(),
+            yuan: sscard_domain::money::Fen::new(t.amount_fen).to_string(),
+        })
+        .collect()
+}
+
+impl UseLine {
+    fn new(u: &sscard_store::onecard::UseRow) -> Self {
+        UseLine {
+            at: local_time(u.at_ms),
+            scenario_key: format!("sc_{}", u.scenario),
+            operator: u.operator_code.clone(),
+            presented: u.presented.clone(),
+            ok: u.result == "ok",
+            reason: u.reason.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl AuthRow {
+    fn new(a: &sscard_domain::ecard::Authorization) -> Self {
+        AuthRow {
+            id: a.id.clone(),
+            kind: a.kind.as_str().to_string(),
+            what: a.channel.clone().or_else(|| a.grantee_person_id.clone()).unwrap_or_default(),
+            active: a.status.as_str() == "active",
+            since: local_time(a.created_at_ms),
+        }
     }
 }
 
