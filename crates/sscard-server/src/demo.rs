@@ -232,67 +232,102 @@ async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction, in
     cards::act(store, ctx, card_no, action, input).await.map(|_| ())
 }
 
+/// The bank of person `i`, with its branch that has a card printer and one that has not.
+struct DemoBank {
+    code: &'static str,
+    bank_code: BankCode,
+    printer: BranchCode,
+    plain: BranchCode,
+}
+
+impl DemoBank {
+    fn of(i: u32) -> Res<DemoBank> {
+        let code = BANKS[(i as usize) % BANKS.len()].0;
+        Ok(DemoBank {
+            code,
+            bank_code: BankCode::parse(code)?,
+            printer: BranchCode::parse(&format!("{code}-SM"))?,
+            plain: BranchCode::parse(&format!("{code}-HL"))?,
+        })
+    }
+}
+
 /// Takes person `i` down one of the card paths, so that every state appears.
 async fn seed_cards(store: &dyn Store, ctx: &Ctx, rng: &mut Rng, i: u32, person_id: &str) -> Res<()> {
-    let bank = BANKS[(i as usize) % BANKS.len()].0;
-    let bank_code = BankCode::parse(bank)?;
-    let printer = BranchCode::parse(&format!("{bank}-SM"))?;
-    let plain = BranchCode::parse(&format!("{bank}-HL"))?;
+    let bank = DemoBank::of(i)?;
+    match i % 20 {
+        0 => Ok(()), // not applied yet
+        1 => seed_upgrade(store, ctx, &bank, i, person_id).await,
+        path => {
+            let Some(card_no) = seed_first_card(store, ctx, rng, &bank, i, person_id).await? else { return Ok(()) };
+            if path == 8 {
+                return Ok(()); // issued, not yet activated
+            }
+            let pin = format!("{:06}", 280_000 + rng.below(500_000));
+            let activate = ActionInput { pin: Some(pin), ..Default::default() };
+            act(store, &at(ctx, 20), &card_no, CardAction::Activate, activate).await?;
+            seed_card_event(store, ctx, &bank, path, &card_no, person_id).await
+        }
+    }
+}
+
+/// An older-generation card, then (mostly) the upgrade to the third generation, activated.
+async fn seed_upgrade(store: &dyn Store, ctx: &Ctx, bank: &DemoBank, i: u32, person_id: &str) -> Res<()> {
+    let p = {
+        let mut tx = store.read().await?;
+        let p = tx.get_person(person_id, false).await?;
+        tx.commit().await?;
+        p
+    };
+    let Some(p) = p else { return Ok(()) };
+    let issued = china_date(ctx.now_ms) - Duration::days(3000);
+    let row = import::ImportRow {
+        person: RegistrationInput {
+            doc_type: p.doc_type,
+            doc_number: p.doc_number.clone(),
+            name: p.name.as_str().to_string(),
+            sex: Some(p.sex),
+            birth_date: Some(p.birth_date),
+            region: p.region,
+            guardian_id: None,
+            relationship_proof: None,
+        },
+        card_no: format!("Z{:08}", 10_000_000 + i),
+        bank_code: bank.code.to_string(),
+        issued_on: issued,
+        expires_on: issued + Duration::days(3650 + 400),
+    };
+    import::import_row(store, ctx, &row).await?;
+    if i % 40 == 1 {
+        return Ok(()); // still on the second generation
+    }
+    let input = ApplicationInput {
+        kind: AppKind::Upgrade,
+        channel: Channel::BranchInstant,
+        bank_code: bank.bank_code.clone(),
+        branch_code: Some(bank.printer.clone()),
+        mail_address: None,
+        reason: None,
+    };
+    let view = applications::apply(store, ctx, person_id, input).await?;
+    if let Some(card) = view.application.card_no {
+        let activate = ActionInput { pin: Some("739164".into()), ..Default::default() };
+        act(store, ctx, &card, CardAction::Activate, activate).await?;
+    }
+    Ok(())
+}
+
+/// A first application through one of the channels, taken as far as path `i % 20` says:
+/// the card number once the card is handed over.
+async fn seed_first_card(
+    store: &dyn Store,
+    ctx: &Ctx,
+    rng: &mut Rng,
+    bank: &DemoBank,
+    i: u32,
+    person_id: &str,
+) -> Res<Option<String>> {
     let path = i % 20;
-    if path == 0 {
-        return Ok(()); // not applied yet
-    }
-    if path == 1 {
-        // An older-generation card, then the upgrade to the third generation.
-        let p = {
-            let mut tx = store.read().await?;
-            let p = tx.get_person(person_id, false).await?;
-            tx.commit().await?;
-            p
-        };
-        let Some(p) = p else { return Ok(()) };
-        let issued = china_date(ctx.now_ms) - Duration::days(3000);
-        let row = import::ImportRow {
-            person: RegistrationInput {
-                doc_type: p.doc_type,
-                doc_number: p.doc_number.clone(),
-                name: p.name.as_str().to_string(),
-                sex: Some(p.sex),
-                birth_date: Some(p.birth_date),
-                region: p.region,
-                guardian_id: None,
-                relationship_proof: None,
-            },
-            card_no: format!("Z{:08}", 10_000_000 + i),
-            bank_code: bank.to_string(),
-            issued_on: issued,
-            expires_on: issued + Duration::days(3650 + 400),
-        };
-        import::import_row(store, ctx, &row).await?;
-        if i % 40 == 1 {
-            return Ok(()); // still on the second generation
-        }
-        let input = ApplicationInput {
-            kind: AppKind::Upgrade,
-            channel: Channel::BranchInstant,
-            bank_code,
-            branch_code: Some(printer),
-            mail_address: None,
-            reason: None,
-        };
-        let view = applications::apply(store, ctx, person_id, input).await?;
-        if let Some(card) = view.application.card_no {
-            act(
-                store,
-                ctx,
-                &card,
-                CardAction::Activate,
-                ActionInput { pin: Some("739164".into()), ..Default::default() },
-            )
-            .await?;
-        }
-        return Ok(());
-    }
     let channel = [
         Channel::Branch,
         Channel::BranchInstant,
@@ -302,98 +337,84 @@ async fn seed_cards(store: &dyn Store, ctx: &Ctx, rng: &mut Rng, i: u32, person_
         Channel::DoorToDoor,
     ][(i as usize / 20) % 6];
     let days_ago = if path == 2 { 240 } else { 30 + rng.below(60) as i64 };
-    let early = at(ctx, days_ago);
+    let mailed = matches!(channel, Channel::Online | Channel::DoorToDoor);
     let input = ApplicationInput {
         kind: AppKind::First,
         channel,
-        bank_code: bank_code.clone(),
+        bank_code: bank.bank_code.clone(),
         branch_code: match channel {
             Channel::Online | Channel::DoorToDoor => None,
-            Channel::BranchInstant | Channel::Kiosk => Some(printer.clone()),
-            _ => Some(plain.clone()),
+            Channel::BranchInstant | Channel::Kiosk => Some(bank.printer.clone()),
+            _ => Some(bank.plain.clone()),
         },
-        mail_address: matches!(channel, Channel::Online | Channel::DoorToDoor)
-            .then(|| format!("福建省厦门市思明区演示路{}号", i)),
+        mail_address: mailed.then(|| format!("福建省厦门市思明区演示路{}号", i)),
         reason: None,
     };
-    let view = applications::apply(store, &early, person_id, input).await?;
-    let app_id = view.application.id.clone();
-    let mailed = matches!(channel, Channel::Online | Channel::DoorToDoor);
-    let card_no = match (view.application.card_no.clone(), path) {
-        (Some(card), _) => card,
-        (None, 3) => return Ok(()), // submitted, waiting for review
-        (None, 4) => {
-            return step(store, &at(ctx, days_ago - 1), &app_id, &[AppStep::Reject]).await.map(|_| ());
-        }
-        (None, 5) => {
-            return step(store, &at(ctx, days_ago - 1), &app_id, &[AppStep::Approve, AppStep::Withdraw])
-                .await
-                .map(|_| ());
-        }
-        (None, 6) => {
-            return step(store, &at(ctx, days_ago - 1), &app_id, &[AppStep::Approve, AppStep::Produce])
-                .await
-                .map(|_| ());
-        }
-        (None, 2) | (None, 7) => {
-            // Made and left uncollected (path 2 long ago: the dormant sweep will find it).
-            let last = if mailed { AppStep::Ship } else { AppStep::Ready };
-            return step(store, &at(ctx, days_ago - 2), &app_id, &[AppStep::Approve, AppStep::Produce, last])
-                .await
-                .map(|_| ());
-        }
-        (None, _) => {
-            let steps: &[AppStep] = if mailed {
-                &[AppStep::Approve, AppStep::Produce, AppStep::Ship, AppStep::Deliver]
-            } else {
-                &[AppStep::Approve, AppStep::Produce, AppStep::Ready, AppStep::Collect]
-            };
-            match step(store, &at(ctx, days_ago - 3), &app_id, steps).await? {
-                Some(card) => card,
-                None => return Ok(()),
-            }
-        }
-    };
-    if path == 8 {
-        return Ok(()); // issued, not yet activated
+    let view = applications::apply(store, &at(ctx, days_ago), person_id, input).await?;
+    match view.application.card_no {
+        Some(card) => Ok(Some(card)),
+        None => walk_application(store, ctx, path, days_ago, mailed, &view.application.id).await,
     }
-    let pin = format!("{:06}", 280_000 + rng.below(500_000));
-    act(store, &at(ctx, 20), &card_no, CardAction::Activate, ActionInput { pin: Some(pin), ..Default::default() })
-        .await?;
+}
+
+/// Takes an application that did not end at once through the steps of `path`: the card
+/// number when it ends handed over.
+async fn walk_application(
+    store: &dyn Store,
+    ctx: &Ctx,
+    path: u32,
+    days_ago: i64,
+    mailed: bool,
+    app_id: &str,
+) -> Res<Option<String>> {
+    // (days after applying, the steps, whether they end with the card handed over)
+    let (days_later, steps, handed_over): (i64, &[AppStep], bool) = match path {
+        3 => return Ok(None), // submitted, waiting for review
+        4 => (1, &[AppStep::Reject], false),
+        5 => (1, &[AppStep::Approve, AppStep::Withdraw], false),
+        6 => (1, &[AppStep::Approve, AppStep::Produce], false),
+        // Made and left uncollected (path 2 long ago: the dormant sweep will find it).
+        2 | 7 if mailed => (2, &[AppStep::Approve, AppStep::Produce, AppStep::Ship], false),
+        2 | 7 => (2, &[AppStep::Approve, AppStep::Produce, AppStep::Ready], false),
+        _ if mailed => (3, &[AppStep::Approve, AppStep::Produce, AppStep::Ship, AppStep::Deliver], true),
+        _ => (3, &[AppStep::Approve, AppStep::Produce, AppStep::Ready, AppStep::Collect], true),
+    };
+    let card = step(store, &at(ctx, days_ago - days_later), app_id, steps).await?;
+    Ok(card.filter(|_| handed_over))
+}
+
+/// What happens to an activated card on path 9 to 12: a temporary loss, a loss with its
+/// replacement application, a cross-region stop, a cancellation; the others stay active.
+async fn seed_card_event(
+    store: &dyn Store,
+    ctx: &Ctx,
+    bank: &DemoBank,
+    path: u32,
+    card_no: &str,
+    person_id: &str,
+) -> Res<()> {
     let none = ActionInput::default;
     match path {
-        9 => act(store, &at(ctx, 3), &card_no, CardAction::Suspend, none()).await,
+        9 => act(store, &at(ctx, 3), card_no, CardAction::Suspend, none()).await,
         10 => {
-            act(store, &at(ctx, 10), &card_no, CardAction::ReportLost, none()).await?;
+            act(store, &at(ctx, 10), card_no, CardAction::ReportLost, none()).await?;
             let input = ApplicationInput {
                 kind: AppKind::Replacement,
                 channel: Channel::Branch,
-                bank_code,
-                branch_code: Some(plain),
+                bank_code: bank.bank_code.clone(),
+                branch_code: Some(bank.plain.clone()),
                 mail_address: None,
                 reason: Some(ReplacementReason::Lost),
             };
             applications::apply(store, &at(ctx, 9), person_id, input).await.map(|_| ())
         }
         11 => {
-            act(
-                store,
-                &at(ctx, 5),
-                &card_no,
-                CardAction::Stop,
-                ActionInput { stop_reason: Some("异地停用: moved to 350100".into()), ..Default::default() },
-            )
-            .await
+            let stop = ActionInput { stop_reason: Some("异地停用: moved to 350100".into()), ..Default::default() };
+            act(store, &at(ctx, 5), card_no, CardAction::Stop, stop).await
         }
         12 => {
-            act(
-                store,
-                &at(ctx, 5),
-                &card_no,
-                CardAction::Cancel,
-                ActionInput { cancel_reason: Some(CancelReason::Emigration), ..Default::default() },
-            )
-            .await
+            let cancel = ActionInput { cancel_reason: Some(CancelReason::Emigration), ..Default::default() };
+            act(store, &at(ctx, 5), card_no, CardAction::Cancel, cancel).await
         }
         _ => Ok(()),
     }
