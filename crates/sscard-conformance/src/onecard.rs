@@ -18,6 +18,7 @@ use sscard_domain::library::LibraryPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::person::Person;
 use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
+use sscard_domain::transit::LineStatus;
 use sscard_store::onecard::ParkRow;
 use sscard_store::onecard::TapRow;
 use sscard_store::{Store, StoreError};
@@ -71,6 +72,21 @@ pub fn card(no: &str) -> Presentation {
     Presentation::CardNo(no.to_string())
 }
 
+/// A top-up command the edge would build from these fields.
+fn topup(amount_fen: i64, source: &str, key: Option<&str>) -> transit::Topup {
+    transit::Topup::parse(amount_fen, source, key).expect("a valid top-up")
+}
+
+/// A settlement command the edge would build from these fields.
+fn settle(bill_id: &str, amount_fen: i64) -> medical::Settle {
+    medical::Settle::parse(bill_id, amount_fen).expect("a valid settlement")
+}
+
+/// A deposit command the edge would build from these fields.
+fn deposit(person_id: &str, amount_fen: i64, reference: &str) -> ledger::Deposit {
+    ledger::Deposit::parse(person_id, amount_fen, reference).expect("a valid deposit")
+}
+
 /// Asserts a clean books check.
 pub async fn books_clean(store: &dyn Store) {
     let report = check(store).await.expect("books check");
@@ -109,9 +125,15 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
     let person = register(store, 1).await;
     let active = active_card(store, &person).await;
     let no = active.card_no.as_str();
-    sscard_app::onecard::transit::topup(store, &ctx(holder(&person)), None, &card(no), 1000, "bank", Some("t1"))
-        .await
-        .expect("top-up");
+    sscard_app::onecard::transit::topup(
+        store,
+        &ctx(holder(&person)),
+        None,
+        &card(no),
+        &topup(1000, "bank", Some("t1")),
+    )
+    .await
+    .expect("top-up");
     let t = &gate.terminal;
     let ok = transit::tap(store, &tctx(t), t, &card(no), 200, None).await.expect("tap");
     assert_eq!((ok.fare_fen, ok.balance_fen), (200, 800));
@@ -124,7 +146,11 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
         "wrong_scenario",
     );
     assert!(e.message.contains("medical"));
-    refusal(medical::settle(store, &tctx(t), t, &card(no), "B1", 100).await, ErrorKind::Forbidden, "wrong_scenario");
+    refusal(
+        medical::settle(store, &tctx(t), t, &card(no), &settle("B1", 100)).await,
+        ErrorKind::Forbidden,
+        "wrong_scenario",
+    );
 
     // Suspended: refused with the reason, recorded as a refused use, no money moved.
     act(store, &ctx(holder(&person)), no, CardAction::Suspend, ActionInput::default()).await;
@@ -165,26 +191,27 @@ pub async fn onecard_ledger_rules(store: Arc<dyn Store>) {
     let other = register(store, 2).await;
     let no = active_card(store, &person).await.card_no.as_str().to_string();
     let me = ctx(holder(&person));
-    let first = transit::topup(store, &me, None, &card(&no), 5000, "bank", Some("k1")).await.expect("top-up");
+    let first = transit::topup(store, &me, None, &card(&no), &topup(5000, "bank", Some("k1"))).await.expect("top-up");
     assert_eq!((first.balance_fen, first.replayed), (5000, false));
-    let again = transit::topup(store, &me, None, &card(&no), 5000, "bank", Some("k1")).await.expect("replay");
+    let again = transit::topup(store, &me, None, &card(&no), &topup(5000, "bank", Some("k1"))).await.expect("replay");
     assert_eq!(
         (again.transfer_id.as_str(), again.balance_fen, again.replayed),
         (first.transfer_id.as_str(), 5000, true)
     );
     refusal(
-        transit::topup(store, &me, None, &card(&no), 6000, "bank", Some("k1")).await,
+        transit::topup(store, &me, None, &card(&no), &topup(6000, "bank", Some("k1"))).await,
         ErrorKind::Conflict,
         "idempotency_mismatch",
     );
-    forbidden(transit::topup(store, &ctx(holder(&other)), None, &card(&no), 100, "bank", None).await);
+    forbidden(transit::topup(store, &ctx(holder(&other)), None, &card(&no), &topup(100, "bank", None)).await);
     refusal(
-        transit::topup(store, &me, None, &card(&no), 100_000, "bank", None).await,
+        transit::topup(store, &me, None, &card(&no), &topup(100_000, "bank", None)).await,
         ErrorKind::Refused,
         "wallet_limit",
     );
-    invalid(transit::topup(store, &me, None, &card(&no), 0, "bank", None).await, "bad_amount", "amount_fen");
-    invalid(transit::topup(store, &me, None, &card(&no), 10, "gold", None).await, "bad_source", "source");
+    // A bad amount or source never reaches the use case: the edge's parse refuses it by name.
+    invalid(transit::Topup::parse(0, "bank", None).map_err(StoreError::from), "bad_amount", "amount_fen");
+    invalid(transit::Topup::parse(10, "gold", None).map_err(StoreError::from), "bad_source", "source");
     let b = ledger::balances(store, &me, &person.id, 50).await.expect("balances");
     let get = |id: &str| b.accounts.iter().find(|a| a.id == id).map(|a| a.balance_fen);
     assert_eq!(get(&format!("ewallet:{no}")), Some(5000));
@@ -194,15 +221,17 @@ pub async fn onecard_ledger_rules(store: Arc<dyn Store>) {
     forbidden(ledger::balances(store, &ctx(holder(&other)), &person.id, 50).await);
 
     // Deposits into the medical account: payer or admin, idempotent by key.
-    let d = ledger::deposit_medical(store, &ctx(admin()), &person.id, 30_000, "2026-03").await.expect("deposit");
-    let d2 = ledger::deposit_medical(store, &ctx(admin()), &person.id, 30_000, "2026-03").await.expect("replay");
+    let d =
+        ledger::deposit_medical(store, &ctx(admin()), &deposit(&person.id, 30_000, "2026-03")).await.expect("deposit");
+    let d2 =
+        ledger::deposit_medical(store, &ctx(admin()), &deposit(&person.id, 30_000, "2026-03")).await.expect("replay");
     assert_eq!(d.id, d2.id);
     refusal(
-        ledger::deposit_medical(store, &ctx(admin()), &person.id, 1, "2026-03").await,
+        ledger::deposit_medical(store, &ctx(admin()), &deposit(&person.id, 1, "2026-03")).await,
         ErrorKind::Conflict,
         "idempotency_mismatch",
     );
-    forbidden(ledger::deposit_medical(store, &me, &person.id, 1, "x").await);
+    forbidden(ledger::deposit_medical(store, &me, &deposit(&person.id, 1, "x")).await);
     assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 30_000);
     let report = check(store).await.expect("check");
     assert_eq!((report.transfers, report.transfers_total_fen), (2, 35_000));
@@ -230,23 +259,23 @@ pub async fn onecard_medical_settlement(store: Arc<dyn Store>) {
     let person = register(store, 1).await;
     let old = active_card(store, &person).await;
     let no = old.card_no.as_str().to_string();
-    ledger::deposit_medical(store, &ctx(admin()), &person.id, 50_000, "m1").await.expect("deposit");
+    ledger::deposit_medical(store, &ctx(admin()), &deposit(&person.id, 50_000, "m1")).await.expect("deposit");
     let xm = terminal(store, "XM-HOSP", "medical", "350203", &[]).await.terminal;
     let bj = terminal(store, "BJ-HOSP", "medical", "110105", &[]).await.terminal;
     let c = tctx(&xm);
     // 2000 yuan: 800 deductible, 70% of 1200 = 840 pool, 500 account, 660 self-pay.
-    let s = medical::settle(store, &c, &xm, &card(&no), "INV-1", 200_000).await.expect("settle");
+    let s = medical::settle(store, &c, &xm, &card(&no), &settle("INV-1", 200_000)).await.expect("settle");
     assert_eq!(
         (s.row.pool_fen, s.row.account_fen, s.row.self_pay_fen, s.row.locality.as_str()),
         (84_000, 50_000, 66_000, "local")
     );
     assert_eq!(s.row.pool_fen + s.row.account_fen + s.row.self_pay_fen, 200_000);
-    let again = medical::settle(store, &c, &xm, &card(&no), "INV-1", 200_000).await.expect("replay");
+    let again = medical::settle(store, &c, &xm, &card(&no), &settle("INV-1", 200_000)).await.expect("replay");
     assert_eq!((again.row.id.as_str(), again.replayed), (s.row.id.as_str(), true));
-    conflict(medical::settle(store, &c, &xm, &card(&no), "INV-1", 200_001).await, "bill_settled", "settled");
-    invalid(medical::settle(store, &c, &xm, &card(&no), "INV-2", 0).await, "bad_amount", "amount_fen");
+    conflict(medical::settle(store, &c, &xm, &card(&no), &settle("INV-1", 200_001)).await, "bill_settled", "settled");
+    invalid(medical::Settle::parse("INV-2", 0).map_err(StoreError::from), "bad_amount", "amount_fen");
     // Cross-province: deductible met, 60%, the account is empty.
-    let s2 = medical::settle(store, &tctx(&bj), &bj, &card(&no), "BJ-1", 10_001).await.expect("settle");
+    let s2 = medical::settle(store, &tctx(&bj), &bj, &card(&no), &settle("BJ-1", 10_001)).await.expect("settle");
     assert_eq!(
         (s2.row.pool_fen, s2.row.account_fen, s2.row.self_pay_fen, s2.row.locality.as_str()),
         (6_000, 0, 4_001, "cross_province")
@@ -263,16 +292,17 @@ pub async fn onecard_medical_settlement(store: Arc<dyn Store>) {
     assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 50_000);
     assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -4_001);
     // The deductible is open again: the same bill settles to the same split.
-    let s3 = medical::settle(store, &c, &xm, &card(&no), "INV-3", 200_000).await.expect("settle");
+    let s3 = medical::settle(store, &c, &xm, &card(&no), &settle("INV-3", 200_000)).await.expect("settle");
     assert_eq!((s3.row.pool_fen, s3.row.account_fen, s3.row.self_pay_fen), (84_000, 50_000, 66_000));
 
     // Replacement: the account stays with the person.
-    ledger::deposit_medical(store, &ctx(admin()), &person.id, 12_345, "m2").await.expect("deposit");
+    ledger::deposit_medical(store, &ctx(admin()), &deposit(&person.id, 12_345, "m2")).await.expect("deposit");
     act(store, &ctx(holder(&person)), &no, CardAction::ReportLost, ActionInput::default()).await;
-    refusal(medical::settle(store, &c, &xm, &card(&no), "INV-4", 100).await, ErrorKind::Refused, "card_lost");
+    refusal(medical::settle(store, &c, &xm, &card(&no), &settle("INV-4", 100)).await, ErrorKind::Refused, "card_lost");
     let new = replacement_card(store, &person).await;
     assert_ne!(new.card_no, old.card_no);
-    let s4 = medical::settle(store, &c, &xm, &card(new.card_no.as_str()), "INV-5", 10_000).await.expect("settle");
+    let s4 =
+        medical::settle(store, &c, &xm, &card(new.card_no.as_str()), &settle("INV-5", 10_000)).await.expect("settle");
     assert_eq!((s4.row.pool_fen, s4.row.account_fen, s4.row.self_pay_fen), (7_000, 3_000, 0));
     assert_eq!(balance(store, &person, &format!("medical:{}", person.id)).await, 9_345);
     books_clean(store).await;
@@ -301,7 +331,7 @@ fn item(seq: i64, no: &str, fare: i64, at_ms: i64) -> OfflineItem {
 }
 
 fn statuses(r: &[ItemResult]) -> Vec<(i64, &str, Option<&str>)> {
-    r.iter().map(|i| (i.seq, i.status, i.reason.as_deref())).collect()
+    r.iter().map(|i| (i.seq, i.status.as_str(), i.reason.as_deref())).collect()
 }
 
 /// Transit: resident fares, online debits that never overdraw, and offline batches applied
@@ -315,8 +345,8 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     let b = register(store, 2).await;
     let an = active_card(store, &a).await.card_no.as_str().to_string();
     let bn = active_card(store, &b).await.card_no.as_str().to_string();
-    transit::topup(store, &ctx(holder(&a)), None, &card(&an), 1000, "bank", None).await.expect("top-up");
-    transit::topup(store, &ctx(admin()), None, &card(&bn), 300, "cash", None).await.expect("cash top-up");
+    transit::topup(store, &ctx(holder(&a)), None, &card(&an), &topup(1000, "bank", None)).await.expect("top-up");
+    transit::topup(store, &ctx(admin()), None, &card(&bn), &topup(300, "cash", None)).await.expect("cash top-up");
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     let c = tctx(&gate);
     // The ferry: 35 yuan, 8 for residents insured in Xiamen.
@@ -352,7 +382,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
         ]
     );
     let again = transit::batch(store, &now, &gate, items).await.expect("batch again");
-    assert!(again.iter().all(|i| i.status == "duplicate"), "{again:?}");
+    assert!(again.iter().all(|i| i.status == LineStatus::Duplicate), "{again:?}");
     assert_eq!(again[0].reason.as_deref(), Some("already_applied"));
     assert_eq!(again[2].reason.as_deref(), Some("already_refused:card_lost"));
     assert_eq!(balance(store, &a, &format!("ewallet:{an}")).await, 50);
@@ -368,7 +398,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     // the card's history, one after the lift is charged.
     let c = register(store, 3).await;
     let cn = active_card(store, &c).await.card_no.as_str().to_string();
-    transit::topup(store, &ctx(holder(&c)), None, &card(&cn), 500, "bank", None).await.expect("top-up");
+    transit::topup(store, &ctx(holder(&c)), None, &card(&cn), &topup(500, "bank", None)).await.expect("top-up");
     act(store, &ctx_at(holder(&c), t0 + 1_200_000), &cn, CardAction::Suspend, ActionInput::default()).await;
     act(store, &ctx_at(holder(&c), t0 + 1_800_000), &cn, CardAction::Unsuspend, ActionInput::default()).await;
     let later = ctx_at(terminal_actor(&gate), t0 + 3_600_000);
@@ -507,7 +537,7 @@ pub async fn onecard_parks(store: Arc<dyn Store>) {
     assert_eq!((e.admitted, e.price_fen, e.reason.as_str()), (true, 0, "retiree"));
     let e = parks::entry(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("entry");
     assert_eq!((e.admitted, e.price_fen, e.reason.as_str()), (false, 3500, "insufficient_balance"));
-    transit::topup(store, &ctx(holder(&young)), None, &card(&yn), 20_000, "bank", None).await.expect("top-up");
+    transit::topup(store, &ctx(holder(&young)), None, &card(&yn), &topup(20_000, "bank", None)).await.expect("top-up");
     let e = parks::entry(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("entry");
     assert_eq!((e.admitted, e.price_fen, e.reason.as_str(), e.balance_fen), (true, 3500, "paid", Some(16_500)));
     let pass = parks::buy_pass(store, &c, &gate, &card(&yn), "GULANGYU").await.expect("pass");
@@ -531,7 +561,7 @@ pub async fn onecard_concurrent_debits_never_overdraw(store: Arc<dyn Store>) {
     operators(&*store).await;
     let person = register(&*store, 1).await;
     let no = active_card(&*store, &person).await.card_no.as_str().to_string();
-    transit::topup(&*store, &ctx(holder(&person)), None, &card(&no), 1000, "bank", None).await.expect("top-up");
+    transit::topup(&*store, &ctx(holder(&person)), None, &card(&no), &topup(1000, "bank", None)).await.expect("top-up");
     let mut gates = Vec::new();
     for _ in 0..3 {
         gates.push(terminal(&*store, "XM-BUS", "transit", REGION, &[]).await.terminal);
@@ -552,7 +582,7 @@ pub async fn onecard_concurrent_debits_never_overdraw(store: Arc<dyn Store>) {
         tasks.push(tokio::spawn(async move {
             let items = (1..=3).map(|s| item(b * 10 + s, &no, 200, base_ms() - 1000)).collect();
             let r = transit::batch(&*store, &tctx(&gate), &gate, items).await.expect("batch");
-            r.iter().filter(|i| i.status == "applied").count()
+            r.iter().filter(|i| i.status == LineStatus::Applied).count()
         }));
     }
     let mut applied = 0;
@@ -567,7 +597,9 @@ pub async fn onecard_concurrent_debits_never_overdraw(store: Arc<dyn Store>) {
     for _ in 0..4 {
         let (store, hosp, no) = (Arc::clone(&store), hosp.clone(), no.clone());
         settles.push(tokio::spawn(async move {
-            medical::settle(&*store, &tctx(&hosp), &hosp, &card(&no), "SAME-BILL", 90_000).await.expect("settle")
+            medical::settle(&*store, &tctx(&hosp), &hosp, &card(&no), &settle("SAME-BILL", 90_000))
+                .await
+                .expect("settle")
         }));
     }
     let mut ids = std::collections::BTreeSet::new();
@@ -595,7 +627,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let person = register(store, 1).await;
     let me = ctx(holder(&person));
     let old = active_card(store, &person).await.card_no.as_str().to_string();
-    transit::topup(store, &me, None, &card(&old), 5000, "bank", None).await.expect("top-up");
+    transit::topup(store, &me, None, &card(&old), &topup(5000, "bank", None)).await.expect("top-up");
     let r = transit::tap(store, &tctx(&gate), &gate, &card(&old), 1234, None).await.expect("tap");
     assert_eq!(r.balance_fen, 3766);
     act(store, &me, &old, CardAction::ReportLost, ActionInput::default()).await;
@@ -624,7 +656,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let p2 = register(store, 2).await;
     let me2 = ctx(holder(&p2));
     let formal = active_card(store, &p2).await.card_no.as_str().to_string();
-    transit::topup(store, &me2, None, &card(&formal), 2000, "bank", None).await.expect("top-up");
+    transit::topup(store, &me2, None, &card(&formal), &topup(2000, "bank", None)).await.expect("top-up");
     act(store, &me2, &formal, CardAction::ReportLost, ActionInput::default()).await;
     let desk = ctx(teller(BANK));
     let temp_input = app_input(AppKind::Temporary, Channel::BranchInstant, BANK, Some(PRINTER_BRANCH), None, None);
@@ -634,7 +666,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     act(store, &me2, &temp, CardAction::Activate, with_pin("240617")).await;
     // A temporary card replaces nothing: the lost card keeps its money until the replacement.
     assert_eq!(balance(store, &p2, &format!("ewallet:{formal}")).await, 2000);
-    transit::topup(store, &me2, None, &card(&temp), 500, "cash", None).await.expect("cash top-up");
+    transit::topup(store, &me2, None, &card(&temp), &topup(500, "cash", None)).await.expect("cash top-up");
     let r = transit::tap(store, &tctx(&gate), &gate, &card(&temp), 120, None).await.expect("tap");
     assert_eq!(r.balance_fen, 380);
     let repl_input = app_input(
@@ -661,7 +693,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let p3 = register(store, 3).await;
     let me3 = ctx(holder(&p3));
     let lonely = active_card(store, &p3).await.card_no.as_str().to_string();
-    transit::topup(store, &me3, None, &card(&lonely), 300, "bank", None).await.expect("top-up");
+    transit::topup(store, &me3, None, &card(&lonely), &topup(300, "bank", None)).await.expect("top-up");
     transit::tap(store, &tctx(&gate), &gate, &card(&lonely), 300, None).await.expect("tap");
     act(store, &me3, &lonely, CardAction::ReportLost, ActionInput::default()).await;
     let fresh = replacement_card(store, &p3).await.card_no.as_str().to_string();
@@ -695,7 +727,7 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
     let me = ctx(holder(&person));
     let no = active_card(store, &person).await.card_no.as_str().to_string();
     let ecard = sscard_app::ecard::of_person(store, &me, &person.id).await.expect("e-card");
-    transit::topup(store, &me, None, &card(&no), 1000, "bank", None).await.expect("top-up");
+    transit::topup(store, &me, None, &card(&no), &topup(1000, "bank", None)).await.expect("top-up");
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     let c = tctx(&gate);
     let forged = Presentation::RefusedQr { reason: "bad_signature", ecard_id: None };
@@ -722,7 +754,7 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
         ErrorKind::Forbidden,
         "terminal_disabled",
     );
-    refusal(transit::topup(store, &me, None, &expired, 100, "bank", None).await, ErrorKind::Refused, "expired");
+    refusal(transit::topup(store, &me, None, &expired, &topup(100, "bank", None)).await, ErrorKind::Refused, "expired");
     // Offline: a refused QR line is a refused use as well.
     let now = ctx_at(terminal_actor(&gate), base_ms() + 60_000);
     let items = vec![
@@ -799,7 +831,7 @@ pub async fn onecard_large_batches_apply_each_line_once(store: Arc<dyn Store>) {
     let an = active_card(store, &a).await.card_no.as_str().to_string();
     let bn = active_card(store, &b).await.card_no.as_str().to_string();
     for no in [&an, &bn] {
-        transit::topup(store, &ctx(admin()), None, &card(no), 100_000, "cash", None).await.expect("top-up");
+        transit::topup(store, &ctx(admin()), None, &card(no), &topup(100_000, "cash", None)).await.expect("top-up");
     }
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     let t0 = base_ms();
@@ -810,14 +842,18 @@ pub async fn onecard_large_batches_apply_each_line_once(store: Arc<dyn Store>) {
     let n = 2 * transit::BATCH_CHUNK as i64 + 500;
     let r = transit::batch(store, &now, &gate, lines(1, n)).await.expect("large batch");
     assert_eq!(r.len() as i64, n);
-    assert!(r.iter().all(|x| x.status == "applied"), "{:?}", r.iter().find(|x| x.status != "applied"));
+    assert!(
+        r.iter().all(|x| x.status == LineStatus::Applied),
+        "{:?}",
+        r.iter().find(|x| x.status != LineStatus::Applied)
+    );
     // Again: every line a duplicate, nothing moves.
     let again = transit::batch(store, &now, &gate, lines(1, n)).await.expect("the same batch again");
-    assert!(again.iter().all(|x| x.status == "duplicate"));
+    assert!(again.iter().all(|x| x.status == LineStatus::Duplicate));
     // Overlapping: only the new lines apply.
     let over = transit::batch(store, &now, &gate, lines(n - 99, n + 400)).await.expect("overlapping batch");
-    assert_eq!(over.iter().filter(|x| x.status == "duplicate").count(), 100);
-    assert_eq!(over.iter().filter(|x| x.status == "applied").count(), 400);
+    assert_eq!(over.iter().filter(|x| x.status == LineStatus::Duplicate).count(), 100);
+    assert_eq!(over.iter().filter(|x| x.status == LineStatus::Applied).count(), 400);
     let spent = 10 * (n + 400);
     let (wa, wb) =
         (balance(store, &a, &format!("ewallet:{an}")).await, balance(store, &b, &format!("ewallet:{bn}")).await);
@@ -837,7 +873,7 @@ pub async fn onecard_offline_tap_follows_the_money_to_the_replacement(store: Arc
     let person = register(store, 1).await;
     let t0 = base_ms();
     let old = active_card(store, &person).await.card_no.as_str().to_string();
-    transit::topup(store, &ctx(holder(&person)), None, &card(&old), 1000, "bank", None).await.expect("top-up");
+    transit::topup(store, &ctx(holder(&person)), None, &card(&old), &topup(1000, "bank", None)).await.expect("top-up");
     // Lost ten minutes after the offline tap, replaced at a printer branch twenty minutes later.
     act(store, &ctx_at(holder(&person), t0 + 600_000), &old, CardAction::ReportLost, ActionInput::default()).await;
     let input = app_input(
@@ -883,7 +919,9 @@ pub async fn onecard_organisation_accounts_take_concurrent_writers(store: Arc<dy
     for n in 1..=8 {
         let person = register(&*store, n).await;
         let no = active_card(&*store, &person).await.card_no.as_str().to_string();
-        transit::topup(&*store, &ctx(holder(&person)), None, &card(&no), 10_000, "bank", None).await.expect("top-up");
+        transit::topup(&*store, &ctx(holder(&person)), None, &card(&no), &topup(10_000, "bank", None))
+            .await
+            .expect("top-up");
         holders.push((person, no));
     }
     let pool = format!("pool:{}", holders[0].0.region);
@@ -903,7 +941,9 @@ pub async fn onecard_organisation_accounts_take_concurrent_writers(store: Arc<dy
         let s = Arc::clone(&store);
         let bill = 50_000 + i as i64 * 1_001;
         settles.push(tokio::spawn(async move {
-            medical::settle(&*s, &tctx(&hosp), &hosp, &card(&no), &format!("CONC-{i}"), bill).await.expect("settle")
+            medical::settle(&*s, &tctx(&hosp), &hosp, &card(&no), &settle(&format!("CONC-{i}"), bill))
+                .await
+                .expect("settle")
         }));
         let (gate, s, no) = (gates[i % 4].clone(), Arc::clone(&store), holders[(i + 3) % holders.len()].1.clone());
         taps.push(tokio::spawn(async move {
@@ -946,7 +986,9 @@ pub async fn onecard_wallet_goes_back_when_the_card_ends(store: Arc<dyn Store>) 
     {
         let person = register(store, n).await;
         let no = active_card(store, &person).await.card_no.as_str().to_string();
-        transit::topup(store, &ctx(holder(&person)), None, &card(&no), 3_000, "bank", None).await.expect("top-up");
+        transit::topup(store, &ctx(holder(&person)), None, &card(&no), &topup(3_000, "bank", None))
+            .await
+            .expect("top-up");
         transit::tap(store, &tctx(&gate), &gate, &card(&no), 250, None).await.expect("tap");
         assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 2_750);
         assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -3_000);

@@ -9,8 +9,10 @@ use sscard_app::Ctx;
 use sscard_app::onecard::terminals::{NewTerminal, add_operator, add_terminal};
 use sscard_app::onecard::{Presentation, library, medical, parks, terminal_actor, transit};
 use sscard_domain::ids::RegionCode;
+use sscard_domain::money::Fen;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
+use sscard_domain::transit::TopupSource;
 use sscard_store::Store;
 use sscard_store::onecard::ParkRow;
 
@@ -78,16 +80,17 @@ async fn morning(store: &dyn Store, ctx: &Ctx, cards: &[String], t: &[Terminal; 
         // Every fifth holder never topped up: their taps are refused for a low balance.
         if i % 5 != 4 {
             let key = format!("demo-topup-{no}");
-            let topped = transit::topup(store, &at(gate), Some(gate), &p, 5_000, "cash", Some(&key)).await;
+            let cmd = transit::Topup { amount: Fen::new(5_000), source: TopupSource::Cash, key: Some(key) };
+            let topped = transit::topup(store, &at(gate), Some(gate), &p, &cmd).await;
             log("top-up", topped.map(|_| ()));
         }
         for fare in [200, 100 + (i as i64 % 3) * 50] {
             log("tap", transit::tap(store, &at(gate), gate, &p, fare, Some(100)).await.map(|_| ()));
         }
         if i % 3 == 0 {
-            let bill = format!("DEMO-{i:04}");
-            let amount = 8_000 + (i as i64 * 7_919) % 150_000;
-            log("settlement", medical::settle(store, &at(hospital), hospital, &p, &bill, amount).await.map(|_| ()));
+            let amount = Fen::new(8_000 + (i as i64 * 7_919) % 150_000);
+            let bill = medical::Settle { bill_id: format!("DEMO-{i:04}"), amount };
+            log("settlement", medical::settle(store, &at(hospital), hospital, &p, &bill).await.map(|_| ()));
         }
         if i % 4 == 0 {
             let _ = library::register(store, &at(desk), desk, &p).await;

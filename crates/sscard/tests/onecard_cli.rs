@@ -9,7 +9,9 @@
 use sscard_app::Ctx;
 use sscard_app::onecard::{Presentation, transit};
 use sscard_domain::access::{Actor, Role};
+use sscard_domain::money::Fen;
 use sscard_domain::policy::Policy;
+use sscard_domain::transit::TopupSource;
 use sscard_store::Store;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -166,9 +168,8 @@ fn offline_batches_survive_sigkill_and_the_books_stay_clean() {
         let now = sscard_domain::clock::Clock::now_ms(&sscard_server::clock::SystemClock);
         let ctx = Ctx::new(actor, now, Policy::default());
         for c in &found {
-            transit::topup(store.as_ref(), &ctx, None, &Presentation::CardNo(c.clone()), 2_000, "cash", None)
-                .await
-                .expect("top-up");
+            let cmd = transit::Topup { amount: Fen::new(2_000), source: TopupSource::Cash, key: None };
+            transit::topup(store.as_ref(), &ctx, None, &Presentation::CardNo(c.clone()), &cmd).await.expect("top-up");
         }
         store.close().await;
         found

@@ -219,18 +219,29 @@ pub async fn balances(store: &dyn Store, ctx: &Ctx, person_id: &str, limit: u32)
     Ok(Balances { person_id: person_id.to_string(), accounts, history })
 }
 
+/// A deposit command: whose medical account, how much, and the payer's reference (the
+/// same reference again is a replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deposit {
+    pub person_id: String,
+    pub amount: Fen,
+    pub reference: String,
+}
+
+impl Deposit {
+    /// The command from a request's fields: a bad amount is refused naming `amount_fen`.
+    pub fn parse(person_id: &str, amount_fen: i64, reference: &str) -> std::result::Result<Deposit, DomainError> {
+        let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+        Ok(Deposit { person_id: person_id.to_string(), amount, reference: reference.to_string() })
+    }
+}
+
 /// A contribution into a person's medical personal account from the region's fund (payer or admin).
-pub async fn deposit_medical(
-    store: &dyn Store,
-    ctx: &Ctx,
-    person_id: &str,
-    amount_fen: i64,
-    key: &str,
-) -> Result<TransferRow> {
+pub async fn deposit_medical(store: &dyn Store, ctx: &Ctx, cmd: &Deposit) -> Result<TransferRow> {
+    let (person_id, amount, key) = (cmd.person_id.as_str(), cmd.amount, cmd.reference.as_str());
     if !matches!(ctx.actor.role, Role::Admin | Role::Payer) {
         return Err(DomainError::forbidden("only payers and admins deposit into medical accounts").into());
     }
-    let amount = Fen::parse_amount(amount_fen).map_err(DomainError::from)?;
     check_key(key)?;
     let key = format!("deposit:{key}");
     let mut tx = store.write().await?;

@@ -86,16 +86,32 @@ fn self_pay_source(card: &sscard_domain::card::Card, operator: &str) -> Result<A
     if card.pan.is_some() { bank(card.card_no.as_str()) } else { org(AccountKind::Cash, operator) }
 }
 
-/// Settles bill `bill_id` of `amount_fen` for the presented holder.
+/// A settlement command: the institution's bill and its amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settle {
+    pub bill_id: String,
+    pub amount: Fen,
+}
+
+impl Settle {
+    /// The command from a request's fields (for the server and the CLI): a bad field is
+    /// refused naming it (`bill_id`, `amount_fen`).
+    pub fn parse(bill_id: &str, amount_fen: i64) -> std::result::Result<Settle, DomainError> {
+        check_bill_id(bill_id)?;
+        let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+        Ok(Settle { bill_id: bill_id.to_string(), amount })
+    }
+}
+
+/// Settles the command's bill for the presented holder.
 pub async fn settle(
     store: &dyn Store,
     ctx: &Ctx,
     terminal: &Terminal,
     p: &Presentation,
-    bill_id: &str,
-    amount_fen: i64,
+    cmd: &Settle,
 ) -> Result<SettlementView> {
-    let outcome = settle_inner(store, ctx, terminal, p, bill_id, amount_fen).await;
+    let outcome = settle_inner(store, ctx, terminal, p, &cmd.bill_id, cmd.amount).await;
     with_refusals(store, ctx, terminal, p, outcome).await
 }
 
@@ -105,10 +121,8 @@ async fn settle_inner(
     terminal: &Terminal,
     p: &Presentation,
     bill_id: &str,
-    amount_fen: i64,
+    amount: Fen,
 ) -> Result<SettlementView> {
-    check_bill_id(bill_id)?;
-    let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
     let mut tx = store.write().await?;
     // The person's row lock serialises every writer of the person's medical account and policy
     // year (settlements, refunds, deposits), so what is read below stays current until commit,

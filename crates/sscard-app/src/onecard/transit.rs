@@ -42,21 +42,36 @@ pub struct TopupView {
     pub replayed: bool,
 }
 
+/// A top-up command: how much, from where, and the request's Idempotency-Key if it had one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topup {
+    pub amount: Fen,
+    pub source: TopupSource,
+    pub key: Option<String>,
+}
+
+impl Topup {
+    /// The command from a request's fields (for the server and the CLI): a bad field is
+    /// refused naming it (`amount_fen`, `source`).
+    pub fn parse(amount_fen: i64, source: &str, key: Option<&str>) -> std::result::Result<Topup, DomainError> {
+        let source = TopupSource::parse(source)
+            .ok_or_else(|| DomainError::invalid("bad_source", "source", "source is bank or cash"))?;
+        let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+        Ok(Topup { amount, source, key: key.map(str::to_string) })
+    }
+}
+
 /// Tops up the e-wallet of the presented card: the holder from the card's bank account (or
 /// cash at a desk), staff at a service point, or a transit service-point terminal with cash.
-/// `key` (the request's Idempotency-Key) makes a repeat return the first result.
+/// The command's `key` (the request's Idempotency-Key) makes a repeat return the first result.
 pub async fn topup(
     store: &dyn Store,
     ctx: &Ctx,
     terminal: Option<&Terminal>,
     p: &Presentation,
-    amount_fen: i64,
-    source: &str,
-    key: Option<&str>,
+    cmd: &Topup,
 ) -> Result<TopupView> {
-    let source = TopupSource::parse(source)
-        .ok_or_else(|| DomainError::invalid("bad_source", "source", "source is bank or cash"))?;
-    let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+    let (amount, source, key) = (cmd.amount, cmd.source, cmd.key.as_deref());
     let mut tx = store.write().await?;
     let (t, who) = match terminal {
         Some(t) => {

@@ -224,14 +224,8 @@ pub async fn deposit(
     body: JsonBody<DepositRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let t = ledger::deposit_medical(
-        state.store.as_ref(),
-        &state.ctx(actor, None),
-        &b.person_id,
-        b.amount_fen,
-        &b.reference,
-    )
-    .await?;
+    let cmd = ledger::Deposit::parse(&b.person_id, b.amount_fen, &b.reference)?;
+    let t = ledger::deposit_medical(state.store.as_ref(), &state.ctx(actor, None), &cmd).await?;
     Ok(created(to_json(&t)))
 }
 
@@ -256,9 +250,10 @@ pub async fn settle(
     body: JsonBody<SettlementRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
+    let cmd = medical::Settle::parse(&b.bill_id, b.amount_fen)?;
     let p = present_now(&state, &b.card).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
-    let s = medical::settle(state.store.as_ref(), &ctx, &t, &p, &b.bill_id, b.amount_fen).await?;
+    let s = medical::settle(state.store.as_ref(), &ctx, &t, &p, &cmd).await?;
     let status = if s.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok(super::json_response(status, to_json(&s)))
 }
@@ -298,14 +293,13 @@ pub async fn topup(
     body: JsonBody<TopupRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
+    let cmd = transit::Topup::parse(b.amount_fen, &b.source, key.key.as_deref())?;
     let p = present_now(&state, &b.card).await?;
     let (ctx, terminal) = match caller {
         Caller::Terminal(t) => (state.ctx(terminal_actor(&t), None), Some(t)),
         Caller::User(actor) => (state.ctx(actor, None), None),
     };
-    let v =
-        transit::topup(state.store.as_ref(), &ctx, terminal.as_ref(), &p, b.amount_fen, &b.source, key.key.as_deref())
-            .await?;
+    let v = transit::topup(state.store.as_ref(), &ctx, terminal.as_ref(), &p, &cmd).await?;
     let status = if v.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok(super::json_response(status, to_json(&v)))
 }

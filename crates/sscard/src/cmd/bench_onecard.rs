@@ -20,8 +20,10 @@ use serde_json::json;
 use sscard_app::onecard::terminals::{NewTerminal, add_operator, add_terminal};
 use sscard_app::onecard::{Presentation, ledger, terminal_actor, transit};
 use sscard_domain::ids::RegionCode;
+use sscard_domain::money::Fen;
 use sscard_domain::policy::Policy;
 use sscard_domain::terminal::{Operator, OperatorKind};
+use sscard_domain::transit::TopupSource;
 use sscard_server::AppState;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -91,8 +93,9 @@ pub async fn onecard(args: Args) -> anyhow::Result<ExitCode> {
     let desk_ctx = sscard_app::Ctx::new(terminal_actor(cash_desk), admin.now_ms, Policy::default());
     for card in cards.iter() {
         let p = Presentation::CardNo(card.clone());
-        let key = format!("bench-topup-{card}");
-        transit::topup(store.as_ref(), &desk_ctx, Some(cash_desk), &p, WALLET_FEN, "cash", Some(&key)).await?;
+        let key = Some(format!("bench-topup-{card}"));
+        let cmd = transit::Topup { amount: Fen::new(WALLET_FEN), source: TopupSource::Cash, key };
+        transit::topup(store.as_ref(), &desk_ctx, Some(cash_desk), &p, &cmd).await?;
     }
 
     let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
