@@ -102,6 +102,9 @@ pub struct ServeOptions {
     pub policy: Policy,
     /// Seconds between runs of the scheduled jobs.
     pub jobs_every_s: u64,
+    /// The header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For);
+    /// `None` when clients connect directly.
+    pub client_header: Option<axum::http::HeaderName>,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -125,13 +128,17 @@ pub async fn serve_with_keys(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ring = keys.ensure(store.as_ref(), clock.now_ms()).await.map_err(std::io::Error::other)?;
     tracing::info!(keys = ring.published.len(), "QR issuer keys loaded");
-    let state = AppState::new(store.clone(), clock, options.policy.clone()).with_keys(keys);
+    let state = AppState::new(store.clone(), clock, options.policy.clone())
+        .with_keys(keys)
+        .with_client_header(options.client_header.clone());
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     on_ready(addr);
     let app = build_router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     scheduler.abort();
     store.close().await;
     Ok(())

@@ -3,17 +3,17 @@
 //! Handlers parse input into domain types, call one use case in `sscard_app`
 //! and render the answer; they hold no business rule. Errors become RFC 9457
 //! problem+json. Also here: login and sessions, the scheduler for jobs and audit
-//! sealing, and the demo city.
+//! sealing.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod auth;
+pub mod client;
 pub mod clock;
-pub mod demo;
-pub mod demo_onecard;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod login_limit;
 pub mod openapi;
 pub mod png;
 pub mod routes;

@@ -1,6 +1,6 @@
 //! Shared state of the running server.
 
-use crate::auth::LoginLimiter;
+use crate::login_limit::LoginLimiter;
 use sscard_app::Ctx;
 use sscard_domain::access::Actor;
 use sscard_domain::clock::Clock;
@@ -17,6 +17,8 @@ pub struct AppState {
     /// PBKDF2 iterations for new passwords and PINs.
     pub hash_iterations: u32,
     pub limiter: Arc<LoginLimiter>,
+    /// The header a trusted reverse proxy puts the client address in (none: the peer address).
+    pub client_header: Option<axum::http::HeaderName>,
     /// Progress of batch uploads running in the background.
     pub batches: Arc<Batches>,
     /// QR issuer keys and the verifier holding them (parsed once, reloaded when keys change).
@@ -97,11 +99,17 @@ impl AppState {
             policy,
             hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS,
             limiter: Arc::new(LoginLimiter::default()),
+            client_header: None,
             batches: Arc::new(Batches::default()),
             keys: Arc::new(crate::keys::KeyManager::ephemeral()),
             sessions: Arc::new(crate::session_cache::SessionCache::default()),
             used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
         }
+    }
+    /// The same state believing the client address in `header` (set by a trusted proxy).
+    pub fn with_client_header(mut self, header: Option<axum::http::HeaderName>) -> Self {
+        self.client_header = header;
+        self
     }
     /// The same state with the deployment's key manager (real master key).
     pub fn with_keys(mut self, keys: Arc<crate::keys::KeyManager>) -> Self {

@@ -37,22 +37,26 @@ pub struct MeResponse {
 /// Log in with a username and password; answers a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest, tag = "auth",
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-pub async fn login(State(state): State<AppState>, body: JsonBody<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(state): State<AppState>,
+    client: crate::client::ClientAddr,
+    body: JsonBody<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let req = body.value;
     let now = state.now_ms();
     if req.username.len() > 64 || req.password.len() > 256 {
         return Err(ApiError::unauthorized("wrong username or password"));
     }
-    if !state.limiter.allowed(&req.username, now) {
+    if let Err(wait_s) = state.limiter.check(&req.username, &client.0, now) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
-            "too many failed logins: wait five minutes",
+            format!("too many failed logins from this address: wait {wait_s} seconds"),
         ));
     }
     match sscard_app::auth::login(state.store.as_ref(), &req.username, &req.password, now).await? {
         Some(ok) => {
-            state.limiter.succeeded(&req.username);
+            state.limiter.succeeded(&req.username, &client.0);
             Ok(Json(LoginResponse {
                 token: ok.token,
                 role: ok.actor.role.as_str().to_string(),
@@ -62,7 +66,7 @@ pub async fn login(State(state): State<AppState>, body: JsonBody<LoginRequest>) 
             }))
         }
         None => {
-            state.limiter.failed(&req.username, now);
+            state.limiter.failed(&req.username, &client.0, now);
             Err(ApiError::unauthorized("wrong username or password"))
         }
     }

@@ -107,18 +107,23 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login(State(state): State<AppState>, v: Viewer, Form(f): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    client: crate::client::ClientAddr,
+    v: Viewer,
+    Form(f): Form<LoginForm>,
+) -> Response {
     if let Err(r) = v.check_csrf(&f.csrf) {
         return r;
     }
     let now = state.now_ms();
     let t = v.t;
-    if !state.limiter.allowed(&f.username, now) {
+    if state.limiter.check(&f.username, &client.0, now).is_err() {
         return back("/login", Err(t.s("too_many").to_string()));
     }
     match sscard_app::auth::login(state.store.as_ref(), &f.username, &f.password, now).await {
         Ok(Some(ok)) => {
-            state.limiter.succeeded(&f.username);
+            state.limiter.succeeded(&f.username, &client.0);
             let home = match ok.actor.role {
                 Role::Holder => "/portal",
                 Role::Teller => "/desk",
@@ -130,7 +135,7 @@ pub async fn login(State(state): State<AppState>, v: Viewer, Form(f): Form<Login
             resp
         }
         Ok(None) => {
-            state.limiter.failed(&f.username, now);
+            state.limiter.failed(&f.username, &client.0, now);
             back("/login", Err(t.s("login_failed").to_string()))
         }
         Err(e) => back("/login", Err(e.to_string())),

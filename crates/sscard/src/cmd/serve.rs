@@ -3,7 +3,7 @@
 use super::{open, progress};
 use clap::Args;
 use sscard_domain::clock::Clock;
-use sscard_server::demo::{self, DEMO_PASSWORD};
+use crate::demo::{self, DEMO_PASSWORD};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -18,6 +18,10 @@ pub struct ServeArgs {
     /// Seconds between runs of the scheduled jobs (auto-lift, dormant sweep, temporary expiry).
     #[arg(long, default_value_t = 3600)]
     jobs_every_s: u64,
+    /// Behind a reverse proxy: the header it puts the client's address in (e.g.
+    /// X-Forwarded-For). Only this header is believed, and only when given.
+    #[arg(long, value_parser = parse_header_name)]
+    client_address_header: Option<axum::http::HeaderName>,
     #[command(flatten)]
     master: super::keys::MasterKeyArgs,
 }
@@ -34,6 +38,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         database_url: url.to_string(),
         policy: Default::default(),
         jobs_every_s: args.jobs_every_s,
+        client_header: args.client_address_header,
     };
     let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
     sscard_server::app::serve_with_keys(options, store, keys, |addr| {
@@ -44,6 +49,10 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_header_name(s: &str) -> Result<axum::http::HeaderName, String> {
+    axum::http::HeaderName::try_from(s).map_err(|e| format!("not a header name: {e}"))
 }
 
 pub async fn demo(url: &str) -> anyhow::Result<ExitCode> {
