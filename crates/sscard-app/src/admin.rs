@@ -2,8 +2,8 @@
 
 use super::{Ctx, Subject, record};
 use serde_json::json;
-use sscard_domain::bank::check_bin_free;
 use sscard_domain::access::{self, Role};
+use sscard_domain::bank::check_bin_free;
 use sscard_domain::error::DomainError;
 use sscard_store::model::{Bank, Branch, Overview, User};
 use sscard_store::tx::Store;
@@ -88,37 +88,21 @@ pub async fn add_user(
     bank_code: Option<String>,
 ) -> Result<User> {
     access::may_administer(&ctx.actor)?;
-    let username = username.trim();
-    if username.is_empty()
-        || username.len() > 64
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(
-            DomainError::invalid("bad_username", "username", "a username is 1-64 letters, digits or . _ - @").into()
-        );
-    }
-    if password.chars().count() < 8 || password.len() > 256 {
-        return Err(DomainError::invalid("weak_password", "password", "a password needs 8 to 256 characters").into());
-    }
+    let username = access::check_login(username, password)?;
+    let link = access::user_link(role, person_id.as_deref(), bank_code.as_deref())?;
     let mut tx = store.write().await?;
-    match role {
-        Role::Holder => {
-            let id = person_id.as_deref().ok_or_else(|| {
-                DomainError::invalid("person_required", "person_id", "a holder account belongs to a person")
-            })?;
+    match link {
+        access::UserLink::Person(id) => {
             tx.get_person(id, false)
                 .await?
                 .ok_or_else(|| DomainError::invalid("unknown_person", "person_id", format!("no person {id}")))?;
         }
-        Role::Teller => {
-            let code = bank_code
-                .as_deref()
-                .ok_or_else(|| DomainError::invalid("bank_required", "bank_code", "a teller works for a bank"))?;
+        access::UserLink::Bank(code) => {
             tx.get_bank(code)
                 .await?
                 .ok_or_else(|| DomainError::invalid("unknown_bank", "bank_code", format!("no bank {code}")))?;
         }
-        _ => {}
+        access::UserLink::None => {}
     }
     let user = User {
         username: username.to_string(),

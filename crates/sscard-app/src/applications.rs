@@ -208,12 +208,11 @@ pub async fn get(store: &dyn Store, ctx: &Ctx, app_id: &str) -> Result<Applicati
 
 /// A page of applications; tellers see only their bank's, holders only their own.
 pub async fn list(store: &dyn Store, ctx: &Ctx, mut filter: AppFilter) -> Result<Vec<Application>> {
-    use sscard_domain::access::Role;
-    match ctx.actor.role {
-        Role::Admin | Role::Clerk => {}
-        Role::Teller => filter.bank_code = Some(ctx.actor.bank_code.clone().unwrap_or_default()),
-        Role::Holder => filter.person_id = Some(ctx.actor.person_id.clone().unwrap_or_default()),
-        _ => return Err(DomainError::forbidden("your role may not list applications").into()),
+    use sscard_domain::access::{ApplicationScope, application_scope};
+    match application_scope(&ctx.actor)? {
+        ApplicationScope::All => {}
+        ApplicationScope::Bank(code) => filter.bank_code = Some(code),
+        ApplicationScope::Person(id) => filter.person_id = Some(id),
     }
     let mut tx = store.read().await?;
     let apps = tx.list_applications(&filter).await?;

@@ -13,7 +13,7 @@ use sscard_store::Result;
 use sscard_store::tx::{Store, Tx};
 
 /// Longest free-text reason accepted for a stop.
-pub const MAX_REASON_CHARS: usize = 200;
+pub const MAX_REASON_CHARS: usize = sscard_domain::card::MAX_STOP_REASON_CHARS;
 
 /// What an action request carries besides the action.
 #[derive(Debug, Clone, Default)]
@@ -119,26 +119,12 @@ pub(crate) async fn change_in(
         CardAction::Suspend => card.suspended_at_ms = Some(ctx.now_ms),
         CardAction::Unsuspend => card.suspended_at_ms = None,
         CardAction::Cancel => {
-            let reason = input.cancel_reason.ok_or_else(|| {
-                DomainError::invalid(
-                    "reason_required",
-                    "reason",
-                    "give the reason: death, emigration or holder_request",
-                )
-            })?;
+            let reason = sscard_domain::card::cancel_reason(input.cancel_reason)?;
             card.cancel_reason = Some(reason);
             payload["reason"] = json!(reason.as_str());
         }
         CardAction::Stop => {
-            let reason = input.stop_reason.as_deref().map(str::trim).unwrap_or("");
-            if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-                return Err(DomainError::invalid(
-                    "reason_required",
-                    "reason",
-                    "a stop needs a reason of 1-200 characters (e.g. the requesting region)",
-                )
-                .into());
-            }
+            let reason = sscard_domain::card::stop_reason(input.stop_reason.as_deref())?;
             payload["reason"] = json!(reason);
         }
         CardAction::ReportLost | CardAction::Activate => {}

@@ -168,6 +168,52 @@ pub fn may_deposit_medical(actor: &Actor) -> Result<(), DomainError> {
     }
 }
 
+/// Longest username, in bytes.
+pub const MAX_USERNAME: usize = 64;
+
+/// A new login's name (1..=64 letters, digits or `. _ - @`, trimmed) and password (8..=256
+/// characters); the name trimmed.
+pub fn check_login<'a>(username: &'a str, password: &str) -> Result<&'a str, DomainError> {
+    let username = username.trim();
+    if username.is_empty()
+        || username.len() > MAX_USERNAME
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(DomainError::invalid("bad_username", "username", "a username is 1-64 letters, digits or . _ - @"));
+    }
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(DomainError::invalid("weak_password", "password", "a password needs 8 to 256 characters"));
+    }
+    Ok(username)
+}
+
+/// What a login of a role is tied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserLink<'a> {
+    None,
+    /// A holder account belongs to a person.
+    Person(&'a str),
+    /// A teller works for a bank.
+    Bank(&'a str),
+}
+
+/// The link a new login of `role` needs: holders a person, tellers a bank.
+pub fn user_link<'a>(
+    role: Role,
+    person_id: Option<&'a str>,
+    bank_code: Option<&'a str>,
+) -> Result<UserLink<'a>, DomainError> {
+    match role {
+        Role::Holder => person_id.map(UserLink::Person).ok_or_else(|| {
+            DomainError::invalid("person_required", "person_id", "a holder account belongs to a person")
+        }),
+        Role::Teller => bank_code
+            .map(UserLink::Bank)
+            .ok_or_else(|| DomainError::invalid("bank_required", "bank_code", "a teller works for a bank")),
+        Role::Admin | Role::Clerk | Role::Terminal | Role::Payer => Ok(UserLink::None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +254,19 @@ mod tests {
         assert_eq!(may_top_up(&actor(Role::Holder, Some("p2"), None), "p1").unwrap_err().code, "forbidden");
         assert!(may_top_up(&actor(Role::Payer, None, None), "p1").is_err());
         assert!(may_top_up(&actor(Role::Terminal, None, None), "p1").is_err());
+    }
+
+    #[test]
+    fn logins_have_a_good_name_a_password_and_their_link() {
+        assert_eq!(check_login(" anna.li@xm ", "long enough"), Ok("anna.li@xm"));
+        assert_eq!(check_login("", "long enough").unwrap_err().code, "bad_username");
+        assert_eq!(check_login("anna li", "long enough").unwrap_err().code, "bad_username");
+        assert_eq!(check_login("anna", "short").unwrap_err().code, "weak_password");
+        assert_eq!(user_link(Role::Holder, Some("p1"), None), Ok(UserLink::Person("p1")));
+        assert_eq!(user_link(Role::Holder, None, Some("CCB")).unwrap_err().code, "person_required");
+        assert_eq!(user_link(Role::Teller, None, Some("CCB")), Ok(UserLink::Bank("CCB")));
+        assert_eq!(user_link(Role::Teller, Some("p1"), None).unwrap_err().code, "bank_required");
+        assert_eq!(user_link(Role::Clerk, None, None), Ok(UserLink::None));
     }
 
     #[test]

@@ -228,9 +228,43 @@ pub fn temporary_expired(card: &Card, today: Date) -> bool {
     card.temporary && !card.status.is_final() && card.expires_on < today
 }
 
+/// Longest reason given for stopping a card, in characters.
+pub const MAX_STOP_REASON_CHARS: usize = 200;
+
+/// A cancellation (注销) must say why.
+pub fn cancel_reason(given: Option<CancelReason>) -> Result<CancelReason, DomainError> {
+    given.ok_or_else(|| {
+        DomainError::invalid("reason_required", "reason", "give the reason: death, emigration or holder_request")
+    })
+}
+
+/// A stop (停用) must say why in 1..=200 characters (e.g. the requesting region); the reason trimmed.
+pub fn stop_reason(given: Option<&str>) -> Result<&str, DomainError> {
+    let reason = given.map(str::trim).unwrap_or("");
+    if reason.is_empty() || reason.chars().count() > MAX_STOP_REASON_CHARS {
+        return Err(DomainError::invalid(
+            "reason_required",
+            "reason",
+            "a stop needs a reason of 1-200 characters (e.g. the requesting region)",
+        ));
+    }
+    Ok(reason)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cancelling_and_stopping_need_a_reason() {
+        assert_eq!(cancel_reason(Some(CancelReason::Death)), Ok(CancelReason::Death));
+        assert_eq!(cancel_reason(None).unwrap_err().code, "reason_required");
+        assert_eq!(stop_reason(Some("  moved to 110000 ")), Ok("moved to 110000"));
+        assert_eq!(stop_reason(Some("   ")).unwrap_err().field, Some("reason"));
+        assert!(stop_reason(None).is_err());
+        assert!(stop_reason(Some(&"x".repeat(MAX_STOP_REASON_CHARS))).is_ok());
+        assert!(stop_reason(Some(&"x".repeat(MAX_STOP_REASON_CHARS + 1))).is_err());
+    }
 
     #[test]
     fn trivial_pins_are_refused() {

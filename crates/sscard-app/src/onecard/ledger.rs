@@ -10,7 +10,7 @@
 use super::super::{Ctx, Subject, new_id, record};
 use serde::Serialize;
 use serde_json::json;
-use sscard_domain::access::{self, Role};
+use sscard_domain::access;
 use sscard_domain::card::Card;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{
@@ -24,16 +24,8 @@ use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
 use std::collections::BTreeMap;
 
-/// One movement to post.
-#[derive(Debug, Clone)]
-pub struct Leg {
-    pub from: AccountId,
-    pub to: AccountId,
-    pub amount: Fen,
-    pub kind: TransferKind,
-    /// Unique per movement; a replay with the same key and body moves nothing.
-    pub key: String,
-}
+/// One movement to post (a pure value of the domain).
+pub use sscard_domain::ledger::Leg;
 
 /// The account of a holder's e-wallet (per card).
 pub fn wallet(card_no: &str) -> Result<AccountId> {
@@ -118,7 +110,7 @@ pub(crate) async fn post(
     for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
         check_key(&leg.key)?;
         let existing = tx.transfer_by_key(&leg.key).await?.map(|t| to_spec(&t)).transpose()?;
-        if judge_key(existing.as_ref(), &spec_of(leg))? != KeyVerdict::Replay {
+        if judge_key(existing.as_ref(), &leg.spec())? != KeyVerdict::Replay {
             fresh.push(leg.clone());
         }
     }
@@ -150,7 +142,7 @@ pub(crate) fn plan_legs(
         let (from, to) = (leg.from.to_string(), leg.to.to_string());
         let fb = *balances.get(&from).ok_or_else(|| StoreError::Backend(format!("account {from} not locked")))?;
         let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
-        let (fa, ta) = decide_transfer(&spec_of(leg), Fen::new(fb), Fen::new(tb))?;
+        let (fa, ta) = decide_transfer(&leg.spec(), Fen::new(fb), Fen::new(tb))?;
         balances.insert(from.clone(), fa.value());
         balances.insert(to.clone(), ta.value());
         done.push(TransferRow {
@@ -165,10 +157,6 @@ pub(crate) fn plan_legs(
         });
     }
     Ok(done)
-}
-
-fn spec_of(leg: &Leg) -> TransferSpec {
-    TransferSpec { from: leg.from.clone(), to: leg.to.clone(), amount: leg.amount, kind: leg.kind }
 }
 
 /// The balance changes since `locked`: holder accounts that moved, and every organisation
@@ -239,9 +227,7 @@ impl Deposit {
 /// A contribution into a person's medical personal account from the region's fund (payer or admin).
 pub async fn deposit_medical(store: &dyn Store, ctx: &Ctx, cmd: &Deposit) -> Result<TransferRow> {
     let (person_id, amount, key) = (cmd.person_id.as_str(), cmd.amount, cmd.reference.as_str());
-    if !matches!(ctx.actor.role, Role::Admin | Role::Payer) {
-        return Err(DomainError::forbidden("only payers and admins deposit into medical accounts").into());
-    }
+    access::may_deposit_medical(&ctx.actor)?;
     check_key(key)?;
     let key = format!("deposit:{key}");
     let mut tx = store.write().await?;
@@ -422,9 +408,7 @@ pub async fn collect_fee(store: &dyn Store, ctx: &Ctx, application_id: &str) -> 
         .await?
         .ok_or_else(|| StoreError::not_found("application", application_id))?;
     access::may_step(&ctx.actor, &app, sscard_domain::application::AppStep::Collect)?;
-    if !app.fee_fen.is_positive() {
-        return Err(DomainError::refused("no_fee", "this application costs nothing").into());
-    }
+    sscard_domain::application::decide_fee_collection(app.fee_fen)?;
     let key = format!("fee:{application_id}");
     if let Some(done) = tx.transfer_by_key(&key).await? {
         return Ok(done);

@@ -9,7 +9,7 @@ use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::error::DomainError;
 use sscard_domain::library::{LibraryPolicy, check_item, decide_borrow, decide_register, due_at};
-use sscard_domain::terminal::{OperatorKind, Scenario, Terminal};
+use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_store::onecard::LoanRow;
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -35,14 +35,7 @@ pub async fn set_policy(
     let policy = LibraryPolicy::new(loan_limit, loan_days)?;
     let mut tx = store.write().await?;
     let op = tx.get_operator(operator_code).await?.ok_or_else(|| StoreError::not_found("operator", operator_code))?;
-    if op.kind != OperatorKind::Library {
-        return Err(DomainError::refused(
-            "not_a_library",
-            format!("operator {} is a {}, not a library network", op.code, op.kind.as_str()),
-        )
-        .with_field("operator")
-        .into());
-    }
+    sscard_domain::library::check_library_operator(&op)?;
     tx.put_library_policy(&op.code, &policy, ctx.now_ms).await?;
     let view = NetworkPolicy { operator: op.code.clone(), loan_limit: policy.loan_limit, loan_days: policy.loan_days };
     let subject =
@@ -100,9 +93,7 @@ pub async fn borrow(
         let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Library).await?;
         let h = holder(tx.as_mut(), ctx, &t, p).await?;
         tx.get_person(&h.person.id, true).await?;
-        if !tx.is_patron(&t.operator_code, &h.person.id).await? {
-            return Err(DomainError::refused("not_patron", "register as a patron first (no deposit needed)").into());
-        }
+        sscard_domain::library::check_patron(tx.is_patron(&t.operator_code, &h.person.id).await?)?;
         let on_loan = tx.open_loan_of_item(&t.operator_code, item_id).await?.is_some();
         // Each network lends by its own rules: only its own loans count.
         let (open, overdue) = tx.loan_counts(&t.operator_code, &h.person.id, ctx.now_ms).await?;

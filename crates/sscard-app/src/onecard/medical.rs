@@ -4,23 +4,25 @@
 //! transaction. A bill id settles once per operator: the same bill again returns the first
 //! split, a different bill under the same id is a 409. Refunds reverse a settlement exactly.
 
-use super::ledger::{Leg, balance_changes, bank, lock_accounts, medical, org, plan_legs, post};
-use super::{Presentation, live_terminal, terminal_and_holder, terminal_subject, use_row, with_refusals};
+use super::ledger::{balance_changes, lock_accounts, plan_legs, post};
+use super::{Holder, Presentation, live_terminal, terminal_and_holder, terminal_subject, use_row, with_refusals};
 use crate::{Ctx, Subject, new_id, record_rows};
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
-use sscard_domain::ledger::{AccountId, AccountKind, TransferKind};
+use sscard_domain::ledger::AccountId;
 use sscard_domain::medical::{
-    Locality, MedicalPolicy, YearToDate, after_refund, after_settlement, check_bill_id, decide_refund, split,
+    Locality, MedicalPolicy, SettlementAccounts, Split, YearToDate, after_refund, after_settlement, check_bill_id,
+    choose_policy, decide_refund, judge_repeated_bill, policy_regions, refund_legs, settlement_legs, split,
 };
 use sscard_domain::money::Fen;
 use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_store::onecard::{MedicalYearRow, SettlementRow, Writes};
-use sscard_store::tx::Store;
+use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
+use std::collections::BTreeMap;
 
 /// A settlement as answered to the terminal.
 #[derive(Debug, Clone, Serialize)]
@@ -49,24 +51,6 @@ fn balances_read(
     Some(out)
 }
 
-/// The regions whose policies apply to `region`: its own and its province's.
-fn policy_regions(region: RegionCode) -> (String, String) {
-    let province = RegionCode::of_province(region.province()).unwrap_or(region);
-    (region.to_string(), province.to_string())
-}
-
-/// Of the policies set for the region and its province, the region's own, else the province's
-/// (for this region), else the default.
-fn choose_policy(region: RegionCode, set: Vec<MedicalPolicy>) -> MedicalPolicy {
-    if let Some(p) = set.iter().find(|p| p.region == region) {
-        return p.clone();
-    }
-    match set.into_iter().next() {
-        Some(p) => MedicalPolicy { region, ..p },
-        None => MedicalPolicy::default_for(region),
-    }
-}
-
 /// Sets a region's policy (admin).
 pub async fn set_policy(store: &dyn Store, ctx: &Ctx, p: MedicalPolicy) -> Result<MedicalPolicy> {
     access::may_administer(&ctx.actor)?;
@@ -78,12 +62,6 @@ pub async fn set_policy(store: &dyn Store, ctx: &Ctx, p: MedicalPolicy) -> Resul
     crate::record(tx.as_mut(), ctx, "medical_policy.set", &subject, json!(p)).await?;
     tx.commit().await?;
     Ok(p)
-}
-
-/// The source of the self-pay part: the card's bank account, or cash at the desk for a
-/// card without the financial function (a temporary card).
-fn self_pay_source(card: &sscard_domain::card::Card, operator: &str) -> Result<AccountId> {
-    if card.pan.is_some() { bank(card.card_no.as_str()) } else { org(AccountKind::Cash, operator) }
 }
 
 /// A settlement command: the institution's bill and its amount.
@@ -115,6 +93,18 @@ pub async fn settle(
     with_refusals(store, ctx, terminal, p, outcome).await
 }
 
+/// What a settlement needs, read in few round trips with the holder's row locked.
+struct SettleLoad {
+    t: Terminal,
+    h: Holder,
+    year: i64,
+    accounts: SettlementAccounts,
+    balances: BTreeMap<String, i64>,
+    prior: Option<SettlementRow>,
+    policies: Vec<MedicalPolicy>,
+    ytd: YearToDate,
+}
+
 async fn settle_inner(
     store: &dyn Store,
     ctx: &Ctx,
@@ -124,83 +114,89 @@ async fn settle_inner(
     amount: Fen,
 ) -> Result<SettlementView> {
     let mut tx = store.write().await?;
-    // The person's row lock serialises every writer of the person's medical account and policy
-    // year (settlements, refunds, deposits), so what is read below stays current until commit,
-    // and the second settlement of one bill sees the first.
-    let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Medical, p, true).await?;
+    let l = load_settlement(tx.as_mut(), ctx, terminal, p, bill_id).await?;
+    if let Some(first) = l.prior {
+        judge_repeated_bill(bill_id, first.card_no == l.h.card.card_no.as_str(), first.bill_fen == amount.value())?;
+        return Ok(SettlementView { row: first, replayed: true });
+    }
+    let (person, t) = (&l.h.person, &l.t);
+    let policy = choose_policy(person.region, l.policies);
+    let balance = Fen::new(l.balances.get(&l.accounts.account.to_string()).copied().unwrap_or(0));
+    let s = split(amount, &policy, Locality::of(person.region, t.region), l.ytd, balance)?;
+    let id = new_id();
+    let mut balances = l.balances.clone();
+    let transfers = plan_legs(ctx, &mut balances, &settlement_legs(&id, &l.accounts, &s), &id)?;
+    let row = settlement_row(ctx, t, &l.h, &id, bill_id, l.year, &s);
+    let payload = json!({ "settlement": row, "transfers": transfers });
+    let record = record_rows(ctx, "medical.settled", &terminal_subject("settlement", &id, &l.h), payload);
+    let ytd = after_settlement(l.ytd, &s);
+    tx.write_all(&Writes {
+        balances: balance_changes(&l.balances, &balances),
+        transfers,
+        settlement: Some(row.clone()),
+        medical_year: Some(MedicalYearRow { person_id: person.id.clone(), year: l.year, ytd }),
+        uses: vec![use_row(ctx, t, p, Some((person, &l.h.card)), None)],
+        record: Some(record),
+        now_ms: ctx.now_ms,
+        ..Writes::default()
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(SettlementView { row, replayed: false })
+}
+
+/// The terminal and the holder (the person's row locked: it serialises every writer of the
+/// person's medical account and policy year, settlements, refunds and deposits, so what is read
+/// here stays current until commit and the second settlement of one bill sees the first), then
+/// the bill, the policy year, the policies and the holder's balances in one read.
+async fn load_settlement(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    bill_id: &str,
+) -> Result<SettleLoad> {
+    let (t, h) = terminal_and_holder(tx, ctx, &terminal.id, Scenario::Medical, p, true).await?;
     let person = &h.person;
     let year = i64::from(ctx.today().year());
-    let id = new_id();
-    let pool = org(AccountKind::Pool, &person.region.to_string())?;
-    let acct = medical(&person.id)?;
-    let own = self_pay_source(&h.card, &t.operator_code)?;
-    let clearing = super::ledger::clearing(&t.operator_code)?;
-    let (acct_id, own_id) = (acct.to_string(), own.to_string());
-    let holder_ids = [acct_id.as_str(), if own.kind.is_holder() { own_id.as_str() } else { acct_id.as_str() }];
+    let accounts = SettlementAccounts::new(person.region, &person.id, &h.card, &t.operator_code)?;
+    let (acct_id, own_id) = (accounts.account.to_string(), accounts.own.to_string());
+    let holder_ids = [acct_id.as_str(), if accounts.own.kind.is_holder() { own_id.as_str() } else { acct_id.as_str() }];
     let (own_region, province) = policy_regions(person.region);
+    let (own_region, province) = (own_region.to_string(), province.to_string());
     let regions = [own_region.as_str(), province.as_str()];
     let found = tx.settlement_context(&t.operator_code, bill_id, &person.id, year, regions, holder_ids).await?;
-    let accounts = [
-        (pool.clone(), None),
-        (acct.clone(), Some(person.id.as_str())),
-        (own.clone(), own.kind.is_holder().then_some(person.id.as_str())),
-        (clearing.clone(), None),
-    ];
-    let mut balances = match balances_read(&accounts, &found.accounts) {
+    let locks = accounts_to_lock(&accounts, &person.id);
+    let balances = match balances_read(&locks, &found.accounts) {
         Some(read) => read,
         // A first use: create the accounts (and lock them, as everywhere else).
-        None => lock_accounts(tx.as_mut(), ctx, &accounts).await?,
+        None => lock_accounts(tx, ctx, &locks).await?,
     };
-    if let Some(first) = found.prior {
-        if first.card_no == h.card.card_no.as_str() && first.bill_fen == amount.value() {
-            return Ok(SettlementView { row: first, replayed: true });
-        }
-        return Err(DomainError::conflict(
-            "bill_settled",
-            format!("bill {bill_id} was already settled with other details"),
-            Some("settled".into()),
-        )
-        .into());
-    }
-    let policy = choose_policy(person.region, found.policies);
-    let locality = Locality::of(person.region, t.region);
-    let ytd = found.year.unwrap_or_default();
-    let balance = Fen::new(balances.get(&acct.to_string()).copied().unwrap_or(0));
-    let s = split(amount, &policy, locality, ytd, balance)?;
-    let legs = [
-        Leg {
-            from: pool,
-            to: clearing.clone(),
-            amount: Fen::new(s.pool_fen),
-            kind: TransferKind::MedicalPool,
-            key: format!("settlement:{id}:pool"),
-        },
-        Leg {
-            from: acct,
-            to: clearing.clone(),
-            amount: Fen::new(s.account_fen),
-            kind: TransferKind::MedicalAccount,
-            key: format!("settlement:{id}:account"),
-        },
-        Leg {
-            from: own,
-            to: clearing,
-            amount: Fen::new(s.self_pay_fen),
-            kind: TransferKind::MedicalSelfPay,
-            key: format!("settlement:{id}:self"),
-        },
-    ];
-    let locked = balances.clone();
-    let transfers = plan_legs(ctx, &mut balances, &legs, &id)?;
-    let row = SettlementRow {
-        id: id.clone(),
+    let (prior, policies, ytd) = (found.prior, found.policies, found.year.unwrap_or_default());
+    Ok(SettleLoad { t, h, year, accounts, balances, prior, policies, ytd })
+}
+
+/// The accounts of a settlement with the person each holder account belongs to.
+fn accounts_to_lock<'a>(a: &SettlementAccounts, person_id: &'a str) -> [(AccountId, Option<&'a str>); 4] {
+    [
+        (a.pool.clone(), None),
+        (a.account.clone(), Some(person_id)),
+        (a.own.clone(), a.own.kind.is_holder().then_some(person_id)),
+        (a.clearing.clone(), None),
+    ]
+}
+
+/// The settlement as stored.
+fn settlement_row(ctx: &Ctx, t: &Terminal, h: &Holder, id: &str, bill_id: &str, year: i64, s: &Split) -> SettlementRow {
+    SettlementRow {
+        id: id.to_string(),
         operator_code: t.operator_code.clone(),
         terminal_id: t.id.clone(),
         bill_id: bill_id.to_string(),
-        person_id: person.id.clone(),
+        person_id: h.person.id.clone(),
         card_no: h.card.card_no.as_str().to_string(),
-        insured_region: person.region.to_string(),
-        locality: locality.as_str().to_string(),
+        insured_region: h.person.region.to_string(),
+        locality: s.locality.as_str().to_string(),
         year,
         bill_fen: s.bill_fen,
         pool_fen: s.pool_fen,
@@ -210,22 +206,20 @@ async fn settle_inner(
         ratio_bp: i64::from(s.ratio_bp),
         at_ms: ctx.now_ms,
         refunded_at_ms: None,
-    };
-    let payload = json!({ "settlement": row, "transfers": transfers });
-    let record = record_rows(ctx, "medical.settled", &terminal_subject("settlement", &id, &h), payload);
-    tx.write_all(&Writes {
-        balances: balance_changes(&locked, &balances),
-        transfers,
-        settlement: Some(row.clone()),
-        medical_year: Some(MedicalYearRow { person_id: person.id.clone(), year, ytd: after_settlement(ytd, &s) }),
-        uses: vec![use_row(ctx, &t, p, Some((&h.person, &h.card)), None)],
-        record: Some(record),
-        now_ms: ctx.now_ms,
-        ..Writes::default()
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(SettlementView { row, replayed: false })
+    }
+}
+
+/// The split a stored settlement made (its locality plays no part in a refund).
+fn split_of(s: &SettlementRow) -> Split {
+    Split {
+        bill_fen: s.bill_fen,
+        pool_fen: s.pool_fen,
+        account_fen: s.account_fen,
+        self_pay_fen: s.self_pay_fen,
+        deductible_applied_fen: s.deductible_applied_fen,
+        ratio_bp: u32::try_from(s.ratio_bp).unwrap_or(0),
+        locality: Locality::parse(&s.locality).unwrap_or(Locality::Local),
+    }
 }
 
 /// Refunds a settlement in full, from a medical terminal of the same operator: every part goes
@@ -243,69 +237,18 @@ pub async fn refund(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, settlemen
     tx.get_person(&s.person_id, true).await?.ok_or_else(|| StoreError::not_found("person", &s.person_id))?;
     let card = tx.get_card(&s.card_no, false).await?.ok_or_else(|| StoreError::not_found("card", &s.card_no))?;
     let region = RegionCode::parse(&s.insured_region)?;
-    let pool = org(AccountKind::Pool, &s.insured_region)?;
-    let acct = medical(&s.person_id)?;
-    let own = self_pay_source(&card, &s.operator_code)?;
-    let clearing = super::ledger::clearing(&s.operator_code)?;
-    let mut balances = lock_accounts(
-        tx.as_mut(),
-        ctx,
-        &[
-            (pool.clone(), None),
-            (acct.clone(), Some(&s.person_id)),
-            (own.clone(), own.kind.is_holder().then_some(s.person_id.as_str())),
-            (clearing.clone(), None),
-        ],
-    )
-    .await?;
+    let accounts = SettlementAccounts::new(region, &s.person_id, &card, &s.operator_code)?;
+    let mut balances = lock_accounts(tx.as_mut(), ctx, &accounts_to_lock(&accounts, &s.person_id)).await?;
+    let split = split_of(&s);
     let id = &s.id;
-    let legs = [
-        Leg {
-            from: clearing.clone(),
-            to: pool,
-            amount: Fen::new(s.pool_fen),
-            kind: TransferKind::MedicalRefund,
-            key: format!("settlement:{id}:refund:pool"),
-        },
-        Leg {
-            from: clearing.clone(),
-            to: acct,
-            amount: Fen::new(s.account_fen),
-            kind: TransferKind::MedicalRefund,
-            key: format!("settlement:{id}:refund:account"),
-        },
-        Leg {
-            from: clearing,
-            to: own,
-            amount: Fen::new(s.self_pay_fen),
-            kind: TransferKind::MedicalRefund,
-            key: format!("settlement:{id}:refund:self"),
-        },
-    ];
-    let transfers = post(tx.as_mut(), ctx, &mut balances, &legs, id).await?;
+    let transfers = post(tx.as_mut(), ctx, &mut balances, &refund_legs(id, &accounts, &split), id).await?;
     let ytd = tx.get_medical_year(&s.person_id, s.year).await?.unwrap_or_default();
-    let split = sscard_domain::medical::Split {
-        bill_fen: s.bill_fen,
-        pool_fen: s.pool_fen,
-        account_fen: s.account_fen,
-        self_pay_fen: s.self_pay_fen,
-        deductible_applied_fen: s.deductible_applied_fen,
-        ratio_bp: u32::try_from(s.ratio_bp).unwrap_or(0),
-        locality: Locality::Local,
-    };
-    let restored: YearToDate = after_refund(ytd, &split);
-    tx.put_medical_year(&s.person_id, s.year, &restored).await?;
+    tx.put_medical_year(&s.person_id, s.year, &after_refund(ytd, &split)).await?;
     tx.mark_refunded(id, ctx.now_ms).await?;
     s.refunded_at_ms = Some(ctx.now_ms);
     let subject = Subject { entity: "settlement", entity_id: id, person_id: &s.person_id, region: region.to_string() };
-    crate::record(
-        tx.as_mut(),
-        ctx,
-        "medical.refunded",
-        &subject,
-        json!({ "settlement_id": id, "transfers": transfers }),
-    )
-    .await?;
+    let payload = json!({ "settlement_id": id, "transfers": transfers });
+    crate::record(tx.as_mut(), ctx, "medical.refunded", &subject, payload).await?;
     tx.commit().await?;
     Ok(s)
 }

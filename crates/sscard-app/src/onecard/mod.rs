@@ -21,7 +21,7 @@ use sscard_domain::card::Card;
 use sscard_domain::error::{DomainError, ErrorKind};
 use sscard_domain::ids::CardNo;
 use sscard_domain::person::Person;
-use sscard_domain::terminal::{Presented, Scenario, Terminal, check_card, check_terminal};
+use sscard_domain::terminal::{Presented, Scenario, Terminal, check_presentation, check_terminal};
 use sscard_store::onecard::UseRow;
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
@@ -160,11 +160,7 @@ fn judge(
         Ok(found) => found,
         Err(reason) => return Err(refusal_of(p, reason).into()),
     };
-    // The card's own reason first (card_lost, card_suspended...), then a stopped e-card.
-    check_card(&found.card, terminal.region, ctx.today())?;
-    if found.ecard_usable == Some(false) {
-        return Err(DomainError::refused("revoked", "this e-card is stopped").into());
-    }
+    check_presentation(&found.card, found.ecard_usable, terminal.region, ctx.today())?;
     Ok(Holder { person: found.person, card: found.card })
 }
 

@@ -35,13 +35,7 @@ pub async fn put_park(store: &dyn Store, ctx: &Ctx, park: ParkRow) -> Result<Par
 async fn park_of(tx: &mut dyn sscard_store::Tx, t: &Terminal, code: &str) -> Result<ParkRow> {
     check_code(code)?;
     let park = tx.get_park(code).await?.ok_or_else(|| StoreError::not_found("park", code))?;
-    if park.operator_code != t.operator_code {
-        return Err(DomainError {
-            code: "foreign_park",
-            ..DomainError::forbidden(format!("park {code} belongs to another operator"))
-        }
-        .into());
-    }
+    sscard_domain::park::check_park_operator(code, &park.operator_code, &t.operator_code)?;
     Ok(park)
 }
 

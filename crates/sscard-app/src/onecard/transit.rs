@@ -5,7 +5,7 @@
 //! answers `duplicate` with its first outcome, so each transaction is applied exactly once.
 //! Refused transactions are recorded too (with their reason), so they stay refused.
 
-use super::ledger::{Leg, balance_changes, lock_accounts, org, plan_legs, post, wallet};
+use super::ledger::{Leg, balance_changes, lock_accounts, plan_legs, post, wallet};
 use super::{
     Presentation, holder, live_terminal, lookup, refusal_of, refused_holder, terminal_and_holder, terminal_subject,
     use_row, with_refusals,
@@ -13,23 +13,24 @@ use super::{
 use crate::{Ctx, Subject, new_id, record, record_rows};
 use serde::Serialize;
 use serde_json::json;
-use sscard_domain::access::Role;
+use sscard_domain::access;
 use sscard_domain::card::Card;
 use sscard_domain::card::CardStatus;
-use sscard_domain::clock::china_date;
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::CardNo;
-use sscard_domain::ledger::{AccountId, AccountKind, TransferKind, TransferSpec, judge_key};
+use sscard_domain::ledger::{AccountId, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
-use sscard_domain::terminal::{Scenario, Terminal, refusal_at};
+use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_domain::transit::{
-    TopupSource, check_batch, check_offline_time, decide_fare, decide_topup, fare_for, paying_card,
+    LineHolder, LineStatus, OfflineLine, TapStatus, TopupSource, check_batch, decide_fare, decide_topup,
+    duplicate_reason, fare_for, judge_line, paying_card, topup_accounts,
 };
-use sscard_store::onecard::{MAX_CARDS_PER_READ, TapRow, Writes};
-use sscard_store::tx::Store;
+use sscard_store::model::{NewAudit, NewEvent};
+use sscard_store::onecard::{MAX_CARDS_PER_READ, TapRow, TransferRow, Writes};
+use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The answer to a top-up.
 #[derive(Debug, Clone, Serialize)]
@@ -73,67 +74,17 @@ pub async fn topup(
 ) -> Result<TopupView> {
     let (amount, source, key) = (cmd.amount, cmd.source, cmd.key.as_deref());
     let mut tx = store.write().await?;
-    let (t, who) = match terminal {
-        Some(t) => {
-            let t = live_terminal(tx.as_mut(), &t.id, Scenario::Transit).await?;
-            if source != TopupSource::Cash {
-                return Err(DomainError::forbidden("a terminal tops up with cash only").into());
-            }
-            let who = format!("terminal:{}", t.id);
-            (Some(t), who)
-        }
-        None => (None, ctx.actor.name.clone()),
-    };
-    let (person, card) = match &t {
-        Some(t) => {
-            let h = holder(tx.as_mut(), ctx, t, p).await?;
-            (h.person, h.card)
-        }
-        None => {
-            let (person, card) = lookup(tx.as_mut(), p).await?.map_err(|reason| refusal_of(p, reason))?;
-            let owner = ctx.actor.role == Role::Holder && ctx.actor.person_id.as_deref() == Some(person.id.as_str());
-            let staff = matches!(ctx.actor.role, Role::Admin | Role::Clerk | Role::Teller);
-            if !owner && !staff {
-                return Err(DomainError::forbidden("only the holder or staff may top up this e-wallet").into());
-            }
-            sscard_domain::terminal::check_card(&card, card.region, ctx.today())?;
-            (person, card)
-        }
-    };
-    let from: AccountId = match source {
-        TopupSource::Bank => super::ledger::bank(card.card_no.as_str())?,
-        TopupSource::Cash => org(
-            AccountKind::Cash,
-            t.as_ref()
-                .map(|t| t.operator_code.clone())
-                .or_else(|| ctx.actor.bank_code.clone())
-                .as_deref()
-                .unwrap_or("OFFICE"),
-        )?,
-    };
-    let to = wallet(card.card_no.as_str())?;
+    let (t, person, card) = topup_holder(tx.as_mut(), ctx, terminal, p, source).await?;
+    let who = t.as_ref().map_or_else(|| ctx.actor.name.clone(), |t| format!("terminal:{}", t.id));
+    let desk = t.as_ref().map(|t| t.operator_code.as_str()).or(ctx.actor.bank_code.as_deref());
+    let (from, to) = topup_accounts(source, &card.card_no, desk)?;
     let idem_key = match key {
         Some(k) => format!("topup:{who}:{k}"),
         None => format!("topup:{}", new_id()),
     };
     let spec = TransferSpec { from: from.clone(), to: to.clone(), amount, kind: TransferKind::Topup };
     if let Some(first) = tx.transfer_by_key(&idem_key).await? {
-        let old = TransferSpec {
-            from: AccountId::parse(&first.from_account)?,
-            to: AccountId::parse(&first.to_account)?,
-            amount: Fen::new(first.amount_fen),
-            kind: TransferKind::Topup,
-        };
-        judge_key(Some(&old), &spec)?;
-        let balance = tx.get_account(&to.to_string(), false).await?.map_or(0, |a| a.balance_fen);
-        return Ok(TopupView {
-            transfer_id: first.id,
-            card_no: card.card_no.as_str().to_string(),
-            amount_fen: first.amount_fen,
-            source: source.as_str(),
-            balance_fen: balance,
-            replayed: true,
-        });
+        return topup_replay(tx.as_mut(), first, &spec, &card, source).await;
     }
     let holder_side = from.kind.is_holder().then_some(person.id.as_str());
     let mut balances =
@@ -143,23 +94,70 @@ pub async fn topup(
     let leg = Leg { from, to: to.clone(), amount, kind: TransferKind::Topup, key: idem_key };
     let rows = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), card.card_no.as_str()).await?;
     let row = rows.into_iter().next().ok_or_else(|| StoreError::Backend("top-up not posted".into()))?;
-    let balance = balances.get(&to.to_string()).copied().unwrap_or(0);
     let subject = Subject {
         entity: "account",
         entity_id: &row.to_account,
         person_id: &person.id,
         region: person.region.to_string(),
     };
-    record(tx.as_mut(), ctx, "ewallet.topped_up", &subject, json!({ "transfer": row, "source": source.as_str() }))
-        .await?;
+    let payload = json!({ "transfer": row, "source": source.as_str() });
+    record(tx.as_mut(), ctx, "ewallet.topped_up", &subject, payload).await?;
     tx.commit().await?;
     Ok(TopupView {
         transfer_id: row.id,
         card_no: card.card_no.as_str().to_string(),
         amount_fen: amount.value(),
         source: source.as_str(),
-        balance_fen: balance,
+        balance_fen: balances.get(&to.to_string()).copied().unwrap_or(0),
         replayed: false,
+    })
+}
+
+/// Who tops up whose wallet: at a terminal (live, transit, cash only) the holder it judges;
+/// elsewhere the presented card's holder, when the caller may top it up and the card is usable.
+async fn topup_holder(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    terminal: Option<&Terminal>,
+    p: &Presentation,
+    source: TopupSource,
+) -> Result<(Option<Terminal>, Person, Card)> {
+    if let Some(t) = terminal {
+        let t = live_terminal(tx, &t.id, Scenario::Transit).await?;
+        access::may_terminal_top_up(source)?;
+        let h = holder(tx, ctx, &t, p).await?;
+        return Ok((Some(t), h.person, h.card));
+    }
+    let (person, card) = lookup(tx, p).await?.map_err(|reason| refusal_of(p, reason))?;
+    access::may_top_up(&ctx.actor, &person.id)?;
+    sscard_domain::terminal::check_card(&card, card.region, ctx.today())?;
+    Ok((None, person, card))
+}
+
+/// The answer to a top-up whose key was used before: the first top-up when it was the same
+/// (no money moves), a 409 otherwise.
+async fn topup_replay(
+    tx: &mut dyn Tx,
+    first: TransferRow,
+    spec: &TransferSpec,
+    card: &Card,
+    source: TopupSource,
+) -> Result<TopupView> {
+    let old = TransferSpec {
+        from: AccountId::parse(&first.from_account)?,
+        to: AccountId::parse(&first.to_account)?,
+        amount: Fen::new(first.amount_fen),
+        kind: TransferKind::Topup,
+    };
+    judge_key(Some(&old), spec)?;
+    let balance = tx.get_account(&spec.to.to_string(), false).await?.map_or(0, |a| a.balance_fen);
+    Ok(TopupView {
+        transfer_id: first.id,
+        card_no: card.card_no.as_str().to_string(),
+        amount_fen: first.amount_fen,
+        source: source.as_str(),
+        balance_fen: balance,
+        replayed: true,
     })
 }
 
@@ -215,7 +213,7 @@ async fn tap_inner(
         person_id: Some(h.person.id.clone()),
         fare_fen: fare.value(),
         at_ms: ctx.now_ms,
-        status: "applied".into(),
+        status: TapStatus::Applied.as_str().into(),
         reason: None,
         recorded_at_ms: ctx.now_ms,
     };
@@ -256,8 +254,8 @@ pub struct OfflineItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemResult {
     pub seq: i64,
-    /// `applied`, `refused` or `duplicate` (already uploaded; `reason` then tells its first outcome).
-    pub status: &'static str,
+    /// Applied, refused, or a duplicate (already uploaded; `reason` then tells its first outcome).
+    pub status: LineStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -291,20 +289,70 @@ pub const BATCH_CHUNK: usize = 1_000;
 
 type Found = std::result::Result<(Person, Card), &'static str>;
 
+/// One line of a chunk: its first outcome when the gate uploaded it before, else who is behind it.
+enum Step {
+    Duplicate(TapRow),
+    New(Box<Found>),
+}
+
+/// What the lines of a chunk need, read in bulk so that every account is locked up front in
+/// id order.
+struct ChunkLoad<'a> {
+    /// The lines in order of sequence number.
+    steps: Vec<(&'a OfflineItem, Step)>,
+    /// Replaced cards tapped before their replacement: the card whose wallet now holds the money.
+    payers: HashMap<CardNo, CardNo>,
+    /// Each tapped card's states over time (see [`card_histories`]).
+    histories: HashMap<CardNo, Vec<(i64, CardStatus)>>,
+    /// The holders behind refused but verified QR codes, by e-card id (a refused use still names them).
+    refused: HashMap<String, (Person, Card)>,
+    /// The locked balances, by account id.
+    balances: BTreeMap<String, i64>,
+}
+
 async fn apply_chunk(
     store: &dyn Store,
     ctx: &Ctx,
     terminal: &Terminal,
     items: &[OfflineItem],
 ) -> Result<Vec<ItemResult>> {
-    let seqs: Vec<i64> = items.iter().map(|i| i.seq).collect();
     let mut tx = store.write().await?;
     let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Transit).await?;
     let clearing = super::ledger::clearing(&t.operator_code)?;
-    // First pass, reading in bulk: which lines are new and who is behind them, so every
-    // account is locked up front in id order.
-    let mut earlier = earlier_lines(tx.as_mut(), &t.id, items).await?;
-    let mut plan: Vec<(&OfflineItem, std::result::Result<Found, TapRow>)> = Vec::with_capacity(items.len());
+    let mut load = load_chunk(tx.as_mut(), ctx, &t, &clearing, items).await?;
+    let locked = load.balances.clone();
+    let mut writes = Writes { now_ms: ctx.now_ms, ..Writes::default() };
+    let mut results = Vec::with_capacity(items.len());
+    for (item, step) in std::mem::take(&mut load.steps) {
+        let found = match step {
+            Step::Duplicate(first) => {
+                let status = TapStatus::parse(&first.status).unwrap_or(TapStatus::Refused);
+                let reason = Some(duplicate_reason(status, first.reason.as_deref()));
+                results.push(ItemResult { seq: item.seq, status: LineStatus::Duplicate, reason, fare_fen: None });
+                continue;
+            }
+            Step::New(found) => found,
+        };
+        results.push(plan_line(ctx, &t, &clearing, item, &found, &mut load, &mut writes)?);
+    }
+    writes.balances = balance_changes(&locked, &load.balances);
+    writes.record = Some(batch_record(ctx, &t, items, &results));
+    tx.write_all(&writes).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Reads what the chunk's lines need: which lines are new and who is behind them, the cards
+/// that pay for replaced ones, the cards' histories; then locks every wallet at once.
+async fn load_chunk<'a>(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    t: &Terminal,
+    clearing: &AccountId,
+    items: &'a [OfflineItem],
+) -> Result<ChunkLoad<'a>> {
+    let mut earlier = earlier_lines(tx, &t.id, items).await?;
+    let mut steps = Vec::with_capacity(items.len());
     let mut new_items = Vec::with_capacity(items.len());
     for item in items {
         let first = match earlier.as_mut() {
@@ -312,144 +360,123 @@ async fn apply_chunk(
             None => tx.get_tap(&t.id, item.seq).await?,
         };
         match first {
-            Some(first) => plan.push((item, Err(first))),
+            Some(first) => steps.push((item, Step::Duplicate(first))),
             None => new_items.push(item),
         }
     }
-    let holders = holders_of(tx.as_mut(), &new_items).await?;
-    // Replaced cards tapped before their replacement: the card whose wallet now holds the money.
-    let mut payers: HashMap<String, String> = HashMap::new();
-    let mut accounts: Vec<(AccountId, Option<String>)> = vec![(clearing.clone(), None)];
-    for (person, card) in holders.values().filter_map(|f| f.as_ref().ok()) {
-        let no = card.card_no.as_str();
-        if card.status == CardStatus::Replaced && !payers.contains_key(no) {
-            let live = tx.cards_of_person(&person.id).await?.into_iter().find(|c| c.status.is_live());
-            payers.insert(no.to_string(), paying_card(card, live.as_ref()).card_no.as_str().to_string());
-        }
-        accounts.push((wallet(payer_of(&payers, no))?, Some(person.id.clone())));
+    let holders = holders_of(tx, &new_items).await?;
+    let known: Vec<&(Person, Card)> = holders.values().filter_map(|f| f.as_ref().ok()).collect();
+    let payers = payers_of(tx, &known).await?;
+    let mut accounts: Vec<(AccountId, Option<&str>)> = vec![(clearing.clone(), None)];
+    for (person, card) in &known {
+        accounts.push((wallet(payer_of(&payers, &card.card_no).as_str())?, Some(person.id.as_str())));
     }
-    let card_nos: Vec<String> =
-        holders.values().filter_map(|f| f.as_ref().ok()).map(|(_, c)| c.card_no.as_str().to_string()).collect();
-    let histories = card_histories(tx.as_mut(), &card_nos).await?;
+    let card_nos: Vec<String> = known.iter().map(|(_, c)| c.card_no.as_str().to_string()).collect();
+    let histories = card_histories(tx, &card_nos).await?;
+    let refused = refused_holders(tx, &new_items).await?;
     for item in new_items {
-        let found = match (&item.presentation, presentation_key(item)) {
+        let found = match (&item.presentation, LineKey::of(item)) {
             (_, Some(k)) => holders.get(&k).cloned().unwrap_or(Err("unknown_card")),
             (Ok(Presentation::RefusedQr { reason, .. }) | Err(reason), None) => Err(*reason),
             (Ok(_), None) => Err("unknown_card"),
         };
-        plan.push((item, Ok(found)));
+        steps.push((item, Step::New(Box::new(found))));
     }
-    plan.sort_by_key(|(item, _)| item.seq);
-    let refs: Vec<(AccountId, Option<&str>)> = accounts.iter().map(|(a, p)| (a.clone(), p.as_deref())).collect();
-    let mut balances = lock_accounts(tx.as_mut(), ctx, &refs).await?;
-    let locked = balances.clone();
-    let mut writes = Writes { now_ms: ctx.now_ms, ..Writes::default() };
-    let mut results = Vec::with_capacity(plan.len());
-    let (mut applied, mut refused, mut total) = (0u32, 0u32, 0i64);
-    for (item, step) in plan {
-        let found = match step {
-            Err(first) => {
-                let reason = match first.status.as_str() {
-                    "applied" => "already_applied".to_string(),
-                    _ => format!("already_refused:{}", first.reason.unwrap_or_default()),
-                };
-                results.push(ItemResult { seq: item.seq, status: "duplicate", reason: Some(reason), fare_fen: None });
-                continue;
-            }
-            Ok(found) => found,
-        };
-        let decision: std::result::Result<(Fen, &Person, &Card, &str), &'static str> = (|| {
-            check_offline_time(item.at_ms, ctx.now_ms)?;
-            let (person, card) = found.as_ref().map_err(|r| *r)?;
-            let history = histories.get(card.card_no.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-            if let Some(reason) = refusal_at(card, history, item.at_ms) {
-                return Err(reason);
-            }
-            if card.expires_on < china_date(item.at_ms) {
-                return Err("card_expired");
-            }
-            let fare =
-                fare_for(item.fare_fen, item.resident_fare_fen, t.region, person.region).map_err(|_| "bad_fare")?;
-            let payer = payer_of(&payers, card.card_no.as_str());
-            let w = balances.get(&format!("ewallet:{payer}")).copied().unwrap_or(0);
-            decide_fare(fare, Fen::new(w)).map_err(|e| e.code)?;
-            Ok((fare, person, card, payer))
-        })();
-        let who = found.as_ref().ok();
-        let mut row = TapRow {
-            id: new_id(),
-            terminal_id: t.id.clone(),
-            seq: Some(item.seq),
-            card_no: who.map(|(_, c)| c.card_no.as_str().to_string()),
-            person_id: who.map(|(p, _)| p.id.clone()),
-            fare_fen: item.fare_fen.max(0),
-            at_ms: item.at_ms,
-            status: "applied".into(),
-            reason: None,
-            recorded_at_ms: ctx.now_ms,
-        };
-        let p = item.presentation.clone().unwrap_or(Presentation::CardNo(String::new()));
-        match decision {
-            Ok((fare, person, card, payer)) => {
-                let leg = Leg {
-                    from: wallet(payer)?,
-                    to: clearing.clone(),
-                    amount: fare,
-                    kind: TransferKind::Fare,
-                    key: format!("tap:{}:{}", t.id, item.seq),
-                };
-                // No tap row for this line (checked above), so no transfer under its key either:
-                // they commit together.
-                writes.transfers.extend(plan_legs(ctx, &mut balances, std::slice::from_ref(&leg), &row.id)?);
-                row.fare_fen = fare.value();
-                writes.uses.push(use_row(ctx, &t, &p, Some((person, card)), None));
-                applied += 1;
-                total += fare.value();
-                results.push(ItemResult {
-                    seq: item.seq,
-                    status: "applied",
-                    reason: None,
-                    fare_fen: Some(fare.value()),
-                });
-            }
-            Err(reason) => {
-                row.status = "refused".into();
-                row.reason = Some(reason.to_string());
-                // A refused QR code whose signature verified still names its holder.
-                let known = match (&item.presentation, who) {
-                    (Ok(p @ Presentation::RefusedQr { .. }), None) => refused_holder(tx.as_mut(), p).await?,
-                    _ => None,
-                };
-                let who = who.map(|(p, c)| (p, c)).or(known.as_ref().map(|(p, c)| (p, c)));
-                writes.uses.push(use_row(ctx, &t, &p, who, Some(reason)));
-                refused += 1;
-                results.push(ItemResult {
-                    seq: item.seq,
-                    status: "refused",
-                    reason: Some(reason.to_string()),
-                    fare_fen: None,
-                });
-            }
+    steps.sort_by_key(|(item, _)| item.seq);
+    let balances = lock_accounts(tx, ctx, &accounts).await?;
+    Ok(ChunkLoad { steps, payers, histories, refused, balances })
+}
+
+/// Decides one new line ([`judge_line`]) and adds what it writes: its tap, its use and, when
+/// applied, its fare from the paying wallet to the operator's clearing account.
+fn plan_line(
+    ctx: &Ctx,
+    t: &Terminal,
+    clearing: &AccountId,
+    item: &OfflineItem,
+    found: &Found,
+    load: &mut ChunkLoad<'_>,
+    writes: &mut Writes,
+) -> Result<ItemResult> {
+    let line = OfflineLine { at_ms: item.at_ms, fare_fen: item.fare_fen, resident_fare_fen: item.resident_fare_fen };
+    let who = found.as_ref().ok();
+    let payer = who.map(|(_, card)| payer_of(&load.payers, &card.card_no).clone());
+    let holder = match (who, &payer) {
+        (Some((person, card)), Some(payer)) => Ok(LineHolder {
+            insured_region: person.region,
+            card,
+            history: load.histories.get(&card.card_no).map(Vec::as_slice).unwrap_or(&[]),
+            wallet: Fen::new(load.balances.get(&wallet(payer.as_str())?.to_string()).copied().unwrap_or(0)),
+        }),
+        (_, _) => Err(found.as_ref().err().copied().unwrap_or("unknown_card")),
+    };
+    let decision = judge_line(&line, ctx.now_ms, t.region, holder);
+    let mut row = TapRow {
+        id: new_id(),
+        terminal_id: t.id.clone(),
+        seq: Some(item.seq),
+        card_no: who.map(|(_, c)| c.card_no.as_str().to_string()),
+        person_id: who.map(|(p, _)| p.id.clone()),
+        fare_fen: item.fare_fen.max(0),
+        at_ms: item.at_ms,
+        status: TapStatus::Applied.as_str().into(),
+        reason: None,
+        recorded_at_ms: ctx.now_ms,
+    };
+    let p = item.presentation.clone().unwrap_or(Presentation::CardNo(String::new()));
+    let result = match (decision, who, payer) {
+        (Ok(fare), Some((person, card)), Some(payer)) => {
+            let leg = Leg {
+                from: wallet(payer.as_str())?,
+                to: clearing.clone(),
+                amount: fare,
+                kind: TransferKind::Fare,
+                key: format!("tap:{}:{}", t.id, item.seq),
+            };
+            // No tap row for this line (checked when loading), so no transfer under its key
+            // either: they commit together.
+            writes.transfers.extend(plan_legs(ctx, &mut load.balances, std::slice::from_ref(&leg), &row.id)?);
+            row.fare_fen = fare.value();
+            writes.uses.push(use_row(ctx, t, &p, Some((person, card)), None));
+            ItemResult { seq: item.seq, status: LineStatus::Applied, reason: None, fare_fen: Some(fare.value()) }
         }
-        writes.taps.push(row);
-    }
-    writes.balances = balance_changes(&locked, &balances);
+        (decision, _, _) => {
+            let reason = decision.err().unwrap_or("unknown_card");
+            row.status = TapStatus::Refused.as_str().into();
+            row.reason = Some(reason.to_string());
+            // A refused QR code whose signature verified still names its holder.
+            let known = match &item.presentation {
+                Ok(Presentation::RefusedQr { ecard_id: Some(id), .. }) => load.refused.get(id),
+                _ => None,
+            };
+            let who = who.or(known).map(|(p, c)| (p, c));
+            writes.uses.push(use_row(ctx, t, &p, who, Some(reason)));
+            ItemResult { seq: item.seq, status: LineStatus::Refused, reason: Some(reason.to_string()), fare_fen: None }
+        }
+    };
+    writes.taps.push(row);
+    Ok(result)
+}
+
+/// The batch's audit record: how many lines were applied and refused, for how much, which seqs.
+fn batch_record(ctx: &Ctx, t: &Terminal, items: &[OfflineItem], results: &[ItemResult]) -> (NewEvent, NewAudit) {
+    let applied: Vec<&ItemResult> = results.iter().filter(|r| r.status == LineStatus::Applied).collect();
+    let refused = results.iter().filter(|r| r.status == LineStatus::Refused).count();
+    let total: i64 = applied.iter().filter_map(|r| r.fare_fen).sum();
+    let seqs: Vec<i64> = items.iter().map(|i| i.seq).collect();
     let batch_id = new_id();
     let subject =
         Subject { entity: "transit_batch", entity_id: &batch_id, person_id: "", region: t.region.to_string() };
-    let payload = json!({ "terminal_id": t.id, "applied": applied, "refused": refused, "total_fen": total,
+    let payload = json!({ "terminal_id": t.id, "applied": applied.len(), "refused": refused, "total_fen": total,
         "seqs": seqs });
-    writes.record = Some(record_rows(ctx, "transit.batch", &subject, payload));
-    tx.write_all(&writes).await?;
-    tx.commit().await?;
-    Ok(results)
+    record_rows(ctx, "transit.batch", &subject, payload)
 }
 
 /// The lines of `items` the gate already uploaded, by seq, in one read (the items are sorted
 /// by seq); `None` when the gate has more taps in that range than one read returns (the
 /// caller then asks line by line).
 async fn earlier_lines(
-    tx: &mut dyn sscard_store::Tx,
+    tx: &mut dyn Tx,
     terminal_id: &str,
     items: &[OfflineItem],
 ) -> Result<Option<HashMap<i64, TapRow>>> {
@@ -460,57 +487,91 @@ async fn earlier_lines(
         .then(|| found.into_iter().filter_map(|tap| tap.seq.map(|seq| (seq, tap))).collect()))
 }
 
-/// How a line names its holder, as a key of [`holders_of`]; `None` for a refused QR code.
-fn presentation_key(item: &OfflineItem) -> Option<String> {
-    match &item.presentation {
-        Ok(Presentation::CardNo(no)) => Some(format!("card:{no}")),
-        Ok(Presentation::Ecard { ecard_id }) => Some(format!("ecard:{ecard_id}")),
-        _ => None,
+/// How a line names its holder: a card number as presented, or an e-card.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LineKey {
+    Card(String),
+    Ecard(String),
+}
+
+impl LineKey {
+    /// The key of a line's holder in [`holders_of`]; `None` for a refused QR code.
+    fn of(item: &OfflineItem) -> Option<LineKey> {
+        match &item.presentation {
+            Ok(Presentation::CardNo(no)) => Some(LineKey::Card(no.clone())),
+            Ok(Presentation::Ecard { ecard_id }) => Some(LineKey::Ecard(ecard_id.clone())),
+            _ => None,
+        }
     }
 }
 
 /// Who is behind each card number and e-card of the lines: all card numbers in one read, each
 /// e-card once.
-async fn holders_of(tx: &mut dyn sscard_store::Tx, items: &[&OfflineItem]) -> Result<HashMap<String, Found>> {
-    let mut out: HashMap<String, Found> = HashMap::new();
+async fn holders_of(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<LineKey, Found>> {
+    let mut out: HashMap<LineKey, Found> = HashMap::new();
     // (as presented, as parsed)
-    let mut numbers: Vec<(String, String)> = Vec::new();
+    let mut numbers: Vec<(String, CardNo)> = Vec::new();
     for item in items {
         match &item.presentation {
             Ok(Presentation::CardNo(no)) => match CardNo::parse(no) {
-                Ok(parsed) => numbers.push((no.clone(), parsed.as_str().to_string())),
+                Ok(parsed) => numbers.push((no.clone(), parsed)),
                 Err(_) => {
-                    out.insert(format!("card:{no}"), Err("unknown_card"));
+                    out.insert(LineKey::Card(no.clone()), Err("unknown_card"));
                 }
             },
             Ok(p @ Presentation::Ecard { ecard_id }) => {
-                let key = format!("ecard:{ecard_id}");
-                if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(LineKey::Ecard(ecard_id.clone())) {
                     slot.insert(lookup(tx, p).await?);
                 }
             }
             _ => {}
         }
     }
-    let mut parsed: Vec<String> = numbers.iter().map(|(_, p)| p.clone()).collect();
+    let mut parsed: Vec<String> = numbers.iter().map(|(_, p)| p.as_str().to_string()).collect();
     parsed.sort();
     parsed.dedup();
-    let mut cards: HashMap<String, (Person, Card)> = HashMap::with_capacity(parsed.len());
+    let mut cards: HashMap<CardNo, (Person, Card)> = HashMap::with_capacity(parsed.len());
     for chunk in parsed.chunks(MAX_CARDS_PER_READ) {
         for (card, person) in tx.cards_with_persons(chunk).await? {
-            cards.insert(card.card_no.as_str().to_string(), (person, card));
+            cards.insert(card.card_no.clone(), (person, card));
         }
     }
     for (raw, parsed) in numbers {
-        let found = cards.get(&parsed).cloned().ok_or("unknown_card");
-        out.insert(format!("card:{raw}"), found);
+        out.insert(LineKey::Card(raw), cards.get(&parsed).cloned().ok_or("unknown_card"));
+    }
+    Ok(out)
+}
+
+/// For each replaced card among `known`, the card whose wallet pays its taps now (see
+/// [`paying_card`]): one read of the holder's cards per replaced card.
+async fn payers_of(tx: &mut dyn Tx, known: &[&(Person, Card)]) -> Result<HashMap<CardNo, CardNo>> {
+    let mut payers = HashMap::new();
+    for (person, card) in known {
+        if card.status == CardStatus::Replaced && !payers.contains_key(&card.card_no) {
+            let live = tx.cards_of_person(&person.id).await?.into_iter().find(|c| c.status.is_live());
+            payers.insert(card.card_no.clone(), paying_card(card, live.as_ref()).card_no.clone());
+        }
+    }
+    Ok(payers)
+}
+
+/// The holders behind the refused but verified QR codes of the lines, by e-card id.
+async fn refused_holders(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<String, (Person, Card)>> {
+    let mut out = HashMap::new();
+    for item in items {
+        if let Ok(p @ Presentation::RefusedQr { ecard_id: Some(id), .. }) = &item.presentation
+            && !out.contains_key(id)
+            && let Some(found) = refused_holder(tx, p).await?
+        {
+            out.insert(id.clone(), found);
+        }
     }
     Ok(out)
 }
 
 /// The card whose wallet pays for a tap of `card_no` (see [`paying_card`]).
-fn payer_of<'a>(payers: &'a std::collections::HashMap<String, String>, card_no: &'a str) -> &'a str {
-    payers.get(card_no).map_or(card_no, String::as_str)
+fn payer_of<'a>(payers: &'a HashMap<CardNo, CardNo>, card_no: &'a CardNo) -> &'a CardNo {
+    payers.get(card_no).unwrap_or(card_no)
 }
 
 /// Most state changes of one card read to judge offline transactions.
@@ -519,11 +580,8 @@ const MAX_CARD_HISTORY: u32 = 1000;
 /// Each card's states over time, oldest first, from its audit records: the `to` status of
 /// each change (`status` for imported cards); production and hand-over carry none. One read
 /// for all cards; card by card when that read is full.
-async fn card_histories(
-    tx: &mut dyn sscard_store::Tx,
-    card_nos: &[String],
-) -> Result<HashMap<String, Vec<(i64, CardStatus)>>> {
-    let mut out: HashMap<String, Vec<(i64, CardStatus)>> = HashMap::new();
+async fn card_histories(tx: &mut dyn Tx, card_nos: &[String]) -> Result<HashMap<CardNo, Vec<(i64, CardStatus)>>> {
+    let mut out: HashMap<CardNo, Vec<(i64, CardStatus)>> = HashMap::new();
     for chunk in card_nos.chunks(MAX_CARDS_PER_READ) {
         let limit = 20 * chunk.len() as u32;
         let mut rows = tx.card_audits(chunk, limit).await?;
@@ -543,7 +601,8 @@ async fn card_histories(
                 (None, "card.issued") => CardStatus::Issued,
                 _ => continue,
             };
-            out.entry(r.entity_id.clone()).or_default().push((r.at_ms, status));
+            let Ok(card_no) = CardNo::parse(&r.entity_id) else { continue };
+            out.entry(card_no).or_default().push((r.at_ms, status));
         }
     }
     Ok(out)
