@@ -1,0 +1,8 @@
+//! The rules of sscard-domain tested from outside the crate, one test binary: documents and
+//! SSNs (with property tests), identifiers, and money.
+#![allow(clippy::too_many_lines)]
+
+mod document;
+mod document_props;
+mod ids;
+mod money;
