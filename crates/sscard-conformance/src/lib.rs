@@ -32,6 +32,7 @@ mod live;
 mod onecard;
 mod persons;
 mod records;
+mod terminals;
 
 pub use applications::*;
 pub use banks::*;
@@ -42,6 +43,7 @@ pub use live::*;
 pub use onecard::*;
 pub use persons::*;
 pub use records::*;
+pub use terminals::*;
 
 #[doc(hidden)]
 pub use sscard_store::Store;
@@ -102,6 +104,7 @@ macro_rules! conformance_tests {
             onecard_organisation_accounts_take_concurrent_writers,
             onecard_wallet_goes_back_when_the_card_ends,
             banks_have_their_own_bins_and_cards_their_own_pans,
+            terminal_secret_rotation,
         );
     };
 }

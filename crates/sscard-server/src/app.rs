@@ -63,6 +63,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/terminals", post(onecard::add_terminal).get(onecard::list_terminals))
         .route("/terminals/{id}/disable", post(onecard::disable_terminal))
         .route("/terminals/{id}/enable", post(onecard::enable_terminal))
+        .route("/terminals/{id}/rotate-secret", post(onecard::rotate_terminal_secret))
         .route("/medical/policies", post(onecard::set_policy))
         .route("/medical/deposits", post(onecard::deposit))
         .route("/medical/settlements", post(onecard::settle))

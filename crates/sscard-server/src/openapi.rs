@@ -33,7 +33,7 @@ impl Modify for BearerAuth {
         crate::routes::ecard::authorizations, crate::routes::ecard::grant, crate::routes::ecard::revoke,
         crate::app::health,
         crate::routes::onecard::add_operator, crate::routes::onecard::add_terminal,
-        crate::routes::onecard::list_terminals, crate::routes::onecard::disable_terminal,
+        crate::routes::onecard::list_terminals, crate::routes::onecard::disable_terminal, crate::routes::onecard::rotate_terminal_secret,
         crate::routes::onecard::enable_terminal, crate::routes::onecard::set_policy, crate::routes::onecard::deposit,
         crate::routes::onecard::settle, crate::routes::onecard::refund, crate::routes::onecard::topup,
         crate::routes::onecard::tap, crate::routes::onecard::batch, crate::routes::onecard::register_patron,

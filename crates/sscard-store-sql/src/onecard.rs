@@ -319,6 +319,19 @@ impl ports::Terminals for SqlTx {
         row.as_ref().map(terminal).transpose()
     }
 
+    async fn set_terminal_secret(&mut self, id: &str, secret_hash: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE terminals SET secret_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(secret_hash)
+            .execute(self.conn())
+            .await
+            .db()?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::not_found("terminal", id));
+        }
+        Ok(())
+    }
+
     async fn set_terminal_disabled(&mut self, id: &str, disabled: bool) -> Result<()> {
         let done = sqlx::query("UPDATE terminals SET disabled = $2 WHERE id = $1")
             .bind(id)

@@ -66,7 +66,7 @@ pub async fn add_terminal(store: &dyn Store, ctx: &Ctx, req: NewTerminal) -> Res
         DomainError::invalid("unknown_operator", "operator", format!("no operator {} is registered", req.operator))
     })?;
     decide_terminal(&op, scenario)?;
-    let secret = format!("{SECRET_PREFIX}{}", hex::encode(sscard_gm::rand::random_bytes::<24>()));
+    let secret = new_secret();
     let terminal = Terminal {
         id: format!("T-{}", new_id()),
         operator_code: op.code.clone(),
@@ -96,6 +96,25 @@ pub async fn set_disabled(store: &dyn Store, ctx: &Ctx, id: &str, disabled: bool
     record(tx.as_mut(), ctx, kind, &subject, json!({ "disabled": disabled })).await?;
     tx.commit().await?;
     Ok(t)
+}
+
+/// A fresh terminal secret: the prefix and 24 random bytes in hex.
+fn new_secret() -> String {
+    format!("{SECRET_PREFIX}{}", hex::encode(sscard_gm::rand::random_bytes::<24>()))
+}
+
+/// Gives a terminal a new secret (admin), shown this once; the old secret stops working at
+/// once. For a secret that was lost or leaked, or never seen (a demo start that failed).
+pub async fn rotate_secret(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<CreatedTerminal> {
+    access::may_administer(&ctx.actor)?;
+    let mut tx = store.write().await?;
+    let terminal = tx.get_terminal(id).await?.ok_or_else(|| StoreError::not_found("terminal", id))?;
+    let secret = new_secret();
+    tx.set_terminal_secret(id, &secret_hash(&secret)).await?;
+    let subject = Subject { entity: "terminal", entity_id: id, person_id: "", region: terminal.region.to_string() };
+    record(tx.as_mut(), ctx, "terminal.secret_rotated", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(CreatedTerminal { terminal, secret })
 }
 
 /// The terminal whose secret this is (disabled ones too: the use case refuses them with 403).

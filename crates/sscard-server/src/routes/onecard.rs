@@ -163,6 +163,20 @@ pub async fn disable_terminal(
     Ok(super::json_response(StatusCode::OK, to_json(&t)))
 }
 
+/// Give a terminal a new secret (admin), shown this once; the old secret stops working.
+#[utoipa::path(post, path = "/api/v1/terminals/{id}/rotate-secret", tag = "onecard", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn rotate_terminal_secret(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let created = terminals::rotate_secret(state.store.as_ref(), &state.ctx(actor, None), &id).await?;
+    crate::terminal_auth::forget_terminal(&state.terminals, &id);
+    Ok(super::json_response(StatusCode::OK, to_json(&created)))
+}
+
 /// Enable a disabled terminal again (admin).
 #[utoipa::path(post, path = "/api/v1/terminals/{id}/enable", tag = "onecard", params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]

@@ -15,6 +15,8 @@ pub trait Terminals: super::Cards + Send {
     async fn insert_terminal(&mut self, t: &Terminal, secret_hash: &str) -> Result<()>;
     async fn get_terminal(&mut self, id: &str) -> Result<Option<Terminal>>;
     async fn terminal_by_secret(&mut self, secret_hash: &str) -> Result<Option<Terminal>>;
+    /// Gives the terminal a new secret (its SM3 hash); the old one stops working.
+    async fn set_terminal_secret(&mut self, id: &str, secret_hash: &str) -> Result<()>;
     async fn set_terminal_disabled(&mut self, id: &str, disabled: bool) -> Result<()>;
     async fn list_terminals(&mut self, limit: u32) -> Result<Vec<Terminal>>;
     /// A terminal and a card with its holder, in one read; either may be missing.

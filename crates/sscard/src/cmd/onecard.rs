@@ -54,6 +54,8 @@ pub enum TerminalAdminCmd {
     Disable { id: String },
     /// Enable a disabled terminal.
     Enable { id: String },
+    /// Give a terminal a new secret (printed this once); the old one stops working at once.
+    RotateSecret { id: String },
     /// List the terminals (never their secrets).
     List,
     /// Drive a stream of taps against a running server.
@@ -147,6 +149,12 @@ pub async fn terminal(url: &str, cmd: TerminalAdminCmd) -> anyhow::Result<ExitCo
             terminals::set_disabled(store.as_ref(), &ctx, &id, false).await?;
             println!("terminal {id} enabled");
         }
+        TerminalAdminCmd::RotateSecret { id } => {
+            let c = terminals::rotate_secret(store.as_ref(), &ctx, &id).await?;
+            println!("terminal {}", c.terminal.id);
+            println!("secret {}", c.secret);
+            eprintln!("keep the secret now: it is stored only as a hash and cannot be shown again");
+        }
         TerminalAdminCmd::List => {
             for t in terminals::list(store.as_ref(), &ctx, 1000).await? {
                 let state = if t.disabled { "disabled" } else { "enabled" };
@@ -229,63 +237,13 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let client = reqwest::Client::new();
     let base = args.server.trim_end_matches('/');
     let mut rng = Stream(args.seed.max(1));
-    let mut counts = std::collections::BTreeMap::<String, u64>::new();
-    // The stream's clock: taps `spacing_ms` apart, by default ending now.
-    let now = sscard_domain::clock::Clock::now_ms(&sscard_server::clock::SystemClock);
-    let spacing = args.spacing_ms.clamp(0, 60_000);
-    let first_at = args.start_at.unwrap_or(now - i64::from(args.count) * spacing);
+    let mut counts = Counts::new();
     let started = Instant::now();
-    let mut requests = 0u64;
-    if args.offline {
-        let url = format!("{base}/api/v1/transit/batches");
-        let mut seq = args.start_seq;
-        let mut left = args.count;
-        while left > 0 {
-            let n = left.min(args.batch_size);
-            let lines: Vec<Value> = (0..n)
-                .map(|i| {
-                    line(
-                        &mut rng,
-                        &args,
-                        seq + i64::from(i),
-                        first_at + (seq - args.start_seq + i64::from(i)) * spacing,
-                    )
-                })
-                .collect();
-            let (status, body) = post(&client, &url, &args.secret, &json!({ "transactions": lines })).await?;
-            requests += 1;
-            if status != 200 {
-                anyhow::bail!("batch from seq {seq} answered {status}: {body}");
-            }
-            for r in body["results"].as_array().into_iter().flatten() {
-                let key = match r["reason"].as_str() {
-                    Some(reason) => format!("{} {reason}", r["status"].as_str().unwrap_or("?")),
-                    None => r["status"].as_str().unwrap_or("?").to_string(),
-                };
-                *counts.entry(key).or_default() += 1;
-            }
-            seq += i64::from(n);
-            left -= n;
-        }
+    let requests = if args.offline {
+        send_batches(&client, base, &args, &mut rng, &mut counts).await?
     } else {
-        let url = format!("{base}/api/v1/transit/taps");
-        for i in 0..args.count {
-            let mut l = line(&mut rng, &args, args.start_seq + i64::from(i), 0);
-            let obj = l.as_object_mut().context("line")?;
-            obj.remove("seq");
-            obj.remove("at");
-            let (status, body) = post(&client, &url, &args.secret, &l).await?;
-            requests += 1;
-            let key = match status {
-                200 => "applied".to_string(),
-                s => format!(
-                    "refused {} ({s})",
-                    body["type"].as_str().unwrap_or("?").trim_start_matches("urn:sscard:problem:")
-                ),
-            };
-            *counts.entry(key).or_default() += 1;
-        }
-    }
+        send_taps(&client, base, &args, &mut rng, &mut counts).await?
+    };
     let secs = started.elapsed().as_secs_f64();
     for (k, v) in &counts {
         println!("{v:>8}  {k}");
@@ -293,18 +251,98 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let rate = f64::from(args.count) / secs.max(1e-9);
     println!("{} taps in {requests} requests, {secs:.2} s: {rate:.0} taps/s", args.count);
     if args.baseline {
-        let url = format!("{base}/api/v1/health");
-        let started = Instant::now();
-        for _ in 0..requests {
-            client.get(&url).send().await.with_context(|| format!("GET {url}"))?.bytes().await?;
-        }
-        let base_secs = started.elapsed().as_secs_f64();
-        let per_request = secs / requests as f64;
-        let base_per_request = base_secs / requests as f64;
-        println!(
-            "baseline: {requests} no-op requests in {base_secs:.2} s; one tap request costs {:.1}x a no-op request",
-            per_request / base_per_request.max(1e-12)
-        );
+        baseline(&client, base, requests, secs).await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many taps ended how ("applied", "refused REASON", ...).
+type Counts = std::collections::BTreeMap<String, u64>;
+
+/// The taps as offline batches of `--batch-size` lines: the requests made.
+async fn send_batches(
+    client: &reqwest::Client,
+    base: &str,
+    args: &SimulateArgs,
+    rng: &mut Stream,
+    counts: &mut Counts,
+) -> anyhow::Result<u64> {
+    // The stream's clock: taps `spacing_ms` apart, by default ending now.
+    let now = sscard_domain::clock::Clock::now_ms(&sscard_server::clock::SystemClock);
+    let spacing = args.spacing_ms.clamp(0, 60_000);
+    let first_at = args.start_at.unwrap_or(now - i64::from(args.count) * spacing);
+    let url = format!("{base}/api/v1/transit/batches");
+    let mut requests = 0u64;
+    let mut seq = args.start_seq;
+    let mut left = args.count;
+    while left > 0 {
+        let n = left.min(args.batch_size);
+        let lines: Vec<Value> = (0..n)
+            .map(|i| {
+                let at = first_at + (seq - args.start_seq + i64::from(i)) * spacing;
+                line(rng, args, seq + i64::from(i), at)
+            })
+            .collect();
+        let (status, body) = post(client, &url, &args.secret, &json!({ "transactions": lines })).await?;
+        requests += 1;
+        if status != 200 {
+            anyhow::bail!("batch from seq {seq} answered {status}: {body}");
+        }
+        for r in body["results"].as_array().into_iter().flatten() {
+            let key = match r["reason"].as_str() {
+                Some(reason) => format!("{} {reason}", r["status"].as_str().unwrap_or("?")),
+                None => r["status"].as_str().unwrap_or("?").to_string(),
+            };
+            *counts.entry(key).or_default() += 1;
+        }
+        seq += i64::from(n);
+        left -= n;
+    }
+    Ok(requests)
+}
+
+/// The taps one online request each: the requests made.
+async fn send_taps(
+    client: &reqwest::Client,
+    base: &str,
+    args: &SimulateArgs,
+    rng: &mut Stream,
+    counts: &mut Counts,
+) -> anyhow::Result<u64> {
+    let url = format!("{base}/api/v1/transit/taps");
+    let mut requests = 0u64;
+    for i in 0..args.count {
+        let mut l = line(rng, args, args.start_seq + i64::from(i), 0);
+        let obj = l.as_object_mut().context("line")?;
+        obj.remove("seq");
+        obj.remove("at");
+        let (status, body) = post(client, &url, &args.secret, &l).await?;
+        requests += 1;
+        let key = match status {
+            200 => "applied".to_string(),
+            s => format!(
+                "refused {} ({s})",
+                body["type"].as_str().unwrap_or("?").trim_start_matches("urn:sscard:problem:")
+            ),
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    Ok(requests)
+}
+
+/// As many no-op requests as the run made, to say what one tap request costs next to one.
+async fn baseline(client: &reqwest::Client, base: &str, requests: u64, secs: f64) -> anyhow::Result<()> {
+    let url = format!("{base}/api/v1/health");
+    let started = Instant::now();
+    for _ in 0..requests {
+        client.get(&url).send().await.with_context(|| format!("GET {url}"))?.bytes().await?;
+    }
+    let base_secs = started.elapsed().as_secs_f64();
+    let per_request = secs / requests as f64;
+    let base_per_request = base_secs / requests as f64;
+    println!(
+        "baseline: {requests} no-op requests in {base_secs:.2} s; one tap request costs {:.1}x a no-op request",
+        per_request / base_per_request.max(1e-12)
+    );
+    Ok(())
 }
