@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod demo;
 
 use clap::{Parser, Subcommand};
 

@@ -300,7 +300,7 @@ fn demo_seeds_once() {
         (ov, banks)
     });
     assert_eq!(before.1, 16);
-    assert_eq!(before.0.persons, sscard_server::demo::DEMO_PERSONS as i64);
+    assert_eq!(before.0.persons, 1000, "the demo city has 1,000 persons");
     let statuses: Vec<&str> = before.0.cards_by_status.iter().map(|c| c.key.as_str()).collect();
     for s in ["produced", "issued", "active", "suspended", "lost", "stopped", "dormant", "cancelled", "replaced"] {
         assert!(statuses.contains(&s), "no {s} card in the demo city: {statuses:?}");

@@ -1,9 +1,9 @@
 //! `sscard serve` and `sscard demo`.
 
 use super::{open, progress};
+use crate::demo::{self, DEMO_PASSWORD};
 use clap::Args;
 use sscard_domain::clock::Clock;
-use crate::demo::{self, DEMO_PASSWORD};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 

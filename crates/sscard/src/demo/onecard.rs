@@ -23,7 +23,6 @@ type Res<T> = Result<T, sscard_store::StoreError>;
 pub struct DemoTerminal {
     pub operator: String,
     pub scenario: String,
-    pub id: String,
     pub secret: String,
 }
 
@@ -48,7 +47,7 @@ pub async fn seed(store: &dyn Store, ctx: &Ctx, cards: &[String], stopped: &[Str
         let t = add_terminal(store, ctx, req).await?;
         made.push((
             t.terminal.clone(),
-            DemoTerminal { operator: code.into(), scenario: scenario.into(), id: t.terminal.id, secret: t.secret },
+            DemoTerminal { operator: code.into(), scenario: scenario.into(), secret: t.secret },
         ));
     }
     let park = ParkRule {

@@ -3,6 +3,8 @@
 //! through the same use cases as real traffic. Names and numbers are generated; no
 //! real person's data is used. Seeding twice does nothing the second time.
 
+mod onecard;
+
 use sscard_app::cards::ActionInput;
 use sscard_app::{Ctx, admin, applications, cards, import, jobs, persons};
 use sscard_domain::access::{Actor, Role};
@@ -67,7 +69,7 @@ pub struct DemoReport {
     pub persons: u32,
     pub logins: Vec<DemoLogin>,
     /// The demo's one-card terminals with their secrets (only when it seeded now).
-    pub terminals: Vec<crate::demo_onecard::DemoTerminal>,
+    pub terminals: Vec<onecard::DemoTerminal>,
 }
 
 /// A small deterministic generator so every demo city is the same.
@@ -154,7 +156,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64, progress: &(dyn Fn(u64, u64) +
         stopped.extend(found.into_iter().map(|c| c.card_no.as_str().to_string()));
     }
     tx.commit().await?;
-    let terminals = crate::demo_onecard::seed(store, &ctx, &active, &stopped).await?;
+    let terminals = onecard::seed(store, &ctx, &active, &stopped).await?;
     Ok(DemoReport { seeded: true, persons: DEMO_PERSONS, logins: logins(), terminals })
 }
 
