@@ -164,57 +164,87 @@ pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<E
     let db = sscard_store_sql::sqlite::TempDatabase::new();
     let store: Arc<dyn Store> = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await?);
     eprintln!("setting up {ecards} holders with active cards ...");
-    let cards = setup(store.as_ref(), ecards).await?;
+    let (password, holders) = add_users(store.as_ref(), ecards).await?;
+    let (base, server) = serve(store.clone()).await?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let terminal = login(&client, &base, "bench-terminal", &password).await?;
+    eprintln!("QR codes of {ecards} holders ...");
+    let bodies = qr_bodies(&client, &base, &holders, &password).await?;
+    let verify_url = format!("{base}/ecard/verify");
+    let cold = cold_pass(&client, &verify_url, &terminal, &bodies).await?;
+    let verify = Verify { url: verify_url, terminal, bodies: Arc::new(bodies) };
+    let rounds = http_rounds(&client, &base, &verify, clients, seconds).await?;
+    server.abort();
+    store.close().await;
+    drop(db);
+    print_http_report(ecards, clients, seconds, &rounds, cold);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sets up `ecards` holders with active cards, a login for each and one for a terminal, all
+/// with one fresh password: the password and the holders' user names.
+async fn add_users(store: &dyn Store, ecards: u32) -> anyhow::Result<(String, Vec<String>)> {
+    let cards = setup(store, ecards).await?;
     let mut ctx = cli_ctx();
     ctx.hash_iterations = 1000;
     let password = sscard_gm::rand::random_token();
-    sscard_app::admin::add_user(store.as_ref(), &ctx, "bench-terminal", &password, Role::Terminal, None, None).await?;
+    sscard_app::admin::add_user(store, &ctx, "bench-terminal", &password, Role::Terminal, None, None).await?;
     let mut holders = Vec::with_capacity(cards.len());
     for (i, card_no) in cards.iter().enumerate() {
         let mut tx = store.read().await?;
         let card = tx.get_card(card_no, false).await?.context("a bench card vanished")?;
         tx.commit().await?;
         let name = format!("bench-holder-{i}");
-        sscard_app::admin::add_user(store.as_ref(), &ctx, &name, &password, Role::Holder, Some(card.person_id), None)
-            .await?;
+        sscard_app::admin::add_user(store, &ctx, &name, &password, Role::Holder, Some(card.person_id), None).await?;
         holders.push(name);
     }
+    Ok((password, holders))
+}
+
+/// Serves the HTTP API on a free local port: its base URL and the server task.
+async fn serve(store: Arc<dyn Store>) -> anyhow::Result<(String, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let clock: Arc<dyn sscard_domain::clock::Clock> = Arc::new(sscard_server::clock::SystemClock);
-    let mut state = AppState::new(store.clone(), clock, Policy::default());
+    let mut state = AppState::new(store, clock, Policy::default());
     state.hash_iterations = 1000;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let router = sscard_server::build_router(state);
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    let base = format!("http://{addr}/api/v1");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
-    let login_url = format!("{base}/auth/login");
-    let login = |user: String| {
-        let (client, login_url, password) = (client.clone(), login_url.clone(), password.clone());
-        async move {
-            let answer =
-                post_json(&client, &login_url, None, serde_json::json!({ "username": user, "password": password }))
-                    .await?;
-            anyhow::Ok(answer["token"].as_str().context("no session token")?.to_string())
-        }
-    };
-    let terminal = login("bench-terminal".into()).await?;
+    Ok((format!("http://{addr}/api/v1"), server))
+}
 
-    eprintln!("QR codes of {ecards} holders ...");
+/// Logs `user` in: the session token.
+async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> anyhow::Result<String> {
+    let body = serde_json::json!({ "username": user, "password": password });
+    let answer = post_json(client, &format!("{base}/auth/login"), None, body).await?;
+    Ok(answer["token"].as_str().context("no session token")?.to_string())
+}
+
+/// Each holder's QR token, as the body of a verify request.
+async fn qr_bodies(
+    client: &reqwest::Client,
+    base: &str,
+    holders: &[String],
+    password: &str,
+) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut bodies = Vec::with_capacity(holders.len());
     for name in holders {
-        let session = login(name).await?;
-        let qr = post_json(&client, &format!("{base}/ecard/qr"), Some(&session), serde_json::json!({})).await?;
+        let session = login(client, base, name, password).await?;
+        let qr = post_json(client, &format!("{base}/ecard/qr"), Some(&session), serde_json::json!({})).await?;
         let token = qr["token"].as_str().context("no QR token")?;
         bodies.push(serde_json::to_vec(&serde_json::json!({ "token": token }))?);
     }
-    // One cold pass: every e-card is read from the database once, as on a first scan.
-    let verify_url = format!("{base}/ecard/verify");
-    let cold_started = Instant::now();
-    for body in &bodies {
+    Ok(bodies)
+}
+
+/// One cold pass: every e-card is read from the database once, as on a first scan.
+/// Verifies per second, one client.
+async fn cold_pass(client: &reqwest::Client, url: &str, terminal: &str, bodies: &[Vec<u8>]) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    for body in bodies {
         let answer: serde_json::Value = client
-            .post(&verify_url)
-            .bearer_auth(&terminal)
+            .post(url)
+            .bearer_auth(terminal)
             .header("content-type", "application/json")
             .body(body.clone())
             .send()
@@ -223,25 +253,42 @@ pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<E
             .await?;
         anyhow::ensure!(answer["valid"] == true, "a bench token does not verify: {answer}");
     }
-    let cold = bodies.len() as f64 / cold_started.elapsed().as_secs_f64();
-    // The phases alternate (no-op, verify) for ROUNDS rounds, so a drift of the machine's
-    // speed during the run shows as a spread of the ratios rather than a skewed one.
-    let bodies = Arc::new(bodies);
+    Ok(bodies.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The verify requests: the URL, the terminal's session and the QR tokens in turn.
+struct Verify {
+    url: String,
+    terminal: String,
+    bodies: Arc<Vec<Vec<u8>>>,
+}
+
+/// The phases alternate (no-op, verify) for ROUNDS rounds, so a drift of the machine's
+/// speed during the run shows as a spread of the ratios rather than a skewed one.
+/// Each round's (health, verify) requests per second.
+async fn http_rounds(
+    client: &reqwest::Client,
+    base: &str,
+    verify: &Verify,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<Vec<(f64, f64)>> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let health_url = format!("{base}/health");
+    let duration = Duration::from_secs(seconds);
     let mut rounds = Vec::with_capacity(ROUNDS);
     for round in 1..=ROUNDS {
         eprintln!(
             "round {round}/{ROUNDS}: GET /api/v1/health then POST /api/v1/ecard/verify, {clients} clients, {seconds} s each ..."
         );
         let url = health_url.clone();
-        let health =
-            load(&client, clients, Duration::from_secs(seconds), Arc::new(move |c| c.get(&url)), b"\"ok\"").await?;
-        let (url, bodies, next, terminal) = (verify_url.clone(), bodies.clone(), next.clone(), terminal.clone());
+        let health = load(client, clients, duration, Arc::new(move |c| c.get(&url)), b"\"ok\"").await?;
+        let (url, bodies, next, terminal) =
+            (verify.url.clone(), verify.bodies.clone(), next.clone(), verify.terminal.clone());
         let verify = load(
-            &client,
+            client,
             clients,
-            Duration::from_secs(seconds),
+            duration,
             Arc::new(move |c| {
                 let body = bodies[next.fetch_add(1, Ordering::Relaxed) % bodies.len()].clone();
                 c.post(&url).bearer_auth(&terminal).header("content-type", "application/json").body(body)
@@ -251,9 +298,10 @@ pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<E
         .await?;
         rounds.push((health, verify));
     }
-    server.abort();
-    store.close().await;
-    drop(db);
+    Ok(rounds)
+}
+
+fn print_http_report(ecards: u32, clients: usize, seconds: u64, rounds: &[(f64, f64)], cold: f64) {
     println!(
         "HTTP on 127.0.0.1, SQLite, {clients} keep-alive clients, {seconds} s per phase, {ROUNDS} rounds, one process"
     );
@@ -271,7 +319,6 @@ pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<E
         "  median ratio verify / health: {median:.2} (goal >= {HTTP_GOAL}: {})",
         if median >= HTTP_GOAL { "met" } else { "NOT met" }
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

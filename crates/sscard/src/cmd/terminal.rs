@@ -88,66 +88,25 @@ async fn sync(server: &str, file: &Path) -> anyhow::Result<ExitCode> {
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build()?;
     let old = load(file)?;
     let keys: Vec<PublishedKey> = get(&client, &format!("{base}/api/v1/ecard/keys")).await?;
-    let mut revoked: BTreeSet<[u8; 16]> = BTreeSet::new();
-    let mut seq = 0i64;
-    let (mut added, mut removed) = (0usize, 0usize);
-    let full = match &old {
+    let (mut revoked, mut seq, full) = match &old {
         Some(s) if s.revocations_seq > 0 => {
-            revoked.extend(s.revoked.iter().copied());
-            seq = i64::try_from(s.revocations_seq).unwrap_or(i64::MAX);
-            false
+            (s.revoked.iter().copied().collect(), i64::try_from(s.revocations_seq).unwrap_or(i64::MAX), false)
         }
-        _ => true,
+        _ => {
+            let (revoked, seq) = full_list(&client, base).await?;
+            (revoked, seq, true)
+        }
     };
-    if full {
-        let mut after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut url = format!("{base}/api/v1/revocations?since=0");
-            if let Some(a) = &after {
-                url.push_str(&format!("&after={a}"));
-            }
-            let page: Page = get(&client, &url).await?;
-            for r in &page.revoked {
-                revoked.insert(id(r)?);
-            }
-            // The cursor of the first page is the one the whole list is current to.
-            if after.is_none() {
-                seq = page.next_since;
-            }
-            match page.next_after {
-                Some(a) if page.more => after = Some(a),
-                _ => break,
-            }
-        }
-        added = revoked.len();
-    }
-    // seq 0 means no event exists yet: the next sync simply takes the (empty) full list again.
-    for _ in 0..if seq > 0 { MAX_PAGES } else { 0 } {
-        let page: Page = get(&client, &format!("{base}/api/v1/revocations?since={seq}")).await?;
-        for c in &page.changes {
-            let ecard = id(&c.ecard_id)?;
-            if c.usable {
-                removed += usize::from(revoked.remove(&ecard));
-            } else {
-                added += usize::from(revoked.insert(ecard));
-            }
-        }
-        seq = seq.max(page.next_since);
-        if !page.more {
-            break;
-        }
-    }
+    let listed = if full { revoked.len() } else { 0 };
+    let (added, removed) = apply_changes(&client, base, &mut revoked, &mut seq).await?;
+    let added = listed + added;
     let snapshot = OfflineSnapshot {
         keys,
         revoked: revoked.into_iter().collect(),
         revocations_seq: u64::try_from(seq).unwrap_or(0),
         clock_skew_s: old.as_ref().map_or(DEFAULT_CLOCK_SKEW_S, |s| s.clock_skew_s),
     };
-    // Refuse to save keys the verifier could not load.
-    OfflineVerifier::from_snapshot(&snapshot).context("the server's issuer keys do not load")?;
-    let tmp = file.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&snapshot)?).with_context(|| format!("write {}", tmp.display()))?;
-    std::fs::rename(&tmp, file).with_context(|| format!("replace {}", file.display()))?;
+    save(file, &snapshot)?;
     println!(
         "synced {}: {} key(s), {} revoked e-card(s) ({}: +{added} -{removed}), current to seq {seq}",
         file.display(),
@@ -156,6 +115,71 @@ async fn sync(server: &str, file: &Path) -> anyhow::Result<ExitCode> {
         if full { "full list" } else { "changes" },
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The whole revocation list, page by page: the revoked e-cards and the sequence number the
+/// list is current to.
+async fn full_list(client: &reqwest::Client, base: &str) -> anyhow::Result<(BTreeSet<[u8; 16]>, i64)> {
+    let mut revoked = BTreeSet::new();
+    let mut seq = 0i64;
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut url = format!("{base}/api/v1/revocations?since=0");
+        if let Some(a) = &after {
+            url.push_str(&format!("&after={a}"));
+        }
+        let page: Page = get(client, &url).await?;
+        for r in &page.revoked {
+            revoked.insert(id(r)?);
+        }
+        // The cursor of the first page is the one the whole list is current to.
+        if after.is_none() {
+            seq = page.next_since;
+        }
+        match page.next_after {
+            Some(a) if page.more => after = Some(a),
+            _ => break,
+        }
+    }
+    Ok((revoked, seq))
+}
+
+/// Applies the changes after `seq` to `revoked` and moves `seq` on: how many e-cards were
+/// added to and removed from the list.
+async fn apply_changes(
+    client: &reqwest::Client,
+    base: &str,
+    revoked: &mut BTreeSet<[u8; 16]>,
+    seq: &mut i64,
+) -> anyhow::Result<(usize, usize)> {
+    let (mut added, mut removed) = (0usize, 0usize);
+    // seq 0 means no event exists yet: the next sync simply takes the (empty) full list again.
+    for _ in 0..if *seq > 0 { MAX_PAGES } else { 0 } {
+        let page: Page = get(client, &format!("{base}/api/v1/revocations?since={seq}")).await?;
+        for c in &page.changes {
+            let ecard = id(&c.ecard_id)?;
+            if c.usable {
+                removed += usize::from(revoked.remove(&ecard));
+            } else {
+                added += usize::from(revoked.insert(ecard));
+            }
+        }
+        *seq = (*seq).max(page.next_since);
+        if !page.more {
+            break;
+        }
+    }
+    Ok((added, removed))
+}
+
+/// Writes the snapshot to `file` (through a temporary file, so a crash leaves the old one),
+/// refusing keys the verifier could not load.
+fn save(file: &Path, snapshot: &OfflineSnapshot) -> anyhow::Result<()> {
+    OfflineVerifier::from_snapshot(snapshot).context("the server's issuer keys do not load")?;
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(snapshot)?).with_context(|| format!("write {}", tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("replace {}", file.display()))?;
+    Ok(())
 }
 
 fn verify(token: &str, file: &Path, now: Option<i64>) -> anyhow::Result<ExitCode> {
@@ -257,9 +281,7 @@ mod tests {
         let act = |action| {
             let (store, ctx, card_no) = (store.clone(), ctx.clone(), card_no.clone());
             async move {
-                cards::act(store.as_ref(), &ctx, &card_no, action, ActionInput::default())
-                    .await
-                    .unwrap();
+                cards::act(store.as_ref(), &ctx, &card_no, action, ActionInput::default()).await.unwrap();
             }
         };
         act(CardAction::Suspend).await;
