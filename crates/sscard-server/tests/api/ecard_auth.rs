@@ -2,9 +2,7 @@
 //! revoked), channel sign-ins (listed, revoked), QR login for staff only, what a verification
 //! discloses to each role, and the revocation feed's input checks.
 
-mod ecard_common;
-
-use ecard_common::EcardApp;
+use crate::ecard_helpers::EcardApp;
 use serde_json::json;
 use sscard_domain::access::Role;
 

@@ -2,9 +2,7 @@
 //! at fault), minors and guardians, the newborn one-step registration, and look-ups.
 //! Every refused request must leave the database as it was.
 
-mod common;
-
-use common::{ICBC, PLAIN_BRANCH, REGION, Resp, TestApp, rc};
+use crate::helpers::{ICBC, PLAIN_BRANCH, REGION, Resp, TestApp, rc};
 use serde_json::{Value, json};
 use sscard_domain::document::{Ssn, gb11643_check_char, make_resident_id, mask_id};
 use time::macros::date;
@@ -441,8 +439,8 @@ async fn newborn_registration_creates_the_person_and_the_application() {
 
     let after = app.overview().await;
     assert_eq!(after["persons"].as_i64(), before.0["persons"].as_i64().map(|n| n + 1));
-    assert_eq!(common::bucket(&after, "applications_by_channel", "newborn"), 1);
-    assert_eq!(common::total(&after, "applications_by_status"), common::total(&before.0, "applications_by_status") + 1);
+    assert_eq!(crate::helpers::bucket(&after, "applications_by_channel", "newborn"), 1);
+    assert_eq!(crate::helpers::total(&after, "applications_by_status"), crate::helpers::total(&before.0, "applications_by_status") + 1);
 
     // The application is there with its timeline, and the same baby cannot be registered twice.
     let app_id = application["id"].as_str().expect("id");

@@ -2,9 +2,7 @@
 //! offline after the next revocation sync, unsuspension restores it, a replacement card takes
 //! it over, and every other stop gives its own reason. Events and audit records are written.
 
-mod ecard_common;
-
-use ecard_common::EcardApp;
+use crate::ecard_helpers::EcardApp;
 use serde_json::json;
 use sscard_domain::access::Role;
 use sscard_domain::application::AppKind;
@@ -20,7 +18,7 @@ async fn activation_issues_the_ecard_with_event_and_audit() {
     assert_eq!(r.code(), "no_ecard");
 
     let r =
-        app.post(&format!("/cards/{}/activate", h.card_no), Some(&h.token), json!({ "pin": ecard_common::PIN })).await;
+        app.post(&format!("/cards/{}/activate", h.card_no), Some(&h.token), json!({ "pin": crate::ecard_helpers::PIN })).await;
     r.expect(200);
     let e = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
     assert_eq!(e["status"], "active");
@@ -132,7 +130,7 @@ async fn a_replacement_card_takes_the_ecard_over() {
     // Made and handed over but not active yet: the e-card stays stopped on the lost card.
     let e = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
     assert_eq!(e["status"], "stopped");
-    app.post(&format!("/cards/{new_card}/activate"), Some(&h.token), json!({ "pin": ecard_common::PIN }))
+    app.post(&format!("/cards/{new_card}/activate"), Some(&h.token), json!({ "pin": crate::ecard_helpers::PIN }))
         .await
         .expect(200);
     let after = app.get("/ecard", Some(&h.token)).await.expect(200).clone();
@@ -185,7 +183,7 @@ async fn a_change_made_by_another_process_reaches_online_verification_through_th
     // Another process (its own connection pool, as the `sscard` CLI or a second instance)
     // suspends the card: this server hears of it only through the outbox.
     let other = sscard_store_sql::open(&app.url).await.expect("a second handle on the database");
-    let mut c = ecard_common::ctx(app.now_ms());
+    let mut c = crate::ecard_helpers::ctx(app.now_ms());
     c.actor = sscard_domain::access::Actor::system("other-process");
     sscard_app::cards::act(
         other.as_ref(),

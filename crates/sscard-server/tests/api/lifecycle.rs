@@ -3,9 +3,7 @@
 //! retires the old card. Every refused step answers 409 with the current state and changes
 //! nothing; PANs only ever leave the server masked.
 
-mod common;
-
-use common::{GOOD_PIN, ICBC, ICBC_BIN, PLAIN_BRANCH, PRINTER_BRANCH, Resp, TestApp, bucket};
+use crate::helpers::{GOOD_PIN, ICBC, ICBC_BIN, PLAIN_BRANCH, PRINTER_BRANCH, Resp, TestApp, bucket};
 use serde_json::{Value, json};
 
 const HOUR_MS: i64 = 3_600_000;

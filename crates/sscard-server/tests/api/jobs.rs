@@ -2,9 +2,7 @@
 //! temporary loss after 15 days, the dormant sweep after 6 months (and destruction 6 months
 //! later), the expiry of temporary cards after 60 days. Only staff may run them.
 
-mod common;
-
-use common::{ICBC, PRINTER_BRANCH, Resp, TestApp, bucket};
+use crate::helpers::{ICBC, PRINTER_BRANCH, Resp, TestApp, bucket};
 use serde_json::{Value, json};
 
 async fn run(app: &TestApp, token: &str, job: &str, as_of: Option<&str>) -> Resp {

@@ -2,9 +2,7 @@
 //! suspensions of one card. Exactly one request wins, the others get 409 with the state the
 //! winner left, nothing answers 500, and the person never has two live cards.
 
-mod common;
-
-use common::{Resp, TestApp, send_req};
+use crate::helpers::{Resp, TestApp, send_req};
 use serde_json::{Value, json};
 
 /// Sends all requests at once from their own tasks; answers in request order.
@@ -103,8 +101,8 @@ async fn ten_suspensions_of_one_card_one_wins() {
     assert_eq!(live.len(), 1, "{live:?}");
     assert_eq!(live[0]["status"], "suspended");
     let ov = app.overview().await;
-    assert_eq!(common::bucket(&ov, "cards_by_status", "suspended"), 1);
-    assert_eq!(common::bucket(&ov, "cards_by_status", "active"), 0);
+    assert_eq!(crate::helpers::bucket(&ov, "cards_by_status", "suspended"), 1);
+    assert_eq!(crate::helpers::bucket(&ov, "cards_by_status", "active"), 0);
 
     // And back: ten lifts, one wins.
     let path = app.url(&format!("/cards/{card}/unsuspend"));

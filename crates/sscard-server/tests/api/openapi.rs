@@ -1,9 +1,7 @@
 //! The OpenAPI document describes every route the router serves, its references resolve,
 //! and unknown routes answer 404 problem+json.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

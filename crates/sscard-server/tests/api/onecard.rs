@@ -4,9 +4,7 @@
 //! settlement and refund, e-wallet top-ups, taps by card and by QR code, offline batches,
 //! library, parks, identity scope, usage records and a clean books check, money to the fen.
 
-mod common;
-
-use common::{CITY, TestApp};
+use crate::helpers::{CITY, TestApp};
 use serde_json::{Value, json};
 
 /// Operators of the tests.
@@ -161,8 +159,8 @@ async fn medical_settlement_splits_to_the_fen_and_refunds_exactly() {
     .expect(201);
     // The holder is insured in 350203: that region's own policy applies (else the province's, else the default).
     let policy_region = app.get(Some(&app.tokens.holder1), &format!("/persons/{pid}")).await.str("/region");
-    assert_eq!(policy_region, common::REGION);
-    app.post(Some(&app.tokens.admin), "/medical/policies", &json!({ "region": common::REGION, "deductible_fen": 100_000,
+    assert_eq!(policy_region, crate::helpers::REGION);
+    app.post(Some(&app.tokens.admin), "/medical/policies", &json!({ "region": crate::helpers::REGION, "deductible_fen": 100_000,
         "ratio_local_bp": 8000, "ratio_in_province_bp": 7000, "ratio_cross_province_bp": 6000, "annual_cap_fen": 200_000 }))
         .await
         .expect(200);
@@ -346,9 +344,9 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
     assert_eq!((count("card"), count("qr")), (6, 4));
     app.get(Some(&h), "/stats/usage").await.problem(403, "forbidden");
     let overview = app.overview().await;
-    assert_eq!(common::bucket(&overview, "usage_by_presentation", "qr"), 4);
-    assert_eq!(common::bucket(&overview, "usage_by_presentation", "card"), 6);
-    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 10);
+    assert_eq!(crate::helpers::bucket(&overview, "usage_by_presentation", "qr"), 4);
+    assert_eq!(crate::helpers::bucket(&overview, "usage_by_presentation", "card"), 6);
+    assert_eq!(crate::helpers::bucket(&overview, "usage_by_scenario", "transit"), 10);
     let report = ledger_clean(&app).await;
     assert_eq!(report["transfers_total_fen"], 2_000 + 300 + 800 + 200 + 150 + 200 + 50);
 }
@@ -454,7 +452,7 @@ async fn the_ewallet_follows_the_replacement_card() {
     r.expect(200);
     assert_eq!(r.json["balance_fen"], 3_445);
     app.post_empty(Some(&h), &format!("/cards/{old}/report-lost")).await.expect(200);
-    let mut repl = TestApp::branch_app(&pid, "replacement", common::PLAIN_BRANCH);
+    let mut repl = TestApp::branch_app(&pid, "replacement", crate::helpers::PLAIN_BRANCH);
     repl["reason"] = json!("lost");
     let r = app.post(Some(&app.tokens.teller_icbc), "/applications", &repl).await;
     r.expect(201);
@@ -612,9 +610,9 @@ async fn refusals_before_the_card_is_known_are_recorded_uses() {
     };
     assert_eq!((of("qr"), of("card")), (Some((4, 4)), Some((1, 1))));
     let overview = app.overview().await;
-    assert_eq!(common::bucket(&overview, "usage_refused_by_scenario", "transit"), 5);
-    assert_eq!(common::bucket(&overview, "usage_by_scenario", "transit"), 5);
-    assert_eq!(common::bucket(&overview, "usage_by_scenario", "medical"), 0);
+    assert_eq!(crate::helpers::bucket(&overview, "usage_refused_by_scenario", "transit"), 5);
+    assert_eq!(crate::helpers::bucket(&overview, "usage_by_scenario", "transit"), 5);
+    assert_eq!(crate::helpers::bucket(&overview, "usage_by_scenario", "medical"), 0);
     ledger_clean(&app).await;
 }
 

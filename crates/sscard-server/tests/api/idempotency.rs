@@ -2,9 +2,7 @@
 //! `idempotent-replayed: true`, and changes nothing more; a different request under the
 //! same key is refused; keys are per user; concurrent repeats create one thing.
 
-mod common;
-
-use common::{PLAIN_BRANCH, REGION, Resp, TestApp, bucket};
+use crate::helpers::{PLAIN_BRANCH, REGION, Resp, TestApp, bucket};
 use serde_json::{Value, json};
 use time::macros::date;
 
@@ -196,7 +194,7 @@ async fn eight_concurrent_repeats_create_one_person() {
                 .bearer_auth(&app.tokens.teller_icbc)
                 .header("Idempotency-Key", "burst-42")
                 .json(&body);
-            tokio::spawn(common::send_req(req))
+            tokio::spawn(crate::helpers::send_req(req))
         })
         .collect();
     let mut answers = Vec::new();

@@ -2,11 +2,9 @@
 //! not_after and is refused after), tampering with any byte, OpenSSL verifying the signature,
 //! the PNG and SVG renderings, and the master key file (0600, no plain private key anywhere).
 
-mod ecard_common;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ecard_common::EcardApp;
+use crate::ecard_helpers::EcardApp;
 use serde_json::json;
 use sscard_domain::access::Role;
 use sscard_gm::token::decode_token;
@@ -28,7 +26,7 @@ async fn keys_are_public_and_rotation_keeps_the_old_key_until_its_not_after() {
     let old = app.qr_token(&h.token).await;
     assert_eq!(decode_token(&old).unwrap().claims().key_id, 1);
     // Rotate: key 2 signs from now on; key 1 is retired 30 s from now.
-    let ctx = ecard_common::ctx(app.now_ms());
+    let ctx = crate::ecard_helpers::ctx(app.now_ms());
     let row = app.keys.rotate(app.store.as_ref(), &ctx, Some(30)).await.unwrap();
     assert_eq!(row.key_id, 2);
     let keys = app.get("/ecard/keys", None).await.expect(200).clone();

@@ -2,9 +2,7 @@
 //! and other holders' things, admin-only administration, the login rate limit and logout.
 //! Refused requests change nothing.
 
-mod common;
-
-use common::{GOOD_PIN, ICBC, PASSWORD, PLAIN_BRANCH, TestApp};
+use crate::helpers::{GOOD_PIN, ICBC, PASSWORD, PLAIN_BRANCH, TestApp};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,19 @@
+//! The HTTP tests of sscard-server, one test binary (zero-to-production's `tests/api/`):
+//! every test spawns the real router on 127.0.0.1:0 against a fresh database (SQLite, or
+//! PostgreSQL with `SSCARD_TEST_DATABASE=postgres`) and talks to it over HTTP.
+#![allow(clippy::too_many_lines)]
+
+mod ecard_helpers;
+mod helpers;
+
+mod concurrency;
+mod ecard_auth;
+mod ecard_keys;
+mod ecard_lifecycle;
+mod idempotency;
+mod jobs;
+mod lifecycle;
+mod onecard;
+mod openapi;
+mod persons;
+mod roles;
