@@ -126,13 +126,25 @@ pub async fn serve_with_keys(
     keys: Arc<crate::keys::KeyManager>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    serve_on(listener, options, store, keys, on_ready).await
+}
+
+/// Like [`serve_with_keys`] on a listener already bound (`options.listen` is not used), so a
+/// caller can take the port before doing anything that must not be lost if it is taken.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    options: ServeOptions,
+    store: Arc<dyn Store>,
+    keys: Arc<crate::keys::KeyManager>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ring = keys.ensure(store.as_ref(), clock.now_ms()).await.map_err(std::io::Error::other)?;
     tracing::info!(keys = ring.published.len(), "QR issuer keys loaded");
     let state = AppState::new(store.clone(), clock, options.policy.clone())
         .with_keys(keys)
         .with_client_header(options.client_header.clone());
-    let listener = tokio::net::TcpListener::bind(options.listen).await?;
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     on_ready(addr);

@@ -2,6 +2,7 @@
 
 use super::{open, progress};
 use crate::demo::{self, DEMO_PASSWORD};
+use anyhow::Context;
 use clap::Args;
 use sscard_domain::clock::Clock;
 use std::net::SocketAddr;
@@ -29,6 +30,11 @@ pub struct ServeArgs {
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Refuse to start without a master key before touching the database.
     let master = args.master.load(url)?;
+    // Take the port before seeding: a demo seeded by a start that then cannot listen would
+    // print its one-time terminal secrets to nobody.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let store = open(url).await?;
     if args.demo {
         seed_demo(store.as_ref()).await?;
@@ -41,7 +47,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         client_header: args.client_address_header,
     };
     let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
-    sscard_server::app::serve_with_keys(options, store, keys, |addr| {
+    sscard_server::app::serve_on(listener, options, store, keys, |addr| {
         eprintln!(
             "sscard is serving on http://{addr}/ (API under http://{addr}/api/v1, OpenAPI at /api/v1/openapi.json)"
         );
