@@ -146,9 +146,43 @@ fn shown(s: &str) -> String {
 // Document types and sex
 // ---------------------------------------------------------------------------
 
+/// Serde through the type's one text table: serialized as `as_str`, deserialized from exactly
+/// one of those texts (anything else is serde's usual unknown-variant error).
+macro_rules! serde_by_text {
+    ($name:ident, $n:literal) => {
+        impl $name {
+            /// The text of every value, in declaration order.
+            pub const NAMES: [&'static str; $n] = {
+                let mut out = [""; $n];
+                let mut i = 0;
+                while i < $n {
+                    out[i] = $name::ALL[i].as_str();
+                    i += 1;
+                }
+                out
+            };
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == text)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&text, &$name::NAMES))
+            }
+        }
+    };
+}
+serde_by_text!(DocType, 7);
+serde_by_text!(Sex, 2);
+
 /// The kinds of identity document a person can register with.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum DocType {
     /// Resident identity card (居民身份证), GB 11643.
     ResidentId,
@@ -178,8 +212,8 @@ impl DocType {
         DocType::ForeignWorkPermit,
     ];
 
-    /// The wire name, e.g. `resident_id`.
-    pub fn as_str(self) -> &'static str {
+    /// The wire name, e.g. `resident_id` (also its serde form).
+    pub const fn as_str(self) -> &'static str {
         match self {
             DocType::ResidentId => "resident_id",
             DocType::ResidencePermit => "residence_permit",
@@ -235,8 +269,7 @@ impl std::str::FromStr for DocType {
 }
 
 /// Sex as recorded on the document.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum Sex {
     /// Male (an odd sequence number in an 18-character ID number).
     Male,
@@ -245,8 +278,10 @@ pub enum Sex {
 }
 
 impl Sex {
-    /// `"male"` or `"female"`.
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Sex; 2] = [Sex::Male, Sex::Female];
+
+    /// `"male"` or `"female"` (also its serde form).
+    pub const fn as_str(self) -> &'static str {
         match self {
             Sex::Male => "male",
             Sex::Female => "female",
@@ -788,5 +823,27 @@ impl<'de> Deserialize<'de> for Ssn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         Ssn::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_serde_form_is_the_text_form() {
+        for d in DocType::ALL {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+            assert_eq!(serde_json::from_value::<DocType>(d.as_str().into()).unwrap(), d);
+        }
+        for s in Sex::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(serde_json::from_value::<Sex>(s.as_str().into()).unwrap(), s);
+        }
+        assert_eq!(DocType::NAMES[0], "resident_id");
+        // Serde stays exact (the lenient `parse` is for forms and the CLI).
+        let e = serde_json::from_str::<DocType>("\"Passport\"").unwrap_err().to_string();
+        assert!(e.starts_with("unknown variant `Passport`, expected one of `resident_id`"), "{e}");
+        assert!(serde_json::from_str::<Sex>("\"MALE\"").is_err());
     }
 }
