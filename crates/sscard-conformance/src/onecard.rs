@@ -666,7 +666,16 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     act(store, &me2, &temp, CardAction::Activate, with_pin("240617")).await;
     // A temporary card replaces nothing: the lost card keeps its money until the replacement.
     assert_eq!(balance(store, &p2, &format!("ewallet:{formal}")).await, 2000);
-    transit::topup(store, &me2, None, &card(&temp), &topup(500, "cash", None)).await.expect("cash top-up");
+    // A holder's cash nobody took in is refused (money from nowhere); the teller takes it.
+    let before = row_counts(store).await;
+    let e = refusal(
+        transit::topup(store, &me2, None, &card(&temp), &topup(500, "cash", None)).await,
+        ErrorKind::Forbidden,
+        "cash_at_a_service_point",
+    );
+    assert_eq!(e.field, Some("source"));
+    assert_eq!(row_counts(store).await, before, "a refused top-up writes nothing");
+    transit::topup(store, &desk, None, &card(&temp), &topup(500, "cash", None)).await.expect("cash top-up");
     let r = transit::tap(store, &tctx(&gate), &gate, &card(&temp), 120, None).await.expect("tap");
     assert_eq!(r.balance_fen, 380);
     let repl_input = app_input(

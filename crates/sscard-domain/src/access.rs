@@ -141,13 +141,26 @@ pub fn application_scope(actor: &Actor) -> Result<ApplicationScope, DomainError>
     }
 }
 
-/// Top up the e-wallet of `person_id`'s card at a desk or online: the holder themself, or
-/// staff and tellers at a service point.
-pub fn may_top_up(actor: &Actor, person_id: &str) -> Result<(), DomainError> {
-    if actor.owns(person_id) || actor.is_staff() || actor.role == Role::Teller {
-        Ok(())
-    } else {
-        Err(DomainError::forbidden("only the holder or staff may top up this e-wallet"))
+/// Top up the e-wallet of `person_id`'s card with money from `source`: staff and tellers at a
+/// service point from either (cash against their own point's cash account); the holder
+/// themself only from the card's bank account, since cash that nobody at a service point
+/// took in would be money from nowhere (DESIGN §8 "Money").
+pub fn may_top_up(actor: &Actor, person_id: &str, source: TopupSource) -> Result<(), DomainError> {
+    if actor.is_staff() || actor.role == Role::Teller {
+        return Ok(());
+    }
+    if !actor.owns(person_id) {
+        return Err(DomainError::forbidden("only the holder or staff may top up this e-wallet"));
+    }
+    match source {
+        TopupSource::Bank => Ok(()),
+        TopupSource::Cash => Err(DomainError {
+            code: "cash_at_a_service_point",
+            field: Some("source"),
+            ..DomainError::forbidden(
+                "a holder tops up from the card's bank account; cash is taken at a service point or a top-up terminal",
+            )
+        }),
     }
 }
 
@@ -247,13 +260,22 @@ mod tests {
 
     #[test]
     fn the_holder_and_staff_top_up_a_wallet() {
-        assert!(may_top_up(&actor(Role::Holder, Some("p1"), None), "p1").is_ok());
+        let bank = TopupSource::Bank;
+        let cash = TopupSource::Cash;
+        assert!(may_top_up(&actor(Role::Holder, Some("p1"), None), "p1", bank).is_ok());
         for role in [Role::Admin, Role::Clerk, Role::Teller] {
-            assert!(may_top_up(&actor(role, None, Some("CCB")), "p1").is_ok());
+            assert!(may_top_up(&actor(role, None, Some("CCB")), "p1", bank).is_ok());
+            assert!(may_top_up(&actor(role, None, Some("CCB")), "p1", cash).is_ok());
         }
-        assert_eq!(may_top_up(&actor(Role::Holder, Some("p2"), None), "p1").unwrap_err().code, "forbidden");
-        assert!(may_top_up(&actor(Role::Payer, None, None), "p1").is_err());
-        assert!(may_top_up(&actor(Role::Terminal, None, None), "p1").is_err());
+        assert_eq!(may_top_up(&actor(Role::Holder, Some("p2"), None), "p1", bank).unwrap_err().code, "forbidden");
+        assert!(may_top_up(&actor(Role::Payer, None, None), "p1", bank).is_err());
+        assert!(may_top_up(&actor(Role::Terminal, None, None), "p1", cash).is_err());
+    }
+
+    #[test]
+    fn a_holder_cannot_top_up_with_cash_nobody_took_in() {
+        let e = may_top_up(&actor(Role::Holder, Some("p1"), None), "p1", TopupSource::Cash).unwrap_err();
+        assert_eq!((e.kind, e.code, e.field), (ErrorKind::Forbidden, "cash_at_a_service_point", Some("source")));
     }
 
     #[test]

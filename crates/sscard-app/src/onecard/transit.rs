@@ -129,7 +129,7 @@ async fn topup_holder(
         return Ok((Some(t), h.person, h.card));
     }
     let (person, card) = lookup(tx, p).await?.map_err(|reason| refusal_of(p, reason))?;
-    access::may_top_up(&ctx.actor, &person.id)?;
+    access::may_top_up(&ctx.actor, &person.id, source)?;
     sscard_domain::terminal::check_card(&card, card.region, ctx.today())?;
     Ok((None, person, card))
 }
