@@ -283,12 +283,24 @@ pub fn scoped(scope: &Scope, all: &Attributes) -> serde_json::Map<String, serde_
     out
 }
 
+string_enum!(
+    /// The outcome of one use of a card at a terminal, as the usage records keep it.
+    UseResult { Ok => "ok", Refused => "refused" }
+);
+
 /// The outcome of one use of a card at a terminal, for the usage records.
-pub fn use_result(outcome: &Result<(), DomainError>) -> (&'static str, Option<&'static str>) {
+pub fn use_result(outcome: &Result<(), DomainError>) -> (UseResult, Option<&'static str>) {
     match outcome {
-        Ok(()) => ("ok", None),
-        Err(e) => ("refused", Some(e.code)),
+        Ok(()) => (UseResult::Ok, None),
+        Err(e) => (UseResult::Refused, Some(e.code)),
     }
+}
+
+/// The reason a failed operation at a terminal is recorded as a refused use: a refusal of the
+/// card or of the rules (422) or a conflict (409) is one; malformed input (400) and a forbidden
+/// terminal (403) are not uses.
+pub fn refused_use(e: &DomainError) -> Option<&'static str> {
+    matches!(e.kind, crate::error::ErrorKind::Refused | crate::error::ErrorKind::Conflict).then_some(e.code)
 }
 
 #[cfg(test)]
@@ -453,5 +465,15 @@ pub(crate) mod tests {
             check_presentation(&card(CardStatus::Lost), Some(false), region, today).unwrap_err().code,
             "card_lost"
         );
+    }
+
+    #[test]
+    fn refusals_and_conflicts_are_refused_uses() {
+        assert_eq!(refused_use(&DomainError::refused("card_lost", "lost")), Some("card_lost"));
+        assert_eq!(refused_use(&DomainError::conflict("bill_settled", "again", None)), Some("bill_settled"));
+        assert_eq!(refused_use(&DomainError::invalid("bad_fare", "fare_fen", "bad")), None);
+        assert_eq!(refused_use(&DomainError::forbidden("no")), None);
+        assert_eq!(use_result(&Ok(())), (UseResult::Ok, None));
+        assert_eq!(use_result(&Err(DomainError::refused("revoked", "stopped"))), (UseResult::Refused, Some("revoked")));
     }
 }

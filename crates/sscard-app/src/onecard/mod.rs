@@ -18,10 +18,12 @@ pub mod verify;
 use super::{Ctx, Subject, new_id, not_found, record};
 use serde::Serialize;
 use sscard_domain::card::Card;
-use sscard_domain::error::{DomainError, ErrorKind};
+use sscard_domain::error::DomainError;
 use sscard_domain::ids::CardNo;
 use sscard_domain::person::Person;
-use sscard_domain::terminal::{Presented, Scenario, Terminal, check_presentation, check_terminal};
+use sscard_domain::terminal::{
+    Presented, Scenario, Terminal, UseResult, check_presentation, check_terminal, refused_use,
+};
 use sscard_store::onecard::UseRow;
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
@@ -198,7 +200,7 @@ pub(crate) fn use_row(
         person_id: who.map(|(p, _)| p.id.clone()),
         card_no: who.map(|(_, c)| c.card_no.as_str().to_string()).or_else(|| p.card_no()),
         presented: p.kind().as_str().to_string(),
-        result: if reason.is_none() { "ok" } else { "refused" }.to_string(),
+        result: if reason.is_none() { UseResult::Ok } else { UseResult::Refused }.as_str().to_string(),
         reason: reason.map(str::to_string),
         region: t.region.to_string(),
     }
@@ -216,7 +218,10 @@ pub(crate) async fn with_refusals<T>(
     outcome: Result<T>,
 ) -> Result<T> {
     let reason = match &outcome {
-        Err(StoreError::Domain(e)) if matches!(e.kind, ErrorKind::Refused | ErrorKind::Conflict) => e.code,
+        Err(StoreError::Domain(e)) => match refused_use(e) {
+            Some(reason) => reason,
+            None => return outcome,
+        },
         _ => return outcome,
     };
     let mut tx = store.write().await?;
