@@ -263,17 +263,14 @@ impl EcardApp {
             mail_address: None,
             reason: (kind == AppKind::Replacement).then_some(ReplacementReason::Lost),
         };
-        let view =
-            applications::apply(self.store.as_ref(), &c, person_id, input).await.expect("apply");
+        let view = applications::apply(self.store.as_ref(), &c, person_id, input).await.expect("apply");
         view.application.card_no.expect("instant card")
     }
 
     pub async fn activate(&self, card_no: &str) {
         let c = ctx(self.now_ms());
         let input = ActionInput { pin: Some(PIN.into()), ..Default::default() };
-        cards::act(self.store.as_ref(), &c, card_no, CardAction::Activate, input)
-            .await
-            .expect("activate");
+        cards::act(self.store.as_ref(), &c, card_no, CardAction::Activate, input).await.expect("activate");
     }
 
     /// A QR token for `person_id` made by the holder of `token`.

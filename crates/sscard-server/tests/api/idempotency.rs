@@ -214,3 +214,21 @@ async fn eight_concurrent_repeats_create_one_person() {
     found.expect(200);
     assert_eq!(found.json["id"], first.json["id"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_newborn_registration_answers_the_first_person_and_application() {
+    let app = TestApp::spawn().await;
+    let mother = app.register_adult().await;
+    let baby = sscard_domain::document::make_resident_id(crate::helpers::rc(REGION), date!(2026 - 02 - 20), 8);
+    let body = json!({
+        "doc_type": "resident_id", "doc_number": baby, "name": "林小宝", "region": REGION,
+        "guardian_id": mother["id"], "relationship_proof": "Q350203260001",
+        "bank_code": crate::helpers::ICBC, "branch_code": PLAIN_BRANCH,
+    });
+    let tok = app.tokens.teller_icbc.clone();
+    let first = app.post_idem(&tok, "/persons/newborn", "baby-1", Some(&body)).await;
+    let second = app.post_idem(&tok, "/persons/newborn", "baby-1", Some(&body)).await;
+    same_answer(&first, &second, 201);
+    assert_eq!(first.json["person"]["minor"], true, "{}", first.text());
+    assert_eq!(first.json["application"]["channel"], "newborn", "{}", first.text());
+}

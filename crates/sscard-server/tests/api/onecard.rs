@@ -669,3 +669,30 @@ async fn terminals_verify_qr_codes_with_their_own_secret_within_their_scope() {
     assert_eq!(got, vec![("refused", "expired"), ("refused", "card_suspended"), ("ok", "")]);
     ledger_clean(&app).await;
 }
+
+/// A bad field of a money move is refused at the edge with its name, and moves nothing.
+#[tokio::test]
+async fn money_moves_refuse_a_bad_field_by_name() {
+    let app = TestApp::spawn().await;
+    operators(&app).await;
+    let pid = app.holder1_person.clone();
+    let card = app.active_card(&pid).await;
+    let h = app.tokens.holder1.clone();
+    let (_, xm) = terminal(&app, "XM-HOSP", "medical", CITY, &[]).await;
+    let topup = |amount: i64, source: &str| json!({ "card_no": card, "amount_fen": amount, "source": source });
+    app.post(Some(&h), "/ewallet/topups", &topup(100, "gold")).await.problem(400, "bad_source").field("source");
+    app.post(Some(&h), "/ewallet/topups", &topup(0, "bank")).await.problem(400, "bad_amount").field("amount_fen");
+    let bill = |amount: i64, bill_id: &str| json!({ "card_no": card, "amount_fen": amount, "bill_id": bill_id });
+    app.post(Some(&xm), "/medical/settlements", &bill(-5, "INV-X"))
+        .await
+        .problem(400, "bad_amount")
+        .field("amount_fen");
+    app.post(Some(&xm), "/medical/settlements", &bill(100, "")).await.problem(400, "bad_bill_id").field("bill_id");
+    let deposit = json!({ "person_id": pid, "amount_fen": 0, "reference": "r1" });
+    app.post(Some(&app.tokens.admin), "/medical/deposits", &deposit)
+        .await
+        .problem(400, "bad_amount")
+        .field("amount_fen");
+    assert_eq!(balance(&app, &h, &pid, &format!("ewallet:{card}")).await, 0);
+    assert_eq!(ledger_clean(&app).await["transfers"], 0);
+}
