@@ -6,114 +6,15 @@
 //! `ledger check` clean after the crash and after the restart, and exit 1 once the books are
 //! edited behind sscard's back.
 
+use crate::helpers::{Db, command, free_port, ok, open, rt, run, serve, text};
 use sscard_app::Ctx;
 use sscard_app::onecard::{Presentation, transit};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::money::Fen;
 use sscard_domain::policy::Policy;
 use sscard_domain::transit::TopupSource;
-use sscard_store::Store;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// The test database: a temporary SQLite file, or a PostgreSQL database of its own with
-/// SSCARD_TEST_DATABASE=postgres.
-enum Db {
-    Sqlite(sscard_store_sql::sqlite::TempDatabase),
-    Postgres(sscard_store_sql::postgres::TempDatabase),
-}
-
-/// The master key the PostgreSQL run gives the binary (SQLite keeps a key file beside the database).
-const TEST_MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-impl Db {
-    fn new() -> Db {
-        match std::env::var("SSCARD_TEST_DATABASE").as_deref() {
-            Ok("postgres") | Ok("postgresql") => Db::Postgres(
-                rt().block_on(sscard_store_sql::postgres::TempDatabase::create()).expect("a PostgreSQL test database"),
-            ),
-            _ => Db::Sqlite(sscard_store_sql::sqlite::TempDatabase::new()),
-        }
-    }
-    fn url(&self) -> String {
-        match self {
-            Db::Sqlite(d) => d.url(),
-            Db::Postgres(d) => d.url(),
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        let Db::Sqlite(db) = self else { return };
-        let path = &db.path;
-        if let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
-            && let Ok(entries) = std::fs::read_dir(dir)
-        {
-            for e in entries.flatten() {
-                if e.file_name().to_str().is_some_and(|f| f.starts_with(name) && f != name) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-    }
-}
-
-fn command(db: &Db, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sscard"));
-    cmd.arg("--database-url").arg(db.url()).args(args);
-    cmd.env_remove("SSCARD_DATABASE_URL").env_remove("SSCARD_MASTER_KEY").env("SSCARD_LOG", "warn");
-    if let Db::Postgres(_) = db {
-        cmd.env("SSCARD_MASTER_KEY", TEST_MASTER_KEY);
-    }
-    cmd
-}
-
-fn run(db: &Db, args: &[&str]) -> Output {
-    command(db, args).stdin(Stdio::null()).output().expect("run sscard")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-/// Starts `sscard serve` and waits until it answers.
-fn serve(db: &Db, port: u16) -> Child {
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = command(db, &["serve", "--listen", &listen])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sscard serve");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("sscard serve did not start");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
-
-async fn open(db: &Db) -> std::sync::Arc<dyn Store> {
-    sscard_store_sql::open(&db.url()).await.expect("open the test database")
-}
 
 /// (number of transfers, their sum in fen).
 async fn transfer_totals(db: &Db) -> (i64, i64) {

@@ -2,6 +2,7 @@
 //! import with a bad row (exit 2), jobs as of a date, the audit chain (intact: exit 0;
 //! edited behind sscard's back: exit 1 naming the record) and the demo seeding once.
 
+use crate::helpers::{Db, err, exit, open, out, rt, sscard};
 use sscard_app::{Ctx, applications, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
@@ -11,78 +12,7 @@ use sscard_domain::ids::{BankCode, BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
 use sscard_domain::policy::Policy;
 use sscard_store::Store;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
 use time::macros::date;
-
-/// A temporary database file and everything sscard puts beside it, removed at the end.
-struct Db(sscard_store_sql::sqlite::TempDatabase);
-
-impl Db {
-    fn new() -> Db {
-        Db(sscard_store_sql::sqlite::TempDatabase::new())
-    }
-    fn url(&self) -> String {
-        self.0.url()
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        // Key files or other companions named after the database file.
-        let path = &self.0.path;
-        if let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
-            && let Ok(entries) = std::fs::read_dir(dir)
-        {
-            for e in entries.flatten() {
-                if e.file_name().to_str().is_some_and(|f| f.starts_with(name) && f != name) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-    }
-}
-
-/// Runs `sscard --database-url URL ARGS...`, feeding `stdin` if given.
-fn sscard(db: &Db, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sscard"));
-    cmd.arg("--database-url").arg(db.url()).args(args);
-    cmd.env_remove("SSCARD_DATABASE_URL").env("SSCARD_LOG", "warn");
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run the sscard binary");
-    {
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(s) = stdin {
-            // A command that fails before reading its input (e.g. a usage error) closes the pipe.
-            match pipe.write_all(s.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
-                _ => {}
-            }
-        }
-    }
-    child.wait_with_output().expect("wait for sscard")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn exit(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "stdout: {}\nstderr: {}", out(o), err(o));
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-}
-
-async fn open(db: &Db) -> std::sync::Arc<dyn Store> {
-    std::sync::Arc::new(sscard_store_sql::sqlite::open(&db.url()).await.expect("open the test database"))
-}
 
 /// A card made at the branch on 2026-03-02 and never collected (the dormant sweep's business).
 async fn uncollected_card(store: &dyn Store) -> String {
@@ -121,7 +51,7 @@ async fn uncollected_card(store: &dyn Store) -> String {
 
 #[test]
 fn administration_import_jobs_and_the_audit_chain() {
-    let db = Db::new();
+    let db = Db::sqlite();
     let rt = rt();
 
     // Banks and branches.
@@ -282,7 +212,7 @@ fn administration_import_jobs_and_the_audit_chain() {
 
 #[test]
 fn demo_seeds_once() {
-    let db = Db::new();
+    let db = Db::sqlite();
     let o = sscard(&db, &["demo"], None);
     exit(&o, 0);
     assert!(err(&o).contains("demo city seeded"), "{}", err(&o));

@@ -1,0 +1,8 @@
+//! The `sscard` binary end to end, one test binary: each test runs the real binary against a
+//! fresh database (see `helpers`).
+#![allow(clippy::too_many_lines)]
+
+mod helpers;
+
+mod admin;
+mod onecard;
