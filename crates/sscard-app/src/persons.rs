@@ -5,6 +5,7 @@ use super::{Ctx, Subject, new_id, not_found, record, remember_answer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
+use sscard_domain::disclosure::{Disclosure, Relation, disclosure};
 use sscard_domain::application::{AppKind, ApplicationInput, Channel};
 use sscard_domain::document::Ssn;
 use sscard_domain::error::DomainError;
@@ -62,28 +63,55 @@ pub(crate) async fn register_in(tx: &mut dyn Tx, ctx: &Ctx, input: &Registration
     Ok(person)
 }
 
+/// A person as the caller may see them: the record, and whether its identity numbers are
+/// shown in full or masked (decided by `sscard_domain::disclosure`).
+#[derive(Debug, Clone)]
+pub struct SeenPerson {
+    pub person: Person,
+    pub disclosure: Disclosure,
+}
+
+/// How much of `person` the actor sees, in the caller's transaction.
+async fn seen(tx: &mut dyn Tx, ctx: &Ctx, person: Person, found_by_number: bool) -> Result<SeenPerson> {
+    access::may_view_person(&ctx.actor, &person.id)?;
+    let serving_banks = tx.banks_serving(&person.id).await?;
+    let rel = Relation { person: &person, serving_banks: &serving_banks, found_by_number };
+    let disclosure = disclosure(&ctx.actor, &rel);
+    Ok(SeenPerson { person, disclosure })
+}
+
+/// Refuses unless the actor may see the person's uses and balances (the holder, their
+/// guardian, the card office, a teller of a bank that serves them); 404 for no such person.
+pub(crate) async fn check_accounts_access(tx: &mut dyn Tx, ctx: &Ctx, person_id: &str) -> Result<()> {
+    access::may_view_person(&ctx.actor, person_id)?;
+    let person = tx.get_person(person_id, false).await?.ok_or_else(|| not_found("person", person_id))?;
+    let serving_banks = tx.banks_serving(person_id).await?;
+    let rel = Relation { person: &person, serving_banks: &serving_banks, found_by_number: false };
+    Ok(sscard_domain::disclosure::may_view_accounts(&ctx.actor, &rel)?)
+}
+
 /// A person by id, if the actor may see them.
-pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<Person> {
+pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<SeenPerson> {
     let mut tx = store.read().await?;
     let person = tx.get_person(id, false).await?.ok_or_else(|| not_found("person", id))?;
+    let found = seen(tx.as_mut(), ctx, person, false).await?;
     tx.commit().await?;
-    access::may_view_person(&ctx.actor, &person.id)?;
-    Ok(person)
+    Ok(found)
 }
 
 /// A person by SSN (or resident ID number), if the actor may see them.
-pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<Person> {
+pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<SeenPerson> {
     let ssn = Ssn::parse(ssn).map_err(|e| DomainError::from(e).with_field("ssn"))?;
     let mut tx = store.read().await?;
     let person = tx.find_person_by_ssn(ssn.as_str()).await?.ok_or_else(|| not_found("person", &ssn.masked()))?;
+    let found = seen(tx.as_mut(), ctx, person, true).await?;
     tx.commit().await?;
-    access::may_view_person(&ctx.actor, &person.id)?;
-    Ok(person)
+    Ok(found)
 }
 
 /// A person by social security number or by the number of any document (a passport, a
 /// travel permit), as a desk types it; if the actor may see them.
-pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &str) -> Result<Person> {
+pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &str) -> Result<SeenPerson> {
     let number = number.trim().to_ascii_uppercase();
     if Ssn::parse(&number).is_ok() {
         match find_by_ssn(store, ctx, &number).await {
@@ -93,11 +121,11 @@ pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &str) -> Resul
     }
     let mut tx = store.read().await?;
     let found = tx.find_persons_by_doc_number(&number).await?;
-    tx.commit().await?;
     let person =
         found.into_iter().next().ok_or_else(|| not_found("person", &sscard_domain::document::mask_id(&number)))?;
-    access::may_view_person(&ctx.actor, &person.id)?;
-    Ok(person)
+    let found = seen(tx.as_mut(), ctx, person, true).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// What a newborn registration carries besides the child's identity.

@@ -581,7 +581,7 @@ pub async fn upgrade_from_second_generation(store: Arc<dyn Store>) {
     assert_eq!(outcome, RowOutcome::Imported);
     let person = sscard_app::persons::find_by_ssn(store, &c, &resident_number(1))
         .await
-        .expect("the import registered the person");
+        .expect("the import registered the person").person;
     let cards = cards_of(store, &person.id).await;
     assert_eq!(cards.len(), 1);
     let old = cards[0].clone();

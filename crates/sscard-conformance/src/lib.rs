@@ -31,6 +31,7 @@ mod jobs;
 mod live;
 mod onecard;
 mod persons;
+mod privacy;
 mod records;
 mod terminals;
 
@@ -42,6 +43,7 @@ pub use jobs::*;
 pub use live::*;
 pub use onecard::*;
 pub use persons::*;
+pub use privacy::*;
 pub use records::*;
 pub use terminals::*;
 
@@ -105,6 +107,7 @@ macro_rules! conformance_tests {
             onecard_wallet_goes_back_when_the_card_ends,
             banks_have_their_own_bins_and_cards_their_own_pans,
             terminal_secret_rotation,
+            staff_see_full_numbers_and_money_only_with_business,
         );
     };
 }

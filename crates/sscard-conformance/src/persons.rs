@@ -33,9 +33,9 @@ pub async fn registration_of_a_resident(store: Arc<dyn Store>) {
     assert!(!person.pension_recorded);
     assert_eq!(person.created_at_ms, base_ms());
 
-    let by_id = sscard_app::persons::get(store, &c, &person.id).await.expect("found by id");
+    let by_id = sscard_app::persons::get(store, &c, &person.id).await.expect("found by id").person;
     assert_eq!(by_id, person);
-    let by_ssn = sscard_app::persons::find_by_ssn(store, &c, &number).await.expect("found by SSN");
+    let by_ssn = sscard_app::persons::find_by_ssn(store, &c, &number).await.expect("found by SSN").person;
     assert_eq!(by_ssn, person);
 
     let unknown = resident_number_born(birth, 125);
@@ -138,7 +138,7 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
         }
         let found = sscard_app::persons::find_by_ssn(store, &c, person.ssn.as_str())
             .await
-            .expect("every person is found by SSN");
+            .expect("every person is found by SSN").person;
         assert_eq!(found, person);
     }
     assert_eq!(assigned.len(), 4);
@@ -297,7 +297,7 @@ pub async fn guardian_rules(store: Arc<dyn Store>) {
     let link = Some(GuardianLink { guardian_id: parent.id.clone(), relationship_proof: "HB3502031234".to_string() });
     assert_eq!(person.guardian, link);
     assert!(person.is_minor(TODAY));
-    let stored = sscard_app::persons::get(store, &c, &person.id).await.expect("the child is stored");
+    let stored = sscard_app::persons::get(store, &c, &person.id).await.expect("the child is stored").person;
     assert_eq!(stored.guardian, link);
     assert_eq!(overview(store).await.persons, 3);
 }
@@ -343,7 +343,7 @@ pub async fn newborn_registration(store: Arc<dyn Store>) {
     assert_eq!(done.application.timeline[0].actor, "clerk.xm");
     let stored = application(store, &app.id).await;
     assert_eq!(&stored.application, app);
-    let found = sscard_app::persons::find_by_ssn(store, &c, &number).await.expect("the newborn is registered");
+    let found = sscard_app::persons::find_by_ssn(store, &c, &number).await.expect("the newborn is registered").person;
     assert_eq!(found, done.person);
     let o = overview(store).await;
     assert_eq!(o.persons, 2);

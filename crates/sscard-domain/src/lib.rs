@@ -11,6 +11,7 @@ pub mod application;
 pub mod bank;
 pub mod card;
 pub mod clock;
+pub mod disclosure;
 pub mod document;
 pub mod ecard;
 pub mod error;

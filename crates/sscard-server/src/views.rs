@@ -36,6 +36,14 @@ pub struct PersonJson {
 }
 
 impl PersonJson {
+    /// The person as the caller may see them: the SSN masked unless the rule shows it in full.
+    pub fn seen(s: &sscard_app::persons::SeenPerson, now_ms: i64, policy: &Policy) -> Self {
+        let mut json = Self::new(&s.person, now_ms, policy);
+        if s.disclosure == sscard_domain::disclosure::Disclosure::Masked {
+            json.ssn = s.person.ssn.masked();
+        }
+        json
+    }
     pub fn new(p: &Person, now_ms: i64, policy: &Policy) -> Self {
         let today = china_date(now_ms);
         PersonJson {

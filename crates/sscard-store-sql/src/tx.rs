@@ -120,6 +120,18 @@ impl Tx for SqlTx {
 
 #[async_trait]
 impl ports::Persons for SqlTx {
+    async fn banks_serving(&mut self, person_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT bank_code FROM cards WHERE person_id = $1 \
+             UNION SELECT bank_code FROM applications WHERE person_id = $1 ORDER BY 1 LIMIT 50",
+        )
+        .bind(person_id)
+        .fetch_all(&mut *self.tx)
+        .await
+        .db()?;
+        rows.iter().map(|r| rows::text(r, "bank_code")).collect()
+    }
+
     async fn next_serial(&mut self, name: &str) -> Result<u64> {
         sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
             .bind(name)

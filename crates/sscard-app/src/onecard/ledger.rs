@@ -27,6 +27,9 @@ use std::collections::BTreeMap;
 /// One movement to post (a pure value of the domain).
 pub use sscard_domain::ledger::Leg;
 
+/// Balances of locked accounts, by account (in lock order).
+pub(crate) type Locked = BTreeMap<AccountId, i64>;
+
 /// The account of a holder's e-wallet (per card).
 pub fn wallet(card_no: &str) -> Result<AccountId> {
     Ok(AccountId::new(AccountKind::Ewallet, card_no)?)
@@ -64,15 +67,14 @@ pub(crate) async fn lock_accounts(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     accounts: &[(AccountId, Option<&str>)],
-) -> Result<BTreeMap<String, i64>> {
-    let mut balances = BTreeMap::new();
+) -> Result<Locked> {
+    let mut balances = Locked::new();
     let mut holders: BTreeMap<String, (&AccountId, Option<&str>)> = BTreeMap::new();
     for (a, person) in accounts {
-        let id = a.to_string();
         if a.kind.is_holder() {
-            holders.insert(id, (a, *person));
+            holders.insert(a.to_string(), (a, *person));
         } else {
-            balances.insert(id, 0);
+            balances.insert(a.clone(), 0);
         }
     }
     let ids: Vec<String> = holders.keys().cloned().collect();
@@ -88,9 +90,11 @@ pub(crate) async fn lock_accounts(
         found = tx.lock_accounts_by_id(&ids).await?;
     }
     for row in found {
-        balances.insert(row.id, row.balance_fen);
+        if let Some((a, _)) = holders.get(&row.id) {
+            balances.insert((*a).clone(), row.balance_fen);
+        }
     }
-    if let Some(id) = ids.iter().find(|id| !balances.contains_key(id.as_str())) {
+    if let Some(id) = holders.iter().find(|(_, (a, _))| !balances.contains_key(*a)).map(|(id, _)| id) {
         return Err(StoreError::not_found("account", id.clone()));
     }
     Ok(balances)
@@ -102,7 +106,7 @@ pub(crate) async fn lock_accounts(
 pub(crate) async fn post(
     tx: &mut dyn Tx,
     ctx: &Ctx,
-    balances: &mut BTreeMap<String, i64>,
+    balances: &mut Locked,
     legs: &[Leg],
     ref_id: &str,
 ) -> Result<Vec<TransferRow>> {
@@ -130,26 +134,21 @@ pub(crate) async fn post(
 /// the transfers to write. No replay check: the caller knows no transfer holds these keys yet
 /// (each embeds an id made in this transaction, or the batch line was checked as new); the
 /// unique index on the key stays the backstop.
-pub(crate) fn plan_legs(
-    ctx: &Ctx,
-    balances: &mut BTreeMap<String, i64>,
-    legs: &[Leg],
-    ref_id: &str,
-) -> Result<Vec<TransferRow>> {
+pub(crate) fn plan_legs(ctx: &Ctx, balances: &mut Locked, legs: &[Leg], ref_id: &str) -> Result<Vec<TransferRow>> {
     let mut done = Vec::with_capacity(legs.len());
     for leg in legs.iter().filter(|l| !l.amount.is_zero()) {
         check_key(&leg.key)?;
-        let (from, to) = (leg.from.to_string(), leg.to.to_string());
-        let fb = *balances.get(&from).ok_or_else(|| StoreError::Backend(format!("account {from} not locked")))?;
-        let tb = *balances.get(&to).ok_or_else(|| StoreError::Backend(format!("account {to} not locked")))?;
+        let not_locked = |a: &AccountId| StoreError::Backend(format!("account {a} not locked"));
+        let fb = *balances.get(&leg.from).ok_or_else(|| not_locked(&leg.from))?;
+        let tb = *balances.get(&leg.to).ok_or_else(|| not_locked(&leg.to))?;
         let (fa, ta) = decide_transfer(&leg.spec(), Fen::new(fb), Fen::new(tb))?;
-        balances.insert(from.clone(), fa.value());
-        balances.insert(to.clone(), ta.value());
+        balances.insert(leg.from.clone(), fa.value());
+        balances.insert(leg.to.clone(), ta.value());
         done.push(TransferRow {
             id: new_id(),
             idem_key: leg.key.clone(),
-            from_account: from,
-            to_account: to,
+            from_account: leg.from.to_string(),
+            to_account: leg.to.to_string(),
             amount_fen: leg.amount.value(),
             kind: leg.kind.as_str().to_string(),
             ref_id: Some(ref_id.to_string()),
@@ -162,15 +161,14 @@ pub(crate) fn plan_legs(
 /// The balance changes since `locked`: holder accounts that moved, and every organisation
 /// account (also unchanged, so that one named by a transfer exists before the transfer is
 /// written).
-pub(crate) fn balance_changes(locked: &BTreeMap<String, i64>, now: &BTreeMap<String, i64>) -> Vec<BalanceChange> {
+pub(crate) fn balance_changes(locked: &Locked, now: &Locked) -> Vec<BalanceChange> {
     let mut out = Vec::new();
-    for (id, balance) in now {
-        let delta = balance - locked.get(id).copied().unwrap_or(0);
-        let Ok(account) = AccountId::parse(id) else { continue };
+    for (account, balance) in now {
+        let delta = balance - locked.get(account).copied().unwrap_or(0);
         if account.kind.is_holder() && delta == 0 {
             continue;
         }
-        out.push(BalanceChange::new(&account, None, delta));
+        out.push(BalanceChange::new(account, None, delta));
     }
     out
 }
@@ -195,11 +193,8 @@ pub struct Balances {
 
 /// The holder (or staff) sees the person's balances and the latest `limit` transfers.
 pub async fn balances(store: &dyn Store, ctx: &Ctx, person_id: &str, limit: u32) -> Result<Balances> {
-    access::may_view_person(&ctx.actor, person_id)?;
     let mut tx = store.read().await?;
-    if tx.get_person(person_id, false).await?.is_none() {
-        return Err(StoreError::not_found("person", person_id));
-    }
+    crate::persons::check_accounts_access(tx.as_mut(), ctx, person_id).await?;
     let accounts = tx.accounts_of_person(person_id).await?;
     let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
     let history = tx.transfers_of(&ids, None, limit.clamp(1, 500)).await?;
@@ -326,7 +321,7 @@ async fn move_wallet_in(
     }
     let mut balances =
         lock_accounts(tx, ctx, &[(from.clone(), Some(&person.id)), (to.clone(), Some(&person.id))]).await?;
-    let balance = Fen::new(balances.get(&from.to_string()).copied().unwrap_or(0));
+    let balance = Fen::new(balances.get(from).copied().unwrap_or(0));
     let Some(spec) = decide(balance)? else { return Ok(None) };
     let leg = Leg { from: spec.from, to: spec.to, amount: spec.amount, kind: spec.kind, key };
     let rows = post(tx, ctx, &mut balances, std::slice::from_ref(&leg), ref_id).await?;

@@ -292,8 +292,8 @@ pub async fn uses(
     before_ms: Option<i64>,
     limit: u32,
 ) -> Result<Vec<UseRow>> {
-    sscard_domain::access::may_view_person(&ctx.actor, person_id)?;
     let mut tx = store.read().await?;
+    crate::persons::check_accounts_access(tx.as_mut(), ctx, person_id).await?;
     let found = tx.uses_of_person(person_id, before_ms, limit).await?;
     tx.commit().await?;
     Ok(found)

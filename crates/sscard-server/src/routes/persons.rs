@@ -147,8 +147,8 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<PersonJson>> {
     let ctx = state.ctx(actor, None);
-    let person = persons::get(state.store.as_ref(), &ctx, &id).await?;
-    Ok(Json(PersonJson::new(&person, ctx.now_ms, &ctx.policy)))
+    let seen = persons::get(state.store.as_ref(), &ctx, &id).await?;
+    Ok(Json(PersonJson::seen(&seen, ctx.now_ms, &ctx.policy)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -167,8 +167,8 @@ pub async fn find(
 ) -> ApiResult<Json<PersonJson>> {
     let Query(q) = query.map_err(|_| ApiError::bad_request("ssn_required", "ssn", "give ?ssn=NUMBER"))?;
     let ctx = state.ctx(actor, None);
-    let person = persons::find_by_ssn(state.store.as_ref(), &ctx, &q.ssn).await?;
-    Ok(Json(PersonJson::new(&person, ctx.now_ms, &ctx.policy)))
+    let seen = persons::find_by_ssn(state.store.as_ref(), &ctx, &q.ssn).await?;
+    Ok(Json(PersonJson::seen(&seen, ctx.now_ms, &ctx.policy)))
 }
 
 /// The cards of a person, oldest first.

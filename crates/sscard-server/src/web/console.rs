@@ -310,7 +310,7 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
     let person = match persons::register(store, ctx, input).await {
         Ok(p) => p,
         Err(e) => match persons::find_by_ssn(store, ctx, doc_number).await {
-            Ok(p) => p,
+            Ok(seen) => seen.person,
             Err(_) => return Err(e.to_string()),
         },
     };

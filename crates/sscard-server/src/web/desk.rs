@@ -75,7 +75,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         } else {
             persons::find_by_number(state.store.as_ref(), &ctx, &q).await
         };
-        match lookup {
+        match lookup.map(|seen| seen.person) {
             Ok(p) => {
                 let cards = cards::of_person(state.store.as_ref(), &ctx, &p.id).await.unwrap_or_default();
                 let apps = app_rows(&state, &ctx, &p.id).await.unwrap_or_default();

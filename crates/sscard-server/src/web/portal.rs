@@ -230,7 +230,7 @@ async fn portal_page(
     person_id: &str,
 ) -> Result<PortalPage, sscard_store::StoreError> {
     let store = state.store.as_ref();
-    let person = persons::get(store, ctx, person_id).await?;
+    let person = persons::get(store, ctx, person_id).await?.person;
     let cards = cards::of_person(store, ctx, person_id).await?;
     let apps = app_rows(state, ctx, person_id).await?;
     let (banks, branches) = branch_options(state, None).await?;

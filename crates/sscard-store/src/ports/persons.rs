@@ -22,4 +22,6 @@ pub trait Persons: super::Cards + Send {
         self.get_person(&card.person_id, lock).await
     }
     async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>>;
+    /// Codes of the banks holding a card or an application of the person (at most 50).
+    async fn banks_serving(&mut self, person_id: &str) -> Result<Vec<String>>;
 }

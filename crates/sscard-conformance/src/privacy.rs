@@ -1,0 +1,37 @@
+//! Who sees what (DESIGN §8): full identity numbers and a person's money only for those with
+//! business with the person.
+
+use crate::fixtures::*;
+use sscard_app::onecard::{ledger, uses};
+use sscard_app::persons;
+use sscard_domain::disclosure::Disclosure;
+use sscard_store::Store;
+use std::sync::Arc;
+
+/// A teller of a bank with no card or application of the person sees the SSN masked and none
+/// of their uses or balances; the serving bank's teller, the clerk, the holder see it all; a
+/// teller who typed the person's own number sees that number.
+pub async fn staff_see_full_numbers_and_money_only_with_business(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    seed(store).await;
+    let person = register(store, 1).await;
+    active_card(store, &person).await;
+    let (mine, other) = (ctx(teller(BANK)), ctx(teller(OTHER_BANK)));
+
+    for (who, c) in [("serving teller", &mine), ("clerk", &ctx(clerk())), ("holder", &ctx(holder(&person)))] {
+        let seen = persons::get(store, c, &person.id).await.expect("visible");
+        assert_eq!(seen.disclosure, Disclosure::Full, "{who}");
+        uses(store, c, &person.id, None, 10).await.expect(who);
+        ledger::balances(store, c, &person.id, 10).await.expect(who);
+    }
+
+    let seen = persons::get(store, &other, &person.id).await.expect("a teller may look a person up");
+    assert_eq!(seen.disclosure, Disclosure::Masked, "a teller of a bank without business with the person");
+    forbidden(uses(store, &other, &person.id, None, 10).await);
+    forbidden(ledger::balances(store, &other, &person.id, 10).await);
+
+    let typed = persons::find_by_ssn(store, &other, person.ssn.as_str()).await.expect("found by the number");
+    assert_eq!(typed.disclosure, Disclosure::Full, "the teller typed this very number");
+    let by_doc = persons::find_by_number(store, &other, &person.doc_number).await.expect("found by the number");
+    assert_eq!(by_doc.disclosure, Disclosure::Full);
+}
