@@ -73,6 +73,20 @@ impl AccountId {
     }
 }
 
+/// Accounts order as their text form `kind:owner` does (no kind's text is a prefix of
+/// another's), the order they are locked in.
+impl Ord for AccountId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.kind.as_str(), self.owner.as_str()).cmp(&(other.kind.as_str(), other.owner.as_str()))
+    }
+}
+
+impl PartialOrd for AccountId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl std::fmt::Display for AccountId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.kind.as_str(), self.owner)
@@ -276,6 +290,24 @@ mod tests {
     }
     fn spec(from: &str, to: &str, amount: i64) -> TransferSpec {
         TransferSpec { from: acct(from), to: acct(to), amount: Fen::new(amount), kind: TransferKind::Topup }
+    }
+
+    #[test]
+    fn accounts_order_as_their_text() {
+        let mut ids: Vec<AccountId> =
+            ["ewallet:B1", "bank:A9", "cash:OFFICE", "clearing:XMBUS", "ewallet:A1", "medical:p"]
+                .iter()
+                .map(|s| AccountId::parse(s).unwrap())
+                .collect();
+        let mut texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        ids.sort();
+        texts.sort();
+        assert_eq!(ids.iter().map(ToString::to_string).collect::<Vec<_>>(), texts);
+        for a in AccountKind::ALL {
+            for b in AccountKind::ALL {
+                assert!(a == b || !b.as_str().starts_with(a.as_str()), "{a} is a prefix of {b}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! transaction. A bill id settles once per operator: the same bill again returns the first
 //! split, a different bill under the same id is a 409. Refunds reverse a settlement exactly.
 
-use super::ledger::{balance_changes, lock_accounts, plan_legs, post};
+use super::ledger::{Locked, balance_changes, lock_accounts, plan_legs, post};
 use super::{Holder, Presentation, live_terminal, terminal_and_holder, terminal_subject, use_row, with_refusals};
 use crate::{Ctx, Subject, new_id, record_rows};
 use serde::Serialize;
@@ -22,7 +22,6 @@ use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_store::onecard::{MedicalYearRow, SettlementRow, Writes};
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
-use std::collections::BTreeMap;
 
 /// A settlement as answered to the terminal.
 #[derive(Debug, Clone, Serialize)]
@@ -35,18 +34,15 @@ pub struct SettlementView {
 
 /// The balances of `accounts` when every holder account among them was read (organisation
 /// accounts enter at 0, as in [`lock_accounts`]); `None` when one does not exist yet.
-fn balances_read(
-    accounts: &[(AccountId, Option<&str>)],
-    read: &[(String, i64)],
-) -> Option<std::collections::BTreeMap<String, i64>> {
-    let mut out = std::collections::BTreeMap::new();
+fn balances_read(accounts: &[(AccountId, Option<&str>)], read: &[(String, i64)]) -> Option<Locked> {
+    let mut out = Locked::new();
     for (a, _) in accounts {
         let id = a.to_string();
         let balance = match a.kind.is_holder() {
             true => read.iter().find(|(r, _)| *r == id)?.1,
             false => 0,
         };
-        out.insert(id, balance);
+        out.insert(a.clone(), balance);
     }
     Some(out)
 }
@@ -99,7 +95,7 @@ struct SettleLoad {
     h: Holder,
     year: i64,
     accounts: SettlementAccounts,
-    balances: BTreeMap<String, i64>,
+    balances: Locked,
     prior: Option<SettlementRow>,
     policies: Vec<MedicalPolicy>,
     ytd: YearToDate,
@@ -121,7 +117,7 @@ async fn settle_inner(
     }
     let (person, t) = (&l.h.person, &l.t);
     let policy = choose_policy(person.region, l.policies);
-    let balance = Fen::new(l.balances.get(&l.accounts.account.to_string()).copied().unwrap_or(0));
+    let balance = Fen::new(l.balances.get(&l.accounts.account).copied().unwrap_or(0));
     let s = split(amount, &policy, Locality::of(person.region, t.region), l.ytd, balance)?;
     let id = new_id();
     let mut balances = l.balances.clone();

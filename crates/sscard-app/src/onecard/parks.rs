@@ -68,7 +68,7 @@ pub async fn entry(
         let clearing = super::ledger::clearing(&t.operator_code)?;
         let mut balances =
             lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
-        let d = decide_entry(&park.rule, retired, pass, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)));
+        let d = decide_entry(&park.rule, retired, pass, Fen::new(balances.get(&w).copied().unwrap_or(0)));
         let id = new_id();
         let mut transfers = Vec::new();
         if d.admitted && d.price_fen > 0 {
@@ -108,7 +108,7 @@ pub async fn entry(
             admitted: d.admitted,
             price_fen: d.price_fen,
             reason: d.reason.to_string(),
-            balance_fen: balances.get(&w.to_string()).copied(),
+            balance_fen: balances.get(&w).copied(),
         })
     }
     .await;
@@ -135,7 +135,7 @@ pub async fn buy_pass(
         let clearing = super::ledger::clearing(&t.operator_code)?;
         let mut balances =
             lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
-        decide_fare(price, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;
+        decide_fare(price, Fen::new(balances.get(&w).copied().unwrap_or(0)))?;
         let id = new_id();
         let leg = Leg { from: w, to: clearing, amount: price, kind: TransferKind::ParkPass, key: format!("pass:{id}") };
         let transfers = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), &id).await?;

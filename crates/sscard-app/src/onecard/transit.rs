@@ -5,7 +5,7 @@
 //! answers `duplicate` with its first outcome, so each transaction is applied exactly once.
 //! Refused transactions are recorded too (with their reason), so they stay refused.
 
-use super::ledger::{Leg, balance_changes, lock_accounts, plan_legs, post, wallet};
+use super::ledger::{Leg, Locked, balance_changes, lock_accounts, plan_legs, post, wallet};
 use super::{
     Presentation, holder, live_terminal, lookup, refusal_of, refused_holder, terminal_and_holder, terminal_subject,
     use_row, with_refusals,
@@ -30,7 +30,7 @@ use sscard_store::model::{NewAudit, NewEvent};
 use sscard_store::onecard::{MAX_CARDS_PER_READ, TapRow, TransferRow, Writes};
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// The answer to a top-up.
 #[derive(Debug, Clone, Serialize)]
@@ -89,7 +89,7 @@ pub async fn topup(
     let holder_side = from.kind.is_holder().then_some(person.id.as_str());
     let mut balances =
         lock_accounts(tx.as_mut(), ctx, &[(from.clone(), holder_side), (to.clone(), Some(&person.id))]).await?;
-    let current = Fen::new(balances.get(&to.to_string()).copied().unwrap_or(0));
+    let current = Fen::new(balances.get(&to).copied().unwrap_or(0));
     decide_topup(amount, current, source, card.pan.is_some())?;
     let leg = Leg { from, to: to.clone(), amount, kind: TransferKind::Topup, key: idem_key };
     let rows = post(tx.as_mut(), ctx, &mut balances, std::slice::from_ref(&leg), card.card_no.as_str()).await?;
@@ -108,7 +108,7 @@ pub async fn topup(
         card_no: card.card_no.as_str().to_string(),
         amount_fen: amount.value(),
         source: source.as_str(),
-        balance_fen: balances.get(&to.to_string()).copied().unwrap_or(0),
+        balance_fen: balances.get(&to).copied().unwrap_or(0),
         replayed: false,
     })
 }
@@ -200,7 +200,7 @@ async fn tap_inner(
     let clearing = super::ledger::clearing(&t.operator_code)?;
     let mut balances =
         lock_accounts(tx.as_mut(), ctx, &[(w.clone(), Some(&h.person.id)), (clearing.clone(), None)]).await?;
-    decide_fare(fare, Fen::new(balances.get(&w.to_string()).copied().unwrap_or(0)))?;
+    decide_fare(fare, Fen::new(balances.get(&w).copied().unwrap_or(0)))?;
     let id = new_id();
     let leg = Leg { from: w.clone(), to: clearing, amount: fare, kind: TransferKind::Fare, key: format!("tap:{id}") };
     let locked = balances.clone();
@@ -235,7 +235,7 @@ async fn tap_inner(
         card_no: h.card.card_no.as_str().to_string(),
         fare_fen: fare.value(),
         resident: fare.value() != fare_fen,
-        balance_fen: balances.get(&w.to_string()).copied().unwrap_or(0),
+        balance_fen: balances.get(&w).copied().unwrap_or(0),
     })
 }
 
@@ -307,7 +307,7 @@ struct ChunkLoad<'a> {
     /// The holders behind refused but verified QR codes, by e-card id (a refused use still names them).
     refused: HashMap<String, (Person, Card)>,
     /// The locked balances, by account id.
-    balances: BTreeMap<String, i64>,
+    balances: Locked,
 }
 
 async fn apply_chunk(
@@ -406,7 +406,7 @@ fn plan_line(
             insured_region: person.region,
             card,
             history: load.histories.get(&card.card_no).map(Vec::as_slice).unwrap_or(&[]),
-            wallet: Fen::new(load.balances.get(&wallet(payer.as_str())?.to_string()).copied().unwrap_or(0)),
+            wallet: Fen::new(load.balances.get(&wallet(payer.as_str())?).copied().unwrap_or(0)),
         }),
         (_, _) => Err(found.as_ref().err().copied().unwrap_or("unknown_card")),
     };
