@@ -12,6 +12,13 @@ use sscard_app::idem::{MAX_KEY_LEN, request_hash};
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// `application/json`, in any case, with or without parameters (`; charset=utf-8`); not
+/// `application/jsonfoo` nor `application/json-patch+json`.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
 /// A parsed JSON body together with the bytes it came from.
 pub struct JsonBody<T> {
     pub value: T,
@@ -25,7 +32,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
+            .is_some_and(is_json_media_type);
         if !is_json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -101,5 +108,33 @@ impl IdemKey {
             key,
             request_hash: request_hash(self.method.as_str(), &self.path, body),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_application_json_is_json() {
+        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;x=y"] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in ["application/jsonfoo", "application/json-patch+json", "text/json", "", "application/xml"] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_by_name() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Login {
+            username: String,
+        }
+        let e = JsonBody::<Login>::parse(br#"{"username": "a", "admin": true}"#).expect_err("unknown field");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.problem.field.as_deref(), Some("admin"));
     }
 }
