@@ -91,6 +91,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(crate::limits::request_limits))
         .layer(axum::middleware::map_response(crate::security::security_headers))
         .with_state(state)
 }

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod limits;
 pub mod login_limit;
 pub mod openapi;
 pub mod png;
