@@ -6,8 +6,11 @@
 use super::{Ctx, Subject, not_found, record, remember_answer};
 use serde_json::json;
 use sscard_domain::access;
-use sscard_domain::card::{CancelReason, Card, CardAction, CardStatus, Pin, decide_action, decide_activation};
+use sscard_domain::card::{
+    CancelReason, Card, CardAction, CardStatus, Pin, StopReason, decide_action, decide_activation,
+};
 use sscard_domain::error::DomainError;
+use sscard_domain::ids::CardNo;
 use sscard_domain::person::Person;
 use sscard_store::Result;
 use sscard_store::tx::{Store, Tx};
@@ -15,16 +18,18 @@ use sscard_store::tx::{Store, Tx};
 /// Longest free-text reason accepted for a stop.
 pub const MAX_REASON_CHARS: usize = sscard_domain::card::MAX_STOP_REASON_CHARS;
 
-/// What an action request carries besides the action.
+/// What an action request carries besides the action, parsed at the edge: the new PIN
+/// (activation), the cancel reason (cancel) and the stop reason (stop).
 #[derive(Debug, Clone, Default)]
 pub struct ActionInput {
-    pub pin: Option<String>,
+    pub pin: Option<Pin>,
     pub cancel_reason: Option<CancelReason>,
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
 }
 
 /// A card, if the actor may see it.
-pub async fn get(store: &dyn Store, ctx: &Ctx, card_no: &str) -> Result<Card> {
+pub async fn get(store: &dyn Store, ctx: &Ctx, card_no: &CardNo) -> Result<Card> {
+    let card_no = card_no.as_str();
     let mut tx = store.read().await?;
     let card = tx.get_card(card_no, false).await?.ok_or_else(|| not_found("card", card_no))?;
     tx.commit().await?;
@@ -46,7 +51,14 @@ pub async fn of_person(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result<
 
 /// Runs one action on a card. Locks the person first, then the card, so concurrent actions on
 /// one person's cards are serialised (two branches activating at once: one wins, one gets 409).
-pub async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Result<Card> {
+pub async fn act(
+    store: &dyn Store,
+    ctx: &Ctx,
+    card_no: &CardNo,
+    action: CardAction,
+    input: ActionInput,
+) -> Result<Card> {
+    let card_no = card_no.as_str();
     let mut tx = store.write().await?;
     let (person, card) = if tx.excludes_other_writers() {
         // SQLite's write transaction already excludes every other writer: plain reads suffice.
@@ -62,7 +74,7 @@ pub async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction
     };
     access::may_act_on_card(&ctx.actor, &card, action)?;
     let card = match action {
-        CardAction::Activate => activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_deref()).await?,
+        CardAction::Activate => activate_in(tx.as_mut(), ctx, &person, card, input.pin.as_ref()).await?,
         _ => change_in(tx.as_mut(), ctx, &person, card, action, &input).await?,
     };
     // The kept outcome leaves the PIN hash out: it stays in the card's own row only.
@@ -71,15 +83,14 @@ pub async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction
     Ok(card)
 }
 
-async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card, pin: Option<&str>) -> Result<Card> {
+async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card, pin: Option<&Pin>) -> Result<Card> {
     let others = tx.cards_of_person(&person.id).await?;
     let replaces = match &card.application_id {
         Some(app_id) => tx.get_application(app_id, false).await?.and_then(|a| a.replaces_card_no),
         None => None,
     };
     let plan = decide_activation(&card, &others, replaces.as_deref(), ctx.today())?;
-    let pin =
-        Pin::parse(pin.ok_or_else(|| DomainError::invalid("pin_required", "pin", "activation needs a 6-digit PIN"))?)?;
+    let pin = pin.ok_or_else(|| DomainError::invalid("pin_required", "pin", "activation needs a 6-digit PIN"))?;
     for old_no in &plan.replaced {
         if let Some(mut old) = others.iter().find(|c| &c.card_no == old_no).cloned() {
             let from = old.status;
@@ -124,8 +135,8 @@ pub(crate) async fn change_in(
             payload["reason"] = json!(reason.as_str());
         }
         CardAction::Stop => {
-            let reason = sscard_domain::card::stop_reason(input.stop_reason.as_deref())?;
-            payload["reason"] = json!(reason);
+            let reason = sscard_domain::card::stop_reason(input.stop_reason.as_ref())?;
+            payload["reason"] = json!(reason.as_str());
         }
         CardAction::ReportLost | CardAction::Activate => {}
     }

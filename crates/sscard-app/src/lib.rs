@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod cards;
 pub mod ecard;
+pub mod fields;
 pub mod idem;
 pub mod import;
 pub mod jobs;

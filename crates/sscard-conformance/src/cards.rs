@@ -114,7 +114,7 @@ pub async fn card_state_machine(store: Arc<dyn Store>) {
             if card_table(from, *action).is_some() {
                 continue;
             }
-            let result = sscard_app::cards::act(store, &c, fixture.card_no.as_str(), *action, full_input()).await;
+            let result = try_act(store, &c, fixture.card_no.as_str(), *action, full_input()).await;
             conflict(result, "illegal_transition", from.as_str());
             refused += 1;
             assert_eq!(get_card(store, fixture.card_no.as_str()).await, fixture, "{from} {action}");
@@ -134,10 +134,9 @@ pub async fn card_state_machine(store: Arc<dyn Store>) {
                 }
             };
             let at = days_later_ms(200);
-            let done =
-                sscard_app::cards::act(store, &ctx_at(admin(), at), target.card_no.as_str(), *action, full_input())
-                    .await
-                    .unwrap_or_else(|e| panic!("{action} from {from} is allowed: {e:?}"));
+            let done = try_act(store, &ctx_at(admin(), at), target.card_no.as_str(), *action, full_input())
+                .await
+                .unwrap_or_else(|e| panic!("{action} from {from} is allowed: {e:?}"));
             moved += 1;
             assert_eq!(done.status, to, "{action} from {from}");
             let stored = get_card(store, target.card_no.as_str()).await;
@@ -169,24 +168,15 @@ pub async fn activation_needs_a_good_pin(store: Arc<dyn Store>) {
     let no = issued.card_no.as_str();
     let me = ctx(holder(&person));
     let before = row_counts(store).await;
-    invalid(
-        sscard_app::cards::act(store, &me, no, CardAction::Activate, ActionInput::default()).await,
-        "pin_required",
-        "pin",
-    );
+    invalid(try_act(store, &me, no, CardAction::Activate, ActionInput::default()).await, "pin_required", "pin");
+    // A trivial or malformed PIN is refused at the edge, where the PIN is parsed.
     for trivial in ["123456", "111111", "654321", "121212", "123123"] {
-        refusal(
-            sscard_app::cards::act(store, &me, no, CardAction::Activate, with_pin(trivial)).await,
-            ErrorKind::Refused,
-            "trivial_pin",
-        );
+        let e = sscard_domain::card::Pin::parse(trivial).expect_err("a trivial PIN is refused");
+        assert_eq!((e.kind, e.code), (ErrorKind::Refused, "trivial_pin"));
     }
     for malformed in ["12345", "1234567", "12a456", ""] {
-        invalid(
-            sscard_app::cards::act(store, &me, no, CardAction::Activate, with_pin(malformed)).await,
-            "bad_pin",
-            "pin",
-        );
+        let e = sscard_domain::card::Pin::parse(malformed).expect_err("a malformed PIN is refused");
+        assert_eq!((e.code, e.field), ("bad_pin", Some("pin")));
     }
     assert_eq!(row_counts(store).await, before);
     let unchanged = get_card(store, no).await;
@@ -196,7 +186,7 @@ pub async fn activation_needs_a_good_pin(store: Arc<dyn Store>) {
     assert_eq!(active.status, CardStatus::Active);
     let hash = active.pin_hash.clone().unwrap_or_default();
     assert!(!hash.is_empty() && !hash.contains(GOOD_PIN), "only a hash of the PIN is kept");
-    match sscard_app::cards::act(store, &me, "A99999999", CardAction::Activate, with_pin(GOOD_PIN)).await {
+    match try_act(store, &me, "A99999999", CardAction::Activate, with_pin(GOOD_PIN)).await {
         Err(StoreError::NotFound { what: "card", .. }) => {}
         other => panic!("an unknown card is not found, got {other:?}"),
     }
@@ -211,23 +201,18 @@ pub async fn stop_and_cancel_need_reasons(store: Arc<dyn Store>) {
     let no = active.card_no.as_str();
     let office = ctx(clerk());
     let before = row_counts(store).await;
-    let stop = |reason: Option<String>| ActionInput { stop_reason: reason, ..Default::default() };
-    for reason in [None, Some(String::new()), Some("   ".to_string()), Some("x".repeat(201))] {
-        invalid(
-            sscard_app::cards::act(store, &office, no, CardAction::Stop, stop(reason)).await,
-            "reason_required",
-            "reason",
-        );
+    invalid(try_act(store, &office, no, CardAction::Stop, ActionInput::default()).await, "reason_required", "reason");
+    // An empty or too long reason is refused at the edge, where the reason is parsed.
+    for reason in [String::new(), "   ".to_string(), "x".repeat(201)] {
+        let e = sscard_domain::card::StopReason::parse(&reason).expect_err("a bad reason is refused");
+        assert_eq!((e.code, e.field), ("reason_required", Some("reason")));
     }
-    invalid(
-        sscard_app::cards::act(store, &office, no, CardAction::Cancel, ActionInput::default()).await,
-        "reason_required",
-        "reason",
-    );
+    let stop = |reason: &str| ActionInput { stop_reason: Some(stop_reason(reason)), ..Default::default() };
+    invalid(try_act(store, &office, no, CardAction::Cancel, ActionInput::default()).await, "reason_required", "reason");
     assert_eq!(row_counts(store).await, before);
     assert_eq!(get_card(store, no).await, active);
 
-    let stopped = act(store, &office, no, CardAction::Stop, stop(Some("moved to region 440300".to_string()))).await;
+    let stopped = act(store, &office, no, CardAction::Stop, stop("moved to region 440300")).await;
     assert_eq!(stopped.status, CardStatus::Stopped);
     let stop_event = all_events(store).await.into_iter().rfind(|e| e.entity_id == no).expect("the stop has an event");
     assert_eq!(stop_event.kind, "card.stopped");
@@ -249,7 +234,7 @@ pub async fn stop_and_cancel_need_reasons(store: Arc<dyn Store>) {
 }
 
 async fn activate_owned(store: Arc<dyn Store>, person: Person, card_no: String) -> Result<Card> {
-    sscard_app::cards::act(&*store, &ctx(holder(&person)), &card_no, CardAction::Activate, with_pin(GOOD_PIN)).await
+    try_act(&*store, &ctx(holder(&person)), &card_no, CardAction::Activate, with_pin(GOOD_PIN)).await
 }
 
 /// One issued card activated by 8 tasks at once: one wins, 7 get 409, one live card.

@@ -10,11 +10,11 @@ use sscard_app::applications::ApplicationView;
 use sscard_app::cards::ActionInput;
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
-use sscard_domain::card::{CancelReason, Card, CardAction};
+use sscard_domain::card::{CancelReason, Card, CardAction, StopReason};
 use sscard_domain::clock::{DAY_MS, start_of_day_ms};
 use sscard_domain::document::{DocType, gb11643_check_char, make_resident_id};
 use sscard_domain::error::{DomainError, ErrorKind};
-use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
+use sscard_domain::ids::{BankCode, Bin, BranchCode, CardNo, RegionCode};
 use sscard_domain::person::{Person, RegistrationInput};
 use sscard_domain::policy::Policy;
 use sscard_store::model::{Bank, Branch, Count, Event, Overview};
@@ -180,6 +180,14 @@ pub async fn seed(store: &dyn Store) -> Seed {
     Seed { bank, other_bank, printer_branch, plain_branch, other_branch }
 }
 
+/// The name of the `n`-th test person: 测试 and `n` in Chinese numerals (names hold letters,
+/// not digits), e.g. 测试一二 for 12.
+pub fn test_name(n: u32) -> String {
+    const NUMERALS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    let digits = n.to_string().chars().map(|d| NUMERALS[d.to_digit(10).unwrap_or(0) as usize]).collect::<String>();
+    format!("测试{digits}")
+}
+
 /// The birth date of the `n`-th adult test person: 1985-01-01 plus `n` days.
 pub fn adult_birth(n: u32) -> Date {
     date!(1985 - 01 - 01) + Duration::days(n as i64)
@@ -219,7 +227,7 @@ pub fn resident_input(number: &str, name: &str) -> RegistrationInput {
 
 /// The registration of the `n`-th adult test person.
 pub fn adult_input(n: u32) -> RegistrationInput {
-    resident_input(&resident_number(n), &format!("测试{n}"))
+    resident_input(&resident_number(n), &test_name(n))
 }
 
 /// Registers the `n`-th adult test person (as a clerk).
@@ -313,9 +321,24 @@ pub fn card_of(view: &ApplicationView) -> Card {
     }
 }
 
+/// A card number the test knows is well formed (the edge's parse, done by the test).
+pub fn card_no(s: &str) -> CardNo {
+    CardNo::parse(s).unwrap_or_else(|e| panic!("{s:?} is a card number: {e}"))
+}
+
+/// Runs a card action on a well-formed card number, as the server does after parsing it.
+pub async fn try_act(store: &dyn Store, c: &Ctx, no: &str, action: CardAction, input: ActionInput) -> Result<Card> {
+    sscard_app::cards::act(store, c, &card_no(no), action, input).await
+}
+
+/// Reads a card by a well-formed card number, as the server does after parsing it.
+pub async fn try_get(store: &dyn Store, c: &Ctx, no: &str) -> Result<Card> {
+    sscard_app::cards::get(store, c, &card_no(no)).await
+}
+
 /// Runs a card action that must be accepted.
 pub async fn act(store: &dyn Store, c: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Card {
-    match sscard_app::cards::act(store, c, card_no, action, input).await {
+    match try_act(store, c, card_no, action, input).await {
         Ok(card) => card,
         Err(e) => panic!("{} on {card_no} should be accepted: {e:?}", action.as_str()),
     }
@@ -324,15 +347,25 @@ pub async fn act(store: &dyn Store, c: &Ctx, card_no: &str, action: CardAction, 
 /// What each action needs, so that only the card's state decides.
 pub fn full_input() -> ActionInput {
     ActionInput {
-        pin: Some(GOOD_PIN.to_string()),
+        pin: Some(pin(GOOD_PIN)),
         cancel_reason: Some(CancelReason::HolderRequest),
-        stop_reason: Some("moved to region 440300".to_string()),
+        stop_reason: Some(stop_reason("moved to region 440300")),
     }
 }
 
 /// An activation request with `pin`.
-pub fn with_pin(pin: &str) -> ActionInput {
-    ActionInput { pin: Some(pin.to_string()), ..Default::default() }
+pub fn with_pin(raw: &str) -> ActionInput {
+    ActionInput { pin: Some(pin(raw)), ..Default::default() }
+}
+
+/// A PIN the test knows is good.
+pub fn pin(raw: &str) -> sscard_domain::card::Pin {
+    sscard_domain::card::Pin::parse(raw).unwrap_or_else(|e| panic!("{raw:?} is a good PIN: {e}"))
+}
+
+/// A stop reason the test knows is good.
+pub fn stop_reason(raw: &str) -> StopReason {
+    StopReason::parse(raw).unwrap_or_else(|e| panic!("{raw:?} is a stop reason: {e}"))
 }
 
 /// An issued (handed over, not active) card made on the spot at ICBC's printer branch.
@@ -349,7 +382,7 @@ pub async fn active_card(store: &dyn Store, person: &Person) -> Card {
 
 /// A card as the admin sees it.
 pub async fn get_card(store: &dyn Store, card_no: &str) -> Card {
-    match sscard_app::cards::get(store, &ctx(admin()), card_no).await {
+    match try_get(store, &ctx(admin()), card_no).await {
         Ok(c) => c,
         Err(e) => panic!("card {card_no} should be readable: {e:?}"),
     }

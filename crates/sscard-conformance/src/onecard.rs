@@ -989,7 +989,7 @@ pub async fn onecard_wallet_goes_back_when_the_card_ends(store: Arc<dyn Store>) 
     operators(store).await;
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     let cancel = ActionInput { cancel_reason: Some(CancelReason::HolderRequest), ..Default::default() };
-    let stop = ActionInput { stop_reason: Some("moved to 110105".into()), ..Default::default() };
+    let stop = ActionInput { stop_reason: Some(stop_reason("moved to 110105")), ..Default::default() };
     for (n, action, input, reason) in
         [(1, CardAction::Cancel, cancel.clone(), "card_cancelled"), (2, CardAction::Stop, stop, "card_stopped")]
     {

@@ -293,11 +293,11 @@ pub async fn access_rules(store: Arc<dyn Store>) {
     }
     forbidden(sscard_app::applications::get(store, &stranger, &carol_app_id).await);
     for action in CardAction::ALL {
-        forbidden(sscard_app::cards::act(store, &stranger, alice_card.card_no.as_str(), *action, full_input()).await);
-        forbidden(sscard_app::cards::act(store, &as_bob, alice_card.card_no.as_str(), *action, full_input()).await);
+        forbidden(try_act(store, &stranger, alice_card.card_no.as_str(), *action, full_input()).await);
+        forbidden(try_act(store, &as_bob, alice_card.card_no.as_str(), *action, full_input()).await);
     }
-    forbidden(sscard_app::cards::get(store, &stranger, alice_card.card_no.as_str()).await);
-    forbidden(sscard_app::cards::get(store, &as_bob, alice_card.card_no.as_str()).await);
+    forbidden(try_get(store, &stranger, alice_card.card_no.as_str()).await);
+    forbidden(try_get(store, &as_bob, alice_card.card_no.as_str()).await);
     forbidden(sscard_app::persons::get(store, &as_bob, &alice.id).await);
     forbidden(sscard_app::cards::of_person(store, &as_bob, &alice.id).await);
     forbidden(sscard_app::applications::get(store, &as_bob, &carol_app_id).await);
@@ -309,11 +309,8 @@ pub async fn access_rules(store: Arc<dyn Store>) {
     forbidden(sscard_app::applications::apply(store, &as_bob, &carol.id, online_first()).await);
     forbidden(sscard_app::persons::register(store, &as_bob, adult_input(9)).await);
     forbidden(sscard_app::admin::overview(store, &ctx(teller(BANK))).await);
-    forbidden(sscard_app::cards::act(store, &as_bob, bob_card.card_no.as_str(), CardAction::Stop, full_input()).await);
-    forbidden(
-        sscard_app::cards::act(store, &ctx(teller(BANK)), bob_card.card_no.as_str(), CardAction::Stop, full_input())
-            .await,
-    );
+    forbidden(try_act(store, &as_bob, bob_card.card_no.as_str(), CardAction::Stop, full_input()).await);
+    forbidden(try_act(store, &ctx(teller(BANK)), bob_card.card_no.as_str(), CardAction::Stop, full_input()).await);
     assert_eq!(row_counts(store).await, before, "forbidden calls change nothing");
     assert_eq!(get_card(store, alice_card.card_no.as_str()).await, alice_card);
 
@@ -321,10 +318,7 @@ pub async fn access_rules(store: Arc<dyn Store>) {
     let mine = act(store, &as_bob, bob_card.card_no.as_str(), CardAction::Suspend, ActionInput::default()).await;
     assert_eq!(mine.status, CardStatus::Suspended);
     assert_eq!(
-        sscard_app::cards::get(store, &as_bob, bob_card.card_no.as_str())
-            .await
-            .expect("a holder sees their card")
-            .status,
+        try_get(store, &as_bob, bob_card.card_no.as_str()).await.expect("a holder sees their card").status,
         CardStatus::Suspended
     );
     let seen = sscard_app::applications::get(store, &as_carol, &carol_app_id)
@@ -428,14 +422,7 @@ pub async fn failed_operations_leave_no_trace(store: Arc<dyn Store>) {
 
     // Refused before any write.
     refusal(
-        sscard_app::cards::act(
-            store,
-            &ctx(holder(&person)),
-            issued.card_no.as_str(),
-            CardAction::Activate,
-            with_pin("123456"),
-        )
-        .await,
+        try_act(store, &ctx(holder(&person)), issued.card_no.as_str(), CardAction::Activate, with_pin("123456")).await,
         ErrorKind::Refused,
         "trivial_pin",
     );
@@ -502,7 +489,8 @@ pub async fn find_by_any_document_number(store: Arc<dyn Store>) {
     assert_eq!(by_id.id, resident.id);
     let by_passport = sscard_app::persons::find_by_number(store, &desk, " e12345678 ").await.expect("passport").person;
     assert_eq!(by_passport.id, passport.id);
-    let by_ssn = sscard_app::persons::find_by_number(store, &desk, passport.ssn.as_str()).await.expect("assigned SSN").person;
+    let by_ssn =
+        sscard_app::persons::find_by_number(store, &desk, passport.ssn.as_str()).await.expect("assigned SSN").person;
     assert_eq!(by_ssn.id, passport.id);
     assert!(matches!(
         sscard_app::persons::find_by_number(store, &desk, "X0000000").await,

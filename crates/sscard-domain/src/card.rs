@@ -238,17 +238,38 @@ pub fn cancel_reason(given: Option<CancelReason>) -> Result<CancelReason, Domain
     })
 }
 
-/// A stop (停用) must say why in 1..=200 characters (e.g. the requesting region); the reason trimmed.
-pub fn stop_reason(given: Option<&str>) -> Result<&str, DomainError> {
-    let reason = given.map(str::trim).unwrap_or("");
-    if reason.is_empty() || reason.chars().count() > MAX_STOP_REASON_CHARS {
-        return Err(DomainError::invalid(
+/// Why a card is stopped (停用): free text of 1..=200 characters (e.g. the requesting region),
+/// trimmed. Only [`StopReason::parse`] builds one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReason(String);
+
+impl StopReason {
+    /// The reason trimmed; empty or over 200 characters is refused naming the field `reason`.
+    pub fn parse(raw: &str) -> Result<StopReason, DomainError> {
+        let reason = raw.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_STOP_REASON_CHARS {
+            return Err(DomainError::invalid(
+                "reason_required",
+                "reason",
+                "a stop needs a reason of 1-200 characters (e.g. the requesting region)",
+            ));
+        }
+        Ok(StopReason(reason.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stop (停用) must say why.
+pub fn stop_reason(given: Option<&StopReason>) -> Result<&StopReason, DomainError> {
+    given.ok_or_else(|| {
+        DomainError::invalid(
             "reason_required",
             "reason",
             "a stop needs a reason of 1-200 characters (e.g. the requesting region)",
-        ));
-    }
-    Ok(reason)
+        )
+    })
 }
 
 #[cfg(test)]
@@ -259,11 +280,14 @@ mod tests {
     fn cancelling_and_stopping_need_a_reason() {
         assert_eq!(cancel_reason(Some(CancelReason::Death)), Ok(CancelReason::Death));
         assert_eq!(cancel_reason(None).unwrap_err().code, "reason_required");
-        assert_eq!(stop_reason(Some("  moved to 110000 ")), Ok("moved to 110000"));
-        assert_eq!(stop_reason(Some("   ")).unwrap_err().field, Some("reason"));
-        assert!(stop_reason(None).is_err());
-        assert!(stop_reason(Some(&"x".repeat(MAX_STOP_REASON_CHARS))).is_ok());
-        assert!(stop_reason(Some(&"x".repeat(MAX_STOP_REASON_CHARS + 1))).is_err());
+        assert_eq!(
+            StopReason::parse("  moved to 110000 ").map(|r| r.as_str().to_string()),
+            Ok("moved to 110000".into())
+        );
+        assert_eq!(StopReason::parse("   ").unwrap_err().field, Some("reason"));
+        assert_eq!(stop_reason(None).unwrap_err().field, Some("reason"));
+        assert!(StopReason::parse(&"x".repeat(MAX_STOP_REASON_CHARS)).is_ok());
+        assert!(StopReason::parse(&"x".repeat(MAX_STOP_REASON_CHARS + 1)).is_err());
     }
 
     #[test]

@@ -13,7 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sscard_app::cards::{self, ActionInput};
-use sscard_domain::card::{CancelReason, Card, CardAction};
+use sscard_app::fields;
+use sscard_domain::card::{CancelReason, Card, CardAction, Pin, StopReason};
 use utoipa::ToSchema;
 
 /// A card by number.
@@ -24,12 +25,14 @@ pub async fn get(
     Auth(actor): Auth,
     Path(card_no): Path<String>,
 ) -> ApiResult<Json<CardJson>> {
+    let card_no = fields::card_no(&card_no, "card_no")?;
     let ctx = state.ctx(actor, None);
     let card = cards::get(state.store.as_ref(), &ctx, &card_no).await?;
     Ok(Json(CardJson::from(&card)))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CardActionRequest {
     /// activate: the new 6-digit PIN (trivial ones such as 123456 are refused).
     pub pin: Option<String>,
@@ -53,28 +56,39 @@ pub async fn act(
     let action = CardAction::parse(&action).ok_or_else(|| {
         ApiError::not_found(format!("no action {action:?}: activate, suspend, unsuspend, report-lost, stop or cancel"))
     })?;
+    let card_no = fields::card_no(&card_no, "card_no")?;
     let req: CardActionRequest = if raw.iter().all(u8::is_ascii_whitespace) {
         CardActionRequest::default()
     } else {
         JsonBody::<CardActionRequest>::parse(&raw)?
     };
-    let cancel_reason = match (action, &req.reason) {
-        (CardAction::Cancel, Some(r)) => Some(
-            CancelReason::parse(r)
-                .filter(|r| matches!(r, CancelReason::Death | CancelReason::Emigration | CancelReason::HolderRequest))
-                .ok_or_else(|| {
-                    ApiError::bad_request("bad_reason", "reason", "reason is death, emigration or holder_request")
-                })?,
-        ),
-        _ => None,
-    };
-    let input = ActionInput {
-        pin: req.pin.clone(),
-        cancel_reason,
-        stop_reason: if action == CardAction::Stop { req.reason.clone() } else { None },
-    };
+    let input = action_input(action, &req)?;
     let render = |c: &Card, _at_ms: i64| to_json(&CardJson::from(c));
     let store = state.store.clone();
     let run = |ctx| async move { cards::act(store.as_ref(), &ctx, &card_no, action, input).await };
     idempotent(&state, actor, &key, &raw, StatusCode::OK, run, render).await
+}
+
+/// The body's fields this action uses, parsed: the PIN (activate), the cancel reason (cancel),
+/// the stop reason (stop). A bad one is a 400 naming `pin` or `reason`.
+fn action_input(action: CardAction, req: &CardActionRequest) -> ApiResult<ActionInput> {
+    let mut input = ActionInput::default();
+    match (action, req.reason.as_deref()) {
+        (CardAction::Cancel, Some(r)) => {
+            let reason = CancelReason::parse(r)
+                .filter(|r| matches!(r, CancelReason::Death | CancelReason::Emigration | CancelReason::HolderRequest))
+                .ok_or_else(|| {
+                    ApiError::bad_request("bad_reason", "reason", "reason is death, emigration or holder_request")
+                })?;
+            input.cancel_reason = Some(reason);
+        }
+        (CardAction::Stop, Some(r)) => input.stop_reason = Some(StopReason::parse(r)?),
+        _ => {}
+    }
+    if action == CardAction::Activate
+        && let Some(pin) = req.pin.as_deref()
+    {
+        input.pin = Some(Pin::parse(pin)?);
+    }
+    Ok(input)
 }

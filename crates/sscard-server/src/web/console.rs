@@ -11,10 +11,10 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use sscard_app::cards::ActionInput;
-use sscard_app::{admin, applications, cards, jobs, persons};
+use sscard_app::{admin, applications, cards, fields, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
-use sscard_domain::card::CardAction;
+use sscard_domain::card::{CardAction, StopReason};
 use sscard_domain::document::DocType;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
@@ -184,11 +184,14 @@ pub async fn stop_card(State(state): State<AppState>, v: Viewer, Form(f): Form<S
         Err(r) => return r,
     };
     let ctx = state.ctx(actor, None);
-    let input = ActionInput { stop_reason: Some(f.reason), ..Default::default() };
-    let result = cards::act(state.store.as_ref(), &ctx, f.card_no.trim(), CardAction::Stop, input)
-        .await
-        .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
-        .map_err(|e| super::err_text(&v.t, &e));
+    let result = async {
+        let card_no = fields::card_no(&f.card_no, "card_no")?;
+        let input = ActionInput { stop_reason: Some(StopReason::parse(&f.reason)?), ..Default::default() };
+        cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Stop, input).await
+    }
+    .await
+    .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
+    .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
 
@@ -219,10 +222,14 @@ pub async fn card_audit(State(state): State<AppState>, v: Viewer, Query(q): Quer
         Err(r) => return r,
     };
     let ctx = state.ctx(actor, None);
-    let card_no = q.no.trim().to_ascii_uppercase();
+    let card_no = match fields::card_no(&q.no.to_ascii_uppercase(), "no") {
+        Ok(no) => no,
+        Err(e) => return back("/console", Err(e.to_string())),
+    };
     if let Err(e) = cards::get(state.store.as_ref(), &ctx, &card_no).await {
         return back("/console", Err(e.to_string()));
     }
+    let card_no = card_no.as_str().to_string();
     let rows = async {
         let mut tx = state.store.read().await?;
         let rows = tx.audit_of_entity("card", &card_no, 500).await?;

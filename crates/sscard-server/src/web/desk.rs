@@ -11,10 +11,10 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use sscard_app::cards::ActionInput;
-use sscard_app::{applications, cards, persons};
+use sscard_app::{applications, cards, fields, persons};
 use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
-use sscard_domain::card::CardAction;
+use sscard_domain::card::{CardAction, Pin};
 use sscard_domain::document::{DocType, Sex};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
@@ -270,11 +270,14 @@ pub async fn activate(
         Err(r) => return r,
     };
     let ctx = state.ctx(actor, None);
-    let input = ActionInput { pin: Some(f.pin), ..Default::default() };
-    let result = cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input)
-        .await
-        .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
-        .map_err(|e| super::err_text(&v.t, &e));
+    let result = async {
+        let card_no = fields::card_no(&card_no, "card_no")?;
+        let input = ActionInput { pin: Some(Pin::parse(&f.pin)?), ..Default::default() };
+        cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input).await
+    }
+    .await
+    .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
+    .map_err(|e| super::err_text(&v.t, &e));
     back(&desk_back(&f.q), result)
 }
 

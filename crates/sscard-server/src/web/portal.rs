@@ -10,10 +10,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use sscard_app::applications::ApplicationView;
 use sscard_app::cards::ActionInput;
-use sscard_app::{admin, applications, cards, persons};
+use sscard_app::{admin, applications, cards, fields, persons};
 use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
-use sscard_domain::card::{Card, CardAction, CardStatus, decide_action};
+use sscard_domain::card::{Card, CardAction, CardStatus, Pin, decide_action};
 use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_store::{AppFilter, Page};
 
@@ -384,11 +384,15 @@ pub async fn card_action(
     let result = match CardAction::parse(&action) {
         Some(a @ (CardAction::Activate | CardAction::Suspend | CardAction::Unsuspend | CardAction::ReportLost)) => {
             let ctx = state.ctx(actor, None);
-            let input = ActionInput { pin: f.pin, ..Default::default() };
-            cards::act(state.store.as_ref(), &ctx, &card_no, a, input)
-                .await
-                .map(|c: Card| format!("{} {}", c.card_no, c.status.as_str()))
-                .map_err(|e| super::err_text(&v.t, &e))
+            async {
+                let card_no = fields::card_no(&card_no, "card_no")?;
+                let pin = f.pin.as_deref().filter(|_| a == CardAction::Activate).map(Pin::parse).transpose()?;
+                let input = ActionInput { pin, ..Default::default() };
+                cards::act(state.store.as_ref(), &ctx, &card_no, a, input).await
+            }
+            .await
+            .map(|c: Card| format!("{} {}", c.card_no, c.status.as_str()))
+            .map_err(|e| super::err_text(&v.t, &e))
         }
         _ => Err(format!("no action {action}")),
     };

@@ -7,7 +7,7 @@ use clap::{Subcommand, ValueEnum};
 use sscard_app::cards::ActionInput;
 use sscard_app::{Ctx, admin, applications, cards, persons};
 use sscard_domain::application::{AppKind, ApplicationInput, Channel};
-use sscard_domain::card::CardAction;
+use sscard_domain::card::{CardAction, Pin};
 use sscard_domain::document::{DocType, make_resident_id};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
@@ -153,7 +153,7 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
         let input = RegistrationInput {
             doc_type: DocType::ResidentId,
             doc_number: make_resident_id(region, birth, (i % 1000) as u16),
-            name: format!("测试{i}"),
+            name: bench_name(i),
             sex: None,
             birth_date: None,
             region,
@@ -171,14 +171,9 @@ pub(super) async fn setup(store: &dyn Store, n: u32) -> anyhow::Result<Vec<Strin
         };
         let view = applications::apply(store, &ctx, &person.id, app).await?;
         let card_no = view.application.card_no.ok_or_else(|| anyhow::anyhow!("instant application made no card"))?;
-        cards::act(
-            store,
-            &ctx,
-            &card_no,
-            CardAction::Activate,
-            ActionInput { pin: Some("739164".into()), ..Default::default() },
-        )
-        .await?;
+        let no = sscard_app::fields::card_no(&card_no, "card_no")?;
+        let activate = ActionInput { pin: Some(Pin::parse("739164")?), ..Default::default() };
+        cards::act(store, &ctx, &no, CardAction::Activate, activate).await?;
         out.push(card_no);
     }
     Ok(out)
@@ -222,7 +217,10 @@ async fn lifecycle(store: &Arc<dyn Store>, cards: &[String], ops: u32, clients: 
     let per_client = cards.len() / clients as usize;
     for c in 0..clients as usize {
         let store = store.clone();
-        let mine: Vec<String> = cards[c * per_client..(c + 1) * per_client].to_vec();
+        let mine = cards[c * per_client..(c + 1) * per_client]
+            .iter()
+            .map(|no| sscard_app::fields::card_no(no, "card_no"))
+            .collect::<Result<Vec<_>, _>>()?;
         tasks.push(tokio::spawn(async move {
             let ctx = cli_ctx();
             for i in 0..(ops / clients) as usize {
@@ -237,4 +235,12 @@ async fn lifecycle(store: &Arc<dyn Store>, cards: &[String], ops: u32, clients: 
         t.await??;
     }
     Ok((ops / clients * clients) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A letters-only name for the `i`-th bench person (names hold no digits): 测试 and `i` in
+/// Chinese numerals.
+fn bench_name(i: impl std::fmt::Display) -> String {
+    const NUMERALS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    let digits: String = i.to_string().chars().filter_map(|d| d.to_digit(10)).map(|d| NUMERALS[d as usize]).collect();
+    format!("测试{digits}")
 }

@@ -281,7 +281,8 @@ mod tests {
         let act = |action| {
             let (store, ctx, card_no) = (store.clone(), ctx.clone(), card_no.clone());
             async move {
-                cards::act(store.as_ref(), &ctx, &card_no, action, ActionInput::default()).await.unwrap();
+                let no = sscard_app::fields::card_no(&card_no, "card_no").unwrap();
+                cards::act(store.as_ref(), &ctx, &no, action, ActionInput::default()).await.unwrap();
             }
         };
         act(CardAction::Suspend).await;

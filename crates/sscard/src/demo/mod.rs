@@ -6,10 +6,10 @@
 mod onecard;
 
 use sscard_app::cards::ActionInput;
-use sscard_app::{Ctx, admin, applications, cards, import, jobs, persons};
+use sscard_app::{Ctx, admin, applications, cards, fields, import, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
-use sscard_domain::card::{CancelReason, CardAction};
+use sscard_domain::card::{CancelReason, CardAction, Pin, StopReason};
 use sscard_domain::clock::{DAY_MS, china_date};
 use sscard_domain::document::{DocType, Sex, make_resident_id};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
@@ -231,7 +231,8 @@ async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, steps: &[AppStep]) -> 
 }
 
 async fn act(store: &dyn Store, ctx: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Res<()> {
-    cards::act(store, ctx, card_no, action, input).await.map(|_| ())
+    let card_no = fields::card_no(card_no, "card_no")?;
+    cards::act(store, ctx, &card_no, action, input).await.map(|_| ())
 }
 
 /// The bank of person `i`, with its branch that has a card printer and one that has not.
@@ -266,7 +267,7 @@ async fn seed_cards(store: &dyn Store, ctx: &Ctx, rng: &mut Rng, i: u32, person_
                 return Ok(()); // issued, not yet activated
             }
             let pin = format!("{:06}", 280_000 + rng.below(500_000));
-            let activate = ActionInput { pin: Some(pin), ..Default::default() };
+            let activate = ActionInput { pin: Some(Pin::parse(&pin)?), ..Default::default() };
             act(store, &at(ctx, 20), &card_no, CardAction::Activate, activate).await?;
             seed_card_event(store, ctx, &bank, path, &card_no, person_id).await
         }
@@ -313,7 +314,7 @@ async fn seed_upgrade(store: &dyn Store, ctx: &Ctx, bank: &DemoBank, i: u32, per
     };
     let view = applications::apply(store, ctx, person_id, input).await?;
     if let Some(card) = view.application.card_no {
-        let activate = ActionInput { pin: Some("739164".into()), ..Default::default() };
+        let activate = ActionInput { pin: Some(Pin::parse("739164")?), ..Default::default() };
         act(store, ctx, &card, CardAction::Activate, activate).await?;
     }
     Ok(())
@@ -411,7 +412,8 @@ async fn seed_card_event(
             applications::apply(store, &at(ctx, 9), person_id, input).await.map(|_| ())
         }
         11 => {
-            let stop = ActionInput { stop_reason: Some("异地停用: moved to 350100".into()), ..Default::default() };
+            let stop = StopReason::parse("异地停用: moved to 350100")?;
+            let stop = ActionInput { stop_reason: Some(stop), ..Default::default() };
             act(store, &at(ctx, 5), card_no, CardAction::Stop, stop).await
         }
         12 => {
