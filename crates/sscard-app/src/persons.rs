@@ -5,9 +5,9 @@ use super::{Ctx, Subject, new_id, not_found, record, remember_answer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
-use sscard_domain::disclosure::{Disclosure, Relation, disclosure};
 use sscard_domain::application::{AppKind, ApplicationInput, Channel};
-use sscard_domain::document::Ssn;
+use sscard_domain::disclosure::{Disclosure, Relation, disclosure};
+use sscard_domain::document::{DocumentNumber, Ssn};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_domain::person::{Person, RegistrationInput, check_identity, decide_registration};
@@ -100,8 +100,7 @@ pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<SeenPerson> {
 }
 
 /// A person by SSN (or resident ID number), if the actor may see them.
-pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<SeenPerson> {
-    let ssn = Ssn::parse(ssn).map_err(|e| DomainError::from(e).with_field("ssn"))?;
+pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &Ssn) -> Result<SeenPerson> {
     let mut tx = store.read().await?;
     let person = tx.find_person_by_ssn(ssn.as_str()).await?.ok_or_else(|| not_found("person", &ssn.masked()))?;
     let found = seen(tx.as_mut(), ctx, person, true).await?;
@@ -111,18 +110,18 @@ pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &str) -> Result<Seen
 
 /// A person by social security number or by the number of any document (a passport, a
 /// travel permit), as a desk types it; if the actor may see them.
-pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &str) -> Result<SeenPerson> {
-    let number = number.trim().to_ascii_uppercase();
-    if Ssn::parse(&number).is_ok() {
-        match find_by_ssn(store, ctx, &number).await {
+pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &DocumentNumber) -> Result<SeenPerson> {
+    let number = number.as_str();
+    if let Ok(ssn) = Ssn::parse(number) {
+        match find_by_ssn(store, ctx, &ssn).await {
             Err(StoreError::NotFound { .. }) => {}
             other => return other,
         }
     }
     let mut tx = store.read().await?;
-    let found = tx.find_persons_by_doc_number(&number).await?;
+    let found = tx.find_persons_by_doc_number(number).await?;
     let person =
-        found.into_iter().next().ok_or_else(|| not_found("person", &sscard_domain::document::mask_id(&number)))?;
+        found.into_iter().next().ok_or_else(|| not_found("person", &sscard_domain::document::mask_id(number)))?;
     let found = seen(tx.as_mut(), ctx, person, true).await?;
     tx.commit().await?;
     Ok(found)

@@ -575,10 +575,8 @@ pub async fn upgrade_from_second_generation(store: Arc<dyn Store>) {
     let row = second_generation_row(1, "Z12345678", BANK);
     let outcome = sscard_app::import::import_row(store, &c, &row).await.expect("import");
     assert_eq!(outcome, RowOutcome::Imported);
-    let person = sscard_app::persons::find_by_ssn(store, &c, &resident_number(1))
-        .await
-        .expect("the import registered the person")
-        .person;
+    let person =
+        try_find_by_ssn(store, &c, &resident_number(1)).await.expect("the import registered the person").person;
     let cards = cards_of(store, &person.id).await;
     assert_eq!(cards.len(), 1);
     let old = cards[0].clone();

@@ -336,6 +336,18 @@ pub async fn try_get(store: &dyn Store, c: &Ctx, no: &str) -> Result<Card> {
     sscard_app::cards::get(store, c, &card_no(no)).await
 }
 
+/// Finds a person by a well-formed SSN, as the server does after parsing it.
+pub async fn try_find_by_ssn(store: &dyn Store, c: &Ctx, ssn: &str) -> Result<sscard_app::persons::SeenPerson> {
+    let ssn = sscard_domain::document::Ssn::parse(ssn).unwrap_or_else(|e| panic!("{ssn:?} is an SSN: {e}"));
+    sscard_app::persons::find_by_ssn(store, c, &ssn).await
+}
+
+/// Finds a person by a well-formed number, as the desk does after parsing it.
+pub async fn try_find_by_number(store: &dyn Store, c: &Ctx, no: &str) -> Result<sscard_app::persons::SeenPerson> {
+    let no = sscard_domain::document::DocumentNumber::parse(no).unwrap_or_else(|e| panic!("{no:?} is a number: {e}"));
+    sscard_app::persons::find_by_number(store, c, &no).await
+}
+
 /// Runs a card action that must be accepted.
 pub async fn act(store: &dyn Store, c: &Ctx, card_no: &str, action: CardAction, input: ActionInput) -> Card {
     match try_act(store, c, card_no, action, input).await {

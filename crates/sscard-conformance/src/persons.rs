@@ -35,11 +35,11 @@ pub async fn registration_of_a_resident(store: Arc<dyn Store>) {
 
     let by_id = sscard_app::persons::get(store, &c, &person.id).await.expect("found by id").person;
     assert_eq!(by_id, person);
-    let by_ssn = sscard_app::persons::find_by_ssn(store, &c, &number).await.expect("found by SSN").person;
+    let by_ssn = try_find_by_ssn(store, &c, &number).await.expect("found by SSN").person;
     assert_eq!(by_ssn, person);
 
     let unknown = resident_number_born(birth, 125);
-    match sscard_app::persons::find_by_ssn(store, &c, &unknown).await {
+    match try_find_by_ssn(store, &c, &unknown).await {
         Err(StoreError::NotFound { what: "person", .. }) => {}
         other => panic!("an unregistered SSN is not found, got {other:?}"),
     }
@@ -136,9 +136,7 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
             assert_eq!(Ssn::parse(ssn).ok(), Some(person.ssn.clone()));
             assigned.push(person.ssn.clone());
         }
-        let found = sscard_app::persons::find_by_ssn(store, &c, person.ssn.as_str())
-            .await
-            .expect("every person is found by SSN").person;
+        let found = try_find_by_ssn(store, &c, person.ssn.as_str()).await.expect("every person is found by SSN").person;
         assert_eq!(found, person);
     }
     assert_eq!(assigned.len(), 4);
@@ -343,7 +341,7 @@ pub async fn newborn_registration(store: Arc<dyn Store>) {
     assert_eq!(done.application.timeline[0].actor, "clerk.xm");
     let stored = application(store, &app.id).await;
     assert_eq!(&stored.application, app);
-    let found = sscard_app::persons::find_by_ssn(store, &c, &number).await.expect("the newborn is registered").person;
+    let found = try_find_by_ssn(store, &c, &number).await.expect("the newborn is registered").person;
     assert_eq!(found, done.person);
     let o = overview(store).await;
     assert_eq!(o.persons, 2);
@@ -373,7 +371,7 @@ pub async fn newborn_failure_leaves_no_person(store: Arc<dyn Store>) {
     bad_branch.branch_code = Some(branch_code("NO-SUCH"));
     invalid(sscard_app::persons::register_newborn(store, &c, bad_branch).await, "unknown_branch", "branch_code");
     assert_eq!(row_counts(store).await, before, "nothing of the newborn stays");
-    match sscard_app::persons::find_by_ssn(store, &c, &number).await {
+    match try_find_by_ssn(store, &c, &number).await {
         Err(StoreError::NotFound { .. }) => {}
         other => panic!("no newborn person may remain, got {other:?}"),
     }

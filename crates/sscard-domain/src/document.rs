@@ -826,9 +826,46 @@ impl<'de> Deserialize<'de> for Ssn {
     }
 }
 
+/// A number a desk looks a person up by: an SSN or the number of any document, trimmed and
+/// uppercased, 1 to 32 characters of A-Z, 0-9 and `-` (every document number fits). Only
+/// [`DocumentNumber::parse`] builds one; which document it is, the lookup finds out.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DocumentNumber(String);
+
+impl DocumentNumber {
+    /// The longest number accepted.
+    pub const MAX_CHARS: usize = 32;
+
+    /// Trim, uppercase and check the shape.
+    pub fn parse(raw: &str) -> Result<DocumentNumber, DocumentError> {
+        let s = normalize(raw)?;
+        check_len(&s, |n| n <= Self::MAX_CHARS, "1 to 32")?;
+        check_chars(&s, |_, c| is_upper_alnum(c) || c == '-', "A-Z, 0-9 or -")?;
+        Ok(DocumentNumber(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DocumentNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocumentNumber({})", mask_id(&self.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_number_is_trimmed_uppercased_and_shaped() {
+        assert_eq!(DocumentNumber::parse(" e12345678 ").map(|n| n.as_str().to_string()), Ok("E12345678".into()));
+        assert_eq!(DocumentNumber::parse("   "), Err(DocumentError::Empty));
+        assert!(matches!(DocumentNumber::parse("E1234 5678"), Err(DocumentError::BadChar { position: 6, .. })));
+        assert!(matches!(DocumentNumber::parse(&"9".repeat(33)), Err(DocumentError::WrongLength { got: 33, .. })));
+        assert!(!format!("{:?}", DocumentNumber::parse("E12345678")).contains("E12345678"));
+    }
 
     #[test]
     fn the_serde_form_is_the_text_form() {

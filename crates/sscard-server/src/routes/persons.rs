@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sscard_app::fields;
 use sscard_app::persons::{self, NewbornInput, NewbornResult};
 use sscard_domain::document::{DocType, Sex};
 use sscard_domain::ids::{BankCode, BranchCode, RegionCode};
@@ -166,8 +167,9 @@ pub async fn find(
     query: Result<Query<FindQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<PersonJson>> {
     let Query(q) = query.map_err(|_| ApiError::bad_request("ssn_required", "ssn", "give ?ssn=NUMBER"))?;
+    let ssn = fields::ssn(&q.ssn, "ssn")?;
     let ctx = state.ctx(actor, None);
-    let seen = persons::find_by_ssn(state.store.as_ref(), &ctx, &q.ssn).await?;
+    let seen = persons::find_by_ssn(state.store.as_ref(), &ctx, &ssn).await?;
     Ok(Json(PersonJson::seen(&seen, ctx.now_ms, &ctx.policy)))
 }
 

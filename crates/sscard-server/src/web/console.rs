@@ -15,7 +15,7 @@ use sscard_app::{admin, applications, cards, fields, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
 use sscard_domain::card::{CardAction, StopReason};
-use sscard_domain::document::DocType;
+use sscard_domain::document::{DocType, Ssn};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
 use sscard_store::{AppFilter, Count, Page};
@@ -316,8 +316,11 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
     let store = state.store.as_ref();
     let person = match persons::register(store, ctx, input).await {
         Ok(p) => p,
-        Err(e) => match persons::find_by_ssn(store, ctx, doc_number).await {
-            Ok(seen) => seen.person,
+        Err(e) => match Ssn::parse(doc_number) {
+            Ok(ssn) => match persons::find_by_ssn(store, ctx, &ssn).await {
+                Ok(seen) => seen.person,
+                Err(_) => return Err(e.to_string()),
+            },
             Err(_) => return Err(e.to_string()),
         },
     };

@@ -15,7 +15,8 @@ use sscard_app::{applications, cards, fields, persons};
 use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::{CardAction, Pin};
-use sscard_domain::document::{DocType, Sex};
+use sscard_domain::document::{DocType, DocumentNumber, Sex};
+use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
 use sscard_store::{AppFilter, Page};
@@ -73,7 +74,10 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         let lookup = if is_person_id(&q) {
             persons::get(state.store.as_ref(), &ctx, &q).await
         } else {
-            persons::find_by_number(state.store.as_ref(), &ctx, &q).await
+            match DocumentNumber::parse(&q) {
+                Ok(number) => persons::find_by_number(state.store.as_ref(), &ctx, &number).await,
+                Err(e) => Err(DomainError::from(e).with_field("q").into()),
+            }
         };
         match lookup.map(|seen| seen.person) {
             Ok(p) => {
