@@ -54,12 +54,7 @@ pub async fn terminal(
     region: &str,
     scope: &[&str],
 ) -> CreatedTerminal {
-    let req = NewTerminal {
-        operator: operator.into(),
-        scenario: scenario.into(),
-        region: region.into(),
-        scope: scope.iter().map(|s| s.to_string()).collect(),
-    };
+    let req = NewTerminal::parse(operator, scenario, region, scope).expect("a well-formed terminal");
     terminals::add_terminal(store, &ctx(admin()), req).await.expect("terminal")
 }
 
@@ -114,7 +109,7 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
         terminals::add_terminal(
             store,
             &ctx(admin()),
-            NewTerminal { operator: "XM-BUS".into(), scenario: "medical".into(), region: REGION.into(), scope: vec![] },
+            NewTerminal::parse("XM-BUS", "medical", REGION, &[] as &[&str]).expect("well formed"),
         )
         .await,
         ErrorKind::Refused,

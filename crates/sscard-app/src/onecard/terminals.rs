@@ -37,13 +37,35 @@ pub async fn add_operator(store: &dyn Store, ctx: &Ctx, op: Operator) -> Result<
     Ok(op)
 }
 
-/// What `POST /terminals` asks for.
+/// What `POST /terminals` asks for: the operator's code, and the parsed scenario, region and scope.
 #[derive(Debug, Clone)]
 pub struct NewTerminal {
     pub operator: String,
-    pub scenario: String,
-    pub region: String,
-    pub scope: Vec<String>,
+    pub scenario: Scenario,
+    pub region: RegionCode,
+    pub scope: Scope,
+}
+
+impl NewTerminal {
+    /// The command from a request's fields (for the server and the CLI): a bad field is
+    /// refused naming it (`scenario`, `region`, `scope`).
+    pub fn parse<S: AsRef<str>>(
+        operator: &str,
+        scenario: &str,
+        region: &str,
+        scope: &[S],
+    ) -> std::result::Result<NewTerminal, DomainError> {
+        let scenario = Scenario::parse(scenario).ok_or_else(|| {
+            DomainError::invalid(
+                "bad_scenario",
+                "scenario",
+                "scenario is one of identity, medical, transit, library, park",
+            )
+        })?;
+        let region = RegionCode::parse(region).map_err(|e| DomainError::from(e).with_field("region"))?;
+        let scope = Scope::parse(scope)?;
+        Ok(NewTerminal { operator: operator.to_string(), scenario, region, scope })
+    }
 }
 
 /// A created terminal and its secret, shown this once.
@@ -56,14 +78,10 @@ pub struct CreatedTerminal {
 /// Registers a terminal of an existing operator (admin).
 pub async fn add_terminal(store: &dyn Store, ctx: &Ctx, req: NewTerminal) -> Result<CreatedTerminal> {
     access::may_administer(&ctx.actor)?;
-    let scenario = Scenario::parse(&req.scenario).ok_or_else(|| {
-        DomainError::invalid("bad_scenario", "scenario", "scenario is one of identity, medical, transit, library, park")
-    })?;
-    let region = RegionCode::parse(&req.region).map_err(|e| DomainError::from(e).with_field("region"))?;
-    let scope = Scope::parse(&req.scope)?;
+    let NewTerminal { operator, scenario, region, scope } = req;
     let mut tx = store.write().await?;
-    let op = tx.get_operator(&req.operator).await?.ok_or_else(|| {
-        DomainError::invalid("unknown_operator", "operator", format!("no operator {} is registered", req.operator))
+    let op = tx.get_operator(&operator).await?.ok_or_else(|| {
+        DomainError::invalid("unknown_operator", "operator", format!("no operator {operator} is registered"))
     })?;
     decide_terminal(&op, scenario)?;
     let secret = new_secret();
@@ -137,14 +155,13 @@ pub async fn list(store: &dyn Store, ctx: &Ctx, limit: u32) -> Result<Vec<Termin
     Ok(t)
 }
 
-/// Parses an operator kind for the CLI and HTTP.
-pub fn operator_kind(s: &str) -> Result<OperatorKind> {
+/// Parses an operator kind for the CLI and HTTP, refused naming `kind`.
+pub fn operator_kind(s: &str) -> std::result::Result<OperatorKind, DomainError> {
     OperatorKind::parse(s).ok_or_else(|| {
         DomainError::invalid(
             "bad_operator_kind",
             "kind",
             "kind is one of hospital, pharmacy, transit, library, park, agency",
         )
-        .into()
     })
 }

@@ -130,7 +130,7 @@ pub async fn add_terminal(
     body: JsonBody<TerminalRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let req = NewTerminal { operator: b.operator, scenario: b.scenario, region: b.region, scope: b.scope };
+    let req = NewTerminal::parse(&b.operator, &b.scenario, &b.region, &b.scope)?;
     let c = terminals::add_terminal(state.store.as_ref(), &state.ctx(actor, None), req).await?;
     let t = c.terminal;
     Ok(created(to_json(&TerminalCreated {

@@ -23,7 +23,7 @@ use sscard_app::onecard::{Presentation, ledger, terminal_actor, transit};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::money::Fen;
 use sscard_domain::policy::Policy;
-use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
+use sscard_domain::terminal::{Operator, OperatorKind, Scenario, Scope, Terminal};
 use sscard_domain::transit::TopupSource;
 use sscard_server::AppState;
 use sscard_store::Store;
@@ -126,15 +126,15 @@ async fn prepare(store: &dyn Store, clients: usize) -> anyhow::Result<Fleet> {
     let mut gates = Vec::new();
     let mut medical = Vec::new();
     for i in 0..clients + 2 {
-        let new = |operator: &str, scenario: &str| NewTerminal {
+        let new = |operator: &str, scenario: Scenario| NewTerminal {
             operator: operator.into(),
-            scenario: scenario.into(),
-            region: region.to_string(),
-            scope: Vec::new(),
+            scenario,
+            region,
+            scope: Scope::default(),
         };
-        gates.push(add_terminal(store, &admin, new("BENCH-BUS", "transit")).await?);
+        gates.push(add_terminal(store, &admin, new("BENCH-BUS", Scenario::Transit)).await?);
         if i < clients {
-            medical.push(add_terminal(store, &admin, new("BENCH-HOSP", "medical")).await?);
+            medical.push(add_terminal(store, &admin, new("BENCH-HOSP", Scenario::Medical)).await?);
         }
     }
     fill_wallets(store, admin.now_ms, &gates[0].terminal, &cards).await?;

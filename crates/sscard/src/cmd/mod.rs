@@ -38,3 +38,8 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
+
+/// A field refused at the edge, as the CLI says it: `bad <field>: <why>`.
+pub fn bad_field(e: sscard_domain::error::DomainError) -> anyhow::Error {
+    anyhow::anyhow!("bad {}: {}", e.field.unwrap_or("argument"), e.message)
+}

@@ -7,7 +7,7 @@
 //! after a crash re-sends the same (terminal, seq) lines: the server answers `duplicate` for
 //! every one it already applied.
 
-use super::{cli_ctx, open};
+use super::{bad_field, cli_ctx, open};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -115,7 +115,7 @@ pub async fn operator(url: &str, cmd: OperatorCmd) -> anyhow::Result<ExitCode> {
     let OperatorCmd::Add { code, name, kind, region } = cmd;
     let store = open(url).await?;
     let op = Operator {
-        kind: terminals::operator_kind(&kind)?,
+        kind: terminals::operator_kind(&kind).map_err(bad_field)?,
         region: RegionCode::parse(&region).with_context(|| format!("bad region {region:?}"))?,
         code,
         name,
@@ -134,8 +134,8 @@ pub async fn terminal(url: &str, cmd: TerminalAdminCmd) -> anyhow::Result<ExitCo
     let ctx = cli_ctx();
     match cmd {
         TerminalAdminCmd::Add { operator, scenario, region, scope } => {
-            let scope = scope.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
-            let req = terminals::NewTerminal { operator, scenario, region, scope };
+            let scope: Vec<&str> = scope.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            let req = terminals::NewTerminal::parse(&operator, &scenario, &region, &scope).map_err(bad_field)?;
             let c = terminals::add_terminal(store.as_ref(), &ctx, req).await?;
             println!("terminal {}", c.terminal.id);
             println!("secret {}", c.secret);

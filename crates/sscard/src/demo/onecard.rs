@@ -42,8 +42,7 @@ pub async fn seed(store: &dyn Store, ctx: &Ctx, cards: &[String], stopped: &[Str
         ("XM-PARK", "鼓浪屿景区", OperatorKind::Park, "park"),
     ] {
         add_operator(store, ctx, Operator { code: code.into(), name: name.into(), kind, region }).await?;
-        let req =
-            NewTerminal { operator: code.into(), scenario: scenario.into(), region: REGION.into(), scope: Vec::new() };
+        let req = NewTerminal::parse(code, scenario, REGION, &[] as &[&str])?;
         let t = add_terminal(store, ctx, req).await?;
         made.push((
             t.terminal.clone(),
