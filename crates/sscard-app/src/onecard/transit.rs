@@ -400,15 +400,17 @@ fn plan_line(
 ) -> Result<ItemResult> {
     let line = OfflineLine { at_ms: item.at_ms, fare_fen: item.fare_fen, resident_fare_fen: item.resident_fare_fen };
     let who = found.as_ref().ok();
+    // The card whose wallet pays (the tapped card, or the one its money moved to).
     let payer = who.map(|(_, card)| payer_of(&load.payers, &card.card_no).clone());
-    let holder = match (who, &payer) {
-        (Some((person, card)), Some(payer)) => Ok(LineHolder {
+    let holder = match (found, &payer) {
+        (Ok((person, card)), Some(payer)) => Ok(LineHolder {
             insured_region: person.region,
             card,
             history: load.histories.get(&card.card_no).map(Vec::as_slice).unwrap_or(&[]),
             wallet: Fen::new(load.balances.get(&wallet(payer.as_str())?).copied().unwrap_or(0)),
         }),
-        (_, _) => Err(found.as_ref().err().copied().unwrap_or("unknown_card")),
+        (Err(reason), _) => Err(*reason),
+        (Ok(_), None) => unreachable!("a found holder has a paying card"),
     };
     let decision = judge_line(&line, ctx.now_ms, t.region, holder);
     let mut row = TapRow {
