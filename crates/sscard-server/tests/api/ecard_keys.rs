@@ -2,9 +2,9 @@
 //! not_after and is refused after), tampering with any byte, OpenSSL verifying the signature,
 //! the PNG and SVG renderings, and the master key file (0600, no plain private key anywhere).
 
+use crate::helpers::TestApp;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crate::ecard_helpers::EcardApp;
 use serde_json::json;
 use sscard_domain::access::Role;
 use sscard_gm::token::decode_token;
@@ -12,24 +12,24 @@ use sscard_server::keys::{KeyManager, MasterKey};
 
 #[tokio::test]
 async fn keys_are_public_and_rotation_keeps_the_old_key_until_its_not_after() {
-    let app = EcardApp::spawn().await;
+    let app = TestApp::spawn().await;
     let h = app.person_with_card(Role::Holder, true).await;
-    let keys = app.get("/ecard/keys", None).await.expect(200).clone();
+    let keys = app.get(None, "/ecard/keys").await.expect(200).json.clone();
     assert_eq!(keys.as_array().unwrap().len(), 1);
     let k1 = &keys[0];
     assert_eq!(k1["key_id"], 1);
     assert!(k1["public_key_pem"].as_str().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
     assert!(k1["not_before"].as_i64().unwrap() <= app.now_s());
     assert!(k1["not_after"].as_i64().unwrap() >= app.now_s() + 364 * 86_400);
-    assert!(!app.get("/ecard/keys", None).await.bytes.windows(7).any(|w| w == b"PRIVATE"));
+    assert!(!app.get(None, "/ecard/keys").await.bytes.windows(7).any(|w| w == b"PRIVATE"));
 
     let old = app.qr_token(&h.token).await;
     assert_eq!(decode_token(&old).unwrap().claims().key_id, 1);
     // Rotate: key 2 signs from now on; key 1 is retired 30 s from now.
-    let ctx = crate::ecard_helpers::ctx(app.now_ms());
+    let ctx = crate::helpers::ctx(app.now_ms());
     let row = app.keys.rotate(app.store.as_ref(), &ctx, Some(30)).await.unwrap();
     assert_eq!(row.key_id, 2);
-    let keys = app.get("/ecard/keys", None).await.expect(200).clone();
+    let keys = app.get(None, "/ecard/keys").await.expect(200).json.clone();
     assert_eq!(keys.as_array().unwrap().len(), 2);
     assert_eq!(keys[0]["not_after"], app.now_s() + 30);
     let new = app.qr_token(&h.token).await;
@@ -41,12 +41,15 @@ async fn keys_are_public_and_rotation_keeps_the_old_key_until_its_not_after() {
     assert_eq!(app.verify(&new).await["valid"], true);
     // A one-card terminal judges the QR code by the same rule.
     let op = json!({ "code": "XM-GOV", "name": "XM-GOV", "kind": "agency", "region": "350203" });
-    app.post("/operators", Some(&app.admin), op).await.expect(201);
+    app.post(Some(&app.tokens.admin), "/operators", &op).await.expect(201);
     let t = json!({ "operator": "XM-GOV", "scenario": "identity", "region": "350203", "scope": ["region"] });
-    let desk = app.post("/terminals", Some(&app.admin), t).await.expect(201)["secret"].as_str().unwrap().to_string();
+    let desk = app.post(Some(&app.tokens.admin), "/terminals", &t).await.expect(201).json["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let identify = |qr: String| {
         let (app, desk) = (&app, desk.clone());
-        async move { app.post("/identity/verify", Some(&desk), json!({ "token": qr })).await }
+        async move { app.post(Some(&desk), "/identity/verify", &json!({ "token": qr })).await }
     };
     identify(old.clone()).await.expect(200);
     // After it (token itself not yet expired: 60 s ttl), key 1's token is refused, online and
@@ -66,7 +69,7 @@ async fn keys_are_public_and_rotation_keeps_the_old_key_until_its_not_after() {
 
 #[tokio::test]
 async fn tampering_with_any_byte_is_refused() {
-    let app = EcardApp::spawn().await;
+    let app = TestApp::spawn().await;
     let h = app.person_with_card(Role::Holder, true).await;
     let token = app.qr_token(&h.token).await;
     let bytes = *decode_token(&token).unwrap().as_bytes();
@@ -84,9 +87,9 @@ async fn tampering_with_any_byte_is_refused() {
     assert_eq!(app.verify("SSC1.AAAA").await["reason"], "malformed");
     assert_eq!(app.verify("hello").await["reason"], "malformed");
     // Only staff and terminals may verify.
-    let r = app.post("/ecard/verify", Some(&h.token), json!({ "token": token })).await;
+    let r = app.post(Some(&h.token), "/ecard/verify", &json!({ "token": token })).await;
     assert_eq!(r.status, 403);
-    assert_eq!(app.post("/ecard/verify", None, json!({ "token": token })).await.status, 401);
+    assert_eq!(app.post(None, "/ecard/verify", &json!({ "token": token })).await.status, 401);
 }
 
 #[tokio::test]
@@ -95,10 +98,10 @@ async fn openssl_verifies_the_token_signature() {
         eprintln!("SKIPPED: openssl is not installed, so the interop check cannot run");
         return;
     }
-    let app = EcardApp::spawn().await;
+    let app = TestApp::spawn().await;
     let h = app.person_with_card(Role::Holder, true).await;
     let token = app.qr_token(&h.token).await;
-    let keys = app.get("/ecard/keys", None).await.expect(200).clone();
+    let keys = app.get(None, "/ecard/keys").await.expect(200).json.clone();
     let parsed = decode_token(&token).unwrap();
     let dir = std::env::temp_dir().join(format!("sscard-openssl-{}", parsed.claims().nonce));
     std::fs::create_dir_all(&dir).unwrap();
@@ -129,9 +132,9 @@ async fn openssl_verifies_the_token_signature() {
 
 #[tokio::test]
 async fn qr_renders_as_svg_and_png() {
-    let app = EcardApp::spawn().await;
+    let app = TestApp::spawn().await;
     let h = app.person_with_card(Role::Holder, true).await;
-    let qr = app.qr(&h.token, None).await.expect(200).clone();
+    let qr = app.qr(&h.token, None).await.expect(200).json.clone();
     assert_eq!(qr["ttl_s"], 60);
     let token = qr["token"].as_str().unwrap();
     assert_eq!(qr["expires_at"], decode_token(token).unwrap().claims().issued_at + 60);
@@ -139,13 +142,13 @@ async fn qr_renders_as_svg_and_png() {
     assert!(qr["svg"].as_str().unwrap().contains("<svg"));
     let png_url = qr["png_url"].as_str().unwrap();
     assert!(png_url.starts_with("/api/v1/ecard/qr.png?token=SSC1."));
-    let base = app.base.trim_end_matches("/api/v1");
+    let base = &app.address;
     let png = app.send(app.client.get(format!("{base}{png_url}"))).await;
     assert_eq!(png.status, 200);
-    assert_eq!(png.content_type, "image/png");
+    assert_eq!(png.content_type(), "image/png");
     assert_eq!(&png.bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&png.bytes[png.bytes.len() - 8..png.bytes.len() - 4], b"IEND");
-    assert_eq!(app.get("/ecard/qr.png?token=nonsense", None).await.status, 400);
+    assert_eq!(app.get(None, "/ecard/qr.png?token=nonsense").await.status, 400);
     // The flags: an adult, not retired, formal card.
     let c = *decode_token(token).unwrap().claims();
     assert_eq!((c.flags.retired, c.flags.minor, c.flags.temporary), (false, false, false));

@@ -1,19 +1,25 @@
-//! The spawn helper of the end-to-end API tests (zero-to-production style): every test
-//! gets a fresh database (SQLite by default, PostgreSQL with SSCARD_TEST_DATABASE=postgres),
-//! the real router served on 127.0.0.1:0, a FixedClock it can move, seeded banks, branches
-//! and users, and logged-in tokens for every role. Requests go over real HTTP with reqwest.
-#![allow(dead_code)]
+//! The one harness of the HTTP tests (zero-to-production's `spawn_app`): every test gets a
+//! fresh database (SQLite by default, PostgreSQL with SSCARD_TEST_DATABASE=postgres), the
+//! real router served on 127.0.0.1:0 (with the scheduler's background loops if asked), a
+//! FixedClock it can move, its own ephemeral issuer keys, seeded banks, branches and users,
+//! logged-in tokens for every role and a terminal, and holders with cards made through the
+//! use cases. Requests go over real HTTP with reqwest.
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
-use sscard_app::{Ctx, admin, persons};
+use sscard_app::cards::ActionInput;
+use sscard_app::{Ctx, admin, applications, cards, persons};
 use sscard_domain::access::{Actor, Role};
-use sscard_domain::clock::FixedClock;
+use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
+use sscard_domain::card::{CardAction, Pin};
+use sscard_domain::clock::{Clock as _, FixedClock};
 use sscard_domain::document::{DocType, make_resident_id};
-use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
+use sscard_domain::ids::{BankCode, Bin, BranchCode, CardNo, RegionCode};
 use sscard_domain::person::RegistrationInput;
 use sscard_domain::policy::Policy;
+use sscard_gm::offline::{OfflineVerifier, PublishedKey, hex_ids};
 use sscard_server::AppState;
+use sscard_server::keys::KeyManager;
 use sscard_store::{Bank, Branch, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -53,8 +59,12 @@ pub struct Tokens {
     pub holder1: String,
     /// Holder of `holder2_person`.
     pub holder2: String,
+    /// The `gate1` terminal login (verifies e-card QR codes).
+    pub terminal: String,
 }
 
+/// The test database, held only to be dropped after the server and its pool.
+#[allow(dead_code)]
 enum Db {
     Sqlite(sscard_store_sql::sqlite::TempDatabase),
     Postgres(sscard_store_sql::postgres::TempDatabase),
@@ -71,10 +81,34 @@ pub struct TestApp {
     /// The persons the two holder logins belong to.
     pub holder1_person: String,
     pub holder2_person: String,
+    /// The issuer keys the server signs QR codes with.
+    pub keys: Arc<KeyManager>,
+    /// The database URL, for a second process's view of it.
+    pub db_url: String,
     seq: AtomicU16,
+    /// Numbers the persons of [`TestApp::person_with_card`] and their logins.
+    holder_seq: AtomicU16,
     server: tokio::task::JoinHandle<()>,
     // Dropped last: the database outlives the server and the pool.
     _db: Db,
+}
+
+/// Stops a background task when its owner goes.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A holder with a card.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub person_id: String,
+    pub card_no: String,
+    /// Bearer token of the holder's login.
+    pub token: String,
 }
 
 impl Drop for TestApp {
@@ -130,6 +164,10 @@ impl Resp {
         assert_eq!(self.json["field"], field, "body: {}", self.text());
         self
     }
+    /// The problem code of a problem+json answer (`urn:sscard:problem:<code>`), or "".
+    pub fn code(&self) -> String {
+        self.json["type"].as_str().unwrap_or("").trim_start_matches("urn:sscard:problem:").to_string()
+    }
     /// Asserts the `current_state` of a 409 answer.
     #[track_caller]
     pub fn state(&self, state: &str) -> &Self {
@@ -146,7 +184,8 @@ pub fn backend() -> &'static str {
     }
 }
 
-fn seed_ctx(now_ms: i64) -> Ctx {
+/// The context the harness (and a test acting beside the server) runs use cases in.
+pub fn ctx(now_ms: i64) -> Ctx {
     let mut ctx = Ctx::new(Actor::system("test-seed"), now_ms, Policy::default());
     ctx.hash_iterations = 1000;
     ctx
@@ -172,8 +211,18 @@ impl TestApp {
         Self::spawn_with(Policy::default()).await
     }
 
-    /// Spawns the app on a fresh database, seeds banks, branches and users, and logs everyone in.
+    /// Spawns the app with this policy.
     pub async fn spawn_with(policy: Policy) -> TestApp {
+        Self::spawn_app(policy, false).await
+    }
+
+    /// Spawns the app with the server's background loops running (jobs every hour, outbox tail).
+    pub async fn spawn_with_scheduler() -> TestApp {
+        Self::spawn_app(Policy::default(), true).await
+    }
+
+    /// Spawns the app on a fresh database, seeds banks, branches and users, and logs everyone in.
+    async fn spawn_app(policy: Policy, scheduler: bool) -> TestApp {
         let (db, url) = match backend() {
             "postgres" => {
                 let db = sscard_store_sql::postgres::TempDatabase::create().await.expect(
@@ -190,16 +239,19 @@ impl TestApp {
         };
         let store = sscard_store_sql::open(&url).await.expect("open the test store");
         let clock = Arc::new(FixedClock::at_date(START));
-        let mut state = AppState::new(store.clone(), clock.clone(), policy);
+        let keys = Arc::new(KeyManager::ephemeral());
+        let mut state = AppState::new(store.clone(), clock.clone(), policy).with_keys(keys.clone());
         state.hash_iterations = 1000;
+        let background = scheduler.then(|| sscard_server::scheduler::spawn(state.clone(), 3600));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
         let router = sscard_server::build_router(state);
         let server = tokio::spawn(async move {
+            let _background = background.map(AbortOnDrop);
             axum::serve(listener, router).await.expect("serve");
         });
 
-        let ctx = seed_ctx(sscard_domain::clock::Clock::now_ms(clock.as_ref()));
+        let ctx = ctx(clock.now_ms());
         seed_org(store.as_ref(), &ctx).await;
         let holder1 = persons::register(
             store.as_ref(),
@@ -217,7 +269,7 @@ impl TestApp {
         .await
         .expect("seed holder 2")
         .id;
-        let users: [(&str, Role, Option<&str>, Option<&str>); 7] = [
+        let users: [(&str, Role, Option<&str>, Option<&str>); 8] = [
             ("admin", Role::Admin, None, None),
             ("clerk", Role::Clerk, None, None),
             ("teller.icbc", Role::Teller, None, Some(ICBC)),
@@ -225,6 +277,7 @@ impl TestApp {
             ("teller.cmb", Role::Teller, None, Some(CMB)),
             ("holder1", Role::Holder, Some(holder1.as_str()), None),
             ("holder2", Role::Holder, Some(holder2.as_str()), None),
+            ("gate1", Role::Terminal, None, None),
         ];
         for (name, role, person, bank) in users {
             admin::add_user(
@@ -258,10 +311,14 @@ impl TestApp {
                 teller_cmb: String::new(),
                 holder1: String::new(),
                 holder2: String::new(),
+                terminal: String::new(),
             },
             holder1_person: holder1,
             holder2_person: holder2,
+            keys,
+            db_url: url,
             seq: AtomicU16::new(1),
+            holder_seq: AtomicU16::new(1),
             server,
             _db: db,
         };
@@ -279,6 +336,7 @@ impl TestApp {
             teller_cmb: self.login("teller.cmb").await,
             holder1: self.login("holder1").await,
             holder2: self.login("holder2").await,
+            terminal: self.login("gate1").await,
         };
     }
 
@@ -454,6 +512,140 @@ impl TestApp {
         tx.commit().await.expect("commit");
         card.pan.expect("formal card has a PAN").as_str().to_string()
     }
+
+    /// The test clock now, in milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The test clock now, in seconds.
+    pub fn now_s(&self) -> i64 {
+        self.now_ms() / 1000
+    }
+
+    /// Moves the test clock forward by `s` seconds.
+    pub fn advance_s(&self, s: i64) {
+        self.clock.set(self.now_ms() + s * 1000);
+    }
+
+    /// Registers a person (born 1990 + n days) and issues a card at the instant branch;
+    /// `activate` also activates it. Creates a login of `role` linked to the person.
+    pub async fn person_with_card(&self, role: Role, activate: bool) -> Holder {
+        let n = self.holder_seq.fetch_add(1, Ordering::SeqCst);
+        let c = ctx(self.now_ms());
+        let birth = date!(1990 - 01 - 01) + time::Duration::days(i64::from(n) * 37);
+        let input = RegistrationInput {
+            doc_number: make_resident_id(rc(REGION), birth, n % 900 + 10),
+            ..resident("", &format!("测试{}", chinese_digits(n)))
+        };
+        let person = persons::register(self.store.as_ref(), &c, input).await.expect("register");
+        let card_no = self.instant_card(&person.id, AppKind::First).await;
+        if activate {
+            self.activate_in_store(&card_no).await;
+        }
+        let username = format!("user{n}");
+        admin::add_user(self.store.as_ref(), &c, &username, PASSWORD, role, Some(person.id.clone()), None)
+            .await
+            .expect("user");
+        let token = self.login(&username).await;
+        Holder { person_id: person.id, card_no, token }
+    }
+
+    /// An instant application at the ICBC printer branch, through the use case; answers the
+    /// issued card number.
+    pub async fn instant_card(&self, person_id: &str, kind: AppKind) -> String {
+        let c = ctx(self.now_ms());
+        let input = ApplicationInput {
+            kind,
+            channel: Channel::BranchInstant,
+            bank_code: BankCode::parse(ICBC).expect("bank"),
+            branch_code: Some(BranchCode::parse(PRINTER_BRANCH).expect("branch")),
+            mail_address: None,
+            reason: (kind == AppKind::Replacement).then_some(ReplacementReason::Lost),
+        };
+        let view = applications::apply(self.store.as_ref(), &c, person_id, input).await.expect("apply");
+        view.application.card_no.expect("instant card")
+    }
+
+    /// Activates a card with [`GOOD_PIN`] through the use case (no HTTP, no login).
+    async fn activate_in_store(&self, card_no: &str) {
+        let c = ctx(self.now_ms());
+        let input = ActionInput { pin: Some(Pin::parse(GOOD_PIN).expect("pin")), ..Default::default() };
+        let card_no = CardNo::parse(card_no).expect("card number");
+        cards::act(self.store.as_ref(), &c, &card_no, CardAction::Activate, input).await.expect("activate");
+    }
+
+    /// A QR token for `person_id` (or the caller's own person) made by the holder of `token`.
+    pub async fn qr(&self, token: &str, person_id: Option<&str>) -> Resp {
+        let body = match person_id {
+            Some(p) => json!({ "person_id": p }),
+            None => json!({}),
+        };
+        self.post(Some(token), "/ecard/qr", &body).await
+    }
+
+    /// The QR token of the holder of `token`.
+    pub async fn qr_token(&self, token: &str) -> String {
+        self.qr(token, None).await.expect(200).json["token"].as_str().expect("token").to_string()
+    }
+
+    /// The online verdict on a QR token, asked by the terminal.
+    pub async fn verify(&self, qr: &str) -> Value {
+        self.post(Some(&self.tokens.terminal), "/ecard/verify", &json!({ "token": qr })).await.expect(200).json.clone()
+    }
+
+    /// An offline verifier loaded like a terminal: keys and the full revocation list.
+    pub async fn offline(&self) -> OfflineVerifier {
+        let keys: Vec<PublishedKey> =
+            serde_json::from_value(self.get(None, "/ecard/keys").await.expect(200).json.clone()).expect("keys");
+        let full = self.get(None, "/revocations?since=0").await.expect(200).json.clone();
+        let revoked =
+            full["revoked"].as_array().expect("revoked").iter().map(|v| hex_ids::decode(v.as_str().unwrap()).unwrap());
+        let mut v = OfflineVerifier::new(&keys, revoked, 30).expect("verifier");
+        v.set_revocations_seq(full["next_since"].as_i64().expect("next_since") as u64);
+        v
+    }
+
+    /// Applies the revocation changes after the verifier's sequence number. On PostgreSQL an
+    /// event becomes visible to the feed once every older transaction of the cluster has ended
+    /// (tests of other databases run in parallel), so changes are awaited up to five seconds.
+    pub async fn sync(&self, v: &mut OfflineVerifier) -> Vec<Value> {
+        let mut page = Value::Null;
+        for _ in 0..100 {
+            page =
+                self.get(None, &format!("/revocations?since={}", v.revocations_seq())).await.expect(200).json.clone();
+            if page["changes"].as_array().is_some_and(|c| !c.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let changes = page["changes"].as_array().expect("changes").clone();
+        for c in &changes {
+            let id = hex_ids::decode(c["ecard_id"].as_str().unwrap()).unwrap();
+            if c["usable"] == true {
+                v.apply_revocations([], [id]);
+            } else {
+                v.apply_revocations([id], []);
+            }
+        }
+        v.set_revocations_seq(page["next_since"].as_i64().unwrap() as u64);
+        changes
+    }
+
+    /// Committed events (waiting, like [`TestApp::sync`], until `kind` is visible).
+    pub async fn events_with(&self, kind: &str) -> Vec<sscard_store::Event> {
+        let mut events = Vec::new();
+        for _ in 0..100 {
+            let mut tx = self.store.read().await.expect("read");
+            events = tx.events_after(0, 10_000).await.expect("events");
+            tx.commit().await.expect("commit");
+            if events.iter().any(|e| e.kind == kind) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        events
+    }
 }
 
 /// Sends a request and collects the whole answer (usable from spawned tasks).
@@ -464,6 +656,14 @@ pub async fn send_req(req: reqwest::RequestBuilder) -> Resp {
     let bytes = resp.bytes().await.expect("read body").to_vec();
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Resp { status, headers, bytes, json }
+}
+
+/// `n` in Chinese digits ("一二"), for names (a name has no ASCII digits).
+pub fn chinese_digits(n: u16) -> String {
+    n.to_string()
+        .chars()
+        .map(|d| "零一二三四五六七八九".chars().nth(d as usize - '0' as usize).unwrap_or('零'))
+        .collect()
 }
 
 pub fn rc(code: &str) -> RegionCode {

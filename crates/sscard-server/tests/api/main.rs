@@ -3,13 +3,13 @@
 //! PostgreSQL with `SSCARD_TEST_DATABASE=postgres`) and talks to it over HTTP.
 #![allow(clippy::too_many_lines)]
 
-mod ecard_helpers;
 mod helpers;
 
 mod concurrency;
 mod ecard_auth;
 mod ecard_keys;
 mod ecard_lifecycle;
+mod fields;
 mod idempotency;
 mod jobs;
 mod lifecycle;
