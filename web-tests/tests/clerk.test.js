@@ -22,7 +22,7 @@ test('a clerk runs a batch issuance and sees the dashboard', async () => {
     assert.match(await refused.innerHTML(), /公交|交通/, 'the refused taps are charted');
 
     const rows = ['doc_type,doc_number,name,region'];
-    for (let i = 0; i < 12; i++) rows.push(`resident_id,${residentId('350206', randomBirth(), 500 + i)},批量员工${i},350206`);
+    for (let i = 0; i < 12; i++) rows.push(`resident_id,${residentId('350206', randomBirth(), 500 + i)},批量员工${'甲乙丙丁戊己庚辛壬癸子丑'[i]},350206`);
     rows.push('resident_id,350206199001011230,坏号码,350206');
     await page.setInputFiles('#bf', { name: 'staff.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
     await page.selectOption('#bb', 'CCB|CCB-HL');

@@ -17,14 +17,61 @@ pub const MAX_NAME_CHARS: usize = 64;
 /// Longest relationship proof number (household register or birth certificate).
 pub const MAX_PROOF_CHARS: usize = 32;
 
-/// A person's name as printed on the card: trimmed, 1..=64 characters, no control characters.
+/// A person's name as printed on the card: NFC-normalised, trimmed, 1..=64 characters of
+/// letters of any script, combining marks, spaces, the middle dot of minority names (·, its
+/// look-alikes ・ ‧ • becoming ·), hyphen, apostrophe and full stop. Format characters
+/// (U+200B, the U+202E reordering mark), controls, digits, symbols and emoji are refused
+/// with their position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
 
+/// The middle dot of minority and transliterated names (艾力·买买提).
+pub const NAME_MIDDLE_DOT: char = '\u{00B7}';
+
+/// A character a name may hold, after look-alike middle dots became [`NAME_MIDDLE_DOT`].
+fn allowed_in_name(c: char) -> bool {
+    c.is_alphabetic()
+        || unicode_normalization::char::is_combining_mark(c)
+        || matches!(c, ' ' | NAME_MIDDLE_DOT | '-' | '\'' | '\u{2019}' | '.')
+}
+
+fn unify_middle_dot(c: char) -> char {
+    match c {
+        '\u{30FB}' | '\u{2027}' | '\u{2022}' | '\u{FF65}' => NAME_MIDDLE_DOT,
+        other => other,
+    }
+}
+
 impl PersonName {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let name = raw.trim();
+        use unicode_normalization::UnicodeNormalization;
+        let normalised: String = raw.trim().nfc().map(unify_middle_dot).collect();
+        if let Some((at, c)) = normalised.chars().enumerate().find(|(_, c)| !allowed_in_name(*c)) {
+            return Err(DomainError::invalid(
+                "bad_name",
+                "name",
+                format!(
+                    "name: character {} (U+{:04X}) is not allowed; a name has letters, spaces, · - ' and . only",
+                    at + 1,
+                    u32::from(c)
+                ),
+            ));
+        }
+        Self::checked_length(normalised)
+    }
+
+    /// A name read back from storage, where it was parsed when it was written: only the
+    /// length rules and the absence of controls are checked again, so a name stored under an
+    /// older, looser rule stays readable.
+    pub fn from_stored(stored: String) -> Result<Self, DomainError> {
+        if stored.chars().any(char::is_control) {
+            return Err(DomainError::invalid("bad_name", "name", "name contains control characters"));
+        }
+        Self::checked_length(stored)
+    }
+
+    fn checked_length(name: String) -> Result<Self, DomainError> {
         if name.is_empty() {
             return Err(DomainError::invalid("bad_name", "name", "name must not be empty"));
         }
@@ -35,10 +82,7 @@ impl PersonName {
                 format!("name is longer than {MAX_NAME_CHARS} characters"),
             ));
         }
-        if name.chars().any(char::is_control) {
-            return Err(DomainError::invalid("bad_name", "name", "name contains control characters"));
-        }
-        Ok(Self(name.to_string()))
+        Ok(Self(name))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -51,10 +95,11 @@ impl PersonName {
     }
 }
 
+/// Serde reads names the platform wrote (kept outcomes, events): see [`PersonName::from_stored`].
 impl TryFrom<String> for PersonName {
     type Error = DomainError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::from_stored(value)
     }
 }
 impl From<PersonName> for String {
@@ -255,5 +300,41 @@ mod tests {
         assert!(PersonName::parse(&"名".repeat(65)).is_err());
         assert!(PersonName::parse("a\u{0}b").is_err());
         assert_eq!(PersonName::parse("张小明").map(|n| n.masked()), Ok("张**".to_string()));
+    }
+
+    #[test]
+    fn names_of_every_script_and_their_marks() {
+        let ok = |raw: &str, want: &str| assert_eq!(PersonName::parse(raw).map(|n| n.0), Ok(want.to_string()), "{raw}");
+        ok("艾力·买买提", "艾力·买买提");
+        ok("艾力・买买提", "艾力·买买提");
+        ok("Mary-Jane O'Neil Jr.", "Mary-Jane O'Neil Jr.");
+        ok("Zoë Ångström", "Zoë Ångström");
+        ok("Zoe\u{0308}", "Zo\u{00EB}");
+        ok("Nguyễn Văn An", "Nguyễn Văn An");
+        ok("Пётр Чайковский", "Пётр Чайковский");
+        ok("محمد", "محمد");
+    }
+
+    #[test]
+    fn invisible_reordering_and_symbol_characters_are_refused_with_their_position() {
+        for (raw, at) in [
+            ("张\u{202E}三", 2),
+            ("张三\u{200B}", 3),
+            ("张三😀", 3),
+            ("A\u{0007}B", 2),
+            ("测试1", 3),
+            ("Li$", 3),
+            ("a\u{FEFF}b", 2),
+        ] {
+            let e = PersonName::parse(raw).expect_err(raw);
+            assert_eq!((e.code, e.field), ("bad_name", Some("name")), "{raw}");
+            assert!(e.message.contains(&format!("character {at} ")), "{raw}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn stored_names_stay_readable() {
+        assert!(PersonName::from_stored("测试1".to_string()).is_ok());
+        assert!(PersonName::from_stored("a\u{0}b".to_string()).is_err());
     }
 }

@@ -113,7 +113,7 @@ pub fn person_prefixed(row: &AnyRow, prefix: &str) -> Result<Person> {
         ssn: parsed(row, &c("ssn"), Ssn::parse)?,
         doc_type: parsed(row, &c("doc_type"), DocType::parse)?,
         doc_number: text(row, &c("doc_number"))?,
-        name: parsed(row, &c("name"), PersonName::parse)?,
+        name: parsed(row, &c("name"), |s| PersonName::from_stored(s.to_string()))?,
         sex: parsed(row, &c("sex"), Sex::parse)?,
         birth_date: date(row, &c("birth_date"))?,
         region: parsed(row, &c("region"), RegionCode::parse)?,
