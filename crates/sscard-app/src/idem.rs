@@ -1,7 +1,7 @@
 //! Idempotent replays: a request repeated with the same Idempotency-Key gets the first answer.
 
 use serde::de::DeserializeOwned;
-use sscard_store::model::{Idem, IdemRecord};
+use sscard_store::model::{Idem, IdemOutcome, IdemRecord};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
@@ -29,13 +29,29 @@ pub struct Replayed<T> {
     pub at_ms: i64,
 }
 
-/// The first outcome to this key, typed, if any. A different request under the same key is
-/// refused; a stored outcome that does not read back as `T` is a corrupt record.
-pub async fn replay_outcome<T: DeserializeOwned>(store: &dyn Store, idem: &Idem) -> Result<Option<Replayed<T>>> {
+/// A first answer found again: the typed outcome, or a record written before typed outcomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay<T> {
+    Typed(Replayed<T>),
+    /// The HTTP status and body answered then, to be sent again as they are.
+    Legacy {
+        status: u16,
+        body: String,
+    },
+}
+
+/// The first outcome to this key, typed, if any (or the stored answer of a legacy record). A
+/// different request under the same key is refused; a stored outcome that does not read back
+/// as `T` is a corrupt record.
+pub async fn replay_outcome<T: DeserializeOwned>(store: &dyn Store, idem: &Idem) -> Result<Option<Replay<T>>> {
     let Some(rec) = replay(store, idem).await? else { return Ok(None) };
-    let outcome = serde_json::from_str(&rec.outcome)
+    let json = match rec.outcome {
+        IdemOutcome::Typed(json) => json,
+        IdemOutcome::Legacy { status, body } => return Ok(Some(Replay::Legacy { status, body })),
+    };
+    let outcome = serde_json::from_str(&json)
         .map_err(|e| StoreError::corrupt(format!("idempotency record {:?}: {e}", rec.key)))?;
-    Ok(Some(Replayed { outcome, at_ms: rec.created_at_ms }))
+    Ok(Some(Replay::Typed(Replayed { outcome, at_ms: rec.created_at_ms })))
 }
 
 /// SM3 over method, path and body: what "the same request" means.

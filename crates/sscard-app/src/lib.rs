@@ -19,7 +19,7 @@ pub mod persons;
 use sscard_domain::access::Actor;
 use sscard_domain::clock::china_date;
 use sscard_domain::policy::Policy;
-use sscard_store::model::{Idem, IdemRecord, NewAudit, NewEvent};
+use sscard_store::model::{Idem, IdemOutcome, IdemRecord, NewAudit, NewEvent};
 use sscard_store::tx::Tx;
 use sscard_store::{Result, StoreError};
 use time::Date;
@@ -107,7 +107,7 @@ pub(crate) async fn remember_answer<T: serde::Serialize>(tx: &mut dyn Tx, ctx: &
         scope: idem.scope.clone(),
         key: idem.key.clone(),
         request_hash: idem.request_hash.clone(),
-        outcome,
+        outcome: IdemOutcome::Typed(outcome),
         created_at_ms: ctx.now_ms,
     })
     .await

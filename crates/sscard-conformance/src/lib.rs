@@ -87,6 +87,7 @@ macro_rules! conformance_tests {
             audit_detects_a_removed_last_record,
             outbox_in_order,
             idempotency_records,
+            legacy_idempotency_records_replay_as_stored,
             access_rules,
             overview_counts,
             find_by_any_document_number,

@@ -5,6 +5,7 @@ use super::cards::produced_card;
 use super::fixtures::*;
 use sscard_app::audit::VerifyReport;
 use sscard_app::cards::ActionInput;
+use sscard_app::idem::Replay;
 use sscard_app::persons::NewbornInput;
 use sscard_app::{self};
 use sscard_domain::application::{AppKind, AppStep, Channel};
@@ -12,7 +13,7 @@ use sscard_domain::card::{CardAction, CardStatus};
 use sscard_domain::document::{DocType, Sex, Ssn};
 use sscard_domain::error::ErrorKind;
 use sscard_domain::person::{Person, RegistrationInput};
-use sscard_store::model::{AuditRow, Idem, IdemRecord};
+use sscard_store::model::{AuditRow, Idem, IdemOutcome, IdemRecord};
 use sscard_store::{Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -211,7 +212,7 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
         scope: "user:clerk.xm".to_string(),
         key: "key-1".to_string(),
         request_hash: hash_a.clone(),
-        outcome: "{\"id\":\"p1\"}".to_string(),
+        outcome: IdemOutcome::Typed("{\"id\":\"p1\"}".to_string()),
         created_at_ms: base_ms(),
     };
     let mut tx = store.write().await.expect("write");
@@ -226,7 +227,8 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
     assert_eq!((missing, other_scope), (None, None));
 
     let mut tx = store.write().await.expect("write");
-    let again = IdemRecord { request_hash: hash_b.clone(), outcome: "other".to_string(), ..record.clone() };
+    let again =
+        IdemRecord { request_hash: hash_b.clone(), outcome: IdemOutcome::Typed("other".to_string()), ..record.clone() };
     match tx.put_idempotency(&again).await {
         Err(StoreError::Duplicate { .. }) => {}
         other => panic!("the same scope and key twice is a duplicate, got {other:?}"),
@@ -252,7 +254,7 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
     let c = ctx(clerk()).with_idem(Some(op_idem.clone()));
     let person = sscard_app::persons::register(store, &c, adult_input(1)).await.expect("register");
     let stored = sscard_app::idem::replay_outcome::<Person>(store, &op_idem).await.expect("replay");
-    let stored = stored.expect("the outcome is stored");
+    let Some(Replay::Typed(stored)) = stored else { panic!("the typed outcome is stored, got {stored:?}") };
     assert_eq!(stored.outcome, person, "the stored outcome reads back as the first one");
     assert_eq!(stored.at_ms, base_ms());
     let raw = sscard_app::idem::replay(store, &op_idem).await.expect("replay").expect("the record is stored");
@@ -270,6 +272,42 @@ pub async fn idempotency_records(store: Arc<dyn Store>) {
     refusal(sscard_app::persons::register(store, &c, adult_input(1)).await, ErrorKind::Conflict, "person_exists");
     assert_eq!(sscard_app::idem::replay(store, &failed_idem).await.expect("replay"), None);
     assert_eq!(row_count(store, Table::Idempotency).await, before);
+}
+
+/// A record written before typed outcomes (its rendered body with a nonzero status) replays
+/// as it was stored, whatever type the caller asks for; a new record writes status 0.
+pub async fn legacy_idempotency_records_replay_as_stored(store: Arc<dyn Store>) {
+    let store = &*store;
+    let hash = sscard_app::idem::request_hash("POST", "/api/v1/persons", b"{\"a\":1}");
+    let body = "{\"id\":\"p-old\",\"name\":\"Old answer\"}";
+    let mut tx = store.write().await.expect("write");
+    tx.execute_unchecked(&format!(
+        "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) \
+         VALUES ('user:clerk.xm', 'old-1', '{hash}', 201, '{body}', {})",
+        base_ms()
+    ))
+    .await
+    .expect("an old-style row");
+    tx.commit().await.expect("commit");
+    let old = idem("user:clerk.xm", "old-1", &hash);
+    let raw = sscard_app::idem::replay(store, &old).await.expect("replay").expect("stored");
+    assert_eq!(raw.outcome, IdemOutcome::Legacy { status: 201, body: body.to_string() });
+    match sscard_app::idem::replay_outcome::<Person>(store, &old).await.expect("an old record is no corrupt one") {
+        Some(Replay::Legacy { status, body: got }) => assert_eq!((status, got.as_str()), (201, body)),
+        other => panic!("an old record replays as stored, got {other:?}"),
+    }
+    let other = sscard_app::idem::request_hash("POST", "/api/v1/persons", b"{\"a\":2}");
+    match sscard_app::idem::replay(store, &idem("user:clerk.xm", "old-1", &other)).await {
+        Err(StoreError::IdempotencyMismatch { .. }) => {}
+        got => panic!("a different request under an old key is still refused, got {got:?}"),
+    }
+    // A new record is typed (status 0) and reads back typed.
+    let new = idem("user:clerk.xm", "new-1", &hash);
+    sscard_app::persons::register(store, &ctx(clerk()).with_idem(Some(new.clone())), adult_input(1))
+        .await
+        .expect("register");
+    let raw = sscard_app::idem::replay(store, &new).await.expect("replay").expect("stored");
+    assert!(matches!(raw.outcome, IdemOutcome::Typed(_)), "new records keep the typed outcome");
 }
 
 /// Tellers act only for their bank, holders only on their own cards; staff review.
@@ -421,10 +459,11 @@ pub async fn failed_operations_leave_no_trace(store: Arc<dyn Store>) {
     let before = row_counts(store).await;
 
     // Refused before any write.
-    refusal(
-        try_act(store, &ctx(holder(&person)), issued.card_no.as_str(), CardAction::Activate, with_pin("123456")).await,
-        ErrorKind::Refused,
-        "trivial_pin",
+    invalid(
+        try_act(store, &ctx(holder(&person)), issued.card_no.as_str(), CardAction::Activate, ActionInput::default())
+            .await,
+        "pin_required",
+        "pin",
     );
     // Refused after the person, its event and its audit record were written.
     let newborn = NewbornInput {

@@ -715,7 +715,7 @@ impl ports::Users for SqlTx {
 impl ports::Idempotency for SqlTx {
     async fn get_idempotency(&mut self, scope: &str, key: &str) -> Result<Option<IdemRecord>> {
         let row = sqlx::query(
-            "SELECT scope, key, request_hash, body, created_at_ms FROM idempotency WHERE scope = $1 AND key = $2",
+            "SELECT scope, key, request_hash, status, body, created_at_ms FROM idempotency WHERE scope = $1 AND key = $2",
         )
         .bind(scope)
         .bind(key)
@@ -723,22 +723,38 @@ impl ports::Idempotency for SqlTx {
         .await
         .db()?;
         let Some(row) = row else { return Ok(None) };
+        let body = rows::text(&row, "body")?;
+        // Status 0: a typed outcome. Nonzero: an answer stored before typed outcomes.
+        let outcome = match rows::int(&row, "status")? {
+            0 => IdemOutcome::Typed(body),
+            status => IdemOutcome::Legacy {
+                status: u16::try_from(status)
+                    .map_err(|_| StoreError::corrupt(format!("idempotency status {status}")))?,
+                body,
+            },
+        };
         Ok(Some(IdemRecord {
             scope: rows::text(&row, "scope")?,
             key: rows::text(&row, "key")?,
             request_hash: rows::text(&row, "request_hash")?,
-            outcome: rows::text(&row, "body")?,
+            outcome,
             created_at_ms: rows::int(&row, "created_at_ms")?,
         }))
     }
 
     async fn put_idempotency(&mut self, r: &IdemRecord) -> Result<()> {
-        // The status column is no longer used (the server picks the status): always 0.
-        sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) VALUES ($1, $2, $3, 0, $4, $5)")
+        // A typed outcome is stored with status 0 (the server picks the status); only a
+        // legacy answer carries its own.
+        let (status, body) = match &r.outcome {
+            IdemOutcome::Typed(body) => (0, body.as_str()),
+            IdemOutcome::Legacy { status, body } => (i64::from(*status), body.as_str()),
+        };
+        sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(r.scope.as_str())
             .bind(r.key.as_str())
             .bind(r.request_hash.as_str())
-            .bind(r.outcome.as_str())
+            .bind(status)
+            .bind(body)
             .bind(r.created_at_ms)
             .execute(&mut *self.tx)
             .await

@@ -108,10 +108,21 @@ pub struct IdemRecord {
     pub key: String,
     /// SM3 of method, path and body: a different request under the same key is refused.
     pub request_hash: String,
-    /// The typed outcome as JSON (serde).
-    pub outcome: String,
+    /// What the first request answered.
+    pub outcome: IdemOutcome,
     /// When the first request ran (its `now`): a replay renders as of then.
     pub created_at_ms: i64,
+}
+
+/// What an idempotency record keeps of the first answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemOutcome {
+    /// The use case's typed outcome as JSON (serde); the caller renders it (stored with
+    /// status 0).
+    Typed(String),
+    /// A record written before typed outcomes: the HTTP status and body answered then,
+    /// replayed as they are (stored with that nonzero status).
+    Legacy { status: u16, body: String },
 }
 
 /// The request side of idempotency, carried into an operation.

@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use sscard_app::Ctx;
-use sscard_app::idem::Replayed;
+use sscard_app::idem::Replay;
 use sscard_domain::access::Actor;
 use sscard_store::{Idem, StoreError};
 use std::future::Future;
@@ -49,7 +49,7 @@ where
 {
     let idem = key.for_actor(&actor.name, raw_body);
     if let Some(first) = replay::<T>(state, idem.as_ref()).await? {
-        return Ok(replayed(status, render(&first.outcome, first.at_ms)));
+        return replayed(status, first, &render);
     }
     let ctx = state.ctx(actor, idem.clone());
     let at_ms = ctx.now_ms;
@@ -60,7 +60,7 @@ where
         // the winner's result.
         Err(e) => {
             if let Some(first) = replay::<T>(state, idem.as_ref()).await? {
-                return Ok(replayed(status, render(&first.outcome, first.at_ms)));
+                return replayed(status, first, &render);
             }
             match e {
                 StoreError::Duplicate { what: "idempotency key", .. } => {
@@ -72,17 +72,27 @@ where
     }
 }
 
-async fn replay<T: DeserializeOwned>(state: &AppState, idem: Option<&Idem>) -> ApiResult<Option<Replayed<T>>> {
+async fn replay<T: DeserializeOwned>(state: &AppState, idem: Option<&Idem>) -> ApiResult<Option<Replay<T>>> {
     match idem {
         Some(idem) => Ok(sscard_app::idem::replay_outcome(state.store.as_ref(), idem).await?),
         None => Ok(None),
     }
 }
 
-fn replayed(status: StatusCode, body: String) -> Response {
+/// The first answer again: rendered from the typed outcome as of the first request's time, or
+/// a record written before typed outcomes sent as it was stored (its status and body).
+fn replayed<T>(status: StatusCode, first: Replay<T>, render: impl Fn(&T, i64) -> String) -> ApiResult<Response> {
+    let (status, body) = match first {
+        Replay::Typed(first) => (status, render(&first.outcome, first.at_ms)),
+        Replay::Legacy { status, body } => {
+            let status = StatusCode::from_u16(status)
+                .map_err(|_| StoreError::corrupt(format!("idempotency record with status {status}")))?;
+            (status, body)
+        }
+    };
     let mut resp = json_response(status, body);
     resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-    resp
+    Ok(resp)
 }
 
 /// Serialises a view; views are plain data, so this cannot fail in practice.
