@@ -18,9 +18,8 @@ const BATCH: u32 = 1000;
 /// Upper bound of queries per run (a run handles at most BATCH * MAX_ROUNDS cards).
 const MAX_ROUNDS: u32 = 1000;
 
-/// The jobs there are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The jobs there are. Their text and serde form come from [`Job::TABLE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
     AutoLift,
     DormantSweep,
@@ -28,16 +27,55 @@ pub enum Job {
 }
 
 impl Job {
+    /// Each job with its name: its text form and its serde form.
+    const TABLE: [(Job, &'static str); 3] = [
+        (Job::AutoLift, "auto_lift"),
+        (Job::DormantSweep, "dormant_sweep"),
+        (Job::TemporaryExpiry, "temporary_expiry"),
+    ];
     pub const ALL: [Job; 3] = [Job::AutoLift, Job::DormantSweep, Job::TemporaryExpiry];
     pub fn name(&self) -> &'static str {
-        match self {
-            Job::AutoLift => "auto_lift",
-            Job::DormantSweep => "dormant_sweep",
-            Job::TemporaryExpiry => "temporary_expiry",
-        }
+        Job::TABLE.iter().find(|(j, _)| j == self).map_or("", |(_, n)| n)
     }
+    /// The job of a name; dashes are taken for underscores (`auto-lift`).
     pub fn parse(name: &str) -> Option<Job> {
-        Job::ALL.into_iter().find(|j| j.name() == name.replace('-', "_"))
+        let name = name.replace('-', "_");
+        Job::TABLE.iter().find(|(_, n)| *n == name).map(|(j, _)| *j)
+    }
+}
+
+impl std::fmt::Display for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Job {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Job {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Job::parse(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown job {name:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Job;
+
+    #[test]
+    fn every_job_has_one_name_for_text_and_serde() {
+        for job in Job::ALL {
+            assert_eq!(serde_json::to_value(job).unwrap(), serde_json::json!(job.name()));
+            assert_eq!(serde_json::from_value::<Job>(serde_json::json!(job.name())).unwrap(), job);
+            assert_eq!(Job::parse(job.name()), Some(job));
+            assert_eq!(Job::parse(&job.name().replace('_', "-")), Some(job));
+        }
+        assert_eq!(Job::parse("nightly"), None);
     }
 }
 

@@ -17,6 +17,7 @@
 
 use sscard_domain::card::Card;
 use sscard_domain::ecard::Ecard;
+use sscard_domain::ids::{EcardId, PersonId};
 use sscard_domain::person::Person;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,8 +32,8 @@ pub const DEFAULT_CAPACITY: usize = 200_000;
 
 #[derive(Default)]
 struct Inner {
-    by_ecard: HashMap<String, LiveEntry>,
-    ecard_of_person: HashMap<String, String>,
+    by_ecard: HashMap<EcardId, LiveEntry>,
+    ecard_of_person: HashMap<PersonId, EcardId>,
     generation: u64,
 }
 
@@ -88,14 +89,15 @@ impl LiveEcards {
         }
         if inner.by_ecard.len() >= self.capacity {
             let drop_n = (self.capacity / 10).max(1);
-            let victims: Vec<String> = inner.by_ecard.keys().take(drop_n).cloned().collect();
+            let victims: Vec<EcardId> = inner.by_ecard.keys().take(drop_n).cloned().collect();
             for id in victims {
                 if let Some(e) = inner.by_ecard.remove(&id) {
-                    inner.ecard_of_person.remove(&e.0.person_id);
+                    inner.ecard_of_person.remove(e.0.person_id.as_str());
                 }
             }
         }
-        let (ecard_id, person_id) = (entry.0.id.clone(), entry.0.person_id.clone());
+        let ecard_id = EcardId::from_stored(entry.0.id.as_str());
+        let person_id = PersonId::from_stored(entry.0.person_id.as_str());
         inner.ecard_of_person.insert(person_id, ecard_id.clone());
         inner.by_ecard.insert(ecard_id, entry);
         true

@@ -90,6 +90,24 @@ pub enum IdError {
         /// The refused input (shortened when very long).
         value: String,
     },
+    /// A person id that is not a UUID v7 in its hyphenated form.
+    #[error("person id {value:?} must be a UUID v7, e.g. 0192f0c1-7a2b-7c3d-8e4f-0123456789ab")]
+    PersonId {
+        /// The refused input (shortened when very long).
+        value: String,
+    },
+    /// A terminal id that is not `T-` followed by a UUID v7.
+    #[error("terminal id {value:?} must be T- followed by a UUID v7")]
+    TerminalId {
+        /// The refused input (shortened when very long).
+        value: String,
+    },
+    /// An e-card id that is not 32 hexadecimal digits.
+    #[error("e-card id {value:?} must be 32 hexadecimal digits")]
+    EcardId {
+        /// The refused input (shortened when very long).
+        value: String,
+    },
 }
 
 /// The input as shown in an error message: at most 40 characters.
@@ -546,3 +564,114 @@ impl std::str::FromStr for BranchCode {
 }
 
 serde_via_str!(BranchCode, BranchCode::parse);
+
+// ---------------------------------------------------------------------------
+// Row ids: persons, terminals, e-cards
+// ---------------------------------------------------------------------------
+
+/// Whether `s` is a UUID of version 7 in the hyphenated lowercase form the platform
+/// generates (`uuid::Uuid::now_v7().to_string()`): 8-4-4-4-12 hex digits, the version
+/// digit 7, the variant digit one of 8, 9, a, b.
+fn is_uuid_v7(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
+        && b[14] == b'7'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+}
+
+/// A string id of a stored row: parsed when it comes from outside, taken as it is when
+/// read back from the store ([`From<String>`]), compared, hashed and ordered as its text.
+macro_rules! row_id {
+    ($(#[$m:meta])* $name:ident, $norm:expr, $err:ident) => {
+        $(#[$m])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parse an id of the shape the platform generates; surrounding whitespace is
+            /// ignored and hex digits are taken in either case (stored lowercase).
+            pub fn parse(s: &str) -> Result<$name, IdError> {
+                let norm: fn(&str) -> Option<String> = $norm;
+                norm(s.trim()).map($name).ok_or_else(|| IdError::$err { value: shown(s) })
+            }
+
+            /// An id read back from the store, taken as it is (rows written under older
+            /// rules stay readable).
+            pub fn from_stored(s: impl Into<String>) -> $name {
+                $name(s.into())
+            }
+
+            /// The id.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> $name {
+                $name(s)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> $name {
+                $name(s.to_owned())
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+row_id!(
+    /// A person's id: a UUID v7 (`0192f0c1-7a2b-7c3d-8e4f-0123456789ab`).
+    PersonId,
+    |t| Some(t.to_ascii_lowercase()).filter(|t| is_uuid_v7(t)),
+    PersonId
+);
+
+row_id!(
+    /// A terminal's id: `T-` and a UUID v7. Parsed, the prefix is taken in either case and
+    /// stored as `T-`.
+    TerminalId,
+    |t| {
+        let uuid = t.strip_prefix("T-").or_else(|| t.strip_prefix("t-"))?.to_ascii_lowercase();
+        is_uuid_v7(&uuid).then(|| format!("T-{uuid}"))
+    },
+    TerminalId
+);
+
+row_id!(
+    /// An e-card's id: 32 hexadecimal digits (16 random bytes), stored lowercase.
+    EcardId,
+    |t| (t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())).then(|| t.to_ascii_lowercase()),
+    EcardId
+);

@@ -69,33 +69,39 @@ pub(crate) async fn lock_accounts(
     accounts: &[(AccountId, Option<&str>)],
 ) -> Result<Locked> {
     let mut balances = Locked::new();
-    let mut holders: BTreeMap<String, (&AccountId, Option<&str>)> = BTreeMap::new();
+    // Keyed by the account: it orders as its text, so the rows lock in id order.
+    let mut holders: BTreeMap<&AccountId, Option<&str>> = BTreeMap::new();
     for (a, person) in accounts {
         if a.kind.is_holder() {
-            holders.insert(a.to_string(), (a, *person));
+            holders.insert(a, *person);
         } else {
             balances.insert(a.clone(), 0);
         }
     }
-    let ids: Vec<String> = holders.keys().cloned().collect();
+    let ids: Vec<String> = holders.keys().map(|a| a.to_string()).collect();
     let mut found = tx.lock_accounts_by_id(&ids).await?;
     if found.len() < ids.len() {
         // A first use: create the missing accounts, then lock them all (again) in id order.
         let known: std::collections::HashSet<&str> = found.iter().map(|r| r.id.as_str()).collect();
-        let missing: Vec<(&String, &(&AccountId, Option<&str>))> =
-            holders.iter().filter(|(id, _)| !known.contains(id.as_str())).collect();
-        for (id, (a, person)) in missing {
-            tx.ensure_account(id, a.kind, &a.owner, *person, ctx.now_ms).await?;
+        let missing: Vec<(String, &AccountId, Option<&str>)> = holders
+            .iter()
+            .map(|(a, person)| (a.to_string(), *a, *person))
+            .filter(|(id, _, _)| !known.contains(id.as_str()))
+            .collect();
+        for (id, a, person) in missing {
+            tx.ensure_account(&id, a.kind, &a.owner, person, ctx.now_ms).await?;
         }
         found = tx.lock_accounts_by_id(&ids).await?;
     }
     for row in found {
-        if let Some((a, _)) = holders.get(&row.id) {
-            balances.insert((*a).clone(), row.balance_fen);
+        if let Ok(a) = AccountId::parse(&row.id)
+            && holders.contains_key(&a)
+        {
+            balances.insert(a, row.balance_fen);
         }
     }
-    if let Some(id) = holders.iter().find(|(_, (a, _))| !balances.contains_key(*a)).map(|(id, _)| id) {
-        return Err(StoreError::not_found("account", id.clone()));
+    if let Some(a) = holders.keys().find(|a| !balances.contains_key(**a)) {
+        return Err(StoreError::not_found("account", a.to_string()));
     }
     Ok(balances)
 }

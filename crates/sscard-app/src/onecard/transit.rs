@@ -17,7 +17,7 @@ use sscard_domain::access;
 use sscard_domain::card::Card;
 use sscard_domain::card::CardStatus;
 use sscard_domain::error::DomainError;
-use sscard_domain::ids::CardNo;
+use sscard_domain::ids::{CardNo, EcardId};
 use sscard_domain::ledger::{AccountId, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
@@ -305,7 +305,7 @@ struct ChunkLoad<'a> {
     /// Each tapped card's states over time (see [`card_histories`]).
     histories: HashMap<CardNo, Vec<(i64, CardStatus)>>,
     /// The holders behind refused but verified QR codes, by e-card id (a refused use still names them).
-    refused: HashMap<String, (Person, Card)>,
+    refused: HashMap<EcardId, (Person, Card)>,
     /// The locked balances, by account id.
     balances: Locked,
 }
@@ -448,7 +448,7 @@ fn plan_line(
             row.reason = Some(reason.to_string());
             // A refused QR code whose signature verified still names its holder.
             let known = match &item.presentation {
-                Ok(Presentation::RefusedQr { ecard_id: Some(id), .. }) => load.refused.get(id),
+                Ok(Presentation::RefusedQr { ecard_id: Some(id), .. }) => load.refused.get(id.as_str()),
                 _ => None,
             };
             let who = who.or(known).map(|(p, c)| (p, c));
@@ -493,7 +493,7 @@ async fn earlier_lines(
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum LineKey {
     Card(String),
-    Ecard(String),
+    Ecard(EcardId),
 }
 
 impl LineKey {
@@ -501,7 +501,7 @@ impl LineKey {
     fn of(item: &OfflineItem) -> Option<LineKey> {
         match &item.presentation {
             Ok(Presentation::CardNo(no)) => Some(LineKey::Card(no.clone())),
-            Ok(Presentation::Ecard { ecard_id }) => Some(LineKey::Ecard(ecard_id.clone())),
+            Ok(Presentation::Ecard { ecard_id }) => Some(LineKey::Ecard(EcardId::from_stored(ecard_id.as_str()))),
             _ => None,
         }
     }
@@ -522,7 +522,9 @@ async fn holders_of(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<L
                 }
             },
             Ok(p @ Presentation::Ecard { ecard_id }) => {
-                if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(LineKey::Ecard(ecard_id.clone())) {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    out.entry(LineKey::Ecard(EcardId::from_stored(ecard_id.as_str())))
+                {
                     slot.insert(lookup(tx, p).await?);
                 }
             }
@@ -558,14 +560,14 @@ async fn payers_of(tx: &mut dyn Tx, known: &[&(Person, Card)]) -> Result<HashMap
 }
 
 /// The holders behind the refused but verified QR codes of the lines, by e-card id.
-async fn refused_holders(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<String, (Person, Card)>> {
+async fn refused_holders(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<EcardId, (Person, Card)>> {
     let mut out = HashMap::new();
     for item in items {
         if let Ok(p @ Presentation::RefusedQr { ecard_id: Some(id), .. }) = &item.presentation
-            && !out.contains_key(id)
+            && !out.contains_key(id.as_str())
             && let Some(found) = refused_holder(tx, p).await?
         {
-            out.insert(id.clone(), found);
+            out.insert(EcardId::from_stored(id.as_str()), found);
         }
     }
     Ok(out)

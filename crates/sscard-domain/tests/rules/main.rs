@@ -6,3 +6,4 @@ mod document;
 mod document_props;
 mod ids;
 mod money;
+mod row_ids;
