@@ -17,3 +17,4 @@ mod onecard;
 mod openapi;
 mod persons;
 mod roles;
+mod security;
