@@ -18,6 +18,7 @@ use sscard_store::{AppFilter, Page};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewApplication {
     pub person_id: String,
     /// first | upgrade | replacement | temporary

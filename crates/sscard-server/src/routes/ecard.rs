@@ -115,6 +115,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct QrRequest {
     /// A relative's person id (they must have authorized the caller); default: the caller.
     pub person_id: Option<String>,
@@ -206,6 +207,7 @@ pub async fn qr_png(Query(q): Query<TokenQuery>) -> ApiResult<Response> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The token text read from the QR code.
     pub token: String,
@@ -527,6 +529,7 @@ pub async fn authorizations(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GrantRequest {
     /// channel (sign the e-card into an app) | family (let a relative show the QR code)
     pub kind: String,

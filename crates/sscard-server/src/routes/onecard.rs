@@ -35,6 +35,7 @@ pub const BATCH_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// How a card is presented: exactly one of the two.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Presented {
     /// The card number read from the chip (one letter and 8 digits).
     pub card_no: Option<String>,
@@ -71,6 +72,7 @@ fn created(body: String) -> Response {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OperatorRequest {
     pub code: String,
     pub name: String,
@@ -99,6 +101,7 @@ pub async fn add_operator(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TerminalRequest {
     /// The operator's code.
     pub operator: String,
@@ -191,6 +194,7 @@ pub async fn enable_terminal(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyRequest {
     pub region: String,
     pub deductible_fen: i64,
@@ -222,6 +226,7 @@ pub async fn set_policy(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DepositRequest {
     pub person_id: String,
     pub amount_fen: i64,
@@ -355,6 +360,7 @@ pub struct BatchLine {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     pub transactions: Vec<BatchLine>,
 }
@@ -436,6 +442,7 @@ pub async fn borrow(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LibraryPolicyRequest {
     /// The library network's operator code.
     pub operator: String,
@@ -462,6 +469,7 @@ pub async fn set_library_policy(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     pub item_id: String,
 }
@@ -488,6 +496,7 @@ pub async fn overdue(State(state): State<AppState>, TerminalAuth(t): TerminalAut
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ParkRequest {
     pub code: String,
     pub operator: String,

@@ -19,6 +19,7 @@ use sscard_domain::person::{Person, RegistrationInput};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterPerson {
     /// resident_id | residence_permit | foreign_permanent_id | passport | hk_macau_travel_permit | taiwan_travel_permit | foreign_work_permit
     pub doc_type: String,
