@@ -5,6 +5,7 @@ use serde_json::json;
 use sscard_domain::access::{self, Role};
 use sscard_domain::bank::check_bin_free;
 use sscard_domain::error::DomainError;
+use sscard_domain::ids::BankCode;
 use sscard_store::model::{Bank, Branch, Overview, User};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -85,11 +86,11 @@ pub async fn add_user(
     password: &str,
     role: Role,
     person_id: Option<String>,
-    bank_code: Option<String>,
+    bank_code: Option<BankCode>,
 ) -> Result<User> {
     access::may_administer(&ctx.actor)?;
     let username = access::check_login(username, password)?;
-    let link = access::user_link(role, person_id.as_deref(), bank_code.as_deref())?;
+    let link = access::user_link(role, person_id.as_deref(), bank_code.as_ref().map(BankCode::as_str))?;
     let mut tx = store.write().await?;
     match link {
         access::UserLink::Person(id) => {
@@ -109,7 +110,7 @@ pub async fn add_user(
         password_hash: sscard_gm::password::hash_password(password, ctx.hash_iterations),
         role,
         person_id,
-        bank_code,
+        bank_code: bank_code.map(|b| b.as_str().to_string()),
         created_at_ms: ctx.now_ms,
     };
     tx.insert_user(&user).await.map_err(|e| duplicate(e, &format!("user {username}")))?;

@@ -272,11 +272,9 @@ pub async fn grant_family_by_ssn(
     store: &dyn Store,
     ctx: &Ctx,
     person_id: &str,
-    grantee_ssn: &str,
+    ssn: &sscard_domain::document::Ssn,
 ) -> Result<Authorization> {
     ecard::may_manage_authorizations(&ctx.actor, person_id)?;
-    let ssn = sscard_domain::document::Ssn::parse(grantee_ssn)
-        .map_err(|e| DomainError::invalid("bad_ssn", "grantee_ssn", e.to_string()))?;
     let mut tx = store.read().await?;
     let grantee = tx.find_person_by_ssn(ssn.as_str()).await?;
     tx.commit().await?;

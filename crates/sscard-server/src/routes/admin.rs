@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use sscard_app::{admin, audit, jobs};
+use sscard_app::{admin, audit, fields, jobs};
 use sscard_domain::access::{self, Role};
 use sscard_domain::clock::start_of_day_ms;
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
@@ -159,9 +159,10 @@ pub async fn add_user(
     let r = body.value;
     let role = Role::parse(&r.role)
         .ok_or_else(|| ApiError::bad_request("bad_role", "role", format!("unknown role {:?}", r.role)))?;
+    let bank_code = r.bank_code.as_deref().map(|b| fields::bank_code(b, "bank_code")).transpose()?;
     let ctx = state.ctx(actor, None);
     let user =
-        admin::add_user(state.store.as_ref(), &ctx, &r.username, &r.password, role, r.person_id, r.bank_code).await?;
+        admin::add_user(state.store.as_ref(), &ctx, &r.username, &r.password, role, r.person_id, bank_code).await?;
     Ok((
         StatusCode::CREATED,
         Json(UserJson {

@@ -14,6 +14,8 @@ use sscard_app::{admin, applications, cards, fields, persons};
 use sscard_domain::access::Role;
 use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::{Card, CardAction, CardStatus, Pin, decide_action};
+use sscard_domain::document::Ssn;
+use sscard_domain::error::DomainError;
 use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_store::{AppFilter, Page};
 
@@ -508,9 +510,13 @@ pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): For
     };
     let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
     let ctx = state.ctx(actor, None);
-    let result = sscard_app::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, f.grantee_ssn.trim())
-        .await
-        .map(|a| a.kind.as_str().to_string())
-        .map_err(|e| super::err_text(&v.t, &e));
+    let result = async {
+        let ssn =
+            Ssn::parse(&f.grantee_ssn).map_err(|e| DomainError::invalid("bad_ssn", "grantee_ssn", e.to_string()))?;
+        sscard_app::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, &ssn).await
+    }
+    .await
+    .map(|a| a.kind.as_str().to_string())
+    .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }

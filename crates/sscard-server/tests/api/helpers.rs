@@ -287,7 +287,7 @@ impl TestApp {
                 PASSWORD,
                 role,
                 person.map(str::to_string),
-                bank.map(str::to_string),
+                bank.map(|b| sscard_domain::ids::BankCode::parse(b).expect("a bank code")),
             )
             .await
             .unwrap_or_else(|e| panic!("seed user {name}: {e}"));

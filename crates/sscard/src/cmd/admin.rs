@@ -1,9 +1,9 @@
 //! `sscard user|bank|branch add`.
 
-use super::{cli_ctx, open};
+use super::{bad_field, cli_ctx, open};
 use anyhow::Context;
 use clap::Subcommand;
-use sscard_app::admin;
+use sscard_app::{admin, fields};
 use sscard_domain::access::Role;
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
 use sscard_store::{Bank, Branch};
@@ -71,6 +71,7 @@ pub async fn user(url: &str, cmd: UserCmd) -> anyhow::Result<ExitCode> {
     let mut password = String::new();
     std::io::stdin().take(1024).read_to_string(&mut password).context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\n', '\r']);
+    let bank_code = bank_code.as_deref().map(|b| fields::bank_code(b, "bank-code")).transpose().map_err(bad_field)?;
     let store = open(url).await?;
     let user = admin::add_user(store.as_ref(), &cli_ctx(), &username, password, role, person_id, bank_code).await?;
     println!("user {} ({}) created", user.username, user.role.as_str());

@@ -429,8 +429,8 @@ async fn seed_users(store: &dyn Store, ctx: &Ctx) -> Res<()> {
     user_ctx.hash_iterations = sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS;
     let add = |u: &'static str, r: Role, p: Option<String>, b: Option<&str>| {
         let ctx = user_ctx.clone();
-        let b = b.map(str::to_string);
-        async move { admin::add_user(store, &ctx, u, DEMO_PASSWORD, r, p, b).await.map(|_| ()) }
+        let b = b.map(|b| fields::bank_code(b, "bank_code")).transpose();
+        async move { admin::add_user(store, &ctx, u, DEMO_PASSWORD, r, p, b?).await.map(|_| ()) }
     };
     add("admin", Role::Admin, None, None).await?;
     add("clerk", Role::Clerk, None, None).await?;
