@@ -17,8 +17,8 @@ use sscard_domain::ids::RegionCode;
 use sscard_domain::library::LibraryPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::person::Person;
-use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
-use sscard_domain::transit::LineStatus;
+use sscard_domain::terminal::{Operator, OperatorKind, Terminal, UseResult};
+use sscard_domain::transit::{LineStatus, TapStatus};
 use sscard_store::onecard::ParkRow;
 use sscard_store::onecard::TapRow;
 use sscard_store::{Store, StoreError};
@@ -155,7 +155,7 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
     // Terminals used for the wrong scenario are not uses of the card: the tap and the refusal.
     assert_eq!(uses.len(), 2, "{uses:?}");
     assert_eq!((uses[0].result.as_str(), uses[0].reason.as_deref()), ("refused", Some("card_suspended")));
-    assert!(uses.iter().any(|u| u.result == "ok" && u.scenario == "transit" && u.presented == "card"));
+    assert!(uses.iter().any(|u| u.result == UseResult::Ok && u.scenario == "transit" && u.presented == "card"));
     refusal(transit::tap(store, &tctx(t), t, &card("Z99999999"), 200, None).await, ErrorKind::Refused, "unknown_card");
 
     // Disabled: forbidden, and enabled again it works.
@@ -410,7 +410,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     let mut tx = store.read().await.expect("tx");
     let tap: Option<TapRow> = tx.get_tap(&gate.id, 3).await.expect("tap");
     drop(tx);
-    assert_eq!(tap.map(|t| t.status), Some("refused".to_string()));
+    assert_eq!(tap.map(|t| t.status), Some(TapStatus::Refused));
     books_clean(store).await;
     let report = check(store).await.expect("check");
     // Top-ups 1000 + 300, fares 800 + 150 + 200.
@@ -543,7 +543,7 @@ pub async fn onecard_parks(store: Arc<dyn Store>) {
     let other_park_gate = terminal(store, "XM-PARK", "park", REGION, &[]).await.terminal;
     not_found_err(parks::entry(store, &tctx(&other_park_gate), &other_park_gate, &card(&yn), "NOPARK").await);
     let uses = onecard::uses(store, &ctx(holder(&young)), &young.id, None, 50).await.expect("uses");
-    assert_eq!(uses.iter().filter(|u| u.result == "refused").count(), 1);
+    assert_eq!(uses.iter().filter(|u| u.result == UseResult::Refused).count(), 1);
     assert_eq!(uses.len(), 4);
     books_clean(store).await;
 }

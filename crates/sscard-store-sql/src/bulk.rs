@@ -257,7 +257,7 @@ fn taps(w: &Writes) -> Section<'_> {
             V::OptText(t.person_id.as_deref()),
             V::Int(t.fare_fen),
             V::Int(t.at_ms),
-            V::Text(&t.status),
+            V::Text(t.status.as_str()),
             V::OptText(t.reason.as_deref()),
             V::Int(t.recorded_at_ms),
         ]);
@@ -331,7 +331,7 @@ fn uses(w: &Writes) -> Section<'_> {
             V::OptText(u.person_id.as_deref()),
             V::OptText(u.card_no.as_deref()),
             V::Text(&u.presented),
-            V::Text(&u.result),
+            V::Text(u.result.as_str()),
             V::OptText(u.reason.as_deref()),
             V::Text(&u.region),
         ]);

@@ -14,7 +14,8 @@ use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
 use sscard_domain::person::Person;
-use sscard_domain::terminal::{Operator, OperatorKind, Scenario, Scope, Terminal};
+use sscard_domain::terminal::{Operator, OperatorKind, Scenario, Scope, Terminal, UseResult};
+use sscard_domain::transit::TapStatus;
 use sscard_store::model::AuditRow;
 use sscard_store::onecard::*;
 use sscard_store::ports;
@@ -120,7 +121,7 @@ fn tap(row: &AnyRow) -> Result<TapRow> {
         person_id: opt_text(row, "person_id")?,
         fare_fen: int(row, "fare_fen")?,
         at_ms: int(row, "at_ms")?,
-        status: text(row, "status")?,
+        status: named(row, "status", TapStatus::parse)?,
         reason: opt_text(row, "reason")?,
         recorded_at_ms: int(row, "recorded_at_ms")?,
     })
@@ -149,7 +150,7 @@ fn use_row(row: &AnyRow) -> Result<UseRow> {
         person_id: opt_text(row, "person_id")?,
         card_no: opt_text(row, "card_no")?,
         presented: text(row, "presented")?,
-        result: text(row, "result")?,
+        result: named(row, "result", UseResult::parse)?,
         reason: opt_text(row, "reason")?,
         region: text(row, "region")?,
     })

@@ -8,6 +8,8 @@ use serde::Serialize;
 use sscard_domain::ledger::{AccountId, AccountKind};
 use sscard_domain::medical::{MedicalPolicy, YearToDate};
 use sscard_domain::park::ParkRule;
+use sscard_domain::terminal::UseResult;
+use sscard_domain::transit::TapStatus;
 
 /// A ledger account and its balance (credits minus debits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,7 +76,7 @@ pub struct TapRow {
     pub fare_fen: i64,
     pub at_ms: i64,
     /// `applied` or `refused`.
-    pub status: String,
+    pub status: TapStatus,
     pub reason: Option<String>,
     pub recorded_at_ms: i64,
 }
@@ -141,7 +143,7 @@ pub struct UseRow {
     /// `card` or `qr`.
     pub presented: String,
     /// `ok` or `refused`.
-    pub result: String,
+    pub result: UseResult,
     pub reason: Option<String>,
     pub region: String,
 }

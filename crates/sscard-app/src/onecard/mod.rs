@@ -200,7 +200,7 @@ pub(crate) fn use_row(
         person_id: who.map(|(p, _)| p.id.clone()),
         card_no: who.map(|(_, c)| c.card_no.as_str().to_string()).or_else(|| p.card_no()),
         presented: p.kind().as_str().to_string(),
-        result: if reason.is_none() { UseResult::Ok } else { UseResult::Refused }.as_str().to_string(),
+        result: if reason.is_none() { UseResult::Ok } else { UseResult::Refused },
         reason: reason.map(str::to_string),
         region: t.region.to_string(),
     }

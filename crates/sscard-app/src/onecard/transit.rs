@@ -213,7 +213,7 @@ async fn tap_inner(
         person_id: Some(h.person.id.clone()),
         fare_fen: fare.value(),
         at_ms: ctx.now_ms,
-        status: TapStatus::Applied.as_str().into(),
+        status: TapStatus::Applied,
         reason: None,
         recorded_at_ms: ctx.now_ms,
     };
@@ -326,7 +326,7 @@ async fn apply_chunk(
     for (item, step) in std::mem::take(&mut load.steps) {
         let found = match step {
             Step::Duplicate(first) => {
-                let status = TapStatus::parse(&first.status).unwrap_or(TapStatus::Refused);
+                let status = first.status;
                 let reason = Some(duplicate_reason(status, first.reason.as_deref()));
                 results.push(ItemResult { seq: item.seq, status: LineStatus::Duplicate, reason, fare_fen: None });
                 continue;
@@ -421,7 +421,7 @@ fn plan_line(
         person_id: who.map(|(p, _)| p.id.clone()),
         fare_fen: item.fare_fen.max(0),
         at_ms: item.at_ms,
-        status: TapStatus::Applied.as_str().into(),
+        status: TapStatus::Applied,
         reason: None,
         recorded_at_ms: ctx.now_ms,
     };
@@ -444,7 +444,7 @@ fn plan_line(
         }
         (decision, _, _) => {
             let reason = decision.err().unwrap_or("unknown_card");
-            row.status = TapStatus::Refused.as_str().into();
+            row.status = TapStatus::Refused;
             row.reason = Some(reason.to_string());
             // A refused QR code whose signature verified still names its holder.
             let known = match &item.presentation {

@@ -289,7 +289,7 @@ impl UseLine {
             scenario_key: format!("sc_{}", u.scenario),
             operator: u.operator_code.clone(),
             presented: u.presented.clone(),
-            ok: u.result == "ok",
+            ok: u.result == sscard_domain::terminal::UseResult::Ok,
             reason: u.reason.clone().unwrap_or_default(),
         }
     }
