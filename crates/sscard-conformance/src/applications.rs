@@ -15,7 +15,7 @@ use sscard_store::Store;
 use std::sync::Arc;
 use time::macros::date;
 
-/// The step table of DESIGN §3.2.
+/// The step table.
 pub const STEP_TABLE: [(AppStatus, AppStep, AppStatus); 9] = [
     (AppStatus::Submitted, AppStep::Approve, AppStatus::Approved),
     (AppStatus::Submitted, AppStep::Reject, AppStatus::Rejected),

@@ -1,4 +1,4 @@
-//! Cases 7 and 10: the card state machine of DESIGN §3.3 and concurrent activation.
+//! Cases 7 and 10: the card state machine and concurrent activation.
 
 use super::fixtures::*;
 use sscard_app::cards::ActionInput;
@@ -11,7 +11,7 @@ use sscard_domain::person::Person;
 use sscard_store::{Result, Store, StoreError};
 use std::sync::Arc;
 
-/// The card table of DESIGN §3.3: where `action` leads from `from`, if anywhere.
+/// The card table: where `action` leads from `from`, if anywhere.
 pub fn card_table(from: CardStatus, action: CardAction) -> Option<CardStatus> {
     use CardAction as A;
     use CardStatus as S;
@@ -94,7 +94,7 @@ async fn admin_act(store: &dyn Store, card: Card, action: CardAction) -> Card {
     act(store, &ctx(admin()), card.card_no.as_str(), action, full_input()).await
 }
 
-/// Every action from every state: allowed moves end where DESIGN §3.3 says, refused ones
+/// Every action from every state: allowed moves end where the state machine says, refused ones
 /// are 409 with the current state and change nothing.
 pub async fn card_state_machine(store: Arc<dyn Store>) {
     let store = &*store;
@@ -156,7 +156,7 @@ pub async fn card_state_machine(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(refused + moved, CardStatus::ALL.len() * CardAction::ALL.len());
-    assert_eq!(moved, 13, "DESIGN §3.3 allows 13 (state, action) pairs");
+    assert_eq!(moved, 13, "the state machine allows 13 (state, action) pairs");
 }
 
 /// Activation needs a 6-digit PIN that is not trivial; a refused activation changes nothing.

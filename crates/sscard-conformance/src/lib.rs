@@ -1,5 +1,5 @@
-//! The conformance suite: one set of behaviour tests that every backend must pass
-//! (DESIGN §7). Each case is a `pub async fn` taking a fresh, empty, migrated store and
+//! The conformance suite: one set of behaviour tests that every backend must pass.
+//! Each case is a `pub async fn` taking a fresh, empty, migrated store and
 //! drives it only through the use cases in [`sscard_app`], so the suite checks the whole
 //! path: domain decision, SQL, transaction, event and audit record.
 //!
@@ -20,7 +20,7 @@
 //! build the same situations.
 
 // The cases are tests: a case reads best as one story from setup to the last check, so the
-// length rule for production functions (DESIGN §2) does not apply to them.
+// length rule for production functions does not apply to them.
 #![allow(clippy::too_many_lines)]
 
 mod applications;

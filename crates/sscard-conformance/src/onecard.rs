@@ -1,4 +1,4 @@
-//! Cases of "one card for everything" (DESIGN §3.5, §3.6): terminals and their refusals, the
+//! Cases of "one card for everything": terminals and their refusals, the
 //! ledger (idempotent transfers, balances that cannot go negative, the books check), medical
 //! settlement and refund, transit top-ups, online taps and offline batches exactly once,
 //! library loans, park entries, identity scopes and the usage records. Every money figure is

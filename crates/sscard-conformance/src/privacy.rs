@@ -1,4 +1,4 @@
-//! Who sees what (DESIGN §8): full identity numbers and a person's money only for those with
+//! Who sees what: full identity numbers and a person's money only for those with
 //! business with the person.
 
 use crate::fixtures::*;

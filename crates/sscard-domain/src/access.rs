@@ -1,4 +1,4 @@
-//! Who may do what: the role rules of DESIGN §8, as pure functions over the actor and the thing acted on.
+//! Who may do what: the role rules, as pure functions over the actor and the thing acted on.
 
 use crate::application::{AppStep, Application};
 use crate::card::{Card, CardAction};
@@ -144,7 +144,7 @@ pub fn application_scope(actor: &Actor) -> Result<ApplicationScope, DomainError>
 /// Top up the e-wallet of `person_id`'s card with money from `source`: staff and tellers at a
 /// service point from either (cash against their own point's cash account); the holder
 /// themself only from the card's bank account, since cash that nobody at a service point
-/// took in would be money from nowhere (DESIGN §8 "Money").
+/// took in would be money from nowhere.
 pub fn may_top_up(actor: &Actor, person_id: &str, source: TopupSource) -> Result<(), DomainError> {
     if actor.is_staff() || actor.role == Role::Teller {
         return Ok(());

@@ -1,4 +1,4 @@
-//! Card applications: kinds, channels, the step table of DESIGN §3.2, fees and the intake rules.
+//! Card applications: kinds, channels, the step table, fees and the intake rules.
 
 use crate::card::{Card, CardStatus};
 use crate::clock::working_days_between;
@@ -95,7 +95,7 @@ impl AppStatus {
     }
 }
 
-/// The step table of DESIGN §3.2: where `step` leads from `from`, or a 409 naming the current status.
+/// The step table: where `step` leads from `from`, or a 409 naming the current status.
 pub fn step_target(from: AppStatus, step: AppStep) -> Result<AppStatus, DomainError> {
     use AppStatus as S;
     use AppStep as T;

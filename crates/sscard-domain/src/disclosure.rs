@@ -1,4 +1,4 @@
-//! Who sees a person's full identity numbers and money (DESIGN §8 "Who sees what").
+//! Who sees a person's full identity numbers and money.
 //!
 //! The full social security number and document number go to the holder, their guardian,
 //! clerks and admins, and to a teller whose bank serves the person (a card or an application

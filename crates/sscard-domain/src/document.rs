@@ -1,4 +1,4 @@
-//! Identity documents and social security numbers (DESIGN §3.1).
+//! Identity documents and social security numbers.
 //!
 //! A [`Document`] is a document type and a number that has passed every check
 //! its type allows: the GB 11643 structure and ISO 7064 MOD 11-2 check
@@ -561,7 +561,7 @@ fn residence_permit_region(s: &str) -> Result<RegionCode, DocumentError> {
 /// A checked identity document: its type, its normalized number (trimmed,
 /// uppercase) and what the number says about its holder.
 ///
-/// The rules per type (DESIGN §3.1):
+/// The rules per type:
 /// - `resident_id`: 18 characters: a 6-digit region whose province-level code
 ///   is on the mainland (not 71, 81, 82, 83), the birth date YYYYMMDD (a real
 ///   date from 1900 on, not after today), a 3-digit sequence (odd = male) and

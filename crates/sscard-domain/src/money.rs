@@ -1,4 +1,4 @@
-//! Money as an integer number of fen (分; 1 yuan = 100 fen), DESIGN §3.6.
+//! Money as an integer number of fen (分; 1 yuan = 100 fen).
 //!
 //! There are no floats anywhere: amounts are `i64` fen, arithmetic is checked
 //! and yuan strings such as `"20.5"` are parsed digit by digit.

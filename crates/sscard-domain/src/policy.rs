@@ -1,4 +1,4 @@
-//! The configurable numbers of the card business, with the defaults of DESIGN §3.
+//! The configurable numbers of the card business, with their defaults.
 
 use crate::money::Fen;
 use serde::{Deserialize, Serialize};

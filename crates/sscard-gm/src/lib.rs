@@ -6,7 +6,7 @@
 //! * [`kdf`]: the SM3 KDF (GB/T 32918.4) and SM4 key derivation from the master key.
 //! * [`password`]: PBKDF2-HMAC-SM3 password hashes.
 //! * [`rand`]: OS randomness helpers.
-//! * [`token`]: the e-card QR token v1 (DESIGN §4): encode, decode, sign.
+//! * [`token`]: the e-card QR token v1: encode, decode, sign.
 //! * [`offline`]: the offline verifier terminals embed (keys, expiry, revocations).
 //! * [`bench`](mod@bench): a plain timing loop for `sscard bench crypto`.
 //!

@@ -1,4 +1,4 @@
-//! The e-card QR token, version 1 (DESIGN §4).
+//! The e-card QR token, version 1.
 //!
 //! ```text
 //! offset size field

@@ -1,4 +1,4 @@
-//! QR issuer keys (DESIGN §4): the master key, sealing private keys at rest, the key ring the
+//! QR issuer keys: the master key, sealing private keys at rest, the key ring the
 //! server signs and verifies with, and rotation.
 //!
 //! The 32-byte master key comes from `SSCARD_MASTER_KEY` (64 hex characters) or a key file:

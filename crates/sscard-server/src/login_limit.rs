@@ -1,4 +1,4 @@
-//! The login rate limiter (DESIGN §8): failures are counted per account *and* client address,
+//! The login rate limiter: failures are counted per account *and* client address,
 //! and per client address, so nobody can lock another person out from elsewhere, and one
 //! address trying many accounts (password spraying) is slowed down. In memory, per process.
 

@@ -1,4 +1,4 @@
-//! Security headers on every answer (DESIGN §8 "Pages"): scripts and styles from this origin
+//! Security headers on every answer: scripts and styles from this origin
 //! only, no framing, no referrer, no content sniffing, and nothing cached unless the answer
 //! said otherwise (the static assets do; everything else may carry personal data).
 

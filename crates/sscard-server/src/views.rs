@@ -1,4 +1,4 @@
-//! What the API answers: the resources of DESIGN §6, with PANs masked and no PIN hash.
+//! What the API answers: the resources, with PANs masked and no PIN hash.
 
 use serde::Serialize;
 use sscard_app::applications::ApplicationView;

@@ -1,4 +1,4 @@
-//! Who may do what (DESIGN §8) over HTTP: 401 without a valid session, 403 for other banks'
+//! Who may do what over HTTP: 401 without a valid session, 403 for other banks'
 //! and other holders' things, admin-only administration, the login rate limit and logout.
 //! Refused requests change nothing.
 

@@ -1,4 +1,4 @@
-//! `sscard bench crypto` and `sscard bench http` (DESIGN §10): ratios measured side by side
+//! `sscard bench crypto` and `sscard bench http`: ratios measured side by side
 //! in one run, because absolute rates drift on shared machines.
 //!
 //! * crypto: QR token sign/s and verify/s of sscard-gm next to `openssl speed -seconds N sm2
