@@ -64,6 +64,7 @@ pub async fn banks(State(state): State<AppState>, Auth(_actor): Auth) -> ApiResu
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewBank {
     pub code: String,
     pub name: String,
@@ -98,6 +99,7 @@ pub async fn add_bank(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewBranch {
     pub code: String,
     pub name: String,
@@ -131,6 +133,7 @@ pub async fn add_branch(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
     pub password: String,
