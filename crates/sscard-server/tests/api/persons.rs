@@ -440,7 +440,10 @@ async fn newborn_registration_creates_the_person_and_the_application() {
     let after = app.overview().await;
     assert_eq!(after["persons"].as_i64(), before.0["persons"].as_i64().map(|n| n + 1));
     assert_eq!(crate::helpers::bucket(&after, "applications_by_channel", "newborn"), 1);
-    assert_eq!(crate::helpers::total(&after, "applications_by_status"), crate::helpers::total(&before.0, "applications_by_status") + 1);
+    assert_eq!(
+        crate::helpers::total(&after, "applications_by_status"),
+        crate::helpers::total(&before.0, "applications_by_status") + 1
+    );
 
     // The application is there with its timeline, and the same baby cannot be registered twice.
     let app_id = application["id"].as_str().expect("id");
