@@ -117,7 +117,8 @@ mod tests {
 
     #[test]
     fn only_application_json_is_json() {
-        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;x=y"] {
+        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;x=y"]
+        {
             assert!(is_json_media_type(ok), "{ok}");
         }
         for bad in ["application/jsonfoo", "application/json-patch+json", "text/json", "", "application/xml"] {

@@ -26,7 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "lighter_hot_path",
         sql: include_str!("../migrations/postgres/0006_lighter_hot_path.sql"),
     },
-    Migration { version: 7, name: "unique_bin_pan", sql: include_str!("../migrations/postgres/0007_unique_bin_pan.sql") },
+    Migration {
+        version: 7,
+        name: "unique_bin_pan",
+        sql: include_str!("../migrations/postgres/0007_unique_bin_pan.sql"),
+    },
 ];
 
 /// Opens the database at a `postgres://` URL and migrates it.
