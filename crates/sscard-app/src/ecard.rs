@@ -14,6 +14,7 @@ use sscard_domain::ecard::{
 };
 use sscard_domain::error::DomainError;
 use sscard_domain::person::Person;
+use sscard_domain::refusal::Refusal;
 use sscard_store::model::{IssuerKeyRow, RevocationChange, User};
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
@@ -149,10 +150,10 @@ pub async fn verify_live(
     ecard_id: &str,
 ) -> Result<std::result::Result<Attributes, &'static str>> {
     ecard::may_verify(&ctx.actor)?;
-    let Some(entry) = live_entry(store, live, ecard_id).await? else { return Ok(Err("revoked")) };
+    let Some(entry) = live_entry(store, live, ecard_id).await? else { return Ok(Err(Refusal::Revoked.as_str())) };
     let (e, card, person) = &*entry;
     if let Err(code) = ecard::live_verdict(Some(e), Some(card)) {
-        return Ok(Err(code));
+        return Ok(Err(code.as_str()));
     }
     Ok(Ok(ecard::disclose(ctx.actor.role, person, card, ctx.today(), &ctx.policy)?))
 }
@@ -172,10 +173,10 @@ pub async fn live_entry(store: &dyn Store, live: &LiveEcards, ecard_id: &str) ->
 /// The staff account that may log in with this e-card, or the reason it may not.
 pub async fn staff_of_ecard(store: &dyn Store, ecard_id: &str) -> Result<std::result::Result<User, &'static str>> {
     let mut tx = store.read().await?;
-    let Some(e) = tx.get_ecard(ecard_id).await? else { return Ok(Err("revoked")) };
+    let Some(e) = tx.get_ecard(ecard_id).await? else { return Ok(Err(Refusal::Revoked.as_str())) };
     let card = tx.get_card(e.card_no.as_str(), false).await?;
     if let Err(code) = ecard::live_verdict(Some(&e), card.as_ref()) {
-        return Ok(Err(code));
+        return Ok(Err(code.as_str()));
     }
     let users = tx.users_of_person(&e.person_id).await?;
     tx.commit().await?;

@@ -14,6 +14,7 @@ use crate::error::DomainError;
 use crate::ids::{CardNo, RegionCode};
 use crate::person::Person;
 use crate::policy::Policy;
+use crate::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -86,34 +87,34 @@ pub enum EcardChange {
     /// The e-card follows a new active card while staying usable (`ecard.restored`).
     Repoint { card_no: CardNo },
     /// The e-card stops; `reason` is the verification reason code (`ecard.stopped`).
-    Stop { card_no: CardNo, reason: &'static str },
+    Stop { card_no: CardNo, reason: Refusal },
     /// Still stopped, but it now mirrors another card (e.g. the lost card was replaced).
     Follow { card_no: CardNo },
 }
 
 /// The reason code a card status gives a verifier; `None` for an active card.
-pub fn status_reason(status: CardStatus) -> Option<&'static str> {
+pub fn status_reason(status: CardStatus) -> Option<Refusal> {
     match status {
         CardStatus::Active => None,
-        CardStatus::Suspended => Some("card_suspended"),
-        CardStatus::Lost => Some("card_lost"),
-        CardStatus::Stopped => Some("card_stopped"),
-        CardStatus::Cancelled => Some("card_cancelled"),
-        CardStatus::Replaced => Some("card_replaced"),
-        CardStatus::Dormant => Some("card_dormant"),
-        CardStatus::Produced | CardStatus::Issued => Some("card_not_active"),
+        CardStatus::Suspended => Some(Refusal::CardSuspended),
+        CardStatus::Lost => Some(Refusal::CardLost),
+        CardStatus::Stopped => Some(Refusal::CardStopped),
+        CardStatus::Cancelled => Some(Refusal::CardCancelled),
+        CardStatus::Replaced => Some(Refusal::CardReplaced),
+        CardStatus::Dormant => Some(Refusal::CardDormant),
+        CardStatus::Produced | CardStatus::Issued => Some(Refusal::CardNotActive),
     }
 }
 
 /// Every reason code [`status_reason`] can give.
-pub const CARD_REASONS: [&str; 7] = [
-    "card_suspended",
-    "card_lost",
-    "card_stopped",
-    "card_cancelled",
-    "card_replaced",
-    "card_dormant",
-    "card_not_active",
+pub const CARD_REASONS: [Refusal; 7] = [
+    Refusal::CardSuspended,
+    Refusal::CardLost,
+    Refusal::CardStopped,
+    Refusal::CardCancelled,
+    Refusal::CardReplaced,
+    Refusal::CardDormant,
+    Refusal::CardNotActive,
 ];
 
 /// The card an e-card should mirror: the person's active card, else a suspended one, else the
@@ -141,7 +142,7 @@ pub fn decide_sync(ecard: Option<&Ecard>, cards: &[Card]) -> EcardChange {
         Some(e) => match (e.usable(), usable) {
             (false, true) => EcardChange::Restore { card_no },
             (true, false) => {
-                EcardChange::Stop { card_no, reason: status_reason(card.status).unwrap_or("card_not_active") }
+                EcardChange::Stop { card_no, reason: status_reason(card.status).unwrap_or(Refusal::CardNotActive) }
             }
             (true, true) if e.card_no != card_no => EcardChange::Repoint { card_no },
             (false, false) if e.card_no != card_no => EcardChange::Follow { card_no },
@@ -160,7 +161,7 @@ pub fn decide_qr(ecard: &Ecard, card: &Card) -> Result<(), DomainError> {
             Some(ecard.status.as_str().to_string()),
         )),
         Some(reason) => Err(DomainError::conflict(
-            reason,
+            reason.as_str(),
             format!("card {} is {}: the e-card cannot show a QR code", card.card_no, card.status.as_str()),
             Some(card.status.as_str().to_string()),
         )),
@@ -168,14 +169,14 @@ pub fn decide_qr(ecard: &Ecard, card: &Card) -> Result<(), DomainError> {
 }
 
 /// The verdict of the live check after the signature and expiry passed: `Err(reason code)`.
-pub fn live_verdict(ecard: Option<&Ecard>, card: Option<&Card>) -> Result<(), &'static str> {
-    let Some(ecard) = ecard else { return Err("revoked") };
-    let Some(card) = card else { return Err("revoked") };
+pub fn live_verdict(ecard: Option<&Ecard>, card: Option<&Card>) -> Result<(), Refusal> {
+    let Some(ecard) = ecard else { return Err(Refusal::Revoked) };
+    let Some(card) = card else { return Err(Refusal::Revoked) };
     if let Some(reason) = status_reason(card.status) {
         return Err(reason);
     }
     if !ecard.usable() {
-        return Err("revoked");
+        return Err(Refusal::Revoked);
     }
     Ok(())
 }
@@ -405,12 +406,12 @@ mod tests {
     #[test]
     fn every_non_active_state_stops_with_its_reason() {
         for (status, reason) in [
-            (CardStatus::Suspended, "card_suspended"),
-            (CardStatus::Lost, "card_lost"),
-            (CardStatus::Stopped, "card_stopped"),
-            (CardStatus::Cancelled, "card_cancelled"),
-            (CardStatus::Replaced, "card_replaced"),
-            (CardStatus::Dormant, "card_dormant"),
+            (CardStatus::Suspended, Refusal::CardSuspended),
+            (CardStatus::Lost, Refusal::CardLost),
+            (CardStatus::Stopped, Refusal::CardStopped),
+            (CardStatus::Cancelled, Refusal::CardCancelled),
+            (CardStatus::Replaced, Refusal::CardReplaced),
+            (CardStatus::Dormant, Refusal::CardDormant),
         ] {
             let e = ecard(A, EcardStatus::Active);
             assert_eq!(

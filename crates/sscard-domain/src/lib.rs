@@ -23,5 +23,6 @@ pub mod money;
 pub mod park;
 pub mod person;
 pub mod policy;
+pub mod refusal;
 pub mod terminal;
 pub mod transit;

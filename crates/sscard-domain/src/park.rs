@@ -73,7 +73,11 @@ pub fn decide_entry(rule: &ParkRule, retired: bool, has_valid_pass: bool, wallet
         return EntryDecision { admitted: true, price_fen: 0, reason: "free" };
     }
     if wallet.value() < rule.price_fen {
-        return EntryDecision { admitted: false, price_fen: rule.price_fen, reason: "insufficient_balance" };
+        return EntryDecision {
+            admitted: false,
+            price_fen: rule.price_fen,
+            reason: crate::refusal::Refusal::InsufficientBalance.as_str(),
+        };
     }
     EntryDecision { admitted: true, price_fen: rule.price_fen, reason: "paid" }
 }

@@ -10,6 +10,7 @@ use crate::card::{Card, CardStatus};
 use crate::ecard::{Attributes, status_reason};
 use crate::error::DomainError;
 use crate::ids::RegionCode;
+use crate::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -188,15 +189,15 @@ pub fn check_terminal(terminal: &Terminal, scenario: Scenario) -> Result<(), Dom
 
 /// Why a card cannot be used at a terminal now, as a machine reason code: not active (with the
 /// status's reason, e.g. `card_lost`), past its expiry, or a temporary card outside its region.
-pub fn card_refusal(card: &Card, terminal_region: RegionCode, today: Date) -> Option<&'static str> {
+pub fn card_refusal(card: &Card, terminal_region: RegionCode, today: Date) -> Option<Refusal> {
     if let Some(reason) = status_reason(card.status) {
         return Some(reason);
     }
     if card.expires_on < today {
-        return Some("card_expired");
+        return Some(Refusal::CardExpired);
     }
     if card.temporary && card.region != terminal_region {
-        return Some("temporary_card_other_region");
+        return Some(Refusal::TemporaryCardOtherRegion);
     }
     None
 }
@@ -206,7 +207,7 @@ pub fn check_card(card: &Card, terminal_region: RegionCode, today: Date) -> Resu
     match card_refusal(card, terminal_region, today) {
         None => Ok(()),
         Some(reason) => Err(DomainError::refused(
-            reason,
+            reason.as_str(),
             format!("card {} cannot be used: {} ({})", card.card_no, reason, card.status.as_str()),
         )),
     }
@@ -223,7 +224,7 @@ pub fn check_presentation(
 ) -> Result<(), DomainError> {
     check_card(card, terminal_region, today)?;
     if ecard_usable == Some(false) {
-        return Err(DomainError::refused("revoked", "this e-card is stopped"));
+        return Err(DomainError::refused(Refusal::Revoked.as_str(), "this e-card is stopped"));
     }
     Ok(())
 }
@@ -231,7 +232,7 @@ pub fn check_presentation(
 /// Whether the card was already unusable at `at_ms`: it is not active now and left the
 /// active state at or before that moment. A card that was revoked after the moment was
 /// usable when an offline gate accepted it.
-pub fn revoked_at(card: &Card, at_ms: i64) -> Option<&'static str> {
+pub fn revoked_at(card: &Card, at_ms: i64) -> Option<Refusal> {
     match status_reason(card.status) {
         None => None,
         // Never activated: it was not usable at any time.
@@ -253,13 +254,13 @@ pub fn status_at(history: &[(i64, CardStatus)], at_ms: i64) -> Option<CardStatus
 /// moment: from its history when there is one (a card suspended then lifted was unusable in
 /// between; a lost card stayed unusable until it was replaced), else from its current state
 /// ([`revoked_at`]).
-pub fn refusal_at(card: &Card, history: &[(i64, CardStatus)], at_ms: i64) -> Option<&'static str> {
+pub fn refusal_at(card: &Card, history: &[(i64, CardStatus)], at_ms: i64) -> Option<Refusal> {
     if history.is_empty() {
         return revoked_at(card, at_ms);
     }
     match status_at(history, at_ms) {
         Some(status) => status_reason(status),
-        None => Some("card_not_active"),
+        None => Some(Refusal::CardNotActive),
     }
 }
 
@@ -384,18 +385,18 @@ pub(crate) mod tests {
         let region = RegionCode::parse("350200").unwrap();
         let today = date!(2026 - 11 - 24);
         assert_eq!(card_refusal(&card(CardStatus::Active), region, today), None);
-        assert_eq!(card_refusal(&card(CardStatus::Lost), region, today), Some("card_lost"));
-        assert_eq!(card_refusal(&card(CardStatus::Suspended), region, today), Some("card_suspended"));
-        assert_eq!(card_refusal(&card(CardStatus::Issued), region, today), Some("card_not_active"));
+        assert_eq!(card_refusal(&card(CardStatus::Lost), region, today), Some(Refusal::CardLost));
+        assert_eq!(card_refusal(&card(CardStatus::Suspended), region, today), Some(Refusal::CardSuspended));
+        assert_eq!(card_refusal(&card(CardStatus::Issued), region, today), Some(Refusal::CardNotActive));
         let mut expired = card(CardStatus::Active);
         expired.expires_on = date!(2026 - 11 - 23);
-        assert_eq!(card_refusal(&expired, region, today), Some("card_expired"));
+        assert_eq!(card_refusal(&expired, region, today), Some(Refusal::CardExpired));
         let mut temp = card(CardStatus::Active);
         temp.temporary = true;
         assert_eq!(card_refusal(&temp, region, today), None);
         assert_eq!(
             card_refusal(&temp, RegionCode::parse("110000").unwrap(), today),
-            Some("temporary_card_other_region")
+            Some(Refusal::TemporaryCardOtherRegion)
         );
         let e = check_card(&card(CardStatus::Stopped), region, today).unwrap_err();
         assert_eq!((e.kind, e.code), (crate::error::ErrorKind::Refused, "card_stopped"));
@@ -406,9 +407,9 @@ pub(crate) mod tests {
         let mut c = card(CardStatus::Lost);
         c.status_changed_at_ms = 5_000;
         assert_eq!(revoked_at(&c, 4_999), None, "tapped before the loss report");
-        assert_eq!(revoked_at(&c, 5_000), Some("card_lost"));
+        assert_eq!(revoked_at(&c, 5_000), Some(Refusal::CardLost));
         assert_eq!(revoked_at(&card(CardStatus::Active), 9_999), None);
-        assert_eq!(revoked_at(&card(CardStatus::Issued), 0), Some("card_not_active"));
+        assert_eq!(revoked_at(&card(CardStatus::Issued), 0), Some(Refusal::CardNotActive));
     }
 
     #[test]
@@ -423,14 +424,14 @@ pub(crate) mod tests {
             (900, S::Replaced),
         ];
         let now = card(S::Replaced);
-        assert_eq!(refusal_at(&now, &history, 150), Some("card_not_active"));
+        assert_eq!(refusal_at(&now, &history, 150), Some(Refusal::CardNotActive));
         assert_eq!(refusal_at(&now, &history, 250), None);
-        assert_eq!(refusal_at(&now, &history, 300), Some("card_suspended"));
-        assert_eq!(refusal_at(&now, &history, 399), Some("card_suspended"));
+        assert_eq!(refusal_at(&now, &history, 300), Some(Refusal::CardSuspended));
+        assert_eq!(refusal_at(&now, &history, 399), Some(Refusal::CardSuspended));
         assert_eq!(refusal_at(&now, &history, 450), None);
-        assert_eq!(refusal_at(&now, &history, 600), Some("card_lost"), "lost before it was replaced");
-        assert_eq!(refusal_at(&now, &history, 950), Some("card_replaced"));
-        assert_eq!(refusal_at(&now, &history, 50), Some("card_not_active"));
+        assert_eq!(refusal_at(&now, &history, 600), Some(Refusal::CardLost), "lost before it was replaced");
+        assert_eq!(refusal_at(&now, &history, 950), Some(Refusal::CardReplaced));
+        assert_eq!(refusal_at(&now, &history, 50), Some(Refusal::CardNotActive));
         assert_eq!(refusal_at(&card(S::Active), &[], 50), None, "no history: the current state decides");
     }
 

@@ -13,6 +13,7 @@ use crate::error::DomainError;
 use crate::ids::{CardNo, RegionCode};
 use crate::ledger::{AccountId, AccountKind};
 use crate::money::Fen;
+use crate::refusal::Refusal;
 use crate::terminal::refusal_at;
 use serde::{Deserialize, Serialize};
 
@@ -107,7 +108,7 @@ pub fn decide_fare(fare: Fen, balance: Fen) -> Result<Fen, DomainError> {
     match balance.checked_sub(fare) {
         Some(after) if !after.is_negative() => Ok(after),
         _ => Err(DomainError::refused(
-            "insufficient_balance",
+            Refusal::InsufficientBalance.as_str(),
             format!("the e-wallet holds {balance} yuan, the fare is {fare} yuan"),
         )),
     }
@@ -135,11 +136,11 @@ pub fn check_batch(seqs: &[i64]) -> Result<(), DomainError> {
 }
 
 /// Whether an offline transaction's time is plausible when uploaded at `now_ms`.
-pub fn check_offline_time(at_ms: i64, now_ms: i64) -> Result<(), &'static str> {
+pub fn check_offline_time(at_ms: i64, now_ms: i64) -> Result<(), Refusal> {
     if at_ms > now_ms + MAX_CLOCK_AHEAD_MS {
-        Err("time_in_future")
+        Err(Refusal::TimeInFuture)
     } else if at_ms < now_ms - MAX_OFFLINE_AGE_MS {
-        Err("too_old")
+        Err(Refusal::TooOld)
     } else {
         Ok(())
     }
@@ -183,19 +184,19 @@ pub fn judge_line(
     line: &OfflineLine,
     now_ms: i64,
     operator_region: RegionCode,
-    holder: Result<LineHolder<'_>, &'static str>,
-) -> Result<Fen, &'static str> {
+    holder: Result<LineHolder<'_>, Refusal>,
+) -> Result<Fen, Refusal> {
     check_offline_time(line.at_ms, now_ms)?;
     let h = holder?;
     if let Some(reason) = refusal_at(h.card, h.history, line.at_ms) {
         return Err(reason);
     }
     if h.card.expires_on < china_date(line.at_ms) {
-        return Err("card_expired");
+        return Err(Refusal::CardExpired);
     }
-    let fare =
-        fare_for(line.fare_fen, line.resident_fare_fen, operator_region, h.insured_region).map_err(|_| "bad_fare")?;
-    decide_fare(fare, h.wallet).map_err(|e| e.code)?;
+    let fare = fare_for(line.fare_fen, line.resident_fare_fen, operator_region, h.insured_region)
+        .map_err(|_| Refusal::BadFare)?;
+    decide_fare(fare, h.wallet).map_err(|_| Refusal::InsufficientBalance)?;
     Ok(fare)
 }
 
@@ -260,8 +261,8 @@ mod tests {
         assert!(check_batch(&vec![1; MAX_BATCH + 1]).is_err());
         let now = 1_000_000_000_000;
         assert_eq!(check_offline_time(now, now), Ok(()));
-        assert_eq!(check_offline_time(now + MAX_CLOCK_AHEAD_MS + 1, now), Err("time_in_future"));
-        assert_eq!(check_offline_time(now - MAX_OFFLINE_AGE_MS - 1, now), Err("too_old"));
+        assert_eq!(check_offline_time(now + MAX_CLOCK_AHEAD_MS + 1, now), Err(Refusal::TimeInFuture));
+        assert_eq!(check_offline_time(now - MAX_OFFLINE_AGE_MS - 1, now), Err(Refusal::TooOld));
     }
 
     #[test]
@@ -275,7 +276,7 @@ mod tests {
         assert_eq!(from.to_string(), "cash:OFFICE");
     }
 
-    fn h(card: &Card, wallet: i64) -> Result<LineHolder<'_>, &'static str> {
+    fn h(card: &Card, wallet: i64) -> Result<LineHolder<'_>, Refusal> {
         Ok(LineHolder { insured_region: r("350203"), card, history: &[], wallet: Fen::new(wallet) })
     }
 
@@ -294,20 +295,20 @@ mod tests {
         // Refused: time, holder, fare, wallet.
         assert_eq!(
             judge_line(&line(now + MAX_CLOCK_AHEAD_MS + 1, 200), now, xiamen, h(&card, 500)),
-            Err("time_in_future")
+            Err(Refusal::TimeInFuture)
         );
-        assert_eq!(judge_line(&line(now, 200), now, xiamen, Err("unknown_card")), Err("unknown_card"));
-        assert_eq!(judge_line(&line(now, -5), now, xiamen, h(&card, 500)), Err("bad_fare"));
-        assert_eq!(judge_line(&line(now, 200), now, fuzhou, h(&card, 199)), Err("insufficient_balance"));
+        assert_eq!(judge_line(&line(now, 200), now, xiamen, Err(Refusal::UnknownCard)), Err(Refusal::UnknownCard));
+        assert_eq!(judge_line(&line(now, -5), now, xiamen, h(&card, 500)), Err(Refusal::BadFare));
+        assert_eq!(judge_line(&line(now, 200), now, fuzhou, h(&card, 199)), Err(Refusal::InsufficientBalance));
         // A card lost after the tap was usable then; lost before it, it was not.
         card.status = CardStatus::Lost;
         card.status_changed_at_ms = now - 500;
         assert_eq!(judge_line(&line(now - 1000, 200), now, xiamen, h(&card, 500)), Ok(Fen::new(100)));
-        assert_eq!(judge_line(&line(now - 100, 200), now, xiamen, h(&card, 500)), Err("card_lost"));
+        assert_eq!(judge_line(&line(now - 100, 200), now, xiamen, h(&card, 500)), Err(Refusal::CardLost));
         // Expired on the day of the tap.
         card.status = CardStatus::Active;
         card.expires_on = crate::clock::china_date(now) - time::Duration::days(1);
-        assert_eq!(judge_line(&line(now, 200), now, xiamen, h(&card, 500)), Err("card_expired"));
+        assert_eq!(judge_line(&line(now, 200), now, xiamen, h(&card, 500)), Err(Refusal::CardExpired));
     }
 
     #[test]

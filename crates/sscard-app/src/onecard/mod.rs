@@ -21,6 +21,7 @@ use sscard_domain::card::Card;
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::CardNo;
 use sscard_domain::person::Person;
+use sscard_domain::refusal::Refusal;
 use sscard_domain::terminal::{
     Presented, Scenario, Terminal, UseResult, check_presentation, check_terminal, refused_use,
 };
@@ -73,10 +74,7 @@ pub struct Holder {
 
 /// The person and card behind a presentation, without judging the card.
 /// `Err(reason)` when nothing usable is behind it (`unknown_card`, `revoked`).
-pub(crate) async fn lookup(
-    tx: &mut dyn Tx,
-    p: &Presentation,
-) -> Result<std::result::Result<(Person, Card), &'static str>> {
+pub(crate) async fn lookup(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<(Person, Card), Refusal>> {
     Ok(find(tx, p).await?.map(|f| (f.person, f.card)))
 }
 
@@ -89,17 +87,19 @@ struct Found {
 }
 
 /// [`lookup`], also telling whether the e-card is usable.
-async fn find(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<Found, &'static str>> {
+async fn find(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<Found, Refusal>> {
     match p {
         Presentation::CardNo(no) => {
-            let Ok(no) = CardNo::parse(no) else { return Ok(Err("unknown_card")) };
-            Ok(tx.card_with_person(no.as_str(), false).await?.map(found_card).ok_or("unknown_card"))
+            let Ok(no) = CardNo::parse(no) else { return Ok(Err(Refusal::UnknownCard)) };
+            Ok(tx.card_with_person(no.as_str(), false).await?.map(found_card).ok_or(Refusal::UnknownCard))
         }
         Presentation::Ecard { ecard_id } => {
-            let Some((ecard, card, person)) = tx.ecard_with_card(ecard_id).await? else { return Ok(Err("revoked")) };
+            let Some((ecard, card, person)) = tx.ecard_with_card(ecard_id).await? else {
+                return Ok(Err(Refusal::Revoked));
+            };
             Ok(Ok(Found { person, card, ecard_usable: Some(ecard.usable()) }))
         }
-        Presentation::RefusedQr { reason, .. } => Ok(Err(reason)),
+        Presentation::RefusedQr { reason, .. } => Ok(Err(Refusal::from_code(reason))),
     }
 }
 
@@ -142,12 +142,12 @@ pub(crate) async fn terminal_and_holder(
     let Ok(no) = CardNo::parse(no) else {
         // The terminal's own refusal comes first.
         live_terminal(tx, terminal_id, scenario).await?;
-        return Err(refusal_of(p, "unknown_card").into());
+        return Err(refusal_of(p, Refusal::UnknownCard).into());
     };
     let (t, card) = tx.terminal_and_card(terminal_id, no.as_str(), lock_person).await?;
     let t = t.ok_or_else(|| not_found("terminal", terminal_id))?;
     check_terminal(&t, scenario)?;
-    let h = judge(ctx, &t, p, card.map(found_card).ok_or("unknown_card"))?;
+    let h = judge(ctx, &t, p, card.map(found_card).ok_or(Refusal::UnknownCard))?;
     Ok((t, h))
 }
 
@@ -156,7 +156,7 @@ fn judge(
     ctx: &Ctx,
     terminal: &Terminal,
     p: &Presentation,
-    found: std::result::Result<Found, &'static str>,
+    found: std::result::Result<Found, Refusal>,
 ) -> Result<Holder> {
     let found = match found {
         Ok(found) => found,
@@ -167,13 +167,13 @@ fn judge(
 }
 
 /// The 422 for a presentation with nothing usable behind it.
-pub(crate) fn refusal_of(p: &Presentation, reason: &'static str) -> DomainError {
+pub(crate) fn refusal_of(p: &Presentation, reason: Refusal) -> DomainError {
     let field = p.field();
     let message = match p {
         Presentation::RefusedQr { .. } => format!("the QR code was refused: {reason}"),
         _ => format!("no usable card behind this {field}"),
     };
-    DomainError::refused(reason, message).with_field(field)
+    DomainError::refused(reason.as_str(), message).with_field(field)
 }
 
 /// The terminal as stored now: it must exist, be enabled and serve `scenario`.

@@ -21,6 +21,7 @@ use sscard_domain::ids::{CardNo, EcardId};
 use sscard_domain::ledger::{AccountId, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
+use sscard_domain::refusal::Refusal;
 use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_domain::transit::{
     LineHolder, LineStatus, OfflineLine, TapStatus, TopupSource, check_batch, decide_fare, decide_topup,
@@ -287,7 +288,7 @@ pub async fn batch(
 /// the rest and reports the others as duplicates.
 pub const BATCH_CHUNK: usize = 1_000;
 
-type Found = std::result::Result<(Person, Card), &'static str>;
+type Found = std::result::Result<(Person, Card), Refusal>;
 
 /// One line of a chunk: its first outcome when the gate uploaded it before, else who is behind it.
 enum Step {
@@ -376,9 +377,9 @@ async fn load_chunk<'a>(
     let refused = refused_holders(tx, &new_items).await?;
     for item in new_items {
         let found = match (&item.presentation, LineKey::of(item)) {
-            (_, Some(k)) => holders.get(&k).cloned().unwrap_or(Err("unknown_card")),
-            (Ok(Presentation::RefusedQr { reason, .. }) | Err(reason), None) => Err(*reason),
-            (Ok(_), None) => Err("unknown_card"),
+            (_, Some(k)) => holders.get(&k).cloned().unwrap_or(Err(Refusal::UnknownCard)),
+            (Ok(Presentation::RefusedQr { reason, .. }) | Err(reason), None) => Err(Refusal::from_code(reason)),
+            (Ok(_), None) => Err(Refusal::UnknownCard),
         };
         steps.push((item, Step::New(Box::new(found))));
     }
@@ -443,17 +444,22 @@ fn plan_line(
             ItemResult { seq: item.seq, status: LineStatus::Applied, reason: None, fare_fen: Some(fare.value()) }
         }
         (decision, _, _) => {
-            let reason = decision.err().unwrap_or("unknown_card");
+            let reason = decision.err().unwrap_or(Refusal::UnknownCard);
             row.status = TapStatus::Refused;
-            row.reason = Some(reason.to_string());
+            row.reason = Some(reason.as_str().to_string());
             // A refused QR code whose signature verified still names its holder.
             let known = match &item.presentation {
                 Ok(Presentation::RefusedQr { ecard_id: Some(id), .. }) => load.refused.get(id.as_str()),
                 _ => None,
             };
             let who = who.or(known).map(|(p, c)| (p, c));
-            writes.uses.push(use_row(ctx, t, &p, who, Some(reason)));
-            ItemResult { seq: item.seq, status: LineStatus::Refused, reason: Some(reason.to_string()), fare_fen: None }
+            writes.uses.push(use_row(ctx, t, &p, who, Some(reason.as_str())));
+            ItemResult {
+                seq: item.seq,
+                status: LineStatus::Refused,
+                reason: Some(reason.as_str().to_string()),
+                fare_fen: None,
+            }
         }
     };
     writes.taps.push(row);
@@ -518,7 +524,7 @@ async fn holders_of(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<L
             Ok(Presentation::CardNo(no)) => match CardNo::parse(no) {
                 Ok(parsed) => numbers.push((no.clone(), parsed)),
                 Err(_) => {
-                    out.insert(LineKey::Card(no.clone()), Err("unknown_card"));
+                    out.insert(LineKey::Card(no.clone()), Err(Refusal::UnknownCard));
                 }
             },
             Ok(p @ Presentation::Ecard { ecard_id }) => {
@@ -541,7 +547,7 @@ async fn holders_of(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<L
         }
     }
     for (raw, parsed) in numbers {
-        out.insert(LineKey::Card(raw), cards.get(&parsed).cloned().ok_or("unknown_card"));
+        out.insert(LineKey::Card(raw), cards.get(&parsed).cloned().ok_or(Refusal::UnknownCard));
     }
     Ok(out)
 }

@@ -10,6 +10,7 @@ use crate::ecard::live_entry;
 use crate::live::LiveEcards;
 use sscard_domain::access::Role;
 use sscard_domain::ecard::{disclose, live_verdict};
+use sscard_domain::refusal::Refusal;
 use sscard_domain::terminal::{Terminal, check_enabled, scoped};
 use sscard_store::Result;
 use sscard_store::tx::Store;
@@ -30,7 +31,7 @@ pub async fn verify_qr(
     let (ecard_id, refused) = match p {
         Presentation::Ecard { ecard_id } => (Some(ecard_id.as_str()), None),
         Presentation::RefusedQr { reason, ecard_id } => (ecard_id.as_deref(), Some(*reason)),
-        Presentation::CardNo(_) => (None, Some("malformed")),
+        Presentation::CardNo(_) => (None, Some(Refusal::Malformed.as_str())),
     };
     let entry = match ecard_id {
         Some(id) => live_entry(store, live, id).await?,
@@ -38,10 +39,10 @@ pub async fn verify_qr(
     };
     let verdict = match (&entry, refused) {
         (_, Some(reason)) => Err(reason),
-        (None, None) => Err("revoked"),
+        (None, None) => Err(Refusal::Revoked.as_str()),
         (Some(found), None) => {
             let (e, card, person) = &**found;
-            live_verdict(Some(e), Some(card)).and_then(|()| {
+            live_verdict(Some(e), Some(card)).map_err(|r| r.as_str()).and_then(|()| {
                 disclose(Role::Terminal, person, card, ctx.today(), &ctx.policy)
                     .map(|all| scoped(&terminal.scope, &all))
                     .map_err(|_| "forbidden")

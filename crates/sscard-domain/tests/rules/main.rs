@@ -4,6 +4,7 @@
 
 mod document;
 mod document_props;
+mod enums;
 mod ids;
 mod money;
 mod row_ids;
