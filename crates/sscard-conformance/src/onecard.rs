@@ -24,6 +24,11 @@ use sscard_store::onecard::TapRow;
 use sscard_store::{Store, StoreError};
 use std::sync::Arc;
 
+/// A library policy the edge would parse.
+fn lib_policy(loan_limit: i64, loan_days: i64) -> LibraryPolicy {
+    LibraryPolicy::new(loan_limit, loan_days).expect("a valid library policy")
+}
+
 /// The hospital, transit company, library network and park operator of the cases, all in Xiamen.
 pub async fn operators(store: &dyn Store) {
     let c = ctx(admin());
@@ -425,16 +430,16 @@ pub async fn onecard_library(store: Arc<dyn Store>) {
     seed(store).await;
     operators(store).await;
     assert_eq!(library::policy_of(store, "XM-LIB").await.expect("policy"), LibraryPolicy::default());
-    forbidden(library::set_policy(store, &ctx(clerk()), "XM-LIB", 2, 30).await);
-    refusal(library::set_policy(store, &ctx(admin()), "XM-LIB", 0, 30).await, ErrorKind::Refused, "bad_library_policy");
+    forbidden(library::set_policy(store, &ctx(clerk()), "XM-LIB", lib_policy(2, 30)).await);
+    refusal(LibraryPolicy::new(0, 30).map_err(StoreError::from), ErrorKind::Refused, "bad_library_policy");
+    refusal(LibraryPolicy::new(2, 366).map_err(StoreError::from), ErrorKind::Refused, "bad_library_policy");
     refusal(
-        library::set_policy(store, &ctx(admin()), "XM-LIB", 2, 366).await,
+        library::set_policy(store, &ctx(admin()), "XM-BUS", lib_policy(2, 30)).await,
         ErrorKind::Refused,
-        "bad_library_policy",
+        "not_a_library",
     );
-    refusal(library::set_policy(store, &ctx(admin()), "XM-BUS", 2, 30).await, ErrorKind::Refused, "not_a_library");
-    not_found_err(library::set_policy(store, &ctx(admin()), "NO-LIB", 2, 30).await);
-    let set = library::set_policy(store, &ctx(admin()), "XM-LIB", 2, 30).await.expect("policy");
+    not_found_err(library::set_policy(store, &ctx(admin()), "NO-LIB", lib_policy(2, 30)).await);
+    let set = library::set_policy(store, &ctx(admin()), "XM-LIB", lib_policy(2, 30)).await.expect("policy");
     assert_eq!((set.loan_limit, set.loan_days), (2, 30));
     assert_eq!(event_kinds_of(store, "XM-LIB").await, vec!["operator.created", "library_policy.set"]);
     let policy = LibraryPolicy { loan_limit: 2, loan_days: 30 };
@@ -464,7 +469,7 @@ pub async fn onecard_library(store: Arc<dyn Store>) {
     // The network changes its rules: 3 items for 7 days. The open loan keeps its due date; a
     // new loan is due at the end of the 7th day, and the third item is one too many.
     library::give_back(store, &c, &main, "ISBN-2").await.expect("return");
-    library::set_policy(store, &ctx(admin()), "XM-LIB", 3, 7).await.expect("policy");
+    library::set_policy(store, &ctx(admin()), "XM-LIB", lib_policy(3, 7)).await.expect("policy");
     let week = LibraryPolicy { loan_limit: 3, loan_days: 7 };
     let mut due = Vec::new();
     for item in ["ISBN-5", "ISBN-6", "ISBN-7"] {
@@ -491,7 +496,7 @@ pub async fn onecard_library(store: Arc<dyn Store>) {
         region: RegionCode::parse(REGION).expect("region"),
     };
     terminals::add_operator(store, &ctx(admin()), other).await.expect("operator");
-    library::set_policy(store, &ctx(admin()), "XM-LIB2", 1, 14).await.expect("policy");
+    library::set_policy(store, &ctx(admin()), "XM-LIB2", lib_policy(1, 14)).await.expect("policy");
     let desk = terminal(store, "XM-LIB2", "library", REGION, &[]).await.terminal;
     let later = ctx_at(terminal_actor(&desk), days_later_ms(8));
     library::register(store, &later, &desk, &card(&no)).await.expect("patron");

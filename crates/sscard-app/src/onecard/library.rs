@@ -22,17 +22,16 @@ pub struct NetworkPolicy {
     pub loan_days: u32,
 }
 
-/// Sets a library network's loan limit and loan period (admin): 1..=100 items, 1..=365 days.
-/// The operator must be a library network. Loans already made keep their due dates.
+/// Sets a library network's loan limit and loan period (admin), parsed at the edge by
+/// `LibraryPolicy::new` (1..=100 items, 1..=365 days). The operator must be a library
+/// network. Loans already made keep their due dates.
 pub async fn set_policy(
     store: &dyn Store,
     ctx: &Ctx,
     operator_code: &str,
-    loan_limit: i64,
-    loan_days: i64,
+    policy: LibraryPolicy,
 ) -> Result<NetworkPolicy> {
     access::may_administer(&ctx.actor)?;
-    let policy = LibraryPolicy::new(loan_limit, loan_days)?;
     let mut tx = store.write().await?;
     let op = tx.get_operator(operator_code).await?.ok_or_else(|| StoreError::not_found("operator", operator_code))?;
     sscard_domain::library::check_library_operator(&op)?;
