@@ -1,4 +1,4 @@
-//! The card state machine of DESIGN §3.3, the PIN rule, and the scheduled sweeps.
+//! The card state machine, the PIN rule, and the scheduled sweeps.
 //!
 //! Every function here only decides. The store applies the decision together with
 //! its event and audit record in one transaction.

@@ -1,4 +1,4 @@
-//! The electronic social security card (电子社保卡) of DESIGN §3.4.
+//! The electronic social security card (电子社保卡).
 //!
 //! One e-card per person, mapped to the person's current card and usable exactly while that
 //! card is active. [`decide_sync`] is the rule of what happens to the e-card whenever any card
