@@ -1,4 +1,4 @@
-//! The electronic card (DESIGN §3.4, §5): keeping each e-card in step with its person's cards
+//! The electronic card: keeping each e-card in step with its person's cards
 //! (called in the same transaction as every card change), what a QR code and a verification
 //! need from the database, channel and family authorizations, the revocation feed and the
 //! stored issuer keys. Signing and sealing happen in the server; the rules in sscard-domain.

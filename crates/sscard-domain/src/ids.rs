@@ -1,4 +1,4 @@
-//! Identifiers of the card business (DESIGN §3.3): region codes, card numbers,
+//! Identifiers of the card business: region codes, card numbers,
 //! bank identification numbers and account numbers (PAN), card identification
 //! codes, bank and branch codes.
 //!

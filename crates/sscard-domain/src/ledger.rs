@@ -1,4 +1,4 @@
-//! The double-entry ledger of DESIGN §3.6, as rules: account kinds, which may go negative,
+//! The double-entry ledger, as rules: account kinds, which may go negative,
 //! what a transfer is, the idempotency rule, and the books check.
 //!
 //! Sign convention: an account's balance is the sum of the transfers credited to it minus

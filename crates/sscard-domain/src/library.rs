@@ -1,4 +1,4 @@
-//! Library (DESIGN §3.5): a holder registers as a patron with no deposit, borrows and returns at
+//! Library: a holder registers as a patron with no deposit, borrows and returns at
 //! any library of the network, within a loan limit and due dates; overdue loans are listed.
 //!
 //! A loan is due at the end (24:00 China time) of the day `loan_days` after the day it was

@@ -1,4 +1,4 @@
-//! Medical settlement (医保结算, DESIGN §3.5): the insured region's policy splits a bill into
+//! Medical settlement (医保结算): the insured region's policy splits a bill into
 //! what the pooled fund pays, what the personal medical account pays and what is self-paid.
 //!
 //! For a bill A under a policy with deductible D per calendar year, pool ratio r and annual cap C:

@@ -1,4 +1,4 @@
-//! Parks (DESIGN §3.5): entry rules per park, free for retirees and annual pass holders,
+//! Parks: entry rules per park, free for retirees and annual pass holders,
 //! otherwise a price paid from the card's e-wallet; annual passes bought onto the card.
 //!
 //! An annual pass is valid 365 days (366 across a 29 February) from its start, i.e. until the

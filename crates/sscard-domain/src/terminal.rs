@@ -1,4 +1,4 @@
-//! Operators and terminals of "one card for everything" (一卡通, DESIGN §3.5): scenarios,
+//! Operators and terminals of "one card for everything" (一卡通): scenarios,
 //! attribute scopes, which cards a terminal accepts, and what an identity terminal may learn.
 //!
 //! A terminal belongs to one operator (hospital, pharmacy, transit company, library network,

@@ -1,4 +1,4 @@
-//! Transit (DESIGN §3.5): the e-wallet's top-up rules, fares with a resident price, and the
+//! Transit: the e-wallet's top-up rules, fares with a resident price, and the
 //! rules for offline batches that gates upload later.
 //!
 //! An offline transaction is identified by (terminal, sequence number) and applied at most once.

@@ -1,4 +1,4 @@
-//! The storage primitives of "one card for everything" (DESIGN §3.5, §3.6): operators and
+//! The storage primitives of "one card for everything": operators and
 //! terminals, the double-entry ledger, medical settlements, transit taps, library loans,
 //! parks and the usage records. [`OnecardTx`] is a supertrait of [`crate::Tx`], so every
 //! transaction has these primitives; the rows here are what they store.

@@ -1,4 +1,4 @@
-//! The double-entry ledger (DESIGN §3.6) in the store: posting transfers (each with its own
+//! The double-entry ledger in the store: posting transfers (each with its own
 //! idempotency key; holder accounts locked in account-id order so that two transactions never
 //! wait on each other in a cycle; every balance changed by one increment written with the rest
 //! of the operation near its end, in id order, so that no organisation row is a queue),
@@ -47,7 +47,7 @@ pub fn org(kind: AccountKind, owner: &str) -> Result<AccountId> {
     Ok(AccountId::new(kind, owner)?)
 }
 
-/// The clearing account an operator's takings go to (`clearing:<operator code>`, DESIGN §3.6).
+/// The clearing account an operator's takings go to (`clearing:<operator code>`).
 /// Its terminals write to it at once without queueing: an organisation account's balance is
 /// kept in slots (migration 0005).
 pub fn clearing(operator_code: &str) -> Result<AccountId> {

@@ -1,6 +1,6 @@
 //! Library: patrons without deposit, loans and returns anywhere in the network (the operator's
 //! libraries), the loan limit and due dates of the network's own policy (set by an admin,
-//! 10 items for 30 days when unset), and the overdue list (DESIGN §3.5).
+//! 10 items for 30 days when unset), and the overdue list.
 
 use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
 use crate::{Ctx, Subject, new_id, record};

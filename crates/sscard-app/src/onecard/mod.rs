@@ -1,4 +1,4 @@
-//! Use cases of "one card for everything" (DESIGN §3.5, §3.6). Every one runs as the others:
+//! Use cases of "one card for everything". Every one runs as the others:
 //! load, ask `sscard-domain` (terminal, ledger, medical, transit, library, park rules), write
 //! the change, its transfers, its usage record, its outbox event and audit record in one
 //! transaction. A refused use of a card is recorded in a transaction of its own after the

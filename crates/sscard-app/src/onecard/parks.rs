@@ -1,5 +1,5 @@
 //! Parks: entries by the park's rules (free for retirees, free with an annual pass, otherwise
-//! the price from the card's e-wallet) and annual passes bought with the card (DESIGN §3.5).
+//! the price from the card's e-wallet) and annual passes bought with the card.
 
 use super::ledger::{Leg, lock_accounts, post, wallet};
 use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};

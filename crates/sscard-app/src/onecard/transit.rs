@@ -1,4 +1,4 @@
-//! Transit: e-wallet top-ups, online fare debits and offline batches (DESIGN §3.5).
+//! Transit: e-wallet top-ups, online fare debits and offline batches.
 //!
 //! A batch is applied in one transaction, in sequence-number order: a gate killed mid-upload,
 //! or a server killed mid-batch, uploads again and every (terminal, seq) already recorded
