@@ -18,11 +18,16 @@ use sscard_domain::library::LibraryPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::person::Person;
 use sscard_domain::terminal::{Operator, OperatorKind, Terminal, UseResult};
-use sscard_domain::transit::{LineStatus, TapStatus};
+use sscard_domain::transit::{Fare, LineStatus, TapStatus};
 use sscard_store::onecard::ParkRow;
 use sscard_store::onecard::TapRow;
 use sscard_store::{Store, StoreError};
 use std::sync::Arc;
+
+/// A fare the edge would parse.
+fn fare(full: i64, resident: Option<i64>) -> Fare {
+    Fare::parse(full, resident).expect("a valid fare")
+}
 
 /// A library policy the edge would parse.
 fn lib_policy(loan_limit: i64, loan_days: i64) -> LibraryPolicy {
@@ -135,13 +140,13 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
     .await
     .expect("top-up");
     let t = &gate.terminal;
-    let ok = transit::tap(store, &tctx(t), t, &card(no), 200, None).await.expect("tap");
+    let ok = transit::tap(store, &tctx(t), t, &card(no), &fare(200, None)).await.expect("tap");
     assert_eq!((ok.fare_fen, ok.balance_fen), (200, 800));
 
     // A medical terminal cannot be used at a gate, nor a gate for a bill.
     let hosp = terminal(store, "XM-HOSP", "medical", REGION, &[]).await;
     let e = refusal(
-        transit::tap(store, &tctx(&hosp.terminal), &hosp.terminal, &card(no), 200, None).await,
+        transit::tap(store, &tctx(&hosp.terminal), &hosp.terminal, &card(no), &fare(200, None)).await,
         ErrorKind::Forbidden,
         "wrong_scenario",
     );
@@ -154,21 +159,29 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
 
     // Suspended: refused with the reason, recorded as a refused use, no money moved.
     act(store, &ctx(holder(&person)), no, CardAction::Suspend, ActionInput::default()).await;
-    refusal(transit::tap(store, &tctx(t), t, &card(no), 200, None).await, ErrorKind::Refused, "card_suspended");
+    refusal(transit::tap(store, &tctx(t), t, &card(no), &fare(200, None)).await, ErrorKind::Refused, "card_suspended");
     assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 800);
     let uses = onecard::uses(store, &ctx(holder(&person)), &person.id, None, 50).await.expect("uses");
     // Terminals used for the wrong scenario are not uses of the card: the tap and the refusal.
     assert_eq!(uses.len(), 2, "{uses:?}");
     assert_eq!((uses[0].result.as_str(), uses[0].reason.as_deref()), ("refused", Some("card_suspended")));
     assert!(uses.iter().any(|u| u.result == UseResult::Ok && u.scenario == "transit" && u.presented == "card"));
-    refusal(transit::tap(store, &tctx(t), t, &card("Z99999999"), 200, None).await, ErrorKind::Refused, "unknown_card");
+    refusal(
+        transit::tap(store, &tctx(t), t, &card("Z99999999"), &fare(200, None)).await,
+        ErrorKind::Refused,
+        "unknown_card",
+    );
 
     // Disabled: forbidden, and enabled again it works.
     act(store, &ctx(holder(&person)), no, CardAction::Unsuspend, ActionInput::default()).await;
     terminals::set_disabled(store, &ctx(admin()), &t.id, true).await.expect("disable");
-    refusal(transit::tap(store, &tctx(t), t, &card(no), 200, None).await, ErrorKind::Forbidden, "terminal_disabled");
+    refusal(
+        transit::tap(store, &tctx(t), t, &card(no), &fare(200, None)).await,
+        ErrorKind::Forbidden,
+        "terminal_disabled",
+    );
     terminals::set_disabled(store, &ctx(admin()), &t.id, false).await.expect("enable");
-    let ok = transit::tap(store, &tctx(t), t, &card(no), 200, None).await.expect("tap");
+    let ok = transit::tap(store, &tctx(t), t, &card(no), &fare(200, None)).await.expect("tap");
     assert_eq!(ok.balance_fen, 600);
 
     // Identity: only the scope.
@@ -350,10 +363,14 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     let c = tctx(&gate);
     // The ferry: 35 yuan, 8 for residents insured in Xiamen.
-    let r = transit::tap(store, &c, &gate, &card(&an), 3500, Some(800)).await.expect("tap");
+    let r = transit::tap(store, &c, &gate, &card(&an), &fare(3500, Some(800))).await.expect("tap");
     assert_eq!((r.fare_fen, r.resident, r.balance_fen), (800, true, 200));
-    refusal(transit::tap(store, &c, &gate, &card(&an), 201, None).await, ErrorKind::Refused, "insufficient_balance");
-    invalid(transit::tap(store, &c, &gate, &card(&an), 100, Some(200)).await, "bad_fare", "resident_fare_fen");
+    refusal(
+        transit::tap(store, &c, &gate, &card(&an), &fare(201, None)).await,
+        ErrorKind::Refused,
+        "insufficient_balance",
+    );
+    invalid(Fare::parse(100, Some(200)).map_err(StoreError::from), "bad_fare", "resident_fare_fen");
 
     // Offline: B lost the card at base + 10 min.
     let t0 = base_ms();
@@ -570,7 +587,7 @@ pub async fn onecard_concurrent_debits_never_overdraw(store: Arc<dyn Store>) {
     for i in 0..9usize {
         let (store, gate, no) = (Arc::clone(&store), gates[i % 3].clone(), no.clone());
         tasks.push(tokio::spawn(async move {
-            match transit::tap(&*store, &tctx(&gate), &gate, &card(&no), 200, None).await {
+            match transit::tap(&*store, &tctx(&gate), &gate, &card(&no), &fare(200, None)).await {
                 Ok(_) => 1,
                 Err(StoreError::Domain(e)) if e.code == "insufficient_balance" => 0,
                 Err(e) => panic!("unexpected {e:?}"),
@@ -628,7 +645,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let me = ctx(holder(&person));
     let old = active_card(store, &person).await.card_no.as_str().to_string();
     transit::topup(store, &me, None, &card(&old), &topup(5000, "bank", None)).await.expect("top-up");
-    let r = transit::tap(store, &tctx(&gate), &gate, &card(&old), 1234, None).await.expect("tap");
+    let r = transit::tap(store, &tctx(&gate), &gate, &card(&old), &fare(1234, None)).await.expect("tap");
     assert_eq!(r.balance_fen, 3766);
     act(store, &me, &old, CardAction::ReportLost, ActionInput::default()).await;
     let new = replacement_card(store, &person).await.card_no.as_str().to_string();
@@ -644,9 +661,13 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     assert_eq!(moved[0].idem_key, format!("migrate:{old}:{new}"));
     assert!(event_kinds_of(store, &format!("ewallet:{new}")).await.contains(&"ewallet.migrated".to_string()));
     // The money is spendable on the new card, and only there.
-    let r = transit::tap(store, &tctx(&gate), &gate, &card(&new), 766, None).await.expect("tap");
+    let r = transit::tap(store, &tctx(&gate), &gate, &card(&new), &fare(766, None)).await.expect("tap");
     assert_eq!(r.balance_fen, 3000);
-    refusal(transit::tap(store, &tctx(&gate), &gate, &card(&old), 1, None).await, ErrorKind::Refused, "card_replaced");
+    refusal(
+        transit::tap(store, &tctx(&gate), &gate, &card(&old), &fare(1, None)).await,
+        ErrorKind::Refused,
+        "card_replaced",
+    );
     books_clean(store).await;
     let report = check(store).await.expect("check");
     assert_eq!((report.transfers, report.transfers_total_fen), (4, 5000 + 1234 + 3766 + 766));
@@ -676,7 +697,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     assert_eq!(e.field, Some("source"));
     assert_eq!(row_counts(store).await, before, "a refused top-up writes nothing");
     transit::topup(store, &desk, None, &card(&temp), &topup(500, "cash", None)).await.expect("cash top-up");
-    let r = transit::tap(store, &tctx(&gate), &gate, &card(&temp), 120, None).await.expect("tap");
+    let r = transit::tap(store, &tctx(&gate), &gate, &card(&temp), &fare(120, None)).await.expect("tap");
     assert_eq!(r.balance_fen, 380);
     let repl_input = app_input(
         AppKind::Replacement,
@@ -703,7 +724,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let me3 = ctx(holder(&p3));
     let lonely = active_card(store, &p3).await.card_no.as_str().to_string();
     transit::topup(store, &me3, None, &card(&lonely), &topup(300, "bank", None)).await.expect("top-up");
-    transit::tap(store, &tctx(&gate), &gate, &card(&lonely), 300, None).await.expect("tap");
+    transit::tap(store, &tctx(&gate), &gate, &card(&lonely), &fare(300, None)).await.expect("tap");
     act(store, &me3, &lonely, CardAction::ReportLost, ActionInput::default()).await;
     let fresh = replacement_card(store, &p3).await.card_no.as_str().to_string();
     assert_eq!(balance(store, &p3, &format!("ewallet:{fresh}")).await, 0);
@@ -742,24 +763,33 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
     let forged = Presentation::RefusedQr { reason: "bad_signature", ecard_id: None };
     let expired = Presentation::RefusedQr { reason: "expired", ecard_id: Some(ecard.id.clone()) };
 
-    let e = refusal(transit::tap(store, &c, &gate, &forged, 200, None).await, ErrorKind::Refused, "bad_signature");
+    let e =
+        refusal(transit::tap(store, &c, &gate, &forged, &fare(200, None)).await, ErrorKind::Refused, "bad_signature");
     assert_eq!(e.field, Some("token"));
-    let e = refusal(transit::tap(store, &c, &gate, &expired, 200, None).await, ErrorKind::Refused, "expired");
+    let e = refusal(transit::tap(store, &c, &gate, &expired, &fare(200, None)).await, ErrorKind::Refused, "expired");
     assert_eq!(e.field, Some("token"));
     let e = refusal(
-        transit::tap(store, &c, &gate, &card("Z99999999"), 200, None).await,
+        transit::tap(store, &c, &gate, &card("Z99999999"), &fare(200, None)).await,
         ErrorKind::Refused,
         "unknown_card",
     );
     assert_eq!(e.field, Some("card_no"));
-    refusal(transit::tap(store, &c, &gate, &card("not a card"), 200, None).await, ErrorKind::Refused, "unknown_card");
+    refusal(
+        transit::tap(store, &c, &gate, &card("not a card"), &fare(200, None)).await,
+        ErrorKind::Refused,
+        "unknown_card",
+    );
     // Not uses: a terminal of another scenario, a disabled one, the holder's own top-up.
     let hosp = terminal(store, "XM-HOSP", "medical", REGION, &[]).await.terminal;
-    refusal(transit::tap(store, &tctx(&hosp), &hosp, &forged, 200, None).await, ErrorKind::Forbidden, "wrong_scenario");
+    refusal(
+        transit::tap(store, &tctx(&hosp), &hosp, &forged, &fare(200, None)).await,
+        ErrorKind::Forbidden,
+        "wrong_scenario",
+    );
     let off = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     terminals::set_disabled(store, &ctx(admin()), &off.id, true).await.expect("disable");
     refusal(
-        transit::tap(store, &tctx(&off), &off, &expired, 200, None).await,
+        transit::tap(store, &tctx(&off), &off, &expired, &fare(200, None)).await,
         ErrorKind::Forbidden,
         "terminal_disabled",
     );
@@ -956,7 +986,7 @@ pub async fn onecard_organisation_accounts_take_concurrent_writers(store: Arc<dy
         }));
         let (gate, s, no) = (gates[i % 4].clone(), Arc::clone(&store), holders[(i + 3) % holders.len()].1.clone());
         taps.push(tokio::spawn(async move {
-            transit::tap(&*s, &tctx(&gate), &gate, &card(&no), 150 + i as i64, None).await.expect("tap").fare_fen
+            transit::tap(&*s, &tctx(&gate), &gate, &card(&no), &fare(150 + i as i64, None)).await.expect("tap").fare_fen
         }));
     }
     let (mut pool_paid, mut billed) = (0i64, 0i64);
@@ -998,7 +1028,7 @@ pub async fn onecard_wallet_goes_back_when_the_card_ends(store: Arc<dyn Store>) 
         transit::topup(store, &ctx(holder(&person)), None, &card(&no), &topup(3_000, "bank", None))
             .await
             .expect("top-up");
-        transit::tap(store, &tctx(&gate), &gate, &card(&no), 250, None).await.expect("tap");
+        transit::tap(store, &tctx(&gate), &gate, &card(&no), &fare(250, None)).await.expect("tap");
         assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 2_750);
         assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -3_000);
         act(store, &ctx(clerk()), &no, action, input).await;
@@ -1006,7 +1036,11 @@ pub async fn onecard_wallet_goes_back_when_the_card_ends(store: Arc<dyn Store>) 
         assert_eq!(balance(store, &person, &format!("bank:{no}")).await, -250);
         let kinds = event_kinds_of(store, &format!("ewallet:{no}")).await;
         assert_eq!(kinds.iter().filter(|k| *k == "ewallet.refunded").count(), 1, "{kinds:?}");
-        refusal(transit::tap(store, &tctx(&gate), &gate, &card(&no), 250, None).await, ErrorKind::Refused, reason);
+        refusal(
+            transit::tap(store, &tctx(&gate), &gate, &card(&no), &fare(250, None)).await,
+            ErrorKind::Refused,
+            reason,
+        );
     }
     let person = register(store, 3).await;
     let no = active_card(store, &person).await.card_no.as_str().to_string();

@@ -80,27 +80,48 @@ pub fn decide_topup(amount: Fen, balance: Fen, source: TopupSource, has_bank_acc
     }
 }
 
-/// The fare to charge: the resident fare when one is given and the holder is insured in the
-/// operator's city (same first four digits), else the full fare. Both must be 0..=100 yuan
-/// and the resident fare may not exceed the full one.
+/// A gate's fare: the full fare and, where the operator has one, the resident fare. Both are
+/// 0..=100 yuan and the resident fare does not exceed the full one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fare {
+    pub full: Fen,
+    pub resident: Option<Fen>,
+}
+
+impl Fare {
+    /// The fare from a request's fields, refused naming `fare_fen` or `resident_fare_fen`.
+    pub fn parse(fare_fen: i64, resident_fare_fen: Option<i64>) -> Result<Fare, DomainError> {
+        if !(0..=MAX_FARE_FEN).contains(&fare_fen) {
+            return Err(DomainError::invalid("bad_fare", "fare_fen", format!("fare_fen must be 0..={MAX_FARE_FEN}")));
+        }
+        match resident_fare_fen {
+            Some(r) if !(0..=fare_fen).contains(&r) => Err(DomainError::invalid(
+                "bad_fare",
+                "resident_fare_fen",
+                "resident_fare_fen must be between 0 and fare_fen",
+            )),
+            r => Ok(Fare { full: Fen::new(fare_fen), resident: r.map(Fen::new) }),
+        }
+    }
+
+    /// The fare to charge: the resident fare when there is one and the holder is insured in
+    /// the operator's city (same first four digits), else the full fare.
+    pub fn charge(&self, operator_region: RegionCode, insured_region: RegionCode) -> Fen {
+        match self.resident {
+            Some(r) if operator_region.code() / 100 == insured_region.code() / 100 => r,
+            _ => self.full,
+        }
+    }
+}
+
+/// [`Fare::parse`] then [`Fare::charge`], for offline lines whose fields are judged line by line.
 pub fn fare_for(
     fare: i64,
     resident_fare: Option<i64>,
     operator_region: RegionCode,
     insured_region: RegionCode,
 ) -> Result<Fen, DomainError> {
-    if !(0..=MAX_FARE_FEN).contains(&fare) {
-        return Err(DomainError::invalid("bad_fare", "fare_fen", format!("fare_fen must be 0..={MAX_FARE_FEN}")));
-    }
-    match resident_fare {
-        Some(r) if !(0..=fare).contains(&r) => Err(DomainError::invalid(
-            "bad_fare",
-            "resident_fare_fen",
-            "resident_fare_fen must be between 0 and fare_fen",
-        )),
-        Some(r) if operator_region.code() / 100 == insured_region.code() / 100 => Ok(Fen::new(r)),
-        _ => Ok(Fen::new(fare)),
-    }
+    Ok(Fare::parse(fare, resident_fare)?.charge(operator_region, insured_region))
 }
 
 /// Check a fare debit against the wallet: refused when it would overdraw it.

@@ -100,6 +100,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
 }
 
 impl IdemKey {
+    /// The key of a request that may name its own transaction instead of sending the header
+    /// (a gate's transaction id): the header wins; the id, checked like a header, otherwise.
+    pub fn or_transaction_id(mut self, txn_id: Option<&str>, field: &str) -> Result<Self, ApiError> {
+        if self.key.is_some() {
+            return Ok(self);
+        }
+        if let Some(id) = txn_id {
+            let id = id.trim();
+            if id.is_empty() || id.len() > MAX_KEY_LEN || !id.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ApiError::bad_request(
+                    "bad_transaction_id",
+                    field,
+                    format!("the transaction id must be 1-{MAX_KEY_LEN} visible ASCII characters"),
+                ));
+            }
+            self.key = Some(format!("txn:{id}"));
+        }
+        Ok(self)
+    }
     /// The idempotency context for `actor`, hashing the raw body.
     pub fn for_actor(&self, actor_name: &str, body: &[u8]) -> Option<sscard_store::Idem> {
         let key = self.key.clone()?;

@@ -24,8 +24,8 @@ use sscard_domain::person::Person;
 use sscard_domain::refusal::Refusal;
 use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_domain::transit::{
-    LineHolder, LineStatus, OfflineLine, TapStatus, TopupSource, check_batch, decide_fare, decide_topup,
-    duplicate_reason, fare_for, judge_line, paying_card, topup_accounts,
+    Fare, LineHolder, LineStatus, OfflineLine, TapStatus, TopupSource, check_batch, decide_fare, decide_topup,
+    duplicate_reason, judge_line, paying_card, topup_accounts,
 };
 use sscard_store::model::{NewAudit, NewEvent};
 use sscard_store::onecard::{MAX_CARDS_PER_READ, TapRow, TransferRow, Writes};
@@ -163,7 +163,7 @@ async fn topup_replay(
 }
 
 /// The answer to an online tap.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TapView {
     pub tap_id: String,
     pub card_no: String,
@@ -173,16 +173,11 @@ pub struct TapView {
     pub balance_fen: i64,
 }
 
-/// An online fare debit at a gate.
-pub async fn tap(
-    store: &dyn Store,
-    ctx: &Ctx,
-    terminal: &Terminal,
-    p: &Presentation,
-    fare_fen: i64,
-    resident_fare_fen: Option<i64>,
-) -> Result<TapView> {
-    let outcome = tap_inner(store, ctx, terminal, p, fare_fen, resident_fare_fen).await;
+/// An online fare debit at a gate. With an Idempotency-Key in `ctx` (the header, or the
+/// gate's own transaction id) the answer is kept with the tap, so a gate that lost the answer
+/// and asks again gets it without being charged twice.
+pub async fn tap(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, p: &Presentation, fare: &Fare) -> Result<TapView> {
+    let outcome = tap_inner(store, ctx, terminal, p, fare).await;
     with_refusals(store, ctx, terminal, p, outcome).await
 }
 
@@ -191,12 +186,11 @@ async fn tap_inner(
     ctx: &Ctx,
     terminal: &Terminal,
     p: &Presentation,
-    fare_fen: i64,
-    resident_fare_fen: Option<i64>,
+    asked: &Fare,
 ) -> Result<TapView> {
     let mut tx = store.write().await?;
     let (t, h) = terminal_and_holder(tx.as_mut(), ctx, &terminal.id, Scenario::Transit, p, false).await?;
-    let fare = fare_for(fare_fen, resident_fare_fen, t.region, h.person.region)?;
+    let fare = asked.charge(t.region, h.person.region);
     let w = wallet(h.card.card_no.as_str())?;
     let clearing = super::ledger::clearing(&t.operator_code)?;
     let mut balances =
@@ -230,14 +224,16 @@ async fn tap_inner(
         ..Writes::default()
     })
     .await?;
-    tx.commit().await?;
-    Ok(TapView {
+    let view = TapView {
         tap_id: id,
         card_no: h.card.card_no.as_str().to_string(),
         fare_fen: fare.value(),
-        resident: fare.value() != fare_fen,
+        resident: fare != asked.full,
         balance_fen: balances.get(&w).copied().unwrap_or(0),
-    })
+    };
+    crate::remember_answer(tx.as_mut(), ctx, &view).await?;
+    tx.commit().await?;
+    Ok(view)
 }
 
 /// One offline transaction as uploaded; `presentation` is `Err(reason)` when the server

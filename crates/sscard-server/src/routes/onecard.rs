@@ -26,6 +26,7 @@ use sscard_domain::ids::RegionCode;
 use sscard_domain::medical::MedicalPolicy;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::Operator;
+use sscard_domain::transit::Fare;
 use sscard_store::onecard::ParkRow;
 use utoipa::{IntoParams, ToSchema};
 
@@ -83,7 +84,7 @@ pub struct OperatorRequest {
 
 /// Register an operator (admin).
 #[utoipa::path(post, path = "/api/v1/operators", tag = "onecard", request_body = OperatorRequest,
-    responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn add_operator(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -126,7 +127,7 @@ pub struct TerminalCreated {
 
 /// Register a terminal (admin): its secret is returned once and stored hashed.
 #[utoipa::path(post, path = "/api/v1/terminals", tag = "onecard", request_body = TerminalRequest,
-    responses((status = 201, body = TerminalCreated), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = TerminalCreated), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn add_terminal(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -147,7 +148,7 @@ pub async fn add_terminal(
 }
 
 /// List terminals (admin); never their secrets.
-#[utoipa::path(get, path = "/api/v1/terminals", tag = "onecard", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/terminals", tag = "onecard", responses((status = 200, body = [Object]), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn list_terminals(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     let list = terminals::list(state.store.as_ref(), &state.ctx(actor, None), 1000).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&list)))
@@ -155,7 +156,7 @@ pub async fn list_terminals(State(state): State<AppState>, Auth(actor): Auth) ->
 
 /// Disable a terminal (admin): its secret stops working for every use case at once.
 #[utoipa::path(post, path = "/api/v1/terminals/{id}/disable", tag = "onecard", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn disable_terminal(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -182,7 +183,7 @@ pub async fn rotate_terminal_secret(
 
 /// Enable a disabled terminal again (admin).
 #[utoipa::path(post, path = "/api/v1/terminals/{id}/enable", tag = "onecard", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn enable_terminal(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -206,7 +207,7 @@ pub struct PolicyRequest {
 
 /// Set a region's medical insurance policy (admin). Ratios in basis points (7000 = 70%).
 #[utoipa::path(post, path = "/api/v1/medical/policies", tag = "onecard", request_body = PolicyRequest,
-    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn set_policy(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -236,7 +237,7 @@ pub struct DepositRequest {
 
 /// Contribute into a person's medical personal account (payer or admin).
 #[utoipa::path(post, path = "/api/v1/medical/deposits", tag = "onecard", request_body = DepositRequest,
-    responses((status = 201, body = Object), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 201, body = Object), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 422, body = crate::error::Problem, description = "refused by a rule")))]
 pub async fn deposit(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -262,7 +263,7 @@ pub struct SettlementRequest {
 #[utoipa::path(post, path = "/api/v1/medical/settlements", tag = "onecard", request_body = SettlementRequest,
     responses((status = 201, body = Object), (status = 200, body = Object, description = "the bill was already settled: the first answer"),
         (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn settle(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -279,7 +280,7 @@ pub async fn settle(
 
 /// Refund a settlement in full (a medical terminal of the same operator).
 #[utoipa::path(post, path = "/api/v1/medical/settlements/{id}/refund", tag = "onecard", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 422, body = crate::error::Problem, description = "refused by a rule")))]
 pub async fn refund(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -302,9 +303,9 @@ pub struct TopupRequest {
 /// Top up a card's e-wallet: the holder or staff (bank or cash), or a transit service-point
 /// terminal (cash). An Idempotency-Key makes a repeat return the first answer; the same key
 /// with another body is a 409.
-#[utoipa::path(post, path = "/api/v1/ewallet/topups", tag = "onecard", request_body = TopupRequest,
+#[utoipa::path(post, path = "/api/v1/ewallet/topups", tag = "onecard", request_body = TopupRequest, params(crate::openapi::IdempotencyKey),
     responses((status = 201, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn topup(
     State(state): State<AppState>,
     caller: Caller,
@@ -330,21 +331,30 @@ pub struct TapRequest {
     pub fare_fen: i64,
     /// The fare for holders insured in the operator's city, if there is one.
     pub resident_fare_fen: Option<i64>,
+    /// The gate's own id of this transaction: a retry with the same id (or the same
+    /// Idempotency-Key header) answers the first tap and charges nothing more.
+    #[schema(max_length = 128)]
+    pub txn_id: Option<String>,
 }
 
 /// Online fare debit at a gate: `{fare_fen, balance_fen}`; an overdraft is a 422.
 #[utoipa::path(post, path = "/api/v1/transit/taps", tag = "onecard", request_body = TapRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn tap(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
+    key: IdemKey,
     body: JsonBody<TapRequest>,
 ) -> ApiResult<Response> {
-    let b = body.value;
+    let b = &body.value;
+    let fare = Fare::parse(b.fare_fen, b.resident_fare_fen)?;
+    let key = key.or_transaction_id(b.txn_id.as_deref(), "txn_id")?;
     let p = present_now(&state, &b.card).await?;
-    let ctx = state.ctx(terminal_actor(&t), None);
-    let v = transit::tap(state.store.as_ref(), &ctx, &t, &p, b.fare_fen, b.resident_fare_fen).await?;
-    Ok(super::json_response(StatusCode::OK, to_json(&v)))
+    let store = state.store.clone();
+    let terminal = t.clone();
+    let run = |ctx| async move { transit::tap(store.as_ref(), &ctx, &terminal, &p, &fare).await };
+    let render = |v: &transit::TapView, _at_ms: i64| to_json(v);
+    super::idempotent(&state, terminal_actor(&t), &key, &body.raw, StatusCode::OK, run, render).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -362,13 +372,15 @@ pub struct BatchLine {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
+    /// 1 to 10,000 lines (`sscard_domain::transit::MAX_BATCH`).
+    #[schema(min_items = 1, max_items = 10000)]
     pub transactions: Vec<BatchLine>,
 }
 
-/// Upload an offline batch (at most 1,000 lines): `{results: [{seq, status, reason?}]}` with
+/// Upload an offline batch of 1 to 10,000 lines: `{results: [{seq, status, reason?}]}` with
 /// status applied, refused (with the reason) or duplicate (already uploaded).
 #[utoipa::path(post, path = "/api/v1/transit/batches", tag = "onecard", request_body = BatchRequest,
-    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn batch(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -406,7 +418,7 @@ pub struct CardRequest {
 
 /// Register the holder as a patron of the terminal's library network, with no deposit.
 #[utoipa::path(post, path = "/api/v1/library/patrons", tag = "onecard", request_body = CardRequest,
-    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn register_patron(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -428,7 +440,7 @@ pub struct LoanRequest {
 /// Lend an item to the presented patron, within the network's loan limit and for its loan
 /// period (see `POST /api/v1/library/policies`; 10 items for 30 days when unset).
 #[utoipa::path(post, path = "/api/v1/library/loans", tag = "onecard", request_body = LoanRequest,
-    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn borrow(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -456,7 +468,7 @@ pub struct LibraryPolicyRequest {
 /// naming the field; a network that never set them lends 10 items for 30 days.
 #[utoipa::path(post, path = "/api/v1/library/policies", tag = "onecard", request_body = LibraryPolicyRequest,
     responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn set_library_policy(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -464,7 +476,8 @@ pub async fn set_library_policy(
 ) -> ApiResult<Response> {
     let b = body.value;
     let ctx = state.ctx(actor, None);
-    let p = library::set_policy(state.store.as_ref(), &ctx, &b.operator, b.loan_limit, b.loan_days).await?;
+    let policy = sscard_domain::library::LibraryPolicy::new(b.loan_limit, b.loan_days)?;
+    let p = library::set_policy(state.store.as_ref(), &ctx, &b.operator, policy).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&p)))
 }
 
@@ -476,7 +489,7 @@ pub struct ReturnRequest {
 
 /// Take an item back at any library of the network.
 #[utoipa::path(post, path = "/api/v1/library/returns", tag = "onecard", request_body = ReturnRequest,
-    responses((status = 200, body = Object), (status = 409, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 409, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 422, body = crate::error::Problem, description = "refused by a rule")))]
 pub async fn give_back(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -488,7 +501,7 @@ pub async fn give_back(
 }
 
 /// Overdue loans of the terminal's library network.
-#[utoipa::path(get, path = "/api/v1/library/overdue", tag = "onecard", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/library/overdue", tag = "onecard", responses((status = 200, body = [Object]), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this")))]
 pub async fn overdue(State(state): State<AppState>, TerminalAuth(t): TerminalAuth) -> ApiResult<Response> {
     let ctx = state.ctx(terminal_actor(&t), None);
     let list = library::overdue(state.store.as_ref(), &ctx, &t, 1000).await?;
@@ -511,7 +524,7 @@ pub struct ParkRequest {
 
 /// Create or change a park's entry rules (admin).
 #[utoipa::path(post, path = "/api/v1/parks", tag = "onecard", request_body = ParkRequest,
-    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn put_park(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -542,7 +555,7 @@ pub struct ParkCardRequest {
 
 /// An entry at a park gate: `{admitted, price_fen, reason}`.
 #[utoipa::path(post, path = "/api/v1/parks/entries", tag = "onecard", request_body = ParkCardRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 409, body = crate::error::Problem, description = "a conflict with the current state (in `current_state`) or an Idempotency-Key reused with another body"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn park_entry(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -557,7 +570,7 @@ pub async fn park_entry(
 
 /// Buy an annual pass onto the presented card, paid from its e-wallet.
 #[utoipa::path(post, path = "/api/v1/parks/passes", tag = "onecard", request_body = ParkCardRequest,
-    responses((status = 201, body = Object), (status = 422, body = crate::error::Problem)))]
+    responses((status = 201, body = Object), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 409, body = crate::error::Problem, description = "a conflict with the current state (in `current_state`) or an Idempotency-Key reused with another body"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn buy_pass(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -572,7 +585,7 @@ pub async fn buy_pass(
 
 /// Verify the holder at an identity terminal: only the attributes of the terminal's scope.
 #[utoipa::path(post, path = "/api/v1/identity/verify", tag = "onecard", request_body = CardRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn identify(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -585,6 +598,7 @@ pub async fn identify(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// At most 500 (default 100).
     pub limit: Option<u32>,
@@ -594,7 +608,7 @@ pub struct ListQuery {
 
 /// Every use of the person's cards, newest first (the holder or staff).
 #[utoipa::path(get, path = "/api/v1/persons/{id}/uses", tag = "onecard", params(("id" = String, Path), ListQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = [Object]), (status = 403, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing")))]
 pub async fn uses(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -607,7 +621,7 @@ pub async fn uses(
 
 /// The person's accounts (e-wallet and bank mirror per card, medical account) and their latest movements.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/balances", tag = "onecard", params(("id" = String, Path), ListQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn balances(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -619,14 +633,14 @@ pub async fn balances(
 }
 
 /// Card uses by scenario and by physical card vs e-card (staff).
-#[utoipa::path(get, path = "/api/v1/stats/usage", tag = "stats", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/stats/usage", tag = "stats", responses((status = 200, body = [Object]), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn usage(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     let counts = ops::usage(state.store.as_ref(), &state.ctx(actor, None)).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&counts)))
 }
 
 /// The books check (admin): balances sum to zero and match the transfers.
-#[utoipa::path(get, path = "/api/v1/ledger/check", tag = "onecard", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/ledger/check", tag = "onecard", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn ledger_check(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<serde_json::Value>> {
     sscard_domain::access::may_administer(&actor)?;
     let report = ledger::check(state.store.as_ref()).await?;

@@ -125,3 +125,37 @@ async fn every_answer_carries_the_security_headers() {
     let asset = app.send(app.client.get(format!("{}/static/style.css", app.address))).await;
     assert_eq!(asset.expect(200).header("cache-control").as_deref(), Some("public, max-age=86400"));
 }
+
+#[tokio::test]
+async fn a_gate_that_retries_a_tap_is_charged_once() {
+    let app = TestApp::spawn().await;
+    let op = json!({ "code": "XM-BUS", "name": "bus", "kind": "transit", "region": CITY });
+    app.post(Some(&app.tokens.admin), "/operators", &op).await.expect(201);
+    let gate = json!({ "operator": "XM-BUS", "scenario": "transit", "region": CITY });
+    let gate = app.post(Some(&app.tokens.admin), "/terminals", &gate).await.expect(201).str("/secret");
+    let holder = app.person_with_card(Role::Holder, true).await;
+    let topup = json!({ "card_no": holder.card_no, "amount_fen": 1_000, "source": "bank" });
+    app.post(Some(&holder.token), "/ewallet/topups", &topup).await.expect(201);
+
+    let tap = json!({ "card_no": holder.card_no, "fare_fen": 300, "txn_id": "G1-000042" });
+    let first = app.post(Some(&gate), "/transit/taps", &tap).await;
+    first.expect(200);
+    assert_eq!(first.json["balance_fen"], 700);
+    let again = app.post(Some(&gate), "/transit/taps", &tap).await;
+    assert_eq!(again.expect(200).bytes, first.bytes, "the retry answers the first tap");
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    let other = json!({ "card_no": holder.card_no, "fare_fen": 400, "txn_id": "G1-000042" });
+    app.post(Some(&gate), "/transit/taps", &other).await.problem(409, "idempotency_key_reused");
+
+    let plain = json!({ "card_no": holder.card_no, "fare_fen": 200 });
+    let keyed = app.post_idem(&gate, "/transit/taps", "gate-retry-1", Some(&plain)).await;
+    keyed.expect(200);
+    let replay = app.post_idem(&gate, "/transit/taps", "gate-retry-1", Some(&plain)).await;
+    assert_eq!(replay.expect(200).bytes, keyed.bytes);
+    let balances = app.get(Some(&holder.token), &format!("/persons/{}/balances", holder.person_id)).await;
+    let wallet = format!("ewallet:{}", holder.card_no);
+    let balance = balances.json["accounts"].as_array().and_then(|a| a.iter().find(|x| x["id"] == wallet.as_str()));
+    assert_eq!(balance.map(|b| b["balance_fen"].clone()), Some(json!(500)), "charged 300 and 200, once each");
+    let bad = json!({ "card_no": holder.card_no, "fare_fen": 100, "txn_id": "" });
+    app.post(Some(&gate), "/transit/taps", &bad).await.problem(400, "bad_transaction_id").field("txn_id");
+}

@@ -12,7 +12,7 @@ use sscard_domain::ids::RegionCode;
 use sscard_domain::money::Fen;
 use sscard_domain::park::ParkRule;
 use sscard_domain::terminal::{Operator, OperatorKind, Terminal};
-use sscard_domain::transit::TopupSource;
+use sscard_domain::transit::{Fare, TopupSource};
 use sscard_store::Store;
 use sscard_store::onecard::ParkRow;
 
@@ -63,7 +63,10 @@ pub async fn seed(store: &dyn Store, ctx: &Ctx, cards: &[String], stopped: &[Str
     let at_gate = Ctx::new(terminal_actor(&gate), ctx.now_ms, ctx.policy.clone());
     for no in stopped.iter().take(HOLDERS / 10) {
         let p = Presentation::CardNo(no.clone());
-        log("tap of a stopped card", transit::tap(store, &at_gate, &gate, &p, 200, None).await.map(|_| ()));
+        log(
+            "tap of a stopped card",
+            transit::tap(store, &at_gate, &gate, &p, &Fare::parse(200, None)?).await.map(|_| ()),
+        );
     }
     Ok(made.into_iter().map(|(_, d)| d).collect())
 }
@@ -83,7 +86,8 @@ async fn morning(store: &dyn Store, ctx: &Ctx, cards: &[String], t: &[Terminal; 
             log("top-up", topped.map(|_| ()));
         }
         for fare in [200, 100 + (i as i64 % 3) * 50] {
-            log("tap", transit::tap(store, &at(gate), gate, &p, fare, Some(100)).await.map(|_| ()));
+            let fare = Fare { full: Fen::new(fare), resident: Some(Fen::new(100)) };
+            log("tap", transit::tap(store, &at(gate), gate, &p, &fare).await.map(|_| ()));
         }
         if i % 3 == 0 {
             let amount = Fen::new(8_000 + (i as i64 * 7_919) % 150_000);
