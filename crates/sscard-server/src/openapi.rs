@@ -1,7 +1,48 @@
 //! The OpenAPI document served at /api/v1/openapi.json.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{PathItem, RefOr};
+use utoipa::{IntoParams, Modify, OpenApi};
+
+/// The `Idempotency-Key` request header of the repeat-safe operations: 1 to
+/// [`sscard_app::idem::MAX_KEY_LEN`] visible ASCII characters (a longer or empty one is a 400).
+/// A repeat with the same key answers the first answer; the same key with another body is a 409.
+#[derive(IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKey(
+    /// Repeat-safe key: 1-128 visible ASCII characters, kept per caller and route.
+    #[param(min_length = 1, max_length = 128)]
+    pub Option<String>,
+);
+
+/// Every error answer is `application/problem+json` ([`crate::error::ApiError`] and the
+/// rejections rewritten by [`crate::error::problem_for_rejections`]): the handlers' error
+/// responses, written with `body = Problem`, are declared so here once.
+struct ProblemContent;
+
+impl Modify for ProblemContent {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations(item) {
+                for (status, response) in &mut op.responses.responses {
+                    let RefOr::T(response) = response else { continue };
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    if let Some(content) = response.content.shift_remove("application/json") {
+                        response.content.insert("application/problem+json".to_string(), content);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options]
+        .into_iter()
+        .filter_map(Option::as_mut)
+}
 
 struct BearerAuth;
 
@@ -43,7 +84,7 @@ impl Modify for BearerAuth {
         crate::routes::onecard::identify, crate::routes::onecard::uses, crate::routes::onecard::balances,
         crate::routes::onecard::usage, crate::routes::onecard::ledger_check,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemContent),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

@@ -74,7 +74,7 @@ pub struct NewBank {
 
 /// Add a partner bank (admin).
 #[utoipa::path(post, path = "/api/v1/banks", tag = "banks", request_body = NewBank,
-    responses((status = 201, body = BankJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 201, body = BankJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn add_bank(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -111,7 +111,7 @@ pub struct NewBranch {
 
 /// Add a branch to a bank (admin).
 #[utoipa::path(post, path = "/api/v1/banks/{code}/branches", tag = "banks", request_body = NewBranch, params(("code" = String, Path)),
-    responses((status = 201, body = BranchJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 201, body = BranchJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn add_branch(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -153,7 +153,7 @@ pub struct UserJson {
 
 /// Create a login (admin).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
-    responses((status = 201, body = UserJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+    responses((status = 201, body = UserJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn add_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -178,6 +178,7 @@ pub async fn add_user(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     /// Run as of this date (YYYY-MM-DD, China time) instead of now.
     pub as_of: Option<String>,
@@ -185,7 +186,7 @@ pub struct JobQuery {
 
 /// Run a job now: auto_lift | dormant_sweep | temporary_expiry (admin, clerk).
 #[utoipa::path(post, path = "/api/v1/jobs/{name}/run", tag = "jobs", params(("name" = String, Path), JobQuery),
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn run_job(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -206,7 +207,7 @@ pub async fn run_job(
 }
 
 /// Verify the audit chain (admin): seals pending records, then recomputes every link.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn verify_audit(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     access::may_administer(&actor)?;
     let report = audit::verify(state.store.as_ref()).await?;
@@ -217,7 +218,7 @@ pub async fn verify_audit(State(state): State<AppState>, Auth(actor): Auth) -> A
 /// and card uses by scenario (`usage_by_scenario`) and by physical card vs e-card QR
 /// (`usage_by_presentation`, keys `card` and `qr`), refusals included; the refused ones by
 /// scenario in `usage_refused_by_scenario`.
-#[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats", responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn overview(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<serde_json::Value>> {
     let ctx = state.ctx(actor, None);
     let overview: Overview = admin::overview(state.store.as_ref(), &ctx).await?;

@@ -71,9 +71,9 @@ fn render(v: &ApplicationView, _at_ms: i64) -> String {
 
 /// Take an application. Instant channels (branch_instant, kiosk) answer with the card already issued.
 #[utoipa::path(post, path = "/api/v1/applications", request_body = NewApplication, tag = "applications",
-    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+    params(crate::openapi::IdempotencyKey),
     responses((status = 201, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -89,7 +89,7 @@ pub async fn create(
 
 /// An application with its timeline ("where is my card").
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", params(("id" = String, Path)),
-    responses((status = 200, body = ApplicationJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = ApplicationJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -101,6 +101,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub status: Option<String>,
     pub bank_code: Option<String>,
@@ -113,7 +114,7 @@ pub struct ListQuery {
 
 /// A page of applications (tellers: their bank's; holders: their own).
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(ListQuery),
-    responses((status = 200, body = [ApplicationJson]), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = [ApplicationJson]), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -139,9 +140,9 @@ pub async fn list(
 /// Move an application: approve | reject | produce | ready | ship | deliver | collect | withdraw.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/{step}", tag = "applications",
     params(("id" = String, Path), ("step" = String, Path, description = "approve | reject | produce | ready | ship | deliver | collect | withdraw"),
-        ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+        crate::openapi::IdempotencyKey),
     responses((status = 200, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn step(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -36,8 +36,8 @@ pub struct MeResponse {
 }
 
 /// Log in with a username and password; answers a bearer token.
-#[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest, tag = "auth",
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest, tag = "auth", security(),
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 429, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn login(
     State(state): State<AppState>,
     client: crate::client::ClientAddr,

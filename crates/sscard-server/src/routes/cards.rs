@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 /// A card by number.
 #[utoipa::path(get, path = "/api/v1/cards/{card_no}", tag = "cards", params(("card_no" = String, Path)),
-    responses((status = 200, body = CardJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = CardJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -43,9 +43,9 @@ pub struct CardActionRequest {
 /// Act on a card: activate | suspend | unsuspend | report-lost | stop | cancel. The body is optional.
 #[utoipa::path(post, path = "/api/v1/cards/{card_no}/{action}", tag = "cards", request_body = Option<CardActionRequest>,
     params(("card_no" = String, Path), ("action" = String, Path, description = "activate | suspend | unsuspend | report-lost | stop | cancel"),
-        ("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
+        crate::openapi::IdempotencyKey),
     responses((status = 200, body = CardJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit")))]
 pub async fn act(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -52,7 +52,7 @@ impl From<&PublishedKey> for IssuerKeyJson {
 
 /// The public QR issuer keys, for offline verifiers. No authentication.
 #[utoipa::path(get, path = "/api/v1/ecard/keys", tag = "ecard", security(),
-    responses((status = 200, body = Vec<IssuerKeyJson>)))]
+    responses((status = 200, body = Vec<IssuerKeyJson>), (status = 503, body = crate::error::Problem, description = "the QR issuer keys are not available")))]
 pub async fn keys(State(state): State<AppState>) -> ApiResult<Json<Vec<IssuerKeyJson>>> {
     let ring = state.keys.ensure(state.store.as_ref(), state.now_ms()).await.map_err(key_error)?;
     Ok(Json(ring.published.iter().map(IssuerKeyJson::from).collect()))
@@ -82,6 +82,7 @@ pub struct EcardJson {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PersonQuery {
     /// Whose e-card (staff, or a relative); default: the caller's own.
     pub person_id: Option<String>,
@@ -95,7 +96,7 @@ fn whose(actor: &Actor, person_id: Option<String>) -> ApiResult<String> {
 
 /// An e-card: the holder's own, or (staff) anyone's by `person_id`.
 #[utoipa::path(get, path = "/api/v1/ecard", tag = "ecard", params(PersonQuery),
-    responses((status = 200, body = EcardJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = EcardJson), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -139,7 +140,7 @@ pub struct QrResponse {
 /// Refused with 409 (and the card's state as reason) when the card is not active.
 #[utoipa::path(post, path = "/api/v1/ecard/qr", tag = "ecard", request_body = Option<QrRequest>,
     responses((status = 200, body = QrResponse), (status = 403, body = crate::error::Problem),
-        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 503, body = crate::error::Problem, description = "the QR issuer keys are not available")))]
 pub async fn qr(State(state): State<AppState>, Auth(actor): Auth, raw: Bytes) -> ApiResult<Json<QrResponse>> {
     let req: QrRequest = if raw.iter().all(u8::is_ascii_whitespace) {
         QrRequest::default()
@@ -186,6 +187,7 @@ fn qr_code(text: &str) -> ApiResult<qrcode::QrCode> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenQuery {
     /// The token text (`SSC1.…`).
     pub token: String,
@@ -321,7 +323,7 @@ async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Re
 /// verification is recorded as a use of the e-card (the holder sees it).
 #[utoipa::path(post, path = "/api/v1/ecard/verify", tag = "ecard", request_body = TokenRequest,
     responses((status = 200, body = VerifyResponse), (status = 400, body = crate::error::Problem),
-        (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+        (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "the QR issuer keys are not available")))]
 pub async fn verify(
     State(state): State<AppState>,
     CachedCaller(caller): CachedCaller,
@@ -383,7 +385,7 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
 
 /// Back-office staff log in by showing the QR code of their own e-card (实名制扫码登录).
 #[utoipa::path(post, path = "/api/v1/auth/qr-login", tag = "auth", security(), request_body = TokenRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "the QR issuer keys are not available")))]
 pub async fn qr_login(State(state): State<AppState>, body: JsonBody<TokenRequest>) -> ApiResult<Json<LoginResponse>> {
     let now = state.now_ms();
     let refuse = |code: &str| {
@@ -414,6 +416,7 @@ pub async fn qr_login(State(state): State<AppState>, body: JsonBody<TokenRequest
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RevocationQuery {
     /// 0 (or absent): the full list; otherwise the changes after this sequence number.
     pub since: Option<i64>,
@@ -516,7 +519,7 @@ impl From<&Authorization> for AuthorizationJson {
 
 /// The caller's channel sign-ins and family authorizations, newest first.
 #[utoipa::path(get, path = "/api/v1/ecard/authorizations", tag = "ecard", params(PersonQuery),
-    responses((status = 200, body = Vec<AuthorizationJson>), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = Vec<AuthorizationJson>), (status = 403, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing")))]
 pub async fn authorizations(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -544,7 +547,7 @@ pub struct GrantRequest {
 /// Sign the e-card into a channel, or authorize a relative to show the QR code.
 #[utoipa::path(post, path = "/api/v1/ecard/authorizations", tag = "ecard", request_body = GrantRequest,
     responses((status = 201, body = AuthorizationJson), (status = 400, body = crate::error::Problem),
-        (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 403, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
 pub async fn grant(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -572,7 +575,7 @@ pub async fn grant(
 #[utoipa::path(post, path = "/api/v1/ecard/authorizations/{id}/revoke", tag = "ecard",
     params(("id" = String, Path), PersonQuery),
     responses((status = 200, body = AuthorizationJson), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn revoke(
     State(state): State<AppState>,
     Auth(actor): Auth,

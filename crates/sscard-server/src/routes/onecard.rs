@@ -338,8 +338,8 @@ pub struct TapRequest {
 }
 
 /// Online fare debit at a gate: `{fare_fen, balance_fen}`; an overdraft is a 422.
-#[utoipa::path(post, path = "/api/v1/transit/taps", tag = "onecard", request_body = TapRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+#[utoipa::path(post, path = "/api/v1/transit/taps", tag = "onecard", request_body = TapRequest, params(crate::openapi::IdempotencyKey),
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 409, body = crate::error::Problem, description = "a conflict with the current state (in `current_state`) or an Idempotency-Key reused with another body")))]
 pub async fn tap(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,

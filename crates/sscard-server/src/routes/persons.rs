@@ -73,8 +73,8 @@ pub fn parse_date(s: &str) -> Result<time::Date, String> {
 
 /// Register a person. Replays with the same Idempotency-Key answer the first result.
 #[utoipa::path(post, path = "/api/v1/persons", request_body = RegisterPerson, tag = "persons",
-    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key")),
-    responses((status = 201, body = PersonJson), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    params(crate::openapi::IdempotencyKey),
+    responses((status = 201, body = PersonJson), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 422, body = crate::error::Problem, description = "refused by a rule")))]
 pub async fn register(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -107,8 +107,8 @@ pub struct NewbornJson {
 }
 
 /// Newborn registration (新生儿出生一件事): the person and a first card application in one step.
-#[utoipa::path(post, path = "/api/v1/persons/newborn", request_body = RegisterNewborn, tag = "persons",
-    responses((status = 201, body = NewbornJson), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(post, path = "/api/v1/persons/newborn", request_body = RegisterNewborn, tag = "persons", params(crate::openapi::IdempotencyKey),
+    responses((status = 201, body = NewbornJson), (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 422, body = crate::error::Problem, description = "refused by a rule")))]
 pub async fn register_newborn(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -142,7 +142,7 @@ pub async fn register_newborn(
 
 /// A person by id.
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", params(("id" = String, Path)),
-    responses((status = 200, body = PersonJson), (status = 404, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = PersonJson), (status = 404, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -154,6 +154,7 @@ pub async fn get(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindQuery {
     /// Social security number or resident ID number.
     pub ssn: String,
@@ -161,7 +162,7 @@ pub struct FindQuery {
 
 /// Find a person by social security number: `GET /persons?ssn=`.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", params(FindQuery),
-    responses((status = 200, body = PersonJson), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = PersonJson), (status = 400, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this")))]
 pub async fn find(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -176,7 +177,7 @@ pub async fn find(
 
 /// The cards of a person, oldest first.
 #[utoipa::path(get, path = "/api/v1/persons/{id}/cards", tag = "cards", params(("id" = String, Path)),
-    responses((status = 200, body = [CardJson]), (status = 404, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = [CardJson]), (status = 404, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
 pub async fn cards(
     State(state): State<AppState>,
     Auth(actor): Auth,
