@@ -295,7 +295,8 @@ fn check_operation(h: &Handler, op: &Value, out: &mut Vec<String>) {
         }
     }
     let takes_query = sig.contains("Query<");
-    if takes_query != !named("query").is_empty() {
+    let documents_query = !named("query").is_empty();
+    if takes_query != documents_query {
         out.push(format!("{at}: handler reads a query: {takes_query}, documented query {:?}", named("query")));
     }
     let responses = op["responses"].as_object().cloned().unwrap_or_default();
