@@ -15,7 +15,8 @@ use sscard_domain::ids::{CardIdCode, CardNo, Pan};
 use sscard_domain::person::Person;
 use sscard_store::Result;
 use sscard_store::model::AppFilter;
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{Applications, AuditLog, Banks, Cards, Persons};
+use sscard_store::tx::Store;
 
 /// An application with its timeline, its card (once made) and, online, its promise.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ pub async fn apply(store: &dyn Store, ctx: &Ctx, person_id: &str, input: Applica
 
 /// Intake inside an open transaction (the person row is locked by the caller or just created).
 pub(crate) async fn take_application(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Applications + AuditLog + Banks + Persons + ?Sized),
     ctx: &Ctx,
     person: &Person,
     input: ApplicationInput,
@@ -95,7 +96,13 @@ pub async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, step: AppStep) -> 
     Ok(view)
 }
 
-async fn step_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &mut Application, step: AppStep) -> Result<()> {
+async fn step_in(
+    tx: &mut (impl Applications + AuditLog + Banks + Persons + ?Sized),
+    ctx: &Ctx,
+    person: &Person,
+    app: &mut Application,
+    step: AppStep,
+) -> Result<()> {
     let to = step_target(app.status, step)?;
     check_step_fits(app, step)?;
     match step {
@@ -123,7 +130,12 @@ async fn step_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &mut Applicat
 }
 
 /// The card bureau makes the card: number, identification code, bank account (formal cards only).
-async fn make_card(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Application) -> Result<Card> {
+async fn make_card(
+    tx: &mut (impl AuditLog + Banks + Persons + ?Sized),
+    ctx: &Ctx,
+    person: &Person,
+    app: &Application,
+) -> Result<Card> {
     let temporary = app.kind == AppKind::Temporary;
     let bank = tx.get_bank(app.bank_code.as_str()).await?.ok_or_else(|| not_found("bank", app.bank_code.as_str()))?;
     let serial = tx.next_serial("card_no").await?;
@@ -166,7 +178,12 @@ async fn make_card(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Applicatio
 }
 
 /// Hand-over at collection or delivery: produced -> issued, dated today, valid from today.
-async fn hand_over(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Application) -> Result<()> {
+async fn hand_over(
+    tx: &mut (impl AuditLog + Cards + ?Sized),
+    ctx: &Ctx,
+    person: &Person,
+    app: &Application,
+) -> Result<()> {
     let card_no = app
         .card_no
         .as_deref()
@@ -186,7 +203,11 @@ async fn hand_over(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, app: &Applicatio
     record(tx, ctx, "card.issued", &subject, json!({ "application_id": app.id })).await
 }
 
-async fn view_in(tx: &mut dyn Tx, ctx: &Ctx, application: Application) -> Result<ApplicationView> {
+async fn view_in(
+    tx: &mut (impl Applications + Cards + ?Sized),
+    ctx: &Ctx,
+    application: Application,
+) -> Result<ApplicationView> {
     let timeline = tx.timeline(&application.id).await?;
     let card = match &application.card_no {
         Some(no) => tx.get_card(no, false).await?,

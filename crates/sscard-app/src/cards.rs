@@ -13,7 +13,8 @@ use sscard_domain::error::DomainError;
 use sscard_domain::ids::CardNo;
 use sscard_domain::person::Person;
 use sscard_store::Result;
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{Applications, AuditLog, Cards, Ecards, Ledger};
+use sscard_store::tx::Store;
 
 /// Longest free-text reason accepted for a stop.
 pub const MAX_REASON_CHARS: usize = sscard_domain::card::MAX_STOP_REASON_CHARS;
@@ -83,7 +84,13 @@ pub async fn act(
     Ok(card)
 }
 
-async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card, pin: Option<&Pin>) -> Result<Card> {
+async fn activate_in(
+    tx: &mut (impl Applications + AuditLog + Cards + Ecards + Ledger + ?Sized),
+    ctx: &Ctx,
+    person: &Person,
+    mut card: Card,
+    pin: Option<&Pin>,
+) -> Result<Card> {
     let others = tx.cards_of_person(&person.id).await?;
     let replaces = match &card.application_id {
         Some(app_id) => tx.get_application(app_id, false).await?.and_then(|a| a.replaces_card_no),
@@ -116,7 +123,7 @@ async fn activate_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person, mut card: Card
 
 /// Applies a non-activation action (also used by the jobs with their own actor).
 pub(crate) async fn change_in(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + Cards + Ecards + Ledger + ?Sized),
     ctx: &Ctx,
     person: &Person,
     mut card: Card,

@@ -16,7 +16,8 @@ use sscard_domain::error::DomainError;
 use sscard_domain::person::Person;
 use sscard_domain::refusal::Refusal;
 use sscard_store::model::{IssuerKeyRow, RevocationChange, User};
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{AuditLog, Cards, Ecards};
+use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
 /// Largest page of the revocation feed.
@@ -29,7 +30,11 @@ fn subject<'a>(e: &'a Ecard) -> Subject<'a> {
 /// Brings the person's e-card in line with their cards after a card change, in the caller's
 /// transaction (the person row is already locked). Writes `ecard.issued`, `ecard.stopped`,
 /// `ecard.restored` or `ecard.repointed` with its audit record when something changes.
-pub async fn sync_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person) -> Result<Option<Ecard>> {
+pub async fn sync_in(
+    tx: &mut (impl AuditLog + Cards + Ecards + ?Sized),
+    ctx: &Ctx,
+    person: &Person,
+) -> Result<Option<Ecard>> {
     let current = tx.ecard_of_person(&person.id).await?;
     let cards = tx.cards_of_person(&person.id).await?;
     apply_sync(tx, ctx, person, current, &cards).await
@@ -39,7 +44,7 @@ pub async fn sync_in(tx: &mut dyn Tx, ctx: &Ctx, person: &Person) -> Result<Opti
 /// card of the person can be live (one live card per person), so the rule needs only this card
 /// and the person's other cards are not read again.
 pub async fn sync_after_change(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + Cards + Ecards + ?Sized),
     ctx: &Ctx,
     person: &Person,
     changed: &Card,
@@ -54,7 +59,7 @@ pub async fn sync_after_change(
 }
 
 async fn apply_sync(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + Ecards + ?Sized),
     ctx: &Ctx,
     person: &Person,
     current: Option<Ecard>,

@@ -20,7 +20,7 @@ use sscard_domain::access::Actor;
 use sscard_domain::clock::china_date;
 use sscard_domain::policy::Policy;
 use sscard_store::model::{Idem, IdemOutcome, IdemRecord, NewAudit, NewEvent};
-use sscard_store::tx::Tx;
+use sscard_store::ports::{AuditLog, Idempotency};
 use sscard_store::{Result, StoreError};
 use time::Date;
 
@@ -59,7 +59,7 @@ pub(crate) struct Subject<'a> {
 
 /// Writes the outbox event and the audit record of one change, in the caller's transaction.
 pub(crate) async fn record(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + ?Sized),
     ctx: &Ctx,
     kind: &str,
     subject: &Subject<'_>,
@@ -99,7 +99,11 @@ pub(crate) fn record_rows(
 
 /// Stores the typed outcome (serialised) under the request's Idempotency-Key, in the same
 /// transaction as the change; the caller renders the first answer and every replay from it.
-pub(crate) async fn remember_answer<T: serde::Serialize>(tx: &mut dyn Tx, ctx: &Ctx, outcome: &T) -> Result<()> {
+pub(crate) async fn remember_answer<T: serde::Serialize>(
+    tx: &mut (impl Idempotency + ?Sized),
+    ctx: &Ctx,
+    outcome: &T,
+) -> Result<()> {
     let Some(idem) = &ctx.idem else { return Ok(()) };
     let outcome = serde_json::to_string(outcome)
         .map_err(|e| StoreError::Backend(format!("the outcome cannot be serialised: {e}")))?;

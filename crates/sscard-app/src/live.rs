@@ -3,7 +3,7 @@
 //!
 //! Correctness rests on two rules:
 //! * Every change that can alter an e-card's verdict writes an outbox event naming the person
-//! (a state change commits with its event). The store tells [`LiveEcards`] the persons
+//!   (a state change commits with its event). The store tells [`LiveEcards`] the persons
 //!   of the events of each write transaction right after it commits ([`CommitObserver`]), so a
 //!   card suspended through this process is refused at once. Changes made by another process
 //!   (another server instance, the CLI) reach it through [`LiveEcards::evict_persons`] fed by the

@@ -11,7 +11,8 @@ use sscard_domain::document::{DocumentNumber, Ssn};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_domain::person::{Person, RegistrationInput, check_identity, decide_registration};
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{AuditLog, Persons};
+use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
 /// Registers a person: document checks, SSN uniqueness (409), guardian rules.
@@ -25,7 +26,11 @@ pub async fn register(store: &dyn Store, ctx: &Ctx, input: RegistrationInput) ->
 }
 
 /// The registration steps inside an open transaction (shared with newborns and imports).
-pub(crate) async fn register_in(tx: &mut dyn Tx, ctx: &Ctx, input: &RegistrationInput) -> Result<Person> {
+pub(crate) async fn register_in(
+    tx: &mut (impl AuditLog + Persons + ?Sized),
+    ctx: &Ctx,
+    input: &RegistrationInput,
+) -> Result<Person> {
     let identity = check_identity(input, ctx.today())?;
     let ssn = match identity.document.ssn() {
         Some(ssn) => ssn,
@@ -72,7 +77,12 @@ pub struct SeenPerson {
 }
 
 /// How much of `person` the actor sees, in the caller's transaction.
-async fn seen(tx: &mut dyn Tx, ctx: &Ctx, person: Person, found_by_number: bool) -> Result<SeenPerson> {
+async fn seen(
+    tx: &mut (impl Persons + ?Sized),
+    ctx: &Ctx,
+    person: Person,
+    found_by_number: bool,
+) -> Result<SeenPerson> {
     access::may_view_person(&ctx.actor, &person.id)?;
     let serving_banks = tx.banks_serving(&person.id).await?;
     let rel = Relation { person: &person, serving_banks: &serving_banks, found_by_number };
@@ -82,7 +92,7 @@ async fn seen(tx: &mut dyn Tx, ctx: &Ctx, person: Person, found_by_number: bool)
 
 /// Refuses unless the actor may see the person's uses and balances (the holder, their
 /// guardian, the card office, a teller of a bank that serves them); 404 for no such person.
-pub(crate) async fn check_accounts_access(tx: &mut dyn Tx, ctx: &Ctx, person_id: &str) -> Result<()> {
+pub(crate) async fn check_accounts_access(tx: &mut (impl Persons + ?Sized), ctx: &Ctx, person_id: &str) -> Result<()> {
     access::may_view_person(&ctx.actor, person_id)?;
     let person = tx.get_person(person_id, false).await?.ok_or_else(|| not_found("person", person_id))?;
     let serving_banks = tx.banks_serving(person_id).await?;

@@ -20,7 +20,8 @@ use sscard_domain::ledger::{
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
 use sscard_store::onecard::{AccountRow, BalanceChange, TransferRow, Writes};
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{AuditLog, Ledger};
+use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 use std::collections::BTreeMap;
 
@@ -64,7 +65,7 @@ pub fn clearing(operator_code: &str) -> Result<AccountId> {
 /// into one increment each, written with the rest of the operation near its end (creating the
 /// account at its first use).
 pub(crate) async fn lock_accounts(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ledger + ?Sized),
     ctx: &Ctx,
     accounts: &[(AccountId, Option<&str>)],
 ) -> Result<Locked> {
@@ -110,7 +111,7 @@ pub(crate) async fn lock_accounts(
 /// the balance changes at once; zero legs are skipped; a leg whose key was already used with
 /// the same body is skipped as a replay.
 pub(crate) async fn post(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ledger + ?Sized),
     ctx: &Ctx,
     balances: &mut Locked,
     legs: &[Leg],
@@ -261,7 +262,7 @@ pub async fn deposit_medical(store: &dyn Store, ctx: &Ctx, cmd: &Deposit) -> Res
 /// record. An empty or never-used wallet moves nothing. The key is derived from the two card
 /// numbers, so the move happens once per pair of cards.
 pub(crate) async fn migrate_wallet_in(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + Ledger + ?Sized),
     ctx: &Ctx,
     person: &Person,
     old: &Card,
@@ -288,7 +289,7 @@ pub(crate) async fn migrate_wallet_in(
 /// balance to the mirror of the card's bank account, in the caller's transaction (the card's
 /// change), with its event and audit record; once per card (the key is the card number).
 pub(crate) async fn refund_wallet_in(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + Ledger + ?Sized),
     ctx: &Ctx,
     person: &Person,
     card: &Card,
@@ -313,7 +314,7 @@ pub(crate) async fn refund_wallet_in(
 /// Moves what `decide` makes of the balance of the holder's e-wallet `from` to `to` (both of
 /// `person`), under `key`; `None` when the wallet never existed or nothing moves.
 async fn move_wallet_in(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ledger + ?Sized),
     ctx: &Ctx,
     person: &Person,
     (from, to): (&AccountId, &AccountId),

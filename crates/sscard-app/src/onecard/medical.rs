@@ -20,7 +20,8 @@ use sscard_domain::medical::{
 use sscard_domain::money::Fen;
 use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_store::onecard::{MedicalYearRow, SettlementRow, Writes};
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{Ecards, Ledger, Medical, Persons, Terminals};
+use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
 /// A settlement as answered to the terminal.
@@ -146,7 +147,7 @@ async fn settle_inner(
 /// here stays current until commit and the second settlement of one bill sees the first), then
 /// the bill, the policy year, the policies and the holder's balances in one read.
 async fn load_settlement(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ecards + Ledger + Medical + Persons + Terminals + ?Sized),
     ctx: &Ctx,
     terminal: &Terminal,
     p: &Presentation,

@@ -26,7 +26,8 @@ use sscard_domain::terminal::{
     Presented, Scenario, Terminal, UseResult, check_presentation, check_terminal, refused_use,
 };
 use sscard_store::onecard::UseRow;
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{AuditLog, Cards, Ecards, Persons, Terminals};
+use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
 /// How a holder presented themself at a terminal.
@@ -74,7 +75,10 @@ pub struct Holder {
 
 /// The person and card behind a presentation, without judging the card.
 /// `Err(reason)` when nothing usable is behind it (`unknown_card`, `revoked`).
-pub(crate) async fn lookup(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<(Person, Card), Refusal>> {
+pub(crate) async fn lookup(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    p: &Presentation,
+) -> Result<std::result::Result<(Person, Card), Refusal>> {
     Ok(find(tx, p).await?.map(|f| (f.person, f.card)))
 }
 
@@ -87,7 +91,10 @@ struct Found {
 }
 
 /// [`lookup`], also telling whether the e-card is usable.
-async fn find(tx: &mut dyn Tx, p: &Presentation) -> Result<std::result::Result<Found, Refusal>> {
+async fn find(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    p: &Presentation,
+) -> Result<std::result::Result<Found, Refusal>> {
     match p {
         Presentation::CardNo(no) => {
             let Ok(no) = CardNo::parse(no) else { return Ok(Err(Refusal::UnknownCard)) };
@@ -109,7 +116,10 @@ fn found_card((card, person): (Card, Person)) -> Found {
 
 /// Whose presentation a refused use was, for its record: the holder behind a card number or
 /// a verified QR code, also when the card or the code itself was refused.
-pub(crate) async fn refused_holder(tx: &mut dyn Tx, p: &Presentation) -> Result<Option<(Person, Card)>> {
+pub(crate) async fn refused_holder(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    p: &Presentation,
+) -> Result<Option<(Person, Card)>> {
     if let Presentation::RefusedQr { ecard_id: Some(ecard_id), .. } = p {
         return lookup(tx, &Presentation::Ecard { ecard_id: ecard_id.clone() }).await.map(|found| found.ok());
     }
@@ -117,14 +127,19 @@ pub(crate) async fn refused_holder(tx: &mut dyn Tx, p: &Presentation) -> Result<
 }
 
 /// The holder, refused (422, with the reason) when the card cannot be used at this terminal now.
-pub(crate) async fn holder(tx: &mut dyn Tx, ctx: &Ctx, terminal: &Terminal, p: &Presentation) -> Result<Holder> {
+pub(crate) async fn holder(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+) -> Result<Holder> {
     judge(ctx, terminal, p, find(tx, p).await?)
 }
 
 /// The terminal as stored now (see [`live_terminal`]) and the holder (see [`holder`]): for a
 /// card number both in one read. `lock_person` holds the person's row until commit.
 pub(crate) async fn terminal_and_holder(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ecards + Persons + Terminals + ?Sized),
     ctx: &Ctx,
     terminal_id: &str,
     scenario: Scenario,
@@ -177,7 +192,11 @@ pub(crate) fn refusal_of(p: &Presentation, reason: Refusal) -> DomainError {
 }
 
 /// The terminal as stored now: it must exist, be enabled and serve `scenario`.
-pub(crate) async fn live_terminal(tx: &mut dyn Tx, terminal_id: &str, scenario: Scenario) -> Result<Terminal> {
+pub(crate) async fn live_terminal(
+    tx: &mut (impl Terminals + ?Sized),
+    terminal_id: &str,
+    scenario: Scenario,
+) -> Result<Terminal> {
     let t = tx.get_terminal(terminal_id).await?.ok_or_else(|| not_found("terminal", terminal_id))?;
     check_terminal(&t, scenario)?;
     Ok(t)
@@ -247,7 +266,7 @@ pub fn terminal_actor(t: &Terminal) -> sscard_domain::access::Actor {
 }
 
 pub(crate) async fn record_in(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + ?Sized),
     ctx: &Ctx,
     kind: &str,
     subject: &Subject<'_>,

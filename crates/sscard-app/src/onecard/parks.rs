@@ -14,6 +14,7 @@ use sscard_domain::park::{check_code, check_rule, decide_entry, decide_pass};
 use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_domain::transit::decide_fare;
 use sscard_store::onecard::{EntryRow, ParkRow, PassRow};
+use sscard_store::ports::Parks;
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
@@ -32,7 +33,7 @@ pub async fn put_park(store: &dyn Store, ctx: &Ctx, park: ParkRow) -> Result<Par
     Ok(park)
 }
 
-async fn park_of(tx: &mut dyn sscard_store::Tx, t: &Terminal, code: &str) -> Result<ParkRow> {
+async fn park_of(tx: &mut (impl Parks + ?Sized), t: &Terminal, code: &str) -> Result<ParkRow> {
     check_code(code)?;
     let park = tx.get_park(code).await?.ok_or_else(|| StoreError::not_found("park", code))?;
     sscard_domain::park::check_park_operator(code, &park.operator_code, &t.operator_code)?;

@@ -29,7 +29,8 @@ use sscard_domain::transit::{
 };
 use sscard_store::model::{NewAudit, NewEvent};
 use sscard_store::onecard::{MAX_CARDS_PER_READ, TapRow, TransferRow, Writes};
-use sscard_store::tx::{Store, Tx};
+use sscard_store::ports::{AuditLog, Cards, Ecards, Ledger, Terminals, Transit};
+use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 use std::collections::HashMap;
 
@@ -117,7 +118,7 @@ pub async fn topup(
 /// Who tops up whose wallet: at a terminal (live, transit, cash only) the holder it judges;
 /// elsewhere the presented card's holder, when the caller may top it up and the card is usable.
 async fn topup_holder(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ecards + Terminals + ?Sized),
     ctx: &Ctx,
     terminal: Option<&Terminal>,
     p: &Presentation,
@@ -138,7 +139,7 @@ async fn topup_holder(
 /// The answer to a top-up whose key was used before: the first top-up when it was the same
 /// (no money moves), a 409 otherwise.
 async fn topup_replay(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Ledger + ?Sized),
     first: TransferRow,
     spec: &TransferSpec,
     card: &Card,
@@ -342,7 +343,7 @@ async fn apply_chunk(
 /// Reads what the chunk's lines need: which lines are new and who is behind them, the cards
 /// that pay for replaced ones, the cards' histories; then locks every wallet at once.
 async fn load_chunk<'a>(
-    tx: &mut dyn Tx,
+    tx: &mut (impl AuditLog + Cards + Ecards + Ledger + Transit + ?Sized),
     ctx: &Ctx,
     t: &Terminal,
     clearing: &AccountId,
@@ -480,7 +481,7 @@ fn batch_record(ctx: &Ctx, t: &Terminal, items: &[OfflineItem], results: &[ItemR
 /// by seq); `None` when the gate has more taps in that range than one read returns (the
 /// caller then asks line by line).
 async fn earlier_lines(
-    tx: &mut dyn Tx,
+    tx: &mut (impl Transit + ?Sized),
     terminal_id: &str,
     items: &[OfflineItem],
 ) -> Result<Option<HashMap<i64, TapRow>>> {
@@ -511,7 +512,10 @@ impl LineKey {
 
 /// Who is behind each card number and e-card of the lines: all card numbers in one read, each
 /// e-card once.
-async fn holders_of(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<LineKey, Found>> {
+async fn holders_of(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    items: &[&OfflineItem],
+) -> Result<HashMap<LineKey, Found>> {
     let mut out: HashMap<LineKey, Found> = HashMap::new();
     // (as presented, as parsed)
     let mut numbers: Vec<(String, CardNo)> = Vec::new();
@@ -550,7 +554,7 @@ async fn holders_of(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<L
 
 /// For each replaced card among `known`, the card whose wallet pays its taps now (see
 /// [`paying_card`]): one read of the holder's cards per replaced card.
-async fn payers_of(tx: &mut dyn Tx, known: &[&(Person, Card)]) -> Result<HashMap<CardNo, CardNo>> {
+async fn payers_of(tx: &mut (impl Cards + ?Sized), known: &[&(Person, Card)]) -> Result<HashMap<CardNo, CardNo>> {
     let mut payers = HashMap::new();
     for (person, card) in known {
         if card.status == CardStatus::Replaced && !payers.contains_key(&card.card_no) {
@@ -562,7 +566,10 @@ async fn payers_of(tx: &mut dyn Tx, known: &[&(Person, Card)]) -> Result<HashMap
 }
 
 /// The holders behind the refused but verified QR codes of the lines, by e-card id.
-async fn refused_holders(tx: &mut dyn Tx, items: &[&OfflineItem]) -> Result<HashMap<EcardId, (Person, Card)>> {
+async fn refused_holders(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    items: &[&OfflineItem],
+) -> Result<HashMap<EcardId, (Person, Card)>> {
     let mut out = HashMap::new();
     for item in items {
         if let Ok(p @ Presentation::RefusedQr { ecard_id: Some(id), .. }) = &item.presentation
@@ -586,7 +593,10 @@ const MAX_CARD_HISTORY: u32 = 1000;
 /// Each card's states over time, oldest first, from its audit records: the `to` status of
 /// each change (`status` for imported cards); production and hand-over carry none. One read
 /// for all cards; card by card when that read is full.
-async fn card_histories(tx: &mut dyn Tx, card_nos: &[String]) -> Result<HashMap<CardNo, Vec<(i64, CardStatus)>>> {
+async fn card_histories(
+    tx: &mut (impl AuditLog + ?Sized),
+    card_nos: &[String],
+) -> Result<HashMap<CardNo, Vec<(i64, CardStatus)>>> {
     let mut out: HashMap<CardNo, Vec<(i64, CardStatus)>> = HashMap::new();
     for chunk in card_nos.chunks(MAX_CARDS_PER_READ) {
         let limit = 20 * chunk.len() as u32;
