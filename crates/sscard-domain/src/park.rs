@@ -26,6 +26,30 @@ pub struct ParkRule {
     pub annual_pass_fen: Option<i64>,
 }
 
+impl ParkRule {
+    /// A park's rules from a request's fields, refused naming the field at fault
+    /// (`park_code`, `price_fen`, `annual_pass_fen`): the edge builds the rule valid.
+    pub fn parse(
+        code: &str,
+        name: &str,
+        price: i64,
+        free_for_retirees: bool,
+        accepts_annual_pass: bool,
+        annual_pass: Option<i64>,
+    ) -> Result<ParkRule, DomainError> {
+        let rule = ParkRule {
+            code: code.trim().to_string(),
+            name: name.trim().to_string(),
+            price_fen: price,
+            free_for_retirees,
+            accepts_annual_pass,
+            annual_pass_fen: annual_pass,
+        };
+        check_rule(&rule)?;
+        Ok(rule)
+    }
+}
+
 /// Why someone was (or was not) let in, and what they paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryDecision {

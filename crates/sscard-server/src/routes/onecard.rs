@@ -533,14 +533,14 @@ pub async fn put_park(
     let b = body.value;
     let row = ParkRow {
         operator_code: b.operator,
-        rule: ParkRule {
-            code: b.code,
-            name: b.name,
-            price_fen: b.price_fen,
-            free_for_retirees: b.free_for_retirees,
-            accepts_annual_pass: b.accepts_annual_pass,
-            annual_pass_fen: b.annual_pass_fen,
-        },
+        rule: ParkRule::parse(
+            &b.code,
+            &b.name,
+            b.price_fen,
+            b.free_for_retirees,
+            b.accepts_annual_pass,
+            b.annual_pass_fen,
+        )?,
     };
     let row = parks::put_park(state.store.as_ref(), &state.ctx(actor, None), row).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&row)))
