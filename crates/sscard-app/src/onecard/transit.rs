@@ -400,17 +400,7 @@ fn plan_line(
     let who = found.as_ref().ok();
     // The card whose wallet pays (the tapped card, or the one its money moved to).
     let payer = who.map(|(_, card)| payer_of(&load.payers, &card.card_no).clone());
-    let holder = match (found, &payer) {
-        (Ok((person, card)), Some(payer)) => Ok(LineHolder {
-            insured_region: person.region,
-            card,
-            history: load.histories.get(&card.card_no).map(Vec::as_slice).unwrap_or(&[]),
-            wallet: Fen::new(load.balances.get(&wallet(payer.as_str())?).copied().unwrap_or(0)),
-        }),
-        (Err(reason), _) => Err(*reason),
-        (Ok(_), None) => unreachable!("a found holder has a paying card"),
-    };
-    let decision = judge_line(&line, ctx.now_ms, t.region, holder);
+    let decision = judge_line(&line, ctx.now_ms, t.region, line_holder(found, payer.as_ref(), load)?);
     let mut row = TapRow {
         id: new_id(),
         terminal_id: t.id.clone(),
@@ -444,23 +434,41 @@ fn plan_line(
             let reason = decision.err().unwrap_or(Refusal::UnknownCard);
             row.status = TapStatus::Refused;
             row.reason = Some(reason.as_str().to_string());
-            // A refused QR code whose signature verified still names its holder.
-            let known = match &item.presentation {
-                Ok(Presentation::RefusedQr { ecard_id: Some(id), .. }) => load.refused.get(id.as_str()),
-                _ => None,
-            };
-            let who = who.or(known).map(|(p, c)| (p, c));
+            let who = who.map(|(p, c)| (p, c)).or(refused_qr_holder(item, load));
             writes.uses.push(use_row(ctx, t, &p, who, Some(reason.as_str())));
-            ItemResult {
-                seq: item.seq,
-                status: LineStatus::Refused,
-                reason: Some(reason.as_str().to_string()),
-                fare_fen: None,
-            }
+            let reason = Some(reason.as_str().to_string());
+            ItemResult { seq: item.seq, status: LineStatus::Refused, reason, fare_fen: None }
         }
     };
     writes.taps.push(row);
     Ok(result)
+}
+
+/// What the judgement needs of a line's holder: their region, the card, its history and the
+/// balance of the wallet that pays; or why no holder was found.
+fn line_holder<'a>(
+    found: &'a Found,
+    payer: Option<&CardNo>,
+    load: &'a ChunkLoad<'_>,
+) -> Result<std::result::Result<LineHolder<'a>, Refusal>> {
+    match (found, payer) {
+        (Ok((person, card)), Some(payer)) => Ok(Ok(LineHolder {
+            insured_region: person.region,
+            card,
+            history: load.histories.get(&card.card_no).map(Vec::as_slice).unwrap_or(&[]),
+            wallet: Fen::new(load.balances.get(&wallet(payer.as_str())?).copied().unwrap_or(0)),
+        })),
+        (Err(reason), _) => Ok(Err(*reason)),
+        (Ok((_, card)), None) => Err(StoreError::Backend(format!("no paying card for {}", card.card_no))),
+    }
+}
+
+/// A refused QR code whose signature verified still names its holder.
+fn refused_qr_holder<'a>(item: &OfflineItem, load: &'a ChunkLoad<'_>) -> Option<(&'a Person, &'a Card)> {
+    match &item.presentation {
+        Ok(Presentation::RefusedQr { ecard_id: Some(id), .. }) => load.refused.get(id.as_str()).map(|(p, c)| (p, c)),
+        _ => None,
+    }
 }
 
 /// The batch's audit record: how many lines were applied and refused, for how much, which seqs.
