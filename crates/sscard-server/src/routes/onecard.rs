@@ -44,6 +44,24 @@ pub struct Presented {
     pub token: Option<String>,
 }
 
+/// The way a card was presented in a request that names it by its two fields.
+macro_rules! presented_by {
+    ($request:ty) => {
+        impl $request {
+            fn card(&self) -> Presented {
+                Presented { card_no: self.card_no.clone(), token: self.token.clone() }
+            }
+        }
+    };
+}
+presented_by!(SettlementRequest);
+presented_by!(TopupRequest);
+presented_by!(TapRequest);
+presented_by!(BatchLine);
+presented_by!(CardRequest);
+presented_by!(LoanRequest);
+presented_by!(ParkCardRequest);
+
 /// The presentation behind a request. A QR code that fails its check at `at_ms` (format,
 /// key, signature, validity) becomes [`Presentation::RefusedQr`] with the reason, which every
 /// use case refuses (422) and records as a refused use of the terminal; when the signature
@@ -250,9 +268,12 @@ pub async fn deposit(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SettlementRequest {
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
     pub amount_fen: i64,
     /// The institution's bill number: one settlement per bill.
     pub bill_id: String,
@@ -271,7 +292,7 @@ pub async fn settle(
 ) -> ApiResult<Response> {
     let b = body.value;
     let cmd = medical::Settle::parse(&b.bill_id, b.amount_fen)?;
-    let p = present_now(&state, &b.card).await?;
+    let p = present_now(&state, &b.card()).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let s = medical::settle(state.store.as_ref(), &ctx, &t, &p, &cmd).await?;
     let status = if s.replayed { StatusCode::OK } else { StatusCode::CREATED };
@@ -292,9 +313,12 @@ pub async fn refund(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TopupRequest {
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
     pub amount_fen: i64,
     /// bank (the card's bank account) | cash (at a service point)
     pub source: String,
@@ -314,7 +338,7 @@ pub async fn topup(
 ) -> ApiResult<Response> {
     let b = body.value;
     let cmd = transit::Topup::parse(b.amount_fen, &b.source, key.key.as_deref())?;
-    let p = present_now(&state, &b.card).await?;
+    let p = present_now(&state, &b.card()).await?;
     let (ctx, terminal) = match caller {
         Caller::Terminal(t) => (state.ctx(terminal_actor(&t), None), Some(t)),
         Caller::User(actor) => (state.ctx(actor, None), None),
@@ -325,9 +349,12 @@ pub async fn topup(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TapRequest {
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
     pub fare_fen: i64,
     /// The fare for holders insured in the operator's city, if there is one.
     pub resident_fare_fen: Option<i64>,
@@ -349,7 +376,7 @@ pub async fn tap(
     let b = &body.value;
     let fare = Fare::parse(b.fare_fen, b.resident_fare_fen)?;
     let key = key.or_transaction_id(b.txn_id.as_deref(), "txn_id")?;
-    let p = present_now(&state, &b.card).await?;
+    let p = present_now(&state, &b.card()).await?;
     let store = state.store.clone();
     let terminal = t.clone();
     let run = |ctx| async move { transit::tap(store.as_ref(), &ctx, &terminal, &p, &fare).await };
@@ -358,11 +385,14 @@ pub async fn tap(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BatchLine {
     /// The gate's sequence number: each (gate, seq) is applied once.
     pub seq: i64,
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
     pub fare_fen: i64,
     pub resident_fare_fen: Option<i64>,
     /// When the gate accepted the card, unix milliseconds.
@@ -396,7 +426,7 @@ pub async fn batch(
     }
     let mut items = Vec::with_capacity(lines.len());
     for l in lines {
-        let presentation = presentation(&state, &l.card, l.at).await.map_err(|_| "card_or_token");
+        let presentation = presentation(&state, &l.card(), l.at).await.map_err(|_| "card_or_token");
         items.push(OfflineItem {
             seq: l.seq,
             presentation,
@@ -411,9 +441,12 @@ pub async fn batch(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CardRequest {
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
 }
 
 /// Register the holder as a patron of the terminal's library network, with no deposit.
@@ -424,16 +457,19 @@ pub async fn register_patron(
     TerminalAuth(t): TerminalAuth,
     body: JsonBody<CardRequest>,
 ) -> ApiResult<Response> {
-    let p = present_now(&state, &body.value.card).await?;
+    let p = present_now(&state, &body.value.card()).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let person_id = library::register(state.store.as_ref(), &ctx, &t, &p).await?;
     Ok(created(to_json(&serde_json::json!({ "person_id": person_id, "operator": t.operator_code, "deposit_fen": 0 }))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoanRequest {
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
     pub item_id: String,
 }
 
@@ -447,7 +483,7 @@ pub async fn borrow(
     body: JsonBody<LoanRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let p = present_now(&state, &b.card).await?;
+    let p = present_now(&state, &b.card()).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let loan = library::borrow(state.store.as_ref(), &ctx, &t, &p, &b.item_id).await?;
     Ok(created(to_json(&loan)))
@@ -547,9 +583,12 @@ pub async fn put_park(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ParkCardRequest {
-    #[serde(flatten)]
-    pub card: Presented,
+    /// The card number read from the chip (one letter and 8 digits); or send `token`.
+    pub card_no: Option<String>,
+    /// An e-card QR token (`SSC1.`...); or send `card_no`.
+    pub token: Option<String>,
     pub park_code: String,
 }
 
@@ -562,7 +601,7 @@ pub async fn park_entry(
     body: JsonBody<ParkCardRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let p = present_now(&state, &b.card).await?;
+    let p = present_now(&state, &b.card()).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let e = parks::entry(state.store.as_ref(), &ctx, &t, &p, &b.park_code).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&e)))
@@ -577,7 +616,7 @@ pub async fn buy_pass(
     body: JsonBody<ParkCardRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let p = present_now(&state, &b.card).await?;
+    let p = present_now(&state, &b.card()).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let pass = parks::buy_pass(state.store.as_ref(), &ctx, &t, &p, &b.park_code).await?;
     Ok(created(to_json(&pass)))
@@ -591,7 +630,7 @@ pub async fn identify(
     TerminalAuth(t): TerminalAuth,
     body: JsonBody<CardRequest>,
 ) -> ApiResult<Response> {
-    let p = present_now(&state, &body.value.card).await?;
+    let p = present_now(&state, &body.value.card()).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let attrs = ops::identify(state.store.as_ref(), &ctx, &t, &p).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&serde_json::json!({ "valid": true, "attributes": attrs }))))

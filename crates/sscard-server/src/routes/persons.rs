@@ -89,15 +89,39 @@ pub async fn register(
     idempotent(&state, actor, &key, &body.raw, StatusCode::CREATED, run, render).await
 }
 
+/// The child's registration (the resident ID number from household registration, name,
+/// region, guardian_id, and the birth certificate number (出生医学证明) as relationship_proof)
+/// and the first card application's bank, in one flat body. Spelled out rather than
+/// flattened, so an unknown field is refused like everywhere else.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterNewborn {
-    /// The child: resident ID number from household registration, name, region,
-    /// guardian_id, and the birth certificate number (出生医学证明) as relationship_proof.
-    #[serde(flatten)]
-    pub child: RegisterPerson,
+    pub doc_type: String,
+    pub doc_number: String,
+    pub name: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub region: String,
+    pub guardian_id: Option<String>,
+    pub relationship_proof: Option<String>,
     pub bank_code: String,
     pub branch_code: Option<String>,
     pub mail_address: Option<String>,
+}
+
+impl RegisterNewborn {
+    fn child(&self) -> RegisterPerson {
+        RegisterPerson {
+            doc_type: self.doc_type.clone(),
+            doc_number: self.doc_number.clone(),
+            name: self.name.clone(),
+            sex: self.sex.clone(),
+            birth_date: self.birth_date.clone(),
+            region: self.region.clone(),
+            guardian_id: self.guardian_id.clone(),
+            relationship_proof: self.relationship_proof.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,7 +141,7 @@ pub async fn register_newborn(
 ) -> ApiResult<Response> {
     let req = &body.value;
     let input = NewbornInput {
-        child: parse_registration(&req.child)?,
+        child: parse_registration(&req.child())?,
         bank_code: BankCode::parse(&req.bank_code)
             .map_err(|e| ApiError::bad_request("bad_bank_code", "bank_code", e.to_string()))?,
         branch_code: req

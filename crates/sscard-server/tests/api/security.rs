@@ -95,6 +95,15 @@ async fn bad_bytes_at_the_edge_are_precise_problems() {
     let unknown =
         app.post(None, "/auth/login", &json!({ "username": "clerk", "password": PASSWORD, "admin": true })).await;
     unknown.problem(400, "malformed_json").field("admin");
+    // Bodies that name a card by card_no or token refuse an unknown field as well.
+    let topup = json!({ "card_no": "A00000001", "amount_fen": 100, "source": "bank", "admin": true });
+    app.post(Some(&app.tokens.teller_icbc), "/ewallet/topups", &topup)
+        .await
+        .problem(400, "malformed_json")
+        .field("admin");
+    let newborn = json!({ "doc_type": "resident_id", "doc_number": "x", "name": "x", "region": "350203",
+        "bank_code": "ICBC", "role": "admin" });
+    app.post(Some(&app.tokens.clerk), "/persons/newborn", &newborn).await.problem(400, "malformed_json").field("role");
     let body = br#"{"username":"clerk","password":"x"}"#.to_vec();
     let foo = app.post_raw("none", "/auth/login", "application/jsonfoo", body.clone()).await;
     foo.problem(415, "not_json");
