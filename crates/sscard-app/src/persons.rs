@@ -11,6 +11,7 @@ use sscard_domain::document::{DocumentNumber, Ssn};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_domain::person::{Person, RegistrationInput, check_identity, decide_registration};
+use sscard_store::model::PersonRead;
 use sscard_store::ports::{AuditLog, Persons};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -100,13 +101,45 @@ pub(crate) async fn check_accounts_access(tx: &mut (impl Persons + ?Sized), ctx:
     Ok(sscard_domain::disclosure::may_view_accounts(&ctx.actor, &rel)?)
 }
 
+/// Records a staff look at a person's unmasked data (who saw my data) before it is shown: if
+/// the record cannot be written, the data is not shown.
+async fn log_read(store: &dyn Store, ctx: &Ctx, seen: SeenPerson, what: &str) -> Result<SeenPerson> {
+    if !sscard_domain::disclosure::is_recorded_read(&ctx.actor, seen.disclosure) {
+        return Ok(seen);
+    }
+    let read = PersonRead {
+        id: new_id(),
+        person_id: seen.person.id.clone(),
+        at_ms: ctx.now_ms,
+        actor: ctx.actor.name.clone(),
+        role: ctx.actor.role.as_str().to_string(),
+        bank_code: ctx.actor.bank_code.clone(),
+        what: what.to_string(),
+    };
+    let mut tx = store.write().await?;
+    tx.insert_read(&read).await?;
+    tx.commit().await?;
+    Ok(seen)
+}
+
+/// Who saw the person's unmasked data, newest first (the holder, their guardian, the office).
+pub async fn reads(store: &dyn Store, ctx: &Ctx, person_id: &str, limit: u32) -> Result<Vec<PersonRead>> {
+    access::may_view_person(&ctx.actor, person_id)?;
+    let mut tx = store.read().await?;
+    let person = tx.get_person(person_id, false).await?.ok_or_else(|| not_found("person", person_id))?;
+    sscard_domain::disclosure::may_list_reads(&ctx.actor, &person)?;
+    let found = tx.reads_of_person(person_id, limit).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
 /// A person by id, if the actor may see them.
 pub async fn get(store: &dyn Store, ctx: &Ctx, id: &str) -> Result<SeenPerson> {
     let mut tx = store.read().await?;
     let person = tx.get_person(id, false).await?.ok_or_else(|| not_found("person", id))?;
     let found = seen(tx.as_mut(), ctx, person, false).await?;
     tx.commit().await?;
-    Ok(found)
+    log_read(store, ctx, found, "person").await
 }
 
 /// A person by SSN (or resident ID number), if the actor may see them.
@@ -115,7 +148,7 @@ pub async fn find_by_ssn(store: &dyn Store, ctx: &Ctx, ssn: &Ssn) -> Result<Seen
     let person = tx.find_person_by_ssn(ssn.as_str()).await?.ok_or_else(|| not_found("person", &ssn.masked()))?;
     let found = seen(tx.as_mut(), ctx, person, true).await?;
     tx.commit().await?;
-    Ok(found)
+    log_read(store, ctx, found, "person_by_number").await
 }
 
 /// A person by social security number or by the number of any document (a passport, a
@@ -134,7 +167,7 @@ pub async fn find_by_number(store: &dyn Store, ctx: &Ctx, number: &DocumentNumbe
         found.into_iter().next().ok_or_else(|| not_found("person", &sscard_domain::document::mask_id(number)))?;
     let found = seen(tx.as_mut(), ctx, person, true).await?;
     tx.commit().await?;
-    Ok(found)
+    log_read(store, ctx, found, "person_by_number").await
 }
 
 /// What a newborn registration carries besides the child's identity.

@@ -109,6 +109,7 @@ macro_rules! conformance_tests {
             banks_have_their_own_bins_and_cards_their_own_pans,
             terminal_secret_rotation,
             staff_see_full_numbers_and_money_only_with_business,
+            staff_looks_at_unmasked_data_are_listed_to_the_holder,
         );
     };
 }

@@ -35,3 +35,31 @@ pub async fn staff_see_full_numbers_and_money_only_with_business(store: Arc<dyn 
     let by_doc = try_find_by_number(store, &other, &person.doc_number).await.expect("found by the number");
     assert_eq!(by_doc.disclosure, Disclosure::Full);
 }
+
+/// Who saw my data: every staff look at the unmasked numbers is recorded (who, role, bank,
+/// what) and listed to the holder; the holder's own looks and masked looks are not.
+pub async fn staff_looks_at_unmasked_data_are_listed_to_the_holder(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    seed(store).await;
+    let person = register(store, 1).await;
+    active_card(store, &person).await;
+    let me = ctx(holder(&person));
+    let before = persons::reads(store, &me, &person.id, 50).await.expect("the holder lists reads");
+
+    persons::get(store, &ctx(teller(BANK)), &person.id).await.expect("the serving teller looks");
+    persons::get(store, &ctx(teller(OTHER_BANK)), &person.id).await.expect("a masked look");
+    persons::get(store, &me, &person.id).await.expect("the holder's own look");
+    let ssn = sscard_domain::document::Ssn::parse(person.ssn.as_str()).expect("ssn");
+    persons::find_by_ssn(store, &ctx(clerk()), &ssn).await.expect("the clerk types the number");
+
+    let reads = persons::reads(store, &me, &person.id, 50).await.expect("listed");
+    assert_eq!(reads.len(), before.len() + 2, "{reads:?}");
+    let (newest, older) = (&reads[0], &reads[1]);
+    assert_eq!((newest.role.as_str(), newest.what.as_str()), ("clerk", "person_by_number"));
+    assert_eq!(
+        (older.role.as_str(), older.bank_code.as_deref(), older.what.as_str()),
+        ("teller", Some(BANK), "person")
+    );
+    forbidden(persons::reads(store, &ctx(teller(BANK)), &person.id, 50).await);
+    persons::reads(store, &ctx(clerk()), &person.id, 50).await.expect("the office lists them");
+}

@@ -59,6 +59,23 @@ pub fn may_view_accounts(actor: &Actor, rel: &Relation<'_>) -> Result<(), Domain
     }
 }
 
+/// Whether this look is one the holder is told of: staff (clerks, admins, tellers) seeing the
+/// unmasked numbers. The holder and their guardian looking at their own data are not recorded.
+pub fn is_recorded_read(actor: &Actor, seen: Disclosure) -> bool {
+    seen == Disclosure::Full && matches!(actor.role, Role::Admin | Role::Clerk | Role::Teller)
+}
+
+/// List who saw a person's data: the holder, their guardian, clerks and admins.
+pub fn may_list_reads(actor: &Actor, person: &Person) -> Result<(), DomainError> {
+    if matches!(actor.role, Role::Admin | Role::Clerk) || is_holder_or_guardian(actor, person) {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden(
+            "only the holder, their guardian and the card office see who saw this person's data",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +131,22 @@ mod tests {
         ] {
             assert_eq!(disclosure(&a, &rel), Disclosure::Masked, "{a:?}");
             assert!(may_view_accounts(&a, &rel).is_err(), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn staff_looks_are_recorded_and_listed_to_the_holder() {
+        let person = child();
+        let teller = actor(Role::Teller, None, Some("ICBC"));
+        assert!(is_recorded_read(&teller, Disclosure::Full));
+        assert!(!is_recorded_read(&teller, Disclosure::Masked));
+        assert!(is_recorded_read(&actor(Role::Clerk, None, None), Disclosure::Full));
+        assert!(!is_recorded_read(&actor(Role::Holder, Some("p-child"), None), Disclosure::Full));
+        for ok in [actor(Role::Holder, Some("p-child"), None), actor(Role::Holder, Some("p-parent"), None)] {
+            assert_eq!(may_list_reads(&ok, &person), Ok(()));
+        }
+        for no in [teller, actor(Role::Holder, Some("p-other"), None), actor(Role::Payer, None, None)] {
+            assert!(may_list_reads(&no, &person).is_err(), "{no:?}");
         }
     }
 

@@ -48,6 +48,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/persons/newborn", post(persons::register_newborn))
         .route("/persons/{id}", get(persons::get))
         .route("/persons/{id}/cards", get(persons::cards))
+        .route("/persons/{id}/reads", get(persons::reads))
         .route("/applications", post(applications::create).get(applications::list))
         .route("/applications/{id}", get(applications::get))
         .route("/applications/{id}/{step}", post(applications::step))

@@ -61,7 +61,7 @@ impl Modify for BearerAuth {
     info(title = "sscard API", description = "Third-generation social security cards: persons, applications, cards, the e-card and its QR codes. Errors are application/problem+json (RFC 9457)."),
     paths(
         crate::routes::auth::login, crate::routes::auth::logout, crate::routes::auth::me,
-        crate::routes::persons::register, crate::routes::persons::register_newborn, crate::routes::persons::get,
+        crate::routes::persons::register, crate::routes::persons::register_newborn, crate::routes::persons::get, crate::routes::persons::reads,
         crate::routes::persons::find, crate::routes::persons::cards,
         crate::routes::applications::create, crate::routes::applications::get, crate::routes::applications::list,
         crate::routes::applications::step,

@@ -9,7 +9,7 @@ use sscard_domain::person::Person;
 use sscard_domain::policy::Policy;
 use utoipa::ToSchema;
 
-fn iso(ms: i64) -> String {
+pub(crate) fn iso(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())

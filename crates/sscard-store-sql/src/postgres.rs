@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "unique_bin_pan",
         sql: include_str!("../migrations/postgres/0007_unique_bin_pan.sql"),
     },
+    Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/postgres/0008_person_reads.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL and migrates it.

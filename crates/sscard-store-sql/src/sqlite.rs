@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0006_lighter_hot_path.sql"),
     },
     Migration { version: 7, name: "unique_bin_pan", sql: include_str!("../migrations/sqlite/0007_unique_bin_pan.sql") },
+    Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/sqlite/0008_person_reads.sql") },
 ];
 
 const PRAGMAS: &str =

@@ -120,6 +120,49 @@ impl Tx for SqlTx {
 
 #[async_trait]
 impl ports::Persons for SqlTx {
+    async fn insert_read(&mut self, r: &PersonRead) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO person_reads (id, person_id, at_ms, actor, role, bank_code, what) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(r.id.as_str())
+        .bind(r.person_id.as_str())
+        .bind(r.at_ms)
+        .bind(r.actor.as_str())
+        .bind(r.role.as_str())
+        .bind(r.bank_code.clone())
+        .bind(r.what.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn reads_of_person(&mut self, person_id: &str, limit: u32) -> Result<Vec<PersonRead>> {
+        let rows = sqlx::query(
+            "SELECT id, person_id, at_ms, actor, role, bank_code, what FROM person_reads \
+             WHERE person_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
+        )
+        .bind(person_id)
+        .bind(i64::from(limit.clamp(1, 500)))
+        .fetch_all(&mut *self.tx)
+        .await
+        .db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(PersonRead {
+                    id: rows::text(r, "id")?,
+                    person_id: rows::text(r, "person_id")?,
+                    at_ms: rows::int(r, "at_ms")?,
+                    actor: rows::text(r, "actor")?,
+                    role: rows::text(r, "role")?,
+                    bank_code: rows::opt_text(r, "bank_code")?,
+                    what: rows::text(r, "what")?,
+                })
+            })
+            .collect()
+    }
+
     async fn banks_serving(&mut self, person_id: &str) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT bank_code FROM cards WHERE person_id = $1 \

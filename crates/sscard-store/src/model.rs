@@ -195,3 +195,17 @@ pub struct RevocationChange {
     pub ecard_id: String,
     pub usable: bool,
 }
+
+/// A staff look at a person's unmasked data (who saw my data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRead {
+    pub id: String,
+    pub person_id: String,
+    pub at_ms: i64,
+    /// The staff member's username.
+    pub actor: String,
+    pub role: String,
+    pub bank_code: Option<String>,
+    /// What was seen: `person`, `person_by_number`.
+    pub what: String,
+}

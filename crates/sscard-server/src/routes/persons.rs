@@ -211,3 +211,44 @@ pub async fn cards(
     let cards = sscard_app::cards::of_person(state.store.as_ref(), &ctx, &id).await?;
     Ok(Json(cards.iter().map(CardJson::from).collect()))
 }
+
+/// One staff look at a person's unmasked data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadJson {
+    /// When, RFC 3339.
+    pub at: String,
+    /// The staff member's login.
+    pub actor: String,
+    /// admin | clerk | teller
+    pub role: String,
+    /// The teller's bank.
+    pub bank_code: Option<String>,
+    /// person (looked up by id) | person_by_number (found by their SSN or document number)
+    pub what: String,
+}
+
+/// Who saw the person's full SSN and document number, newest first (at most 200): for the
+/// holder, their guardian, clerks and admins.
+#[utoipa::path(get, path = "/api/v1/persons/{id}/reads", tag = "persons", params(("id" = String, Path)),
+    responses((status = 200, body = [ReadJson]), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"),
+        (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such person")))]
+pub async fn reads(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ReadJson>>> {
+    let ctx = state.ctx(actor, None);
+    let found = persons::reads(state.store.as_ref(), &ctx, &id, 200).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|r| ReadJson {
+                at: crate::views::iso(r.at_ms),
+                actor: r.actor,
+                role: r.role,
+                bank_code: r.bank_code,
+                what: r.what,
+            })
+            .collect(),
+    ))
+}

@@ -168,3 +168,20 @@ async fn a_gate_that_retries_a_tap_is_charged_once() {
     let bad = json!({ "card_no": holder.card_no, "fare_fen": 100, "txn_id": "" });
     app.post(Some(&gate), "/transit/taps", &bad).await.problem(400, "bad_transaction_id").field("txn_id");
 }
+
+#[tokio::test]
+async fn the_holder_sees_who_saw_their_data() {
+    let app = TestApp::spawn().await;
+    let holder = app.person_with_card(Role::Holder, true).await;
+    let path = format!("/persons/{}/reads", holder.person_id);
+    let before = app.get(Some(&holder.token), &path).await;
+    let count = |r: &crate::helpers::Resp| r.json.as_array().map_or(0, Vec::len);
+    let n = count(before.expect(200));
+    app.get(Some(&app.tokens.teller_icbc), &format!("/persons/{}", holder.person_id)).await.expect(200);
+    app.get(Some(&holder.token), &format!("/persons/{}", holder.person_id)).await.expect(200);
+    let after = app.get(Some(&holder.token), &path).await;
+    assert_eq!(count(after.expect(200)), n + 1, "{}", after.text());
+    assert_eq!(after.json[0]["role"], "teller");
+    assert_eq!(after.json[0]["bank_code"], "ICBC");
+    app.get(Some(&app.tokens.teller_icbc), &path).await.problem(403, "forbidden");
+}

@@ -2,6 +2,7 @@
 
 use crate::Result;
 use crate::model::Page;
+use crate::model::PersonRead;
 use async_trait::async_trait;
 use sscard_domain::person::Person;
 
@@ -22,6 +23,10 @@ pub trait Persons: super::Cards + Send {
         self.get_person(&card.person_id, lock).await
     }
     async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>>;
+    /// Records that staff saw the person's unmasked data.
+    async fn insert_read(&mut self, read: &PersonRead) -> Result<()>;
+    /// The staff reads of a person, newest first, at most `limit` (<= 500).
+    async fn reads_of_person(&mut self, person_id: &str, limit: u32) -> Result<Vec<PersonRead>>;
     /// Codes of the banks holding a card or an application of the person (at most 50).
     async fn banks_serving(&mut self, person_id: &str) -> Result<Vec<String>>;
 }
