@@ -160,6 +160,7 @@ struct PortalPage {
     balances: Vec<BalanceRow>,
     moves: Vec<MoveLine>,
     uses: Vec<UseLine>,
+    reads: Vec<ReadLine>,
     has_ecard: bool,
     auths: Vec<AuthRow>,
     l: Layout,
@@ -240,7 +241,9 @@ async fn portal_page(
     let money = sscard_app::onecard::ledger::balances(store, ctx, person_id, 10).await.ok();
     let uses = sscard_app::onecard::uses(store, ctx, person_id, None, 20).await.unwrap_or_default();
     let relatives = sscard_app::ecard::family_granted_to(store, ctx, person_id).await.unwrap_or_default();
+    let reads = persons::reads(store, ctx, person_id, 20).await.unwrap_or_default();
     Ok(PortalPage {
+        reads: reads.iter().map(ReadLine::new).collect(),
         relatives,
         balances: money.as_ref().map(balance_rows).unwrap_or_default(),
         moves: money.as_ref().map(move_lines).unwrap_or_default(),
@@ -280,6 +283,25 @@ fn move_lines(money: &sscard_app::onecard::ledger::Balances) -> Vec<MoveLine> {
             yuan: sscard_domain::money::Fen::new(t.amount_fen).to_string(),
         })
         .collect()
+}
+
+/// One staff look at the holder's unmasked data: when, which role, which bank.
+pub struct ReadLine {
+    pub at: String,
+    pub role_key: String,
+    pub bank: String,
+    pub what_key: String,
+}
+
+impl ReadLine {
+    fn new(r: &sscard_store::model::PersonRead) -> Self {
+        ReadLine {
+            at: local_time(r.at_ms),
+            role_key: format!("reader_{}", r.role),
+            bank: r.bank_code.clone().unwrap_or_default(),
+            what_key: format!("read_{}", r.what),
+        }
+    }
 }
 
 impl UseLine {
