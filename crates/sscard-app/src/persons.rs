@@ -85,10 +85,19 @@ async fn seen(
     found_by_number: bool,
 ) -> Result<SeenPerson> {
     access::may_view_person(&ctx.actor, &person.id)?;
-    let serving_banks = tx.banks_serving(&person.id).await?;
+    let serving_banks = serving_banks(tx, ctx, &person.id).await?;
     let rel = Relation { person: &person, serving_banks: &serving_banks, found_by_number };
     let disclosure = disclosure(&ctx.actor, &rel);
     Ok(SeenPerson { person, disclosure })
+}
+
+/// The banks serving the person, read only when the actor's rules depend on them.
+async fn serving_banks(tx: &mut (impl Persons + ?Sized), ctx: &Ctx, person_id: &str) -> Result<Vec<String>> {
+    if sscard_domain::disclosure::needs_serving_banks(&ctx.actor) {
+        tx.banks_serving(person_id).await
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Refuses unless the actor may see the person's uses and balances (the holder, their
@@ -96,7 +105,7 @@ async fn seen(
 pub(crate) async fn check_accounts_access(tx: &mut (impl Persons + ?Sized), ctx: &Ctx, person_id: &str) -> Result<()> {
     access::may_view_person(&ctx.actor, person_id)?;
     let person = tx.get_person(person_id, false).await?.ok_or_else(|| not_found("person", person_id))?;
-    let serving_banks = tx.banks_serving(person_id).await?;
+    let serving_banks = serving_banks(tx, ctx, person_id).await?;
     let rel = Relation { person: &person, serving_banks: &serving_banks, found_by_number: false };
     Ok(sscard_domain::disclosure::may_view_accounts(&ctx.actor, &rel)?)
 }

@@ -38,6 +38,12 @@ fn teller_of_serving_bank(actor: &Actor, rel: &Relation<'_>) -> bool {
     actor.role == Role::Teller && actor.bank_code.as_ref().is_some_and(|b| rel.serving_banks.contains(b))
 }
 
+/// Whether the rules for `actor` depend on which banks serve the person (only a teller's do),
+/// so a caller can skip reading them for everyone else.
+pub fn needs_serving_banks(actor: &Actor) -> bool {
+    actor.role == Role::Teller
+}
+
 /// How much of `rel.person`'s identity numbers `actor` sees.
 pub fn disclosure(actor: &Actor, rel: &Relation<'_>) -> Disclosure {
     let full = matches!(actor.role, Role::Admin | Role::Clerk)
@@ -132,6 +138,21 @@ mod tests {
             assert_eq!(disclosure(&a, &rel), Disclosure::Masked, "{a:?}");
             assert!(may_view_accounts(&a, &rel).is_err(), "{a:?}");
         }
+    }
+
+    #[test]
+    fn only_a_tellers_view_depends_on_the_serving_banks() {
+        let person = child();
+        let banks = ["ICBC".to_string()];
+        for role in [Role::Admin, Role::Clerk, Role::Holder, Role::Payer, Role::Terminal, Role::Teller] {
+            let a = actor(role, Some("p-child"), Some("ICBC"));
+            let with = Relation { person: &person, serving_banks: &banks, found_by_number: false };
+            let without = Relation { serving_banks: &[], ..with };
+            let differs = disclosure(&a, &with) != disclosure(&a, &without)
+                || may_view_accounts(&a, &with).is_ok() != may_view_accounts(&a, &without).is_ok();
+            assert!(!differs || needs_serving_banks(&a), "{role:?}");
+        }
+        assert!(needs_serving_banks(&actor(Role::Teller, None, Some("ICBC"))));
     }
 
     #[test]

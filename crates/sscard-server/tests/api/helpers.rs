@@ -536,7 +536,7 @@ impl TestApp {
         let birth = date!(1990 - 01 - 01) + time::Duration::days(i64::from(n) * 37);
         let input = RegistrationInput {
             doc_number: make_resident_id(rc(REGION), birth, n % 900 + 10),
-            ..resident("", &format!("测试{}", chinese_digits(n)))
+            ..resident("", &sscard_conformance::test_name(u32::from(n)))
         };
         let person = persons::register(self.store.as_ref(), &c, input).await.expect("register");
         let card_no = self.instant_card(&person.id, AppKind::First).await;
@@ -659,13 +659,6 @@ pub async fn send_req(req: reqwest::RequestBuilder) -> Resp {
 }
 
 /// `n` in Chinese digits ("一二"), for names (a name has no ASCII digits).
-pub fn chinese_digits(n: u16) -> String {
-    n.to_string()
-        .chars()
-        .map(|d| "零一二三四五六七八九".chars().nth(d as usize - '0' as usize).unwrap_or('零'))
-        .collect()
-}
-
 pub fn rc(code: &str) -> RegionCode {
     RegionCode::parse(code).expect("region code")
 }
