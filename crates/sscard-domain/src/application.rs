@@ -206,7 +206,7 @@ pub fn decide_application(
             ));
         }
     }
-    let replaces = check_kind(&input, facts.cards)?;
+    let replaces = check_kind(input.kind, input.reason, facts.cards)?;
     let mail_address = match input.mail_address.as_deref().map(str::trim) {
         Some(a) if a.chars().count() > MAX_ADDRESS_CHARS => {
             return Err(DomainError::invalid(
@@ -280,10 +280,10 @@ fn check_channel(input: &ApplicationInput, branch: Option<&BranchFacts>) -> Resu
 }
 
 /// Checks the kind against the person's cards; returns the card number it replaces, if any.
-fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>, DomainError> {
+fn check_kind(kind: AppKind, reason: Option<ReplacementReason>, cards: &[Card]) -> Result<Option<String>, DomainError> {
     let live_third = cards.iter().find(|c| c.generation == 3 && !c.temporary && !c.status.is_final());
     let live_second = cards.iter().find(|c| c.generation == 2 && c.status.is_live());
-    match input.kind {
+    match kind {
         AppKind::First => {
             if let Some(card) = cards.iter().find(|c| !c.temporary && !c.status.is_final()) {
                 return Err(DomainError::conflict(
@@ -311,7 +311,7 @@ fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>
             )),
         },
         AppKind::Replacement => {
-            let reason = input.reason.unwrap_or(ReplacementReason::Lost);
+            let reason = reason.unwrap_or(ReplacementReason::Lost);
             let wanted = |c: &&Card| {
                 !c.temporary
                     && match reason {
@@ -342,6 +342,34 @@ fn check_kind(input: &ApplicationInput, cards: &[Card]) -> Result<Option<String>
             Ok(None)
         }
     }
+}
+
+/// The kinds a person holding `cards` may apply for: exactly those `decide_application` would
+/// not refuse for the cards alone (a replacement fits for a lost card, or a usable one that is
+/// damaged). Forms offer only these, so nobody is offered 首次申领 while holding a card.
+pub fn kinds_that_fit(cards: &[Card]) -> Vec<AppKind> {
+    let reasons = [Some(ReplacementReason::Lost), Some(ReplacementReason::Damaged)];
+    AppKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| match kind {
+            AppKind::Replacement => reasons.iter().any(|r| check_kind(*kind, *r, cards).is_ok()),
+            _ => check_kind(*kind, None, cards).is_ok(),
+        })
+        .collect()
+}
+
+/// The branch an application form starts on: the teller's own branch when it can serve the
+/// channel (an instant card needs a printer), else the first branch of the list that can, else
+/// the teller's own, else the first. None only for an empty list.
+pub fn default_branch<'a>(
+    branches: &'a [BranchFacts],
+    own: Option<&BranchCode>,
+    instant: bool,
+) -> Option<&'a BranchFacts> {
+    let fits = |b: &&BranchFacts| !instant || b.has_printer;
+    let own_branch = branches.iter().find(|b| Some(&b.code) == own);
+    own_branch.filter(fits).or_else(|| branches.iter().find(fits)).or(own_branch).or_else(|| branches.first())
 }
 
 /// For an online application: did the card ship within the promised working days?

@@ -102,6 +102,17 @@ impl Pin {
     pub fn expose(&self) -> &str {
         &self.0
     }
+    /// A PIN chosen by the holder, typed twice: the two must be equal (else a 422 naming
+    /// `pin_confirmation`, which says nothing of either), then the PIN must not be trivial.
+    pub fn parse_confirmed(raw: &str, confirmation: &str) -> Result<Pin, DomainError> {
+        let same = raw.len() == confirmation.len()
+            && raw.bytes().zip(confirmation.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
+            return Err(DomainError::refused("pin_mismatch", "the two PINs typed differ: type the same PIN twice")
+                .with_field("pin_confirmation"));
+        }
+        Pin::parse(raw)
+    }
 }
 
 fn illegal(card: &Card, what: &str) -> DomainError {
@@ -288,6 +299,16 @@ mod tests {
         assert_eq!(stop_reason(None).unwrap_err().field, Some("reason"));
         assert!(StopReason::parse(&"x".repeat(MAX_STOP_REASON_CHARS)).is_ok());
         assert!(StopReason::parse(&"x".repeat(MAX_STOP_REASON_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn a_pin_is_typed_twice() {
+        assert_eq!(Pin::parse_confirmed("739164", "739164").unwrap().expose(), "739164");
+        let e = Pin::parse_confirmed("739164", "739165").unwrap_err();
+        assert_eq!((e.code, e.field), ("pin_mismatch", Some("pin_confirmation")));
+        assert!(!e.message.contains("7391"), "the message never repeats a PIN");
+        assert_eq!(Pin::parse_confirmed("739164", "").unwrap_err().code, "pin_mismatch");
+        assert_eq!(Pin::parse_confirmed("123456", "123456").unwrap_err().code, "trivial_pin");
     }
 
     #[test]

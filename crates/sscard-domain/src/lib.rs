@@ -9,12 +9,14 @@
 pub mod access;
 pub mod application;
 pub mod bank;
+pub mod benefits;
 pub mod card;
 pub mod clock;
 pub mod disclosure;
 pub mod document;
 pub mod ecard;
 pub mod error;
+pub mod handover;
 pub mod ids;
 pub mod ledger;
 pub mod library;
