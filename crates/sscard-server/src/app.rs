@@ -108,6 +108,8 @@ pub struct ServeOptions {
     /// The header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For);
     /// `None` when clients connect directly.
     pub client_header: Option<axum::http::HeaderName>,
+    /// The demo logins (username, role) to list on the login page (serving `--demo`).
+    pub demo_logins: Vec<(String, sscard_domain::access::Role)>,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -146,7 +148,8 @@ pub async fn serve_on(
     tracing::info!(keys = ring.published.len(), "QR issuer keys loaded");
     let state = AppState::new(store.clone(), clock, options.policy.clone())
         .with_keys(keys)
-        .with_client_header(options.client_header.clone());
+        .with_client_header(options.client_header.clone())
+        .with_demo_logins(options.demo_logins.clone());
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     on_ready(addr);

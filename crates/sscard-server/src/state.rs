@@ -32,6 +32,8 @@ pub struct AppState {
     pub live: Arc<sscard_app::live::LiveEcards>,
     /// Recently authenticated terminals.
     pub terminals: Arc<crate::terminal_auth::TerminalCache>,
+    /// The demo logins (username, role) the login page lists when serving `--demo`; empty otherwise.
+    pub demo_logins: Arc<Vec<(String, sscard_domain::access::Role)>>,
 }
 
 /// How far a batch upload has come.
@@ -104,7 +106,13 @@ impl AppState {
             keys: Arc::new(crate::keys::KeyManager::ephemeral()),
             sessions: Arc::new(crate::session_cache::SessionCache::default()),
             used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
+            demo_logins: Arc::new(Vec::new()),
         }
+    }
+    /// The same state listing the demo logins on the login page.
+    pub fn with_demo_logins(mut self, logins: Vec<(String, sscard_domain::access::Role)>) -> Self {
+        self.demo_logins = Arc::new(logins);
+        self
     }
     /// The same state believing the client address in `header` (set by a trusted proxy).
     pub fn with_client_header(mut self, header: Option<axum::http::HeaderName>) -> Self {

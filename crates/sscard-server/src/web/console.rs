@@ -61,7 +61,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
     let ctx = state.ctx(actor, None);
     let overview = match admin::overview(state.store.as_ref(), &ctx).await {
         Ok(o) => o,
-        Err(e) => return back("/login", Err(e.to_string())),
+        Err(e) => return back("/login", Err(super::err_text(&v.t, &e))),
     };
     let t = v.t;
     let titled = |title: &str, data: &[(String, i64)]| (title.to_string(), bars(title, data));
@@ -80,16 +80,15 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         let scenario = t.s(&format!("sc_{}", u.scenario)).to_string();
         add_to(&mut by_scenario, &scenario, u.count);
         add_to(&mut refused, &scenario, u.refused);
-        add_to(&mut by_presentation, &u.presented, u.count);
+        add_to(&mut by_presentation, t.s(&format!("pr_{}", u.presented)), u.count);
     }
     let mut charts = charts;
     if let Ok(tr) = admin::trends(state.store.as_ref(), &ctx, 12).await {
         let series: Vec<(String, Vec<i64>)> =
             tr.by_channel.iter().map(|(c, v)| (t.s(&format!("c_{c}")).to_string(), v.clone())).collect();
-        charts.push((
-            t.s("apps_over_time").to_string(),
-            super::charts::lines(t.s("apps_over_time"), t.s("last_12_weeks"), &series),
-        ));
+        let periods = week_labels(state.now_ms(), tr.weeks);
+        let axes = super::charts::Axes { x_title: t.s("axis_week"), y_title: t.s("axis_applications"), periods: &periods };
+        charts.push((t.s("apps_over_time").to_string(), super::charts::lines(t.s("apps_over_time"), &axes, &series)));
         let rate = if tr.cards_active > 0 { tr.ecards_usable * 100 / tr.cards_active } else { 0 };
         let title = format!("{} {rate}%", t.s("ecard_rate"));
         charts.push(titled(
@@ -119,6 +118,18 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
     render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches })
 }
 
+/// The first day (month-day, China time) of each of the last `weeks` weeks ending now, oldest
+/// first: the weeks `admin::trends` counts.
+fn week_labels(now_ms: i64, weeks: u32) -> Vec<String> {
+    let week_ms = 7 * sscard_domain::clock::DAY_MS;
+    (0..weeks as i64)
+        .map(|i| {
+            let start = super::portal::local_time(now_ms - (weeks as i64 - i) * week_ms + 1);
+            start.get(5..10).unwrap_or("").to_string()
+        })
+        .collect()
+}
+
 /// Adds `n` to the row labelled `label`, appending it when new.
 fn add_to(rows: &mut Vec<(String, i64)>, label: &str, n: i64) {
     match rows.iter_mut().find(|(k, _)| k == label) {
@@ -142,11 +153,12 @@ pub async fn step(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(step) = AppStep::parse(&step) else { return back("/console", Err(format!("no step {step}"))) };
+    let Some(step) = AppStep::parse(&step) else { return back("/console", Err(v.t.s("err_no_such_step").into())) };
     let ctx = state.ctx(actor, None);
+    let t = v.t;
     let result = applications::step(state.store.as_ref(), &ctx, &id, step)
         .await
-        .map(|view| view.application.status.to_string())
+        .map(|view| t.f("ok_step", &[("status", t.s(&format!("st_{}", view.application.status)).to_string())]))
         .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
@@ -161,12 +173,20 @@ pub async fn run_job(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(job) = jobs::Job::parse(&name) else { return back("/console", Err(format!("no job {name}"))) };
+    let Some(job) = jobs::Job::parse(&name) else { return back("/console", Err(v.t.s("err_no_such_job").into())) };
     let mut ctx = state.ctx(actor, None);
     ctx.actor = Actor { name: format!("{}:{}", ctx.actor.name, job.name()), ..ctx.actor };
     let result = jobs::run(state.store.as_ref(), &ctx, job, &|_| {})
         .await
-        .map(|r| format!("{}: examined {}, changed {}, failures {}", r.job, r.examined, r.changed, r.failures.len()))
+        .map(|r| {
+            let args = [
+                ("job", v.t.s(job.name()).to_string()),
+                ("examined", r.examined.to_string()),
+                ("changed", r.changed.to_string()),
+                ("failures", r.failures.len().to_string()),
+            ];
+            v.t.f("ok_job", &args)
+        })
         .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
@@ -190,7 +210,7 @@ pub async fn stop_card(State(state): State<AppState>, v: Viewer, Form(f): Form<S
         cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Stop, input).await
     }
     .await
-    .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
+    .map(|c| super::portal::card_done(&v.t, &c))
     .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
@@ -213,7 +233,7 @@ struct AuditPage {
 
 #[derive(Deserialize)]
 pub struct CardQuery {
-    no: String,
+    no: Option<String>,
 }
 
 pub async fn card_audit(State(state): State<AppState>, v: Viewer, Query(q): Query<CardQuery>) -> Response {
@@ -222,12 +242,12 @@ pub async fn card_audit(State(state): State<AppState>, v: Viewer, Query(q): Quer
         Err(r) => return r,
     };
     let ctx = state.ctx(actor, None);
-    let card_no = match fields::card_no(&q.no.to_ascii_uppercase(), "no") {
+    let card_no = match fields::card_no(&q.no.unwrap_or_default().trim().to_ascii_uppercase(), "no") {
         Ok(no) => no,
-        Err(e) => return back("/console", Err(e.to_string())),
+        Err(_) => return back("/console", Err(v.t.s("err_bad_card_no").into())),
     };
     if let Err(e) = cards::get(state.store.as_ref(), &ctx, &card_no).await {
-        return back("/console", Err(e.to_string()));
+        return back("/console", Err(super::err_text(&v.t, &e)));
     }
     let card_no = card_no.as_str().to_string();
     let rows = async {
@@ -243,12 +263,42 @@ pub async fn card_audit(State(state): State<AppState>, v: Viewer, Query(q): Quer
         .map(|r| AuditLine {
             at: super::portal::local_time(r.at_ms),
             actor: r.actor,
-            action: r.action,
-            detail: r.detail,
+            action: v.t.s(&format!("au_{}", r.action.replace('.', "_"))).to_string(),
+            detail: audit_detail(&v.t, &r.detail),
             sealed: r.hash.is_some(),
         })
         .collect();
     render(&v, &AuditPage { l: Layout::new(&v), card_no, lines })
+}
+
+/// An audit record's detail in words: the state change, then the fields people read
+/// (card numbers, bank, reason); identifiers and codes without a name are left out.
+fn audit_detail(t: &super::i18n::Tr, detail: &str) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail) else {
+        return String::new();
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    };
+    let status = |v: &serde_json::Value| {
+        let code = text(v);
+        t.get(&format!("st_{code}")).map(str::to_string).unwrap_or(code)
+    };
+    let mut parts = Vec::new();
+    if let (Some(from), Some(to)) = (map.get("from"), map.get("to")) {
+        parts.push(format!("{} → {}", status(from), status(to)));
+    }
+    for (key, label) in [("by", "au_f_by"), ("replaced", "au_f_replaced"), ("card_no", "card_no"), ("bank_code", "bank"), ("reason", "reason")] {
+        if let Some(v) = map.get(key).filter(|v| !v.is_null() && text(v) != "") {
+            parts.push(format!("{}: {}", t.s(label), text(v)));
+        }
+    }
+    if map.get("temporary").and_then(|v| v.as_bool()) == Some(true) {
+        parts.push(t.s("k_temporary").to_string());
+    }
+    parts.join(" · ")
 }
 
 /// Reads the upload: the CSV text and the chosen branch.
@@ -363,7 +413,7 @@ pub async fn batch_progress(
     if let Err(r) = v.require(&[Role::Clerk, Role::Admin]) {
         return r;
     }
-    let Some(p) = state.batches.get(&id) else { return back("/console", Err("no such batch".into())) };
+    let Some(p) = state.batches.get(&id) else { return back("/console", Err(v.t.s("err_no_such_batch").into())) };
     if headers.contains_key("hx-request") {
         match (BatchPart { l: Layout::new(&v), id, p }).render() {
             Ok(html) => Html(html).into_response(),

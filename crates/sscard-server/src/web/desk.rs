@@ -53,7 +53,8 @@ struct DeskPage {
     not_found: bool,
     branches: Vec<BranchOption>,
     queue: Vec<QueueRow>,
-    doc_types: Vec<&'static str>,
+    /// (value, label in the page's language)
+    doc_types: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Deserialize)]
@@ -87,7 +88,11 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
                     id: p.id.clone(),
                     name: p.name.as_str().to_string(),
                     ssn: p.ssn.masked(),
-                    doc: format!("{} {}", p.doc_type.as_str(), sscard_domain::document::mask_id(&p.doc_number)),
+                    doc: format!(
+                        "{} {}",
+                        v.t.s(&format!("doc_{}", p.doc_type.as_str())),
+                        sscard_domain::document::mask_id(&p.doc_number)
+                    ),
                     birth_date: p.birth_date.to_string(),
                     minor: p.is_minor(ctx.today()),
                     cards: cards.iter().rev().map(CardRow::new).collect(),
@@ -120,7 +125,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
     for row in queue.iter_mut().filter(|r| r.fee_due) {
         row.fee_paid = sscard_app::onecard::ledger::fee_paid(state.store.as_ref(), &row.id).await.unwrap_or(false);
     }
-    let doc_types = DocType::ALL.iter().map(|d| d.as_str()).collect();
+    let doc_types = DocType::ALL.iter().map(|d| (d.as_str(), v.t.get(&format!("doc_{}", d.as_str())).unwrap_or(""))).collect();
     // The search box keeps what was typed only until a person is found: then it keeps the
     // person's id, so no page (or address) carries a full document number.
     let q = match &found {
@@ -175,12 +180,17 @@ pub async fn register(State(state): State<AppState>, v: Viewer, Form(f): Form<Re
     })();
     let input = match parsed {
         Ok(i) => i,
-        Err(e) => return back("/desk", Err(e)),
+        Err(_) => return back("/desk", Err(v.t.s("err_other").into())),
     };
     let ctx = state.ctx(actor, None);
+    // The number is checked here first only to say precisely, in the page's language, what is
+    // wrong with it (the use case checks it again).
+    if let Err(e) = sscard_domain::document::Document::parse(input.doc_type, &input.doc_number, ctx.today()) {
+        return back("/desk", Err(super::doc_err_text(&v.t, &e)));
+    }
     match persons::register(state.store.as_ref(), &ctx, input).await {
-        Ok(p) => back(&desk_back(&p.id), Ok(p.ssn.masked())),
-        Err(e) => back("/desk", Err(e.to_string())),
+        Ok(p) => back(&desk_back(&p.id), Ok(v.t.f("ok_registered", &[("ssn", p.ssn.masked())]))),
+        Err(e) => back("/desk", Err(super::err_text(&v.t, &e))),
     }
 }
 
@@ -202,9 +212,9 @@ pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<Apply
     };
     let to = desk_back(&f.q);
     let input = (|| {
-        let kind = AppKind::parse(&f.kind).ok_or("choose a kind")?;
-        let channel = Channel::parse(&f.channel).ok_or("choose a channel")?;
-        let (bank_code, branch_code) = split_branch(&f.branch)?;
+        let kind = AppKind::parse(&f.kind).ok_or(v.t.s("err_choose_kind"))?;
+        let channel = Channel::parse(&f.channel).ok_or(v.t.s("err_choose_channel"))?;
+        let (bank_code, branch_code) = split_branch(&f.branch).map_err(|_| v.t.s("err_branch_required").to_string())?;
         let reason = (kind == AppKind::Replacement).then_some(ReplacementReason::Lost);
         Ok::<_, String>(ApplicationInput {
             kind,
@@ -222,9 +232,15 @@ pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<Apply
     let ctx = state.ctx(actor, None);
     let result = applications::apply(state.store.as_ref(), &ctx, &f.person_id, input)
         .await
-        .map(|view| match view.card {
-            Some(card) => format!("{} → {} ({})", view.application.status, card.card_no, card.status.as_str()),
-            None => view.application.status.to_string(),
+        .map(|view| {
+            let t = v.t;
+            match view.card {
+                Some(card) => t.f(
+                    "ok_instant",
+                    &[("card", card.card_no.to_string()), ("status", t.s(&format!("st_{}", card.status)).to_string())],
+                ),
+                None => t.f("ok_step", &[("status", t.s(&format!("st_{}", view.application.status)).to_string())]),
+            }
         })
         .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
@@ -247,11 +263,12 @@ pub async fn step(
         Err(r) => return r,
     };
     let to = desk_back(f.q.as_deref().unwrap_or(""));
-    let Some(step) = AppStep::parse(&step) else { return back(&to, Err(format!("no step {step}"))) };
+    let Some(step) = AppStep::parse(&step) else { return back(&to, Err(v.t.s("err_no_such_step").into())) };
     let ctx = state.ctx(actor, None);
+    let t = v.t;
     let result = applications::step(state.store.as_ref(), &ctx, &id, step)
         .await
-        .map(|view| view.application.status.to_string())
+        .map(|view| t.f("ok_step", &[("status", t.s(&format!("st_{}", view.application.status)).to_string())]))
         .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
 }
@@ -280,7 +297,7 @@ pub async fn activate(
         cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input).await
     }
     .await
-    .map(|c| format!("{} {}", c.card_no, c.status.as_str()))
+    .map(|c| super::portal::card_done(&v.t, &c))
     .map_err(|e| super::err_text(&v.t, &e));
     back(&desk_back(&f.q), result)
 }
@@ -300,7 +317,7 @@ pub async fn collect_fee(
     let ctx = state.ctx(actor, None);
     let result = sscard_app::onecard::ledger::collect_fee(state.store.as_ref(), &ctx, &id)
         .await
-        .map(|t| format!("{} {}", v.t.s("fee_collected"), sscard_domain::money::Fen::new(t.amount_fen)))
+        .map(|t| v.t.f("ok_fee", &[("yuan", sscard_domain::money::Fen::new(t.amount_fen).to_string())]))
         .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
 }

@@ -6,6 +6,8 @@
 pub mod charts;
 pub mod console;
 pub mod desk;
+pub mod errors;
+pub mod flash;
 pub mod i18n;
 pub mod pages;
 pub mod portal;
@@ -14,7 +16,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use i18n::{Lang, Tr};
@@ -28,6 +30,7 @@ pub const ELDER_COOKIE: &str = "sscard_elder";
 const HTMX: &str = include_str!("../../static/htmx-2.0.11.min.js");
 const STYLE: &str = include_str!("../../static/style.css");
 const SCRIPT: &str = include_str!("../../static/app.js");
+const ICON: &str = include_str!("../../static/icon.svg");
 
 /// All page routes.
 pub fn router() -> Router<AppState> {
@@ -61,6 +64,9 @@ pub fn router() -> Router<AppState> {
         .route("/static/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
         .route("/static/style.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
         .route("/static/app.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
+        .route("/favicon.ico", get(|| async { asset(ICON, "image/svg+xml") }))
+        .layer(axum::middleware::from_fn(errors::html_errors))
+        .layer(axum::middleware::from_fn(flash::keep))
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -126,7 +132,7 @@ impl Viewer {
     pub fn require(&self, roles: &[Role]) -> Result<Actor, Response> {
         match &self.actor {
             Some(a) if roles.contains(&a.role) => Ok(a.clone()),
-            Some(_) => Err((StatusCode::FORBIDDEN, "this page is not for your role").into_response()),
+            Some(_) => Err(errors::page(self, errors::PageError::Forbidden)),
             None => Err(Redirect::to("/login").into_response()),
         }
     }
@@ -136,8 +142,7 @@ impl Viewer {
         if !self.new_csrf && sscard_gm_eq(submitted, &self.csrf) {
             Ok(())
         } else {
-            Err((StatusCode::FORBIDDEN, "the form expired or came from another site: reload the page and try again")
-                .into_response())
+            Err(errors::page(self, errors::PageError::Expired))
         }
     }
     /// A form post: the CSRF token must match and the actor must have one of `roles`.
@@ -168,15 +173,11 @@ fn sscard_gm_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Redirects back to `to` with a message shown on the page.
+/// Redirects back to `to`; the message is kept server-side for the next page (see [`flash`]).
 pub fn back(to: &str, result: Result<String, String>) -> Response {
-    let (key, msg) = match result {
-        Ok(m) => ("ok", m),
-        Err(m) => ("err", m),
-    };
-    let sep = if to.contains('?') { '&' } else { '?' };
-    let msg: String = msg.chars().take(300).collect();
-    Redirect::to(&format!("{to}{sep}{key}={}", urlencode(&msg))).into_response()
+    let mut resp = Redirect::to(to).into_response();
+    resp.extensions_mut().insert(flash::Flash(result));
+    resp
 }
 
 /// Percent-encodes a query value.
@@ -189,16 +190,41 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// A refusal as the page shows it: in Chinese the rule's code is translated and the detail
-/// follows in brackets; in English the rule's own message.
+/// A refusal as the page shows it, from the catalog by the rule's stable code; a rule
+/// without a catalog message shows its own (English) message on English pages and a
+/// general message on Chinese ones.
 pub fn err_text(t: &Tr, e: &sscard_store::StoreError) -> String {
     use sscard_store::StoreError;
-    match (t.lang, e) {
-        (Lang::Zh, StoreError::Domain(d)) => match i18n::error_zh(d.code) {
-            Some(zh) => format!("{zh}（{}）", d.message),
-            None => d.message.clone(),
+    let key = match e {
+        StoreError::Domain(d) => match t.get(&format!("err_{}", d.code)) {
+            Some(text) => return text.to_string(),
+            None if t.is_en() => return d.message.clone(),
+            None => "err_other",
         },
-        (Lang::Zh, StoreError::NotFound { .. }) => format!("未找到（{e}）"),
-        _ => e.to_string(),
+        StoreError::NotFound { .. } => "err_not_found",
+        StoreError::Duplicate { .. } => "err_duplicate",
+        StoreError::IdempotencyMismatch { .. } => "err_idempotency_key_reused",
+        StoreError::Corrupt(_) | StoreError::Backend(_) => "err_internal",
+    };
+    t.s(key).to_string()
+}
+
+/// Why a document number was refused, in the page's language.
+pub fn doc_err_text(t: &Tr, e: &sscard_domain::document::DocumentError) -> String {
+    use sscard_domain::document::DocumentError as D;
+    match e {
+        D::BadCheckChar { expected, got } => {
+            t.f("err_doc_check_char", &[("expected", expected.to_string()), ("got", got.to_string())])
+        }
+        D::WrongLength { expected, got } => {
+            t.f("err_doc_length", &[("expected", (*expected).to_string()), ("got", got.to_string())])
+        }
+        D::BadChar { position, .. } => t.f("err_doc_char", &[("position", position.to_string())]),
+        D::Empty => t.s("err_doc_empty").to_string(),
+        D::BadBirthDate { .. } | D::BirthDateInFuture { .. } => t.s("err_doc_birth").to_string(),
+        D::WrongRegion { .. } | D::UnknownNationality { .. } => t.s("err_doc_region").to_string(),
+        D::UnknownDocType { .. } => t.s("err_bad_doc_type").to_string(),
+        D::UnknownSex { .. } => t.s("err_sex_required").to_string(),
+        D::BadShape { .. } => t.s("err_bad_document").to_string(),
     }
 }

@@ -24,26 +24,23 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The layout of a page for `v`; takes the one-time message kept for this browser.
     pub fn new(v: &Viewer) -> Self {
-        let query = v.path.split_once('?').map(|(_, q)| q).unwrap_or("");
-        let param = |name: &str| {
-            query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix('='))).map(urldecode)
+        let (ok, err) = match super::flash::take(&v.csrf) {
+            Some(Ok(m)) => (Some(m), None),
+            Some(Err(m)) => (None, Some(m)),
+            None => (None, None),
         };
-        let path_only = v.path.split('?').next().unwrap_or("/");
         Layout {
             t: v.t,
             elder: v.elder,
             csrf: v.csrf.clone(),
             user: v.actor.as_ref().map(|a| a.name.clone()),
-            role_key: match v.actor.as_ref().map(|a| a.role) {
-                Some(Role::Holder) => "role_holder",
-                Some(Role::Teller) => "role_teller",
-                Some(Role::Clerk) => "role_clerk",
-                _ => "role_admin",
-            },
-            back: urlencode(path_only),
-            ok: param("ok"),
-            err: param("err"),
+            role_key: v.actor.as_ref().map(|a| role_key(a.role)).unwrap_or("role_admin"),
+            // The whole address with its query, so a switch comes back to the same page.
+            back: urlencode(&v.path),
+            ok,
+            err,
         }
     }
 }
@@ -91,13 +88,26 @@ pub async fn home(v: Viewer) -> Response {
 #[template(path = "login.html")]
 struct LoginPage {
     l: Layout,
+    /// The demo logins (username, role key) when the server runs `--demo`.
+    demo: Vec<(String, &'static str)>,
 }
 
-pub async fn login_form(v: Viewer) -> Response {
+pub async fn login_form(State(state): State<AppState>, v: Viewer) -> Response {
     if v.actor.is_some() {
         return Redirect::to(v.home()).into_response();
     }
-    render(&v, &LoginPage { l: Layout::new(&v) })
+    let demo = state.demo_logins.iter().map(|(user, role)| (user.clone(), role_key(*role))).collect();
+    render(&v, &LoginPage { l: Layout::new(&v), demo })
+}
+
+/// The catalog key naming a role.
+pub fn role_key(role: Role) -> &'static str {
+    match role {
+        Role::Holder => "role_holder",
+        Role::Teller => "role_teller",
+        Role::Clerk => "role_clerk",
+        _ => "role_admin",
+    }
 }
 
 #[derive(Deserialize)]

@@ -147,9 +147,13 @@ pub struct UseLine {
     pub reason: String,
 }
 
+/// One movement of the holder's money: signed, with its direction and kind in words.
 pub struct MoveLine {
     pub at: String,
-    pub kind: String,
+    pub kind_key: String,
+    /// "move_in" (收入) or "move_out" (支出).
+    pub dir_key: &'static str,
+    /// With its sign: "+20.00" or "-2.00".
     pub yuan: String,
 }
 
@@ -157,6 +161,8 @@ pub struct MoveLine {
 #[template(path = "portal.html")]
 struct PortalPage {
     relatives: Vec<sscard_app::ecard::FamilyGrant>,
+    /// Why there is no e-card QR code now (empty when there is one).
+    no_ecard_key: &'static str,
     balances: Vec<BalanceRow>,
     moves: Vec<MoveLine>,
     uses: Vec<UseLine>,
@@ -216,11 +222,11 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(person_id) = actor.person_id.clone() else { return back("/login", Err("no person".into())) };
+    let Some(person_id) = actor.person_id.clone() else { return back("/login", Err(v.t.s("err_no_person").into())) };
     let ctx = state.ctx(actor, None);
     match portal_page(&state, &ctx, &v, &person_id).await {
         Ok(page) => render(&v, &page),
-        Err(e) => back("/login", Err(e.to_string())),
+        Err(e) => back("/login", Err(super::err_text(&v.t, &e))),
     }
 }
 
@@ -247,7 +253,8 @@ async fn portal_page(
         relatives,
         balances: money.as_ref().map(balance_rows).unwrap_or_default(),
         moves: money.as_ref().map(move_lines).unwrap_or_default(),
-        uses: uses.iter().map(UseLine::new).collect(),
+        uses: use_lines(state, &uses).await,
+        no_ecard_key: no_ecard_key(&cards),
         has_ecard: cards.iter().any(|c| c.status == CardStatus::Active),
         auths: auths.iter().map(AuthRow::new).collect(),
         l: Layout::new(v),
@@ -256,10 +263,71 @@ async fn portal_page(
         region: person.region.to_string(),
         birth_date: person.birth_date.to_string(),
         cards: cards.iter().rev().map(CardRow::new).collect(),
-        apps,
+        apps: holder_timeline(state, &v.t, apps).await,
         branches,
         banks,
     })
+}
+
+/// What is true of the e-card when the holder has no active card, by the newest card's state.
+fn no_ecard_key(cards: &[Card]) -> &'static str {
+    if cards.iter().any(|c| c.status == CardStatus::Active) {
+        return "";
+    }
+    match cards.last().map(|c| c.status) {
+        None => "no_ecard_none",
+        Some(CardStatus::Suspended) => "no_ecard_suspended",
+        Some(CardStatus::Lost | CardStatus::Replaced) => "no_ecard_lost",
+        Some(CardStatus::Stopped | CardStatus::Cancelled | CardStatus::Dormant) => "no_ecard_stopped",
+        Some(_) => "no_ecard",
+    }
+}
+
+/// A holder's timeline names the office or the bank branch that took each step, never a
+/// staff member's login.
+async fn holder_timeline(state: &AppState, t: &super::i18n::Tr, mut apps: Vec<AppRow>) -> Vec<AppRow> {
+    let (banks, branches) = admin::banks(state.store.as_ref()).await.unwrap_or_default();
+    for a in &mut apps {
+        let bank = banks.iter().find(|b| b.code.as_str() == a.bank_code).map(|b| b.name.clone()).unwrap_or_default();
+        let branch = branches
+            .iter()
+            .find(|b| b.bank_code.as_str() == a.bank_code && b.code.as_str() == a.branch_code)
+            .map(|b| b.name.clone());
+        let place = branch.unwrap_or_else(|| bank.clone());
+        for step in &mut a.timeline {
+            step.actor = match step.status_key.as_str() {
+                "st_submitted" if a.channel_key == "c_online" => String::new(),
+                "st_withdrawn" => String::new(),
+                "st_approved" | "st_rejected" => t.s("by_office").to_string(),
+                _ => place.clone(),
+            };
+        }
+    }
+    apps
+}
+
+/// The card's uses with the names of the places instead of their codes.
+async fn use_lines(state: &AppState, uses: &[sscard_store::onecard::UseRow]) -> Vec<UseLine> {
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    if let Ok(mut tx) = state.store.read().await {
+        for u in uses {
+            if !names.contains_key(&u.operator_code)
+                && let Ok(Some(op)) = tx.get_operator(&u.operator_code).await
+            {
+                names.insert(u.operator_code.clone(), op.name);
+            }
+        }
+        let _ = tx.commit().await;
+    }
+    uses.iter()
+        .map(|u| {
+            let mut line = UseLine::new(u);
+            if let Some(name) = names.get(&u.operator_code) {
+                line.operator = name.clone();
+            }
+            line
+        })
+        .collect()
 }
 
 fn balance_rows(money: &sscard_app::onecard::ledger::Balances) -> Vec<BalanceRow> {
@@ -274,13 +342,20 @@ fn balance_rows(money: &sscard_app::onecard::ledger::Balances) -> Vec<BalanceRow
 }
 
 fn move_lines(money: &sscard_app::onecard::ledger::Balances) -> Vec<MoveLine> {
+    let mine = |id: &str| money.accounts.iter().any(|a| a.id == id && a.kind.as_str() != "bank");
     money
         .history
         .iter()
-        .map(|t| MoveLine {
-            at: local_time(t.at_ms),
-            kind: t.kind.clone(),
-            yuan: sscard_domain::money::Fen::new(t.amount_fen).to_string(),
+        .map(|t| {
+            // Money into one of the holder's own accounts (wallet, medical) is income.
+            let income = mine(&t.to_account) && !mine(&t.from_account);
+            let yuan = sscard_domain::money::Fen::new(t.amount_fen.abs()).to_string();
+            MoveLine {
+                at: local_time(t.at_ms),
+                kind_key: format!("tk_{}", t.kind),
+                dir_key: if income { "move_in" } else { "move_out" },
+                yuan: if income { format!("+{yuan}") } else { format!("-{yuan}") },
+            }
         })
         .collect()
 }
@@ -310,9 +385,9 @@ impl UseLine {
             at: local_time(u.at_ms),
             scenario_key: format!("sc_{}", u.scenario),
             operator: u.operator_code.clone(),
-            presented: u.presented.clone(),
+            presented: format!("pr_{}", u.presented),
             ok: u.result == sscard_domain::terminal::UseResult::Ok,
-            reason: u.reason.clone().unwrap_or_default(),
+            reason: u.reason.as_ref().map(|r| format!("rf_{r}")).unwrap_or_default(),
         }
     }
 }
@@ -354,13 +429,15 @@ async fn holder_apply(
     reason: Option<ReplacementReason>,
     f: &ApplyForm,
 ) -> Result<String, String> {
-    let actor = v.require(&[Role::Holder]).map_err(|_| "log in".to_string())?;
-    let person_id = actor.person_id.clone().ok_or("no person")?;
+    let t = v.t;
+    let actor = v.require(&[Role::Holder]).map_err(|_| t.s("err_unauthorized").to_string())?;
+    let person_id = actor.person_id.clone().ok_or(t.s("err_no_person"))?;
     let (channel, bank_code, branch_code, mail_address) = if f.mode == "online" {
-        let bank = BankCode::parse(f.bank.as_deref().unwrap_or("")).map_err(|e| e.to_string())?;
+        let bank = BankCode::parse(f.bank.as_deref().unwrap_or("")).map_err(|_| t.s("err_unknown_bank"))?;
         (Channel::Online, bank, None, f.mail_address.clone())
     } else {
-        let (bank, branch) = split_branch(f.branch.as_deref().unwrap_or(""))?;
+        let (bank, branch) =
+            split_branch(f.branch.as_deref().unwrap_or("")).map_err(|_| t.s("err_branch_required").to_string())?;
         (Channel::Branch, bank, Some(branch), None)
     };
     let input = ApplicationInput { kind, channel, bank_code, branch_code, mail_address, reason };
@@ -368,7 +445,11 @@ async fn holder_apply(
     let view = applications::apply(state.store.as_ref(), &ctx, &person_id, input)
         .await
         .map_err(|e| super::err_text(&v.t, &e))?;
-    Ok(format!("{} {}", view.application.kind, view.application.status))
+    let a = &view.application;
+    Ok(t.f(
+        "ok_applied",
+        &[("kind", t.s(&format!("k_{}", a.kind)).to_string()), ("status", t.s(&format!("st_{}", a.status)).to_string())],
+    ))
 }
 
 pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<ApplyForm>) -> Response {
@@ -415,12 +496,17 @@ pub async fn card_action(
                 cards::act(state.store.as_ref(), &ctx, &card_no, a, input).await
             }
             .await
-            .map(|c: Card| format!("{} {}", c.card_no, c.status.as_str()))
+            .map(|c: Card| card_done(&v.t, &c))
             .map_err(|e| super::err_text(&v.t, &e))
         }
-        _ => Err(format!("no action {action}")),
+        _ => Err(v.t.s("err_no_such_action").to_string()),
     };
     back("/portal", result)
+}
+
+/// "Card … is now …" in the page's language.
+pub fn card_done(t: &super::i18n::Tr, c: &Card) -> String {
+    t.f("ok_card", &[("card", c.card_no.to_string()), ("status", t.s(&format!("st_{}", c.status)).to_string())])
 }
 
 /// The e-card QR code as a fragment that refreshes itself before the token expires.
@@ -488,12 +574,12 @@ pub async fn sign_in_channel(State(state): State<AppState>, v: Viewer, Form(f): 
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err(v.t.s("err_no_person").into())) };
     let ctx = state.ctx(actor, None);
     let what = sscard_app::ecard::Grant::Channel(f.channel);
     let result = sscard_app::ecard::grant(state.store.as_ref(), &ctx, &person_id, what)
         .await
-        .map(|a| a.channel.unwrap_or_default())
+        .map(|a| v.t.f("ok_channel", &[("channel", a.channel.unwrap_or_default())]))
         .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }
@@ -509,11 +595,11 @@ pub async fn revoke_authorization(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err(v.t.s("err_no_person").into())) };
     let ctx = state.ctx(actor, None);
     let result = sscard_app::ecard::revoke(state.store.as_ref(), &ctx, &person_id, &id)
         .await
-        .map(|a| format!("{} {}", a.kind.as_str(), a.status.as_str()))
+        .map(|_| v.t.s("ok_revoked").to_string())
         .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }
@@ -530,7 +616,7 @@ pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): For
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err("no person".into())) };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err(v.t.s("err_no_person").into())) };
     let ctx = state.ctx(actor, None);
     let result = async {
         let ssn =
@@ -538,7 +624,7 @@ pub async fn grant_family(State(state): State<AppState>, v: Viewer, Form(f): For
         sscard_app::ecard::grant_family_by_ssn(state.store.as_ref(), &ctx, &person_id, &ssn).await
     }
     .await
-    .map(|a| a.kind.as_str().to_string())
+    .map(|_| v.t.s("ok_family").to_string())
     .map_err(|e| super::err_text(&v.t, &e));
     back("/portal", result)
 }

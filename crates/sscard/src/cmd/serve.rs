@@ -36,8 +36,9 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let store = open(url).await?;
+    let mut demo_logins = Vec::new();
     if args.demo {
-        seed_demo(store.as_ref()).await?;
+        demo_logins = seed_demo(store.as_ref()).await?;
     }
     let options = sscard_server::ServeOptions {
         listen: args.listen,
@@ -45,6 +46,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         policy: Default::default(),
         jobs_every_s: args.jobs_every_s,
         client_header: args.client_address_header,
+        demo_logins,
     };
     let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
     sscard_server::app::serve_on(listener, options, store, keys, |addr| {
@@ -63,12 +65,13 @@ fn parse_header_name(s: &str) -> Result<axum::http::HeaderName, String> {
 
 pub async fn demo(url: &str) -> anyhow::Result<ExitCode> {
     let store = open(url).await?;
-    seed_demo(store.as_ref()).await?;
+    let _logins = seed_demo(store.as_ref()).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn seed_demo(store: &dyn sscard_store::Store) -> anyhow::Result<()> {
+/// Seeds the demo city (once) and answers its logins (username, role).
+async fn seed_demo(store: &dyn sscard_store::Store) -> anyhow::Result<Vec<(String, sscard_domain::access::Role)>> {
     let bar = progress(demo::DEMO_PERSONS as u64, "seeding the demo city (region 350200)");
     let now = sscard_server::clock::SystemClock.now_ms();
     // Without a terminal the bar is hidden: print a line every 100 persons instead.
@@ -96,5 +99,5 @@ async fn seed_demo(store: &dyn sscard_store::Store) -> anyhow::Result<()> {
             eprintln!("  {:<8} {:<8} {}", t.operator, t.scenario, t.secret);
         }
     }
-    Ok(())
+    Ok(report.logins.iter().map(|l| (l.username.clone(), l.role)).collect())
 }
