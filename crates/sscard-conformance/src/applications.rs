@@ -648,6 +648,7 @@ pub async fn replacement_fee_collected_once(store: Arc<dyn Store>) {
         "forbidden",
     );
     assert!(!sscard_app::onecard::ledger::fee_paid(store, &app.id).await.expect("fee_paid"));
+    fund_float(store, &format!("CASH-{BANK}"), 2000).await;
     let first = sscard_app::onecard::ledger::collect_fee(store, &desk, &app.id).await.expect("collect");
     assert_eq!(first.amount_fen, 2000);
     assert_eq!(first.kind, "fee");
@@ -656,7 +657,7 @@ pub async fn replacement_fee_collected_once(store: Arc<dyn Store>) {
     assert!(sscard_app::onecard::ledger::fee_paid(store, &app.id).await.expect("fee_paid"));
     let books = sscard_app::onecard::ledger::check(store).await.expect("books");
     assert!(books.clean(), "{books:?}");
-    assert_eq!(books.transfers, 1);
+    assert_eq!(books.transfers, 2, "the float funding and the fee");
 
     let other = register(store, 2).await;
     let free = apply(store, &desk, &other.id, branch_first()).await.application;

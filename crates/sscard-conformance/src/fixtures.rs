@@ -593,3 +593,12 @@ impl std::fmt::Debug for Guard {
         f.write_str("Guard")
     }
 }
+
+/// Records `amount_fen` paid into the float of the cash point `owner` (`OFFICE`,
+/// `CASH-<bank>` or an operator code) by the card office, under a new key: the point can
+/// then take that much cash.
+pub async fn fund_float(store: &dyn Store, owner: &str, amount_fen: i64) -> sscard_app::onecard::floats::FloatView {
+    let key = format!("fixture-{}", sscard_app::new_id());
+    let cmd = sscard_app::onecard::floats::FundFloat::parse(owner, amount_fen, &key).expect("a valid funding");
+    sscard_app::onecard::floats::fund_float(store, &ctx(clerk()), &cmd).await.expect("float funded")
+}

@@ -27,6 +27,7 @@ mod applications;
 mod banks;
 mod cards;
 pub mod fixtures;
+mod floats;
 mod jobs;
 mod live;
 mod onecard;
@@ -39,6 +40,7 @@ pub use applications::*;
 pub use banks::*;
 pub use cards::*;
 pub use fixtures::*;
+pub use floats::*;
 pub use jobs::*;
 pub use live::*;
 pub use onecard::*;
@@ -110,6 +112,7 @@ macro_rules! conformance_tests {
             terminal_secret_rotation,
             staff_see_full_numbers_and_money_only_with_business,
             staff_looks_at_unmasked_data_are_listed_to_the_holder,
+            cash_floats_fund_and_draw,
         );
     };
 }

@@ -359,6 +359,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     let an = active_card(store, &a).await.card_no.as_str().to_string();
     let bn = active_card(store, &b).await.card_no.as_str().to_string();
     transit::topup(store, &ctx(holder(&a)), None, &card(&an), &topup(1000, "bank", None)).await.expect("top-up");
+    fund_float(store, "OFFICE", 300).await;
     transit::topup(store, &ctx(admin()), None, &card(&bn), &topup(300, "cash", None)).await.expect("cash top-up");
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
     let c = tctx(&gate);
@@ -435,8 +436,8 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     assert_eq!(tap.map(|t| t.status), Some(TapStatus::Refused));
     books_clean(store).await;
     let report = check(store).await.expect("check");
-    // Top-ups 1000 + 300, fares 800 + 150 + 200.
-    assert_eq!(report.transfers_total_fen, 1000 + 300 + 800 + 150 + 200 + 500 + 100);
+    // The office's float 300, top-ups 1000 + 300, fares 800 + 150 + 200.
+    assert_eq!(report.transfers_total_fen, 300 + 1000 + 300 + 800 + 150 + 200 + 500 + 100);
 }
 
 /// Library: a patron with no deposit borrows within the network's limit at one library and
@@ -696,6 +697,7 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     );
     assert_eq!(e.field, Some("source"));
     assert_eq!(row_counts(store).await, before, "a refused top-up writes nothing");
+    fund_float(store, &format!("CASH-{BANK}"), 500).await;
     transit::topup(store, &desk, None, &card(&temp), &topup(500, "cash", None)).await.expect("cash top-up");
     let r = transit::tap(store, &tctx(&gate), &gate, &card(&temp), &fare(120, None)).await.expect("tap");
     assert_eq!(r.balance_fen, 380);
@@ -869,6 +871,7 @@ pub async fn onecard_large_batches_apply_each_line_once(store: Arc<dyn Store>) {
     let b = register(store, 2).await;
     let an = active_card(store, &a).await.card_no.as_str().to_string();
     let bn = active_card(store, &b).await.card_no.as_str().to_string();
+    fund_float(store, "OFFICE", 200_000).await;
     for no in [&an, &bn] {
         transit::topup(store, &ctx(admin()), None, &card(no), &topup(100_000, "cash", None)).await.expect("top-up");
     }

@@ -172,6 +172,12 @@ pub fn may_terminal_top_up(source: TopupSource) -> Result<(), DomainError> {
     }
 }
 
+/// Record money a cash point paid into its float: the card office (clerks and admins). A
+/// teller, a holder or a terminal could otherwise give their own point cash nobody paid.
+pub fn may_fund_float(actor: &Actor) -> Result<(), DomainError> {
+    if actor.is_staff() { Ok(()) } else { Err(deny("record money paid into a cash float")) }
+}
+
 /// Deposit into a medical personal account from the region's fund: payers and admins.
 pub fn may_deposit_medical(actor: &Actor) -> Result<(), DomainError> {
     if matches!(actor.role, Role::Admin | Role::Payer) {

@@ -1,6 +1,12 @@
 //! The double-entry ledger, as rules: account kinds, which may go negative,
 //! what a transfer is, the idempotency rule, and the books check.
 //!
+//! Cash: a service point (a bank's desks, the card office's desk, a terminal operator such as
+//! a transit top-up point or a hospital) keeps the customer's banknotes, so on the platform's
+//! books cash taken in draws down the point's `cash` account, its prepaid **float**: the point
+//! pays money in first ([`decide_float_funding`]) and a cash top-up, fee or self-pay it takes
+//! can never drive the float below zero ([`decide_float_draw`], `float_exhausted`).
+//!
 //! Sign convention: an account's balance is the sum of the transfers credited to it minus
 //! the sum of those debited from it. A transfer moves a positive amount from one account
 //! (debit) to another (credit), so every transfer adds zero to the sum of all balances and
@@ -30,10 +36,16 @@ impl AccountKind {
     /// account hold real money and never go negative. The bank-account mirror records what
     /// moved between the card's bank account and the platform: it goes negative by what the
     /// holder paid in (top-ups, self-pay), as the bank's own books hold the real balance.
-    /// Organisation accounts (pool, fees, payer, clearing, cash desks) are the other side
-    /// of holders' money and may go either way.
+    /// A service point's cash account is its prepaid float and stands for real money the point
+    /// paid in, so it never goes negative either. The other organisation accounts (pool, fees,
+    /// payer, clearing) are the other side of holders' money and may go either way.
     pub fn may_go_negative(&self) -> bool {
-        !matches!(self, AccountKind::Ewallet | AccountKind::Medical)
+        !matches!(self, AccountKind::Ewallet | AccountKind::Medical | AccountKind::Cash)
+    }
+    /// Whether a decision needs the account's exact balance, read under a lock: every account
+    /// that may not go negative, and the holder accounts (per card or person, never a queue).
+    pub fn decided_on_balance(&self) -> bool {
+        self.is_holder() || !self.may_go_negative()
     }
     /// Accounts that belong to a holder (per card or per person) rather than an organisation.
     pub fn is_holder(&self) -> bool {
@@ -47,7 +59,7 @@ string_enum!(
         Topup => "topup", Fare => "fare", MedicalPool => "medical_pool", MedicalAccount => "medical_account",
         MedicalSelfPay => "medical_self_pay", MedicalRefund => "medical_refund", ParkEntry => "park_entry",
         ParkPass => "park_pass", Deposit => "deposit", Fee => "fee", Migration => "migration",
-        WalletRefund => "wallet_refund",
+        WalletRefund => "wallet_refund", Benefit => "benefit", Float => "float",
     }
 );
 
@@ -164,6 +176,9 @@ pub fn decide_transfer(spec: &TransferSpec, from_balance: Fen, to_balance: Fen) 
     let overflow = || DomainError::refused("balance_overflow", "the balance would overflow");
     let from_after = from_balance.checked_sub(amount).ok_or_else(overflow)?;
     let to_after = to_balance.checked_add(amount).ok_or_else(overflow)?;
+    if from_after.is_negative() && spec.from.kind == AccountKind::Cash {
+        decide_float_draw(&spec.from, from_balance, amount)?;
+    }
     if from_after.is_negative() && !spec.from.kind.may_go_negative() {
         return Err(DomainError::refused(
             "insufficient_balance",
@@ -171,6 +186,121 @@ pub fn decide_transfer(spec: &TransferSpec, from_balance: Fen, to_balance: Fen) 
         ));
     }
     Ok((from_after, to_after))
+}
+
+/// The owner of the card office's own cash desk (clerks and admins taking cash).
+pub const OFFICE_CASH_POINT: &str = "OFFICE";
+/// The owner prefix of a partner bank's cash float: `cash:CASH-<bank code>`.
+pub const BANK_CASH_PREFIX: &str = "CASH-";
+/// The owner prefix of the account a point's float is paid in from: `clearing:FLOAT-<owner>`.
+pub const FLOAT_SOURCE_PREFIX: &str = "FLOAT-";
+/// The most one funding may pay into a float: 10,000,000 yuan.
+pub const MAX_FLOAT_FUNDING_FEN: i64 = 1_000_000_000;
+
+/// A place that takes cash and keeps the banknotes: its `cash` account is its float with the
+/// platform, drawn down by every cash top-up, fee and self-pay it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CashPoint {
+    /// The card office's own desk (clerks and admins): `cash:OFFICE`.
+    Office,
+    /// A partner bank's desks (tellers), one float per bank: `cash:CASH-<bank code>`.
+    BankDesk(String),
+    /// A terminal operator (a transit top-up point, a hospital): `cash:<operator code>`.
+    Operator(String),
+}
+
+impl CashPoint {
+    /// The point from its float's owner text: `OFFICE`, `CASH-<bank code>` or an operator code.
+    pub fn parse_owner(owner: &str) -> Result<CashPoint, DomainError> {
+        let point = match owner {
+            OFFICE_CASH_POINT => CashPoint::Office,
+            o => match o.strip_prefix(BANK_CASH_PREFIX) {
+                Some(bank) => CashPoint::BankDesk(bank.to_string()),
+                None => CashPoint::Operator(o.to_string()),
+            },
+        };
+        let valid = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        match &point {
+            CashPoint::BankDesk(code) | CashPoint::Operator(code) if !valid(code) || code.len() > 32 => {
+                Err(DomainError::invalid(
+                    "bad_cash_point",
+                    "owner",
+                    format!("owner is OFFICE, CASH-<bank code> or a terminal operator's code, not {owner:?}"),
+                ))
+            }
+            _ => Ok(point),
+        }
+    }
+    /// The point where cash is taken: a terminal's operator, else the teller's bank, else (a
+    /// clerk or an admin) the card office's desk.
+    pub fn of_desk(terminal_operator: Option<&str>, bank_code: Option<&str>) -> CashPoint {
+        match (terminal_operator, bank_code) {
+            (Some(op), _) => CashPoint::Operator(op.to_string()),
+            (None, Some(bank)) => CashPoint::BankDesk(bank.to_string()),
+            (None, None) => CashPoint::Office,
+        }
+    }
+    /// The owner of the point's float account.
+    pub fn owner(&self) -> String {
+        match self {
+            CashPoint::Office => OFFICE_CASH_POINT.to_string(),
+            CashPoint::BankDesk(bank) => format!("{BANK_CASH_PREFIX}{bank}"),
+            CashPoint::Operator(code) => code.clone(),
+        }
+    }
+    /// The float: the point's `cash` account.
+    pub fn float(&self) -> Result<AccountId, DomainError> {
+        AccountId::new(AccountKind::Cash, self.owner())
+    }
+    /// Where the point's money for its float comes from (its own bank, on the platform's books):
+    /// a clearing account that goes negative by all the point ever paid in.
+    pub fn float_source(&self) -> Result<AccountId, DomainError> {
+        AccountId::new(AccountKind::Clearing, format!("{FLOAT_SOURCE_PREFIX}{}", self.owner()))
+    }
+}
+
+/// The refusal of cash a point's float cannot cover: nothing moves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the cash float {account} holds {balance} yuan, {amount} yuan needed: the point pays into its float first")]
+pub struct FloatExhausted {
+    pub account: String,
+    pub balance: Fen,
+    pub amount: Fen,
+}
+
+impl From<FloatExhausted> for DomainError {
+    fn from(e: FloatExhausted) -> Self {
+        DomainError::refused("float_exhausted", e.to_string())
+    }
+}
+
+/// Cash of `amount` taken at a point whose float holds `balance`: the float after it, or the
+/// refusal when the float is short (a float never goes negative).
+pub fn decide_float_draw(float: &AccountId, balance: Fen, amount: Fen) -> Result<Fen, FloatExhausted> {
+    let exhausted = || FloatExhausted { account: float.to_string(), balance, amount };
+    match balance.checked_sub(amount) {
+        Some(after) if !after.is_negative() => Ok(after),
+        _ => Err(exhausted()),
+    }
+}
+
+/// Money a point paid in for its float: a positive amount of at most
+/// [`MAX_FLOAT_FUNDING_FEN`], from the point's float source to its float.
+pub fn decide_float_funding(point: &CashPoint, amount_fen: i64) -> Result<TransferSpec, DomainError> {
+    let amount = Fen::parse_amount(amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
+    if amount.value() > MAX_FLOAT_FUNDING_FEN {
+        return Err(DomainError::invalid(
+            "bad_amount",
+            "amount_fen",
+            format!("one funding pays in at most {} yuan", Fen::new(MAX_FLOAT_FUNDING_FEN)),
+        ));
+    }
+    Ok(TransferSpec { from: point.float_source()?, to: point.float()?, amount, kind: TransferKind::Float })
+}
+
+/// The transfer key of a float funding: the caller's own key, kept per caller.
+pub fn float_key(actor: &str, key: &str) -> String {
+    format!("float:{actor}:{key}")
 }
 
 /// The idempotency key of moving the e-wallet of card `old` to card `new`: one per pair of cards.
@@ -400,6 +530,51 @@ mod tests {
         let f = check_books(&neg, &mv);
         assert!(f.contains(&Finding::Negative { account: "ewallet:A00000001".into(), balance: -5 }));
         assert!(f.contains(&Finding::UnknownAccount { account: "x:y".into() }));
+    }
+
+    #[test]
+    fn cash_floats_never_go_negative() {
+        assert!(!AccountKind::Cash.may_go_negative());
+        assert!(AccountKind::Cash.decided_on_balance() && AccountKind::Bank.decided_on_balance());
+        assert!(!AccountKind::Clearing.decided_on_balance() && !AccountKind::Pool.decided_on_balance());
+        let float = acct("cash:CASH-CCB");
+        assert_eq!(decide_float_draw(&float, Fen::new(5000), Fen::new(5000)), Ok(Fen::ZERO));
+        let e = decide_float_draw(&float, Fen::new(4999), Fen::new(5000)).unwrap_err();
+        assert_eq!((e.balance, e.amount, e.account.as_str()), (Fen::new(4999), Fen::new(5000), "cash:CASH-CCB"));
+        let d = DomainError::from(e);
+        assert_eq!((d.kind, d.code), (crate::error::ErrorKind::Refused, "float_exhausted"));
+        assert!(d.message.contains("49.99") && d.message.contains("50.00"), "{}", d.message);
+        // Through the one transfer rule: a top-up or fee the float cannot cover is refused.
+        let topup = spec("cash:CASH-CCB", "ewallet:A00000001", 5000);
+        assert_eq!(decide_transfer(&topup, Fen::new(4999), Fen::ZERO).unwrap_err().code, "float_exhausted");
+        assert_eq!(decide_transfer(&topup, Fen::new(5000), Fen::ZERO).unwrap(), (Fen::ZERO, Fen::new(5000)));
+        // The books check flags a negative cash account, whatever its row says.
+        let books = vec![("cash:XMBUS".to_string(), -1), ("ewallet:A00000001".to_string(), 1)];
+        let moved = vec![("cash:XMBUS".to_string(), -1i128), ("ewallet:A00000001".to_string(), 1)];
+        assert_eq!(check_books(&books, &moved), vec![Finding::Negative { account: "cash:XMBUS".into(), balance: -1 }]);
+    }
+
+    #[test]
+    fn a_point_pays_into_its_float_from_its_own_source() {
+        let bank = CashPoint::parse_owner("CASH-CCB").unwrap();
+        assert_eq!(bank, CashPoint::BankDesk("CCB".into()));
+        let s = decide_float_funding(&bank, 100_000).unwrap();
+        assert_eq!((s.from.to_string(), s.to.to_string()), ("clearing:FLOAT-CASH-CCB".into(), "cash:CASH-CCB".into()));
+        assert_eq!((s.amount, s.kind), (Fen::new(100_000), TransferKind::Float));
+        assert!(s.from.kind.may_go_negative());
+        assert_eq!(CashPoint::parse_owner("OFFICE").unwrap().float().unwrap().to_string(), "cash:OFFICE");
+        assert_eq!(CashPoint::parse_owner("XMBUS").unwrap(), CashPoint::Operator("XMBUS".into()));
+        for bad in ["", "CASH-", "a b", "XM:BUS", "CASH-C:B", &"X".repeat(33)] {
+            assert_eq!(CashPoint::parse_owner(bad).unwrap_err().field, Some("owner"), "{bad:?}");
+        }
+        for bad in [0, -1, MAX_FLOAT_FUNDING_FEN + 1] {
+            assert_eq!(decide_float_funding(&bank, bad).unwrap_err().field, Some("amount_fen"), "{bad}");
+        }
+        assert!(decide_float_funding(&bank, MAX_FLOAT_FUNDING_FEN).is_ok());
+        assert_eq!(CashPoint::of_desk(Some("XMBUS"), Some("CCB")), CashPoint::Operator("XMBUS".into()));
+        assert_eq!(CashPoint::of_desk(None, Some("CCB")).owner(), "CASH-CCB");
+        assert_eq!(CashPoint::of_desk(None, None), CashPoint::Office);
+        assert!(check_key(&float_key("clerk", "k-1")).is_ok());
     }
 
     proptest! {

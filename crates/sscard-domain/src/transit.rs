@@ -11,7 +11,7 @@ use crate::card::{Card, CardStatus};
 use crate::clock::china_date;
 use crate::error::DomainError;
 use crate::ids::{CardNo, RegionCode};
-use crate::ledger::{AccountId, AccountKind};
+use crate::ledger::{AccountId, AccountKind, CashPoint};
 use crate::money::Fen;
 use crate::refusal::Refusal;
 use crate::terminal::refusal_at;
@@ -43,20 +43,17 @@ string_enum!(
     LineStatus { Applied => "applied", Refused => "refused", Duplicate => "duplicate" }
 );
 
-/// Where the cash of a cash top-up is booked when the desk is not known.
-pub const DEFAULT_CASH_DESK: &str = "OFFICE";
-
 /// The accounts of a top-up of `card_no`'s e-wallet: from the card's bank account, or from the
-/// cash account of the desk that took the cash (the terminal's operator, the teller's bank),
-/// to the card's e-wallet.
+/// float of the cash point that took the cash (the terminal's operator, the teller's bank, the
+/// card office's desk), to the card's e-wallet.
 pub fn topup_accounts(
     source: TopupSource,
     card_no: &CardNo,
-    desk: Option<&str>,
+    point: &CashPoint,
 ) -> Result<(AccountId, AccountId), DomainError> {
     let from = match source {
         TopupSource::Bank => AccountId::new(AccountKind::Bank, card_no.as_str())?,
-        TopupSource::Cash => AccountId::new(AccountKind::Cash, desk.unwrap_or(DEFAULT_CASH_DESK))?,
+        TopupSource::Cash => point.float()?,
     };
     Ok((from, AccountId::new(AccountKind::Ewallet, card_no.as_str())?))
 }
@@ -289,11 +286,14 @@ mod tests {
     #[test]
     fn topups_come_from_the_bank_account_or_the_cash_desk() {
         let no = CardNo::parse("A00000001").unwrap();
-        let (from, to) = topup_accounts(TopupSource::Bank, &no, Some("XMBUS")).unwrap();
+        let bus = CashPoint::Operator("XMBUS".into());
+        let (from, to) = topup_accounts(TopupSource::Bank, &no, &bus).unwrap();
         assert_eq!((from.to_string(), to.to_string()), ("bank:A00000001".into(), "ewallet:A00000001".into()));
-        let (from, _) = topup_accounts(TopupSource::Cash, &no, Some("XMBUS")).unwrap();
+        let (from, _) = topup_accounts(TopupSource::Cash, &no, &bus).unwrap();
         assert_eq!(from.to_string(), "cash:XMBUS");
-        let (from, _) = topup_accounts(TopupSource::Cash, &no, None).unwrap();
+        let (from, _) = topup_accounts(TopupSource::Cash, &no, &CashPoint::BankDesk("CCB".into())).unwrap();
+        assert_eq!(from.to_string(), "cash:CASH-CCB");
+        let (from, _) = topup_accounts(TopupSource::Cash, &no, &CashPoint::Office).unwrap();
         assert_eq!(from.to_string(), "cash:OFFICE");
     }
 

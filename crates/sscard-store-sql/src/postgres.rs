@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0007_unique_bin_pan.sql"),
     },
     Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/postgres/0008_person_reads.sql") },
+    Migration { version: 10, name: "cash_floats", sql: include_str!("../migrations/postgres/0010_cash_floats.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL and migrates it.

@@ -14,8 +14,8 @@ use sscard_domain::access;
 use sscard_domain::card::Card;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{
-    AccountId, AccountKind, Finding, KeyVerdict, TransferKind, TransferSpec, check_books, check_key, decide_transfer,
-    decide_wallet_migration, decide_wallet_refund, judge_key, migration_key, wallet_refund_key,
+    AccountId, AccountKind, CashPoint, Finding, KeyVerdict, TransferKind, TransferSpec, check_books, check_key,
+    decide_transfer, decide_wallet_migration, decide_wallet_refund, judge_key, migration_key, wallet_refund_key,
 };
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
@@ -55,15 +55,17 @@ pub fn clearing(operator_code: &str) -> Result<AccountId> {
     org(AccountKind::Clearing, operator_code)
 }
 
-/// Creates missing holder accounts and locks them in id order (one read when they all exist);
-/// returns their balances.
+/// Creates missing holder accounts and cash floats and locks them in id order (one read when
+/// they all exist); returns their balances.
 ///
-/// Organisation accounts (pool, clearing, fees, payer) are neither read nor locked here: they
-/// may go negative, so no decision needs their balance, and locking them up front would make
+/// Organisation accounts that may go negative (pool, clearing, fees, payer) are neither read
+/// nor locked here: no decision needs their balance, and locking them up front would make
 /// every settlement of a region queue on its pool row for the whole transaction. They enter
 /// the map at 0, so after posting the map holds their change, which [`balance_changes`] turns
 /// into one increment each, written with the rest of the operation near its end (creating the
-/// account at its first use).
+/// account at its first use). A cash float may not go negative, so its row is locked with the
+/// holders' and its whole balance (row and slots) read after the lock, in a statement of its
+/// own: on PostgreSQL a statement that waited for the lock still sees the slots as of its start.
 pub(crate) async fn lock_accounts(
     tx: &mut (impl Ledger + ?Sized),
     ctx: &Ctx,
@@ -73,7 +75,7 @@ pub(crate) async fn lock_accounts(
     // Keyed by the account: it orders as its text, so the rows lock in id order.
     let mut holders: BTreeMap<&AccountId, Option<&str>> = BTreeMap::new();
     for (a, person) in accounts {
-        if a.kind.is_holder() {
+        if a.kind.decided_on_balance() {
             holders.insert(a, *person);
         } else {
             balances.insert(a.clone(), 0);
@@ -98,7 +100,11 @@ pub(crate) async fn lock_accounts(
         if let Ok(a) = AccountId::parse(&row.id)
             && holders.contains_key(&a)
         {
-            balances.insert(a, row.balance_fen);
+            let balance = match a.kind.is_holder() {
+                true => row.balance_fen,
+                false => tx.get_account(&row.id, false).await?.map_or(row.balance_fen, |r| r.balance_fen),
+            };
+            balances.insert(a, balance);
         }
     }
     if let Some(a) = holders.keys().find(|a| !balances.contains_key(**a)) {
@@ -401,7 +407,8 @@ pub async fn check(store: &dyn Store) -> Result<BooksReport> {
 }
 
 /// The fee of an application (a replacement) paid in cash at the desk: from the bank's cash
-/// desk account into its fee account, once per application (the key is the application).
+/// float (the bank keeps the banknotes; a short float refuses it, `float_exhausted`) into its
+/// fee account, once per application (the key is the application).
 /// A second collection answers the first transfer and moves nothing.
 pub async fn collect_fee(store: &dyn Store, ctx: &Ctx, application_id: &str) -> Result<TransferRow> {
     let mut tx = store.write().await?;
@@ -415,7 +422,7 @@ pub async fn collect_fee(store: &dyn Store, ctx: &Ctx, application_id: &str) -> 
     if let Some(done) = tx.transfer_by_key(&key).await? {
         return Ok(done);
     }
-    let from = org(AccountKind::Cash, &format!("CASH-{}", app.bank_code))?;
+    let from = CashPoint::BankDesk(app.bank_code.to_string()).float()?;
     let to = org(AccountKind::Fees, &format!("FEES-{}", app.bank_code))?;
     let mut balances = lock_accounts(tx.as_mut(), ctx, &[(from.clone(), None), (to.clone(), None)]).await?;
     let leg = Leg { from, to, amount: app.fee_fen, kind: TransferKind::Fee, key };

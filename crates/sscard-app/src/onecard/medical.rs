@@ -34,14 +34,17 @@ pub struct SettlementView {
 }
 
 /// The balances of `accounts` when every holder account among them was read (organisation
-/// accounts enter at 0, as in [`lock_accounts`]); `None` when one does not exist yet.
+/// accounts enter at 0, as in [`lock_accounts`]); `None` when one does not exist yet, or when
+/// one is a cash float, whose balance only [`lock_accounts`] reads.
 fn balances_read(accounts: &[(AccountId, Option<&str>)], read: &[(String, i64)]) -> Option<Locked> {
     let mut out = Locked::new();
     for (a, _) in accounts {
         let id = a.to_string();
-        let balance = match a.kind.is_holder() {
-            true => read.iter().find(|(r, _)| *r == id)?.1,
-            false => 0,
+        let balance = match (a.kind.is_holder(), a.kind.decided_on_balance()) {
+            (true, _) => read.iter().find(|(r, _)| *r == id)?.1,
+            // A cash float (self-pay in cash): read under its own lock by `lock_accounts`.
+            (false, true) => return None,
+            (false, false) => 0,
         };
         out.insert(a.clone(), balance);
     }

@@ -7,6 +7,7 @@
 //! with its reason, and on the holder's list when its signature verified so the e-card is
 //! known) and a card number that names no card (recorded with that number, no person).
 
+pub mod floats;
 pub mod ledger;
 pub mod library;
 pub mod medical;

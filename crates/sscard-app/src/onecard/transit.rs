@@ -18,7 +18,7 @@ use sscard_domain::card::Card;
 use sscard_domain::card::CardStatus;
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::{CardNo, EcardId};
-use sscard_domain::ledger::{AccountId, TransferKind, TransferSpec, judge_key};
+use sscard_domain::ledger::{AccountId, CashPoint, TransferKind, TransferSpec, judge_key};
 use sscard_domain::money::Fen;
 use sscard_domain::person::Person;
 use sscard_domain::refusal::Refusal;
@@ -64,8 +64,9 @@ impl Topup {
     }
 }
 
-/// Tops up the e-wallet of the presented card: the holder from the card's bank account (or
-/// cash at a desk), staff at a service point, or a transit service-point terminal with cash.
+/// Tops up the e-wallet of the presented card: the holder from the card's bank account, staff
+/// at a service point (bank or cash), or a transit service-point terminal with cash. Cash draws
+/// the point's float (refused `float_exhausted` when it is short, nothing moving).
 /// The command's `key` (the request's Idempotency-Key) makes a repeat return the first result.
 pub async fn topup(
     store: &dyn Store,
@@ -78,8 +79,8 @@ pub async fn topup(
     let mut tx = store.write().await?;
     let (t, person, card) = topup_holder(tx.as_mut(), ctx, terminal, p, source).await?;
     let who = t.as_ref().map_or_else(|| ctx.actor.name.clone(), |t| format!("terminal:{}", t.id));
-    let desk = t.as_ref().map(|t| t.operator_code.as_str()).or(ctx.actor.bank_code.as_deref());
-    let (from, to) = topup_accounts(source, &card.card_no, desk)?;
+    let point = CashPoint::of_desk(t.as_ref().map(|t| t.operator_code.as_str()), ctx.actor.bank_code.as_deref());
+    let (from, to) = topup_accounts(source, &card.card_no, &point)?;
     let idem_key = match key {
         Some(k) => format!("topup:{who}:{k}"),
         None => format!("topup:{}", new_id()),

@@ -11,7 +11,7 @@ use super::{bad_field, cli_ctx, open};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use sscard_app::onecard::{ledger, terminals};
+use sscard_app::onecard::{floats, ledger, terminals};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::terminal::Operator;
 use std::process::ExitCode;
@@ -107,8 +107,21 @@ pub struct SimulateArgs {
 
 #[derive(Subcommand)]
 pub enum LedgerCmd {
-    /// Check the books: balances sum to zero and equal their transfers; exit 1 otherwise.
+    /// Check the books: balances sum to zero and equal their transfers, and no account that
+    /// stands for real money (e-wallet, medical account, cash float) is negative; exit 1 otherwise.
     Check,
+    /// Record money a cash point paid into its float (its `cash` account), so it can take cash:
+    /// `--owner OFFICE`, `CASH-<bank code>` or a terminal operator's code. The same `--key`
+    /// again moves nothing.
+    Float {
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        amount_fen: i64,
+        /// Repeat-safe key (default: a new one each run).
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 pub async fn operator(url: &str, cmd: OperatorCmd) -> anyhow::Result<ExitCode> {
@@ -176,7 +189,20 @@ pub async fn terminal(url: &str, cmd: TerminalAdminCmd) -> anyhow::Result<ExitCo
 }
 
 pub async fn ledger(url: &str, cmd: LedgerCmd) -> anyhow::Result<ExitCode> {
-    let LedgerCmd::Check = cmd;
+    if let LedgerCmd::Float { owner, amount_fen, key } = cmd {
+        let key = key.unwrap_or_else(|| format!("cli-{}", sscard_app::new_id()));
+        let cmd = floats::FundFloat::parse(&owner, amount_fen, &key).map_err(bad_field)?;
+        let store = open(url).await?;
+        let v = floats::fund_float(store.as_ref(), &cli_ctx(), &cmd).await;
+        store.close().await;
+        let v = v?;
+        let again = if v.replayed { " (already recorded: nothing moved)" } else { "" };
+        println!(
+            "{} fen from {} into {}; the float holds {} fen{again}",
+            v.amount_fen, v.source, v.account, v.float_fen
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = open(url).await?;
     let report = ledger::check(store.as_ref()).await?;
     store.close().await;

@@ -1,13 +1,14 @@
 //! The demo city's "one card for everything": a hospital, a bus and ferry company, a library
 //! network and a park, one terminal each, and a morning of uses through the real use cases:
-//! e-wallet top-ups, bus and ferry taps, medical settlements, loans, park entries, and the
-//! refusals a real morning has (a lost card at the gate, a wallet that is too low). The console
-//! then has usage to chart and a holder has uses to list; the terminals' secrets are printed so
-//! that their routes can be tried with curl.
+//! e-wallet top-ups in cash at the bus company's point (against the float it paid in first),
+//! bus and ferry taps, medical settlements, loans, park entries, and the refusals a real
+//! morning has (a lost card at the gate, a wallet that is too low). The console then has usage
+//! to chart and a holder has uses to list; the terminals' secrets are printed so that their
+//! routes can be tried with curl.
 
 use sscard_app::Ctx;
 use sscard_app::onecard::terminals::{NewTerminal, add_operator, add_terminal};
-use sscard_app::onecard::{Presentation, library, medical, parks, terminal_actor, transit};
+use sscard_app::onecard::{Presentation, floats, library, medical, parks, terminal_actor, transit};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::money::Fen;
 use sscard_domain::park::ParkRule;
@@ -58,6 +59,12 @@ pub async fn seed(store: &dyn Store, ctx: &Ctx, cards: &[String], stopped: &[Str
         annual_pass_fen: Some(10_000),
     };
     parks::put_park(store, ctx, ParkRow { operator_code: "XM-PARK".into(), rule: park }).await?;
+    // The bus company's top-up point and the hospital's desk take cash against their floats,
+    // paid in before the morning, so the books stay clean and no cash comes from nowhere.
+    for (owner, fen) in [("XM-BUS", HOLDERS as i64 * 5_000), ("XM-HOSP", 500_000)] {
+        let cmd = floats::FundFloat::parse(owner, fen, &format!("demo-float-{owner}"))?;
+        floats::fund_float(store, ctx, &cmd).await?;
+    }
     let [hospital, gate, library_desk, park_gate] = [0, 1, 2, 3].map(|i| made[i].0.clone());
     morning(store, ctx, cards, &[hospital, gate.clone(), library_desk, park_gate]).await;
     let at_gate = Ctx::new(terminal_actor(&gate), ctx.now_ms, ctx.policy.clone());
