@@ -1,6 +1,6 @@
 //! Logins and sessions. Bearer tokens are random; only their SM3 hash is stored.
 
-use sscard_domain::access::Actor;
+use sscard_domain::access::{Actor, Role};
 use sscard_store::Result;
 use sscard_store::model::{Session, User};
 use sscard_store::tx::Store;
@@ -47,8 +47,8 @@ pub async fn session_for(store: &dyn Store, user: User, now_ms: i64) -> Result<L
     };
     let mut tx = store.write().await?;
     tx.insert_session(&session).await?;
+    let actor = actor_of(tx.as_mut(), user).await?;
     tx.commit().await?;
-    let actor = Actor { name: user.username, role: user.role, person_id: user.person_id, bank_code: user.bank_code };
     Ok(LoginResult { token, actor, expires_at_ms: session.expires_at_ms })
 }
 
@@ -62,8 +62,22 @@ pub async fn authenticate(store: &dyn Store, token: &str, now_ms: i64) -> Result
         return Ok(None);
     }
     let user = tx.get_user(&session.username).await?;
+    let actor = match user {
+        Some(u) => Some(actor_of(tx.as_mut(), u).await?),
+        None => None,
+    };
     tx.commit().await?;
-    Ok(user.map(|u| Actor { name: u.username, role: u.role, person_id: u.person_id, bank_code: u.bank_code }))
+    Ok(actor)
+}
+
+/// The actor of a login: a teller carries their bank, payer staff their payer (in the same
+/// field: the organisation they work for).
+async fn actor_of(tx: &mut (impl sscard_store::ports::Benefits + ?Sized), user: User) -> Result<Actor> {
+    let org = match user.role {
+        Role::Payer => crate::benefits::payer_of_user(tx, &user.username).await?,
+        _ => user.bank_code,
+    };
+    Ok(Actor { name: user.username, role: user.role, person_id: user.person_id, bank_code: org })
 }
 
 pub async fn logout(store: &dyn Store, token: &str) -> Result<()> {

@@ -25,6 +25,7 @@
 
 mod applications;
 mod banks;
+mod benefits;
 mod cards;
 pub mod fixtures;
 mod floats;
@@ -38,6 +39,7 @@ mod terminals;
 
 pub use applications::*;
 pub use banks::*;
+pub use benefits::*;
 pub use cards::*;
 pub use fixtures::*;
 pub use floats::*;
@@ -112,6 +114,7 @@ macro_rules! conformance_tests {
             terminal_secret_rotation,
             staff_see_full_numbers_and_money_only_with_business,
             staff_looks_at_unmasked_data_are_listed_to_the_holder,
+            benefits_each_line_once_to_the_current_card,
             cash_floats_fund_and_draw,
         );
     };

@@ -27,7 +27,7 @@ pub struct Relation<'a> {
     pub found_by_number: bool,
 }
 
-fn is_holder_or_guardian(actor: &Actor, person: &Person) -> bool {
+pub(crate) fn is_holder_or_guardian(actor: &Actor, person: &Person) -> bool {
     let me = actor.person_id.as_deref();
     actor.role == Role::Holder
         && me.is_some()

@@ -23,6 +23,8 @@ pub struct Policy {
     pub online_promise_working_days: u32,
     /// Years a card is valid from issue.
     pub card_valid_years: u32,
+    /// Months a benefit eligibility certification (待遇资格认证) holds.
+    pub certification_valid_months: u32,
 }
 
 impl Default for Policy {
@@ -37,6 +39,7 @@ impl Default for Policy {
             retirement_age_female: 55,
             online_promise_working_days: 15,
             card_valid_years: 10,
+            certification_valid_months: 12,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! in `migrations/<backend>/`. See docs/ARCHITECTURE.md for where this sits.
 #![forbid(unsafe_code)]
 
+mod benefits;
 mod bulk;
 mod error;
 pub mod migrate;

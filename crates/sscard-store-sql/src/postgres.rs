@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/postgres/0008_person_reads.sql") },
     Migration { version: 10, name: "cash_floats", sql: include_str!("../migrations/postgres/0010_cash_floats.sql") },
+    Migration { version: 11, name: "benefits", sql: include_str!("../migrations/postgres/0011_benefits.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL and migrates it.

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "unique_bin_pan", sql: include_str!("../migrations/sqlite/0007_unique_bin_pan.sql") },
     Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/sqlite/0008_person_reads.sql") },
     Migration { version: 10, name: "cash_floats", sql: include_str!("../migrations/sqlite/0010_cash_floats.sql") },
+    Migration { version: 11, name: "benefits", sql: include_str!("../migrations/sqlite/0011_benefits.sql") },
 ];
 
 const PRAGMAS: &str =

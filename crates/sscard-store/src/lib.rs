@@ -10,6 +10,7 @@
 //! `sscard-app`.
 #![forbid(unsafe_code)]
 
+pub mod benefits;
 pub mod error;
 pub mod model;
 pub mod onecard;

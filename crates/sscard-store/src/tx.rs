@@ -57,6 +57,7 @@ pub trait Tx:
     + ports::Library
     + ports::Parks
     + ports::Uses
+    + ports::Benefits
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<()>;

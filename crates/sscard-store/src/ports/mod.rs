@@ -4,6 +4,7 @@
 
 mod access;
 mod applications;
+mod benefits;
 mod cards;
 mod ecards;
 mod ledger;
@@ -16,6 +17,7 @@ mod terminals;
 
 pub use access::{Idempotency, Users};
 pub use applications::Applications;
+pub use benefits::Benefits;
 pub use cards::Cards;
 pub use ecards::{Ecards, IssuerKeys};
 pub use ledger::Ledger;

@@ -1,0 +1,221 @@
+//! Benefits paid to the card's bank account: every refusal reason, replays, a different body
+//! under the same batch id, refused envelopes and lines leaving nothing, a second batch for
+//! the same month, certification, the money following the replacement card, and clean books.
+
+use super::fixtures::*;
+use super::onecard::books_clean;
+use sscard_app::Ctx;
+use sscard_app::benefits::{self, NewPayer, NewProgram, submit_lines};
+use sscard_app::cards::ActionInput;
+use sscard_domain::access::{Actor, Role};
+use sscard_domain::application::{AppKind, AppStep, Channel, ReplacementReason};
+use sscard_domain::benefits::{BatchStatus, Envelope, LineOutcome, RawLine};
+use sscard_domain::card::{CancelReason, CardAction};
+use sscard_domain::error::ErrorKind;
+use sscard_domain::person::Person;
+use sscard_store::Store;
+use sscard_store::benefits::LineRow;
+use std::sync::Arc;
+
+const PAYER: &str = "PF-XM";
+const TAX: &str = "TAX-XM";
+
+fn payer_ctx(code: &str) -> Ctx {
+    ctx(Actor { name: format!("staff.{code}"), role: Role::Payer, person_id: None, bank_code: Some(code.into()) })
+}
+
+fn line(id: &str, p: &Person, amount: i64) -> RawLine {
+    RawLine { line_id: id.into(), ssn: p.ssn.to_string(), name: p.name.as_str().into(), amount_fen: amount.to_string() }
+}
+
+fn env(payer: &str, batch: &str, program: &str, period: &str, lines: &[RawLine]) -> Envelope {
+    let total: i64 = lines.iter().map(|l| l.amount_fen.parse::<i64>().unwrap_or(0)).sum();
+    Envelope::parse(payer, batch, program, period, lines.len() as u64, total).expect("envelope")
+}
+
+async fn setup(store: &dyn Store) {
+    let admin = ctx(admin());
+    for (code, name) in [(PAYER, "厦门社保基金"), (TAX, "厦门税务局")] {
+        let p = NewPayer::parse(code, name, "350200").expect("payer");
+        benefits::add_payer(store, &admin, &p).await.expect("add payer");
+    }
+    let pension = NewProgram::parse("PENSION", "基本养老金", "pension", true).expect("program");
+    benefits::add_program(store, &admin, &pension).await.expect("add program");
+    let refund = NewProgram::parse("TAXREF", "个税退税", "tax_refund", false).expect("program");
+    benefits::add_program(store, &admin, &refund).await.expect("add program");
+}
+
+async fn lines_of(store: &dyn Store, c: &Ctx, payer: &str, batch: &str) -> Vec<LineRow> {
+    benefits::pay::lines(store, c, payer, batch, None, 0, 1000).await.expect("lines")
+}
+
+fn outcomes(lines: &[LineRow]) -> Vec<(String, Option<LineOutcome>)> {
+    lines.iter().map(|l| (l.line_id.clone(), l.outcome)).collect()
+}
+
+/// A replacement for a lost card, handed over but not yet activated.
+async fn issued_replacement(store: &dyn Store, person: &Person) -> sscard_domain::card::Card {
+    // Free here, so the case does not depend on how fees are taken at the desk.
+    let mut desk = ctx(teller(BANK));
+    desk.policy.replacement_fee_fen = 0;
+    let input =
+        app_input(AppKind::Replacement, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, Some(ReplacementReason::Lost));
+    let app = apply(store, &desk, &person.id, input).await.application;
+    step(store, &ctx(clerk()), &app.id, AppStep::Approve).await;
+    card_of(&steps(store, &desk, &app.id, &[AppStep::Produce, AppStep::Ready, AppStep::Collect]).await)
+}
+
+pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    setup(store).await;
+    let [p1, p2, p3, p4, p5] = [
+        register(store, 1).await,
+        register(store, 2).await,
+        register(store, 3).await,
+        register(store, 4).await,
+        register(store, 5).await,
+    ];
+    let card1 = active_card(store, &p1).await;
+    active_card(store, &p2).await;
+    // p3 has no card; p5's card was cancelled at death.
+    active_card(store, &p4).await;
+    let card5 = active_card(store, &p5).await;
+    let dead = ActionInput { cancel_reason: Some(CancelReason::Death), ..ActionInput::default() };
+    act(store, &ctx(clerk()), card5.card_no.as_str(), CardAction::Cancel, dead).await;
+    // p1 and p3 certified at the counter; p2 never.
+    benefits::certify(store, &ctx(clerk()), &p1.id).await.expect("certify");
+    benefits::certify(store, &ctx(clerk()), &p3.id).await.expect("certify");
+    let stranger = register(store, 6).await;
+    let unknown = RawLine { ssn: resident_number(99), name: "无名".into(), ..line("U", &stranger, 100) };
+    let pf = payer_ctx(PAYER);
+    let batch1 = vec![
+        line("L1", &p1, 300_000),
+        line("L2", &p2, 250_000),
+        line("L3", &p3, 100_000),
+        RawLine { name: "别人".into(), ..line("L4", &p4, 100_000) },
+        line("L5", &p5, 100_000),
+        unknown.clone(),
+        line("L7", &p1, 1_000),
+    ];
+    let s = submit_lines(store, &pf, env(PAYER, "2026-11-A", "pension", "2026-11", &batch1), &batch1)
+        .await
+        .expect("batch paid");
+    assert_eq!(s.batch.status, BatchStatus::Done);
+    assert_eq!(s.decided_lines, 7);
+    let got = outcomes(&lines_of(store, &pf, PAYER, "2026-11-A").await);
+    use LineOutcome::*;
+    let want = [
+        ("L1", Paid),
+        ("L2", CertificationOverdue),
+        ("L3", NoFinancialAccount),
+        ("L4", NameMismatch),
+        ("L5", Deceased),
+        ("U", UnknownPerson),
+        ("L7", Duplicate),
+    ];
+    assert_eq!(got, want.iter().map(|(l, o)| (l.to_string(), Some(*o))).collect::<Vec<_>>());
+    let paid = s.outcomes.iter().find(|o| o.outcome == Paid).expect("paid total");
+    assert_eq!((paid.lines, paid.total_fen), (1, 300_000));
+    let paid_line = lines_of(store, &pf, PAYER, "2026-11-A").await.remove(0);
+    assert_eq!(paid_line.card_no.as_deref(), Some(card1.card_no.as_str()));
+    assert_eq!(paid_line.bank_code.as_deref(), Some(card1.bank_code.as_str()));
+    assert_eq!(paid_line.account_no.as_deref(), card1.pan.as_ref().map(|p| p.as_str()));
+    let e2e = paid_line.end_to_end_id.clone().expect("key");
+    assert!(e2e.len() <= 35);
+    // A pension paid marks the person retired.
+    let me1 = ctx(holder(&p1));
+    let seen = sscard_app::persons::get(store, &me1, &p1.id).await.expect("person");
+    assert!(seen.person.pension_recorded);
+    books_clean(store).await;
+
+    // The same batch again answers the first result and pays nothing more.
+    let before = sscard_app::onecard::ledger::check(store).await.expect("check").transfers;
+    let again = submit_lines(store, &pf, env(PAYER, "2026-11-A", "pension", "2026-11", &batch1), &batch1)
+        .await
+        .expect("replay");
+    assert_eq!((again.batch.batch_no, again.decided_lines), (s.batch.batch_no, 7));
+    assert_eq!(sscard_app::onecard::ledger::check(store).await.expect("check").transfers, before);
+    // Another body under the same batch id is a conflict.
+    let mut other = batch1.clone();
+    other[0].amount_fen = "300001".into();
+    let e = refusal(
+        submit_lines(store, &pf, env(PAYER, "2026-11-A", "pension", "2026-11", &other), &other).await,
+        ErrorKind::Conflict,
+        "batch_id_reused",
+    );
+    assert!(e.message.contains("2026-11-A"));
+
+    // Totals that do not match the envelope, or a malformed line: refused whole, nothing kept.
+    let two = vec![line("M1", &p2, 100), line("M2", &p4, 200)];
+    let wrong_total = Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 2, 301).expect("envelope");
+    let e = refusal(submit_lines(store, &pf, wrong_total, &two).await, ErrorKind::Refused, "envelope_mismatch");
+    assert_eq!(e.field, Some("declared_total_fen"));
+    let wrong_count = Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 3, 300).expect("envelope");
+    let e = refusal(submit_lines(store, &pf, wrong_count, &two).await, ErrorKind::Refused, "envelope_mismatch");
+    assert_eq!(e.field, Some("declared_lines"));
+    let bad = vec![line("M1", &p2, 100), RawLine { amount_fen: "1.5".into(), ..line("M2", &p4, 200) }];
+    let e = invalid(
+        submit_lines(store, &pf, Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 2, 300).unwrap(), &bad)
+            .await,
+        "bad_line",
+        "amount_fen",
+    );
+    assert!(e.message.starts_with("line 2:"), "{}", e.message);
+    let twice = vec![line("M1", &p2, 100), line("M1", &p4, 200)];
+    invalid(
+        submit_lines(store, &pf, env(PAYER, "2026-11-B", "pension", "2026-11", &twice), &twice).await,
+        "bad_line",
+        "line_id",
+    );
+    not_found_batch(store, &pf, "2026-11-B").await;
+
+    // A second batch for the same month: p1 is a duplicate; p2, now certified, is paid.
+    benefits::certify(store, &ctx(holder(&p2)), &p2.id).await.expect("holder certifies");
+    let batch2 = vec![line("N1", &p1, 300_000), line("N2", &p2, 250_000)];
+    submit_lines(store, &pf, env(PAYER, "2026-11-B", "pension", "2026-11", &batch2), &batch2).await.expect("batch 2");
+    let got = outcomes(&lines_of(store, &pf, PAYER, "2026-11-B").await);
+    assert_eq!(got, vec![("N1".to_string(), Some(Duplicate)), ("N2".to_string(), Some(Paid))]);
+    // Another payer pays the same person for its own program and month.
+    let tax = payer_ctx(TAX);
+    let refund = vec![line("T1", &p1, 8_800)];
+    submit_lines(store, &tax, env(TAX, "R1", "taxref", "2026-11", &refund), &refund).await.expect("refund");
+
+    // Payers see only their own batches; tellers and holders submit nothing.
+    assert_eq!(
+        refusal(benefits::pay::summary(store, &tax, PAYER, "2026-11-A").await, ErrorKind::Forbidden, "forbidden").kind,
+        ErrorKind::Forbidden
+    );
+    forbidden(submit_lines(store, &ctx(teller(BANK)), env(PAYER, "X", "pension", "2026-11", &batch2), &batch2).await);
+    forbidden(submit_lines(store, &me1, env(PAYER, "X", "pension", "2026-11", &batch2), &batch2).await);
+
+    // The money follows the card: a lost card's account until the replacement is activated.
+    act(store, &me1, card1.card_no.as_str(), CardAction::ReportLost, ActionInput::default()).await;
+    let new = issued_replacement(store, &p1).await;
+    let dec = vec![line("D1", &p1, 300_000)];
+    submit_lines(store, &pf, env(PAYER, "2026-12", "pension", "2026-12", &dec), &dec).await.expect("december");
+    let l = lines_of(store, &pf, PAYER, "2026-12").await.remove(0);
+    assert_eq!((l.outcome, l.card_no.as_deref()), (Some(Paid), Some(card1.card_no.as_str())));
+    act(store, &me1, new.card_no.as_str(), CardAction::Activate, with_pin("240617")).await;
+    let jan = vec![line("J1", &p1, 300_000)];
+    submit_lines(store, &pf, env(PAYER, "2027-01", "pension", "2027-01", &jan), &jan).await.expect("january");
+    let l = lines_of(store, &pf, PAYER, "2027-01").await.remove(0);
+    assert_eq!((l.outcome, l.card_no.as_deref()), (Some(Paid), Some(new.card_no.as_str())));
+
+    // The holder sees what they received; another holder does not.
+    let mine = benefits::person_benefits(store, &me1, &p1.id, 50).await.expect("benefits");
+    assert_eq!(mine.len(), 4, "{mine:?}");
+    assert_eq!(mine[0].payment.card_no, new.card_no.as_str());
+    assert!(mine.iter().any(|b| b.program_kind == sscard_domain::benefits::ProgramKind::TaxRefund));
+    forbidden(benefits::person_benefits(store, &ctx(holder(&p2)), &p1.id, 50).await);
+    forbidden(benefits::person_benefits(store, &pf, &p1.id, 50).await);
+    books_clean(store).await;
+    let report = sscard_app::onecard::ledger::check(store).await.expect("check");
+    assert_eq!(report.transfers, 5);
+    assert_eq!(report.transfers_total_fen, 300_000 + 250_000 + 8_800 + 300_000 + 300_000);
+}
+
+async fn not_found_batch(store: &dyn Store, c: &Ctx, batch_id: &str) {
+    let r = benefits::pay::summary(store, c, PAYER, batch_id).await;
+    assert!(matches!(r, Err(sscard_store::StoreError::NotFound { .. })), "{r:?}");
+}

@@ -1,0 +1,472 @@
+//! The SQL of benefits (the [`ports::Benefits`] port): payers, programs, batches staged and
+//! paid in chunks, payments, certifications. Same text on SQLite and PostgreSQL; the lines and
+//! payments of a chunk go in multi-row inserts (`bulk`).
+
+use super::bulk::{Section, V};
+use super::rows::{int, opt_int, opt_text, text};
+use super::tx::SqlTx;
+use crate::Db;
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+use sscard_domain::benefits::{BatchStatus, LineOutcome, ProgramKind};
+use sscard_store::benefits::*;
+use sscard_store::ports;
+use sscard_store::{Result, StoreError};
+
+const BATCH_COLS: &str = "batch_no, payer_code, batch_id, program_code, period, declared_lines, declared_total_fen, content_hash, status, received_lines, done_through, submitted_by, created_at_ms, updated_at_ms, finished_at_ms";
+const LINE_COLS: &str = "batch_no, seq, line_id, ssn, name, amount_fen, outcome, person_id, card_no, bank_code, account_no, end_to_end_id, transfer_id, decided_at_ms";
+const PAYMENT_COLS: &str = "end_to_end_id, payer_code, program_code, period, person_id, batch_no, seq, amount_fen, card_no, bank_code, account_no, status, paid_at_ms";
+
+fn corrupt(col: &str, v: &str) -> StoreError {
+    StoreError::corrupt(format!("column {col} holds {v:?}"))
+}
+fn named<T>(row: &AnyRow, col: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+    let t = text(row, col)?;
+    parse(&t).ok_or_else(|| corrupt(col, &t))
+}
+fn dup(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match crate::error::store_error(e) {
+        StoreError::Duplicate { detail, .. } => StoreError::Duplicate { what, detail },
+        other => other,
+    }
+}
+/// `$first, ..., $(first + n - 1)`: numbered on both backends, as these statements mix them
+/// with the numbered parameters before them.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn payer(row: &AnyRow) -> Result<PayerRow> {
+    Ok(PayerRow {
+        code: text(row, "code")?,
+        name: text(row, "name")?,
+        region: text(row, "region")?,
+        account_id: text(row, "account_id")?,
+        created_at_ms: int(row, "created_at_ms")?,
+    })
+}
+fn program(row: &AnyRow) -> Result<ProgramRow> {
+    Ok(ProgramRow {
+        code: text(row, "code")?,
+        name: text(row, "name")?,
+        kind: named(row, "kind", ProgramKind::parse)?,
+        needs_certification: int(row, "needs_certification")? != 0,
+        created_at_ms: int(row, "created_at_ms")?,
+    })
+}
+fn batch(row: &AnyRow) -> Result<BatchRow> {
+    Ok(BatchRow {
+        batch_no: int(row, "batch_no")?,
+        payer_code: text(row, "payer_code")?,
+        batch_id: text(row, "batch_id")?,
+        program_code: text(row, "program_code")?,
+        period: text(row, "period")?,
+        declared_lines: int(row, "declared_lines")?,
+        declared_total_fen: int(row, "declared_total_fen")?,
+        content_hash: text(row, "content_hash")?,
+        status: named(row, "status", BatchStatus::parse)?,
+        received_lines: int(row, "received_lines")?,
+        done_through: int(row, "done_through")?,
+        submitted_by: text(row, "submitted_by")?,
+        created_at_ms: int(row, "created_at_ms")?,
+        updated_at_ms: int(row, "updated_at_ms")?,
+        finished_at_ms: opt_int(row, "finished_at_ms")?,
+    })
+}
+fn outcome(row: &AnyRow, col: &str) -> Result<Option<LineOutcome>> {
+    match opt_text(row, col)? {
+        None => Ok(None),
+        Some(t) => LineOutcome::parse(&t).map(Some).ok_or_else(|| corrupt(col, &t)),
+    }
+}
+fn line(row: &AnyRow) -> Result<LineRow> {
+    Ok(LineRow {
+        batch_no: int(row, "batch_no")?,
+        seq: int(row, "seq")?,
+        line_id: text(row, "line_id")?,
+        ssn: text(row, "ssn")?,
+        name: text(row, "name")?,
+        amount_fen: int(row, "amount_fen")?,
+        outcome: outcome(row, "outcome")?,
+        person_id: opt_text(row, "person_id")?,
+        card_no: opt_text(row, "card_no")?,
+        bank_code: opt_text(row, "bank_code")?,
+        account_no: opt_text(row, "account_no")?,
+        end_to_end_id: opt_text(row, "end_to_end_id")?,
+        transfer_id: opt_text(row, "transfer_id")?,
+        decided_at_ms: opt_int(row, "decided_at_ms")?,
+    })
+}
+fn payment(row: &AnyRow) -> Result<PaymentRow> {
+    Ok(PaymentRow {
+        end_to_end_id: text(row, "end_to_end_id")?,
+        payer_code: text(row, "payer_code")?,
+        program_code: text(row, "program_code")?,
+        period: text(row, "period")?,
+        person_id: text(row, "person_id")?,
+        batch_no: int(row, "batch_no")?,
+        seq: int(row, "seq")?,
+        amount_fen: int(row, "amount_fen")?,
+        card_no: text(row, "card_no")?,
+        bank_code: text(row, "bank_code")?,
+        account_no: text(row, "account_no")?,
+        status: text(row, "status")?,
+        paid_at_ms: int(row, "paid_at_ms")?,
+    })
+}
+
+#[async_trait]
+impl ports::Benefits for SqlTx {
+    async fn insert_payer(&mut self, p: &PayerRow) -> Result<()> {
+        sqlx::query("INSERT INTO payers (code, name, region, account_id, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(p.code.as_str())
+            .bind(p.name.as_str())
+            .bind(p.region.as_str())
+            .bind(p.account_id.as_str())
+            .bind(p.created_at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("payer"))?;
+        Ok(())
+    }
+
+    async fn get_payer(&mut self, code: &str) -> Result<Option<PayerRow>> {
+        let row = sqlx::query("SELECT code, name, region, account_id, created_at_ms FROM payers WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.conn())
+            .await
+            .db()?;
+        row.as_ref().map(payer).transpose()
+    }
+
+    async fn insert_payer_staff(&mut self, username: &str, payer_code: &str) -> Result<()> {
+        sqlx::query("INSERT INTO payer_staff (username, payer_code) VALUES ($1, $2)")
+            .bind(username)
+            .bind(payer_code)
+            .execute(self.conn())
+            .await
+            .map_err(dup("payer staff"))?;
+        Ok(())
+    }
+
+    async fn payer_of_user(&mut self, username: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT payer_code FROM payer_staff WHERE username = $1")
+            .bind(username)
+            .fetch_optional(self.conn())
+            .await
+            .db()?;
+        row.as_ref().map(|r| text(r, "payer_code")).transpose()
+    }
+
+    async fn insert_program(&mut self, p: &ProgramRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO benefit_programs (code, name, kind, needs_certification, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(p.code.as_str())
+        .bind(p.name.as_str())
+        .bind(p.kind.as_str())
+        .bind(i64::from(p.needs_certification))
+        .bind(p.created_at_ms)
+        .execute(self.conn())
+        .await
+        .map_err(dup("program"))?;
+        Ok(())
+    }
+
+    async fn get_program(&mut self, code: &str) -> Result<Option<ProgramRow>> {
+        let row = sqlx::query(
+            "SELECT code, name, kind, needs_certification, created_at_ms FROM benefit_programs WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(self.conn())
+        .await
+        .db()?;
+        row.as_ref().map(program).transpose()
+    }
+
+    async fn get_batch(&mut self, payer_code: &str, batch_id: &str, lock: bool) -> Result<Option<BatchRow>> {
+        let lock = if lock { self.dialect().for_update() } else { "" };
+        let sql = format!("SELECT {BATCH_COLS} FROM benefit_batches WHERE payer_code = $1 AND batch_id = $2{lock}");
+        let row =
+            sqlx::query(AssertSqlSafe(sql)).bind(payer_code).bind(batch_id).fetch_optional(self.conn()).await.db()?;
+        row.as_ref().map(batch).transpose()
+    }
+
+    async fn get_batch_by_no(&mut self, batch_no: i64, lock: bool) -> Result<Option<BatchRow>> {
+        let lock = if lock { self.dialect().for_update() } else { "" };
+        let sql = format!("SELECT {BATCH_COLS} FROM benefit_batches WHERE batch_no = $1{lock}");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(batch_no).fetch_optional(self.conn()).await.db()?;
+        row.as_ref().map(batch).transpose()
+    }
+
+    async fn insert_batch(&mut self, b: &BatchRow) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO benefit_batches ({BATCH_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(b.batch_no)
+            .bind(b.payer_code.as_str())
+            .bind(b.batch_id.as_str())
+            .bind(b.program_code.as_str())
+            .bind(b.period.as_str())
+            .bind(b.declared_lines)
+            .bind(b.declared_total_fen)
+            .bind(b.content_hash.as_str())
+            .bind(b.status.as_str())
+            .bind(b.received_lines)
+            .bind(b.done_through)
+            .bind(b.submitted_by.as_str())
+            .bind(b.created_at_ms)
+            .bind(b.updated_at_ms)
+            .bind(b.finished_at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("batch"))?;
+        Ok(())
+    }
+
+    async fn update_batch(&mut self, b: &BatchRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE benefit_batches SET content_hash = $2, status = $3, received_lines = $4, done_through = $5, \
+             updated_at_ms = $6, finished_at_ms = $7 WHERE batch_no = $1",
+        )
+        .bind(b.batch_no)
+        .bind(b.content_hash.as_str())
+        .bind(b.status.as_str())
+        .bind(b.received_lines)
+        .bind(b.done_through)
+        .bind(b.updated_at_ms)
+        .bind(b.finished_at_ms)
+        .execute(self.conn())
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn delete_batch(&mut self, batch_no: i64) -> Result<()> {
+        for sql in ["DELETE FROM benefit_lines WHERE batch_no = $1", "DELETE FROM benefit_batches WHERE batch_no = $1"]
+        {
+            sqlx::query(sql).bind(batch_no).execute(self.conn()).await.db()?;
+        }
+        Ok(())
+    }
+
+    async fn batches_in_status(&mut self, status: BatchStatus, limit: u32) -> Result<Vec<BatchRow>> {
+        let sql = format!("SELECT {BATCH_COLS} FROM benefit_batches WHERE status = $1 ORDER BY batch_no LIMIT $2");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(status.as_str())
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(self.conn())
+            .await
+            .db()?;
+        rows.iter().map(batch).collect()
+    }
+
+    async fn insert_lines(&mut self, lines: &[LineRow]) -> Result<()> {
+        let mut s =
+            Section::new("INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen)", 6, "", "line");
+        for l in lines {
+            s.row([
+                V::Int(l.batch_no),
+                V::Int(l.seq),
+                V::Text(&l.line_id),
+                V::Text(&l.ssn),
+                V::Text(&l.name),
+                V::Int(l.amount_fen),
+            ]);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, &[s]).await
+    }
+
+    async fn line_ids_taken(&mut self, batch_no: i64, line_ids: &[String]) -> Result<Vec<String>> {
+        if line_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT line_id FROM benefit_lines WHERE batch_no = $1 AND line_id IN ({})",
+            placeholders(2, line_ids.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false).bind(batch_no);
+        for id in line_ids {
+            q = q.bind(id.as_str());
+        }
+        let rows = q.fetch_all(self.conn()).await.db()?;
+        rows.iter().map(|r| text(r, "line_id")).collect()
+    }
+
+    async fn batch_lines(
+        &mut self,
+        batch_no: i64,
+        outcome: Option<LineOutcome>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<LineRow>> {
+        let filter = if outcome.is_some() { " AND outcome = $4" } else { "" };
+        let sql = format!(
+            "SELECT {LINE_COLS} FROM benefit_lines WHERE batch_no = $1 AND seq > $2{filter} ORDER BY seq LIMIT $3"
+        );
+        let mut q =
+            sqlx::query(AssertSqlSafe(sql)).bind(batch_no).bind(after_seq).bind(i64::from(limit.clamp(1, 10_000)));
+        if let Some(o) = outcome {
+            q = q.bind(o.as_str());
+        }
+        let rows = q.fetch_all(self.conn()).await.db()?;
+        rows.iter().map(line).collect()
+    }
+
+    async fn decide_lines(&mut self, lines: &[LineRow]) -> Result<()> {
+        for l in lines {
+            sqlx::query(
+                "UPDATE benefit_lines SET outcome = $3, person_id = $4, card_no = $5, bank_code = $6, account_no = $7, \
+                 end_to_end_id = $8, transfer_id = $9, decided_at_ms = $10 WHERE batch_no = $1 AND seq = $2",
+            )
+            .bind(l.batch_no)
+            .bind(l.seq)
+            .bind(l.outcome.map(|o| o.as_str()))
+            .bind(l.person_id.as_deref())
+            .bind(l.card_no.as_deref())
+            .bind(l.bank_code.as_deref())
+            .bind(l.account_no.as_deref())
+            .bind(l.end_to_end_id.as_deref())
+            .bind(l.transfer_id.as_deref())
+            .bind(l.decided_at_ms)
+            .execute(self.conn())
+            .await
+            .map_err(dup("line"))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()> {
+        let mut s = Section::new(format!("INSERT INTO benefit_payments ({PAYMENT_COLS})"), 13, "", "payment");
+        for p in payments {
+            s.row([
+                V::Text(&p.end_to_end_id),
+                V::Text(&p.payer_code),
+                V::Text(&p.program_code),
+                V::Text(&p.period),
+                V::Text(&p.person_id),
+                V::Int(p.batch_no),
+                V::Int(p.seq),
+                V::Int(p.amount_fen),
+                V::Text(&p.card_no),
+                V::Text(&p.bank_code),
+                V::Text(&p.account_no),
+                V::Text(&p.status),
+                V::Int(p.paid_at_ms),
+            ]);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, &[s]).await
+    }
+
+    async fn paid_persons(
+        &mut self,
+        payer_code: &str,
+        program_code: &str,
+        period: &str,
+        person_ids: &[String],
+    ) -> Result<Vec<String>> {
+        if person_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT person_id FROM benefit_payments WHERE payer_code = $1 AND program_code = $2 AND period = $3 \
+             AND status = 'paid' AND person_id IN ({})",
+            placeholders(4, person_ids.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false).bind(payer_code).bind(program_code).bind(period);
+        for id in person_ids {
+            q = q.bind(id.as_str());
+        }
+        let rows = q.fetch_all(self.conn()).await.db()?;
+        rows.iter().map(|r| text(r, "person_id")).collect()
+    }
+
+    async fn outcome_counts(&mut self, batch_no: i64) -> Result<Vec<OutcomeCount>> {
+        let rows = sqlx::query(
+            "SELECT outcome, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total \
+             FROM benefit_lines WHERE batch_no = $1 GROUP BY outcome",
+        )
+        .bind(batch_no)
+        .fetch_all(self.conn())
+        .await
+        .db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutcomeCount { outcome: outcome(r, "outcome")?, lines: int(r, "n")?, total_fen: int(r, "total")? })
+            })
+            .collect()
+    }
+
+    async fn set_pension_recorded(&mut self, person_id: &str) -> Result<()> {
+        sqlx::query("UPDATE persons SET pension_recorded = 1 WHERE id = $1")
+            .bind(person_id)
+            .execute(self.conn())
+            .await
+            .db()?;
+        self.touch(person_id);
+        Ok(())
+    }
+
+    async fn insert_certification(&mut self, c: &CertificationRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO benefit_certifications (id, person_id, at_ms, channel, actor) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(c.id.as_str())
+        .bind(c.person_id.as_str())
+        .bind(c.at_ms)
+        .bind(c.channel.as_str())
+        .bind(c.actor.as_str())
+        .execute(self.conn())
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn last_certifications(&mut self, person_ids: &[String]) -> Result<Vec<(String, i64)>> {
+        if person_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT person_id, CAST(MAX(at_ms) AS BIGINT) AS at_ms FROM benefit_certifications \
+             WHERE person_id IN ({}) GROUP BY person_id",
+            placeholders(1, person_ids.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for id in person_ids {
+            q = q.bind(id.as_str());
+        }
+        let rows = q.fetch_all(self.conn()).await.db()?;
+        rows.iter().map(|r| Ok((text(r, "person_id")?, int(r, "at_ms")?))).collect()
+    }
+
+    async fn benefits_of_person(&mut self, person_id: &str, limit: u32) -> Result<Vec<PersonBenefitRow>> {
+        let cols: Vec<String> = PAYMENT_COLS.split(", ").map(|c| format!("b.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, g.name AS program_name, g.kind AS program_kind, y.name AS payer_name \
+             FROM benefit_payments b JOIN benefit_programs g ON g.code = b.program_code \
+             JOIN payers y ON y.code = b.payer_code WHERE b.person_id = $1 \
+             ORDER BY b.paid_at_ms DESC, b.end_to_end_id DESC LIMIT $2",
+            cols.join(", ")
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(person_id)
+            .bind(i64::from(limit.clamp(1, 500)))
+            .fetch_all(self.conn())
+            .await
+            .db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(PersonBenefitRow {
+                    payment: payment(r)?,
+                    program_name: text(r, "program_name")?,
+                    program_kind: named(r, "program_kind", ProgramKind::parse)?,
+                    payer_name: text(r, "payer_name")?,
+                })
+            })
+            .collect()
+    }
+}
