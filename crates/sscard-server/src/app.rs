@@ -85,6 +85,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/persons/{id}/balances", get(onecard::balances))
         .route("/stats/usage", get(onecard::usage))
         .route("/ledger/check", get(onecard::ledger_check))
+        .route("/ledger/floats", post(onecard::fund_float))
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     Router::new()

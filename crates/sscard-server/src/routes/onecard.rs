@@ -20,7 +20,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sscard_app::onecard::terminals::{self, NewTerminal};
 use sscard_app::onecard::transit::{self, OfflineItem};
-use sscard_app::onecard::{self as ops, Presentation, ledger, library, medical, parks, terminal_actor};
+use sscard_app::onecard::{self as ops, Presentation, floats, ledger, library, medical, parks, terminal_actor};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::medical::MedicalPolicy;
@@ -676,6 +676,61 @@ pub async fn balances(
 pub async fn usage(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     let counts = ops::usage(state.store.as_ref(), &state.ctx(actor, None)).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&counts)))
+}
+
+/// The `Idempotency-Key` header a float funding must carry (1-128 visible ASCII characters):
+/// money recorded as paid in must never be recorded twice by a retry.
+#[derive(IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct RequiredIdempotencyKey(
+    /// Repeat-safe key, required here: 1-128 visible ASCII characters, kept per caller.
+    #[param(min_length = 1, max_length = 128)]
+    pub String,
+);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FloatRequest {
+    /// The cash point whose float is funded: `OFFICE` (the card office's desk),
+    /// `CASH-<bank code>` (a bank's desks) or a terminal operator's code.
+    pub owner: String,
+    /// What the point paid in: 1 to 1,000,000,000 fen.
+    pub amount_fen: i64,
+}
+
+/// Record money a cash point paid into its float (clerk or admin): from the point's float
+/// source `clearing:FLOAT-<owner>` into its float `cash:<owner>`, which every cash top-up, fee
+/// and self-pay the point takes then draws (refused `float_exhausted` once it is short). The
+/// same Idempotency-Key again answers the first funding (200, `replayed`) and moves nothing.
+#[utoipa::path(post, path = "/api/v1/ledger/floats", tag = "onecard", request_body = FloatRequest, params(RequiredIdempotencyKey),
+    responses((status = 201, body = Object, description = "recorded: the transfer and the float after it"),
+        (status = 200, body = Object, description = "the key was used before with the same body: the first funding, nothing moved"),
+        (status = 400, body = crate::error::Problem, description = "a malformed or invalid field (owner, amount_fen, Idempotency-Key), named in `field`"),
+        (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"),
+        (status = 403, body = crate::error::Problem, description = "only clerks and admins record a funding"),
+        (status = 404, body = crate::error::Problem, description = "no such bank or operator"),
+        (status = 409, body = crate::error::Problem, description = "an Idempotency-Key reused with another body"),
+        (status = 413, body = crate::error::Problem, description = "the body is over the limit"),
+        (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+pub async fn fund_float(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: IdemKey,
+    body: JsonBody<FloatRequest>,
+) -> ApiResult<Response> {
+    let actor = match caller {
+        Caller::Terminal(t) => terminal_actor(&t),
+        Caller::User(actor) => actor,
+    };
+    sscard_domain::access::may_fund_float(&actor)?;
+    let key = key.key.ok_or_else(|| {
+        ApiError::bad_request("idempotency_key_required", "Idempotency-Key", "a float funding needs an Idempotency-Key")
+    })?;
+    let b = body.value;
+    let cmd = floats::FundFloat::parse(&b.owner, b.amount_fen, &key)?;
+    let v = floats::fund_float(state.store.as_ref(), &state.ctx(actor, None), &cmd).await?;
+    let status = if v.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok(super::json_response(status, to_json(&v)))
 }
 
 /// The books check (admin): balances sum to zero and match the transfers.

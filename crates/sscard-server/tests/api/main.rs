@@ -10,6 +10,7 @@ mod ecard_auth;
 mod ecard_keys;
 mod ecard_lifecycle;
 mod fields;
+mod floats;
 mod idempotency;
 mod jobs;
 mod lifecycle;

@@ -92,6 +92,8 @@ async fn terminals_are_admin_made_and_their_secrets_authenticate() {
     let person = app.register_adult().await;
     let pid = person["id"].as_str().unwrap().to_string();
     let card = app.active_card(&pid).await;
+    let float = json!({ "owner": "OFFICE", "amount_fen": 500 });
+    app.post_idem(&app.tokens.admin, "/ledger/floats", "office-float", Some(&float)).await.expect(201);
     app.post(
         Some(&app.tokens.admin),
         "/ewallet/topups",
@@ -126,7 +128,8 @@ async fn terminals_are_admin_made_and_their_secrets_authenticate() {
     // Both or neither of card_no and token.
     app.post(Some(&secret), "/transit/taps", &json!({ "fare_fen": 100 })).await.problem(400, "card_or_token");
     let report = ledger_clean(&app).await;
-    assert_eq!(report["transfers_total_fen"], 500 + 100 + 100);
+    // The office's float 500, the cash top-up 500, two taps of 100.
+    assert_eq!(report["transfers_total_fen"], 500 + 500 + 100 + 100);
 }
 
 #[tokio::test]
@@ -245,6 +248,8 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
     .await
     .problem(409, "idempotency_mismatch");
     app.post(Some(&app.tokens.holder2), "/ewallet/topups", &body).await.problem(403, "forbidden");
+    let float = json!({ "owner": "XM-BUS", "amount_fen": 300 });
+    app.post_idem(&app.tokens.clerk, "/ledger/floats", "bus-float", Some(&float)).await.expect(201);
     app.post(Some(&gate), "/ewallet/topups", &json!({ "card_no": other_card, "amount_fen": 300, "source": "cash" }))
         .await
         .expect(201);
@@ -348,7 +353,8 @@ async fn transit_by_card_and_qr_with_offline_batches_applied_once() {
     assert_eq!(crate::helpers::bucket(&overview, "usage_by_presentation", "card"), 6);
     assert_eq!(crate::helpers::bucket(&overview, "usage_by_scenario", "transit"), 10);
     let report = ledger_clean(&app).await;
-    assert_eq!(report["transfers_total_fen"], 2_000 + 300 + 800 + 200 + 150 + 200 + 50);
+    // The bus company's float 300, then the top-ups and fares.
+    assert_eq!(report["transfers_total_fen"], 300 + 2_000 + 300 + 800 + 200 + 150 + 200 + 50);
 }
 
 #[tokio::test]
