@@ -6,16 +6,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::application::{
-    AppKind, AppStep, Application, ApplicationInput, BranchFacts, INSTANT_PATH, IntakeFacts, PromiseStatus,
-    TimelineEntry, check_step_fits, decide_application, online_promise, step_target,
+    AppKind, AppStep, Application, ApplicationInput, BranchFacts, IntakeFacts, PromiseStatus, TimelineEntry,
+    check_step_fits, decide_application, online_promise, step_target,
 };
 use sscard_domain::card::{Card, CardStatus, decide_hand_over, expiry_for};
 use sscard_domain::error::DomainError;
+use sscard_domain::handover::{
+    FeeState, StaffReason, decide_fee_settled, decide_fee_waiver, decide_holder_check, decide_step_reason, hands_over,
+    instant_path, may_waive_fee,
+};
 use sscard_domain::ids::{CardIdCode, CardNo, Pan};
 use sscard_domain::person::Person;
 use sscard_store::Result;
 use sscard_store::model::AppFilter;
-use sscard_store::ports::{Applications, AuditLog, Banks, Cards, Persons};
+use sscard_store::ports::{AppReason, Applications, AuditLog, Banks, Cards, Ledger, Persons};
 use sscard_store::tx::Store;
 
 /// An application with its timeline, its card (once made) and, online, its promise.
@@ -25,6 +29,22 @@ pub struct ApplicationView {
     pub timeline: Vec<TimelineEntry>,
     pub card: Option<Card>,
     pub promise: Option<PromiseStatus>,
+    /// free, paid, waived or unpaid.
+    #[serde(default)]
+    pub fee_state: String,
+    /// What staff said: the fee waiver's and the rejection's reasons, with who and when.
+    #[serde(default)]
+    pub reasons: Vec<AppReason>,
+}
+
+/// What a step may carry besides the step: a rejection's reason; at hand-over, the document
+/// number the teller typed from the document of the person collecting the card.
+#[derive(Debug, Clone, Default)]
+pub struct StepInput {
+    pub reason: Option<StaffReason>,
+    pub holder_doc_number: Option<String>,
+    /// The desk always asks for the document number; the API checks it when given.
+    pub require_holder_check: bool,
 }
 
 /// Takes an application for a person.
@@ -40,7 +60,7 @@ pub async fn apply(store: &dyn Store, ctx: &Ctx, person_id: &str, input: Applica
 
 /// Intake inside an open transaction (the person row is locked by the caller or just created).
 pub(crate) async fn take_application(
-    tx: &mut (impl Applications + AuditLog + Banks + Persons + ?Sized),
+    tx: &mut (impl Applications + AuditLog + Banks + Cards + Ledger + Persons + ?Sized),
     ctx: &Ctx,
     person: &Person,
     input: ApplicationInput,
@@ -76,8 +96,9 @@ pub(crate) async fn take_application(
     let payload = json!({ "kind": app.kind.as_str(), "channel": app.channel.as_str(), "bank_code": app.bank_code.as_str(), "fee_fen": app.fee_fen.value() });
     record(tx, ctx, "application.submitted", &subject, payload).await?;
     if app.channel.is_instant() {
-        for step in INSTANT_PATH {
-            step_in(tx, ctx, person, &mut app, step).await?;
+        // Made while the person waits; a card with a fee waits at the counter for it.
+        for step in instant_path(app.fee_fen) {
+            step_in(tx, ctx, person, &mut app, *step, &StepInput::default()).await?;
         }
     }
     view_in(tx, ctx, app).await
@@ -85,11 +106,22 @@ pub(crate) async fn take_application(
 
 /// Moves an application one step.
 pub async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, step: AppStep) -> Result<ApplicationView> {
+    step_with(store, ctx, app_id, step, &StepInput::default()).await
+}
+
+/// Moves an application one step with what the step carries (a reason, a document check).
+pub async fn step_with(
+    store: &dyn Store,
+    ctx: &Ctx,
+    app_id: &str,
+    step: AppStep,
+    input: &StepInput,
+) -> Result<ApplicationView> {
     let mut tx = store.write().await?;
     let mut app = tx.get_application(app_id, true).await?.ok_or_else(|| not_found("application", app_id))?;
     access::may_step(&ctx.actor, &app, step)?;
     let person = tx.get_person(&app.person_id, false).await?.ok_or_else(|| not_found("person", &app.person_id))?;
-    step_in(tx.as_mut(), ctx, &person, &mut app, step).await?;
+    step_in(tx.as_mut(), ctx, &person, &mut app, step, input).await?;
     let view = view_in(tx.as_mut(), ctx, app).await?;
     remember_answer(tx.as_mut(), ctx, &view).await?;
     tx.commit().await?;
@@ -97,14 +129,25 @@ pub async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, step: AppStep) -> 
 }
 
 async fn step_in(
-    tx: &mut (impl Applications + AuditLog + Banks + Persons + ?Sized),
+    tx: &mut (impl Applications + AuditLog + Banks + Cards + Ledger + Persons + ?Sized),
     ctx: &Ctx,
     person: &Person,
     app: &mut Application,
     step: AppStep,
+    input: &StepInput,
 ) -> Result<()> {
     let to = step_target(app.status, step)?;
     check_step_fits(app, step)?;
+    decide_step_reason(step, input.reason.as_ref())?;
+    if hands_over(step) {
+        decide_fee_settled(app.fee_fen, fee_state(tx, app).await?)?;
+        let required = input.require_holder_check;
+        decide_holder_check(&person.doc_number, input.holder_doc_number.as_deref(), required)?;
+    }
+    if let Some(reason) = &input.reason {
+        let row = reason_row(ctx, app, "rejection", reason);
+        tx.insert_app_reason(&row).await?;
+    }
     match step {
         AppStep::Ready | AppStep::Ship => {
             let card = make_card(tx, ctx, person, app).await?;
@@ -124,9 +167,49 @@ async fn step_in(
         ctx,
         &format!("application.{}", to.as_str()),
         &subject,
-        json!({ "step": step.as_str(), "card_no": app.card_no }),
+        json!({ "step": step.as_str(), "card_no": app.card_no, "reason": input.reason.as_ref().map(StaffReason::as_str) }),
     )
     .await
+}
+
+fn reason_row(ctx: &Ctx, app: &Application, kind: &str, reason: &StaffReason) -> AppReason {
+    AppReason {
+        application_id: app.id.clone(),
+        kind: kind.to_string(),
+        reason: reason.as_str().to_string(),
+        actor: ctx.actor.name.clone(),
+        at_ms: ctx.now_ms,
+    }
+}
+
+/// Where the fee stands: paid when its transfer (keyed `fee:<application>`) is in the ledger,
+/// waived when the card office recorded a waiver.
+async fn fee_state(tx: &mut (impl Applications + Ledger + ?Sized), app: &Application) -> Result<FeeState> {
+    if !app.fee_fen.is_positive() {
+        return Ok(FeeState::Free);
+    }
+    let paid = tx.transfer_by_key(&format!("fee:{}", app.id)).await?.is_some();
+    let waived = tx.app_reasons(&app.id).await?.iter().any(|r| r.kind == "fee_waiver");
+    Ok(FeeState::of(app.fee_fen, paid, waived))
+}
+
+/// The card office waives an application's fee, with a reason: the card may then be handed
+/// over without it. Recorded with its event and audit record.
+pub async fn waive_fee(store: &dyn Store, ctx: &Ctx, app_id: &str, reason: &StaffReason) -> Result<ApplicationView> {
+    may_waive_fee(&ctx.actor)?;
+    let mut tx = store.write().await?;
+    let app = tx.get_application(app_id, true).await?.ok_or_else(|| not_found("application", app_id))?;
+    decide_fee_waiver(&app, fee_state(tx.as_mut(), &app).await?)?;
+    tx.insert_app_reason(&reason_row(ctx, &app, "fee_waiver", reason)).await?;
+    let person = tx.get_person(&app.person_id, false).await?.ok_or_else(|| not_found("person", &app.person_id))?;
+    let subject =
+        Subject { entity: "application", entity_id: &app.id, person_id: &person.id, region: person.region.to_string() };
+    let payload = json!({ "fee_fen": app.fee_fen.value(), "reason": reason.as_str() });
+    record(tx.as_mut(), ctx, "application.fee_waived", &subject, payload).await?;
+    let view = view_in(tx.as_mut(), ctx, app).await?;
+    remember_answer(tx.as_mut(), ctx, &view).await?;
+    tx.commit().await?;
+    Ok(view)
 }
 
 /// The card bureau makes the card: number, identification code, bank account (formal cards only).
@@ -204,7 +287,7 @@ async fn hand_over(
 }
 
 async fn view_in(
-    tx: &mut (impl Applications + Cards + ?Sized),
+    tx: &mut (impl Applications + Cards + Ledger + ?Sized),
     ctx: &Ctx,
     application: Application,
 ) -> Result<ApplicationView> {
@@ -214,7 +297,9 @@ async fn view_in(
         None => None,
     };
     let promise = online_promise(&application, &timeline, ctx.today(), &ctx.policy);
-    Ok(ApplicationView { application, timeline, card, promise })
+    let fee_state = fee_state(tx, &application).await?.as_str().to_string();
+    let reasons = tx.app_reasons(&application.id).await?;
+    Ok(ApplicationView { application, timeline, card, promise, fee_state, reasons })
 }
 
 /// An application with its timeline ("where is my card", 制卡进度查询).

@@ -2,7 +2,8 @@
 //! card office with a reason), the holder's document checked against the registered one, and
 //! a rejection that says why. Pure functions; the use cases load the facts and call them.
 
-use crate::application::{AppStatus, AppStep, Application};
+use crate::access::{Actor, Role};
+use crate::application::{AppStatus, AppStep, Application, INSTANT_PATH};
 use crate::error::DomainError;
 use crate::money::Fen;
 
@@ -152,6 +153,22 @@ pub fn decide_step_reason(step: AppStep, reason: Option<&StaffReason>) -> Result
     }
 }
 
+/// Waiving a fee is the card office's (clerk or admin), never the bank's that collects it.
+pub fn may_waive_fee(actor: &Actor) -> Result<(), DomainError> {
+    if matches!(actor.role, Role::Admin | Role::Clerk) {
+        Ok(())
+    } else {
+        Err(DomainError::forbidden("only the card office may waive a fee"))
+    }
+}
+
+/// The steps an instant channel runs at once: the whole path for a free card; for a card with a
+/// fee, the card is printed and waits at the counter (ready for pickup) until the fee is paid or
+/// waived, then it is handed over like any other.
+pub fn instant_path(fee: Fen) -> &'static [AppStep] {
+    if fee.is_positive() { &INSTANT_PATH[..INSTANT_PATH.len() - 1] } else { &INSTANT_PATH }
+}
+
 /// Whether a step hands a card over.
 pub fn hands_over(step: AppStep) -> bool {
     matches!(step, AppStep::Collect | AppStep::Deliver)
@@ -194,6 +211,13 @@ mod tests {
         assert_eq!((e.code, e.field), ("holder_mismatch", Some("holder_doc_number")));
         assert!(!e.message.contains("H12345678"), "the registered number is never told");
         assert!(decide_holder_check("H12345678", Some("h12345678"), true).is_ok());
+    }
+
+    #[test]
+    fn an_instant_card_with_a_fee_waits_for_it() {
+        assert_eq!(instant_path(Fen::ZERO), &INSTANT_PATH);
+        assert_eq!(instant_path(Fen::new(2000)), &[AppStep::Approve, AppStep::Produce, AppStep::Ready]);
+        assert!(instant_path(Fen::new(1)).iter().all(|s| !hands_over(*s)));
     }
 
     #[test]

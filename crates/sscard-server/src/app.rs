@@ -51,6 +51,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/persons/{id}/reads", get(persons::reads))
         .route("/applications", post(applications::create).get(applications::list))
         .route("/applications/{id}", get(applications::get))
+        .route("/applications/{id}/fee-waiver", post(applications::waive_fee))
         .route("/applications/{id}/{step}", post(applications::step))
         .route("/cards/{card_no}", get(cards::get))
         .route("/cards/{card_no}/{action}", post(cards::act))

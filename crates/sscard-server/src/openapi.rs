@@ -64,7 +64,7 @@ impl Modify for BearerAuth {
         crate::routes::persons::register, crate::routes::persons::register_newborn, crate::routes::persons::get, crate::routes::persons::reads,
         crate::routes::persons::find, crate::routes::persons::cards,
         crate::routes::applications::create, crate::routes::applications::get, crate::routes::applications::list,
-        crate::routes::applications::step,
+        crate::routes::applications::step, crate::routes::applications::waive_fee,
         crate::routes::cards::get, crate::routes::cards::act,
         crate::routes::admin::banks, crate::routes::admin::add_bank, crate::routes::admin::add_branch,
         crate::routes::admin::add_user, crate::routes::admin::run_job, crate::routes::admin::verify_audit,

@@ -149,6 +149,13 @@ pub struct ApplicationJson {
     pub card: Option<CardJson>,
     /// Online applications: the 15-working-day promise.
     pub promise: Option<PromiseJson>,
+    /// free | paid | waived | unpaid (absent in list summaries). A card is handed over only
+    /// when the fee is not unpaid.
+    pub fee_state: Option<String>,
+    /// The card office's reason for waiving the fee, if it did.
+    pub fee_waiver_reason: Option<String>,
+    /// Why the application was rejected, if it was.
+    pub rejection_reason: Option<String>,
 }
 
 impl ApplicationJson {
@@ -170,6 +177,9 @@ impl ApplicationJson {
             timeline: Vec::new(),
             card: None,
             promise: None,
+            fee_state: None,
+            fee_waiver_reason: None,
+            rejection_reason: None,
         }
     }
 }
@@ -180,6 +190,10 @@ impl From<&ApplicationView> for ApplicationJson {
         json.timeline = v.timeline.iter().map(StepJson::from).collect();
         json.card = v.card.as_ref().map(CardJson::from);
         json.promise = v.promise.as_ref().map(PromiseJson::from);
+        json.fee_state = Some(v.fee_state.clone());
+        let reason = |kind: &str| v.reasons.iter().find(|r| r.kind == kind).map(|r| r.reason.clone());
+        json.fee_waiver_reason = reason("fee_waiver");
+        json.rejection_reason = reason("rejection");
         json
     }
 }

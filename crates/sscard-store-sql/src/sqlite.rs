@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/sqlite/0008_person_reads.sql") },
     Migration { version: 10, name: "cash_floats", sql: include_str!("../migrations/sqlite/0010_cash_floats.sql") },
     Migration { version: 11, name: "benefits", sql: include_str!("../migrations/sqlite/0011_benefits.sql") },
+    Migration {
+        version: 12,
+        name: "application_reasons",
+        sql: include_str!("../migrations/sqlite/0012_application_reasons.sql"),
+    },
 ];
 
 const PRAGMAS: &str =

@@ -416,6 +416,44 @@ impl ports::Applications for SqlTx {
         .db()?;
         all(found, rows::timeline_entry)
     }
+
+    async fn insert_app_reason(&mut self, r: &ports::AppReason) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO application_reasons (application_id, kind, reason, actor, at_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(r.application_id.as_str())
+        .bind(r.kind.as_str())
+        .bind(r.reason.as_str())
+        .bind(r.actor.as_str())
+        .bind(r.at_ms)
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn app_reasons(&mut self, application_id: &str) -> Result<Vec<ports::AppReason>> {
+        let found = sqlx::query(
+            "SELECT application_id, kind, reason, actor, at_ms FROM application_reasons \
+             WHERE application_id = $1 ORDER BY kind LIMIT 10",
+        )
+        .bind(application_id)
+        .fetch_all(&mut *self.tx)
+        .await
+        .db()?;
+        found
+            .iter()
+            .map(|r| {
+                Ok(ports::AppReason {
+                    application_id: r.try_get("application_id").db()?,
+                    kind: r.try_get("kind").db()?,
+                    reason: r.try_get("reason").db()?,
+                    actor: r.try_get("actor").db()?,
+                    at_ms: r.try_get("at_ms").db()?,
+                })
+            })
+            .collect()
+    }
 }
 
 #[async_trait]

@@ -7,12 +7,14 @@ use crate::extract::{IdemKey, JsonBody};
 use crate::state::AppState;
 use crate::views::ApplicationJson;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use sscard_app::applications::{self, ApplicationView};
+use sscard_app::applications::{self, ApplicationView, StepInput};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
+use sscard_domain::handover::StaffReason;
 use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_store::{AppFilter, Page};
 use utoipa::{IntoParams, ToSchema};
@@ -137,24 +139,85 @@ pub async fn list(
     Ok(Json(apps.iter().map(ApplicationJson::summary).collect()))
 }
 
+/// What a step may carry. Every field is optional; the body itself may be absent.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// reject: why (required, 1-200 characters; the holder is told). Other steps take none.
+    pub reason: Option<String>,
+    /// collect / deliver: the document number of the person taking the card, as typed from their
+    /// document; compared with the registered one (case and spaces ignored), 422
+    /// `holder_mismatch` if it differs.
+    pub holder_doc_number: Option<String>,
+}
+
+/// The body's fields, parsed; a bad reason is a 400 naming `reason`.
+fn step_input(req: &StepRequest) -> ApiResult<StepInput> {
+    let reason = req.reason.as_deref().map(|r| StaffReason::parse(r, "reason")).transpose()?;
+    if req.holder_doc_number.as_deref().is_some_and(|d| d.chars().count() > 64) {
+        return Err(ApiError::bad_request(
+            "bad_document",
+            "holder_doc_number",
+            "a document number is at most 64 characters",
+        ));
+    }
+    Ok(StepInput { reason, holder_doc_number: req.holder_doc_number.clone(), require_holder_check: false })
+}
+
 /// Move an application: approve | reject | produce | ready | ship | deliver | collect | withdraw.
+/// Reject needs a reason; collect and deliver need the fee paid or waived (422 `fee_unpaid`) and
+/// check the holder's document number when given (422 `holder_mismatch`).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/{step}", tag = "applications",
     params(("id" = String, Path), ("step" = String, Path, description = "approve | reject | produce | ready | ship | deliver | collect | withdraw"),
         crate::openapi::IdempotencyKey),
+    request_body(content = Option<StepRequest>, description = "optional; reject needs `reason`"),
     responses((status = 200, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one")))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit")))]
 pub async fn step(
     State(state): State<AppState>,
     Auth(actor): Auth,
     key: IdemKey,
     Path((id, step)): Path<(String, String)>,
+    raw: Bytes,
 ) -> ApiResult<Response> {
     let step = AppStep::parse(&step).ok_or_else(|| {
         ApiError::not_found(format!(
             "no step {step:?}: approve, reject, produce, ready, ship, deliver, collect or withdraw"
         ))
     })?;
+    let req: StepRequest = if raw.iter().all(u8::is_ascii_whitespace) {
+        StepRequest::default()
+    } else {
+        JsonBody::<StepRequest>::parse(&raw)?
+    };
+    let input = step_input(&req)?;
     let store = state.store.clone();
-    let run = |ctx| async move { applications::step(store.as_ref(), &ctx, &id, step).await };
-    idempotent(&state, actor, &key, b"", StatusCode::OK, run, render).await
+    let run = |ctx| async move { applications::step_with(store.as_ref(), &ctx, &id, step, &input).await };
+    idempotent(&state, actor, &key, &raw, StatusCode::OK, run, render).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeeWaiverRequest {
+    /// Why the fee is waived (1-200 characters).
+    pub reason: String,
+}
+
+/// The card office (clerk, admin) waives an application's unpaid fee, with a reason: the card
+/// may then be handed over without it. 409 if already paid or waived or the application ended.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/fee-waiver", request_body = FeeWaiverRequest, tag = "applications",
+    params(("id" = String, Path), crate::openapi::IdempotencyKey),
+    responses((status = 200, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+pub async fn waive_fee(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    key: IdemKey,
+    Path(id): Path<String>,
+    body: JsonBody<FeeWaiverRequest>,
+) -> ApiResult<Response> {
+    let reason = StaffReason::parse(&body.value.reason, "reason")?;
+    let store = state.store.clone();
+    let run = |ctx| async move { applications::waive_fee(store.as_ref(), &ctx, &id, &reason).await };
+    idempotent(&state, actor, &key, &body.raw, StatusCode::OK, run, render).await
 }

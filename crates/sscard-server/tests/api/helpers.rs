@@ -564,6 +564,13 @@ impl TestApp {
             reason: (kind == AppKind::Replacement).then_some(ReplacementReason::Lost),
         };
         let view = applications::apply(self.store.as_ref(), &c, person_id, input).await.expect("apply");
+        if view.application.status == sscard_domain::application::AppStatus::ReadyForPickup {
+            // A card with a fee waits at the counter for it: waived here, then handed over.
+            let reason = sscard_domain::handover::StaffReason::parse("test: fee waived", "reason").expect("reason");
+            applications::waive_fee(self.store.as_ref(), &c, &view.application.id, &reason).await.expect("waive");
+            let collect = sscard_domain::application::AppStep::Collect;
+            applications::step(self.store.as_ref(), &c, &view.application.id, collect).await.expect("collect");
+        }
         view.application.card_no.expect("instant card")
     }
 

@@ -241,6 +241,9 @@ async fn the_whole_card_life_over_http() {
         .problem(409, "application_open")
         .state("submitted");
     assert_eq!(app.event_count().await, events);
+    // Handed over only once the fee is settled: here the card office waives it.
+    let waiver = json!({ "reason": "test: fee waived by the card office" });
+    app.post(Some(&t.clerk), &format!("/applications/{repl_id}/fee-waiver"), &waiver).await.expect(200);
     let new_card = app.run_to_collected(&repl_id).await;
     assert_ne!(new_card, card_no);
     assert_eq!(app.card_status(&card_no).await, "lost", "the old card stays lost until the new one is activated");

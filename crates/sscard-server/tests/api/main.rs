@@ -11,6 +11,7 @@ mod ecard_keys;
 mod ecard_lifecycle;
 mod fields;
 mod floats;
+mod handover;
 mod idempotency;
 mod jobs;
 mod lifecycle;

@@ -462,6 +462,8 @@ async fn the_ewallet_follows_the_replacement_card() {
     repl["reason"] = json!("lost");
     let r = app.post(Some(&app.tokens.teller_icbc), "/applications", &repl).await;
     r.expect(201);
+    let waiver = json!({ "reason": "test: fee waived" });
+    app.post(Some(&app.tokens.clerk), &format!("/applications/{}/fee-waiver", r.str("/id")), &waiver).await.expect(200);
     let new = app.run_to_collected(&r.str("/id")).await;
     // Until the new card is activated the money stays where it was.
     assert_eq!(balance(&app, &h, &pid, &format!("ewallet:{old}")).await, 3_445);

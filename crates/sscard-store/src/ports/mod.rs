@@ -16,7 +16,7 @@ mod stats;
 mod terminals;
 
 pub use access::{Idempotency, Users};
-pub use applications::Applications;
+pub use applications::{AppReason, Applications};
 pub use benefits::Benefits;
 pub use cards::Cards;
 pub use ecards::{Ecards, IssuerKeys};
