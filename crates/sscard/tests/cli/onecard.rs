@@ -49,6 +49,12 @@ fn offline_batches_survive_sigkill_and_the_books_stay_clean() {
     assert!(secret.starts_with("sst_"));
     let listed = ok(&run(&db, &["terminal", "list"]));
     assert!(listed.contains("XM-FERRY") && !listed.contains(&secret), "{listed}");
+    // The card office's desk pays in a float for the cash top-ups below; the same key again
+    // moves nothing.
+    let float = ["ledger", "float", "--owner", "OFFICE", "--amount-fen", "1000000", "--key", "cli-float"];
+    let out = ok(&run(&db, &float));
+    assert!(out.contains("into cash:OFFICE; the float holds 1000000 fen") && !out.contains("already"), "{out}");
+    assert!(ok(&run(&db, &float)).contains("already recorded: nothing moved"));
     // The demo's own morning of uses moved money already: count from here.
     let (demo_transfers, demo_total) = rt().block_on(transfer_totals(&db));
 
