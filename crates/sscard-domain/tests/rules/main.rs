@@ -7,4 +7,5 @@ mod document_props;
 mod enums;
 mod ids;
 mod money;
+mod parser_props;
 mod row_ids;

@@ -327,10 +327,10 @@ pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multip
         Ok(x) => x,
         Err(e) => return back("/console", Err(e)),
     };
-    let rows: Vec<String> = csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
-    if rows.len() > MAX_BATCH_ROWS {
-        return back("/console", Err(format!("at most {MAX_BATCH_ROWS} rows per upload")));
-    }
+    let rows = match batch_rows(&csv) {
+        Ok(rows) => rows,
+        Err(e) => return back("/console", Err(e)),
+    };
     let id = sscard_app::new_id();
     state.batches.start(&id, rows.len());
     let task_state = state.clone();
@@ -348,12 +348,24 @@ async fn run_batch(state: AppState, actor: Actor, id: String, rows: Vec<String>,
     }
 }
 
-async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: &str) -> Result<(), String> {
+/// The data lines of an employer-batch upload: the first line (the header) and blank lines
+/// are skipped; at most [`MAX_BATCH_ROWS`].
+pub fn batch_rows(csv: &str) -> Result<Vec<String>, String> {
+    let rows = csv.lines().skip(1).filter(|l| !l.trim().is_empty());
+    // Counted before anything is copied, so an oversized upload costs no allocation.
+    if rows.clone().count() > MAX_BATCH_ROWS {
+        return Err(format!("at most {MAX_BATCH_ROWS} rows per upload"));
+    }
+    Ok(rows.map(str::to_string).collect())
+}
+
+/// One line of an employer-batch upload: `doc_type,doc_number,name,region`.
+pub fn parse_batch_row(line: &str) -> Result<RegistrationInput, String> {
     let f: Vec<&str> = line.split(',').map(str::trim).collect();
     let [doc_type, doc_number, name, region] = f.as_slice() else {
         return Err("expected doc_type,doc_number,name,region".into());
     };
-    let input = RegistrationInput {
+    Ok(RegistrationInput {
         doc_type: DocType::parse(doc_type).map_err(|e| e.to_string())?,
         doc_number: doc_number.to_string(),
         name: name.to_string(),
@@ -362,11 +374,16 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
         region: RegionCode::parse(region).map_err(|e| e.to_string())?,
         guardian_id: None,
         relationship_proof: None,
-    };
+    })
+}
+
+async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: &str) -> Result<(), String> {
+    let input = parse_batch_row(line)?;
+    let doc_number = input.doc_number.clone();
     let store = state.store.as_ref();
     let person = match persons::register(store, ctx, input).await {
         Ok(p) => p,
-        Err(e) => match Ssn::parse(doc_number) {
+        Err(e) => match Ssn::parse(&doc_number) {
             Ok(ssn) => match persons::find_by_ssn(store, ctx, &ssn).await {
                 Ok(seen) => seen.person,
                 Err(_) => return Err(e.to_string()),
