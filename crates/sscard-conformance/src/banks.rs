@@ -44,9 +44,14 @@ pub async fn banks_have_their_own_bins_and_cards_their_own_pans(store: Arc<dyn S
     let shared_bin =
         unchecked(store, &format!("INSERT INTO banks (code, name, bin) VALUES ('DUP', 'dup', '{BIN}')")).await;
     assert!(shared_bin.is_err(), "the database takes a second bank with BIN {BIN}");
+    // PANs are sealed at rest; the unique index is on their blind index (migration 0009).
     let shared_pan = unchecked(
         store,
-        &format!("UPDATE cards SET pan = '{}' WHERE card_no = '{}'", pan1.as_str(), second.card_no.as_str()),
+        &format!(
+            "UPDATE cards SET pan_index = (SELECT pan_index FROM cards WHERE card_no = '{}') WHERE card_no = '{}'",
+            first.card_no.as_str(),
+            second.card_no.as_str()
+        ),
     )
     .await;
     assert!(shared_pan.is_err(), "the database takes a second card with PAN {}", pan1.as_str());

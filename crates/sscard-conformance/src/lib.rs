@@ -24,11 +24,13 @@
 #![allow(clippy::too_many_lines)]
 
 mod applications;
+mod at_rest;
 mod banks;
 mod benefits;
 mod cards;
 pub mod fixtures;
 mod floats;
+mod handover;
 mod jobs;
 mod live;
 mod onecard;
@@ -38,10 +40,12 @@ mod records;
 mod terminals;
 
 pub use applications::*;
+pub use at_rest::*;
 pub use banks::*;
 pub use benefits::*;
 pub use cards::*;
 pub use fixtures::*;
+pub use handover::*;
 pub use floats::*;
 pub use jobs::*;
 pub use live::*;
@@ -78,6 +82,7 @@ macro_rules! conformance_tests {
             stop_and_cancel_need_reasons,
             replacement_after_loss,
             replacement_fee_collected_once,
+            hand_over_waits_for_the_fee,
             intake_rules_and_fees,
             upgrade_from_second_generation,
             concurrent_activation_has_one_winner,
@@ -114,6 +119,7 @@ macro_rules! conformance_tests {
             terminal_secret_rotation,
             staff_see_full_numbers_and_money_only_with_business,
             staff_looks_at_unmasked_data_are_listed_to_the_holder,
+            personal_data_is_sealed_at_rest,
             benefits_each_line_once_to_the_current_card,
             cash_floats_fund_and_draw,
         );

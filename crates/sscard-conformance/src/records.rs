@@ -280,12 +280,16 @@ pub async fn legacy_idempotency_records_replay_as_stored(store: Arc<dyn Store>) 
     let store = &*store;
     let hash = sscard_app::idem::request_hash("POST", "/api/v1/persons", b"{\"a\":1}");
     let body = "{\"id\":\"p-old\",\"name\":\"Old answer\"}";
+    // Written as an old version wrote it (a store converts rows of before its own format at
+    // open, so the port is the way to put one in a running store).
     let mut tx = store.write().await.expect("write");
-    tx.execute_unchecked(&format!(
-        "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) \
-         VALUES ('user:clerk.xm', 'old-1', '{hash}', 201, '{body}', {})",
-        base_ms()
-    ))
+    tx.put_idempotency(&IdemRecord {
+        scope: "user:clerk.xm".to_string(),
+        key: "old-1".to_string(),
+        request_hash: hash.clone(),
+        outcome: IdemOutcome::Legacy { status: 201, body: body.to_string() },
+        created_at_ms: base_ms(),
+    })
     .await
     .expect("an old-style row");
     tx.commit().await.expect("commit");

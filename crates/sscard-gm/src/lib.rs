@@ -8,6 +8,7 @@
 //! * [`rand`]: OS randomness helpers.
 //! * [`token`]: the e-card QR token v1: encode, decode, sign.
 //! * [`offline`]: the offline verifier terminals embed (keys, expiry, revocations).
+//! * [`vault`]: the data keys and blind index for personal data at rest.
 //! * [`bench`](mod@bench): a plain timing loop for `sscard bench crypto`.
 //!
 //! No I/O happens in this crate (the OpenSSL interop lives in the tests).
@@ -25,5 +26,6 @@ pub mod sm2;
 pub mod sm3;
 pub mod sm4;
 pub mod token;
+pub mod vault;
 
 pub use ::sm2::elliptic_curve::zeroize::Zeroizing;

@@ -94,6 +94,12 @@ impl MasterKey {
         MasterKey { bytes: Zeroizing::new(sscard_gm::rand::random_bytes()), source: MasterKeySource::Ephemeral }
     }
 
+    /// A key given as 64 hex characters (as in `SSCARD_MASTER_KEY`).
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
+        let bytes = parse_hex32(text).ok_or(KeyError::BadEnvKey)?;
+        Ok(MasterKey { bytes, source: MasterKeySource::Env })
+    }
+
     /// `SSCARD_MASTER_KEY`, else `key_file`, else the SQLite database's key file (created on
     /// first use, mode 0600); PostgreSQL without either is refused with a clear message.
     pub fn load(database_url: &str, key_file: Option<&Path>) -> Result<Self, KeyError> {
@@ -125,6 +131,11 @@ impl MasterKey {
             }
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// The keys that seal personal data at rest and its blind indexes (given to the store).
+    pub fn data_keys(&self) -> sscard_gm::vault::DataKeys {
+        sscard_gm::vault::DataKeys::new(&self.bytes)
     }
 
     fn seal_key(&self) -> Sm4Key {

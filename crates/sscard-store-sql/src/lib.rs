@@ -16,6 +16,7 @@ mod rows;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod tx;
+pub mod vault;
 
 pub(crate) use error::Db;
 
@@ -29,17 +30,25 @@ use sscard_store::{Result, StoreError};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+pub use sscard_gm::vault::DataKeys;
 pub use tx::SqlTx;
+pub use vault::Rotation;
 
-/// Opens the store named by a `sqlite://` or `postgres://` URL, migrating it.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+/// Opens the store named by a `sqlite://` or `postgres://` URL, migrating it and sealing any
+/// personal data still in clear with `keys` (see [`vault`]).
+pub async fn open(url: &str, keys: DataKeys) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(open_sql(url, keys).await?))
+}
+
+/// Like [`open`], giving the [`SqlStore`] itself (for [`SqlStore::rotate_data`]).
+pub async fn open_sql(url: &str, keys: DataKeys) -> Result<SqlStore> {
     #[cfg(feature = "postgres")]
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(postgres::open(url).await?));
+        return postgres::open(url, keys).await;
     }
     #[cfg(feature = "sqlite")]
     if url.starts_with("sqlite:") {
-        return Ok(Arc::new(sqlite::open(url).await?));
+        return sqlite::open(url, keys).await;
     }
     Err(StoreError::Backend(format!("unsupported database URL {url:?}: use sqlite://PATH or postgres://...")))
 }
@@ -110,6 +119,7 @@ pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
     observers: Observers,
+    vault: Arc<vault::Vault>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -119,8 +129,15 @@ impl std::fmt::Debug for SqlStore {
 }
 
 impl SqlStore {
-    /// Connects, applies the backend's migrations and returns the store.
-    pub async fn open(url: &str, dialect: Dialect, settings: PoolSettings, migrations: &[Migration]) -> Result<Self> {
+    /// Connects, applies the backend's migrations, checks the data keys, seals any personal
+    /// data still in clear and returns the store.
+    pub async fn open(
+        url: &str,
+        dialect: Dialect,
+        settings: PoolSettings,
+        migrations: &[Migration],
+        keys: DataKeys,
+    ) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let on_connect = settings.on_connect;
         let pool = AnyPoolOptions::new()
@@ -138,7 +155,10 @@ impl SqlStore {
             .await
             .db()?;
         migrate::run(&pool, migrations).await?;
-        Ok(Self { pool, dialect, observers: Observers::default() })
+        let vault = Arc::new(vault::Vault::new(keys));
+        vault::init(&pool, &vault).await?;
+        vault::convert(&pool, dialect, &vault).await?;
+        Ok(Self { pool, dialect, observers: Observers::default(), vault })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -146,6 +166,19 @@ impl SqlStore {
     }
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+    /// The data key version new values are sealed with.
+    pub fn data_key_version(&self) -> u32 {
+        self.vault.current()
+    }
+    /// `sscard keys rotate-data`: a new data key version, and every row sealed under an older
+    /// one sealed again under it, `chunk` rows per transaction (see [`vault::rotate`]).
+    pub async fn rotate_data(
+        &self,
+        chunk: u32,
+        progress: &mut (dyn FnMut(&'static str, u64) + Send),
+    ) -> Result<Rotation> {
+        vault::rotate(&self.pool, self.dialect, &self.vault, chunk, progress).await
     }
 }
 
@@ -155,12 +188,15 @@ impl Store for SqlStore {
         self.dialect.name()
     }
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.pool.begin_with(self.dialect.begin_write()).await.db()?;
-        Ok(Box::new(SqlTx::new(tx, self.dialect, true).observed_by(self.observers.clone())))
+        let mut tx = self.pool.begin_with(self.dialect.begin_write()).await.db()?;
+        if self.vault.refresh_due() {
+            vault::refresh(&mut tx, &self.vault).await?;
+        }
+        Ok(Box::new(SqlTx::new(tx, self.dialect, true, self.vault.clone()).observed_by(self.observers.clone())))
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await.db()?;
-        Ok(Box::new(SqlTx::new(tx, self.dialect, false)))
+        Ok(Box::new(SqlTx::new(tx, self.dialect, false, self.vault.clone())))
     }
     async fn close(&self) {
         self.pool.close().await;
@@ -178,6 +214,6 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .db()?;
-        row.as_ref().map(tx::ecard_with_card_row).transpose()
+        row.as_ref().map(|r| tx::ecard_with_card_row(r, &self.vault)).transpose()
     }
 }

@@ -239,8 +239,8 @@ fn settlement_context_select() -> &'static str {
     })
 }
 
-fn card_person(row: &AnyRow) -> Result<(Card, Person)> {
-    Ok((super::rows::card(row)?, super::rows::person_prefixed(row, "p_")?))
+fn card_person(row: &AnyRow, vault: &crate::vault::Vault) -> Result<(Card, Person)> {
+    Ok((super::rows::card(row, vault)?, super::rows::person_prefixed(row, "p_", vault)?))
 }
 
 fn medical_policy_p(row: &AnyRow, x: &str) -> Result<MedicalPolicy> {
@@ -369,7 +369,7 @@ impl ports::Terminals for SqlTx {
                 .await
                 .db()?;
             if let Some(row) = row {
-                return Ok((Some(terminal_p(&row, "t_")?), Some(card_person(&row)?)));
+                return Ok((Some(terminal_p(&row, "t_")?), Some(card_person(&row, self.vault())?)));
             }
         }
         let row = sqlx::query(AssertSqlSafe(terminal_card_select()))
@@ -379,7 +379,7 @@ impl ports::Terminals for SqlTx {
             .await
             .db()?;
         let terminal = if opt_text(&row, "t_id")?.is_some() { Some(terminal_p(&row, "t_")?) } else { None };
-        let card = if opt_text(&row, "card_no")?.is_some() { Some(card_person(&row)?) } else { None };
+        let card = if opt_text(&row, "card_no")?.is_some() { Some(card_person(&row, self.vault())?) } else { None };
         Ok((terminal, card))
     }
 }
@@ -514,7 +514,7 @@ impl SqlTx {
         let lock = if lock_person && self.dialect() == super::Dialect::Postgres { " FOR UPDATE OF p" } else { "" };
         let sql = format!("{} WHERE c.card_no = $1{lock}", card_person_select());
         let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(self.conn()).await.db()?;
-        row.as_ref().map(card_person).transpose()
+        row.as_ref().map(|r| card_person(r, self.vault())).transpose()
     }
 
     pub(crate) async fn sql_cards_with_persons(&mut self, card_nos: &[String]) -> Result<Vec<(Card, Person)>> {
@@ -531,7 +531,8 @@ impl SqlTx {
         for no in card_nos {
             q = q.bind(no.as_str());
         }
-        all(q.fetch_all(self.conn()).await.db()?, card_person)
+        let found = q.fetch_all(self.conn()).await.db()?;
+        found.iter().map(|r| card_person(r, self.vault())).collect()
     }
 }
 

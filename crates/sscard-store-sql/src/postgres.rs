@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0007_unique_bin_pan.sql"),
     },
     Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/postgres/0008_person_reads.sql") },
+    Migration {
+        version: 9,
+        name: "personal_data_at_rest",
+        sql: include_str!("../migrations/postgres/0009_personal_data_at_rest.sql"),
+    },
     Migration { version: 10, name: "cash_floats", sql: include_str!("../migrations/postgres/0010_cash_floats.sql") },
     Migration { version: 11, name: "benefits", sql: include_str!("../migrations/postgres/0011_benefits.sql") },
     Migration {
@@ -41,10 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// Opens the database at a `postgres://` URL and migrates it.
-pub async fn open(url: &str) -> sscard_store::Result<SqlStore> {
+/// Opens the database at a `postgres://` URL, migrates it and seals any personal data still
+/// in clear with `keys`.
+pub async fn open(url: &str, keys: crate::DataKeys) -> sscard_store::Result<SqlStore> {
     let settings = PoolSettings { max_connections: 16, acquire_timeout: Duration::from_secs(30), on_connect: "" };
-    SqlStore::open(url, Dialect::Postgres, settings, MIGRATIONS).await
+    SqlStore::open(url, Dialect::Postgres, settings, MIGRATIONS, keys).await
 }
 
 /// The server tests connect to for creating their own databases.

@@ -2,6 +2,7 @@
 //! the domain's constructors; a value that no longer parses is reported as corruption.
 
 use crate::Db;
+use crate::vault::Vault;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use sscard_domain::access::Role;
@@ -97,35 +98,53 @@ pub fn branch(row: &AnyRow) -> Result<Branch> {
     })
 }
 
-pub fn person(row: &AnyRow) -> Result<Person> {
-    person_prefixed(row, "")
+pub fn person(row: &AnyRow, vault: &Vault) -> Result<Person> {
+    person_prefixed(row, "", vault)
 }
 
-/// A person from columns named `{prefix}id`, `{prefix}ssn`, ... (joined queries).
-pub fn person_prefixed(row: &AnyRow, prefix: &str) -> Result<Person> {
+/// Opens the sealed text of `persons.{col}` of person `id`, read from column `{prefix}{col}`.
+fn sealed_person(row: &AnyRow, vault: &Vault, prefix: &str, id: &str, col: &str) -> Result<Option<String>> {
+    vault.open_opt(&format!("persons.{col}"), &[id], opt_text(row, &format!("{prefix}{col}"))?)
+}
+
+/// A sealed text column that must be present.
+fn required(col: &str, value: Option<String>) -> Result<String> {
+    value.ok_or_else(|| StoreError::corrupt(format!("column {col} is NULL")))
+}
+
+/// A person from columns named `{prefix}id`, `{prefix}ssn`, ... (joined queries); the sealed
+/// columns are opened with `vault`.
+pub fn person_prefixed(row: &AnyRow, prefix: &str, vault: &Vault) -> Result<Person> {
     let c = |name: &str| format!("{prefix}{name}");
-    let guardian = match (opt_text(row, &c("guardian_id"))?, opt_text(row, &c("relationship_proof"))?) {
+    let id = text(row, &c("id"))?;
+    let open = |col: &str| sealed_person(row, vault, prefix, &id, col);
+    let guardian = match (opt_text(row, &c("guardian_id"))?, open("relationship_proof")?) {
         (Some(guardian_id), Some(relationship_proof)) => Some(GuardianLink { guardian_id, relationship_proof }),
         _ => None,
     };
+    let ssn = required("ssn", open("ssn")?)?;
+    let name = required("name", open("name")?)?;
     Ok(Person {
-        id: text(row, &c("id"))?,
-        ssn: parsed(row, &c("ssn"), Ssn::parse)?,
+        ssn: Ssn::parse(&ssn).map_err(|_| StoreError::corrupt(format!("person {id}: sealed ssn does not parse")))?,
         doc_type: parsed(row, &c("doc_type"), DocType::parse)?,
-        doc_number: text(row, &c("doc_number"))?,
-        name: parsed(row, &c("name"), |s| PersonName::from_stored(s.to_string()))?,
+        doc_number: required("doc_number", open("doc_number")?)?,
+        name: PersonName::from_stored(name)
+            .map_err(|_| StoreError::corrupt(format!("person {id}: sealed name does not parse")))?,
         sex: parsed(row, &c("sex"), Sex::parse)?,
         birth_date: date(row, &c("birth_date"))?,
         region: parsed(row, &c("region"), RegionCode::parse)?,
         guardian,
         pension_recorded: flag(row, &c("pension_recorded"))?,
         created_at_ms: int(row, &c("created_at_ms"))?,
+        id,
     })
 }
 
-pub fn application(row: &AnyRow) -> Result<Application> {
+pub fn application(row: &AnyRow, vault: &Vault) -> Result<Application> {
+    let id = text(row, "id")?;
     Ok(Application {
-        id: text(row, "id")?,
+        mail_address: vault.open_opt("applications.mail_address", &[&id], opt_text(row, "mail_address")?)?,
+        id,
         person_id: text(row, "person_id")?,
         kind: named(row, "kind", AppKind::parse)?,
         channel: named(row, "channel", Channel::parse)?,
@@ -133,7 +152,6 @@ pub fn application(row: &AnyRow) -> Result<Application> {
         fee_fen: Fen::new(int(row, "fee_fen")?),
         bank_code: parsed(row, "bank_code", BankCode::parse)?,
         branch_code: opt_parsed(row, "branch_code", BranchCode::parse)?,
-        mail_address: opt_text(row, "mail_address")?,
         reason: opt_named(row, "reason", ReplacementReason::parse)?,
         card_no: opt_text(row, "card_no")?,
         replaces_card_no: opt_text(row, "replaces_card_no")?,
@@ -150,16 +168,21 @@ pub fn timeline_entry(row: &AnyRow) -> Result<TimelineEntry> {
     })
 }
 
-pub fn card(row: &AnyRow) -> Result<Card> {
+pub fn card(row: &AnyRow, vault: &Vault) -> Result<Card> {
     let generation = int(row, "generation")?;
+    let card_no = text(row, "card_no")?;
+    let pan = vault.open_opt("cards.pan", &[&card_no], opt_text(row, "pan")?)?;
     Ok(Card {
-        card_no: parsed(row, "card_no", CardNo::parse)?,
+        pan: pan
+            .map(|p| Pan::parse(&p))
+            .transpose()
+            .map_err(|_| StoreError::corrupt(format!("card {card_no}: sealed pan does not parse")))?,
+        card_no: CardNo::parse(&card_no).map_err(|_| corrupt("card_no", &card_no))?,
         person_id: text(row, "person_id")?,
         status: named(row, "status", CardStatus::parse)?,
         generation: u8::try_from(generation).map_err(|_| corrupt("generation", &generation.to_string()))?,
         temporary: flag(row, "temporary")?,
         bank_code: parsed(row, "bank_code", BankCode::parse)?,
-        pan: opt_parsed(row, "pan", Pan::parse)?,
         card_id_code: opt_parsed(row, "card_id_code", CardIdCode::parse)?,
         region: parsed(row, "region", RegionCode::parse)?,
         channel: opt_named(row, "channel", Channel::parse)?,

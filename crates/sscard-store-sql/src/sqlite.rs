@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 7, name: "unique_bin_pan", sql: include_str!("../migrations/sqlite/0007_unique_bin_pan.sql") },
     Migration { version: 8, name: "person_reads", sql: include_str!("../migrations/sqlite/0008_person_reads.sql") },
+    Migration {
+        version: 9,
+        name: "personal_data_at_rest",
+        sql: include_str!("../migrations/sqlite/0009_personal_data_at_rest.sql"),
+    },
     Migration { version: 10, name: "cash_floats", sql: include_str!("../migrations/sqlite/0010_cash_floats.sql") },
     Migration { version: 11, name: "benefits", sql: include_str!("../migrations/sqlite/0011_benefits.sql") },
     Migration {
@@ -37,11 +42,12 @@ pub const MIGRATIONS: &[Migration] = &[
 const PRAGMAS: &str =
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
-/// Opens (creating if needed) the database at a `sqlite://PATH` URL and migrates it.
-pub async fn open(url: &str) -> sscard_store::Result<SqlStore> {
+/// Opens (creating if needed) the database at a `sqlite://PATH` URL, migrates it and seals
+/// any personal data still in clear with `keys`.
+pub async fn open(url: &str, keys: crate::DataKeys) -> sscard_store::Result<SqlStore> {
     let url = with_create_mode(url);
     let settings = PoolSettings { max_connections: 8, acquire_timeout: Duration::from_secs(30), on_connect: PRAGMAS };
-    SqlStore::open(&url, Dialect::Sqlite, settings, MIGRATIONS).await
+    SqlStore::open(&url, Dialect::Sqlite, settings, MIGRATIONS, keys).await
 }
 
 /// Adds `mode=rwc` so a missing file is created, unless the URL already chose a mode.

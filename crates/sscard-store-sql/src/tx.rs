@@ -3,6 +3,7 @@
 use super::Dialect;
 use super::rows::{self, date_text};
 use crate::Db;
+use crate::vault::Vault;
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
@@ -15,6 +16,7 @@ use sscard_store::onecard::UsageCount;
 use sscard_store::ports::{self, Outbox};
 use sscard_store::tx::Tx;
 use sscard_store::{Result, StoreError};
+use std::sync::Arc;
 use time::Date;
 
 /// One open transaction on a [`super::SqlStore`].
@@ -27,11 +29,13 @@ pub struct SqlTx {
     observers: Option<super::Observers>,
     /// The persons named by the events written so far.
     touched: Vec<String>,
+    /// Seals and opens the personal data columns.
+    vault: Arc<Vault>,
 }
 
 impl SqlTx {
-    pub(super) fn new(tx: Transaction<'static, Any>, dialect: Dialect, writing: bool) -> Self {
-        Self { tx, dialect, writing, observers: None, touched: Vec::new() }
+    pub(super) fn new(tx: Transaction<'static, Any>, dialect: Dialect, writing: bool, vault: Arc<Vault>) -> Self {
+        Self { tx, dialect, writing, observers: None, touched: Vec::new(), vault }
     }
     pub(super) fn observed_by(mut self, observers: super::Observers) -> Self {
         self.observers = Some(observers);
@@ -48,6 +52,9 @@ impl SqlTx {
     }
     pub(super) fn dialect(&self) -> Dialect {
         self.dialect
+    }
+    pub(super) fn vault(&self) -> &Vault {
+        &self.vault
     }
 }
 
@@ -76,8 +83,8 @@ pub(super) fn ecard_with_card_sql() -> &'static str {
     })
 }
 
-pub(super) fn ecard_with_card_row(row: &AnyRow) -> Result<(Ecard, Card, Person)> {
-    Ok((rows::ecard_prefixed(row, "e_")?, rows::card(row)?, rows::person_prefixed(row, "p_")?))
+pub(super) fn ecard_with_card_row(row: &AnyRow, vault: &Vault) -> Result<(Ecard, Card, Person)> {
+    Ok((rows::ecard_prefixed(row, "e_")?, rows::card(row, vault)?, rows::person_prefixed(row, "p_", vault)?))
 }
 
 fn flag(b: bool) -> i64 {
@@ -92,7 +99,7 @@ fn dup(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
-fn all<T>(rows: Vec<AnyRow>, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+fn all<T>(rows: Vec<AnyRow>, map: impl Fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(map).collect()
 }
 
@@ -191,21 +198,29 @@ impl ports::Persons for SqlTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<()> {
-        let sql =
-            format!("INSERT INTO persons ({PERSON_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+        let sql = format!(
+            "INSERT INTO persons ({PERSON_COLS}, key_version, ssn_index, doc_index) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        );
+        let v = &self.vault;
+        let id = [p.id.as_str()];
+        let proof = p.guardian.as_ref().map(|g| g.relationship_proof.as_str());
         sqlx::query(AssertSqlSafe(sql))
             .bind(p.id.as_str())
-            .bind(p.ssn.as_str())
+            .bind(v.seal("persons.ssn", &id, p.ssn.as_str()))
             .bind(p.doc_type.as_str())
-            .bind(p.doc_number.as_str())
-            .bind(p.name.as_str())
+            .bind(v.seal("persons.doc_number", &id, p.doc_number.as_str()))
+            .bind(v.seal("persons.name", &id, p.name.as_str()))
             .bind(p.sex.as_str())
             .bind(date_text(p.birth_date))
             .bind(p.region.to_string())
             .bind(p.guardian.as_ref().map(|g| g.guardian_id.clone()))
-            .bind(p.guardian.as_ref().map(|g| g.relationship_proof.clone()))
+            .bind(v.seal_opt("persons.relationship_proof", &id, proof))
             .bind(flag(p.pension_recorded))
             .bind(p.created_at_ms)
+            .bind(i64::from(v.current()))
+            .bind(v.ssn_index(p.ssn.as_str()))
+            .bind(v.doc_index(p.doc_number.as_str()))
             .execute(&mut *self.tx)
             .await
             .map_err(dup("person"))?;
@@ -216,7 +231,7 @@ impl ports::Persons for SqlTx {
         let lock = if lock { self.dialect.for_update() } else { "" };
         let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1{lock}");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await.db()?;
-        row.as_ref().map(rows::person).transpose()
+        row.as_ref().map(|r| rows::person(r, &self.vault)).transpose()
     }
 
     async fn get_person_of_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Person>> {
@@ -225,19 +240,21 @@ impl ports::Persons for SqlTx {
             "SELECT {PERSON_COLS} FROM persons WHERE id = (SELECT person_id FROM cards WHERE card_no = $1){lock}"
         );
         let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(&mut *self.tx).await.db()?;
-        row.as_ref().map(rows::person).transpose()
+        row.as_ref().map(|r| rows::person(r, &self.vault)).transpose()
     }
 
     async fn find_persons_by_doc_number(&mut self, doc_number: &str) -> Result<Vec<Person>> {
-        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE doc_number = $1 ORDER BY id LIMIT 10");
-        let found = sqlx::query(AssertSqlSafe(sql)).bind(doc_number).fetch_all(&mut *self.tx).await.db()?;
-        all(found, rows::person)
+        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE doc_index = $1 ORDER BY id LIMIT 10");
+        let index = self.vault.doc_index(doc_number);
+        let found = sqlx::query(AssertSqlSafe(sql)).bind(index).fetch_all(&mut *self.tx).await.db()?;
+        all(found, |r| rows::person(r, &self.vault))
     }
 
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>> {
-        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ssn = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(ssn).fetch_optional(&mut *self.tx).await.db()?;
-        row.as_ref().map(rows::person).transpose()
+        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ssn_index = $1");
+        let index = self.vault.ssn_index(ssn);
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(index).fetch_optional(&mut *self.tx).await.db()?;
+        row.as_ref().map(|r| rows::person(r, &self.vault)).transpose()
     }
 
     async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>> {
@@ -248,7 +265,7 @@ impl ports::Persons for SqlTx {
             .fetch_all(&mut *self.tx)
             .await
             .db()?;
-        all(found, rows::person)
+        all(found, |r| rows::person(r, &self.vault))
     }
 }
 
@@ -322,8 +339,10 @@ impl ports::Banks for SqlTx {
 impl ports::Applications for SqlTx {
     async fn insert_application(&mut self, a: &Application, region: &str) -> Result<()> {
         let sql = format!(
-            "INSERT INTO applications ({APP_COLS}, region) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            "INSERT INTO applications ({APP_COLS}, region, key_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         );
+        let mail_address = self.vault.seal_opt("applications.mail_address", &[&a.id], a.mail_address.as_deref());
         sqlx::query(AssertSqlSafe(sql))
             .bind(a.id.as_str())
             .bind(a.person_id.as_str())
@@ -333,13 +352,14 @@ impl ports::Applications for SqlTx {
             .bind(a.fee_fen.value())
             .bind(a.bank_code.as_str())
             .bind(a.branch_code.as_ref().map(|b| b.as_str().to_string()))
-            .bind(a.mail_address.clone())
+            .bind(mail_address)
             .bind(a.reason.map(|r| r.as_str()))
             .bind(a.card_no.clone())
             .bind(a.replaces_card_no.clone())
             .bind(a.submitted_at_ms)
             .bind(a.updated_at_ms)
             .bind(region)
+            .bind(i64::from(self.vault.current()))
             .execute(&mut *self.tx)
             .await
             .map_err(dup("application"))?;
@@ -350,7 +370,7 @@ impl ports::Applications for SqlTx {
         let lock = if lock { self.dialect.for_update() } else { "" };
         let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1{lock}");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await.db()?;
-        row.as_ref().map(rows::application).transpose()
+        row.as_ref().map(|r| rows::application(r, &self.vault)).transpose()
     }
 
     async fn update_application(&mut self, a: &Application) -> Result<()> {
@@ -371,7 +391,7 @@ impl ports::Applications for SqlTx {
     async fn applications_of_person(&mut self, person_id: &str) -> Result<Vec<Application>> {
         let sql = format!("SELECT {APP_COLS} FROM applications WHERE person_id = $1 ORDER BY id LIMIT 200");
         let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(&mut *self.tx).await.db()?;
-        all(found, rows::application)
+        all(found, |r| rows::application(r, &self.vault))
     }
 
     async fn list_applications(&mut self, f: &AppFilter) -> Result<Vec<Application>> {
@@ -388,7 +408,7 @@ impl ports::Applications for SqlTx {
             .fetch_all(&mut *self.tx)
             .await
             .db()?;
-        all(found, rows::application)
+        all(found, |r| rows::application(r, &self.vault))
     }
 
     async fn append_step(&mut self, application_id: &str, e: &TimelineEntry) -> Result<()> {
@@ -468,8 +488,11 @@ impl ports::Cards for SqlTx {
 
     async fn insert_card(&mut self, c: &Card) -> Result<()> {
         let sql = format!(
-            "INSERT INTO cards ({CARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            "INSERT INTO cards ({CARD_COLS}, key_version, pan_index) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         );
+        let pan = c.pan.as_ref().map(|p| p.as_str());
+        let sealed_pan = self.vault.seal_opt("cards.pan", &[c.card_no.as_str()], pan);
         sqlx::query(AssertSqlSafe(sql))
             .bind(c.card_no.as_str())
             .bind(c.person_id.as_str())
@@ -478,7 +501,7 @@ impl ports::Cards for SqlTx {
             .bind(c.generation as i64)
             .bind(flag(c.temporary))
             .bind(c.bank_code.as_str())
-            .bind(c.pan.as_ref().map(|p| p.as_str().to_string()))
+            .bind(sealed_pan)
             .bind(c.card_id_code.as_ref().map(|p| p.as_str().to_string()))
             .bind(c.channel.map(|ch| ch.as_str()))
             .bind(c.application_id.clone())
@@ -490,6 +513,8 @@ impl ports::Cards for SqlTx {
             .bind(c.produced_at_ms)
             .bind(c.cancel_reason.map(|r| r.as_str()))
             .bind(flag(c.destroyed))
+            .bind(i64::from(self.vault.current()))
+            .bind(pan.map(|p| self.vault.pan_index(p)))
             .execute(&mut *self.tx)
             .await
             .map_err(dup("card"))?;
@@ -500,7 +525,7 @@ impl ports::Cards for SqlTx {
         let lock = if lock { self.dialect.for_update() } else { "" };
         let sql = format!("SELECT {CARD_COLS} FROM cards WHERE card_no = $1{lock}");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(card_no).fetch_optional(&mut *self.tx).await.db()?;
-        row.as_ref().map(rows::card).transpose()
+        row.as_ref().map(|r| rows::card(r, &self.vault)).transpose()
     }
 
     async fn update_card(&mut self, c: &Card) -> Result<()> {
@@ -530,7 +555,7 @@ impl ports::Cards for SqlTx {
         let sql =
             format!("SELECT {CARD_COLS} FROM cards WHERE person_id = $1 ORDER BY produced_at_ms, card_no LIMIT 100");
         let found = sqlx::query(AssertSqlSafe(sql)).bind(person_id).fetch_all(&mut *self.tx).await.db()?;
-        all(found, rows::card)
+        all(found, |r| rows::card(r, &self.vault))
     }
 
     async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>> {
@@ -544,7 +569,7 @@ impl ports::Cards for SqlTx {
             .fetch_all(&mut *self.tx)
             .await
             .db()?;
-        all(found, rows::card)
+        all(found, |r| rows::card(r, &self.vault))
     }
 
     async fn temporary_cards_expiring_before(&mut self, date: Date, limit: u32) -> Result<Vec<Card>> {
@@ -557,7 +582,7 @@ impl ports::Cards for SqlTx {
             .fetch_all(&mut *self.tx)
             .await
             .db()?;
-        all(found, rows::card)
+        all(found, |r| rows::card(r, &self.vault))
     }
 }
 
@@ -804,7 +829,10 @@ impl ports::Idempotency for SqlTx {
         .await
         .db()?;
         let Some(row) = row else { return Ok(None) };
-        let body = rows::text(&row, "body")?;
+        let (scope, key) = (rows::text(&row, "scope")?, rows::text(&row, "key")?);
+        let at = [scope.as_str(), key.as_str()];
+        let body = self.vault.open("idempotency.body", &at, &rows::text(&row, "body")?)?;
+        let request_hash = self.vault.open("idempotency.request_hash", &at, &rows::text(&row, "request_hash")?)?;
         // Status 0: a typed outcome. Nonzero: an answer stored before typed outcomes.
         let outcome = match rows::int(&row, "status")? {
             0 => IdemOutcome::Typed(body),
@@ -814,13 +842,7 @@ impl ports::Idempotency for SqlTx {
                 body,
             },
         };
-        Ok(Some(IdemRecord {
-            scope: rows::text(&row, "scope")?,
-            key: rows::text(&row, "key")?,
-            request_hash: rows::text(&row, "request_hash")?,
-            outcome,
-            created_at_ms: rows::int(&row, "created_at_ms")?,
-        }))
+        Ok(Some(IdemRecord { scope, key, request_hash, outcome, created_at_ms: rows::int(&row, "created_at_ms")? }))
     }
 
     async fn put_idempotency(&mut self, r: &IdemRecord) -> Result<()> {
@@ -830,16 +852,23 @@ impl ports::Idempotency for SqlTx {
             IdemOutcome::Typed(body) => (0, body.as_str()),
             IdemOutcome::Legacy { status, body } => (i64::from(*status), body.as_str()),
         };
-        sqlx::query("INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(r.scope.as_str())
-            .bind(r.key.as_str())
-            .bind(r.request_hash.as_str())
-            .bind(status)
-            .bind(body)
-            .bind(r.created_at_ms)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(dup("idempotency key"))?;
+        // The answer carries whatever the request answered (names, full SSNs): sealed, as is
+        // the hash of the request, which would confirm a guessed request body.
+        let at = [r.scope.as_str(), r.key.as_str()];
+        sqlx::query(
+            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms, key_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(r.scope.as_str())
+        .bind(r.key.as_str())
+        .bind(self.vault.seal("idempotency.request_hash", &at, &r.request_hash))
+        .bind(status)
+        .bind(self.vault.seal("idempotency.body", &at, body))
+        .bind(r.created_at_ms)
+        .bind(i64::from(self.vault.current()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(dup("idempotency key"))?;
         Ok(())
     }
 }
@@ -892,7 +921,7 @@ impl ports::Ecards for SqlTx {
     async fn ecard_with_card(&mut self, id: &str) -> Result<Option<(Ecard, Card, Person)>> {
         let row =
             sqlx::query(AssertSqlSafe(ecard_with_card_sql())).bind(id).fetch_optional(&mut *self.tx).await.db()?;
-        row.as_ref().map(ecard_with_card_row).transpose()
+        row.as_ref().map(|r| ecard_with_card_row(r, &self.vault)).transpose()
     }
 
     async fn stopped_ecards(&mut self, after_id: Option<&str>, limit: u32) -> Result<Vec<String>> {

@@ -164,7 +164,7 @@ async fn master_key_file_is_private_and_no_private_key_is_stored_in_plain() {
     // The default location beside the SQLite file (as `sscard serve` uses when the env var is unset).
     assert_eq!(sscard_server::keys::default_key_file(&url), Some(key_file.clone()));
     let master = MasterKey::from_file(&key_file).unwrap();
-    let store = sscard_store_sql::open(&url).await.unwrap();
+    let store = sscard_store_sql::open(&url, master.data_keys()).await.unwrap();
     let keys = KeyManager::new(&master);
     let ring = keys.ensure(store.as_ref(), 1_780_000_000_000).await.unwrap();
     let (_, signer) = ring.signer_at(1_780_000_000).unwrap();
@@ -189,7 +189,7 @@ async fn master_key_file_is_private_and_no_private_key_is_stored_in_plain() {
     assert!(!contains(pem.as_bytes()));
 
     // The same file opens the keys again; another master key cannot.
-    let store = sscard_store_sql::open(&url).await.unwrap();
+    let store = sscard_store_sql::open(&url, master.data_keys()).await.unwrap();
     let again = KeyManager::new(&MasterKey::from_file(&key_file).unwrap());
     assert_eq!(again.reload(store.as_ref()).await.unwrap().published.len(), 1);
     let wrong = KeyManager::ephemeral();

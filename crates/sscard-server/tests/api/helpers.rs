@@ -85,6 +85,8 @@ pub struct TestApp {
     pub keys: Arc<KeyManager>,
     /// The database URL, for a second process's view of it.
     pub db_url: String,
+    /// The keys the store seals personal data with (a second handle needs them too).
+    pub data_keys: sscard_store_sql::DataKeys,
     seq: AtomicU16,
     /// Numbers the persons of [`TestApp::person_with_card`] and their logins.
     holder_seq: AtomicU16,
@@ -237,9 +239,12 @@ impl TestApp {
                 (Db::Sqlite(db), url)
             }
         };
-        let store = sscard_store_sql::open(&url).await.expect("open the test store");
+        // One in-memory master key seals the issuer keys and the personal data.
+        let master = sscard_server::keys::MasterKey::ephemeral();
+        let data_keys = master.data_keys();
+        let store = sscard_store_sql::open(&url, data_keys.clone()).await.expect("open the test store");
         let clock = Arc::new(FixedClock::at_date(START));
-        let keys = Arc::new(KeyManager::ephemeral());
+        let keys = Arc::new(KeyManager::new(&master));
         let mut state = AppState::new(store.clone(), clock.clone(), policy).with_keys(keys.clone());
         state.hash_iterations = 1000;
         let background = scheduler.then(|| sscard_server::scheduler::spawn(state.clone(), 3600));
@@ -317,6 +322,7 @@ impl TestApp {
             holder2_person: holder2,
             keys,
             db_url: url,
+            data_keys,
             seq: AtomicU16::new(1),
             holder_seq: AtomicU16::new(1),
             server,

@@ -29,7 +29,9 @@ async fn factory() -> Option<(Arc<dyn Store>, Guard)> {
             panic!("PostgreSQL at {} does not answer and CI is set: {e}", sscard_store_sql::postgres::admin_url())
         }
     };
-    let store = sscard_store_sql::postgres::open(&db.url()).await.unwrap_or_else(|e| panic!("open {}: {e}", db.url()));
+    let store = sscard_store_sql::postgres::open(&db.url(), sscard_store_sql::DataKeys::ephemeral())
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.url()));
     let guard = Guard::with_cleanup(db, |db| async move {
         if let Err(e) = db.drop_now().await {
             eprintln!("could not drop test database {}: {e}", db.name);

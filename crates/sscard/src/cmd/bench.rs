@@ -110,12 +110,15 @@ impl BenchDb {
         Ok(match backend {
             Backend::Sqlite => {
                 let db = sscard_store_sql::sqlite::TempDatabase::new();
-                let store = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await?);
+                let store =
+                    Arc::new(sscard_store_sql::sqlite::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?);
                 BenchDb { store, sqlite: Some(db), pg: None }
             }
             Backend::Postgres => {
                 let db = sscard_store_sql::postgres::TempDatabase::create().await?;
-                let store = Arc::new(sscard_store_sql::postgres::open(&db.url()).await?);
+                let store = Arc::new(
+                    sscard_store_sql::postgres::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?,
+                );
                 BenchDb { store, sqlite: None, pg: Some(db) }
             }
         })

@@ -162,7 +162,8 @@ pub async fn http(seconds: u64, clients: usize, ecards: u32) -> anyhow::Result<E
     let clients = clients.clamp(1, 256);
     let ecards = ecards.clamp(1, 5_000);
     let db = sscard_store_sql::sqlite::TempDatabase::new();
-    let store: Arc<dyn Store> = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await?);
+    let store: Arc<dyn Store> =
+        Arc::new(sscard_store_sql::sqlite::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?);
     eprintln!("setting up {ecards} holders with active cards ...");
     let (password, holders) = add_users(store.as_ref(), ecards).await?;
     let (base, server) = serve(store.clone()).await?;

@@ -18,9 +18,16 @@ use sscard_domain::policy::Policy;
 use sscard_store::Store;
 use std::sync::Arc;
 
-/// Opens the database, with a clear message when it cannot.
+/// Opens the database with the master key of `SSCARD_MASTER_KEY` or the SQLite database's key
+/// file (personal data is sealed under keys derived from it), with a clear message when it cannot.
 pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    sscard_store_sql::open(url).await.map_err(|e| anyhow::anyhow!("cannot open {url}: {e}"))
+    let master = sscard_server::keys::MasterKey::load(url, None)?;
+    open_with(url, &master).await
+}
+
+/// Opens the database with this master key.
+pub async fn open_with(url: &str, master: &sscard_server::keys::MasterKey) -> anyhow::Result<Arc<dyn Store>> {
+    sscard_store_sql::open(url, master.data_keys()).await.map_err(|e| anyhow::anyhow!("cannot open {url}: {e}"))
 }
 
 /// The context of a CLI operation: the operator acts as admin, now.

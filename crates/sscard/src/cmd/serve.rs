@@ -35,7 +35,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let store = open(url).await?;
+    let store = super::open_with(url, &master).await?;
     let mut demo_logins = Vec::new();
     if args.demo {
         demo_logins = seed_demo(store.as_ref()).await?;

@@ -235,7 +235,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sync_and_verify_against_a_server() {
         let db = sscard_store_sql::sqlite::TempDatabase::new();
-        let store: Arc<dyn Store> = Arc::new(sscard_store_sql::sqlite::open(&db.url()).await.unwrap());
+        let store: Arc<dyn Store> =
+            Arc::new(sscard_store_sql::sqlite::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await.unwrap());
         let card_no = crate::cmd::bench::setup(store.as_ref(), 1).await.unwrap().remove(0);
         let mut ctx = crate::cmd::cli_ctx();
         ctx.hash_iterations = 1000;

@@ -127,9 +127,22 @@ pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
 
+/// The data keys the binary uses on this database: [`TEST_MASTER_KEY`] on PostgreSQL, the key
+/// file beside a SQLite database (created here if the binary has not made it yet).
+pub fn data_keys(db: &Db) -> sscard_store_sql::DataKeys {
+    let master = match db {
+        Db::Postgres(_) => sscard_server::keys::MasterKey::from_hex(TEST_MASTER_KEY).expect("the test master key"),
+        Db::Sqlite(_) => {
+            let file = sscard_server::keys::default_key_file(&db.url()).expect("a SQLite key file path");
+            sscard_server::keys::MasterKey::from_file(&file).expect("the database's master key file")
+        }
+    };
+    master.data_keys()
+}
+
 /// A direct handle on the test database (close it before the binary needs the file alone).
 pub async fn open(db: &Db) -> Arc<dyn Store> {
-    sscard_store_sql::open(&db.url()).await.expect("open the test database")
+    sscard_store_sql::open(&db.url(), data_keys(db)).await.expect("open the test database")
 }
 
 pub fn free_port() -> u16 {

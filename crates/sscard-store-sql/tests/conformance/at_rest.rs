@@ -1,0 +1,235 @@
+//! Personal data at rest on both backends, beyond the shared case: a database from before
+//! migration 0009 converted at open (also when a conversion was cut off), data key rotation,
+//! and a wrong master key.
+
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sscard_conformance::fixtures::*;
+use sscard_store::Store;
+use sscard_store::ports::{Applications, Cards, Idempotency, Persons};
+use sscard_store_sql::DataKeys;
+use std::sync::Arc;
+
+/// A database of each backend (PostgreSQL only when it answers; with CI set it must).
+enum Db {
+    Sqlite(sscard_store_sql::sqlite::TempDatabase),
+    Postgres(sscard_store_sql::postgres::TempDatabase),
+}
+
+impl Db {
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(d) => format!("{}?mode=rwc", d.url()),
+            Db::Postgres(d) => d.url(),
+        }
+    }
+    fn migrations(&self) -> &'static [sscard_store_sql::migrate::Migration] {
+        match self {
+            Db::Sqlite(_) => sscard_store_sql::sqlite::MIGRATIONS,
+            Db::Postgres(_) => sscard_store_sql::postgres::MIGRATIONS,
+        }
+    }
+    /// The SQLite file and its WAL, as a thief would copy them.
+    fn file_bytes(&self) -> Option<Vec<u8>> {
+        let Db::Sqlite(d) = self else { return None };
+        let mut bytes = std::fs::read(&d.path).expect("the database file");
+        bytes.extend(std::fs::read(format!("{}-wal", d.path.display())).unwrap_or_default());
+        Some(bytes)
+    }
+}
+
+async fn databases() -> Vec<Db> {
+    let mut out = vec![Db::Sqlite(sscard_store_sql::sqlite::TempDatabase::new())];
+    match sscard_store_sql::postgres::TempDatabase::create().await {
+        Ok(db) => out.push(Db::Postgres(db)),
+        Err(e) if std::env::var_os("CI").is_none() => eprintln!("SKIPPED on PostgreSQL (not answering): {e}"),
+        Err(e) => panic!("PostgreSQL does not answer and CI is set: {e}"),
+    }
+    out
+}
+
+async fn raw_pool(db: &Db) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    AnyPool::connect(&db.url()).await.expect("a raw connection")
+}
+
+async fn exec(pool: &AnyPool, sql: &str) {
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn count(pool: &AnyPool, sql: &str) -> i64 {
+    let row =
+        sqlx::query(AssertSqlSafe(sql.to_string())).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    row.try_get::<i64, _>(0).expect("a count")
+}
+
+const ADDRESS: &str = "福建省厦门市湖里区测试路17号";
+const PAN: &str = "6222021234567890128";
+
+/// Clear rows as a version 8 sscard wrote them: person `n`, an application mailed to
+/// [`ADDRESS`] (for n = 1), a card with [`PAN`] (for n = 1), and a repeat-safe answer naming them.
+async fn insert_clear(pool: &AnyPool, n: u32) {
+    let (ssn, name) = (resident_number(n), test_name(n));
+    exec(pool, &format!(
+        "INSERT INTO persons (id, ssn, doc_type, doc_number, name, sex, birth_date, region, pension_recorded, created_at_ms) \
+         VALUES ('p{n}', '{ssn}', 'resident_id', '{ssn}', '{name}', 'male', '1985-01-02', '350200', 0, 1)"
+    )).await;
+    exec(
+        pool,
+        &format!(
+            "INSERT INTO idempotency (scope, key, request_hash, status, body, created_at_ms) \
+         VALUES ('POST /persons', 'k{n}', 'h{n}', 201, '{{\"ssn\":\"{ssn}\",\"name\":\"{name}\"}}', 1)"
+        ),
+    )
+    .await;
+    if n != 1 {
+        return;
+    }
+    exec(pool, "INSERT INTO banks (code, name, bin) VALUES ('ICBC', 'ICBC', '622202')").await;
+    exec(pool, &format!(
+        "INSERT INTO applications (id, person_id, region, kind, channel, status, fee_fen, bank_code, mail_address, \
+         submitted_at_ms, updated_at_ms) VALUES ('a1', 'p1', '350200', 'first', 'online', 'submitted', 0, 'ICBC', '{ADDRESS}', 1, 1)"
+    )).await;
+    exec(
+        pool,
+        &format!(
+            "INSERT INTO cards (card_no, person_id, region, status, generation, temporary, bank_code, pan, expires_on, \
+         status_changed_at_ms, produced_at_ms, destroyed) \
+         VALUES ('A00000001', 'p1', '350200', 'produced', 3, 0, 'ICBC', '{PAN}', '2036-01-01', 1, 1, 0)"
+        ),
+    )
+    .await;
+}
+
+/// Every value of [`insert_clear`] reads back through the ports, and lookups find person `n`.
+async fn reads_back(store: &dyn Store, n: u32) {
+    let (ssn, name) = (resident_number(n), test_name(n));
+    let mut tx = store.read().await.expect("read");
+    let p = tx.get_person(&format!("p{n}"), false).await.expect("read").expect("the person");
+    assert_eq!((p.ssn.as_str(), p.doc_number.as_str(), p.name.as_str()), (ssn.as_str(), ssn.as_str(), name.as_str()));
+    assert_eq!(tx.find_person_by_ssn(&ssn).await.expect("by ssn").map(|p| p.id), Some(format!("p{n}")));
+    assert_eq!(tx.find_persons_by_doc_number(&ssn).await.expect("by doc").len(), 1);
+    let idem = tx.get_idempotency("POST /persons", &format!("k{n}")).await.expect("idem").expect("the answer");
+    assert_eq!(idem.request_hash, format!("h{n}"));
+    assert!(format!("{:?}", idem.outcome).contains(&ssn), "{:?}", idem.outcome);
+    if n == 1 {
+        let app = tx.get_application("a1", false).await.expect("read").expect("the application");
+        assert_eq!(app.mail_address.as_deref(), Some(ADDRESS));
+        let card = tx.get_card("A00000001", false).await.expect("read").expect("the card");
+        assert_eq!(card.pan.map(|p| p.as_str().to_string()).as_deref(), Some(PAN));
+    }
+    tx.commit().await.expect("commit");
+}
+
+fn assert_not_in(bytes: &[u8], values: &[String]) {
+    for v in values {
+        let needle = v.as_bytes();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{v} is in the database file in clear");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_from_before_0009_is_converted_at_open_even_after_a_cut_off_conversion() {
+    for db in databases().await {
+        let pool = raw_pool(&db).await;
+        sscard_store_sql::migrate::run(&pool, &db.migrations()[..8]).await.expect("migrations 1..8");
+        for n in 1..=3 {
+            insert_clear(&pool, n).await;
+        }
+        pool.close().await;
+        let keys = DataKeys::ephemeral();
+        let store = sscard_store_sql::open(&db.url(), keys.clone()).await.expect("open converts");
+        for n in 1..=3 {
+            reads_back(store.as_ref(), n).await;
+        }
+        store.close().await;
+        let mut clear: Vec<String> = (1..=3).flat_map(|n| [resident_number(n), test_name(n)]).collect();
+        clear.extend([ADDRESS.to_string(), PAN.to_string()]);
+        if let Some(bytes) = db.file_bytes() {
+            assert_not_in(&bytes, &clear);
+        }
+
+        // A conversion killed after some chunks leaves sealed rows beside clear ones (key_version
+        // NULL): the next start finishes it.
+        let pool = raw_pool(&db).await;
+        for n in 4..=5 {
+            insert_clear(&pool, n).await;
+        }
+        assert_eq!(count(&pool, "SELECT COUNT(*) FROM persons WHERE key_version IS NULL").await, 2);
+        pool.close().await;
+        let store = sscard_store_sql::open(&db.url(), keys.clone()).await.expect("open continues");
+        for n in 1..=5 {
+            reads_back(store.as_ref(), n).await;
+        }
+        store.close().await;
+        let pool = raw_pool(&db).await;
+        assert_eq!(
+            count(&pool, "SELECT COUNT(*) FROM persons WHERE key_version IS NULL OR ssn_index IS NULL").await,
+            0
+        );
+        assert_eq!(count(&pool, "SELECT COUNT(*) FROM idempotency WHERE body LIKE '%ssn%'").await, 0);
+        pool.close().await;
+        if let Some(bytes) = db.file_bytes() {
+            assert_not_in(&bytes, &[resident_number(4), test_name(5)]);
+        }
+
+        // Another master key is refused at open with a clear error, not met as garbage.
+        let err = sscard_store_sql::open(&db.url(), DataKeys::ephemeral()).await.err().expect("a wrong key is refused");
+        assert!(err.to_string().contains("master key"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_reseals_every_row_and_changes_no_value() {
+    for db in databases().await {
+        let keys = DataKeys::ephemeral();
+        let store = sscard_store_sql::open(&db.url(), keys.clone()).await.expect("open");
+        seed(store.as_ref()).await;
+        let people: Vec<_> = five_people(store.as_ref()).await;
+        let card = active_card(store.as_ref(), &people[0]).await;
+        let mailed = apply(store.as_ref(), &ctx(clerk()), &people[1].id, online_first()).await;
+
+        let cli = sscard_store_sql::open_sql(&db.url(), keys.clone()).await.expect("a second handle");
+        let mut seen = Vec::new();
+        let rotation = cli.rotate_data(2, &mut |table, n| seen.push((table, n))).await.expect("rotate");
+        assert_eq!((rotation.version, rotation.added), (2, true));
+        let persons = rotation.counts.iter().find(|(t, _)| *t == "persons").map(|(_, n)| *n);
+        assert_eq!(persons, Some(people.len() as u64));
+        assert!(seen.iter().any(|(t, n)| *t == "persons" && *n == 2), "progress per chunk: {seen:?}");
+
+        let pool = raw_pool(&db).await;
+        for table in ["persons", "applications", "cards", "idempotency"] {
+            let stale = count(&pool, &format!("SELECT COUNT(*) FROM {table} WHERE key_version <> 2")).await;
+            assert_eq!(stale, 0, "{table}");
+        }
+        assert_eq!(count(&pool, "SELECT COUNT(*) FROM persons WHERE ssn NOT LIKE 'v2.%'").await, 0);
+        // Reads and lookups through the first handle (which sealed with version 1) are unchanged.
+        let c = ctx(clerk());
+        for p in &people {
+            let found = try_find_by_ssn(store.as_ref(), &c, p.ssn.as_str()).await.expect("found").person;
+            assert_eq!(&found, p);
+        }
+        assert_eq!(get_card(store.as_ref(), card.card_no.as_str()).await.pan, card.pan);
+        let app = application(store.as_ref(), &mailed.application.id).await;
+        assert_eq!(app.application.mail_address.as_deref(), Some(MAIL_ADDRESS));
+        // That handle took up version 2 for what it writes now.
+        let late = register(store.as_ref(), 9).await;
+        let sql = format!("SELECT COUNT(*) FROM persons WHERE id = '{}' AND key_version = 2", late.id);
+        assert_eq!(count(&pool, &sql).await, 1);
+
+        // Nothing left on an older version: the next run adds version 3.
+        let again = cli.rotate_data(1000, &mut |_, _| {}).await.expect("rotate again");
+        assert_eq!((again.version, again.added), (3, true));
+        pool.close().await;
+        cli.close().await;
+        store.close().await;
+    }
+}
+
+/// Five registered persons.
+async fn five_people(store: &dyn Store) -> Vec<sscard_domain::person::Person> {
+    let mut out = Vec::new();
+    for n in 1..=5 {
+        out.push(register(store, n).await);
+    }
+    out
+}
