@@ -9,6 +9,7 @@
 pub mod access;
 pub mod application;
 pub mod bank;
+pub mod bank_report;
 pub mod benefits;
 pub mod card;
 pub mod clock;
