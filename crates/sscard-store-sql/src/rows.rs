@@ -102,11 +102,6 @@ pub fn person(row: &AnyRow, vault: &Vault) -> Result<Person> {
     person_prefixed(row, "", vault)
 }
 
-/// Opens the sealed text of `persons.{col}` of person `id`, read from column `{prefix}{col}`.
-fn sealed_person(row: &AnyRow, vault: &Vault, prefix: &str, id: &str, col: &str) -> Result<Option<String>> {
-    vault.open_opt(&format!("persons.{col}"), &[id], opt_text(row, &format!("{prefix}{col}"))?)
-}
-
 /// A sealed text column that must be present.
 fn required(col: &str, value: Option<String>) -> Result<String> {
     value.ok_or_else(|| StoreError::corrupt(format!("column {col} is NULL")))
@@ -115,9 +110,21 @@ fn required(col: &str, value: Option<String>) -> Result<String> {
 /// A person from columns named `{prefix}id`, `{prefix}ssn`, ... (joined queries); the sealed
 /// columns are opened with `vault`.
 pub fn person_prefixed(row: &AnyRow, prefix: &str, vault: &Vault) -> Result<Person> {
+    person_with(row, prefix, &|col, id, value| vault.open_opt(&format!("persons.{col}"), &[id], value))
+}
+
+/// A person whose personal columns hold clear text (the benchmark's clear baseline).
+pub fn person_in_clear(row: &AnyRow) -> Result<Person> {
+    person_with(row, "", &|_, _, value| Ok(value))
+}
+
+/// What turns the stored text of a personal column (`col` of person `id`) into clear text.
+type Opener<'a> = dyn Fn(&str, &str, Option<String>) -> Result<Option<String>> + 'a;
+
+fn person_with(row: &AnyRow, prefix: &str, opener: &Opener<'_>) -> Result<Person> {
     let c = |name: &str| format!("{prefix}{name}");
     let id = text(row, &c("id"))?;
-    let open = |col: &str| sealed_person(row, vault, prefix, &id, col);
+    let open = |col: &str| opener(col, &id, opt_text(row, &c(col))?);
     let guardian = match (opt_text(row, &c("guardian_id"))?, open("relationship_proof")?) {
         (Some(guardian_id), Some(relationship_proof)) => Some(GuardianLink { guardian_id, relationship_proof }),
         _ => None,

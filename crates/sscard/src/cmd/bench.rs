@@ -86,6 +86,8 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
     let cards = setup(store.as_ref(), clients * 4).await?;
     let raw = raw_inserts(&store, ops, clients).await?;
     let life = lifecycle(&store, &cards, ops, clients).await?;
+    register_more(store.as_ref(), LOOKUP_PERSONS).await?;
+    let lookups = sscard_store_sql::bench::ssn_lookups(&db.sql, u64::from(ops)).await?;
     let backend_name = store.backend();
     db.finish().await?;
     println!("backend {backend_name}, {ops} operations, {clients} client(s), durable commits");
@@ -94,13 +96,46 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         "  lifecycle operations   : {life:>9.0} /s  (suspend/unsuspend: locks, state change, outbox event, audit record)"
     );
     println!("  ratio                  : {:>9.2}", life / raw);
+    println!("person lookups by SSN, {} each way, one read transaction each:", lookups.lookups);
+    println!(
+        "  clear ssn index        : {:>9.0} /s  (the lookup before sealing, on a scratch copy in clear)",
+        lookups.clear_per_s
+    );
+    println!("  blind index            : {:>9.0} /s  (HMAC-SM3, ssn_index, four SM4-GCM opens)", lookups.blind_per_s);
+    println!("  ratio                  : {:>9.2}", lookups.blind_per_s / lookups.clear_per_s);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Persons added for the lookup benchmark (beside the few of the lifecycle part).
+const LOOKUP_PERSONS: u32 = 300;
+
+/// Registers `n` more persons (no cards) for the lookups.
+async fn register_more(store: &dyn Store, n: u32) -> anyhow::Result<()> {
+    let ctx = cli_ctx();
+    let region = RegionCode::parse("350203")?;
+    for i in 0..n {
+        let birth = time::Date::from_calendar_date(1960, time::Month::January, 1)? + time::Duration::days(i64::from(i));
+        let input = RegistrationInput {
+            doc_type: DocType::ResidentId,
+            doc_number: make_resident_id(region, birth, (i % 1000) as u16),
+            name: bench_name(i + 10_000),
+            sex: None,
+            birth_date: None,
+            region,
+            guardian_id: None,
+            relationship_proof: None,
+        };
+        persons::register(store, &ctx, input).await?;
+    }
+    Ok(())
 }
 
 /// A fresh database for one benchmark run: a temp SQLite file, or a PostgreSQL database of
 /// its own (at SSCARD_TEST_PG_URL) that [`BenchDb::finish`] drops.
 pub(super) struct BenchDb {
     pub store: Arc<dyn Store>,
+    /// The same store, for the SQL-level lookup benchmark.
+    pub sql: sscard_store_sql::SqlStore,
     sqlite: Option<sscard_store_sql::sqlite::TempDatabase>,
     pg: Option<sscard_store_sql::postgres::TempDatabase>,
 }
@@ -110,16 +145,13 @@ impl BenchDb {
         Ok(match backend {
             Backend::Sqlite => {
                 let db = sscard_store_sql::sqlite::TempDatabase::new();
-                let store =
-                    Arc::new(sscard_store_sql::sqlite::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?);
-                BenchDb { store, sqlite: Some(db), pg: None }
+                let sql = sscard_store_sql::sqlite::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?;
+                BenchDb { store: Arc::new(sql.clone()), sql, sqlite: Some(db), pg: None }
             }
             Backend::Postgres => {
                 let db = sscard_store_sql::postgres::TempDatabase::create().await?;
-                let store = Arc::new(
-                    sscard_store_sql::postgres::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?,
-                );
-                BenchDb { store, sqlite: None, pg: Some(db) }
+                let sql = sscard_store_sql::postgres::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?;
+                BenchDb { store: Arc::new(sql.clone()), sql, sqlite: None, pg: Some(db) }
             }
         })
     }

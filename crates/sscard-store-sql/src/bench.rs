@@ -1,0 +1,97 @@
+//! The lookup part of `sscard bench store`: finding a person by SSN through the blind index
+//! (HMAC-SM3 of the number, the `ssn_index` unique index, four SM4-GCM opens) against the
+//! lookup it replaced (the clear `ssn` unique index, no decryption), on the same database in
+//! one run. The clear baseline is a scratch copy of the persons in clear (a benchmark's
+//! throw-away database only) read with the same parser and one read transaction per lookup,
+//! as the port does.
+
+use crate::{Db, SqlStore, rows};
+use sqlx::AssertSqlSafe;
+use sscard_store::model::Page;
+use sscard_store::tx::Store;
+use sscard_store::{Result, StoreError};
+use std::time::Instant;
+
+/// Lookups per second both ways.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LookupRates {
+    pub lookups: u64,
+    pub clear_per_s: f64,
+    pub blind_per_s: f64,
+}
+
+const SCRATCH: &str = "CREATE TABLE IF NOT EXISTS bench_clear_persons (id TEXT PRIMARY KEY, ssn TEXT NOT NULL UNIQUE, \
+    doc_type TEXT NOT NULL, doc_number TEXT NOT NULL, name TEXT NOT NULL, sex TEXT NOT NULL, birth_date TEXT NOT NULL, \
+    region TEXT NOT NULL, guardian_id TEXT, relationship_proof TEXT, pension_recorded BIGINT NOT NULL, \
+    created_at_ms BIGINT NOT NULL)";
+
+/// Copies the persons (at most 10,000) in clear into the scratch table: their SSNs.
+async fn clear_copy(store: &SqlStore) -> Result<Vec<String>> {
+    sqlx::raw_sql(SCRATCH).execute(store.pool()).await.db()?;
+    let mut tx = store.read().await?;
+    let persons = tx.list_persons(&Page { after: None, limit: 10_000 }).await?;
+    tx.commit().await?;
+    let mut ssns = Vec::with_capacity(persons.len());
+    for p in persons {
+        sqlx::query(
+            "INSERT INTO bench_clear_persons (id, ssn, doc_type, doc_number, name, sex, birth_date, region, \
+             pension_recorded, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+        )
+        .bind(p.id.as_str())
+        .bind(p.ssn.as_str())
+        .bind(p.doc_type.as_str())
+        .bind(p.doc_number.as_str())
+        .bind(p.name.as_str())
+        .bind(p.sex.as_str())
+        .bind(rows::date_text(p.birth_date))
+        .bind(p.region.to_string())
+        .bind(p.created_at_ms)
+        .execute(store.pool())
+        .await
+        .db()?;
+        ssns.push(p.ssn.as_str().to_string());
+    }
+    Ok(ssns)
+}
+
+async fn clear_lookup(store: &SqlStore, ssn: &str) -> Result<String> {
+    let mut tx = store.pool().begin().await.db()?;
+    let sql = format!("SELECT {} FROM bench_clear_persons WHERE ssn = $1", crate::tx::PERSON_COLS);
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(ssn).fetch_optional(&mut *tx).await.db()?;
+    tx.commit().await.db()?;
+    let row = row.ok_or_else(|| StoreError::not_found("person", ssn))?;
+    Ok(rows::person_in_clear(&row)?.id)
+}
+
+async fn blind_lookup(store: &SqlStore, ssn: &str) -> Result<String> {
+    let mut tx = store.read().await?;
+    let found = tx.find_person_by_ssn(ssn).await?;
+    tx.commit().await?;
+    Ok(found.ok_or_else(|| StoreError::not_found("person", ssn))?.id)
+}
+
+/// Times `lookups` lookups each way over the store's persons, alternating in three rounds so
+/// drift on a shared machine hits both alike; each lookup must find its person.
+pub async fn ssn_lookups(store: &SqlStore, lookups: u64) -> Result<LookupRates> {
+    let ssns = clear_copy(store).await?;
+    if ssns.is_empty() {
+        return Err(StoreError::Backend("the benchmark database holds no persons".into()));
+    }
+    let per_round = (lookups / 3).max(1);
+    let (mut clear_s, mut blind_s) = (0.0, 0.0);
+    for _ in 0..3 {
+        let started = Instant::now();
+        for i in 0..per_round {
+            clear_lookup(store, &ssns[i as usize % ssns.len()]).await?;
+        }
+        clear_s += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for i in 0..per_round {
+            blind_lookup(store, &ssns[i as usize % ssns.len()]).await?;
+        }
+        blind_s += started.elapsed().as_secs_f64();
+    }
+    let n = per_round * 3;
+    sqlx::raw_sql("DROP TABLE bench_clear_persons").execute(store.pool()).await.db()?;
+    Ok(LookupRates { lookups: n, clear_per_s: n as f64 / clear_s, blind_per_s: n as f64 / blind_s })
+}
