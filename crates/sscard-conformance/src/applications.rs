@@ -148,7 +148,14 @@ async fn application_at(store: &dyn Store, n: u32, target: AppStatus) -> Applica
     let path: &[AppStep] = match target {
         AppStatus::Submitted => &[],
         AppStatus::Approved => &[AppStep::Approve],
-        AppStatus::Rejected => &[AppStep::Reject],
+        AppStatus::Rejected => {
+            let reason = sscard_domain::handover::StaffReason::parse("test: rejected", "reason").expect("reason");
+            let input = sscard_app::applications::StepInput { reason: Some(reason), ..Default::default() };
+            let r = sscard_app::applications::step_with(store, &c, &view.application.id, AppStep::Reject, &input).await;
+            let view = r.expect("reject with a reason");
+            assert_eq!(view.reasons.len(), 1, "the rejection's reason is kept");
+            return view;
+        }
         AppStatus::Withdrawn => &[AppStep::Withdraw],
         AppStatus::InProduction => &[AppStep::Approve, AppStep::Produce],
         AppStatus::ReadyForPickup => &[AppStep::Approve, AppStep::Produce, AppStep::Ready],
@@ -439,6 +446,9 @@ pub async fn replacement_after_loss(store: Arc<dyn Store>) {
     assert_ne!(new.card_no, old.card_no);
     assert_ne!(new.pan, old.pan);
     assert_made_card(&new, &person, &app.id, Channel::Branch);
+    // Not handed over before the fee is paid.
+    refusal(sscard_app::applications::step(store, &desk, &app.id, AppStep::Collect).await, ErrorKind::Refused, "fee_unpaid");
+    pay_fee(store, &desk, &app.id).await;
     let collected = step(store, &desk, &app.id, AppStep::Collect).await;
     assert_eq!(card_of(&collected).status, CardStatus::Issued);
     assert_eq!(get_card(store, &old_no).await.status, CardStatus::Lost);

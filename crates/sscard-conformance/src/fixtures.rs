@@ -277,11 +277,28 @@ pub fn online_first() -> ApplicationInput {
     app_input(AppKind::First, Channel::Online, BANK, None, Some(MAIL_ADDRESS), None)
 }
 
-/// Takes an application that must be accepted.
+/// Takes an application that must be accepted. An instant card with a fee waits at the
+/// counter for it: the fixture then pays it in cash (into a float funded for it) and hands the
+/// card over, as the teller does, so instant applications end collected.
 pub async fn apply(store: &dyn Store, c: &Ctx, person_id: &str, input: ApplicationInput) -> ApplicationView {
-    match sscard_app::applications::apply(store, c, person_id, input).await {
+    let view = match sscard_app::applications::apply(store, c, person_id, input).await {
         Ok(v) => v,
         Err(e) => panic!("the application should be accepted: {e:?}"),
+    };
+    let app = &view.application;
+    if app.channel.is_instant() && app.status == sscard_domain::application::AppStatus::ReadyForPickup {
+        pay_fee(store, c, &app.id).await;
+        return step(store, c, &app.id, AppStep::Collect).await;
+    }
+    view
+}
+
+/// Pays an application's fee in cash at its bank's desk (funding the desk's float with it first).
+pub async fn pay_fee(store: &dyn Store, c: &Ctx, app_id: &str) {
+    let app = application(store, app_id).await.application;
+    fund_float(store, &format!("CASH-{}", app.bank_code), app.fee_fen.value()).await;
+    if let Err(e) = sscard_app::onecard::ledger::collect_fee(store, c, app_id).await {
+        panic!("the fee of {app_id} should be collected: {e:?}");
     }
 }
 

@@ -30,6 +30,7 @@ mod benefits;
 mod cards;
 pub mod fixtures;
 mod floats;
+mod handover;
 mod jobs;
 mod live;
 mod onecard;
@@ -44,6 +45,7 @@ pub use banks::*;
 pub use benefits::*;
 pub use cards::*;
 pub use fixtures::*;
+pub use handover::*;
 pub use floats::*;
 pub use jobs::*;
 pub use live::*;
@@ -80,6 +82,7 @@ macro_rules! conformance_tests {
             stop_and_cancel_need_reasons,
             replacement_after_loss,
             replacement_fee_collected_once,
+            hand_over_waits_for_the_fee,
             intake_rules_and_fees,
             upgrade_from_second_generation,
             concurrent_activation_has_one_winner,

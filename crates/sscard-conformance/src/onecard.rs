@@ -329,7 +329,9 @@ pub async fn replacement_card(store: &dyn Store, person: &Person) -> sscard_doma
         app_input(AppKind::Replacement, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, Some(ReplacementReason::Lost));
     let app = apply(store, &desk, &person.id, input).await.application;
     step(store, &ctx(clerk()), &app.id, AppStep::Approve).await;
-    let ready = steps(store, &desk, &app.id, &[AppStep::Produce, AppStep::Ready, AppStep::Collect]).await;
+    steps(store, &desk, &app.id, &[AppStep::Produce, AppStep::Ready]).await;
+    pay_fee(store, &desk, &app.id).await;
+    let ready = step(store, &desk, &app.id, AppStep::Collect).await;
     let new = card_of(&ready);
     act(store, &ctx(holder(person)), new.card_no.as_str(), CardAction::Activate, with_pin("240617")).await
 }
@@ -671,7 +673,8 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     );
     books_clean(store).await;
     let report = check(store).await.expect("check");
-    assert_eq!((report.transfers, report.transfers_total_fen), (4, 5000 + 1234 + 3766 + 766));
+    // The replacement's fee paid in cash: the desk's float funded with it, then the fee.
+    assert_eq!((report.transfers, report.transfers_total_fen), (6, 5000 + 1234 + 3766 + 766 + 2000 + 2000));
 
     // A lost card with money, a temporary card bridging the wait, then the formal replacement:
     // both wallets end on the replacement.
@@ -735,7 +738,11 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     assert!(b.history.iter().all(|t| t.kind != "migration"));
     books_clean(store).await;
     let report = check(store).await.expect("check");
-    assert_eq!(report.transfers_total_fen, 5000 + 1234 + 3766 + 766 + 2000 + 500 + 120 + 2000 + 380 + 300 + 300);
+    // Besides the uses: the desk's float for the cash top-up (500), and the three replacements'
+    // fees paid in cash, each with the desk's float funded for it (3 x (2000 + 2000)).
+    let fees = 3 * (2000 + 2000);
+    let uses = 5000 + 1234 + 3766 + 766 + 2000 + 500 + 120 + 2000 + 380 + 300 + 300;
+    assert_eq!(report.transfers_total_fen, uses + 500 + fees);
 }
 
 /// Uses matching `filter` (SQL over `card_uses`), counted by a no-op UPDATE rolled back.
