@@ -1,7 +1,7 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, cards, ecard, onecard, persons};
+use crate::routes::{admin, applications, auth, benefits, cards, ecard, onecard, persons};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -86,6 +86,14 @@ pub fn build_router(state: AppState) -> Router {
         .route("/persons/{id}/balances", get(onecard::balances))
         .route("/stats/usage", get(onecard::usage))
         .route("/ledger/check", get(onecard::ledger_check))
+        .route("/payers", post(benefits::add_payer))
+        .route("/benefits/programs", post(benefits::add_program))
+        .route("/benefits/batches", post(benefits::submit).layer(DefaultBodyLimit::disable()))
+        .route("/benefits/batches/{id}", get(benefits::get_batch))
+        .route("/benefits/batches/{id}/lines", get(benefits::lines))
+        .route("/benefits/batches/{id}/lines.csv", get(benefits::lines_csv_page))
+        .route("/benefits/certifications", post(benefits::certify))
+        .route("/persons/{id}/benefits", get(benefits::person_benefits))
         .route("/ledger/floats", post(onecard::fund_float))
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
@@ -154,6 +162,7 @@ pub async fn serve_on(
         .with_demo_logins(options.demo_logins.clone());
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
+    resume_benefit_batches(&state);
     on_ready(addr);
     let app = build_router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -162,6 +171,20 @@ pub async fn serve_on(
     scheduler.abort();
     store.close().await;
     Ok(())
+}
+
+/// Benefit batches left in payment by a stopped process go on where they stopped (each chunk
+/// committed whole, so nothing is paid twice).
+fn resume_benefit_batches(state: &AppState) {
+    let store = state.store.clone();
+    let ctx = state.ctx(sscard_domain::access::Actor::system("benefits"), None);
+    tokio::spawn(async move {
+        match sscard_app::benefits::pay::resume_all(store.as_ref(), &ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(batches = n, "benefit batches resumed"),
+            Err(e) => tracing::error!(error = %e, "resuming benefit batches"),
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -141,6 +141,8 @@ pub struct NewUser {
     pub role: String,
     pub person_id: Option<String>,
     pub bank_code: Option<String>,
+    /// The payer a `payer` login works for.
+    pub payer_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -164,8 +166,16 @@ pub async fn add_user(
         .ok_or_else(|| ApiError::bad_request("bad_role", "role", format!("unknown role {:?}", r.role)))?;
     let bank_code = r.bank_code.as_deref().map(|b| fields::bank_code(b, "bank_code")).transpose()?;
     let ctx = state.ctx(actor, None);
-    let user =
-        admin::add_user(state.store.as_ref(), &ctx, &r.username, &r.password, role, r.person_id, bank_code).await?;
+    let store = state.store.as_ref();
+    let user = match (role, r.payer_code.as_deref()) {
+        (Role::Payer, Some(payer)) => {
+            sscard_app::benefits::add_payer_user(store, &ctx, &r.username, &r.password, payer).await?
+        }
+        (Role::Payer, None) => {
+            return Err(ApiError::bad_request("payer_required", "payer_code", "a payer login works for a payer"));
+        }
+        _ => admin::add_user(store, &ctx, &r.username, &r.password, role, r.person_id, bank_code).await?,
+    };
     Ok((
         StatusCode::CREATED,
         Json(UserJson {

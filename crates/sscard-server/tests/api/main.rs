@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod benefits;
 mod concurrency;
 mod ecard_auth;
 mod ecard_keys;

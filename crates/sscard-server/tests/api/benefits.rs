@@ -1,0 +1,176 @@
+//! Benefits over HTTP: payers, programs and payer logins (admin only), batches as JSON and as
+//! CSV (statuses: 200, replay, 409 other body, 422 envelope, 400 malformed line, 415), the
+//! lines as JSON and CSV, role scoping (a payer sees only its own batches; tellers and holders
+//! submit nothing), certification, and the holder's benefits.
+
+use crate::helpers::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+use sscard_domain::access::Role;
+
+struct Who {
+    ssn: String,
+    name: String,
+}
+
+async fn who(app: &TestApp, person_id: &str) -> Who {
+    let mut tx = app.store.read().await.expect("read");
+    let p = tx.get_person(person_id, false).await.expect("get").expect("person");
+    tx.commit().await.expect("commit");
+    Who { ssn: p.ssn.to_string(), name: p.name.as_str().to_string() }
+}
+
+/// Two payers (PF-XM with a pension program needing certification, TAX-XM with a tax refund)
+/// and a login for each; answers their tokens.
+async fn payers(app: &TestApp) -> (String, String) {
+    let admin = Some(app.tokens.admin.as_str());
+    for (code, name) in [("PF-XM", "厦门社保基金"), ("TAX-XM", "厦门税务局")] {
+        app.post(admin, "/payers", &json!({ "code": code, "name": name, "region": "350200" })).await.expect(201);
+    }
+    let r = app.post(admin, "/payers", &json!({ "code": "PF-XM", "name": "again", "region": "350200" })).await;
+    r.problem(409, "duplicate");
+    let clerk = Some(app.tokens.clerk.as_str());
+    app.post(clerk, "/payers", &json!({ "code": "X", "name": "x", "region": "350200" }))
+        .await
+        .problem(403, "forbidden");
+    let program = |code: &str, kind: &str, cert: bool| json!({ "code": code, "name": code, "kind": kind, "needs_certification": cert });
+    let r = app.post(admin, "/benefits/programs", &program("PENSION", "pension", true)).await;
+    assert_eq!(r.expect(201).json["kind"], "pension");
+    app.post(admin, "/benefits/programs", &program("TAXREF", "tax_refund", false)).await.expect(201);
+    app.post(admin, "/benefits/programs", &program("BAD", "lottery", false))
+        .await
+        .problem(400, "bad_kind")
+        .field("kind");
+    let mut tokens = Vec::new();
+    for (user, payer) in [("pf.staff", "PF-XM"), ("tax.staff", "TAX-XM")] {
+        let body = json!({ "username": user, "password": PASSWORD, "role": "payer", "payer_code": payer });
+        app.post(admin, "/users", &body).await.expect(201);
+        tokens.push(app.login(user).await);
+    }
+    let body = json!({ "username": "p3", "password": PASSWORD, "role": "payer" });
+    app.post(admin, "/users", &body).await.problem(400, "payer_required");
+    (tokens.remove(0), tokens.remove(0))
+}
+
+fn batch(id: &str, program: &str, period: &str, lines: &[(&str, &Who, i64)]) -> Value {
+    let total: i64 = lines.iter().map(|l| l.2).sum();
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(id, w, amount)| json!({ "line_id": id, "ssn": w.ssn, "name": w.name, "amount_fen": amount }))
+        .collect();
+    json!({ "batch_id": id, "program": program, "period": period, "declared_lines": lines.len(), "declared_total_fen": total, "lines": lines })
+}
+
+fn outcome(body: &Value, name: &str) -> (i64, i64) {
+    let o = body["outcomes"].as_array().expect("outcomes").iter().find(|o| o["outcome"] == name).expect("outcome");
+    (o["lines"].as_i64().unwrap_or(-1), o["total_fen"].as_i64().unwrap_or(-1))
+}
+
+#[tokio::test]
+async fn payers_submit_batches_and_see_only_their_own() {
+    let app = TestApp::spawn().await;
+    let (pf, tax) = payers(&app).await;
+    let holder = app.person_with_card(Role::Holder, true).await;
+    let other = app.person_with_card(Role::Holder, true).await;
+    let me = who(&app, &holder.person_id).await;
+    let them = who(&app, &other.person_id).await;
+    let ghost = Who { ssn: app.resident_id(time::macros::date!(1950 - 05 - 05)), name: "无名氏".into() };
+
+    // Certification: the holder for themself; not for someone else.
+    let r = app.post(Some(&holder.token), "/benefits/certifications", &json!({ "person_id": holder.person_id })).await;
+    assert_eq!(r.expect(201).json["channel"], "portal");
+    let r = app.post(Some(&other.token), "/benefits/certifications", &json!({ "person_id": holder.person_id })).await;
+    r.problem(403, "forbidden");
+
+    // A JSON batch: the certified holder is paid, the other is held, the stranger unknown.
+    let body =
+        batch("B-2026-03", "pension", "2026-03", &[("1", &me, 320_000), ("2", &them, 280_000), ("3", &ghost, 1)]);
+    let r = app.post(Some(&pf), "/benefits/batches", &body).await;
+    let first = r.expect(200).json.clone();
+    assert_eq!((first["status"].as_str(), first["decided_lines"].as_i64()), (Some("done"), Some(3)));
+    assert_eq!(outcome(&first, "paid"), (1, 320_000));
+    assert_eq!(outcome(&first, "certification_overdue"), (1, 280_000));
+    assert_eq!(outcome(&first, "unknown_person"), (1, 1));
+    // Again: the first result; other content under the same id: 409.
+    let again = app.post(Some(&pf), "/benefits/batches", &body).await;
+    assert_eq!(again.expect(200).json, first);
+    let mut changed = body.clone();
+    changed["lines"][0]["amount_fen"] = json!(320_001);
+    changed["declared_total_fen"] = json!(600_002);
+    app.post(Some(&pf), "/benefits/batches", &changed).await.problem(409, "batch_id_reused");
+    // Totals that do not add up: 422 naming the total, nothing kept.
+    let mut wrong = batch("B-wrong", "pension", "2026-03", &[("1", &them, 100)]);
+    wrong["declared_total_fen"] = json!(101);
+    app.post(Some(&pf), "/benefits/batches", &wrong)
+        .await
+        .problem(422, "envelope_mismatch")
+        .field("declared_total_fen");
+    app.get(Some(&pf), "/benefits/batches/B-wrong").await.expect(404);
+
+    // The lines, by outcome, as JSON and CSV; the paid line carries its key, bank and masked account.
+    let r = app.get(Some(&pf), "/benefits/batches/B-2026-03/lines?outcome=paid").await;
+    let paid = r.expect(200).json.as_array().expect("lines").clone();
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[0]["line_id"], "1");
+    assert!(paid[0]["end_to_end_id"].as_str().is_some_and(|k| k.len() <= 35));
+    assert_eq!(paid[0]["bank_code"], "ICBC");
+    assert!(paid[0]["account_masked"].as_str().is_some_and(|a| a.contains('*')));
+    let r = app.get(Some(&pf), "/benefits/batches/B-2026-03/lines.csv?outcome=certification_overdue").await;
+    assert!(r.expect(200).content_type().starts_with("text/csv"));
+    let text = r.text();
+    assert!(text.starts_with("seq,line_id,ssn,name,amount_fen,outcome"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("certification_overdue") && text.contains(&them.ssn));
+    app.get(Some(&pf), "/benefits/batches/B-2026-03/lines?outcome=nope").await.problem(400, "bad_outcome");
+
+    // Another payer cannot see it (its own namespace has no such batch; naming PF is refused).
+    app.get(Some(&tax), "/benefits/batches/B-2026-03").await.expect(404);
+    app.get(Some(&tax), "/benefits/batches/B-2026-03?payer=PF-XM").await.problem(403, "forbidden");
+    app.get(Some(&tax), "/benefits/batches/B-2026-03/lines?payer=PF-XM").await.problem(403, "forbidden");
+    app.get(Some(&app.tokens.clerk), "/benefits/batches/B-2026-03?payer=PF-XM").await.expect(200);
+    // Nor may a payer submit for another, nor tellers and holders at all.
+    let mut for_pf = batch("T1", "taxref", "2026-03", &[("1", &me, 500)]);
+    for_pf["payer"] = json!("PF-XM");
+    app.post(Some(&tax), "/benefits/batches", &for_pf).await.problem(403, "forbidden");
+    let t1 = batch("T1", "taxref", "2026-03", &[("1", &me, 500)]);
+    for token in [&app.tokens.teller_icbc, &holder.token] {
+        let mut b = t1.clone();
+        b["payer"] = json!("TAX-XM");
+        app.post(Some(token), "/benefits/batches", &b).await.problem(403, "forbidden");
+    }
+
+    // A CSV as a spreadsheet writes it: BOM, CRLF, quoted fields; the envelope in the query.
+    let csv = format!(
+        "\u{feff}line_id,ssn,name,amount_fen\r\n\"T,1\",{},\"{}\",8800\r\nT2,{},{},1200\r\n",
+        me.ssn, me.name, them.ssn, them.name
+    );
+    let q = "/benefits/batches?batch_id=R-2026&program=TAXREF&period=2026-03&declared_lines=2&declared_total_fen=10000";
+    let r = app.post_raw(&tax, q, "text/csv", csv.clone().into_bytes()).await;
+    let body = r.expect(200).json.clone();
+    assert_eq!(outcome(&body, "paid"), (2, 10_000));
+    let r = app.post_raw(&tax, q, "text/csv; charset=utf-8", csv.into_bytes()).await;
+    assert_eq!(r.expect(200).json, body);
+    // A malformed line refuses the batch with its line number and field; nothing is paid.
+    let bad = format!("line_id,ssn,name,amount_fen\nA,{},{},100\nB,{},{},12.5\n", me.ssn, me.name, them.ssn, them.name);
+    let q2 = "/benefits/batches?batch_id=R-bad&program=TAXREF&period=2026-04&declared_lines=2&declared_total_fen=200";
+    let r = app.post_raw(&tax, q2, "text/csv", bad.into_bytes()).await;
+    r.problem(400, "bad_line").field("amount_fen");
+    assert!(r.json["detail"].as_str().is_some_and(|d| d.starts_with("line 2:")), "{}", r.text());
+    app.get(Some(&tax), "/benefits/batches/R-bad").await.expect(404);
+    let r =
+        app.post_raw(&tax, "/benefits/batches?batch_id=R-x&program=TAXREF&period=2026-04", "text/csv", vec![]).await;
+    r.problem(400, "missing_field").field("declared_lines");
+    app.post_raw(&tax, q2, "text/plain", b"x".to_vec()).await.problem(415, "unsupported_media_type");
+
+    // The holder sees what they received (masked account); others do not.
+    let r = app.get(Some(&holder.token), &format!("/persons/{}/benefits", holder.person_id)).await;
+    let list = r.expect(200).json.as_array().expect("benefits").clone();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list.iter().any(|b| b["kind"] == "pension" && b["amount_fen"] == 320_000 && b["period"] == "2026-03"));
+    assert!(list.iter().all(|b| b["account_masked"].as_str().is_some_and(|a| a.contains('*'))));
+    for token in [&other.token, &pf, &app.tokens.teller_icbc] {
+        app.get(Some(token), &format!("/persons/{}/benefits", holder.person_id)).await.problem(403, "forbidden");
+    }
+    let r = app.get(Some(&app.tokens.admin), "/ledger/check").await;
+    assert_eq!(r.expect(200).json["clean"], json!(true), "{}", r.text());
+    assert_eq!(r.json["report"]["transfers_total_fen"], json!(320_000 + 10_000));
+}
