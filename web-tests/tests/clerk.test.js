@@ -49,7 +49,7 @@ test('a clerk runs the dormant sweep and sees its result', async () => {
     await login(page, 'clerk');
     await page.locator('form[action="/console/jobs/dormant_sweep"] button').click();
     await page.waitForLoadState('networkidle');
-    assert.match(await page.locator('.flash.ok').innerText(), /dormant_sweep: examined \d+, changed \d+/);
+    assert.match(await page.locator('.flash.ok').innerText(), /Dormant card sweep: examined \d+, changed \d+/);
   } finally {
     await browser.close();
   }

@@ -39,7 +39,7 @@ test('a teller makes a card at once at a branch with a printer', async () => {
     await page.waitForLoadState('networkidle');
     await shot(page, 'desk-instant-issued');
     const flash = await page.locator('.flash').innerText();
-    assert.match(flash, /collected/, flash);
+    assert.match(flash, /已即时制卡并发放：卡号 [A-Z]\d{8}（已发放（未启用））/, flash);
     const card = page.locator('tr[data-card]').first();
     assert.equal(await card.getAttribute('data-status'), 'issued');
     const cardNo = await card.getAttribute('data-card');
@@ -62,7 +62,7 @@ test('a teller makes a card at once at a branch with a printer', async () => {
     const row = page.locator(`tr[data-app="${app.id}"]`);
     await row.locator(`form[action="/desk/applications/${app.id}/fee"] button`).click();
     await page.waitForLoadState('networkidle');
-    assert.match(await page.locator('.flash.ok').innerText(), /20\.00/);
+    assert.match(await page.locator('.flash').innerText(), /已收取补卡费 20\.00 元/);
     assert.equal(await page.locator(`tr[data-app="${app.id}"] form[action$="/fee"]`).count(), 0, 'collected once');
     assert.ok(await page.locator(`tr[data-app="${app.id}"] .badge.active`).isVisible());
     await shot(page, 'desk-fee-collected');

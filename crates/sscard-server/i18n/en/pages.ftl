@@ -328,3 +328,6 @@ balances_benefits = Balances and benefits
 axis_week = First day of each week (last 12 weeks)
 axis_applications = Applications
 tk_float = Cash float
+
+## The header
+settings_nav = Language and type size

@@ -328,3 +328,6 @@ balances_benefits = 查看余额和待遇
 axis_week = 每周起始日期（最近12周）
 axis_applications = 申领数（件）
 tk_float = 备用金
+
+## The header
+settings_nav = 语言与字号

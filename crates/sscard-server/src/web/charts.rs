@@ -81,7 +81,7 @@ pub fn lines(title: &str, axes: &Axes<'_>, series: &[(String, Vec<i64>)]) -> Str
     let step = if axes.periods.len() > 8 { 2 } else { 1 };
     for (i, label) in axes.periods.iter().enumerate() {
         // The newest period is always labelled; the others every `step`.
-        if (axes.periods.len() - 1 - i) % step == 0 {
+        if (axes.periods.len() - 1 - i).is_multiple_of(step) {
             svg.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, x(i), H + 6, esc(label)));
         }
     }

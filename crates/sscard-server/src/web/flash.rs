@@ -20,8 +20,10 @@ const MAX_CHARS: usize = 300;
 #[derive(Clone)]
 pub struct Flash(pub Result<String, String>);
 
-static KEPT: LazyLock<Mutex<HashMap<String, (Instant, Result<String, String>)>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Browser (CSRF token) -> when the message was kept, and the message.
+type Kept = HashMap<String, (Instant, Result<String, String>)>;
+
+static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Keeps `message` for the browser holding `browser` (its CSRF token).
 pub fn put(browser: &str, message: Result<String, String>) {

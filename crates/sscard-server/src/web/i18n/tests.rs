@@ -93,3 +93,39 @@ fn every_key_the_pages_use_is_in_both_catalogs() {
     let missing: BTreeSet<&String> = used.iter().filter(|k| !zh.contains(*k) && k.as_str() != "no-such-key").collect();
     assert!(missing.is_empty(), "keys used but not in the catalogs: {missing:?}");
 }
+
+/// The stable codes of the rules' refusals (`DomainError::invalid/refused/conflict("code", ..)`)
+/// in the domain and the use cases.
+fn refusal_codes() -> BTreeSet<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut dirs = vec![root.join("sscard-domain/src"), root.join("sscard-app/src")];
+    let mut codes = BTreeSet::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a source directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            for call in ["DomainError::invalid(", "DomainError::refused(", "DomainError::conflict("] {
+                for part in text.split(call).skip(1) {
+                    let part = part.trim_start();
+                    if let Some(code) = part.strip_prefix('"').and_then(|p| p.split('"').next()) {
+                        codes.insert(code.to_string());
+                    }
+                }
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn every_refusal_of_the_rules_has_a_message_in_both_languages() {
+    let zh: BTreeSet<String> = keys(Lang::Zh).into_iter().collect();
+    let codes = refusal_codes();
+    assert!(codes.len() > 40, "the scan found the codes: {codes:?}");
+    let missing: Vec<&String> = codes.iter().filter(|c| !zh.contains(&format!("err_{c}"))).collect();
+    assert!(missing.is_empty(), "refusals without a catalog message (add err_<code> to i18n/*/errors.ftl): {missing:?}");
+}

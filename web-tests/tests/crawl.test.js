@@ -1,0 +1,135 @@
+// Every page in both languages as every role, at desktop and phone sizes: no raw code
+// (snake_case or dotted identifiers), no word of the other language, and no critical or
+// serious axe-core violation. A screenshot of each page and size is saved.
+// Text inside translate="no" (names, places, logins: data, not words of the UI), <code>, and
+// elements in another language (lang=...) is not judged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { BASE, PASSWORD, launch, login, shot } from '../lib.js';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const ROLES = ['holder1', 'teller.icbc', 'clerk', 'admin'];
+const MAX_PAGES = 8;
+
+/** The text a person reads on the page (and the labels a screen reader reads), outside data. */
+function readText() {
+  const skip = (el) => el.closest('[translate="no"], code, script, style, noscript')
+    || (el.closest('[lang]') && el.closest('[lang]').getAttribute('lang') !== document.documentElement.lang);
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || skip(el) || !n.textContent.trim()) continue;
+    if (el.tagName !== 'OPTION' && el.closest('svg') === null && !el.checkVisibility()) continue;
+    parts.push(n.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
+    if (skip(el)) continue;
+    for (const a of ['aria-label', 'title', 'placeholder']) if (el.getAttribute(a)) parts.push(el.getAttribute(a));
+  }
+  return parts.join('\n');
+}
+
+/** The words on a page that should not be there, for its language. */
+export function strayWords(text, lang) {
+  const bad = [];
+  for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+/g)) bad.push(`code ${m[0]}`);
+  if (lang === 'zh-CN') {
+    // Latin only as codes and abbreviations: card numbers, bank codes, QR, ID, SM3, CSV, PIN.
+    for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*/g)) {
+      if (!/^[A-Z0-9][A-Z0-9-]*$/.test(m[0])) bad.push(`latin ${m[0]}`);
+    }
+  } else {
+    for (const m of text.matchAll(/[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+/g)) bad.push(`cjk ${m[0]}`);
+  }
+  return bad;
+}
+
+async function axe(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+/** Same-origin page links of the current page, not ones that change settings or log out. */
+async function links(page) {
+  const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.href));
+  return hrefs.filter((h) => h.startsWith(BASE) && !/\/(prefs|static|logout|api)\//.test(h) && !h.includes('#'));
+}
+
+async function apiLogin(username) {
+  const res = await fetch(`${BASE}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  return res.json();
+}
+
+/** Extra pages no link leads to: a found person at the desk, a card's audit trail, errors. */
+async function extraPages(role) {
+  const holder = await apiLogin('holder1');
+  const cards = await fetch(`${BASE}/api/v1/persons/${holder.person_id}/cards`, {
+    headers: { authorization: `Bearer ${holder.token}` },
+  }).then((r) => (r.ok ? r.json() : []));
+  const cardNo = (Array.isArray(cards) ? cards : cards.items ?? [])[0]?.card_no;
+  const pages = ['/no-such-page'];
+  if (role.startsWith('teller')) pages.push(`/desk?q=${holder.person_id}`, '/portal');
+  if (role === 'clerk' || role === 'admin') pages.push(`/console/card?no=${cardNo}`, '/console/card', '/portal');
+  if (role === 'holder1') pages.push('/desk', '/console');
+  return pages;
+}
+
+for (const locale of ['zh-CN', 'en']) {
+  test(`every page in ${locale} for every role: words of the page's language, no axe violation`, async () => {
+    const browser = await launch();
+    const problems = [];
+    try {
+      for (const role of ROLES) {
+        // axe-core is injected as a script, which the pages' CSP (rightly) forbids: bypassed here only.
+        const context = await browser.newContext({ locale: locale === 'en' ? 'en-US' : 'zh-CN', bypassCSP: true, viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        page.setDefaultTimeout(15000);
+        await login(page, role);
+        const seen = new Set();
+        const queue = [page.url(), ...(await extraPages(role)).map((p) => BASE + p)];
+        while (queue.length && seen.size < MAX_PAGES) {
+          const url = queue.shift();
+          if (seen.has(url)) continue;
+          seen.add(url);
+          const res = await page.goto(url);
+          await page.waitForLoadState('networkidle');
+          const type = res.headers()['content-type'] ?? '';
+          if (!type.startsWith('text/html')) problems.push(`${role} ${url}: answered ${type}, not a page`);
+          const where = `${locale} ${role} ${url.replace(BASE, '')}`;
+          assert.equal(await page.locator('html').getAttribute('lang'), locale, where);
+          for (const w of strayWords(await page.evaluate(readText), locale)) problems.push(`${where}: ${w}`);
+          const name = `crawl-${locale}-${role}-${url.replace(BASE, '').replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}`;
+          for (const [size, phone] of [['desktop', false], ['phone', true]]) {
+            await page.setViewportSize(phone ? { width: 390, height: 844 } : { width: 1280, height: 900 });
+            for (const v of await axe(page)) problems.push(`${where} ${size}: axe ${v}`);
+            await shot(page, `${name}-${size}`);
+          }
+          await page.setViewportSize({ width: 1280, height: 900 });
+          for (const l of await links(page)) if (!seen.has(l)) queue.push(l);
+        }
+        await page.context().close();
+      }
+    } finally {
+      await browser.close();
+    }
+    assert.deepEqual(problems, []);
+  });
+}
+
+test('the word check finds codes and the other language', () => {
+  assert.deepEqual(strayWords('卡号 A00000794 状态 正常 QR ID', 'zh-CN'), []);
+  assert.deepEqual(strayWords('状态 ready_for_pickup', 'zh-CN'), ['code ready_for_pickup', 'latin ready_for_pickup']);
+  assert.deepEqual(strayWords('审计 card.produced', 'zh-CN'), ['code card.produced', 'latin card.produced']);
+  assert.deepEqual(strayWords('银行账户往来 card', 'zh-CN'), ['latin card']);
+  assert.deepEqual(strayWords('Status: active', 'en'), []);
+  assert.deepEqual(strayWords('Status: 正常', 'en'), ['cjk 正常']);
+});
