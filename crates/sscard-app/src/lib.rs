@@ -9,6 +9,7 @@ pub mod auth;
 pub mod benefits;
 pub mod cards;
 pub mod ecard;
+pub mod export;
 pub mod fields;
 pub mod idem;
 pub mod import;

@@ -178,6 +178,16 @@ pub fn may_fund_float(actor: &Actor) -> Result<(), DomainError> {
     if actor.is_staff() { Ok(()) } else { Err(deny("record money paid into a cash float")) }
 }
 
+/// Download everything held about oneself (PIPL): a holder, for the person their login belongs
+/// to, and nobody else (staff read through their own audited routes, never as a download).
+/// Answers the person whose data it is.
+pub fn may_export_own_data(actor: &Actor) -> Result<&str, DomainError> {
+    match (actor.role, actor.person_id.as_deref()) {
+        (Role::Holder, Some(person_id)) => Ok(person_id),
+        _ => Err(deny("download a holder's data: only the holder downloads their own")),
+    }
+}
+
 /// Deposit into a medical personal account from the region's fund: payers and admins.
 pub fn may_deposit_medical(actor: &Actor) -> Result<(), DomainError> {
     if matches!(actor.role, Role::Admin | Role::Payer) {
@@ -244,6 +254,25 @@ mod tests {
             role,
             person_id: person_id.map(str::to_string),
             bank_code: bank_code.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn only_a_holder_downloads_and_only_their_own_data() {
+        assert_eq!(may_export_own_data(&actor(Role::Holder, Some("p1"), None)), Ok("p1"));
+        assert_eq!(may_export_own_data(&actor(Role::Holder, None, None)).unwrap_err().kind, ErrorKind::Forbidden);
+        for role in [Role::Admin, Role::Clerk, Role::Teller, Role::Terminal, Role::Payer] {
+            let staff = actor(role, Some("p1"), Some("CCB"));
+            assert_eq!(may_export_own_data(&staff).unwrap_err().kind, ErrorKind::Forbidden, "{role}");
+        }
+    }
+
+    #[test]
+    fn only_the_card_office_records_float_fundings() {
+        assert!(may_fund_float(&actor(Role::Admin, None, None)).is_ok());
+        assert!(may_fund_float(&actor(Role::Clerk, None, None)).is_ok());
+        for role in [Role::Teller, Role::Holder, Role::Terminal, Role::Payer] {
+            assert_eq!(may_fund_float(&actor(role, Some("p1"), Some("CCB"))).unwrap_err().kind, ErrorKind::Forbidden);
         }
     }
 

@@ -95,6 +95,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/benefits/certifications", post(benefits::certify))
         .route("/persons/{id}/benefits", get(benefits::person_benefits))
         .route("/ledger/floats", post(onecard::fund_float))
+        .route("/me/export", get(persons::export_me))
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     Router::new()

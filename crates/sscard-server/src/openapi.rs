@@ -85,7 +85,7 @@ impl Modify for BearerAuth {
         crate::routes::onecard::set_library_policy,
         crate::routes::onecard::put_park, crate::routes::onecard::park_entry, crate::routes::onecard::buy_pass,
         crate::routes::onecard::identify, crate::routes::onecard::uses, crate::routes::onecard::balances,
-        crate::routes::onecard::usage, crate::routes::onecard::ledger_check, crate::routes::onecard::fund_float,
+        crate::routes::onecard::usage, crate::routes::onecard::ledger_check, crate::routes::onecard::fund_float, crate::routes::persons::export_me,
     ),
     modifiers(&BearerAuth, &ProblemContent),
     security(("bearer" = []))

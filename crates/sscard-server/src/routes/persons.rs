@@ -252,3 +252,66 @@ pub async fn reads(
             .collect(),
     ))
 }
+
+/// Download my data (PIPL): everything sscard holds about the logged-in holder as one JSON
+/// document, as an attachment `sscard-export-<date>.json`, never cached. Their person in full
+/// (SSN, document number, name, guardian link), their cards (full bank account number; never
+/// the PIN hash), applications with their timelines, e-card and its authorizations, uses of
+/// their cards, accounts and transfers, staff looks at their data, and `benefits` (received
+/// benefit payments: empty until benefit payments are recorded here). Only for a holder,
+/// about themself: staff and terminals get 403.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "persons",
+    responses((status = 200, body = Object, description = "the document (application/json), with Content-Disposition: attachment; filename=\"sscard-export-YYYY-MM-DD.json\" and Cache-Control: no-store",
+            headers(("content-disposition" = String, description = "attachment; filename=\"sscard-export-YYYY-MM-DD.json\""), ("cache-control" = String, description = "no-store"))),
+        (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"),
+        (status = 403, body = crate::error::Problem, description = "not a holder: staff and terminals do not download a holder's data")))]
+pub async fn export_me(State(state): State<AppState>, caller: crate::terminal_auth::Caller) -> ApiResult<Response> {
+    let actor = match caller {
+        crate::terminal_auth::Caller::Terminal(t) => sscard_app::onecard::terminal_actor(&t),
+        crate::terminal_auth::Caller::User(actor) => actor,
+    };
+    let ctx = state.ctx(actor, None);
+    let data = sscard_app::export::export_me(state.store.as_ref(), &ctx).await?;
+    let body = export_document(&data);
+    let name = format!("attachment; filename=\"sscard-export-{}.json\"", ctx.today());
+    let mut resp = super::json_response(StatusCode::OK, to_json(&body));
+    let headers = resp.headers_mut();
+    headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&name) {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// The export as a document: the rows as stored (times as unix milliseconds, money in fen),
+/// with a format tag, and the cards without a PIN hash.
+fn export_document(d: &sscard_app::export::PersonalData) -> serde_json::Value {
+    let cards: Vec<serde_json::Value> = d
+        .cards
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("pin_hash");
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "format": "sscard-export/1",
+        "exported_at": crate::views::iso(d.exported_at_ms),
+        "exported_at_ms": d.exported_at_ms,
+        "person": d.person,
+        "cards": cards,
+        "applications": d.applications,
+        "ecard": d.ecard,
+        "authorizations": d.authorizations,
+        "uses": d.uses,
+        "accounts": d.accounts,
+        "transfers": d.transfers,
+        "staff_reads": d.staff_reads,
+        // Benefit payments received (pensions, subsidies): filled once they are recorded.
+        "benefits": [],
+        "truncated": d.truncated,
+    })
+}

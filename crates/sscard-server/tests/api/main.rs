@@ -10,6 +10,7 @@ mod concurrency;
 mod ecard_auth;
 mod ecard_keys;
 mod ecard_lifecycle;
+mod export;
 mod fields;
 mod floats;
 mod handover;
