@@ -1,14 +1,16 @@
 //! E-card QR tokens: the text and binary decoders and the terminals' offline verifier never
 //! panic, and a token that decodes re-encodes to the same text. Inputs starting with `!`
-//! carry claims and a clock instead: the claims are signed with the verifier's key, so the
-//! checks after the signature (key validity, not yet valid, expiry, revocation, status) see
-//! authentic fuzzed claims, and an accepted token must really be valid at that time.
+//! carry claims and a clock instead: they go to the checks the verifier makes after the
+//! signature (key validity, not yet valid, expiry, revocation, status) as authentic claims,
+//! and an accepted token must really be valid at that time. (Signing each input with SM2
+//! would make the target about 50 times slower; the signature step itself is reached by the
+//! text inputs, whose key id the fuzzer finds.)
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sscard_gm::offline::{OfflineVerifier, PublishedKey};
 use sscard_gm::sm2::SigningKey;
-use sscard_gm::token::{CLAIMS_LEN, STATUS_ACTIVE, SignedToken, TokenClaims, decode_token, sign_token};
+use sscard_gm::token::{CLAIMS_LEN, STATUS_ACTIVE, SignedToken, TokenClaims, decode_token};
 use std::sync::LazyLock;
 
 /// A verifier holding one issuer key (id 1, valid in 2025-2027); the seed corpus holds
@@ -35,11 +37,9 @@ fn signed(data: &[u8]) {
         return;
     };
     let Ok(claims) = TokenClaims::decode(claims) else { return };
-    let now = data.get(1 + CLAIMS_LEN..9 + CLAIMS_LEN).map_or(NOW, |b| {
-        i64::from_be_bytes(b.try_into().expect("8 bytes"))
-    });
-    let text = sign_token(&claims, &KEY);
-    match VERIFIER.verify(&text, now) {
+    let now =
+        data.get(1 + CLAIMS_LEN..9 + CLAIMS_LEN).map_or(NOW, |b| i64::from_be_bytes(b.try_into().expect("8 bytes")));
+    match VERIFIER.check_signed_claims(&claims, now) {
         Ok(v) => {
             let skew = VERIFIER.clock_skew_s();
             assert_eq!(claims.key_id, 1);
@@ -49,7 +49,7 @@ fn signed(data: &[u8]) {
             assert!(claims.issued_at <= now.saturating_add(skew));
             assert!(now <= v.expires_at.saturating_add(skew));
         }
-        Err(r) => assert_ne!(r.code(), "bad_signature", "an authentic token is never a bad signature"),
+        Err(r) => assert!(!matches!(r.code(), "bad_signature" | "malformed"), "claims are checked, not bytes"),
     }
 }
 

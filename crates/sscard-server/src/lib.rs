@@ -16,6 +16,8 @@ pub mod keys;
 pub mod limits;
 pub mod login_limit;
 pub mod openapi;
+#[cfg(test)]
+mod parser_props;
 pub mod png;
 pub mod routes;
 pub mod scheduler;

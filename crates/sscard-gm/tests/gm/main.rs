@@ -4,4 +4,5 @@
 
 mod fast_verify;
 mod offline;
+mod offline_props;
 mod openssl_interop;
