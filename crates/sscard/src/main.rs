@@ -45,7 +45,7 @@ enum Command {
     /// Check the hash-chained audit log.
     #[command(subcommand)]
     Audit(cmd::jobs::AuditCmd),
-    /// QR issuer keys: rotate, list.
+    /// QR issuer keys: rotate, list; personal data keys: rotate-data.
     #[command(subcommand)]
     Keys(cmd::keys::KeysCmd),
     /// Terminals: add, disable, enable, list, simulate; and an offline QR verifier (sync, verify).

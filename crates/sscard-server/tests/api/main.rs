@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod at_rest;
 mod benefits;
 mod concurrency;
 mod ecard_auth;

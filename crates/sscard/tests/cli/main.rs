@@ -5,4 +5,5 @@
 mod helpers;
 
 mod admin;
+mod at_rest;
 mod onecard;
