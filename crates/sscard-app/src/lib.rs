@@ -6,6 +6,7 @@ pub mod admin;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod bank_files;
 pub mod benefits;
 pub mod cards;
 pub mod ecard;

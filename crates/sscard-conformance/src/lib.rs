@@ -26,6 +26,7 @@
 mod applications;
 mod at_rest;
 mod banks;
+mod bank_files;
 mod benefits;
 mod cards;
 pub mod fixtures;
@@ -42,6 +43,7 @@ mod terminals;
 pub use applications::*;
 pub use at_rest::*;
 pub use banks::*;
+pub use bank_files::*;
 pub use benefits::*;
 pub use cards::*;
 pub use fixtures::*;
@@ -121,6 +123,7 @@ macro_rules! conformance_tests {
             staff_looks_at_unmasked_data_are_listed_to_the_holder,
             personal_data_is_sealed_at_rest,
             benefits_each_line_once_to_the_current_card,
+            bank_reports_return_and_reconcile,
             cash_floats_fund_and_draw,
         );
     };

@@ -6,6 +6,7 @@
 
 use crate::access::{Actor, Role};
 use crate::application::string_enum;
+use crate::benefits::LineOutcome;
 use crate::error::DomainError;
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +99,30 @@ pub fn decide_report(current: Option<BankStatus>, reported: Option<Reported>) ->
     }
 }
 
+/// Where a line counts in a reconciliation: declared = paid + refused + returned (+ undecided
+/// while the batch is still being paid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Paid and not returned (credited by the bank or not answered yet).
+    Paid,
+    /// Refused by the platform (unknown person, duplicate, ...): no money moved.
+    Refused,
+    /// Paid, then returned by the bank: the money went back to the payer.
+    Returned,
+    /// Not decided yet.
+    Undecided,
+}
+
+/// The bucket of a line from its outcome (`None`: undecided) and the bank's answer.
+pub fn bucket(outcome: Option<LineOutcome>, bank: Option<BankStatus>) -> Bucket {
+    match (outcome, bank) {
+        (None, _) => Bucket::Undecided,
+        (Some(LineOutcome::Paid), Some(BankStatus::Returned)) => Bucket::Returned,
+        (Some(LineOutcome::Paid), _) => Bucket::Paid,
+        (Some(_), _) => Bucket::Refused,
+    }
+}
+
 /// The ledger key of a returned line's reversal (bank-account mirror → payer): one per line, so
 /// a report applied twice cannot move the money twice.
 pub fn reversal_key(end_to_end_id: &str) -> String {
@@ -142,5 +167,10 @@ mod tests {
         assert_eq!(reason_meaning("BE01"), Some("name differs from the account holder's"));
         assert_eq!(reason_meaning("ZZ99"), None);
         assert_eq!(reversal_key("SSB1L2"), "benefit-return:SSB1L2");
+        assert_eq!(bucket(None, None), Bucket::Undecided);
+        assert_eq!(bucket(Some(LineOutcome::Paid), None), Bucket::Paid);
+        assert_eq!(bucket(Some(LineOutcome::Paid), Some(BankStatus::Credited)), Bucket::Paid);
+        assert_eq!(bucket(Some(LineOutcome::Paid), Some(BankStatus::Returned)), Bucket::Returned);
+        assert_eq!(bucket(Some(LineOutcome::Duplicate), None), Bucket::Refused);
     }
 }

@@ -5,6 +5,7 @@
 //! in `migrations/<backend>/`. See docs/ARCHITECTURE.md for where this sits.
 #![forbid(unsafe_code)]
 
+mod bank_returns;
 mod benefits;
 pub mod bench;
 mod bulk;

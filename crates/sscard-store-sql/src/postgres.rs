@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "application_reasons",
         sql: include_str!("../migrations/postgres/0012_application_reasons.sql"),
     },
+    Migration { version: 13, name: "bank_statuses", sql: include_str!("../migrations/postgres/0013_bank_statuses.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "application_reasons",
         sql: include_str!("../migrations/sqlite/0012_application_reasons.sql"),
     },
+    Migration { version: 13, name: "bank_statuses", sql: include_str!("../migrations/sqlite/0013_bank_statuses.sql") },
 ];
 
 const PRAGMAS: &str =

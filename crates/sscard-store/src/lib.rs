@@ -10,6 +10,7 @@
 //! `sscard-app`.
 #![forbid(unsafe_code)]
 
+pub mod bank_returns;
 pub mod benefits;
 pub mod error;
 pub mod model;

@@ -58,6 +58,7 @@ pub trait Tx:
     + ports::Parks
     + ports::Uses
     + ports::Benefits
+    + ports::BankReturns
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<()>;

@@ -4,6 +4,7 @@
 
 mod access;
 mod applications;
+mod bank_returns;
 mod benefits;
 mod cards;
 mod ecards;
@@ -17,6 +18,7 @@ mod terminals;
 
 pub use access::{Idempotency, Users};
 pub use applications::{AppReason, Applications};
+pub use bank_returns::BankReturns;
 pub use benefits::Benefits;
 pub use cards::Cards;
 pub use ecards::{Ecards, IssuerKeys};
