@@ -325,3 +325,54 @@ pub async fn list(store: &dyn Store, ctx: &Ctx, mut filter: AppFilter) -> Result
     tx.commit().await?;
     Ok(apps)
 }
+
+/// One row of a work queue (the bank's desk, the office's review): the application, who it is
+/// for in masked form only (so looking at a queue is no look at anyone's data), and its fee.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    pub application: Application,
+    pub name_masked: String,
+    pub doc_masked: String,
+    pub fee_state: String,
+}
+
+/// The applications in `statuses` the actor may see (tellers: their bank's), up to `limit` each.
+pub async fn queue(
+    store: &dyn Store,
+    ctx: &Ctx,
+    statuses: &[sscard_domain::application::AppStatus],
+    limit: u32,
+) -> Result<Vec<QueueEntry>> {
+    let mut tx = store.read().await?;
+    let mut rows = Vec::new();
+    for status in statuses {
+        let filter = AppFilter {
+            status: Some(status.as_str().to_string()),
+            page: sscard_store::Page::first(limit),
+            ..Default::default()
+        };
+        for application in scoped_list(tx.as_mut(), ctx, filter).await? {
+            let person = tx.get_person(&application.person_id, false).await?;
+            let (name_masked, doc_masked) =
+                person.map(|p| (p.name.masked(), sscard_domain::document::mask_id(&p.doc_number))).unwrap_or_default();
+            let fee_state = fee_state(tx.as_mut(), &application).await?.as_str().to_string();
+            rows.push(QueueEntry { application, name_masked, doc_masked, fee_state });
+        }
+    }
+    tx.commit().await?;
+    Ok(rows)
+}
+
+async fn scoped_list(
+    tx: &mut (impl Applications + ?Sized),
+    ctx: &Ctx,
+    mut filter: AppFilter,
+) -> Result<Vec<Application>> {
+    use sscard_domain::access::{ApplicationScope, application_scope};
+    match application_scope(&ctx.actor)? {
+        ApplicationScope::All => {}
+        ApplicationScope::Bank(code) => filter.bank_code = Some(code),
+        ApplicationScope::Person(id) => filter.person_id = Some(id),
+    }
+    tx.list_applications(&filter).await
+}

@@ -9,3 +9,21 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 }, true);
+// A form with data-same="a b" sends only when fields a and b hold the same value (a PIN typed
+// twice); the server checks it again.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var names = form && form.getAttribute && form.getAttribute("data-same");
+  if (!names) { return; }
+  var pair = names.split(" ");
+  var a = form.elements[pair[0]], b = form.elements[pair[1]];
+  if (a && b && a.value !== b.value) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    b.setCustomValidity(form.getAttribute("data-same-message") || "");
+    b.reportValidity();
+  }
+}, true);
+document.addEventListener("input", function (event) {
+  if (event.target && event.target.setCustomValidity) { event.target.setCustomValidity(""); }
+}, true);

@@ -154,6 +154,8 @@ uses = Card uses (who checked my card)
 no_uses = No use yet
 reads = Who saw my data
 no_reads = No staff member has seen your full ID numbers
+download_my_data = Download my data
+download_my_data_hint = everything sscard holds about you, as one JSON file
 reader = Seen by
 read_what = How
 reader_teller = Bank teller
@@ -331,3 +333,20 @@ tk_float = Cash float
 
 ## The header
 settings_nav = Language and type size
+
+## Hand-over, loss at the desk, the customer's PIN entry, review reasons
+desk_who = Applicant
+desk_holder_doc = Collector's document number
+desk_fee_waived = Waived
+desk_customer_pin = Cardholder sets the PIN
+desk_confirm_unsuspend = Identity checked: lift the temporary loss?
+pin_entry_title = Cardholder: set your PIN
+pin_entry_hint = Hand this screen to the cardholder, who types the 6-digit PIN twice; the teller never types it.
+pin_again = PIN again
+reject_reason = Reason for rejecting
+waiver_reason = Reason for waiving
+waive_fee = Waive the fee
+ok_fee_waived = Fee waived: the card may be handed over
+
+## The QR code
+qr_valid_for = valid for { $seconds } seconds

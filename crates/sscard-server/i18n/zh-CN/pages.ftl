@@ -154,6 +154,8 @@ uses = 用卡记录（谁查验了我的卡）
 no_uses = 暂无用卡记录
 reads = 谁查看了我的信息
 no_reads = 暂无工作人员查看过您的完整证件号码
+download_my_data = 下载我的数据
+download_my_data_hint = 本平台保存的您的全部信息，一个 JSON 文件
 reader = 查看人
 read_what = 查看方式
 reader_teller = 银行柜员
@@ -331,3 +333,20 @@ tk_float = 备用金
 
 ## The header
 settings_nav = 语言与字号
+
+## Hand-over, loss at the desk, the customer's PIN entry, review reasons
+desk_who = 申请人
+desk_holder_doc = 领卡人证件号码
+desk_fee_waived = 已减免
+desk_customer_pin = 请持卡人设置密码
+desk_confirm_unsuspend = 已核实持卡人身份，确定解除挂失吗？
+pin_entry_title = 请持卡人本人设置密码
+pin_entry_hint = 请将此屏幕交给持卡人，由持卡人本人输入两次6位密码；柜员请勿代输。
+pin_again = 再次输入密码
+reject_reason = 驳回原因
+waiver_reason = 减免原因
+waive_fee = 减免费用
+ok_fee_waived = 已减免费用，可发放卡片
+
+## The QR code
+qr_valid_for = 有效期 { $seconds } 秒

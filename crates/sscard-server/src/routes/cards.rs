@@ -36,6 +36,9 @@ pub async fn get(
 pub struct CardActionRequest {
     /// activate: the new 6-digit PIN (trivial ones such as 123456 are refused).
     pub pin: Option<String>,
+    /// activate: the PIN typed a second time; when given it must equal `pin` (422 `pin_mismatch`
+    /// naming `pin_confirmation`).
+    pub pin_confirmation: Option<String>,
     /// cancel: death | emigration | holder_request. stop: free text (e.g. the requesting region).
     pub reason: Option<String>,
 }
@@ -88,7 +91,10 @@ fn action_input(action: CardAction, req: &CardActionRequest) -> ApiResult<Action
     if action == CardAction::Activate
         && let Some(pin) = req.pin.as_deref()
     {
-        input.pin = Some(Pin::parse(pin)?);
+        input.pin = Some(match req.pin_confirmation.as_deref() {
+            Some(again) => Pin::parse_confirmed(pin, again)?,
+            None => Pin::parse(pin)?,
+        });
     }
     Ok(input)
 }

@@ -18,13 +18,19 @@ use sscard_domain::card::{CardAction, StopReason};
 use sscard_domain::document::{DocType, Ssn};
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
-use sscard_store::{AppFilter, Count, Page};
+use sscard_store::Count;
 
 /// Rows accepted in one batch upload.
 pub const MAX_BATCH_ROWS: usize = 10_000;
 
 pub struct ReviewRow {
     pub id: String,
+    pub person_id: String,
+    /// Who, masked: the queue is no look at anyone's data.
+    pub name_masked: String,
+    pub doc_masked: String,
+    pub fee_yuan: String,
+    pub fee_unpaid: bool,
     pub kind_key: String,
     pub channel_key: String,
     pub bank_code: String,
@@ -87,7 +93,8 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         let series: Vec<(String, Vec<i64>)> =
             tr.by_channel.iter().map(|(c, v)| (t.s(&format!("c_{c}")).to_string(), v.clone())).collect();
         let periods = week_labels(state.now_ms(), tr.weeks);
-        let axes = super::charts::Axes { x_title: t.s("axis_week"), y_title: t.s("axis_applications"), periods: &periods };
+        let axes =
+            super::charts::Axes { x_title: t.s("axis_week"), y_title: t.s("axis_applications"), periods: &periods };
         charts.push((t.s("apps_over_time").to_string(), super::charts::lines(t.s("apps_over_time"), &axes, &series)));
         let rate = if tr.cards_active > 0 { tr.ecards_usable * 100 / tr.cards_active } else { 0 };
         let title = format!("{} {rate}%", t.s("ecard_rate"));
@@ -101,12 +108,18 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         charts.push(titled(t.s("usage_by_presentation"), &by_presentation));
         charts.push(titled(t.s("usage_refused_by_scenario"), &refused));
     }
-    let filter = AppFilter { status: Some("submitted".into()), page: Page::first(200), ..Default::default() };
-    let review = applications::list(state.store.as_ref(), &ctx, filter)
+    let submitted = [sscard_domain::application::AppStatus::Submitted];
+    let review = applications::queue(state.store.as_ref(), &ctx, &submitted, 200)
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|a| ReviewRow {
+        .map(|e| (e.application, e.name_masked, e.doc_masked, e.fee_state == "unpaid"))
+        .map(|(a, name_masked, doc_masked, fee_unpaid)| ReviewRow {
+            person_id: a.person_id.clone(),
+            name_masked,
+            doc_masked,
+            fee_yuan: a.fee_fen.to_string(),
+            fee_unpaid,
             id: a.id,
             kind_key: format!("k_{}", a.kind.as_str()),
             channel_key: format!("c_{}", a.channel.as_str()),
@@ -143,11 +156,48 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    /// reject: why (the holder is told).
+    reason: Option<String>,
+    /// Where to go back to (the desk's queue, or the console).
+    back: Option<String>,
+}
+
+/// Where a console form returns: the console, or the desk it was sent from.
+fn return_to(back: Option<&str>) -> &'static str {
+    if back == Some("desk") { "/desk" } else { "/console" }
+}
+
+/// The card office waives an application's fee with a reason (from the console or the desk).
+pub async fn waive_fee(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let actor = match v.post_as(&f.csrf, &[Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let to = return_to(f.back.as_deref());
+    let ctx = state.ctx(actor, None);
+    let result = async {
+        let reason = sscard_domain::handover::StaffReason::parse(f.reason.as_deref().unwrap_or(""), "reason")?;
+        applications::waive_fee(state.store.as_ref(), &ctx, &id, &reason).await
+    }
+    .await
+    .map(|_| v.t.s("ok_fee_waived").to_string())
+    .map_err(|e| super::err_text(&v.t, &e));
+    back(to, result)
+}
+
 pub async fn step(
     State(state): State<AppState>,
     v: Viewer,
     Path((id, step)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<StepForm>,
 ) -> Response {
     let actor = match v.post_as(&f.csrf, &[Role::Clerk, Role::Admin]) {
         Ok(a) => a,
@@ -156,10 +206,17 @@ pub async fn step(
     let Some(step) = AppStep::parse(&step) else { return back("/console", Err(v.t.s("err_no_such_step").into())) };
     let ctx = state.ctx(actor, None);
     let t = v.t;
-    let result = applications::step(state.store.as_ref(), &ctx, &id, step)
-        .await
-        .map(|view| t.f("ok_step", &[("status", t.s(&format!("st_{}", view.application.status)).to_string())]))
-        .map_err(|e| super::err_text(&v.t, &e));
+    let result = async {
+        let reason = match f.reason.as_deref() {
+            Some(r) => Some(sscard_domain::handover::StaffReason::parse(r, "reason")?),
+            None => None,
+        };
+        let input = applications::StepInput { reason, ..Default::default() };
+        applications::step_with(state.store.as_ref(), &ctx, &id, step, &input).await
+    }
+    .await
+    .map(|view| t.f("ok_step", &[("status", t.s(&format!("st_{}", view.application.status)).to_string())]))
+    .map_err(|e| super::err_text(&v.t, &e));
     back("/console", result)
 }
 

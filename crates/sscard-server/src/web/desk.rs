@@ -13,13 +13,14 @@ use serde::Deserialize;
 use sscard_app::cards::ActionInput;
 use sscard_app::{applications, cards, fields, persons};
 use sscard_domain::access::Role;
-use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
+use sscard_domain::application::{
+    AppKind, AppStep, ApplicationInput, BranchFacts, Channel, ReplacementReason, default_branch, kinds_that_fit,
+};
 use sscard_domain::card::{CardAction, Pin};
 use sscard_domain::document::{DocType, DocumentNumber, Sex};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::person::RegistrationInput;
-use sscard_store::{AppFilter, Page};
 
 pub struct Found {
     pub id: String,
@@ -30,11 +31,18 @@ pub struct Found {
     pub minor: bool,
     pub cards: Vec<CardRow>,
     pub apps: Vec<AppRow>,
+    /// The kinds that fit the person's cards (sscard_domain::application::kinds_that_fit):
+    /// (value, catalog key).
+    pub kinds: Vec<(&'static str, String)>,
 }
 
 pub struct QueueRow {
     pub id: String,
     pub person_id: String,
+    /// Who, masked ("张**", "3502**********123X"): the queue shows no one's data in full.
+    pub name_masked: String,
+    pub doc_masked: String,
+    pub fee_waived: bool,
     pub kind_key: String,
     pub status_key: String,
     pub status: String,
@@ -53,6 +61,10 @@ struct DeskPage {
     not_found: bool,
     branches: Vec<BranchOption>,
     queue: Vec<QueueRow>,
+    /// The branch the application form starts on (a printer branch, for an instant card).
+    default_branch: String,
+    /// The card office may waive a fee from the queue.
+    can_waive: bool,
     /// (value, label in the page's language)
     doc_types: Vec<(&'static str, &'static str)>,
 }
@@ -83,6 +95,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         match lookup.map(|seen| seen.person) {
             Ok(p) => {
                 let cards = cards::of_person(state.store.as_ref(), &ctx, &p.id).await.unwrap_or_default();
+                let kinds = kinds_that_fit(&cards).iter().map(|k| (k.as_str(), format!("k_{}", k.as_str()))).collect();
                 let apps = app_rows(&state, &ctx, &p.id).await.unwrap_or_default();
                 found = Some(Found {
                     id: p.id.clone(),
@@ -97,42 +110,65 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
                     minor: p.is_minor(ctx.today()),
                     cards: cards.iter().rev().map(CardRow::new).collect(),
                     apps,
+                    kinds,
                 });
             }
             Err(_) => not_found = true,
         }
     }
     let (_, branches) = branch_options(&state, actor.bank_code.as_deref()).await.unwrap_or_default();
-    let mut open = Vec::new();
-    for status in ["approved", "in_production", "ready_for_pickup", "shipped"] {
-        let filter = AppFilter { status: Some(status.into()), page: Page::first(200), ..Default::default() };
-        open.extend(applications::list(state.store.as_ref(), &ctx, filter).await.unwrap_or_default());
-    }
-    let mut queue: Vec<QueueRow> = open
-        .into_iter()
-        .map(|a| QueueRow {
-            id: a.id.clone(),
-            person_id: a.person_id.clone(),
-            kind_key: format!("k_{}", a.kind.as_str()),
-            status_key: format!("st_{}", a.status.as_str()),
-            status: a.status.as_str().to_string(),
-            branch_code: a.branch_code.as_ref().map(|b| b.to_string()).unwrap_or_default(),
-            fee_yuan: a.fee_fen.to_string(),
-            fee_due: a.fee_fen.value() > 0,
-            fee_paid: false,
-        })
-        .collect();
-    for row in queue.iter_mut().filter(|r| r.fee_due) {
-        row.fee_paid = sscard_app::onecard::ledger::fee_paid(state.store.as_ref(), &row.id).await.unwrap_or(false);
-    }
-    let doc_types = DocType::ALL.iter().map(|d| (d.as_str(), v.t.get(&format!("doc_{}", d.as_str())).unwrap_or(""))).collect();
+    let default_branch = instant_branch(&state, actor.bank_code.as_deref()).await;
+    let queue = queue_rows(&state, &ctx).await;
+    let doc_types =
+        DocType::ALL.iter().map(|d| (d.as_str(), v.t.get(&format!("doc_{}", d.as_str())).unwrap_or(""))).collect();
     // The search box keeps what was typed only until a person is found: then it keeps the
     // person's id, so no page (or address) carries a full document number.
     let q = match &found {
         Some(p) => p.id.clone(),
         None => q,
     };
-    render(&v, &DeskPage { l: Layout::new(&v), q, found, not_found, branches, queue, doc_types })
+    let can_waive = matches!(actor.role, Role::Clerk | Role::Admin);
+    let page =
+        DeskPage { l: Layout::new(&v), q, found, not_found, branches, queue, default_branch, can_waive, doc_types };
+    render(&v, &page)
+}
+
+/// The bank's open applications, with who (masked) and where the fee stands.
+async fn queue_rows(state: &AppState, ctx: &sscard_app::Ctx) -> Vec<QueueRow> {
+    use sscard_domain::application::AppStatus as S;
+    let open = [S::Approved, S::InProduction, S::ReadyForPickup, S::Shipped];
+    let rows = applications::queue(state.store.as_ref(), ctx, &open, 200).await.unwrap_or_default();
+    rows.into_iter()
+        .map(|e| {
+            let a = e.application;
+            QueueRow {
+                id: a.id.clone(),
+                person_id: a.person_id.clone(),
+                name_masked: e.name_masked,
+                doc_masked: e.doc_masked,
+                fee_waived: e.fee_state == "waived",
+                kind_key: format!("k_{}", a.kind.as_str()),
+                status_key: format!("st_{}", a.status.as_str()),
+                status: a.status.as_str().to_string(),
+                branch_code: a.branch_code.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+                fee_yuan: a.fee_fen.to_string(),
+                fee_due: a.fee_fen.value() > 0,
+                fee_paid: e.fee_state == "paid",
+            }
+        })
+        .collect()
+}
+
+/// The form's branch: the first of the teller's bank that can make a card at once (a teller
+/// login names no branch of its own), as `bank|branch`.
+async fn instant_branch(state: &AppState, bank: Option<&str>) -> String {
+    let Ok((_, branches)) = sscard_app::admin::banks(state.store.as_ref()).await else { return String::new() };
+    let facts: Vec<BranchFacts> = branches
+        .into_iter()
+        .filter(|b| bank.is_none_or(|x| x == b.bank_code.as_str()))
+        .map(|b| BranchFacts { bank_code: b.bank_code, code: b.code, has_printer: b.has_printer })
+        .collect();
+    default_branch(&facts, None, true).map(|b| format!("{}|{}", b.bank_code, b.code)).unwrap_or_default()
 }
 
 /// Person ids are UUIDs; anything else is searched as a social security or ID number.
@@ -250,6 +286,8 @@ pub async fn apply(State(state): State<AppState>, v: Viewer, Form(f): Form<Apply
 pub struct StepForm {
     csrf: String,
     q: Option<String>,
+    /// At collection: the document number the teller types from the person's document.
+    holder_doc_number: Option<String>,
 }
 
 pub async fn step(
@@ -266,25 +304,89 @@ pub async fn step(
     let Some(step) = AppStep::parse(&step) else { return back(&to, Err(v.t.s("err_no_such_step").into())) };
     let ctx = state.ctx(actor, None);
     let t = v.t;
-    let result = applications::step(state.store.as_ref(), &ctx, &id, step)
+    // A card handed over at the counter goes only to the person whose document matches.
+    let input = applications::StepInput {
+        holder_doc_number: f.holder_doc_number.clone(),
+        require_holder_check: step == AppStep::Collect,
+        ..Default::default()
+    };
+    let result = applications::step_with(state.store.as_ref(), &ctx, &id, step, &input)
         .await
         .map(|view| t.f("ok_step", &[("status", t.s(&format!("st_{}", view.application.status)).to_string())]))
         .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
 }
 
-#[derive(Deserialize)]
-pub struct ActivateForm {
-    csrf: String,
-    q: String,
-    pin: String,
+/// A loss report or its lift for the person at the counter: temporary loss, lifting it, or
+/// formal loss (which the page confirms first: it cannot be undone).
+pub async fn card_action(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((card_no, action)): Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> Response {
+    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let to = desk_back(f.q.as_deref().unwrap_or(""));
+    let action = match CardAction::parse(&action) {
+        Some(a @ (CardAction::Suspend | CardAction::Unsuspend | CardAction::ReportLost)) => a,
+        _ => return back(&to, Err(v.t.s("err_no_such_action").to_string())),
+    };
+    let ctx = state.ctx(actor, None);
+    let result = async {
+        let card_no = fields::card_no(&card_no, "card_no")?;
+        cards::act(state.store.as_ref(), &ctx, &card_no, action, ActionInput::default()).await
+    }
+    .await
+    .map(|c| super::portal::card_done(&v.t, &c))
+    .map_err(|e| super::err_text(&v.t, &e));
+    back(&to, result)
 }
 
-pub async fn activate(
+#[derive(Template)]
+#[template(path = "desk_pin.html")]
+struct PinPage {
+    l: Layout,
+    card_no: String,
+    q: String,
+}
+
+#[derive(Deserialize)]
+pub struct PinQuery {
+    q: Option<String>,
+}
+
+/// The customer's PIN entry: a page of its own for the screen that faces the customer (or the
+/// teller turns theirs), with nothing on it but the card number and two PIN fields. The
+/// teller's desk page has no PIN field at all.
+pub async fn pin_page(v: Viewer, Path(card_no): Path<String>, Query(query): Query<PinQuery>) -> Response {
+    if let Err(r) = v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
+        return r;
+    }
+    let card_no = match fields::card_no(&card_no, "card_no") {
+        Ok(c) => c.to_string(),
+        Err(_) => return back("/desk", Err(v.t.s("err_not_found").to_string())),
+    };
+    render(&v, &PinPage { l: Layout::new(&v), card_no, q: query.q.unwrap_or_default() })
+}
+
+#[derive(Deserialize)]
+pub struct PinForm {
+    csrf: String,
+    q: Option<String>,
+    pin: String,
+    pin_confirmation: String,
+}
+
+/// Activates the card with the PIN the customer typed twice; the PIN is hashed by the use case
+/// and never shown, logged or kept in an audit record.
+pub async fn pin_submit(
     State(state): State<AppState>,
     v: Viewer,
     Path(card_no): Path<String>,
-    Form(f): Form<ActivateForm>,
+    Form(f): Form<PinForm>,
 ) -> Response {
     let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
         Ok(a) => a,
@@ -293,13 +395,17 @@ pub async fn activate(
     let ctx = state.ctx(actor, None);
     let result = async {
         let card_no = fields::card_no(&card_no, "card_no")?;
-        let input = ActionInput { pin: Some(Pin::parse(&f.pin)?), ..Default::default() };
+        let input = ActionInput { pin: Some(Pin::parse_confirmed(&f.pin, &f.pin_confirmation)?), ..Default::default() };
         cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input).await
     }
     .await
     .map(|c| super::portal::card_done(&v.t, &c))
     .map_err(|e| super::err_text(&v.t, &e));
-    back(&desk_back(&f.q), result)
+    let q = f.q.as_deref().unwrap_or("");
+    match &result {
+        Ok(_) => back(&desk_back(q), result),
+        Err(_) => back(&format!("/desk/pin/{}?q={}", urlencode(&card_no), urlencode(q)), result),
+    }
 }
 
 /// Collects an application's fee in cash at the desk (once).

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod console;
 pub mod desk;
 pub mod errors;
+pub mod export;
 pub mod flash;
 pub mod i18n;
 pub mod pages;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/cards/{card_no}/{action}", post(portal::card_action))
         .route("/portal/replace", post(portal::replace))
         .route("/portal/qr", get(portal::qr))
+        .route("/portal/export", get(export::download))
         .route("/portal/authorizations/channel", post(portal::sign_in_channel))
         .route("/portal/authorizations/family", post(portal::grant_family))
         .route("/portal/authorizations/{id}/revoke", post(portal::revoke_authorization))
@@ -53,8 +55,10 @@ pub fn router() -> Router<AppState> {
         .route("/desk/apply", post(desk::apply))
         .route("/desk/applications/{id}/fee", post(desk::collect_fee))
         .route("/desk/applications/{id}/{step}", post(desk::step))
-        .route("/desk/cards/{card_no}/activate", post(desk::activate))
+        .route("/desk/cards/{card_no}/{action}", post(desk::card_action))
+        .route("/desk/pin/{card_no}", get(desk::pin_page).post(desk::pin_submit))
         .route("/console", get(console::page))
+        .route("/console/applications/{id}/fee-waiver", post(console::waive_fee))
         .route("/console/applications/{id}/{step}", post(console::step))
         .route("/console/jobs/{name}", post(console::run_job))
         .route("/console/stop", post(console::stop_card))

@@ -178,6 +178,9 @@ struct PortalPage {
     apps: Vec<AppRow>,
     branches: Vec<BranchOption>,
     banks: Vec<BranchOption>,
+    /// The first or upgrade application that fits the holder's cards, if any, as (value,
+    /// catalog key): nobody holding a card is offered 首次申领.
+    apply_kinds: Vec<(&'static str, String)>,
 }
 
 /// Loads a person's applications with their timelines (the newest 20).
@@ -266,6 +269,11 @@ async fn portal_page(
         apps: holder_timeline(state, &v.t, apps).await,
         branches,
         banks,
+        apply_kinds: sscard_domain::application::kinds_that_fit(&cards)
+            .into_iter()
+            .filter(|k| matches!(k, AppKind::First | AppKind::Upgrade))
+            .map(|k| (k.as_str(), format!("k_{}", k.as_str())))
+            .collect(),
     })
 }
 
@@ -448,7 +456,10 @@ async fn holder_apply(
     let a = &view.application;
     Ok(t.f(
         "ok_applied",
-        &[("kind", t.s(&format!("k_{}", a.kind)).to_string()), ("status", t.s(&format!("st_{}", a.status)).to_string())],
+        &[
+            ("kind", t.s(&format!("k_{}", a.kind)).to_string()),
+            ("status", t.s(&format!("st_{}", a.status)).to_string()),
+        ],
     ))
 }
 
@@ -474,6 +485,8 @@ pub async fn replace(State(state): State<AppState>, v: Viewer, Form(f): Form<App
 pub struct ActionForm {
     csrf: String,
     pin: Option<String>,
+    /// The PIN typed a second time, compared with the first here as in the browser.
+    pin_confirmation: Option<String>,
 }
 
 pub async fn card_action(
@@ -491,7 +504,9 @@ pub async fn card_action(
             let ctx = state.ctx(actor, None);
             async {
                 let card_no = fields::card_no(&card_no, "card_no")?;
-                let pin = f.pin.as_deref().filter(|_| a == CardAction::Activate).map(Pin::parse).transpose()?;
+                let confirmation = f.pin_confirmation.as_deref().unwrap_or("");
+                let pin = f.pin.as_deref().filter(|_| a == CardAction::Activate);
+                let pin = pin.map(|p| Pin::parse_confirmed(p, confirmation)).transpose()?;
                 let input = ActionInput { pin, ..Default::default() };
                 cards::act(state.store.as_ref(), &ctx, &card_no, a, input).await
             }
@@ -541,15 +556,14 @@ pub async fn qr(
         Ok(axum::Json(qr)) => format!(
             r#"<div id="qr" hx-get="{refresh_url}" hx-trigger="every {refresh}s" hx-swap="outerHTML" data-token="{token}" data-expires="{expires}">
 <figure class="qr" aria-label="{label}">{svg}</figure>
-<p class="muted">{valid} {ttl} s · {auto}</p></div>"#,
+<p class="muted">{valid} · {auto}</p></div>"#,
             refresh_url = refresh_url,
             refresh = qr.ttl_s.saturating_sub(10).max(5),
             token = qr.token,
             expires = qr.expires_at,
             label = t.s("ecard_qr"),
             svg = qr.svg,
-            valid = t.s("qr_valid"),
-            ttl = qr.ttl_s,
+            valid = t.f("qr_valid_for", &[("seconds", qr.ttl_s.to_string())]),
             auto = t.s("qr_refresh"),
         ),
         Err(e) => format!(r#"<div id="qr" role="alert" class="flash err">{}</div>"#, html_escape(&e.problem.detail)),

@@ -140,3 +140,34 @@ async fn rejecting_an_application_needs_a_reason() {
     let seen = app.get(Some(&app.tokens.teller_icbc), &format!("/applications/{id}")).await;
     assert_eq!(seen.json["rejection_reason"], "照片不清晰，请重新提交");
 }
+
+#[tokio::test]
+async fn a_pin_typed_twice_must_match_and_is_kept_nowhere_in_clear() {
+    let app = TestApp::spawn().await;
+    let (pid, _) = person(&app).await;
+    let card = app.issued_card(&pid).await;
+    let activate = format!("/cards/{card}/activate");
+    let events = app.event_count().await;
+    let r = app
+        .post(Some(&app.tokens.teller_icbc), &activate, &json!({ "pin": "739164", "pin_confirmation": "739146" }))
+        .await;
+    r.problem(422, "pin_mismatch").field("pin_confirmation");
+    assert!(!r.text().contains("739164") && !r.text().contains("739146"), "{}", r.text());
+    assert_eq!(app.card_status(&card).await, "issued");
+    assert_eq!(app.event_count().await, events);
+    let r = app
+        .post(Some(&app.tokens.teller_icbc), &activate, &json!({ "pin": "739164", "pin_confirmation": "739164" }))
+        .await;
+    r.expect(200);
+    assert_eq!(r.json["status"], "active");
+    // Neither the events nor the audit trail hold the PIN.
+    // (Counted by no-op updates in a transaction that is rolled back.)
+    let mut tx = app.store.write().await.expect("write");
+    let rows = |sql: &'static str| sql;
+    let all = tx.execute_unchecked(rows("UPDATE audit_log SET detail = detail")).await.expect("audit rows");
+    assert!(all > 0, "the search below looks at a real audit trail");
+    let audit = tx.execute_unchecked(rows("UPDATE audit_log SET detail = detail WHERE detail LIKE '%739164%'")).await;
+    let events = tx.execute_unchecked(rows("UPDATE events SET kind = kind WHERE payload LIKE '%739164%'")).await;
+    drop(tx);
+    assert_eq!((audit.expect("audit"), events.expect("events")), (0, 0));
+}
