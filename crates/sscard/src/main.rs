@@ -57,6 +57,12 @@ enum Command {
     /// The double-entry ledger: check the books.
     #[command(subcommand)]
     Ledger(cmd::onecard::LedgerCmd),
+    /// Benefit payers (pension funds, tax offices, subsidy offices).
+    #[command(subcommand)]
+    Payer(cmd::benefits::PayerCmd),
+    /// Benefits paid to the card's bank account: programs, batches, certification.
+    #[command(subcommand)]
+    Benefits(cmd::benefits::BenefitsCmd),
     /// Benchmarks that report ratios against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -103,5 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Terminal(c) => cmd::terminal::terminal(&url, c).await,
         Command::Operator(c) => cmd::onecard::operator(&url, c).await,
         Command::Ledger(c) => cmd::onecard::ledger(&url, c).await,
+        Command::Payer(c) => cmd::benefits::payer(&url, c).await,
+        Command::Benefits(c) => cmd::benefits::benefits(&url, c).await,
     }
 }

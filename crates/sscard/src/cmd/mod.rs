@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod benefits;
 pub mod bench_ecard;
 pub mod bench_onecard;
 pub mod import;

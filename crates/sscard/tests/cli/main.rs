@@ -5,5 +5,6 @@
 mod helpers;
 
 mod admin;
+mod benefits;
 mod at_rest;
 mod onecard;
