@@ -138,3 +138,34 @@ async fn only_a_holder_downloads_their_data() {
     assert_eq!(mine.expect(200).json["person"]["id"], app.holder1_person.as_str());
     assert_eq!(mine.json["cards"], json!([]), "holder 1 has no card yet");
 }
+
+#[tokio::test]
+async fn the_portal_offers_the_download_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let h = app.person_with_card(Role::Holder, true).await;
+    let page = |path: &str, token: &str, lang: &str| {
+        app.client
+            .get(format!("{}{path}", app.address))
+            .header("cookie", format!("sscard_session={token}"))
+            .header("accept-language", lang)
+    };
+    for (lang, words) in [("en", "Download my data"), ("zh-CN", "下载我的数据")] {
+        let r = crate::helpers::send_req(page("/portal", &h.token, lang)).await;
+        let html = r.text();
+        assert!(html.contains(words) && html.contains(r#"action="/portal/export""#), "{lang}: {html}");
+    }
+    let r = crate::helpers::send_req(page("/portal/export", &h.token, "en")).await;
+    r.expect(200);
+    assert!(r.header("content-disposition").unwrap_or_default().starts_with("attachment; filename=\"sscard-export-"));
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        (r.json["person"]["id"].as_str(), r.json["cards"][0]["card_no"].as_str()),
+        (Some(h.person_id.as_str()), Some(h.card_no.as_str()))
+    );
+    // Staff in the browser get the page for another role, not someone's data.
+    let staff = crate::helpers::send_req(page("/portal/export", &app.tokens.clerk, "en")).await;
+    assert_eq!(staff.status, 403, "{}", staff.text());
+    assert!(!staff.text().contains(&h.person_id));
+    let anonymous = crate::helpers::send_req(app.client.get(format!("{}/portal/export", app.address))).await;
+    assert_eq!((anonymous.status, anonymous.header("location").as_deref()), (303, Some("/login")));
+}

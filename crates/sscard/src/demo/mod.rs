@@ -126,6 +126,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64, progress: &(dyn Fn(u64, u64) +
     let mut ctx = Ctx::new(Actor::system("demo"), now_ms, policy);
     ctx.hash_iterations = 1000; // demo PINs only; real ones use the default
     seed_banks(store, &ctx).await?;
+    fund_float(store, &ctx, sscard_domain::ledger::OFFICE_CASH_POINT).await?;
     let mut rng = Rng(0x5eed_cafe_2026);
     let mut adults: Vec<String> = Vec::new();
     for i in 0..DEMO_PERSONS {
@@ -165,6 +166,8 @@ async fn seed_banks(store: &dyn Store, ctx: &Ctx) -> Res<()> {
         let bank_code = BankCode::parse(code)?;
         let bin = Bin::parse(&format!("6235{:02}", i + 1))?;
         admin::add_bank(store, ctx, Bank { code: bank_code.clone(), name: bank_name.to_string(), bin }).await?;
+        // The bank's desks take cash (replacement fees, top-ups) against the float they paid in.
+        fund_float(store, ctx, &format!("CASH-{code}")).await?;
         for (j, (region, district)) in DISTRICTS.iter().take(3).enumerate() {
             let branch = Branch {
                 bank_code: bank_code.clone(),
@@ -176,6 +179,16 @@ async fn seed_banks(store: &dyn Store, ctx: &Ctx) -> Res<()> {
             admin::add_branch(store, ctx, branch).await?;
         }
     }
+    Ok(())
+}
+
+/// The cash float a demo point starts with: 10,000 yuan.
+const DEMO_FLOAT_FEN: i64 = 1_000_000;
+
+/// Records the demo point `owner`'s float as paid in (once: the key is the owner).
+async fn fund_float(store: &dyn Store, ctx: &Ctx, owner: &str) -> Res<()> {
+    let cmd = sscard_app::onecard::floats::FundFloat::parse(owner, DEMO_FLOAT_FEN, &format!("demo-float-{owner}"))?;
+    sscard_app::onecard::floats::fund_float(store, ctx, &cmd).await?;
     Ok(())
 }
 
