@@ -10,7 +10,8 @@ import { BASE, PASSWORD, launch, login, shot } from '../lib.js';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const ROLES = ['holder1', 'teller.icbc', 'clerk', 'admin'];
+// An elderly holder reads the same pages in elder mode (长辈版).
+const ROLES = ['holder1', 'holder2+elder', 'teller.icbc', 'clerk', 'admin'];
 const MAX_PAGES = 8;
 
 /** The text a person reads on the page (and the labels a screen reader reads), outside data. */
@@ -57,7 +58,7 @@ async function axe(page) {
 
 /** Same-origin page links of the current page, not ones that change settings or log out. */
 async function links(page) {
-  const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => a.href));
+  const hrefs = await page.locator('a[href]:not([download])').evaluateAll((as) => as.map((a) => a.href));
   return hrefs.filter((h) => h.startsWith(BASE) && !/\/(prefs|static|logout|api)\//.test(h) && !h.includes('#'));
 }
 
@@ -79,7 +80,7 @@ async function extraPages(role) {
   const pages = ['/no-such-page'];
   if (role.startsWith('teller')) pages.push(`/desk?q=${holder.person_id}`, '/portal');
   if (role === 'clerk' || role === 'admin') pages.push(`/console/card?no=${cardNo}`, '/console/card', '/portal');
-  if (role === 'holder1') pages.push('/desk', '/console');
+  if (role.startsWith('holder')) pages.push('/desk', '/console');
   return pages;
 }
 
@@ -93,14 +94,19 @@ for (const locale of ['zh-CN', 'en']) {
         const context = await browser.newContext({ locale: locale === 'en' ? 'en-US' : 'zh-CN', bypassCSP: true, viewport: { width: 1280, height: 900 } });
         const page = await context.newPage();
         page.setDefaultTimeout(15000);
-        await login(page, role);
+        const [user, elder] = role.split('+');
+        if (elder) await context.addCookies([{ name: 'sscard_elder', value: '1', url: BASE }]);
+        await login(page, user);
+        if (elder) assert.match(await page.locator('body').getAttribute('class'), /elder/);
         const seen = new Set();
         const queue = [page.url(), ...(await extraPages(role)).map((p) => BASE + p)];
         while (queue.length && seen.size < MAX_PAGES) {
           const url = queue.shift();
           if (seen.has(url)) continue;
           seen.add(url);
-          const res = await page.goto(url);
+          // A download (the holder's data export) is a file, not a page.
+          const res = await page.goto(url).catch((e) => (/Download is starting/.test(e.message) ? null : Promise.reject(e)));
+          if (res === null) continue;
           await page.waitForLoadState('networkidle');
           const type = res.headers()['content-type'] ?? '';
           if (!type.startsWith('text/html')) problems.push(`${role} ${url}: answered ${type}, not a page`);

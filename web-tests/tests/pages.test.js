@@ -63,6 +63,23 @@ test('messages are one-time and never read from the address', async () => {
   }
 });
 
+test('a wrong check character is explained in Chinese on a Chinese page', async () => {
+  const browser = await launch();
+  try {
+    const page = await newPage(browser);
+    await login(page, 'teller.icbc');
+    await page.fill('#doc_number', '350203198510103211'.slice(0, 17) + 'X');
+    await page.fill('#name', '校验位测试');
+    await page.locator('form[action="/desk/register"] button[type=submit]').click();
+    await page.waitForLoadState('networkidle');
+    const err = await page.locator('.flash.err').innerText();
+    assert.match(err, /校验位（最后一位）应为 \S+，而不是 X/, err);
+    assert.doesNotMatch(err, /[a-z]{2,}/, err);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('browsers get HTML error pages in their language', async () => {
   const browser = await launch();
   try {
