@@ -101,7 +101,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(crate::web::router())
-        .fallback(not_found)
+        .fallback(crate::web::errors::fallback)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(crate::limits::request_limits))
         .layer(axum::middleware::map_response(crate::security::security_headers))
@@ -121,6 +121,8 @@ pub struct ServeOptions {
     pub client_header: Option<axum::http::HeaderName>,
     /// The demo logins (username, role) to list on the login page (serving `--demo`).
     pub demo_logins: Vec<(String, sscard_domain::access::Role)>,
+    /// Their password (empty without `--demo`).
+    pub demo_password: String,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -160,7 +162,7 @@ pub async fn serve_on(
     let state = AppState::new(store.clone(), clock, options.policy.clone())
         .with_keys(keys)
         .with_client_header(options.client_header.clone())
-        .with_demo_logins(options.demo_logins.clone());
+        .with_demo_logins(options.demo_logins.clone(), &options.demo_password);
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     resume_benefit_batches(&state);

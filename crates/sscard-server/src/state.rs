@@ -34,6 +34,8 @@ pub struct AppState {
     pub terminals: Arc<crate::terminal_auth::TerminalCache>,
     /// The demo logins (username, role) the login page lists when serving `--demo`; empty otherwise.
     pub demo_logins: Arc<Vec<(String, sscard_domain::access::Role)>>,
+    /// The demo accounts' password, shown beside them.
+    pub demo_password: Arc<str>,
 }
 
 /// How far a batch upload has come.
@@ -107,11 +109,13 @@ impl AppState {
             sessions: Arc::new(crate::session_cache::SessionCache::default()),
             used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
             demo_logins: Arc::new(Vec::new()),
+            demo_password: Arc::from(""),
         }
     }
     /// The same state listing the demo logins on the login page.
-    pub fn with_demo_logins(mut self, logins: Vec<(String, sscard_domain::access::Role)>) -> Self {
+    pub fn with_demo_logins(mut self, logins: Vec<(String, sscard_domain::access::Role)>, password: &str) -> Self {
         self.demo_logins = Arc::new(logins);
+        self.demo_password = Arc::from(password);
         self
     }
     /// The same state believing the client address in `header` (set by a trusted proxy).

@@ -88,8 +88,9 @@ pub async fn home(v: Viewer) -> Response {
 #[template(path = "login.html")]
 struct LoginPage {
     l: Layout,
-    /// The demo logins (username, role key) when the server runs `--demo`.
+    /// The demo logins (username, role key) when the server runs `--demo`, and their password.
     demo: Vec<(String, &'static str)>,
+    demo_password: String,
 }
 
 pub async fn login_form(State(state): State<AppState>, v: Viewer) -> Response {
@@ -97,7 +98,7 @@ pub async fn login_form(State(state): State<AppState>, v: Viewer) -> Response {
         return Redirect::to(v.home()).into_response();
     }
     let demo = state.demo_logins.iter().map(|(user, role)| (user.clone(), role_key(*role))).collect();
-    render(&v, &LoginPage { l: Layout::new(&v), demo })
+    render(&v, &LoginPage { l: Layout::new(&v), demo, demo_password: state.demo_password.to_string() })
 }
 
 /// The catalog key naming a role.

@@ -46,6 +46,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         policy: Default::default(),
         jobs_every_s: args.jobs_every_s,
         client_header: args.client_address_header,
+        demo_password: if demo_logins.is_empty() { String::new() } else { DEMO_PASSWORD.to_string() },
         demo_logins,
     };
     let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
