@@ -1,7 +1,7 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, benefits, cards, ecard, onecard, persons};
+use crate::routes::{admin, applications, auth, bank_files, benefits, cards, ecard, onecard, persons};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -92,6 +92,10 @@ pub fn build_router(state: AppState) -> Router {
         .route("/benefits/batches/{id}", get(benefits::get_batch))
         .route("/benefits/batches/{id}/lines", get(benefits::lines))
         .route("/benefits/batches/{id}/lines.csv", get(benefits::lines_csv_page))
+        .route("/benefits/batches/{id}/banks/{bank_code}/pain.001", get(bank_files::pain001))
+        .route("/benefits/batches/{id}/banks/{bank_code}/credits.csv", get(bank_files::credits_csv))
+        .route("/benefits/batches/{id}/reconciliation", get(bank_files::reconciliation))
+        .route("/benefits/bank-reports", post(bank_files::bank_report).layer(DefaultBodyLimit::disable()))
         .route("/benefits/certifications", post(benefits::certify))
         .route("/persons/{id}/benefits", get(benefits::person_benefits))
         .route("/ledger/floats", post(onecard::fund_float))

@@ -38,7 +38,7 @@ fn refused(e: &ReportError) -> DomainError {
 }
 
 /// Reads a report, pain.002 XML (first byte `<` after any BOM and blanks) or CSV
-/// `end_to_end_id,status,reason`; a malformed one is refused whole (422 `bad_report`, naming
+/// `end_to_end_id,status,reason`; a malformed one is refused whole (400 `bad_report`, naming
 /// the byte or line), as is one of more than 2,000,000 records.
 pub fn read_report(bytes: &[u8]) -> std::result::Result<BankReport, DomainError> {
     let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -200,7 +200,7 @@ impl From<&BatchSummary> for BatchJson {
 
 /// The payer a request acts for: payer staff their own (another named is refused by the
 /// rules), others the one they name.
-fn payer_for(actor: &Actor, named: Option<&str>) -> ApiResult<String> {
+pub(crate) fn payer_for(actor: &Actor, named: Option<&str>) -> ApiResult<String> {
     match (named, actor.payer_code()) {
         (Some(p), _) => Ok(p.trim().to_ascii_uppercase()),
         (None, Some(own)) => Ok(own.to_string()),

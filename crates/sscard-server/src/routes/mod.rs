@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod bank_files;
 pub mod benefits;
 pub mod cards;
 pub mod ecard;

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod at_rest;
+mod bank_files;
 mod benefits;
 mod concurrency;
 mod ecard_auth;
