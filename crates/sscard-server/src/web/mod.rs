@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/qr", get(portal::qr))
         .route("/portal/export", get(export::download))
         .route("/portal/authorizations/channel", post(portal::sign_in_channel))
+        .route("/portal/benefits/certify", post(portal::certify))
         .route("/portal/authorizations/family", post(portal::grant_family))
         .route("/portal/authorizations/{id}/revoke", post(portal::revoke_authorization))
         .route("/desk", get(desk::page))

@@ -167,6 +167,7 @@ struct PortalPage {
     moves: Vec<MoveLine>,
     uses: Vec<UseLine>,
     reads: Vec<ReadLine>,
+    benefits: Vec<BenefitLine>,
     has_ecard: bool,
     auths: Vec<AuthRow>,
     l: Layout,
@@ -251,7 +252,9 @@ async fn portal_page(
     let uses = sscard_app::onecard::uses(store, ctx, person_id, None, 20).await.unwrap_or_default();
     let relatives = sscard_app::ecard::family_granted_to(store, ctx, person_id).await.unwrap_or_default();
     let reads = persons::reads(store, ctx, person_id, 20).await.unwrap_or_default();
+    let benefits = sscard_app::benefits::person_benefits(store, ctx, person_id, 24).await.unwrap_or_default();
     Ok(PortalPage {
+        benefits: benefits.iter().map(BenefitLine::new).collect(),
         reads: reads.iter().map(ReadLine::new).collect(),
         relatives,
         balances: money.as_ref().map(balance_rows).unwrap_or_default(),
@@ -366,6 +369,52 @@ fn move_lines(money: &sscard_app::onecard::ledger::Balances) -> Vec<MoveLine> {
             }
         })
         .collect()
+}
+
+/// A benefit the holder received: the month, the program, how much, when, to which account.
+pub struct BenefitLine {
+    pub period: String,
+    pub program: String,
+    pub kind_key: String,
+    pub yuan: String,
+    pub at: String,
+    pub account: String,
+    pub status_key: String,
+}
+
+impl BenefitLine {
+    fn new(b: &sscard_store::benefits::PersonBenefitRow) -> Self {
+        let account = sscard_domain::ids::Pan::parse(&b.payment.account_no).map(|p| p.masked()).unwrap_or_default();
+        BenefitLine {
+            period: b.payment.period.clone(),
+            program: b.program_name.clone(),
+            kind_key: format!("bk_{}", b.program_kind.as_str()),
+            yuan: sscard_domain::money::Fen::new(b.payment.amount_fen).to_string(),
+            at: local_time(b.payment.paid_at_ms),
+            account,
+            status_key: format!("bs_{}", b.payment.status),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CertifyForm {
+    csrf: String,
+}
+
+/// "Certify now" (待遇资格认证): the holder confirms their eligibility for another 12 months.
+pub async fn certify(State(state): State<AppState>, v: Viewer, Form(f): Form<CertifyForm>) -> Response {
+    let actor = match v.post_as(&f.csrf, &[Role::Holder]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(person_id) = actor.person_id.clone() else { return back("/portal", Err(v.t.s("err_no_person").into())) };
+    let ctx = state.ctx(actor, None);
+    let result = sscard_app::benefits::certify(state.store.as_ref(), &ctx, &person_id)
+        .await
+        .map(|c| v.t.f("ok_certified", &[("until", local_time(c.valid_until_ms))]))
+        .map_err(|e| super::err_text(&v.t, &e));
+    back("/portal", result)
 }
 
 /// One staff look at the holder's unmasked data: when, which role, which bank.

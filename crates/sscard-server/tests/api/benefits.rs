@@ -170,6 +170,21 @@ async fn payers_submit_batches_and_see_only_their_own() {
     for token in [&other.token, &pf, &app.tokens.teller_icbc] {
         app.get(Some(token), &format!("/persons/{}/benefits", holder.person_id)).await.problem(403, "forbidden");
     }
+    // The portal shows them, in both languages, with a "certify now" form and no inline script.
+    for (lang, words) in
+        [("en", ["My benefits", "Pension", "Certify now"]), ("zh-CN", ["我的待遇", "养老金", "立即认证"])]
+    {
+        let req = app
+            .client
+            .get(format!("{}/portal", app.address))
+            .header("cookie", format!("sscard_session={}", holder.token))
+            .header("accept-language", lang);
+        let r = crate::helpers::send_req(req).await;
+        let html = r.text();
+        assert!(words.iter().all(|w| html.contains(w)), "{lang}: {html}");
+        assert!(html.contains(r#"action="/portal/benefits/certify""#) && html.contains("2026-03"), "{lang}");
+        assert!(html.contains("3200.00") && !html.contains("<script>"), "{lang}");
+    }
     let r = app.get(Some(&app.tokens.admin), "/ledger/check").await;
     assert_eq!(r.expect(200).json["clean"], json!(true), "{}", r.text());
     assert_eq!(r.json["report"]["transfers_total_fen"], json!(320_000 + 10_000));
