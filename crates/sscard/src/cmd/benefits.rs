@@ -77,6 +77,16 @@ pub enum BenefitsCmd {
         #[arg(long)]
         person_id: String,
     },
+    /// Write each bank's credit file of a finished batch: BATCH-BANK.pain.001.xml and BATCH-BANK.csv.
+    BankFiles {
+        batch_id: String,
+        #[arg(long)]
+        payer: String,
+        #[arg(long)]
+        dir: std::path::PathBuf,
+    },
+    /// Apply a bank's status report (pain.002 XML, or CSV end_to_end_id,status,reason).
+    BankReport { file: std::path::PathBuf },
 }
 
 pub async fn payer(url: &str, cmd: PayerCmd) -> anyhow::Result<ExitCode> {
@@ -117,6 +127,10 @@ pub async fn benefits(url: &str, cmd: BenefitsCmd) -> anyhow::Result<ExitCode> {
             print_summary(&s);
             store.close().await;
         }
+        BenefitsCmd::BankFiles { batch_id, payer, dir } => {
+            return super::bank_files::bank_files_cmd(url, &batch_id, &payer, &dir).await;
+        }
+        BenefitsCmd::BankReport { file } => return super::bank_files::bank_report_cmd(url, &file).await,
         BenefitsCmd::Certify { person_id } => {
             let store = open(url).await?;
             let c = benefits::certify(store.as_ref(), &cli_ctx(), &person_id).await?;
