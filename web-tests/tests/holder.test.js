@@ -12,6 +12,9 @@ test('a holder applies online, follows it, activates, suspends and lifts', async
     assert.match(holder.url(), /\/portal$/);
     await shot(holder, 'portal-new-holder');
 
+    // A holder without a card is offered a first card (the kinds that fit the cards).
+    const offered = await holder.locator('#kind-online option').evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(offered, ['first']);
     await holder.selectOption('#ob', 'CMB');
     await holder.fill('#addr', '福建省厦门市思明区测试路1号');
     await holder.locator('form[action="/portal/apply"]:has(#addr) button').click();
@@ -42,7 +45,14 @@ test('a holder applies online, follows it, activates, suspends and lifts', async
     const card = holder.locator('.card').first();
     const cardNo = await card.getAttribute('data-card');
     assert.equal(await card.getAttribute('data-status'), 'issued');
+    // The PIN is typed twice: two different ones are not even sent.
+    await holder.fill(`#pin-${cardNo}`, '739164');
+    await holder.fill(`#pin2-${cardNo}`, '739146');
+    await holder.locator(`form[action="/portal/cards/${cardNo}/activate"] button`).click();
+    assert.equal(await holder.locator(`#pin2-${cardNo}`).evaluate((el) => el.validity.valid), false);
+    assert.equal(await holder.locator(`.card[data-card="${cardNo}"]`).getAttribute('data-status'), 'issued');
     await holder.fill(`#pin-${cardNo}`, '123456');
+    await holder.fill(`#pin2-${cardNo}`, '123456');
     await holder.locator(`form[action="/portal/cards/${cardNo}/activate"] button`).click();
     await holder.waitForLoadState('networkidle');
     // The refusal is in the page's language, with the rule's detail.
@@ -50,9 +60,12 @@ test('a holder applies online, follows it, activates, suspends and lifts', async
     assert.match(refusal, /密码过于简单/);
     assert.doesNotMatch(refusal, /[a-z]{2,}/, 'no English in a Chinese refusal');
     await holder.fill(`#pin-${cardNo}`, '739164');
+    await holder.fill(`#pin2-${cardNo}`, '739164');
     await holder.locator(`form[action="/portal/cards/${cardNo}/activate"] button`).click();
     await holder.waitForLoadState('networkidle');
     assert.equal(await holder.locator(`.card[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
+    // With a card, 首次申领 is offered no more.
+    assert.equal(await holder.locator('#kind-online option[value="first"]').count(), 0);
 
     // The e-card: a QR code signed with SM2 that refreshes itself.
     await holder.getByRole('button', { name: /出示二维码|Show my QR/ }).click();

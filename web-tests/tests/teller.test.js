@@ -44,8 +44,12 @@ test('a teller makes a card at once at a branch with a printer', async () => {
     assert.equal(await card.getAttribute('data-status'), 'issued');
     const cardNo = await card.getAttribute('data-card');
 
-    await page.fill(`#pin-${cardNo}`, '739164');
-    await page.locator(`form[action="/desk/cards/${cardNo}/activate"] button`).click();
+    // The cardholder sets the PIN on the customer-facing page, twice.
+    await page.locator(`a[href^="/desk/pin/${cardNo}"]`).click();
+    await page.waitForLoadState('networkidle');
+    await page.fill('#pin', '739164');
+    await page.fill('#pin_confirmation', '739164');
+    await page.locator('form[action^="/desk/pin/"] button[type=submit]').click();
     await page.waitForLoadState('networkidle');
     assert.equal(await page.locator(`tr[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
     await shot(page, 'desk-activated');
