@@ -27,6 +27,7 @@ role_holder = Cardholder
 role_teller = Bank teller
 role_clerk = Card office clerk
 role_admin = Administrator
+role_payer = Benefit payer (API and CLI)
 
 ## The cardholder's portal: the person, the cards, the applications and what to do with them.
 person = Cardholder

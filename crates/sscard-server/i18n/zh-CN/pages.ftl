@@ -27,6 +27,7 @@ role_holder = 持卡人
 role_teller = 银行柜员
 role_clerk = 社保经办
 role_admin = 管理员
+role_payer = 待遇发放机构（接口与命令行）
 
 ## The cardholder's portal: the person, the cards, the applications and what to do with them.
 person = 持卡人

@@ -107,6 +107,7 @@ pub fn role_key(role: Role) -> &'static str {
         Role::Holder => "role_holder",
         Role::Teller => "role_teller",
         Role::Clerk => "role_clerk",
+        Role::Payer => "role_payer",
         _ => "role_admin",
     }
 }

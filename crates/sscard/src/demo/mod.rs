@@ -3,6 +3,7 @@
 //! through the same use cases as real traffic. Names and numbers are generated; no
 //! real person's data is used. Seeding twice does nothing the second time.
 
+mod benefits;
 mod onecard;
 
 use sscard_app::cards::ActionInput;
@@ -109,6 +110,8 @@ fn logins() -> Vec<DemoLogin> {
         l("holder1", Role::Holder, "cardholder with an active card"),
         l("holder2", Role::Holder, "cardholder with an active card"),
         l("holder3", Role::Holder, "cardholder who has not applied yet"),
+        l("pf.xm", Role::Payer, "pension fund 厦门市社会保险基金 (payer PF-XM)"),
+        l("tax.xm", Role::Payer, "tax office 国家税务总局厦门市税务局 (payer TAX-XM)"),
     ]
 }
 
@@ -158,6 +161,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64, progress: &(dyn Fn(u64, u64) +
     }
     tx.commit().await?;
     let terminals = onecard::seed(store, &ctx, &active, &stopped).await?;
+    benefits::seed(store, &ctx, DEMO_PASSWORD).await?;
     Ok(DemoReport { seeded: true, persons: DEMO_PERSONS, logins: logins(), terminals })
 }
 
