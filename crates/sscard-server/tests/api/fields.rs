@@ -69,12 +69,17 @@ async fn an_old_idempotency_record_replays_as_it_was_stored() {
     app.post_idem(&tok, "/persons", "legacy-0001", Some(&body)).await.expect(201);
     // Turn the new record into an old-style one: the answer as it was rendered, its status.
     let old_body = r#"{"id":"p-old","rendered":"before typed outcomes"}"#;
+    // (Records are sealed at rest, so it is read and written again through the store's port.)
+    use sscard_store::ports::Idempotency as _;
     let mut tx = app.store.write().await.expect("write");
-    tx.execute_unchecked(&format!(
-        "UPDATE idempotency SET status = 201, body = '{old_body}' WHERE key = 'legacy-0001'"
-    ))
-    .await
-    .expect("an old-style record");
+    let mut record = None;
+    for scope in ["teller.icbc POST /persons", "teller.icbc POST /api/v1/persons"] {
+        record = record.or(tx.get_idempotency(scope, "legacy-0001").await.expect("read the record"));
+    }
+    let mut record = record.expect("the first answer is kept");
+    assert_eq!(tx.execute_unchecked("DELETE FROM idempotency WHERE key = 'legacy-0001'").await.expect("delete"), 1);
+    record.outcome = sscard_store::IdemOutcome::Legacy { status: 201, body: old_body.to_string() };
+    tx.put_idempotency(&record).await.expect("an old-style record");
     tx.commit().await.expect("commit");
     let again = app.post_idem(&tok, "/persons", "legacy-0001", Some(&body)).await;
     again.expect(201);
