@@ -60,7 +60,7 @@ pub async fn apply(store: &dyn Store, ctx: &Ctx, person_id: &str, input: Applica
 
 /// Intake inside an open transaction (the person row is locked by the caller or just created).
 pub(crate) async fn take_application(
-    tx: &mut (impl Applications + AuditLog + Banks + Cards + Ledger + Persons + ?Sized),
+    tx: &mut (impl Applications + AuditLog + Banks + Ledger + Persons + ?Sized),
     ctx: &Ctx,
     person: &Person,
     input: ApplicationInput,
@@ -129,7 +129,7 @@ pub async fn step_with(
 }
 
 async fn step_in(
-    tx: &mut (impl Applications + AuditLog + Banks + Cards + Ledger + Persons + ?Sized),
+    tx: &mut (impl Applications + AuditLog + Banks + Ledger + Persons + ?Sized),
     ctx: &Ctx,
     person: &Person,
     app: &mut Application,

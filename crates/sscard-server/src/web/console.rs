@@ -108,8 +108,15 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
         charts.push(titled(t.s("usage_by_presentation"), &by_presentation));
         charts.push(titled(t.s("usage_refused_by_scenario"), &refused));
     }
+    let review = review_rows(&state, &ctx).await;
+    let (_, branches) = branch_options(&state, None).await.unwrap_or_default();
+    render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches })
+}
+
+/// The applications waiting for review, with who (masked) and whether a fee is unpaid.
+async fn review_rows(state: &AppState, ctx: &sscard_app::Ctx) -> Vec<ReviewRow> {
     let submitted = [sscard_domain::application::AppStatus::Submitted];
-    let review = applications::queue(state.store.as_ref(), &ctx, &submitted, 200)
+    applications::queue(state.store.as_ref(), ctx, &submitted, 200)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -126,9 +133,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
             bank_code: a.bank_code.to_string(),
             submitted: super::portal::local_time(a.submitted_at_ms),
         })
-        .collect();
-    let (_, branches) = branch_options(&state, None).await.unwrap_or_default();
-    render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches })
+        .collect()
 }
 
 /// The first day (month-day, China time) of each of the last `weeks` weeks ending now, oldest
