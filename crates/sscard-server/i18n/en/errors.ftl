@@ -148,3 +148,5 @@ err_not_a_library = The operator is not a library
 err_scenario_not_allowed = The operator may not serve this scenario
 err_unexpected_reason = This kind of application takes no reason
 err_wallet_limit = The e-wallet limit would be exceeded
+err_bad_report = The bank's report file is not valid
+err_batch_not_done = The batch is not finished yet

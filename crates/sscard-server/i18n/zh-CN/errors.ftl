@@ -148,3 +148,5 @@ err_not_a_library = 该机构不是图书馆
 err_scenario_not_allowed = 该机构不能办理此场景
 err_unexpected_reason = 该类申领不需要原因
 err_wallet_limit = 超出电子钱包余额上限
+err_bad_report = 银行回执文件有误
+err_batch_not_done = 该批次尚未处理完毕
