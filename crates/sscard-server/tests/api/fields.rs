@@ -70,7 +70,6 @@ async fn an_old_idempotency_record_replays_as_it_was_stored() {
     // Turn the new record into an old-style one: the answer as it was rendered, its status.
     let old_body = r#"{"id":"p-old","rendered":"before typed outcomes"}"#;
     // (Records are sealed at rest, so it is read and written again through the store's port.)
-    use sscard_store::ports::Idempotency as _;
     let mut tx = app.store.write().await.expect("write");
     let mut record = None;
     for scope in ["teller.icbc POST /persons", "teller.icbc POST /api/v1/persons"] {

@@ -5,9 +5,7 @@
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 use sscard_conformance::fixtures::*;
 use sscard_store::Store;
-use sscard_store::ports::{Applications, Cards, Idempotency, Persons};
 use sscard_store_sql::DataKeys;
-use std::sync::Arc;
 
 /// A database of each backend (PostgreSQL only when it answers; with CI set it must).
 enum Db {

@@ -10,7 +10,6 @@ use sscard_domain::ids::RegionCode;
 use sscard_domain::person::{Person, RegistrationInput};
 use sscard_domain::policy::Policy;
 use sscard_store::Store;
-use sscard_store::ports::Persons;
 use time::macros::date;
 
 async fn register(store: &dyn Store, n: u16) -> Person {
