@@ -241,7 +241,12 @@ fn at(ctx: &Ctx, days_ago: i64) -> Ctx {
 async fn step(store: &dyn Store, ctx: &Ctx, app_id: &str, steps: &[AppStep]) -> Res<Option<String>> {
     let mut card = None;
     for s in steps {
-        let view = applications::step(store, ctx, app_id, *s).await?;
+        // A rejection says why; the demo's reason is one an office gives.
+        let reason = (*s == AppStep::Reject)
+            .then(|| sscard_domain::handover::StaffReason::parse("照片不符合要求，请重新提交", "reason"))
+            .transpose()?;
+        let input = applications::StepInput { reason, ..Default::default() };
+        let view = applications::step_with(store, ctx, app_id, *s, &input).await?;
         card = view.application.card_no.clone();
     }
     Ok(card)
