@@ -67,6 +67,14 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         batch_lines: usize,
     },
+    /// One benefit batch end to end (CSV, payment, banks' pain.001) vs raw multi-row inserts.
+    Benefits {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        /// Lines in the batch (one seeded person with a card per line).
+        #[arg(long, default_value_t = 10_000)]
+        lines: u32,
+    },
 }
 
 pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
@@ -74,6 +82,7 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Store { backend, ops, clients } => (backend, ops, clients),
         BenchCmd::Crypto { seconds } => return super::bench_ecard::crypto(seconds),
         BenchCmd::Http { seconds, clients, ecards } => return super::bench_ecard::http(seconds, clients, ecards).await,
+        BenchCmd::Benefits { backend, lines } => return super::bench_benefits::benefits_bench(backend, lines).await,
         BenchCmd::Onecard { backend, seconds, clients, batch_lines } => {
             let args = super::bench_onecard::Args { backend, seconds, clients, batch_lines };
             return super::bench_onecard::onecard(args).await;
@@ -274,7 +283,7 @@ async fn lifecycle(store: &Arc<dyn Store>, cards: &[String], ops: u32, clients: 
 
 /// A letters-only name for the `i`-th bench person (names hold no digits): 测试 and `i` in
 /// Chinese numerals.
-fn bench_name(i: impl std::fmt::Display) -> String {
+pub(super) fn bench_name(i: impl std::fmt::Display) -> String {
     const NUMERALS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
     let digits: String = i.to_string().chars().filter_map(|d| d.to_digit(10)).map(|d| NUMERALS[d as usize]).collect();
     format!("测试{digits}")

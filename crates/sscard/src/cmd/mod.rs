@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_benefits;
 pub mod bank_files;
 pub mod benefits;
 pub mod bench_ecard;

@@ -1,0 +1,135 @@
+//! `sscard bench benefits --lines N --backend sqlite|postgres`: one benefit batch end to end —
+//! the CSV parsed and checked, persons and accounts resolved, one ledger transfer per line, each
+//! bank's pain.001 and CSV written to disk — next to raw multi-row inserts of as many rows of the
+//! same width (6 columns, 1,000 rows a statement, one transaction per 1,000 like the batch's
+//! chunks) into a plain table of the same database, in the same run. Prints seconds, lines per
+//! second, the ratio and the process's peak RSS (VmHWM). Persons with an active card are made
+//! beforehand through the use cases (not measured), one per line.
+
+use super::bench::{Backend, BenchDb, bench_name, setup};
+use super::cli_ctx;
+use sscard_app::benefits::csv_lines::CsvLines;
+use sscard_app::benefits::{self, NewPayer, NewProgram, pay};
+use sscard_domain::benefits::{CHUNK_LINES, Envelope};
+use sscard_domain::document::make_resident_id;
+use sscard_domain::ids::RegionCode;
+use sscard_store::Store;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The CSV of a batch paying each of the `n` bench persons `100 + i` fen.
+fn batch_csv(n: u32) -> anyhow::Result<(Vec<u8>, i64)> {
+    let region = RegionCode::parse("350203")?;
+    let mut out = String::from("line_id,ssn,name,amount_fen\r\n");
+    let mut total = 0i64;
+    for i in 0..n {
+        let birth = time::Date::from_calendar_date(1980, time::Month::March, 1)? + time::Duration::days(i64::from(i));
+        let ssn = make_resident_id(region, birth, (i % 1000) as u16);
+        let amount = 100 + i64::from(i);
+        total += amount;
+        out.push_str(&format!("L{i},{ssn},{},{amount}\r\n", bench_name(i)));
+    }
+    Ok((out.into_bytes(), total))
+}
+
+/// The batch end to end: receive (parse, check), pay, write the banks' files.
+async fn one_batch(store: &dyn Store, csv: &[u8], lines: u32, total: i64, dir: &std::path::Path) -> anyhow::Result<()> {
+    let ctx = cli_ctx();
+    let env = Envelope::parse("BENCH-PF", "BENCH-1", "BENCHREF", "2026-10", u64::from(lines), total)
+        .map_err(super::bad_field)?;
+    let mut reader = CsvLines::new(csv);
+    let mut intake = benefits::begin(store, &ctx, env).await?;
+    loop {
+        let chunk = reader.next_chunk(CHUNK_LINES).map_err(super::bad_field)?;
+        if chunk.is_empty() {
+            break;
+        }
+        intake.push(store, &chunk).await?;
+    }
+    let batch = intake.finish(store, &ctx).await?;
+    let batch = pay::run_batch(store, &ctx, batch.batch_no, &mut |_| {}).await?;
+    let s = pay::summary_of(store, batch).await?;
+    let paid = s.outcomes.iter().find(|o| o.outcome.as_str() == "paid").map_or(0, |o| o.lines);
+    anyhow::ensure!(paid == i64::from(lines), "only {paid} of {lines} lines were paid: {:?}", s.outcomes);
+    super::bank_files::write_files(store, "BENCH-PF", "BENCH-1", dir).await?;
+    Ok(())
+}
+
+/// Raw multi-row inserts of `n` rows of the batch lines' width, 1,000 a statement and transaction.
+async fn raw_inserts(store: &dyn Store, n: u32) -> anyhow::Result<f64> {
+    let mut tx = store.write().await?;
+    tx.execute_unchecked(
+        "CREATE TABLE bench_raw_lines (batch_no BIGINT NOT NULL, seq BIGINT NOT NULL, line_id TEXT NOT NULL, \
+         ssn TEXT NOT NULL, name TEXT NOT NULL, amount_fen BIGINT NOT NULL, PRIMARY KEY (batch_no, seq))",
+    )
+    .await?;
+    tx.commit().await?;
+    let started = Instant::now();
+    let mut i = 0u32;
+    while i < n {
+        let end = (i + 1000).min(n);
+        let rows: Vec<String> = (i..end)
+            .map(|k| format!("(1, {k}, 'L{k}', '35020319800301{:04}', '{}', {})", k % 10_000, bench_name(k), 100 + k))
+            .collect();
+        let mut tx = store.write().await?;
+        tx.execute_unchecked(&format!(
+            "INSERT INTO bench_raw_lines (batch_no, seq, line_id, ssn, name, amount_fen) VALUES {}",
+            rows.join(", ")
+        ))
+        .await?;
+        tx.commit().await?;
+        i = end;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// The process's peak resident set (VmHWM), in KiB, where /proc tells it.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<ExitCode> {
+    let lines = lines.clamp(10, 2_000_000);
+    let db = BenchDb::open(backend).await?;
+    let store = db.store.clone();
+    let seeded = Instant::now();
+    setup(store.as_ref(), lines).await?;
+    let admin = cli_ctx();
+    let payer = NewPayer::parse("BENCH-PF", "Bench Pension Fund", "350203").map_err(super::bad_field)?;
+    benefits::add_payer(store.as_ref(), &admin, &payer).await?;
+    let program = NewProgram::parse("BENCHREF", "Bench refund", "tax_refund", false).map_err(super::bad_field)?;
+    benefits::add_program(store.as_ref(), &admin, &program).await?;
+    let (csv, total) = batch_csv(lines)?;
+    let seed_s = seeded.elapsed().as_secs_f64();
+    let dir = std::env::temp_dir().join(format!("sscard-bench-benefits-{}", std::process::id()));
+    let started = Instant::now();
+    one_batch(store.as_ref(), &csv, lines, total, &dir).await?;
+    let batch_s = started.elapsed().as_secs_f64();
+    let files: u64 = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    let _ = std::fs::remove_dir_all(&dir);
+    let raw_s = raw_inserts(store.as_ref(), lines).await?;
+    let backend_name = store.backend();
+    db.finish().await?;
+    let n = f64::from(lines);
+    println!(
+        "backend {backend_name}, one batch of {lines} lines (persons with cards seeded in {seed_s:.1} s, not measured)"
+    );
+    println!(
+        "  batch end to end      : {batch_s:>8.2} s  {:>9.0} lines/s  (CSV parsed, persons and cards resolved, transfers, {files} bytes of bank files)",
+        n / batch_s
+    );
+    println!(
+        "  raw multi-row inserts : {raw_s:>8.2} s  {:>9.0} rows/s   (same rows, same width, 1,000 a statement and commit)",
+        n / raw_s
+    );
+    println!("  ratio                 : {:>8.3}", raw_s / batch_s);
+    match peak_rss_kib() {
+        Some(k) => {
+            println!("  peak RSS (VmHWM)      : {:>8.1} MiB (the whole process, seeding included)", k as f64 / 1024.0)
+        }
+        None => println!("  peak RSS              : not available on this system"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
