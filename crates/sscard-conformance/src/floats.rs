@@ -108,6 +108,13 @@ pub async fn cash_floats_fund_and_draw(store: Arc<dyn Store>) {
     assert_eq!(account_balance(store, "cash:XM-BUS").await, 0);
     assert_eq!(account_balance(store, &format!("ewallet:{no}")).await, 1100);
 
+    // A long login name with the longest Idempotency-Key still records once.
+    let long = ctx(sscard_domain::access::Actor { name: "c".repeat(64), ..clerk() });
+    let key = "k".repeat(128);
+    let one = floats::fund_float(store, &long, &funding("OFFICE", 50, &key)).await.expect("a long key");
+    let two = floats::fund_float(store, &long, &funding("OFFICE", 50, &key)).await.expect("its replay");
+    assert_eq!((one.float_fen, two.transfer_id.as_str(), two.replayed), (50, one.transfer_id.as_str(), true));
+
     let books = ledger::check(store).await.expect("books");
     assert!(books.clean(), "{books:?}");
 }

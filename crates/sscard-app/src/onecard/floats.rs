@@ -58,8 +58,7 @@ pub struct FloatView {
 /// body answers the first funding and moves nothing; with another body it is a 409.
 pub async fn fund_float(store: &dyn Store, ctx: &Ctx, cmd: &FundFloat) -> Result<FloatView> {
     access::may_fund_float(&ctx.actor)?;
-    let key = float_key(&ctx.actor.name, &cmd.key);
-    check_key(&key)?;
+    let key = transfer_key(&ctx.actor.name, &cmd.key);
     let mut tx = store.write().await?;
     check_point(tx.as_mut(), &cmd.point).await?;
     if let Some(first) = tx.transfer_by_key(&key).await? {
@@ -79,6 +78,18 @@ pub async fn fund_float(store: &dyn Store, ctx: &Ctx, cmd: &FundFloat) -> Result
     tx.commit().await?;
     let float = balances.get(&to).copied().unwrap_or(0);
     Ok(view(row, float, false))
+}
+
+/// The transfer key of a funding: the caller's name and key, or (a long name with a long key,
+/// past the 160 characters of a transfer key, or a name beyond ASCII) their SM3 digest, so
+/// every accepted Idempotency-Key works for every login.
+fn transfer_key(actor: &str, key: &str) -> String {
+    let key = float_key(actor, key);
+    if check_key(&key).is_ok() {
+        return key;
+    }
+    let digest: String = sscard_gm::sm3::sm3(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("float:sm3:{digest}")
 }
 
 /// The point exists: the office always, a bank desk when the bank does, an operator when known.
