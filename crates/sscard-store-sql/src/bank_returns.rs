@@ -7,6 +7,7 @@ use super::bulk::{Section, V};
 use super::rows::{int, opt_text, text};
 use super::tx::SqlTx;
 use crate::Db;
+use crate::vault::Vault;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -35,14 +36,18 @@ fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-fn credit(row: &AnyRow) -> Result<CreditRow> {
+/// A paid line of batch `batch_no`, its name and account opened (sealed at rest, 0014).
+fn credit(row: &AnyRow, batch_no: i64, vault: &Vault) -> Result<CreditRow> {
+    let seq = int(row, "seq")?;
+    let key = super::benefits::line_key(batch_no, seq);
+    let key = [key[0].as_str(), key[1].as_str()];
     Ok(CreditRow {
-        seq: int(row, "seq")?,
+        seq,
         line_id: text(row, "line_id")?,
         end_to_end_id: text(row, "end_to_end_id")?,
-        name: text(row, "name")?,
+        name: vault.open("benefit_lines.name", &key, &text(row, "name")?)?,
         bank_code: text(row, "bank_code")?,
-        account_no: text(row, "account_no")?,
+        account_no: vault.open("benefit_lines.account_no", &key, &text(row, "account_no")?)?,
         amount_fen: int(row, "amount_fen")?,
     })
 }
@@ -91,7 +96,8 @@ impl ports::BankReturns for SqlTx {
             q = q.bind(b);
         }
         let rows = q.fetch_all(self.conn()).await.db()?;
-        rows.iter().map(credit).collect()
+        let vault = self.vault();
+        rows.iter().map(|r| credit(r, batch_no, vault)).collect()
     }
 
     async fn bank_totals(&mut self, batch_no: i64) -> Result<Vec<BankTotal>> {

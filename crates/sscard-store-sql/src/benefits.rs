@@ -6,6 +6,7 @@ use super::bulk::{Section, V};
 use super::rows::{int, opt_int, opt_text, text};
 use super::tx::SqlTx;
 use crate::Db;
+use crate::vault::Vault;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
@@ -80,27 +81,36 @@ fn outcome(row: &AnyRow, col: &str) -> Result<Option<LineOutcome>> {
         Some(t) => LineOutcome::parse(&t).map(Some).ok_or_else(|| corrupt(col, &t)),
     }
 }
-fn line(row: &AnyRow) -> Result<LineRow> {
+/// The associated-data row key of a benefit line (its batch and sequence number).
+pub(crate) fn line_key(batch_no: i64, seq: i64) -> [String; 2] {
+    [batch_no.to_string(), seq.to_string()]
+}
+fn line(row: &AnyRow, vault: &Vault) -> Result<LineRow> {
+    let (batch_no, seq) = (int(row, "batch_no")?, int(row, "seq")?);
+    let key = line_key(batch_no, seq);
+    let key = [key[0].as_str(), key[1].as_str()];
     Ok(LineRow {
-        batch_no: int(row, "batch_no")?,
-        seq: int(row, "seq")?,
+        batch_no,
+        seq,
         line_id: text(row, "line_id")?,
-        ssn: text(row, "ssn")?,
-        name: text(row, "name")?,
+        ssn: vault.open("benefit_lines.ssn", &key, &text(row, "ssn")?)?,
+        name: vault.open("benefit_lines.name", &key, &text(row, "name")?)?,
         amount_fen: int(row, "amount_fen")?,
         outcome: outcome(row, "outcome")?,
         person_id: opt_text(row, "person_id")?,
         card_no: opt_text(row, "card_no")?,
         bank_code: opt_text(row, "bank_code")?,
-        account_no: opt_text(row, "account_no")?,
+        account_no: vault.open_opt("benefit_lines.account_no", &key, opt_text(row, "account_no")?)?,
         end_to_end_id: opt_text(row, "end_to_end_id")?,
         transfer_id: opt_text(row, "transfer_id")?,
         decided_at_ms: opt_int(row, "decided_at_ms")?,
     })
 }
-fn payment(row: &AnyRow) -> Result<PaymentRow> {
+fn payment(row: &AnyRow, vault: &Vault) -> Result<PaymentRow> {
+    let end_to_end_id = text(row, "end_to_end_id")?;
+    let account_no = vault.open("benefit_payments.account_no", &[&end_to_end_id], &text(row, "account_no")?)?;
     Ok(PaymentRow {
-        end_to_end_id: text(row, "end_to_end_id")?,
+        end_to_end_id,
         payer_code: text(row, "payer_code")?,
         program_code: text(row, "program_code")?,
         period: text(row, "period")?,
@@ -110,7 +120,7 @@ fn payment(row: &AnyRow) -> Result<PaymentRow> {
         amount_fen: int(row, "amount_fen")?,
         card_no: text(row, "card_no")?,
         bank_code: text(row, "bank_code")?,
-        account_no: text(row, "account_no")?,
+        account_no,
         status: text(row, "status")?,
         paid_at_ms: int(row, "paid_at_ms")?,
     })
@@ -264,16 +274,25 @@ impl ports::Benefits for SqlTx {
     }
 
     async fn insert_lines(&mut self, lines: &[LineRow]) -> Result<()> {
-        let mut s =
-            Section::new("INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen)", 6, "", "line");
+        let mut s = Section::new(
+            "INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen, key_version)",
+            7,
+            "",
+            "line",
+        );
+        let vault = self.vault();
+        let version = i64::from(vault.current());
         for l in lines {
+            let key = line_key(l.batch_no, l.seq);
+            let key = [key[0].as_str(), key[1].as_str()];
             s.row([
                 V::Int(l.batch_no),
                 V::Int(l.seq),
                 V::Text(&l.line_id),
-                V::Text(&l.ssn),
-                V::Text(&l.name),
+                V::Owned(vault.seal("benefit_lines.ssn", &key, &l.ssn)),
+                V::Owned(vault.seal("benefit_lines.name", &key, &l.name)),
                 V::Int(l.amount_fen),
+                V::Int(version),
             ]);
         }
         let dialect = self.dialect();
@@ -313,14 +332,22 @@ impl ports::Benefits for SqlTx {
             q = q.bind(o.as_str());
         }
         let rows = q.fetch_all(self.conn()).await.db()?;
-        rows.iter().map(line).collect()
+        let vault = self.vault();
+        rows.iter().map(|r| line(r, vault)).collect()
     }
 
     async fn decide_lines(&mut self, lines: &[LineRow]) -> Result<()> {
         for l in lines {
+            let key = line_key(l.batch_no, l.seq);
+            let account_no =
+                self.vault().seal_opt("benefit_lines.account_no", &[&key[0], &key[1]], l.account_no.as_deref());
+            // The row keeps the older of its versions, so a rotation still finds and re-seals it.
+            let version = i64::from(self.vault().current());
             sqlx::query(
                 "UPDATE benefit_lines SET outcome = $3, person_id = $4, card_no = $5, bank_code = $6, account_no = $7, \
-                 end_to_end_id = $8, transfer_id = $9, decided_at_ms = $10 WHERE batch_no = $1 AND seq = $2",
+                 end_to_end_id = $8, transfer_id = $9, decided_at_ms = $10, \
+                 key_version = CASE WHEN key_version > $11 THEN $11 ELSE key_version END \
+                 WHERE batch_no = $1 AND seq = $2",
             )
             .bind(l.batch_no)
             .bind(l.seq)
@@ -328,10 +355,11 @@ impl ports::Benefits for SqlTx {
             .bind(l.person_id.as_deref())
             .bind(l.card_no.as_deref())
             .bind(l.bank_code.as_deref())
-            .bind(l.account_no.as_deref())
+            .bind(account_no)
             .bind(l.end_to_end_id.as_deref())
             .bind(l.transfer_id.as_deref())
             .bind(l.decided_at_ms)
+            .bind(version)
             .execute(self.conn())
             .await
             .map_err(dup("line"))?;
@@ -340,7 +368,10 @@ impl ports::Benefits for SqlTx {
     }
 
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()> {
-        let mut s = Section::new(format!("INSERT INTO benefit_payments ({PAYMENT_COLS})"), 13, "", "payment");
+        let mut s =
+            Section::new(format!("INSERT INTO benefit_payments ({PAYMENT_COLS}, key_version)"), 14, "", "payment");
+        let vault = self.vault();
+        let version = i64::from(vault.current());
         for p in payments {
             s.row([
                 V::Text(&p.end_to_end_id),
@@ -353,9 +384,10 @@ impl ports::Benefits for SqlTx {
                 V::Int(p.amount_fen),
                 V::Text(&p.card_no),
                 V::Text(&p.bank_code),
-                V::Text(&p.account_no),
+                V::Owned(vault.seal("benefit_payments.account_no", &[&p.end_to_end_id], &p.account_no)),
                 V::Text(&p.status),
                 V::Int(p.paid_at_ms),
+                V::Int(version),
             ]);
         }
         let dialect = self.dialect();
@@ -458,10 +490,11 @@ impl ports::Benefits for SqlTx {
             .fetch_all(self.conn())
             .await
             .db()?;
+        let vault = self.vault();
         rows.iter()
             .map(|r| {
                 Ok(PersonBenefitRow {
-                    payment: payment(r)?,
+                    payment: payment(r, vault)?,
                     program_name: text(r, "program_name")?,
                     program_kind: named(r, "program_kind", ProgramKind::parse)?,
                     payer_name: text(r, "payer_name")?,

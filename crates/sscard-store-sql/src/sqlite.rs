@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0012_application_reasons.sql"),
     },
     Migration { version: 13, name: "bank_statuses", sql: include_str!("../migrations/sqlite/0013_bank_statuses.sql") },
+    Migration {
+        version: 14,
+        name: "benefits_at_rest",
+        sql: include_str!("../migrations/sqlite/0014_benefits_at_rest.sql"),
+    },
 ];
 
 const PRAGMAS: &str =

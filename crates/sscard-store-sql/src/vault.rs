@@ -180,6 +180,8 @@ pub(crate) struct Sealed {
     pub columns: &'static [&'static str],
     /// Blind index column, its purpose, the sealed column it indexes.
     pub indexes: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether the key columns are integers (their decimal text goes into the associated data).
+    pub int_key: bool,
 }
 
 /// Every table with sealed columns.
@@ -189,10 +191,38 @@ pub(crate) const SEALED: &[Sealed] = &[
         key: &["id"],
         columns: &["name", "ssn", "doc_number", "relationship_proof"],
         indexes: &[("ssn_index", "ssn", "ssn"), ("doc_index", "doc", "doc_number")],
+        int_key: false,
     },
-    Sealed { table: "applications", key: &["id"], columns: &["mail_address"], indexes: &[] },
-    Sealed { table: "cards", key: &["card_no"], columns: &["pan"], indexes: &[("pan_index", "pan", "pan")] },
-    Sealed { table: "idempotency", key: &["scope", "key"], columns: &["request_hash", "body"], indexes: &[] },
+    Sealed { table: "applications", key: &["id"], columns: &["mail_address"], indexes: &[], int_key: false },
+    Sealed {
+        table: "cards",
+        key: &["card_no"],
+        columns: &["pan"],
+        indexes: &[("pan_index", "pan", "pan")],
+        int_key: false,
+    },
+    Sealed {
+        table: "idempotency",
+        key: &["scope", "key"],
+        columns: &["request_hash", "body"],
+        indexes: &[],
+        int_key: false,
+    },
+    // Migration 0014: a benefit line's payee as the payer sent it and the account it was paid to.
+    Sealed {
+        table: "benefit_lines",
+        key: &["batch_no", "seq"],
+        columns: &["ssn", "name", "account_no"],
+        indexes: &[],
+        int_key: true,
+    },
+    Sealed {
+        table: "benefit_payments",
+        key: &["end_to_end_id"],
+        columns: &["account_no"],
+        indexes: &[],
+        int_key: false,
+    },
 ];
 
 /// What a chunk does to the rows it selects.
@@ -276,6 +306,26 @@ fn update_row(t: &Sealed, pass: Pass) -> String {
     format!("UPDATE {} SET {}, {version} WHERE {}", t.table, assign.join(", "), wheres.join(" AND "))
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The key of a selected row, as text (integers in decimal).
+fn key_of(t: &Sealed, row: &AnyRow) -> Result<Vec<String>> {
+    t.key
+        .iter()
+        .map(|c| if t.int_key { crate::rows::int(row, c).map(|v| v.to_string()) } else { crate::rows::text(row, c) })
+        .collect()
+}
+
+/// Binds one key part with the column's type (PostgreSQL does not compare BIGINT to TEXT).
+fn bind_key<'q>(q: Query<'q>, t: &Sealed, k: &str) -> Result<Query<'q>> {
+    if t.int_key {
+        let v: i64 = k.parse().map_err(|_| StoreError::corrupt(format!("key {k:?} of {}", t.table)))?;
+        Ok(q.bind(v))
+    } else {
+        Ok(q.bind(k.to_string()))
+    }
+}
+
 /// Re-seals one chunk of `t` after `cursor` in one write transaction: the rows changed and
 /// the cursor to continue from (None when the table is done).
 pub(crate) async fn chunk(
@@ -291,7 +341,7 @@ pub(crate) async fn chunk(
     let sql = select_chunk(t, dialect, pass, cursor.as_deref(), limit);
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for k in cursor.iter().flatten() {
-        q = q.bind(k.clone());
+        q = bind_key(q, t, k)?;
     }
     let found = q.fetch_all(&mut *tx).await.db()?;
     let version = i64::from(match pass {
@@ -301,7 +351,7 @@ pub(crate) async fn chunk(
     let update = update_row(t, pass);
     let mut last = None;
     for row in &found {
-        let key: Vec<String> = t.key.iter().map(|c| crate::rows::text(row, c)).collect::<Result<_>>()?;
+        let key = key_of(t, row)?;
         let refs: Vec<&str> = key.iter().map(String::as_str).collect();
         let mut q = sqlx::query(AssertSqlSafe(update.clone()));
         for v in resealed(t, vault, pass, row, &refs)? {
@@ -309,7 +359,7 @@ pub(crate) async fn chunk(
         }
         q = q.bind(version);
         for k in &key {
-            q = q.bind(k.clone());
+            q = bind_key(q, t, k)?;
         }
         q.execute(&mut *tx).await.db()?;
         last = Some(key);
