@@ -11,9 +11,10 @@ use sscard_domain::card::Card;
 use sscard_domain::ecard::{Authorization, Ecard};
 use sscard_domain::person::Person;
 use sscard_store::Result;
+use sscard_store::benefits::PersonBenefitRow;
 use sscard_store::model::PersonRead;
 use sscard_store::onecard::{AccountRow, TransferRow, UseRow};
-use sscard_store::ports::{Applications, Ledger, Uses};
+use sscard_store::ports::{Applications, Benefits, Ledger, Uses};
 use sscard_store::tx::Store;
 use std::collections::HashSet;
 
@@ -24,6 +25,8 @@ pub const MAX_SECTION_ROWS: usize = 20_000;
 const PAGE: u32 = 500;
 /// Most staff reads listed (the store keeps the newest 500 per read).
 const MAX_READS: u32 = 500;
+/// Most benefit payments listed (a monthly pension for over 80 years fits).
+const MAX_BENEFITS: u32 = 1_000;
 
 /// An application with its timeline ("where is my card").
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +54,11 @@ pub struct PersonalData {
     pub transfers: Vec<TransferRow>,
     /// Staff looks at their unmasked data (who saw my data), newest first.
     pub staff_reads: Vec<PersonRead>,
+    /// Benefits paid to their card's account (pensions, subsidies, refunds), newest first,
+    /// with the account in full: it is theirs.
+    pub benefits: Vec<PersonBenefitRow>,
+    /// When they last certified their eligibility (待遇资格认证), unix milliseconds.
+    pub last_certified_at_ms: Option<i64>,
     /// Sections cut at their limit ([`MAX_SECTION_ROWS`], 500 staff reads).
     pub truncated: Vec<&'static str>,
 }
@@ -79,6 +87,11 @@ pub async fn export_me(store: &dyn Store, ctx: &Ctx) -> Result<PersonalData> {
     if staff_reads.len() >= MAX_READS as usize {
         truncated.push("staff_reads");
     }
+    let benefits = tx.benefits_of_person(&person_id, MAX_BENEFITS).await?;
+    if benefits.len() >= MAX_BENEFITS as usize {
+        truncated.push("benefits");
+    }
+    let last_certified_at_ms = last_certified(tx.as_mut(), &person_id).await?;
     tx.commit().await?;
     let exported_at_ms = ctx.now_ms;
     Ok(PersonalData {
@@ -92,8 +105,16 @@ pub async fn export_me(store: &dyn Store, ctx: &Ctx) -> Result<PersonalData> {
         accounts,
         transfers,
         staff_reads,
+        benefits,
+        last_certified_at_ms,
         truncated,
     })
+}
+
+async fn last_certified(tx: &mut (impl Benefits + ?Sized), person_id: &str) -> Result<Option<i64>> {
+    let ids = [person_id.to_string()];
+    let last = tx.last_certifications(&ids).await?;
+    Ok(last.into_iter().filter(|(id, _)| id == person_id).map(|(_, at)| at).max())
 }
 
 async fn applications(tx: &mut (impl Applications + ?Sized), person_id: &str) -> Result<Vec<ExportedApplication>> {

@@ -310,8 +310,8 @@ fn export_document(d: &sscard_app::export::PersonalData) -> serde_json::Value {
         "accounts": d.accounts,
         "transfers": d.transfers,
         "staff_reads": d.staff_reads,
-        // Benefit payments received (pensions, subsidies): filled once they are recorded.
-        "benefits": [],
+        "benefits": d.benefits,
+        "last_certified_at_ms": d.last_certified_at_ms,
         "truncated": d.truncated,
     })
 }

@@ -169,3 +169,36 @@ async fn the_portal_offers_the_download_in_both_languages() {
     let anonymous = crate::helpers::send_req(app.client.get(format!("{}/portal/export", app.address))).await;
     assert_eq!((anonymous.status, anonymous.header("location").as_deref()), (303, Some("/login")));
 }
+
+#[tokio::test]
+async fn the_export_lists_the_benefits_paid_to_the_holder_and_when_they_certified() {
+    let app = TestApp::spawn().await;
+    let admin = Some(app.tokens.admin.as_str());
+    app.post(admin, "/payers", &json!({ "code": "TAX-XM", "name": "厦门税务局", "region": CITY })).await.expect(201);
+    let program = json!({ "code": "TAXREF", "name": "个税退税", "kind": "tax_refund", "needs_certification": false });
+    app.post(admin, "/benefits/programs", &program).await.expect(201);
+    let user = json!({ "username": "tax.staff", "password": crate::helpers::PASSWORD, "role": "payer", "payer_code": "TAX-XM" });
+    app.post(admin, "/users", &user).await.expect(201);
+    let payer = app.login("tax.staff").await;
+    let (a, b) = (app.person_with_card(Role::Holder, true).await, app.person_with_card(Role::Holder, true).await);
+    let seen = app.get(Some(&app.tokens.clerk), &format!("/persons/{}", a.person_id)).await.expect(200).json.clone();
+    let line = json!({ "line_id": "L1", "ssn": seen["ssn"], "name": seen["name"], "amount_fen": 12_345 });
+    let body = json!({ "batch_id": "B1", "program": "TAXREF", "period": "2026-11", "declared_lines": 1,
+        "declared_total_fen": 12_345, "lines": [line] });
+    app.post(Some(&payer), "/benefits/batches", &body).await.expect(200);
+    app.post(Some(&a.token), "/benefits/certifications", &json!({ "person_id": a.person_id })).await.expect(201);
+
+    let d = app.get(Some(&a.token), EXPORT).await.expect(200).json.clone();
+    let paid = d["benefits"].as_array().cloned().unwrap_or_default();
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    assert_eq!(paid[0]["payment"]["amount_fen"], 12_345);
+    assert_eq!(paid[0]["payment"]["period"], "2026-11");
+    assert_eq!(paid[0]["program_kind"], "tax_refund");
+    let card = d["cards"].as_array().and_then(|c| c.iter().find(|c| c["card_no"] == a.card_no.as_str()).cloned());
+    let pan = card.map(|c| c["pan"].clone()).unwrap_or_default();
+    assert!(pan.is_string() && paid[0]["payment"]["account_no"] == pan, "the account in full, as on the card");
+    assert!(d["last_certified_at_ms"].as_i64().is_some_and(|t| t > 0), "{}", d["last_certified_at_ms"]);
+    let other = app.get(Some(&b.token), EXPORT).await.expect(200).json.clone();
+    assert_eq!(other["benefits"], json!([]), "another holder's export has none of it");
+    assert_eq!(other["last_certified_at_ms"], Value::Null);
+}
