@@ -274,13 +274,25 @@ async fn write_chunk(
             person_id: &person.id,
             region: person.region.to_string(),
         };
-        let payload = json!({ "payment": payment, "program": program.code, "line_id": d.row.line_id });
+        let payload = json!({ "payment": event_payment(payment), "program": program.code, "line_id": d.row.line_id });
         let (event, audit) = record_rows(ctx, "benefits.paid", &subject, payload);
         tx.append_record(&event, &audit).await?;
     }
     batch.done_through = rows.last().map_or(batch.done_through, |r| r.seq);
     batch.updated_at_ms = ctx.now_ms;
     tx.update_batch(batch).await
+}
+
+/// A payment as its event and audit record keep it: the account masked, as events are not
+/// sealed at rest and the full account stays only in the (sealed) payment row.
+fn event_payment(payment: &PaymentRow) -> serde_json::Value {
+    let mut shown = json!(payment);
+    if let Some(fields) = shown.as_object_mut() {
+        let masked = sscard_domain::ids::Pan::parse(&payment.account_no).map(|p| p.masked()).unwrap_or_default();
+        fields.remove("account_no");
+        fields.insert("account_masked".into(), json!(masked));
+    }
+    shown
 }
 
 /// Lines and fen of one outcome.

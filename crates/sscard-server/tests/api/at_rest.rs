@@ -1,8 +1,10 @@
 //! Personal data at rest, as a thief sees it: persons, a mailed application, a card with a
-//! bank account and a replayable answer created over the API, then the SQLite file and its
-//! WAL (or a `pg_dump` of the PostgreSQL database) searched for every value.
+//! bank account, a replayable answer and a paid benefits batch (a line paid to that account and
+//! a line of an unknown person) created over the API, then the SQLite file and its WAL (or a
+//! `pg_dump` of the PostgreSQL database) searched for every value.
 
 use crate::helpers::*;
+use serde_json::Value;
 use serde_json::json;
 use sscard_domain::access::Role;
 use time::macros::date;
@@ -57,10 +59,41 @@ async fn a_stolen_database_file_or_dump_reveals_no_name_number_address_or_pan() 
     let again = app.post_idem(&t.clerk, "/persons", "stolen-person-1", Some(&body)).await;
     assert_eq!(again.text(), r.text());
 
+    let ghost = (app.resident_id(date!(1951 - 06 - 07)), "司马无名");
+    paid_batch(&app, (&holder_ssn, &holder_name), (&ghost.0, ghost.1), &holder.token, &holder.person_id).await;
+
     let Some(bytes) = stolen(&app) else { return };
     assert!(holds(&bytes, &pid), "the stolen copy is this database (it holds the person id)");
     assert!(holds(&bytes, &holder.card_no), "card numbers are not personal data and stay searchable");
-    for value in [name, doc.as_str(), mail, "密室巷", pan.as_str(), holder_name.as_str(), holder_ssn.as_str()] {
+    let values = [name, doc.as_str(), mail, "密室巷", pan.as_str(), holder_name.as_str(), holder_ssn.as_str()];
+    for value in values.into_iter().chain([ghost.0.as_str(), ghost.1]) {
         assert!(!holds(&bytes, value), "{value} is in the stolen {} copy in clear", backend());
     }
+}
+
+/// A tax office pays a batch: the holder's line paid to their card's account, an unknown
+/// person's line refused. The lines and the holder's benefits read back whole (masked account).
+async fn paid_batch(app: &TestApp, holder: (&str, &str), ghost: (&str, &str), token: &str, person_id: &str) {
+    let admin = Some(app.tokens.admin.as_str());
+    app.post(admin, "/payers", &json!({ "code": "TAX-XM", "name": "厦门税务局", "region": REGION })).await.expect(201);
+    let program = json!({ "code": "TAXREF", "name": "退税", "kind": "tax_refund", "needs_certification": false });
+    app.post(admin, "/benefits/programs", &program).await.expect(201);
+    let user = json!({ "username": "tax.rest", "password": PASSWORD, "role": "payer", "payer_code": "TAX-XM" });
+    app.post(admin, "/users", &user).await.expect(201);
+    let tax = app.login("tax.rest").await;
+    let lines = [("1", holder, 12_345), ("2", ghost, 500)];
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(id, (ssn, name), f)| json!({ "line_id": id, "ssn": ssn, "name": name, "amount_fen": f }))
+        .collect();
+    let body = json!({ "batch_id": "REST-1", "program": "TAXREF", "period": "2026-10", "declared_lines": 2,
+        "declared_total_fen": 12_845, "lines": lines });
+    app.post(Some(&tax), "/benefits/batches", &body).await.expect(200);
+    let r = app.get(Some(&tax), "/benefits/batches/REST-1/lines").await;
+    let got = r.expect(200).json.as_array().expect("lines").clone();
+    assert_eq!((got[0]["outcome"].as_str(), got[0]["name"].as_str()), (Some("paid"), Some(holder.1)));
+    assert_eq!((got[1]["outcome"].as_str(), got[1]["name"].as_str()), (Some("unknown_person"), Some(ghost.1)));
+    let r = app.get(Some(token), &format!("/persons/{person_id}/benefits")).await;
+    let mine = r.expect(200).json.as_array().expect("benefits").clone();
+    assert!(mine[0]["account_masked"].as_str().is_some_and(|a| a.contains('*')), "{mine:?}");
 }
