@@ -84,3 +84,82 @@ pub async fn personal_data_is_sealed_at_rest(store: Arc<dyn Store>) {
         Err(e) => assert!(!e.to_string().contains(parent.name.as_str()), "{e}"),
     }
 }
+
+/// The name and SSN of the unknown person in [`paid_benefit_batch`] (never registered).
+pub const GHOST_NAME: &str = "司马无名";
+
+/// A tax refund batch paid by payer TAX-AR: line "1" to `person`'s card account, line "2" of an
+/// unknown person ([`GHOST_NAME`], SSN `resident_number(97)`). Answers the paid account.
+pub async fn paid_benefit_batch(store: &dyn Store, person: &sscard_domain::person::Person) -> String {
+    use sscard_app::benefits::{self, NewPayer, NewProgram};
+    use sscard_domain::benefits::{Envelope, RawLine};
+    let admin = ctx(admin());
+    let payer = NewPayer::parse("TAX-AR", "厦门税务局", "350200").expect("payer");
+    benefits::add_payer(store, &admin, &payer).await.expect("add payer");
+    let refund = NewProgram::parse("TAXAR", "个税退税", "tax_refund", false).expect("program");
+    benefits::add_program(store, &admin, &refund).await.expect("add program");
+    let card = active_card(store, person).await;
+    let lines = [
+        RawLine {
+            line_id: "1".into(),
+            ssn: person.ssn.to_string(),
+            name: person.name.as_str().into(),
+            amount_fen: "700".into(),
+        },
+        RawLine { line_id: "2".into(), ssn: resident_number(97), name: GHOST_NAME.into(), amount_fen: "300".into() },
+    ];
+    let env = Envelope::parse("TAX-AR", "AR-1", "taxar", "2026-10", 2, 1000).expect("envelope");
+    let payer_ctx = ctx(sscard_domain::access::Actor {
+        name: "staff.tax-ar".into(),
+        role: sscard_domain::access::Role::Payer,
+        person_id: None,
+        bank_code: Some("TAX-AR".into()),
+    });
+    benefits::submit_lines(store, &payer_ctx, env, &lines).await.expect("batch paid");
+    card.pan.expect("an instant card has a bank account").as_str().to_string()
+}
+
+pub async fn benefit_lines_are_sealed_at_rest(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    seed(store).await;
+    let person = register(store, 1).await;
+    let pan = paid_benefit_batch(store, &person).await;
+    let payer = ctx(sscard_domain::access::Actor {
+        name: "staff.tax-ar".into(),
+        role: sscard_domain::access::Role::Payer,
+        person_id: None,
+        bank_code: Some("TAX-AR".into()),
+    });
+
+    // Lines, the holder's benefits and the bank's credit rows read back whole.
+    let lines = sscard_app::benefits::pay::lines(store, &payer, "TAX-AR", "AR-1", None, 0, 10).await.expect("lines");
+    let got: Vec<_> = lines.iter().map(|l| (l.ssn.as_str(), l.name.as_str(), l.account_no.as_deref())).collect();
+    let ghost_ssn = resident_number(97);
+    assert_eq!(
+        got,
+        [(person.ssn.as_str(), person.name.as_str(), Some(pan.as_str())), (ghost_ssn.as_str(), GHOST_NAME, None)]
+    );
+    let mut tx = store.read().await.expect("read");
+    let mine = tx.benefits_of_person(&person.id, 10).await.expect("benefits");
+    assert_eq!(mine.iter().map(|b| b.payment.account_no.as_str()).collect::<Vec<_>>(), [pan.as_str()]);
+    let credits = tx.bank_credits(lines[0].batch_no, None, 0, 10).await.expect("credits");
+    assert_eq!((credits[0].name.as_str(), credits[0].account_no.as_str()), (person.name.as_str(), pan.as_str()));
+    tx.commit().await.expect("commit");
+
+    // None of it is in the tables in clear; every row names its key version.
+    let line_cols = ["ssn", "name", "account_no"];
+    for value in [person.ssn.as_str(), person.name.as_str(), pan.as_str(), ghost_ssn.as_str(), GHOST_NAME] {
+        assert_eq!(rows_where(store, "benefit_lines", &any_holds(&line_cols, value)).await, 0, "{value} in clear");
+    }
+    assert_eq!(rows_where(store, "benefit_payments", &any_holds(&["account_no"], &pan)).await, 0);
+    assert_eq!(rows_where(store, "benefit_lines", "key_version IS NULL OR name NOT LIKE 'v%.%'").await, 0);
+    assert_eq!(rows_where(store, "benefit_payments", "key_version IS NULL OR account_no NOT LIKE 'v%.%'").await, 0);
+
+    // A sealed name copied onto the other line does not open there.
+    let sql = "UPDATE benefit_lines SET name = (SELECT name FROM benefit_lines WHERE seq = 1) WHERE seq = 2";
+    let mut tx = store.write().await.expect("write");
+    assert_eq!(tx.execute_unchecked(sql).await.expect("swap"), 1);
+    tx.commit().await.expect("commit");
+    let moved = sscard_app::benefits::pay::lines(store, &payer, "TAX-AR", "AR-1", None, 0, 10).await;
+    assert!(moved.is_err(), "a moved ciphertext opened: {moved:?}");
+}

@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             staff_see_full_numbers_and_money_only_with_business,
             staff_looks_at_unmasked_data_are_listed_to_the_holder,
             personal_data_is_sealed_at_rest,
+            benefit_lines_are_sealed_at_rest,
             benefits_each_line_once_to_the_current_card,
             bank_reports_return_and_reconcile,
             cash_floats_fund_and_draw,
