@@ -1,6 +1,6 @@
 //! Personal data at rest on both backends, beyond the shared case: a database from before
-//! migration 0009 converted at open (also when a conversion was cut off), data key rotation,
-//! and a wrong master key.
+//! migration 0009 converted at open (also when a conversion was cut off), benefit lines and
+//! payments from before 0014 sealed at open, data key rotation, and a wrong master key.
 
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 use sscard_conformance::fixtures::*;
@@ -185,6 +185,7 @@ async fn rotation_reseals_every_row_and_changes_no_value() {
         let people: Vec<_> = five_people(store.as_ref()).await;
         let card = active_card(store.as_ref(), &people[0]).await;
         let mailed = apply(store.as_ref(), &ctx(clerk()), &people[1].id, online_first()).await;
+        let paid_to = sscard_conformance::paid_benefit_batch(store.as_ref(), &people[2]).await;
 
         let cli = sscard_store_sql::open_sql(&db.url(), keys.clone()).await.expect("a second handle");
         let mut seen = Vec::new();
@@ -195,11 +196,17 @@ async fn rotation_reseals_every_row_and_changes_no_value() {
         assert!(seen.iter().any(|(t, n)| *t == "persons" && *n == 2), "progress per chunk: {seen:?}");
 
         let pool = raw_pool(&db).await;
-        for table in ["persons", "applications", "cards", "idempotency"] {
+        for table in ["persons", "applications", "cards", "idempotency", "benefit_lines", "benefit_payments"] {
             let stale = count(&pool, &format!("SELECT COUNT(*) FROM {table} WHERE key_version <> 2")).await;
             assert_eq!(stale, 0, "{table}");
         }
         assert_eq!(count(&pool, "SELECT COUNT(*) FROM persons WHERE ssn NOT LIKE 'v2.%'").await, 0);
+        let sql = "SELECT COUNT(*) FROM benefit_lines WHERE name NOT LIKE 'v2.%' OR account_no NOT LIKE 'v2.%'";
+        assert_eq!(count(&pool, sql).await, 0, "the paid line's name and account are sealed under v2");
+        let mut tx = store.read().await.expect("read");
+        let mine = tx.benefits_of_person(&people[2].id, 10).await.expect("benefits");
+        assert_eq!(mine.iter().map(|b| b.payment.account_no.as_str()).collect::<Vec<_>>(), [paid_to.as_str()]);
+        tx.commit().await.expect("commit");
         // Reads and lookups through the first handle (which sealed with version 1) are unchanged.
         let c = ctx(clerk());
         for p in &people {
@@ -230,4 +237,93 @@ async fn five_people(store: &dyn Store) -> Vec<sscard_domain::person::Person> {
         out.push(register(store, n).await);
     }
     out
+}
+
+/// Clear benefit rows as a version 13 sscard wrote them: batch 1 of payer TAX-XM with line
+/// `seq` of person p1 paid to [`PAN`] (seq 1 also gets its payment) and line `seq + 1` of an
+/// unknown person named `ghost`.
+async fn insert_clear_benefits(pool: &AnyPool, seq: i64, ghost: &str) {
+    let (ssn, name) = (resident_number(1), test_name(1));
+    if seq == 1 {
+        exec(pool, "INSERT INTO payers (code, name, region, account_id, created_at_ms) VALUES ('TAX-XM', 'Tax', '350200', 'payer:TAX-XM', 1)").await;
+        exec(pool, "INSERT INTO benefit_programs (code, name, kind, needs_certification, created_at_ms) VALUES ('TAXREF', 'Refund', 'tax_refund', 0, 1)").await;
+        exec(pool, "INSERT INTO benefit_batches (batch_no, payer_code, batch_id, program_code, period, declared_lines, \
+            declared_total_fen, content_hash, status, received_lines, done_through, submitted_by, created_at_ms, updated_at_ms) \
+            VALUES (1, 'TAX-XM', 'B1', 'TAXREF', '2026-10', 4, 400, 'h', 'done', 4, 4, 'tax.staff', 1, 1)").await;
+        exec(
+            pool,
+            &format!(
+                "INSERT INTO benefit_payments (end_to_end_id, payer_code, program_code, period, person_id, batch_no, \
+            seq, amount_fen, card_no, bank_code, account_no, status, paid_at_ms) \
+            VALUES ('SSB1L1', 'TAX-XM', 'TAXREF', '2026-10', 'p1', 1, 1, 100, 'A00000001', 'ICBC', '{PAN}', 'paid', 1)"
+            ),
+        )
+        .await;
+    }
+    let other = resident_number(90 + u32::try_from(seq).unwrap_or(0));
+    exec(
+        pool,
+        &format!(
+            "INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen, outcome, person_id, card_no, \
+        bank_code, account_no, end_to_end_id, decided_at_ms) VALUES \
+        (1, {seq}, 'L{seq}', '{ssn}', '{name}', 100, 'paid', 'p1', 'A00000001', 'ICBC', '{PAN}', 'SSB1L{seq}', 1), \
+        (1, {}, 'L{}', '{other}', '{ghost}', 100, 'unknown_person', NULL, NULL, NULL, NULL, NULL, 1)",
+            seq + 1,
+            seq + 1
+        ),
+    )
+    .await;
+}
+
+/// The lines of batch 1 as (ssn, name, account) and the person p1's paid accounts.
+async fn benefit_reads(store: &dyn Store) -> (Vec<(String, String, Option<String>)>, Vec<String>) {
+    let mut tx = store.read().await.expect("read");
+    let lines = tx.batch_lines(1, None, 0, 10).await.expect("lines");
+    let mine = tx.benefits_of_person("p1", 10).await.expect("benefits");
+    tx.commit().await.expect("commit");
+    (
+        lines.into_iter().map(|l| (l.ssn, l.name, l.account_no)).collect(),
+        mine.into_iter().map(|b| b.payment.account_no).collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_benefit_rows_from_before_0014_are_sealed_at_open_also_after_a_cut_off() {
+    for db in databases().await {
+        let pool = raw_pool(&db).await;
+        sscard_store_sql::migrate::run(&pool, &db.migrations()[..13]).await.expect("migrations 1..13");
+        insert_clear(&pool, 1).await;
+        insert_clear_benefits(&pool, 1, "司马甲").await;
+        pool.close().await;
+        let keys = DataKeys::ephemeral();
+        let store = sscard_store_sql::open(&db.url(), keys.clone()).await.expect("open converts");
+        let (ssn, name, pan) = (resident_number(1), test_name(1), Some(PAN.to_string()));
+        let line = |s: &str, n: &str, a: Option<String>| (s.to_string(), n.to_string(), a);
+        let want = vec![line(&ssn, &name, pan.clone()), line(&resident_number(91), "司马甲", None)];
+        assert_eq!(benefit_reads(store.as_ref()).await, (want.clone(), vec![PAN.to_string()]));
+        store.close().await;
+
+        // Rows written in clear after a cut-off conversion (key_version NULL) are sealed at the next start.
+        let pool = raw_pool(&db).await;
+        insert_clear_benefits(&pool, 3, "司马乙").await;
+        assert_eq!(count(&pool, "SELECT COUNT(*) FROM benefit_lines WHERE key_version IS NULL").await, 2);
+        pool.close().await;
+        let store = sscard_store_sql::open(&db.url(), keys.clone()).await.expect("open continues");
+        let mut want = want;
+        want.extend([line(&ssn, &name, pan.clone()), line(&resident_number(93), "司马乙", None)]);
+        assert_eq!(benefit_reads(store.as_ref()).await.0, want);
+        store.close().await;
+        let pool = raw_pool(&db).await;
+        for sql in [
+            "SELECT COUNT(*) FROM benefit_lines WHERE key_version IS NULL OR ssn NOT LIKE 'v%.%' OR name NOT LIKE 'v%.%'",
+            "SELECT COUNT(*) FROM benefit_lines WHERE account_no IS NOT NULL AND account_no NOT LIKE 'v%.%'",
+            "SELECT COUNT(*) FROM benefit_payments WHERE key_version IS NULL OR account_no NOT LIKE 'v%.%'",
+        ] {
+            assert_eq!(count(&pool, sql).await, 0, "{sql}");
+        }
+        pool.close().await;
+        if let Some(bytes) = db.file_bytes() {
+            assert_not_in(&bytes, &[ssn, name, PAN.to_string(), "司马甲".into(), "司马乙".into(), resident_number(93)]);
+        }
+    }
 }
