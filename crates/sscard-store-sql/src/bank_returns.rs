@@ -63,6 +63,7 @@ fn state(row: &AnyRow) -> Result<PaymentState> {
         amount_fen: int(row, "amount_fen")?,
         status: text(row, "status")?,
         bank_status: opt_enum(row, "bank_status", BankStatus::parse)?,
+        bank_reason: opt_text(row, "bank_reason")?,
     })
 }
 
@@ -125,7 +126,7 @@ impl ports::BankReturns for SqlTx {
         }
         let sql = format!(
             "SELECT p.end_to_end_id, p.payer_code, p.person_id, p.batch_no, p.card_no, p.bank_code, p.amount_fen, \
-             p.status, s.status AS bank_status FROM benefit_payments p \
+             p.status, s.status AS bank_status, s.reason AS bank_reason FROM benefit_payments p \
              LEFT JOIN benefit_bank_statuses s ON s.end_to_end_id = p.end_to_end_id \
              WHERE p.end_to_end_id IN ({})",
             placeholders(1, ids.len())

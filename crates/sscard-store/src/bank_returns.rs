@@ -59,6 +59,8 @@ pub struct PaymentState {
     /// `paid`, or `returned`.
     pub status: String,
     pub bank_status: Option<BankStatus>,
+    /// The bank's reason for a returned payment (`AC04`, or its own text).
+    pub bank_reason: Option<String>,
 }
 
 /// Lines and fen of a batch per bank, outcome and bank status (`None`s where not set).

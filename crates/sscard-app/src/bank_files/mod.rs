@@ -263,3 +263,34 @@ pub async fn reconciliation(store: &dyn Store, ctx: &Ctx, payer: &str, batch_id:
         total,
     })
 }
+
+/// What the bank answered about a paid line: its status and, for a return, its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BankAnswer {
+    pub status: sscard_domain::bank_report::BankStatus,
+    pub reason: Option<String>,
+}
+
+/// The banks' answers about the paid lines among `lines`, by end-to-end id; lines the bank has
+/// not answered yet are left out. Read in pages of the port's limit (1,000 ids).
+pub async fn bank_answers(
+    store: &dyn Store,
+    lines: &[sscard_store::benefits::LineRow],
+) -> Result<std::collections::HashMap<String, BankAnswer>> {
+    use sscard_store::ports::BankReturns as _;
+    let ids: Vec<String> = lines.iter().filter_map(|l| l.end_to_end_id.clone()).collect();
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut tx = store.read().await?;
+    for page in ids.chunks(1_000) {
+        for s in tx.payment_states(page).await? {
+            if let Some(status) = s.bank_status {
+                out.insert(s.end_to_end_id, BankAnswer { status, reason: s.bank_reason });
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}

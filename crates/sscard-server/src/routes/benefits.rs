@@ -459,6 +459,10 @@ pub struct LineJson {
     pub account_masked: Option<String>,
     /// The paid line's key (the ISO 20022 EndToEndId).
     pub end_to_end_id: Option<String>,
+    /// What the bank answered about a paid line (`credited`, `returned`); absent until it has.
+    pub bank_status: Option<String>,
+    /// The bank's reason for a returned line (`AC04` closed account, `AC06` blocked, `BE01` name differs).
+    pub bank_reason: Option<String>,
 }
 
 fn masked_account(account: Option<&str>) -> Option<String> {
@@ -477,6 +481,8 @@ impl From<&LineRow> for LineJson {
             bank_code: l.bank_code.clone(),
             account_masked: masked_account(l.account_no.as_deref()),
             end_to_end_id: l.end_to_end_id.clone(),
+            bank_status: None,
+            bank_reason: None,
         }
     }
 }
@@ -503,7 +509,16 @@ pub async fn lines(
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let ctx = state.ctx(actor, None);
     let rows = pay::lines(state.store.as_ref(), &ctx, &payer, &id, outcome, q.after.unwrap_or(0), limit).await?;
-    Ok(Json(rows.iter().map(LineJson::from).collect()))
+    let answers = sscard_app::bank_files::bank_answers(state.store.as_ref(), &rows).await?;
+    let with_answer = |l: &LineRow| {
+        let mut j = LineJson::from(l);
+        if let Some(a) = l.end_to_end_id.as_ref().and_then(|e| answers.get(e)) {
+            j.bank_status = Some(a.status.as_str().to_string());
+            j.bank_reason = a.reason.clone();
+        }
+        j
+    };
+    Ok(Json(rows.iter().map(with_answer).collect()))
 }
 
 /// The same page as CSV (`seq,line_id,ssn,name,amount_fen,outcome,bank_code,account_masked,end_to_end_id`).

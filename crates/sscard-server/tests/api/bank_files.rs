@@ -110,6 +110,15 @@ async fn bank_files_reports_and_reconciliation() {
         .await
         .problem(400, "bad_report");
 
+    // Each line shows what its bank answered, the returned one with the bank's reason.
+    let seen = app.get(Some(&tax), "/benefits/batches/R-1/lines").await.expect(200).json.clone();
+    let answer = |key: &str| {
+        let l = seen.as_array().and_then(|a| a.iter().find(|l| l["end_to_end_id"] == key).cloned()).unwrap_or_default();
+        (l["bank_status"].clone(), l["bank_reason"].clone())
+    };
+    assert_eq!(answer(&keys[0]), (json!("credited"), Value::Null));
+    assert_eq!(answer(&keys[1]), (json!("returned"), json!("AC04")));
+
     // Reconciliation per bank.
     let r = app.get(Some(&tax), "/benefits/batches/R-1/reconciliation").await;
     let j = r.expect(200).json.clone();
