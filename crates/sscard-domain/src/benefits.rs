@@ -355,6 +355,16 @@ pub fn may_view_batch(actor: &Actor, payer: &str) -> Result<(), DomainError> {
     }
 }
 
+/// Whose batches a list shows: payer staff their own payer's (`Some(code)`), the card office
+/// every payer's (`None`); anyone else none.
+pub fn batch_list_scope(actor: &Actor) -> Result<Option<String>, DomainError> {
+    match (actor.role, actor.payer_code()) {
+        (Role::Admin | Role::Clerk, _) => Ok(None),
+        (Role::Payer, Some(own)) => Ok(Some(own.to_string())),
+        _ => Err(deny("list batches")),
+    }
+}
+
 /// Certify that `person_id` is alive and eligible: the holder themself ("certify now" in the
 /// portal) or the card office (at the counter, after seeing the card).
 pub fn may_certify(actor: &Actor, person_id: &str) -> Result<(), DomainError> {
@@ -545,6 +555,10 @@ mod tests {
         assert!(may_submit(&payer, "TAX").is_err());
         assert!(may_view_batch(&payer, "TAX").is_err());
         assert!(may_view_batch(&a(Role::Clerk, None, None), "TAX").is_ok());
+        assert_eq!(batch_list_scope(&payer).ok().flatten().as_deref(), Some("PF"));
+        assert_eq!(batch_list_scope(&a(Role::Clerk, None, None)).ok(), Some(None));
+        assert!(batch_list_scope(&a(Role::Teller, None, Some("PF"))).is_err());
+        assert!(batch_list_scope(&a(Role::Holder, Some("p"), None)).is_err());
         assert!(may_submit(&a(Role::Teller, None, Some("PF")), "PF").is_err());
         assert!(may_submit(&a(Role::Holder, Some("p"), None), "PF").is_err());
         assert_eq!(a(Role::Teller, None, Some("PF")).payer_code(), None);

@@ -273,6 +273,21 @@ impl ports::Benefits for SqlTx {
         rows.iter().map(batch).collect()
     }
 
+    async fn list_batches(&mut self, payer_code: Option<&str>, limit: u32) -> Result<Vec<BatchRow>> {
+        // One statement for both: no payer named matches every payer.
+        let sql = format!(
+            "SELECT {BATCH_COLS} FROM benefit_batches WHERE ($1 IS NULL OR payer_code = $1) \
+             ORDER BY batch_no DESC LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(payer_code)
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(self.conn())
+            .await
+            .db()?;
+        rows.iter().map(batch).collect()
+    }
+
     async fn insert_lines(&mut self, lines: &[LineRow]) -> Result<()> {
         let mut s = Section::new(
             "INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen, key_version)",

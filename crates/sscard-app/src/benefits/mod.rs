@@ -203,6 +203,23 @@ pub async fn person_benefits(
     Ok(rows)
 }
 
+/// Batches listed at most at once.
+pub const MAX_LISTED_BATCHES: u32 = 200;
+
+/// The newest batches with their progress and outcomes: payer staff their own payer's, the
+/// card office every payer's (the rules say which).
+pub async fn list_batches(store: &dyn Store, ctx: &Ctx, limit: u32) -> Result<Vec<BatchSummary>> {
+    let scope = rules::batch_list_scope(&ctx.actor)?;
+    let mut tx = store.read().await?;
+    let batches = tx.list_batches(scope.as_deref(), limit.clamp(1, MAX_LISTED_BATCHES)).await?;
+    tx.commit().await?;
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        out.push(pay::summary_of(store, batch).await?);
+    }
+    Ok(out)
+}
+
 /// The payer a `payer` login works for, read at login (the actor carries it as its organisation).
 pub async fn payer_of_user(tx: &mut (impl Benefits + ?Sized), username: &str) -> Result<Option<String>> {
     tx.payer_of_user(username).await

@@ -27,7 +27,7 @@ role_holder = Cardholder
 role_teller = Bank teller
 role_clerk = Card office clerk
 role_admin = Administrator
-role_payer = Benefit payer (API and CLI)
+role_payer = Benefit payer
 
 ## The cardholder's portal: the person, the cards, the applications and what to do with them.
 person = Cardholder
@@ -369,3 +369,34 @@ ok_fee_waived = Fee waived: the card may be handed over
 
 ## The QR code
 qr_valid_for = valid for { $seconds } seconds
+
+## Benefit batches (payer staff and the card office)
+bb_title = Benefit batches
+bb_link = Benefit batches of every payer
+bb_all_payers = Batches of every payer
+bb_own = Your organisation's batches
+bb_none = No batch yet
+bb_payer = Payer
+bb_batch = Batch
+bb_progress = Lines decided / declared
+bb_declared_yuan = Declared total (yuan)
+bb_summary = Progress and results
+bb_outcome = Result
+bb_lines = Lines
+bb_any_outcome = Every result
+bb_show = Show
+bb_no_lines = No line with this result
+bb_line_id = Line
+bb_ssn = Social security number (masked)
+bb_next = Next lines
+bb_st_receiving = receiving its lines
+bb_st_processing = being paid
+bb_st_done = done
+bo_paid = Paid
+bo_unknown_person = Refused: unknown person
+bo_name_mismatch = Refused: name differs
+bo_no_financial_account = Refused: no bank account on the card
+bo_deceased = Refused: deceased
+bo_duplicate = Refused: already paid
+bo_certification_overdue = Refused: certification overdue
+bo_pending = Not decided yet

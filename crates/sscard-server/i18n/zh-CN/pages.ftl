@@ -27,7 +27,7 @@ role_holder = 持卡人
 role_teller = 银行柜员
 role_clerk = 社保经办
 role_admin = 管理员
-role_payer = 待遇发放机构（接口与命令行）
+role_payer = 待遇发放机构
 
 ## The cardholder's portal: the person, the cards, the applications and what to do with them.
 person = 持卡人
@@ -369,3 +369,34 @@ ok_fee_waived = 已减免费用，可发放卡片
 
 ## The QR code
 qr_valid_for = 有效期 { $seconds } 秒
+
+## 待遇发放批次（发放机构与经办机构）
+bb_title = 待遇发放批次
+bb_link = 各发放机构的待遇发放批次
+bb_all_payers = 各发放机构的批次
+bb_own = 本机构的批次
+bb_none = 暂无批次
+bb_payer = 发放机构
+bb_batch = 批次
+bb_progress = 已处理行数 / 申报行数
+bb_declared_yuan = 申报总额（元）
+bb_summary = 进度与结果
+bb_outcome = 结果
+bb_lines = 明细
+bb_any_outcome = 全部结果
+bb_show = 查看
+bb_no_lines = 没有该结果的明细
+bb_line_id = 明细号
+bb_ssn = 社会保障号码（已遮蔽）
+bb_next = 下一页
+bb_st_receiving = 接收中
+bb_st_processing = 发放中
+bb_st_done = 已完成
+bo_paid = 已发放
+bo_unknown_person = 拒付：查无此人
+bo_name_mismatch = 拒付：姓名不符
+bo_no_financial_account = 拒付：卡未开通银行账户
+bo_deceased = 拒付：已故
+bo_duplicate = 拒付：重复发放
+bo_certification_overdue = 拒付：资格认证逾期
+bo_pending = 尚未处理

@@ -3,6 +3,7 @@
 //! no rule is repeated here. Forms carry a CSRF token that must match the
 //! `sscard_csrf` cookie; the session cookie is HttpOnly, Secure and SameSite=Strict.
 
+pub mod benefit_batches;
 pub mod charts;
 pub mod console;
 pub mod desk;
@@ -66,6 +67,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/card", get(console::card_audit))
         .route("/console/batch", post(console::batch_upload))
         .route("/console/batch/{id}", get(console::batch_progress))
+        .route("/console/benefits", get(benefit_batches::list))
+        .route("/console/benefits/{batch_id}", get(benefit_batches::batch))
         .route("/static/htmx.min.js", get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }))
         .route("/static/style.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
         .route("/static/app.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
@@ -168,6 +171,7 @@ impl Viewer {
             Some(Role::Holder) => "/portal",
             Some(Role::Teller) => "/desk",
             Some(Role::Clerk | Role::Admin) => "/console",
+            Some(Role::Payer) => "/console/benefits",
             _ => "/login",
         }
     }

@@ -139,6 +139,7 @@ pub async fn login(
             let home = match ok.actor.role {
                 Role::Holder => "/portal",
                 Role::Teller => "/desk",
+                Role::Payer => "/console/benefits",
                 _ => "/console",
             };
             let mut resp = Redirect::to(home).into_response();

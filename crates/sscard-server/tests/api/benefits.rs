@@ -7,12 +7,12 @@ use crate::helpers::{PASSWORD, TestApp};
 use serde_json::{Value, json};
 use sscard_domain::access::Role;
 
-struct Who {
-    ssn: String,
-    name: String,
+pub(crate) struct Who {
+    pub(crate) ssn: String,
+    pub(crate) name: String,
 }
 
-async fn who(app: &TestApp, person_id: &str) -> Who {
+pub(crate) async fn who(app: &TestApp, person_id: &str) -> Who {
     let mut tx = app.store.read().await.expect("read");
     let p = tx.get_person(person_id, false).await.expect("get").expect("person");
     tx.commit().await.expect("commit");
@@ -21,7 +21,7 @@ async fn who(app: &TestApp, person_id: &str) -> Who {
 
 /// Two payers (PF-XM with a pension program needing certification, TAX-XM with a tax refund)
 /// and a login for each; answers their tokens.
-async fn payers(app: &TestApp) -> (String, String) {
+pub(crate) async fn payers(app: &TestApp) -> (String, String) {
     let admin = Some(app.tokens.admin.as_str());
     for (code, name) in [("PF-XM", "厦门社保基金"), ("TAX-XM", "厦门税务局")] {
         app.post(admin, "/payers", &json!({ "code": code, "name": name, "region": "350200" })).await.expect(201);
@@ -51,7 +51,7 @@ async fn payers(app: &TestApp) -> (String, String) {
     (tokens.remove(0), tokens.remove(0))
 }
 
-fn batch(id: &str, program: &str, period: &str, lines: &[(&str, &Who, i64)]) -> Value {
+pub(crate) fn batch(id: &str, program: &str, period: &str, lines: &[(&str, &Who, i64)]) -> Value {
     let total: i64 = lines.iter().map(|l| l.2).sum();
     let lines: Vec<Value> = lines
         .iter()

@@ -7,6 +7,7 @@ mod helpers;
 
 mod at_rest;
 mod bank_files;
+mod benefit_pages;
 mod benefits;
 mod concurrency;
 mod ecard_auth;

@@ -29,6 +29,8 @@ pub trait Benefits: Send {
     async fn delete_batch(&mut self, batch_no: i64) -> Result<()>;
     /// Batches in `status`, oldest first (to resume after a restart).
     async fn batches_in_status(&mut self, status: BatchStatus, limit: u32) -> Result<Vec<BatchRow>>;
+    /// The newest batches of one payer (or of every payer), newest first, at most `limit`.
+    async fn list_batches(&mut self, payer_code: Option<&str>, limit: u32) -> Result<Vec<BatchRow>>;
     /// Stages received lines (undecided) in one statement per few hundred.
     async fn insert_lines(&mut self, lines: &[LineRow]) -> Result<()>;
     /// The ids among `line_ids` already staged in the batch.
