@@ -277,7 +277,6 @@ pub async fn bank_answers(
     store: &dyn Store,
     lines: &[sscard_store::benefits::LineRow],
 ) -> Result<std::collections::HashMap<String, BankAnswer>> {
-    use sscard_store::ports::BankReturns as _;
     let ids: Vec<String> = lines.iter().filter_map(|l| l.end_to_end_id.clone()).collect();
     let mut out = std::collections::HashMap::new();
     if ids.is_empty() {

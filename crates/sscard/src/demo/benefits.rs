@@ -1,7 +1,8 @@
 //! The demo city's benefits (待遇发放): a pension fund and a tax office with a login each, a
 //! pension program that needs the yearly certification and a tax refund, last month's pension
-//! batch (paid lines, a line held for certification, an unknown person and a wrong name) and a
-//! tax refund batch (paid lines and a duplicate), all through the real use cases.
+//! batch (paid lines, a line held for certification, an unknown person and a wrong name; the
+//! bank's answer credits the paid lines but one, returned AC04 closed account) and a tax refund
+//! batch (paid lines and a duplicate), all through the real use cases.
 
 use sscard_app::Ctx;
 use sscard_app::benefits::{self, NewPayer, NewProgram, submit_lines};
@@ -81,8 +82,25 @@ pub async fn seed(store: &dyn Store, ctx: &Ctx, password: &str) -> Res<()> {
     pension.push(RawLine { name: "王错名".into(), ..line("P7", &people[5.min(people.len() - 1)], 300_000) });
     let env = envelope("PF-XM", &format!("PF-{period}"), "PENSION", &period, &pension)?;
     submit_lines(store, ctx, env, &pension).await?;
+    bank_answers(store, ctx, &format!("PF-{period}")).await?;
     let refund = vec![line("T1", &people[0], 12_800), line("T2", &people[1], 6_450), line("T3", &people[0], 12_800)];
     let env = envelope("TAX-XM", &format!("TAX-{period}"), "TAXREF", &period, &refund)?;
     submit_lines(store, ctx, env, &refund).await?;
+    Ok(())
+}
+
+/// The bank's answer to the pension batch: every paid line credited but the last, which is
+/// returned (AC04, closed account), so its money goes back to the pension fund.
+async fn bank_answers(store: &dyn Store, ctx: &Ctx, batch_id: &str) -> Res<()> {
+    use sscard_domain::benefits::LineOutcome;
+    let paid = benefits::pay::lines(store, ctx, "PF-XM", batch_id, Some(LineOutcome::Paid), 0, 10).await?;
+    let mut csv = String::from("end_to_end_id,status,reason\n");
+    for (i, l) in paid.iter().enumerate() {
+        let Some(key) = &l.end_to_end_id else { continue };
+        let last = i + 1 == paid.len() && i > 0;
+        csv.push_str(&if last { format!("{key},RJCT,AC04\n") } else { format!("{key},ACSC,\n") });
+    }
+    let report = sscard_app::bank_files::report::read_report(csv.as_bytes())?;
+    sscard_app::bank_files::report::apply_report(store, ctx, &report).await?;
     Ok(())
 }
