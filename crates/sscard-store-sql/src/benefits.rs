@@ -352,34 +352,39 @@ impl ports::Benefits for SqlTx {
     }
 
     async fn decide_lines(&mut self, lines: &[LineRow]) -> Result<()> {
+        // One multi-row UPDATE ... FROM (VALUES ...) per few thousand lines. The row keeps the
+        // older of its key versions, so a rotation still finds and re-seals it.
+        let mut s = Section::new(
+            "UPDATE benefit_lines SET outcome = v.column3, person_id = v.column4, card_no = v.column5, \
+             bank_code = v.column6, account_no = v.column7, end_to_end_id = v.column8, transfer_id = v.column9, \
+             decided_at_ms = v.column10, \
+             key_version = CASE WHEN benefit_lines.key_version > v.column11 THEN v.column11 ELSE benefit_lines.key_version END \
+             FROM (",
+            11,
+            ") AS v WHERE benefit_lines.batch_no = v.column1 AND benefit_lines.seq = v.column2",
+            "line",
+        );
+        let vault = self.vault();
+        let version = i64::from(vault.current());
         for l in lines {
             let key = line_key(l.batch_no, l.seq);
-            let account_no =
-                self.vault().seal_opt("benefit_lines.account_no", &[&key[0], &key[1]], l.account_no.as_deref());
-            // The row keeps the older of its versions, so a rotation still finds and re-seals it.
-            let version = i64::from(self.vault().current());
-            sqlx::query(
-                "UPDATE benefit_lines SET outcome = $3, person_id = $4, card_no = $5, bank_code = $6, account_no = $7, \
-                 end_to_end_id = $8, transfer_id = $9, decided_at_ms = $10, \
-                 key_version = CASE WHEN key_version > $11 THEN $11 ELSE key_version END \
-                 WHERE batch_no = $1 AND seq = $2",
-            )
-            .bind(l.batch_no)
-            .bind(l.seq)
-            .bind(l.outcome.map(|o| o.as_str()))
-            .bind(l.person_id.as_deref())
-            .bind(l.card_no.as_deref())
-            .bind(l.bank_code.as_deref())
-            .bind(account_no)
-            .bind(l.end_to_end_id.as_deref())
-            .bind(l.transfer_id.as_deref())
-            .bind(l.decided_at_ms)
-            .bind(version)
-            .execute(self.conn())
-            .await
-            .map_err(dup("line"))?;
+            let account_no = vault.seal_opt("benefit_lines.account_no", &[&key[0], &key[1]], l.account_no.as_deref());
+            s.row([
+                V::Int(l.batch_no),
+                V::Int(l.seq),
+                V::OptText(l.outcome.map(|o| o.as_str())),
+                V::OptText(l.person_id.as_deref()),
+                V::OptText(l.card_no.as_deref()),
+                V::OptText(l.bank_code.as_deref()),
+                account_no.map_or(V::OptText(None), V::Owned),
+                V::OptText(l.end_to_end_id.as_deref()),
+                V::OptText(l.transfer_id.as_deref()),
+                V::OptInt(l.decided_at_ms),
+                V::Int(version),
+            ]);
         }
-        Ok(())
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, &[s]).await
     }
 
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()> {

@@ -7,6 +7,7 @@ use super::Dialect;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe};
+use sscard_store::model::{NewAudit, NewEvent};
 use sscard_store::onecard::Writes;
 use sscard_store::{Result, StoreError};
 
@@ -341,11 +342,16 @@ fn uses(w: &Writes) -> Section<'_> {
 
 /// The event and the audit record of the operation.
 fn record(w: &Writes) -> [Section<'_>; 2] {
+    records(w.record.as_slice())
+}
+
+/// Events and audit records, one row each, in order.
+pub(super) fn records(records: &[(NewEvent, NewAudit)]) -> [Section<'_>; 2] {
     let mut events =
         Section::new("INSERT INTO events (at_ms, kind, entity, entity_id, person_id, region, payload)", 7, "", "event");
     let mut audits =
         Section::new("INSERT INTO audit_log (at_ms, actor, action, entity, entity_id, detail)", 6, "", "audit record");
-    if let Some((e, a)) = &w.record {
+    for (e, a) in records {
         events.row([
             V::Int(e.at_ms),
             V::Text(&e.kind),

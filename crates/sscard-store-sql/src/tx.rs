@@ -99,6 +99,15 @@ fn dup(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
+/// `n` parameters for an `IN (...)` list: `$1, ..., $n` on PostgreSQL, `?` on SQLite (which
+/// looks every `$n` up among the names before it).
+fn in_list(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Postgres => (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+        Dialect::Sqlite => vec!["?"; n].join(", "),
+    }
+}
+
 fn all<T>(rows: Vec<AnyRow>, map: impl Fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(map).collect()
 }
@@ -255,6 +264,22 @@ impl ports::Persons for SqlTx {
         let index = self.vault.ssn_index(ssn);
         let row = sqlx::query(AssertSqlSafe(sql)).bind(index).fetch_optional(&mut *self.tx).await.db()?;
         row.as_ref().map(|r| rows::person(r, &self.vault)).transpose()
+    }
+
+    async fn find_persons_by_ssns(&mut self, ssns: &[String]) -> Result<Vec<Person>> {
+        let ssns = &ssns[..ssns.len().min(ports::MAX_PERSONS_PER_READ)];
+        if ssns.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One read through the blind index for the whole list.
+        let list = in_list(self.dialect, ssns.len());
+        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE ssn_index IN ({list})");
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for ssn in ssns {
+            q = q.bind(self.vault.ssn_index(ssn));
+        }
+        let found = q.fetch_all(&mut *self.tx).await.db()?;
+        all(found, |r| rows::person(r, &self.vault))
     }
 
     async fn list_persons(&mut self, page: &Page) -> Result<Vec<Person>> {
@@ -558,6 +583,23 @@ impl ports::Cards for SqlTx {
         all(found, |r| rows::card(r, &self.vault))
     }
 
+    async fn cards_of_persons(&mut self, person_ids: &[String]) -> Result<Vec<Card>> {
+        let ids = &person_ids[..person_ids.len().min(ports::MAX_PERSONS_PER_READ)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = in_list(self.dialect, ids.len());
+        let sql = format!(
+            "SELECT {CARD_COLS} FROM cards WHERE person_id IN ({list}) ORDER BY person_id, produced_at_ms, card_no"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        let found = q.fetch_all(&mut *self.tx).await.db()?;
+        all(found, |r| rows::card(r, &self.vault))
+    }
+
     async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>> {
         let sql = format!(
             "SELECT {CARD_COLS} FROM cards WHERE status = $1 AND status_changed_at_ms < $2 ORDER BY status_changed_at_ms, card_no LIMIT $3"
@@ -663,6 +705,15 @@ impl ports::AuditLog for SqlTx {
         .fetch_one(&mut *self.tx)
         .await.db()?;
         rows::int(&row, "seq")
+    }
+
+    async fn append_records(&mut self, records: &[(NewEvent, NewAudit)]) -> Result<()> {
+        for (e, _) in records {
+            self.touch(&e.person_id);
+        }
+        let dialect = self.dialect;
+        let sections = super::bulk::records(records);
+        super::bulk::run(self.conn(), dialect, &sections).await
     }
 
     async fn append_audit(&mut self, a: &NewAudit) -> Result<()> {

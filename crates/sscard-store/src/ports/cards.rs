@@ -13,6 +13,15 @@ pub trait Cards: Send {
     async fn get_card(&mut self, card_no: &str, lock: bool) -> Result<Option<Card>>;
     async fn update_card(&mut self, card: &Card) -> Result<()>;
     async fn cards_of_person(&mut self, person_id: &str) -> Result<Vec<Card>>;
+    /// The cards of each of `person_ids` (at most [`super::persons::MAX_PERSONS_PER_READ`]),
+    /// each person's in the order of [`Cards::cards_of_person`], in one read where the backend can.
+    async fn cards_of_persons(&mut self, person_ids: &[String]) -> Result<Vec<Card>> {
+        let mut out = Vec::new();
+        for id in person_ids.iter().take(super::persons::MAX_PERSONS_PER_READ) {
+            out.extend(self.cards_of_person(id).await?);
+        }
+        Ok(out)
+    }
     /// Cards in `status` whose status changed before `changed_before_ms`, oldest first, for the jobs.
     async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>>;
     /// Non-final temporary cards that expire before `date`.

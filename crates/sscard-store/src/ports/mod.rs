@@ -24,7 +24,7 @@ pub use cards::Cards;
 pub use ecards::{Ecards, IssuerKeys};
 pub use ledger::Ledger;
 pub use office::Banks;
-pub use persons::Persons;
+pub use persons::{MAX_PERSONS_PER_READ, Persons};
 pub use records::{AuditLog, Outbox};
 pub use scenarios::{Library, Medical, Parks, Transit, Uses};
 pub use stats::Stats;

@@ -6,6 +6,10 @@ use crate::model::PersonRead;
 use async_trait::async_trait;
 use sscard_domain::person::Person;
 
+/// Most SSNs (or person ids) one [`Persons::find_persons_by_ssns`] or
+/// [`super::Cards::cards_of_persons`] call reads.
+pub const MAX_PERSONS_PER_READ: usize = 1000;
+
 /// Persons and their documents; named counters for numbers the platform assigns.
 #[async_trait]
 pub trait Persons: super::Cards + Send {
@@ -15,6 +19,15 @@ pub trait Persons: super::Cards + Send {
     /// `lock`: hold the row until commit (serialises actions on one person's cards).
     async fn get_person(&mut self, id: &str, lock: bool) -> Result<Option<Person>>;
     async fn find_person_by_ssn(&mut self, ssn: &str) -> Result<Option<Person>>;
+    /// The persons among `ssns` (at most [`MAX_PERSONS_PER_READ`]) that exist, in no order:
+    /// a chunk of a batch resolved in one read where the backend can.
+    async fn find_persons_by_ssns(&mut self, ssns: &[String]) -> Result<Vec<Person>> {
+        let mut out = Vec::new();
+        for ssn in ssns.iter().take(MAX_PERSONS_PER_READ) {
+            out.extend(self.find_person_by_ssn(ssn).await?);
+        }
+        Ok(out)
+    }
     /// Persons whose document (of any type) has this number; at most a few.
     async fn find_persons_by_doc_number(&mut self, doc_number: &str) -> Result<Vec<Person>>;
     /// The holder of a card, optionally locked, in one step where the backend can.

@@ -26,6 +26,14 @@ pub trait AuditLog: super::Outbox + Send {
         self.append_audit(audit).await?;
         Ok(seq)
     }
+    /// Appends many changes' events and audit records (a chunk of a batch), in order; in a
+    /// few multi-row statements where the backend can.
+    async fn append_records(&mut self, records: &[(NewEvent, NewAudit)]) -> Result<()> {
+        for (event, audit) in records {
+            self.append_record(event, audit).await?;
+        }
+        Ok(())
+    }
     /// Audit rows not yet sealed into the chain, by sequence.
     async fn unsealed_audit(&mut self, limit: u32) -> Result<Vec<AuditRow>>;
     /// The chain head (position, hash), locked until commit so only one sealer runs.
