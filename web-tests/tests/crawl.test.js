@@ -12,7 +12,8 @@ import { BASE, PASSWORD, launch, login, shot } from '../lib.js';
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 // An elderly holder reads the same pages in elder mode (长辈版).
-const ROLES = ['holder1', 'holder2+elder', 'teller.icbc', 'clerk', 'admin'];
+// A payer's staff (the pension fund) see their own benefit batches.
+const ROLES = ['holder1', 'holder2+elder', 'teller.icbc', 'clerk', 'admin', 'pf.xm'];
 const MAX_PAGES = 8;
 
 /** The text a person reads on the page (and the labels a screen reader reads), outside data. */
@@ -81,7 +82,8 @@ async function extraPages(role) {
   const cardNo = (Array.isArray(cards) ? cards : cards.items ?? [])[0]?.card_no;
   const pages = ['/no-such-page'];
   if (role.startsWith('teller')) pages.push(`/desk?q=${holder.person_id}`, '/portal');
-  if (role === 'clerk' || role === 'admin') pages.push(`/console/card?no=${cardNo}`, '/console/card', '/portal');
+  if (role === 'clerk' || role === 'admin') pages.push(`/console/card?no=${cardNo}`, '/console/card', '/portal', '/console/benefits');
+  if (role === 'pf.xm') pages.push('/console', '/console/benefits/no-such-batch');
   if (role.startsWith('holder')) pages.push('/desk', '/console');
   return pages;
 }
