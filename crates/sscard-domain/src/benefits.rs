@@ -11,6 +11,7 @@ use crate::document::Ssn;
 use crate::error::DomainError;
 use crate::money::Fen;
 use crate::person::{Person, PersonName};
+use crate::terminal::{Operator, OperatorKind, Scenario, Terminal};
 use serde::{Deserialize, Serialize};
 
 /// Most lines in one batch.
@@ -365,6 +366,25 @@ pub fn batch_list_scope(actor: &Actor) -> Result<Option<String>, DomainError> {
     }
 }
 
+/// Certification at a terminal (待遇资格认证 at a self-service machine): only an identity
+/// terminal of an `agency` operator (the social security agency's own machines) takes it; a
+/// hospital's or a bus company's identity terminal checks who someone is, not whether they
+/// may go on being paid.
+pub fn may_certify_at(operator: &Operator, terminal: &Terminal) -> Result<(), DomainError> {
+    let agency = operator.kind == OperatorKind::Agency && operator.code == terminal.operator_code;
+    if agency && terminal.scenario == Scenario::Identity {
+        Ok(())
+    } else {
+        Err(DomainError {
+            code: "not_certifying_terminal",
+            ..DomainError::forbidden(format!(
+                "terminal {} is not an identity terminal of the social security agency",
+                terminal.id
+            ))
+        })
+    }
+}
+
 /// Certify that `person_id` is alive and eligible: the holder themself ("certify now" in the
 /// portal) or the card office (at the counter, after seeing the card).
 pub fn may_certify(actor: &Actor, person_id: &str) -> Result<(), DomainError> {
@@ -573,5 +593,26 @@ mod tests {
         assert!(may_view_benefits(&a(Role::Teller, None, Some("CCB")), &p).is_err());
         assert!(may_view_benefits(&payer, &p).is_err());
         assert!(may_view_benefits(&a(Role::Clerk, None, None), &p).is_ok());
+    }
+
+    #[test]
+    fn only_identity_terminals_of_the_agency_take_certifications() {
+        let region = crate::ids::RegionCode::parse("350200").expect("region");
+        let op = |kind| Operator { code: "OP".into(), name: "op".into(), kind, region };
+        let t = |scenario, operator: &str| Terminal {
+            id: "T1".into(),
+            operator_code: operator.into(),
+            scenario,
+            region,
+            scope: crate::terminal::Scope::default(),
+            disabled: false,
+            created_at_ms: 0,
+        };
+        assert!(may_certify_at(&op(OperatorKind::Agency), &t(Scenario::Identity, "OP")).is_ok());
+        let e = may_certify_at(&op(OperatorKind::Hospital), &t(Scenario::Identity, "OP")).expect_err("hospital");
+        assert_eq!(e.code, "not_certifying_terminal");
+        assert!(may_certify_at(&op(OperatorKind::Hospital), &t(Scenario::Medical, "OP")).is_err());
+        // Another operator's terminal does not become the agency's.
+        assert!(may_certify_at(&op(OperatorKind::Agency), &t(Scenario::Identity, "OTHER")).is_err());
     }
 }

@@ -104,6 +104,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/benefits/batches/{id}/reconciliation", get(bank_files::reconciliation))
         .route("/benefits/bank-reports", post(bank_files::bank_report).layer(DefaultBodyLimit::disable()))
         .route("/benefits/certifications", post(benefits::certify))
+        .route("/benefits/certifications/terminal", post(onecard::certify_at_terminal))
         .route("/persons/{id}/benefits", get(benefits::person_benefits))
         .route("/me/export", get(persons::export_me))
         .fallback(not_found)

@@ -75,7 +75,7 @@ impl Modify for BearerAuth {
         crate::app::health,
         crate::routes::benefits::add_payer, crate::routes::benefits::add_program, crate::routes::benefits::submit,
         crate::routes::benefits::get_batch, crate::routes::benefits::lines, crate::routes::benefits::lines_csv_page,
-        crate::routes::benefits::certify, crate::routes::benefits::person_benefits,
+        crate::routes::benefits::certify, crate::routes::onecard::certify_at_terminal, crate::routes::benefits::person_benefits,
         crate::routes::bank_files::pain001, crate::routes::bank_files::credits_csv,
         crate::routes::bank_files::bank_report, crate::routes::bank_files::reconciliation,
         crate::routes::onecard::add_operator, crate::routes::onecard::add_terminal,

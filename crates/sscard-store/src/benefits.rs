@@ -106,7 +106,7 @@ pub struct CertificationRow {
     pub id: String,
     pub person_id: String,
     pub at_ms: i64,
-    /// `portal` (the holder) or `counter` (staff).
+    /// `portal` (the holder), `counter` (staff) or `terminal` (an agency's identity terminal; `actor` names it).
     pub channel: String,
     pub actor: String,
 }

@@ -9,6 +9,7 @@ pub mod pay;
 
 use super::{Ctx, Subject, new_id, record};
 use crate::onecard::ledger::org;
+use crate::onecard::{Presentation, holder, live_terminal, use_row, with_refusals};
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::access::{self, Role};
@@ -16,6 +17,7 @@ use sscard_domain::benefits::{self as rules, ProgramKind, certified_until_ms};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::ledger::AccountKind;
+use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_store::benefits::{CertificationRow, PayerRow, PersonBenefitRow, ProgramRow};
 use sscard_store::model::User;
 use sscard_store::ports::Benefits;
@@ -158,6 +160,9 @@ pub struct Certified {
     pub at_ms: i64,
     pub valid_until_ms: i64,
     pub channel: String,
+    /// The terminal it was made at (channel `terminal`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal_id: Option<String>,
 }
 
 /// The person certifies their eligibility (待遇资格认证): the holder in the portal, or the card
@@ -180,12 +185,58 @@ pub async fn certify(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result<Ce
         at_ms: row.at_ms,
         valid_until_ms: certified_until_ms(row.at_ms, ctx.policy.certification_valid_months),
         channel: row.channel.clone(),
+        terminal_id: None,
     };
     let subject =
         Subject { entity: "person", entity_id: &person.id, person_id: &person.id, region: person.region.to_string() };
     record(tx.as_mut(), ctx, "benefits.certified", &subject, json!({ "certification": out })).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// The holder certifies by presenting the card or the e-card QR at an identity terminal of an
+/// `agency` operator: recorded with channel `terminal` and the terminal (as its actor), and as
+/// a use of the card. A card that cannot be used there now is refused (422 with its reason),
+/// and the refusal is a recorded use too.
+pub async fn certify_at_terminal(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+) -> Result<Certified> {
+    let outcome = async {
+        let mut tx = store.write().await?;
+        let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Identity).await?;
+        let op = tx
+            .get_operator(&t.operator_code)
+            .await?
+            .ok_or_else(|| StoreError::not_found("operator", &t.operator_code))?;
+        rules::may_certify_at(&op, &t)?;
+        let h = holder(tx.as_mut(), ctx, &t, p).await?;
+        let row = CertificationRow {
+            id: new_id(),
+            person_id: h.person.id.clone(),
+            at_ms: ctx.now_ms,
+            channel: "terminal".to_string(),
+            actor: ctx.actor.name.clone(),
+        };
+        tx.insert_certification(&row).await?;
+        tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
+        let out = Certified {
+            person_id: h.person.id.clone(),
+            at_ms: row.at_ms,
+            valid_until_ms: certified_until_ms(row.at_ms, ctx.policy.certification_valid_months),
+            channel: row.channel.clone(),
+            terminal_id: Some(t.id.clone()),
+        };
+        let region = h.person.region.to_string();
+        let subject = Subject { entity: "person", entity_id: &h.person.id, person_id: &h.person.id, region };
+        record(tx.as_mut(), ctx, "benefits.certified", &subject, json!({ "certification": out })).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+    .await;
+    with_refusals(store, ctx, terminal, p, outcome).await
 }
 
 /// The benefits a person received, newest first: the holder, their guardian, the card office.

@@ -463,6 +463,22 @@ pub async fn register_patron(
     Ok(created(to_json(&serde_json::json!({ "person_id": person_id, "operator": t.operator_code, "deposit_fen": 0 }))))
 }
 
+/// The holder certifies their eligibility for benefits (待遇资格认证) by presenting the card
+/// or the e-card QR at an identity terminal of an `agency` operator; recorded with channel
+/// `terminal` and the terminal's id. A card that cannot be used now is refused (422, its reason).
+#[utoipa::path(post, path = "/api/v1/benefits/certifications/terminal", tag = "benefits", request_body = CardRequest,
+    responses((status = 201, body = Object, description = "person_id, at_ms, valid_until_ms, channel (terminal), terminal_id"), (status = 422, body = crate::error::Problem, description = "the card or QR code cannot be used (its reason as code)"), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "not an identity terminal of an agency, or a disabled one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+pub async fn certify_at_terminal(
+    State(state): State<AppState>,
+    TerminalAuth(t): TerminalAuth,
+    body: JsonBody<CardRequest>,
+) -> ApiResult<Response> {
+    let p = present_now(&state, &body.value.card()).await?;
+    let ctx = state.ctx(terminal_actor(&t), None);
+    let out = sscard_app::benefits::certify_at_terminal(state.store.as_ref(), &ctx, &t, &p).await?;
+    Ok(created(to_json(&out)))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoanRequest {

@@ -189,3 +189,69 @@ async fn payers_submit_batches_and_see_only_their_own() {
     assert_eq!(r.expect(200).json["clean"], json!(true), "{}", r.text());
     assert_eq!(r.json["report"]["transfers_total_fen"], json!(320_000 + 10_000));
 }
+
+/// An operator and an identity terminal of it; answers the terminal's (id, secret).
+async fn identity_terminal(app: &TestApp, code: &str, kind: &str) -> (String, String) {
+    let admin = Some(app.tokens.admin.as_str());
+    let body = json!({ "code": code, "name": code, "kind": kind, "region": crate::helpers::CITY });
+    app.post(admin, "/operators", &body).await.expect(201);
+    let body = json!({ "operator": code, "scenario": "identity", "region": crate::helpers::CITY, "scope": ["name"] });
+    let r = app.post(admin, "/terminals", &body).await;
+    r.expect(201);
+    (r.str("/id"), r.str("/secret"))
+}
+
+#[tokio::test]
+async fn retirees_certify_at_an_agency_identity_terminal_with_the_card_or_the_qr() {
+    let app = TestApp::spawn().await;
+    let (pf, _) = payers(&app).await;
+    let (gov_id, gov) = identity_terminal(&app, "XM-GOV", "agency").await;
+    let (_, hosp) = identity_terminal(&app, "XM-HOSP", "hospital").await;
+    let holder = app.person_with_card(Role::Holder, true).await;
+    let path = "/benefits/certifications/terminal";
+    let by_card = json!({ "card_no": holder.card_no });
+
+    // Not a terminal, or a hospital's identity terminal: refused, nothing recorded.
+    app.post(Some(&app.tokens.clerk), path, &by_card).await.expect(401);
+    app.post(Some(&hosp), path, &by_card).await.problem(403, "not_certifying_terminal");
+    let me = who(&app, &holder.person_id).await;
+    let r = app.post(Some(&pf), "/benefits/batches", &batch("B-1", "pension", "2026-03", &[("1", &me, 1_000)])).await;
+    assert_eq!(outcome(&r.expect(200).json, "certification_overdue"), (1, 1_000));
+
+    // The card at the agency's terminal: certified with channel terminal and the terminal's id.
+    let r = app.post(Some(&gov), path, &by_card).await;
+    r.expect(201);
+    assert_eq!(
+        (r.str("/channel"), r.str("/terminal_id"), r.str("/person_id")),
+        ("terminal".into(), gov_id.clone(), holder.person_id.clone())
+    );
+    assert!(r.json["valid_until_ms"].as_i64() > r.json["at_ms"].as_i64());
+    // So next month's pension is paid.
+    let r = app.post(Some(&pf), "/benefits/batches", &batch("B-2", "pension", "2026-04", &[("1", &me, 1_000)])).await;
+    assert_eq!(outcome(&r.expect(200).json, "paid"), (1, 1_000));
+    // The e-card QR works the same; the certification is a use of the card the holder sees.
+    let token = app.qr_token(&holder.token).await;
+    assert_eq!(app.post(Some(&gov), path, &json!({ "token": token })).await.expect(201).str("/channel"), "terminal");
+    let uses = app.get(Some(&holder.token), &format!("/persons/{}/uses", holder.person_id)).await;
+    assert!(
+        uses.expect(200).json.as_array().is_some_and(|u| u
+            .iter()
+            .filter(|x| x["terminal_id"] == gov_id.as_str())
+            .count()
+            == 2),
+        "{}",
+        uses.text()
+    );
+
+    // A card that cannot be used is refused with its reason, and so is an unknown one or a bad QR.
+    app.post_empty(Some(&holder.token), &format!("/cards/{}/suspend", holder.card_no)).await.expect(200);
+    app.post(Some(&gov), path, &by_card).await.problem(422, "card_suspended");
+    app.post(Some(&gov), path, &json!({ "token": token })).await.problem(422, "card_suspended");
+    app.post(Some(&gov), path, &json!({ "card_no": "A99999999" })).await.problem(422, "unknown_card");
+    app.post(Some(&gov), path, &json!({ "token": "SSC1.AAAA" })).await.problem(422, "malformed");
+    app.post(Some(&gov), path, &json!({ "card_no": holder.card_no, "token": token }))
+        .await
+        .problem(400, "card_or_token");
+    let uses = app.get(Some(&holder.token), &format!("/persons/{}/uses", holder.person_id)).await;
+    assert_eq!(uses.expect(200).json[0]["reason"], "card_suspended", "{}", uses.text());
+}
