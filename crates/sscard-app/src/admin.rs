@@ -5,7 +5,7 @@ use serde_json::json;
 use sscard_domain::access::{self, Role};
 use sscard_domain::bank::check_bin_free;
 use sscard_domain::error::DomainError;
-use sscard_domain::ids::BankCode;
+use sscard_domain::ids::{BankCode, BranchCode};
 use sscard_store::model::{Bank, Branch, Overview, User};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -88,10 +88,38 @@ pub async fn add_user(
     person_id: Option<String>,
     bank_code: Option<BankCode>,
 ) -> Result<User> {
+    let links = UserLinks { person_id, bank_code, branch_code: None };
+    add_user_with(store, ctx, username, password, role, links).await
+}
+
+/// What a new login is linked to: a holder's person, a teller's bank and own branch.
+#[derive(Debug, Clone, Default)]
+pub struct UserLinks {
+    pub person_id: Option<String>,
+    pub bank_code: Option<BankCode>,
+    pub branch_code: Option<BranchCode>,
+}
+
+/// [`add_user`] with a teller's own branch, which must be a branch of the teller's bank.
+pub async fn add_user_with(
+    store: &dyn Store,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    role: Role,
+    links: UserLinks,
+) -> Result<User> {
+    let UserLinks { person_id, bank_code, branch_code } = links;
     access::may_administer(&ctx.actor)?;
     let username = access::check_login(username, password)?;
     let link = access::user_link(role, person_id.as_deref(), bank_code.as_ref().map(BankCode::as_str))?;
+    access::check_user_branch(role, branch_code.is_some())?;
     let mut tx = store.write().await?;
+    if let (Some(bank), Some(branch)) = (&bank_code, &branch_code) {
+        tx.get_branch(bank.as_str(), branch.as_str()).await?.ok_or_else(|| {
+            DomainError::invalid("unknown_branch", "branch_code", format!("no branch {branch} of bank {bank}"))
+        })?;
+    }
     match link {
         access::UserLink::Person(id) => {
             tx.get_person(id, false)
@@ -111,6 +139,7 @@ pub async fn add_user(
         role,
         person_id,
         bank_code: bank_code.map(|b| b.as_str().to_string()),
+        branch_code: branch_code.map(|b| b.as_str().to_string()),
         created_at_ms: ctx.now_ms,
     };
     tx.insert_user(&user).await.map_err(|e| duplicate(e, &format!("user {username}")))?;
@@ -120,9 +149,18 @@ pub async fn add_user(
         person_id: user.person_id.as_deref().unwrap_or(""),
         region: String::new(),
     };
-    record(tx.as_mut(), ctx, "user.added", &subject, json!({ "role": role.as_str() })).await?;
+    let payload = json!({ "role": role.as_str(), "branch_code": user.branch_code });
+    record(tx.as_mut(), ctx, "user.added", &subject, payload).await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// The acting login's own branch, when it has one (a teller's desk starts from it).
+pub async fn own_branch(store: &dyn Store, ctx: &Ctx) -> Result<Option<BranchCode>> {
+    let mut tx = store.read().await?;
+    let user = tx.get_user(&ctx.actor.name).await?;
+    tx.commit().await?;
+    Ok(user.and_then(|u| u.branch_code).and_then(|b| BranchCode::parse(&b).ok()))
 }
 
 /// Counts for the overview page and `GET /stats/overview`.

@@ -22,6 +22,11 @@ pub fn bank_code(raw: &str, field: &'static str) -> Result<BankCode, DomainError
     BankCode::parse(raw).map_err(|e| DomainError::from(e).with_field(field))
 }
 
+/// A bank branch's code, refused naming `field`.
+pub fn branch_code(raw: &str, field: &'static str) -> Result<sscard_domain::ids::BranchCode, DomainError> {
+    sscard_domain::ids::BranchCode::parse(raw).map_err(|e| DomainError::from(e).with_field(field))
+}
+
 /// A six-digit region code, refused naming `field`.
 pub fn region(raw: &str, field: &'static str) -> Result<RegionCode, DomainError> {
     RegionCode::parse(raw).map_err(|e| DomainError::from(e).with_field(field))

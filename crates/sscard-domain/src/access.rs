@@ -243,6 +243,15 @@ pub fn user_link<'a>(
     }
 }
 
+/// A login's own branch: only a teller works at one (the desk starts from it); other roles
+/// are refused one.
+pub fn check_user_branch(role: Role, has_branch: bool) -> Result<(), DomainError> {
+    if has_branch && role != Role::Teller {
+        return Err(DomainError::invalid("branch_not_allowed", "branch_code", "only a teller works at a branch"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +374,14 @@ mod tests {
         assert!(may_register(&teller).is_ok());
         assert!(may_read_stats(&teller).is_err());
         assert!(may_administer(&clerk).is_err());
+    }
+
+    #[test]
+    fn only_tellers_have_a_branch() {
+        assert!(check_user_branch(Role::Teller, true).is_ok());
+        assert!(check_user_branch(Role::Clerk, false).is_ok());
+        for role in [Role::Holder, Role::Clerk, Role::Admin, Role::Payer, Role::Terminal] {
+            assert_eq!(check_user_branch(role, true).map_err(|e| e.code), Err("branch_not_allowed"));
+        }
     }
 }

@@ -50,6 +50,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "benefits_at_rest",
         sql: include_str!("../migrations/postgres/0014_benefits_at_rest.sql"),
     },
+    Migration { version: 15, name: "user_branch", sql: include_str!("../migrations/postgres/0015_user_branch.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

@@ -241,6 +241,7 @@ pub fn user(row: &AnyRow) -> Result<User> {
         role: named(row, "role", Role::parse)?,
         person_id: opt_text(row, "person_id")?,
         bank_code: opt_text(row, "bank_code")?,
+        branch_code: opt_text(row, "branch_code")?,
         created_at_ms: int(row, "created_at_ms")?,
     })
 }

@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "benefits_at_rest",
         sql: include_str!("../migrations/sqlite/0014_benefits_at_rest.sql"),
     },
+    Migration { version: 15, name: "user_branch", sql: include_str!("../migrations/sqlite/0015_user_branch.sql") },
 ];
 
 const PRAGMAS: &str =

@@ -797,13 +797,14 @@ impl ports::AuditLog for SqlTx {
 #[async_trait]
 impl ports::Users for SqlTx {
     async fn insert_user(&mut self, u: &User) -> Result<()> {
-        sqlx::query("INSERT INTO users (username, password_hash, role, person_id, bank_code, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO users (username, password_hash, role, person_id, bank_code, created_at_ms, branch_code) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(u.username.as_str())
             .bind(u.password_hash.as_str())
             .bind(u.role.as_str())
             .bind(u.person_id.clone())
             .bind(u.bank_code.clone())
             .bind(u.created_at_ms)
+            .bind(u.branch_code.clone())
             .execute(&mut *self.tx)
             .await
             .map_err(dup("user"))?;
@@ -812,7 +813,7 @@ impl ports::Users for SqlTx {
 
     async fn get_user(&mut self, username: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT username, password_hash, role, person_id, bank_code, created_at_ms FROM users WHERE username = $1",
+            "SELECT username, password_hash, role, person_id, bank_code, branch_code, created_at_ms FROM users WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(&mut *self.tx)
@@ -859,7 +860,7 @@ impl ports::Users for SqlTx {
 
     async fn users_of_person(&mut self, person_id: &str) -> Result<Vec<User>> {
         let found = sqlx::query(
-            "SELECT username, password_hash, role, person_id, bank_code, created_at_ms FROM users WHERE person_id = $1 ORDER BY username LIMIT 20",
+            "SELECT username, password_hash, role, person_id, bank_code, branch_code, created_at_ms FROM users WHERE person_id = $1 ORDER BY username LIMIT 20",
         )
         .bind(person_id)
         .fetch_all(&mut *self.tx)

@@ -87,6 +87,9 @@ pub struct User {
     pub role: Role,
     pub person_id: Option<String>,
     pub bank_code: Option<String>,
+    /// A teller's own branch (of `bank_code`), which the desk starts from.
+    #[serde(default)]
+    pub branch_code: Option<String>,
     pub created_at_ms: i64,
 }
 

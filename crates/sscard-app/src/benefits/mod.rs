@@ -143,6 +143,7 @@ pub async fn add_payer_user(
         role: Role::Payer,
         person_id: None,
         bank_code: None,
+        branch_code: None,
         created_at_ms: ctx.now_ms,
     };
     tx.insert_user(&user).await.map_err(|e| duplicate(e, format!("user {username}")))?;

@@ -151,3 +151,4 @@ err_wallet_limit = The e-wallet limit would be exceeded
 err_bad_report = The bank's report file is not valid
 err_batch_not_done = The batch is not finished yet
 err_not_certifying_terminal = Only an identity terminal of the social security agency takes certifications
+err_branch_not_allowed = Only a teller works at a branch

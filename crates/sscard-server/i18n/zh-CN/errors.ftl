@@ -151,3 +151,4 @@ err_wallet_limit = 超出电子钱包余额上限
 err_bad_report = 银行回执文件有误
 err_batch_not_done = 该批次尚未处理完毕
 err_not_certifying_terminal = 只有社保经办机构的身份核验终端可以办理资格认证
+err_branch_not_allowed = 只有柜员可以指定所属网点

@@ -141,6 +141,8 @@ pub struct NewUser {
     pub role: String,
     pub person_id: Option<String>,
     pub bank_code: Option<String>,
+    /// A teller's own branch (of `bank_code`): the desk starts from it.
+    pub branch_code: Option<String>,
     /// The payer a `payer` login works for.
     pub payer_code: Option<String>,
 }
@@ -151,6 +153,8 @@ pub struct UserJson {
     pub role: String,
     pub person_id: Option<String>,
     pub bank_code: Option<String>,
+    /// A teller's own branch.
+    pub branch_code: Option<String>,
 }
 
 /// Create a login (admin).
@@ -165,8 +169,11 @@ pub async fn add_user(
     let role = Role::parse(&r.role)
         .ok_or_else(|| ApiError::bad_request("bad_role", "role", format!("unknown role {:?}", r.role)))?;
     let bank_code = r.bank_code.as_deref().map(|b| fields::bank_code(b, "bank_code")).transpose()?;
+    let branch_code = r.branch_code.as_deref().map(|b| fields::branch_code(b, "branch_code")).transpose()?;
     let ctx = state.ctx(actor, None);
     let store = state.store.as_ref();
+    // A payer login is made apart; the branch rule holds for it too.
+    sscard_domain::access::check_user_branch(role, branch_code.is_some())?;
     let user = match (role, r.payer_code.as_deref()) {
         (Role::Payer, Some(payer)) => {
             sscard_app::benefits::add_payer_user(store, &ctx, &r.username, &r.password, payer).await?
@@ -174,7 +181,10 @@ pub async fn add_user(
         (Role::Payer, None) => {
             return Err(ApiError::bad_request("payer_required", "payer_code", "a payer login works for a payer"));
         }
-        _ => admin::add_user(store, &ctx, &r.username, &r.password, role, r.person_id, bank_code).await?,
+        _ => {
+            let links = admin::UserLinks { person_id: r.person_id, bank_code, branch_code };
+            admin::add_user_with(store, &ctx, &r.username, &r.password, role, links).await?
+        }
     };
     Ok((
         StatusCode::CREATED,
@@ -183,6 +193,7 @@ pub async fn add_user(
             role: user.role.as_str().to_string(),
             person_id: user.person_id,
             bank_code: user.bank_code,
+            branch_code: user.branch_code,
         }),
     ))
 }

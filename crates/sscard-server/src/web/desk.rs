@@ -19,7 +19,7 @@ use sscard_domain::application::{
 use sscard_domain::card::{CardAction, Pin};
 use sscard_domain::document::{DocType, DocumentNumber, Sex};
 use sscard_domain::error::DomainError;
-use sscard_domain::ids::RegionCode;
+use sscard_domain::ids::{BranchCode, RegionCode};
 use sscard_domain::person::RegistrationInput;
 
 pub struct Found {
@@ -117,7 +117,8 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
         }
     }
     let (_, branches) = branch_options(&state, actor.bank_code.as_deref()).await.unwrap_or_default();
-    let default_branch = instant_branch(&state, actor.bank_code.as_deref()).await;
+    let own = sscard_app::admin::own_branch(state.store.as_ref(), &ctx).await.ok().flatten();
+    let default_branch = instant_branch(&state, actor.bank_code.as_deref(), own.as_ref()).await;
     let queue = queue_rows(&state, &ctx).await;
     let doc_types =
         DocType::ALL.iter().map(|d| (d.as_str(), v.t.get(&format!("doc_{}", d.as_str())).unwrap_or(""))).collect();
@@ -159,16 +160,16 @@ async fn queue_rows(state: &AppState, ctx: &sscard_app::Ctx) -> Vec<QueueRow> {
         .collect()
 }
 
-/// The form's branch: the first of the teller's bank that can make a card at once (a teller
-/// login names no branch of its own), as `bank|branch`.
-async fn instant_branch(state: &AppState, bank: Option<&str>) -> String {
+/// The form's branch, as `bank|branch`: the teller's own branch when it can make a card at
+/// once, else the first of the teller's bank that can (the rules' `default_branch`).
+async fn instant_branch(state: &AppState, bank: Option<&str>, own: Option<&BranchCode>) -> String {
     let Ok((_, branches)) = sscard_app::admin::banks(state.store.as_ref()).await else { return String::new() };
     let facts: Vec<BranchFacts> = branches
         .into_iter()
         .filter(|b| bank.is_none_or(|x| x == b.bank_code.as_str()))
         .map(|b| BranchFacts { bank_code: b.bank_code, code: b.code, has_printer: b.has_printer })
         .collect();
-    default_branch(&facts, None, true).map(|b| format!("{}|{}", b.bank_code, b.code)).unwrap_or_default()
+    default_branch(&facts, own, true).map(|b| format!("{}|{}", b.bank_code, b.code)).unwrap_or_default()
 }
 
 /// Person ids are UUIDs; anything else is searched as a social security or ID number.

@@ -295,3 +295,47 @@ async fn sessions_expire_after_twelve_hours() {
     let fresh = app.login("clerk").await;
     app.get(Some(&fresh), "/me").await.expect(200);
 }
+
+/// The desk's branch as the page selects it.
+async fn desk_branch(app: &TestApp, token: &str, person_id: &str) -> String {
+    let req = app
+        .client
+        .get(format!("{}/desk?q={person_id}", app.address))
+        .header("cookie", format!("sscard_session={token}"));
+    let html = crate::helpers::send_req(req).await.text();
+    let selected = html.split("<option ").find(|o| o.contains(" selected>")).unwrap_or_default();
+    selected.split("value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_teller_has_an_own_branch_of_their_bank_and_the_desk_starts_from_it() {
+    let app = TestApp::spawn().await;
+    let admin = Some(app.tokens.admin.as_str());
+    let branch =
+        json!({ "code": "ICBC-XY", "name": "second printer", "region": crate::helpers::CITY, "has_printer": true });
+    app.post(admin, "/banks/ICBC/branches", &branch).await.expect(201);
+    let user = |name: &str, role: &str, bank: Option<&str>, branch: Option<&str>| json!({ "username": name, "password": crate::helpers::PASSWORD, "role": role, "bank_code": bank, "branch_code": branch });
+    let r = app.post(admin, "/users", &user("t.xy", "teller", Some("ICBC"), Some("icbc-xy"))).await;
+    assert_eq!(r.expect(201).json["branch_code"], "ICBC-XY");
+    // A branch of another bank, no such branch, a bad code, or a branch for another role: refused.
+    for (body, code) in [
+        (user("t.x1", "teller", Some("ICBC"), Some("CMB-HL")), "unknown_branch"),
+        (user("t.x2", "teller", Some("ICBC"), Some("ICBC-NONE")), "unknown_branch"),
+        (user("t.x3", "teller", Some("ICBC"), Some("bad code!")), "bad_identifier"),
+        (user("c.x4", "clerk", None, Some("ICBC-SM")), "branch_not_allowed"),
+        (user("p.x5", "payer", None, Some("ICBC-SM")), "branch_not_allowed"),
+    ] {
+        let r = app.post(admin, "/users", &body).await;
+        assert_eq!(
+            (r.status, r.code(), r.json["field"].as_str()),
+            (400, code.to_string(), Some("branch_code")),
+            "{body}"
+        );
+    }
+    // The desk starts from the teller's own branch; a teller without one from the first that fits.
+    let person = app.register_adult().await;
+    let id = person["id"].as_str().unwrap_or_default();
+    let own = app.login("t.xy").await;
+    assert_eq!(desk_branch(&app, &own, id).await, "ICBC|ICBC-XY");
+    assert_eq!(desk_branch(&app, &app.tokens.teller_icbc, id).await, "ICBC|ICBC-SM");
+}

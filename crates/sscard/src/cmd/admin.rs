@@ -25,6 +25,9 @@ pub enum UserCmd {
         /// The bank a teller works for.
         #[arg(long)]
         bank_code: Option<String>,
+        /// A teller's own branch (of --bank-code): the desk starts from it.
+        #[arg(long)]
+        branch: Option<String>,
         /// The payer a payer login works for.
         #[arg(long)]
         payer_code: Option<String>,
@@ -68,20 +71,25 @@ pub enum BranchCmd {
 }
 
 pub async fn user(url: &str, cmd: UserCmd) -> anyhow::Result<ExitCode> {
-    let UserCmd::Add { username, role, person_id, bank_code, payer_code, password_stdin: _ } = cmd;
+    let UserCmd::Add { username, role, person_id, bank_code, branch, payer_code, password_stdin: _ } = cmd;
     let role = Role::parse(&role)
         .with_context(|| format!("unknown role {role:?}: admin, clerk, teller, holder, terminal or payer"))?;
     let mut password = String::new();
     std::io::stdin().take(1024).read_to_string(&mut password).context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\n', '\r']);
     let bank_code = bank_code.as_deref().map(|b| fields::bank_code(b, "bank-code")).transpose().map_err(bad_field)?;
+    let branch_code = branch.as_deref().map(|b| fields::branch_code(b, "branch")).transpose().map_err(bad_field)?;
+    sscard_domain::access::check_user_branch(role, branch_code.is_some()).map_err(bad_field)?;
     let store = open(url).await?;
     let user = match (role, payer_code) {
         (Role::Payer, Some(payer)) => {
             sscard_app::benefits::add_payer_user(store.as_ref(), &cli_ctx(), &username, password, &payer).await?
         }
         (Role::Payer, None) => anyhow::bail!("a payer login works for a payer: give --payer-code"),
-        _ => admin::add_user(store.as_ref(), &cli_ctx(), &username, password, role, person_id, bank_code).await?,
+        _ => {
+            let links = admin::UserLinks { person_id, bank_code, branch_code };
+            admin::add_user_with(store.as_ref(), &cli_ctx(), &username, password, role, links).await?
+        }
     };
     println!("user {} ({}) created", user.username, user.role.as_str());
     store.close().await;

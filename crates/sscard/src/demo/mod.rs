@@ -105,8 +105,8 @@ fn logins() -> Vec<DemoLogin> {
     vec![
         l("admin", Role::Admin, "platform administrator"),
         l("clerk", Role::Clerk, "card office clerk (review, jobs, stats)"),
-        l("teller.icbc", Role::Teller, "bank teller, 中国工商银行 (branch ICBC-SM has a printer)"),
-        l("teller.cmb", Role::Teller, "bank teller, 招商银行"),
+        l("teller.icbc", Role::Teller, "bank teller, 中国工商银行, at branch ICBC-SM (it has a printer)"),
+        l("teller.cmb", Role::Teller, "bank teller, 招商银行, at branch CMB-HC"),
         l("holder1", Role::Holder, "cardholder with an active card"),
         l("holder2", Role::Holder, "cardholder with an active card"),
         l("holder3", Role::Holder, "cardholder who has not applied yet"),
@@ -449,15 +449,20 @@ async fn seed_card_event(
 async fn seed_users(store: &dyn Store, ctx: &Ctx) -> Res<()> {
     let mut user_ctx = ctx.clone();
     user_ctx.hash_iterations = sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS;
-    let add = |u: &'static str, r: Role, p: Option<String>, b: Option<&str>| {
+    // A teller works at a branch of their bank: (bank, branch).
+    let add = |u: &'static str, r: Role, p: Option<String>, b: Option<(&str, &str)>| {
         let ctx = user_ctx.clone();
-        let b = b.map(|b| fields::bank_code(b, "bank_code")).transpose();
-        async move { admin::add_user(store, &ctx, u, DEMO_PASSWORD, r, p, b?).await.map(|_| ()) }
+        let bank = b.map(|(b, _)| fields::bank_code(b, "bank_code")).transpose();
+        let branch = b.map(|(_, x)| fields::branch_code(x, "branch_code")).transpose();
+        async move {
+            let links = admin::UserLinks { person_id: p, bank_code: bank?, branch_code: branch? };
+            admin::add_user_with(store, &ctx, u, DEMO_PASSWORD, r, links).await.map(|_| ())
+        }
     };
     add("admin", Role::Admin, None, None).await?;
     add("clerk", Role::Clerk, None, None).await?;
-    add("teller.icbc", Role::Teller, None, Some("ICBC")).await?;
-    add("teller.cmb", Role::Teller, None, Some("CMB")).await?;
+    add("teller.icbc", Role::Teller, None, Some(("ICBC", "ICBC-SM"))).await?;
+    add("teller.cmb", Role::Teller, None, Some(("CMB", "CMB-HC"))).await?;
     // Holders: two adults with an active card, one registered adult who has not applied.
     let (mut active, mut fresh) = (Vec::new(), None);
     let mut tx = store.read().await?;

@@ -104,6 +104,16 @@ fn administration_import_jobs_and_the_audit_chain() {
         ),
         1,
     );
+    // A teller at their own branch; a branch of no such kind, or for a clerk, is refused.
+    let teller = |name: &str, branch: &str, role: &str| {
+        let args = ["user", "add", "--username", name, "--role", role, "--bank-code", "ICBC", "--branch", branch];
+        sscard(&db, &[&args[..], &["--password-stdin"]].concat(), Some("long-enough-pw\n"))
+    };
+    exit(&teller("t.hl", "icbc-hl", "teller"), 0);
+    exit(&teller("t.none", "ICBC-XX", "teller"), 1);
+    let o = teller("c.hl", "ICBC-HL", "clerk");
+    exit(&o, 1);
+    assert!(err(&o).contains("branch"), "{}", err(&o));
     rt.block_on(async {
         let store = open(&db).await;
         let now = sscard_domain::clock::Clock::now_ms(&FixedClock::at_date(date!(2026 - 03 - 02)));
@@ -118,6 +128,10 @@ fn administration_import_jobs_and_the_audit_chain() {
         let mut tx = store.read().await.expect("read");
         assert!(tx.get_user("clerk3").await.expect("user").is_none());
         assert!(tx.get_user("t1").await.expect("user").is_none());
+        let at_branch = tx.get_user("t.hl").await.expect("user").and_then(|u| u.branch_code);
+        assert_eq!(at_branch.as_deref(), Some("ICBC-HL"));
+        assert!(tx.get_user("t.none").await.expect("user").is_none());
+        assert!(tx.get_user("c.hl").await.expect("user").is_none());
         tx.commit().await.expect("commit");
         store.close().await;
     });
