@@ -207,7 +207,10 @@ async fn only_the_admin_administers() {
     app.post(Some(&t.admin), "/banks/NOPE/branches", &branch).await.problem(400, "unknown_bank");
     let r = app.post(Some(&t.admin), "/users", &user).await;
     r.expect(201);
-    assert_eq!(r.json, json!({ "username": "teller.xm", "role": "teller", "person_id": null, "bank_code": "XMBANK" }));
+    assert_eq!(
+        r.json,
+        json!({ "username": "teller.xm", "role": "teller", "person_id": null, "bank_code": "XMBANK", "branch_code": null })
+    );
     app.post(Some(&t.admin), "/users", &user).await.problem(409, "duplicate");
     let mut weak = user.clone();
     weak["username"] = json!("teller.xm2");
