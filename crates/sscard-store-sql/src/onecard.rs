@@ -406,6 +406,32 @@ impl ports::Ledger for SqlTx {
         Ok(())
     }
 
+    async fn ensure_accounts(
+        &mut self,
+        accounts: &[(String, AccountKind, String, Option<String>)],
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut s = super::bulk::Section::new(
+            "INSERT INTO accounts (id, kind, owner, person_id, balance, may_go_negative, created_at_ms)",
+            7,
+            " ON CONFLICT (id) DO NOTHING",
+            "account",
+        );
+        for (id, kind, owner, person_id) in accounts {
+            s.row([
+                super::bulk::V::Text(id),
+                super::bulk::V::Text(kind.as_str()),
+                super::bulk::V::Text(owner),
+                super::bulk::V::OptText(person_id.as_deref()),
+                super::bulk::V::Int(0),
+                super::bulk::V::Int(i64::from(kind.may_go_negative())),
+                super::bulk::V::Int(now_ms),
+            ]);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, &[s]).await
+    }
+
     async fn lock_accounts_by_id(&mut self, ids: &[String]) -> Result<Vec<AccountRow>> {
         if ids.is_empty() {
             return Ok(Vec::new());

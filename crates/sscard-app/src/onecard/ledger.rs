@@ -86,14 +86,13 @@ pub(crate) async fn lock_accounts(
     if found.len() < ids.len() {
         // A first use: create the missing accounts, then lock them all (again) in id order.
         let known: std::collections::HashSet<&str> = found.iter().map(|r| r.id.as_str()).collect();
-        let missing: Vec<(String, &AccountId, Option<&str>)> = holders
+        // In one multi-row insert: a batch's chunk may open a thousand at once.
+        let missing: Vec<(String, AccountKind, String, Option<String>)> = holders
             .iter()
-            .map(|(a, person)| (a.to_string(), *a, *person))
-            .filter(|(id, _, _)| !known.contains(id.as_str()))
+            .map(|(a, person)| (a.to_string(), a.kind, a.owner.clone(), person.map(str::to_string)))
+            .filter(|(id, ..)| !known.contains(id.as_str()))
             .collect();
-        for (id, a, person) in missing {
-            tx.ensure_account(&id, a.kind, &a.owner, person, ctx.now_ms).await?;
-        }
+        tx.ensure_accounts(&missing, ctx.now_ms).await?;
         found = tx.lock_accounts_by_id(&ids).await?;
     }
     for row in found {

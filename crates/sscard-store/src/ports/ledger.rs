@@ -17,6 +17,18 @@ pub trait Ledger: Send {
         person_id: Option<&str>,
         now_ms: i64,
     ) -> Result<()>;
+    /// Creates each missing account of `accounts` (id, kind, owner, person) with balance 0, in
+    /// few statements where the backend can (a chunk of a batch opens many at once).
+    async fn ensure_accounts(
+        &mut self,
+        accounts: &[(String, AccountKind, String, Option<String>)],
+        now_ms: i64,
+    ) -> Result<()> {
+        for (id, kind, owner, person_id) in accounts {
+            self.ensure_account(id, *kind, owner, person_id.as_deref(), now_ms).await?;
+        }
+        Ok(())
+    }
     /// The accounts among `ids` that exist, locked until commit (PostgreSQL) in id order.
     async fn lock_accounts_by_id(&mut self, ids: &[String]) -> Result<Vec<AccountRow>>;
     /// Writes all of `w` (see [`Writes`]); a unique key already taken is a `Duplicate`.

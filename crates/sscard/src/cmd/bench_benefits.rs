@@ -6,25 +6,22 @@
 //! second, the ratio and the process's peak RSS (VmHWM). Persons with an active card are made
 //! beforehand through the use cases (not measured), one per line.
 
-use super::bench::{Backend, BenchDb, bench_name, setup};
+use super::bench::{Backend, BenchDb, bench_name};
+use super::bench_benefits_seed::{bench_ssn, seed};
 use super::cli_ctx;
 use sscard_app::benefits::csv_lines::CsvLines;
 use sscard_app::benefits::{self, NewPayer, NewProgram, pay};
 use sscard_domain::benefits::{CHUNK_LINES, Envelope};
-use sscard_domain::document::make_resident_id;
-use sscard_domain::ids::RegionCode;
 use sscard_store::Store;
 use std::process::ExitCode;
 use std::time::Instant;
 
 /// The CSV of a batch paying each of the `n` bench persons `100 + i` fen.
 fn batch_csv(n: u32) -> anyhow::Result<(Vec<u8>, i64)> {
-    let region = RegionCode::parse("350203")?;
     let mut out = String::from("line_id,ssn,name,amount_fen\r\n");
     let mut total = 0i64;
     for i in 0..n {
-        let birth = time::Date::from_calendar_date(1980, time::Month::March, 1)? + time::Duration::days(i64::from(i));
-        let ssn = make_resident_id(region, birth, (i % 1000) as u16);
+        let ssn = bench_ssn(i)?;
         let amount = 100 + i64::from(i);
         total += amount;
         out.push_str(&format!("L{i},{ssn},{},{amount}\r\n", bench_name(i)));
@@ -95,7 +92,7 @@ pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<Exit
     let db = BenchDb::open(backend).await?;
     let store = db.store.clone();
     let seeded = Instant::now();
-    setup(store.as_ref(), lines).await?;
+    seed(store.as_ref(), lines).await?;
     let admin = cli_ctx();
     let payer = NewPayer::parse("BENCH-PF", "Bench Pension Fund", "350203").map_err(super::bad_field)?;
     benefits::add_payer(store.as_ref(), &admin, &payer).await?;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod bench_benefits;
+pub mod bench_benefits_seed;
 pub mod bank_files;
 pub mod benefits;
 pub mod bench_ecard;
