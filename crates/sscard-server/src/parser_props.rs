@@ -54,8 +54,9 @@ proptest! {
     #[test]
     fn an_unknown_field_in_a_line_is_refused_by_name(name in "x_[a-z]{1,10}") {
         let body = json!({ "transactions": [{ "seq": 1, "fare_fen": 0, "at": 0, name.clone(): true }] });
-        let e = JsonBody::<BatchRequest>::parse(body.to_string().as_bytes()).err().expect("refused");
-        prop_assert_eq!(e.problem.field.as_deref(), Some(name.as_str()));
+        let refused = JsonBody::<BatchRequest>::parse(body.to_string().as_bytes()).err();
+        let field = refused.and_then(|e| e.problem.field);
+        prop_assert_eq!(field.as_deref(), Some(name.as_str()));
     }
 
     #[test]
