@@ -400,3 +400,6 @@ bo_deceased = Refused: deceased
 bo_duplicate = Refused: already paid
 bo_certification_overdue = Refused: certification overdue
 bo_pending = Not decided yet
+bb_bank_answer = Bank's answer
+bb_bank_credited = Credited
+bb_bank_returned = Returned

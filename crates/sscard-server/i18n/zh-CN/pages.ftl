@@ -400,3 +400,6 @@ bo_deceased = 拒付：已故
 bo_duplicate = 拒付：重复发放
 bo_certification_overdue = 拒付：资格认证逾期
 bo_pending = 尚未处理
+bb_bank_answer = 银行回复
+bb_bank_credited = 已入账
+bb_bank_returned = 已退回

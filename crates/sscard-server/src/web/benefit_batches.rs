@@ -13,12 +13,15 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
+use sscard_app::bank_files::BankAnswer;
 use sscard_app::benefits::{self, BatchSummary};
 use sscard_domain::access::Role;
+use sscard_domain::bank_report::BankStatus;
 use sscard_domain::benefits::LineOutcome;
 use sscard_domain::document::mask_id;
 use sscard_domain::money::Fen;
 use sscard_store::StoreError;
+use std::collections::HashMap;
 
 /// Lines shown on one page of a batch.
 const LINES_PER_PAGE: u32 = 50;
@@ -134,6 +137,10 @@ pub struct LineView {
     pub yuan: String,
     pub outcome_key: String,
     pub bank: String,
+    /// What the bank answered about a paid line (credited, returned), when it has.
+    pub bank_answer_key: Option<&'static str>,
+    /// The bank's reason for a returned line (AC04, ...).
+    pub bank_reason: String,
 }
 
 #[derive(Template)]
@@ -182,7 +189,11 @@ pub async fn batch(
         Ok(r) => r,
         Err(e) => return failed(&v, &e),
     };
-    render(&v, &batch_page(&v, &summary, outcome, &rows))
+    let answers = match sscard_app::bank_files::bank_answers(store, &rows).await {
+        Ok(a) => a,
+        Err(e) => return failed(&v, &e),
+    };
+    render(&v, &batch_page(&v, &summary, outcome, &rows, &answers))
 }
 
 fn batch_page(
@@ -190,6 +201,7 @@ fn batch_page(
     summary: &BatchSummary,
     outcome: Option<LineOutcome>,
     rows: &[sscard_store::benefits::LineRow],
+    answers: &HashMap<String, BankAnswer>,
 ) -> BatchPage {
     let b = BatchView::new(summary);
     let shown = &rows[..rows.len().min(LINES_PER_PAGE as usize)];
@@ -198,9 +210,15 @@ fn batch_page(
         let filter = if chosen.is_empty() { String::new() } else { format!("&outcome={chosen}") };
         format!("{}&after={seq}{filter}", b.href)
     });
+    let answer = |l: &sscard_store::benefits::LineRow| l.end_to_end_id.as_ref().and_then(|e| answers.get(e));
     let lines = shown
         .iter()
         .map(|l| LineView {
+            bank_answer_key: answer(l).map(|a| match a.status {
+                BankStatus::Credited => "bb_bank_credited",
+                BankStatus::Returned => "bb_bank_returned",
+            }),
+            bank_reason: answer(l).and_then(|a| a.reason.clone()).unwrap_or_default(),
             seq: l.seq,
             line_id: l.line_id.clone(),
             ssn_masked: mask_id(&l.ssn),

@@ -119,6 +119,13 @@ async fn bank_files_reports_and_reconciliation() {
     assert_eq!(answer(&keys[0]), (json!("credited"), Value::Null));
     assert_eq!(answer(&keys[1]), (json!("returned"), json!("AC04")));
 
+    // The console's batch page says it too, in both languages.
+    for (lang, credited, returned) in [("zh-CN", "已入账", "已退回"), ("en", "Credited", "Returned")] {
+        let r = crate::benefit_pages::page(&app, &tax, "/console/benefits/R-1", lang).await;
+        let html = r.expect(200).text();
+        assert!(html.contains(credited) && html.contains(returned) && html.contains("AC04"), "{lang}: {html}");
+    }
+
     // Reconciliation per bank.
     let r = app.get(Some(&tax), "/benefits/batches/R-1/reconciliation").await;
     let j = r.expect(200).json.clone();

@@ -6,7 +6,7 @@ use crate::benefits::{batch, payers, who};
 use crate::helpers::{Resp, TestApp, send_req};
 use sscard_domain::access::Role;
 
-async fn page(app: &TestApp, token: &str, path: &str, lang: &str) -> Resp {
+pub async fn page(app: &TestApp, token: &str, path: &str, lang: &str) -> Resp {
     let req = app
         .client
         .get(format!("{}{path}", app.address))
