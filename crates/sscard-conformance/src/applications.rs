@@ -447,7 +447,11 @@ pub async fn replacement_after_loss(store: Arc<dyn Store>) {
     assert_ne!(new.pan, old.pan);
     assert_made_card(&new, &person, &app.id, Channel::Branch);
     // Not handed over before the fee is paid.
-    refusal(sscard_app::applications::step(store, &desk, &app.id, AppStep::Collect).await, ErrorKind::Refused, "fee_unpaid");
+    refusal(
+        sscard_app::applications::step(store, &desk, &app.id, AppStep::Collect).await,
+        ErrorKind::Refused,
+        "fee_unpaid",
+    );
     pay_fee(store, &desk, &app.id).await;
     let collected = step(store, &desk, &app.id, AppStep::Collect).await;
     assert_eq!(card_of(&collected).status, CardStatus::Issued);

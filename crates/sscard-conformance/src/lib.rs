@@ -25,8 +25,8 @@
 
 mod applications;
 mod at_rest;
-mod banks;
 mod bank_files;
+mod banks;
 mod benefits;
 mod cards;
 pub mod fixtures;
@@ -42,13 +42,13 @@ mod terminals;
 
 pub use applications::*;
 pub use at_rest::*;
-pub use banks::*;
 pub use bank_files::*;
+pub use banks::*;
 pub use benefits::*;
 pub use cards::*;
 pub use fixtures::*;
-pub use handover::*;
 pub use floats::*;
+pub use handover::*;
 pub use jobs::*;
 pub use live::*;
 pub use onecard::*;

@@ -6,8 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod bank_returns;
-mod benefits;
 pub mod bench;
+mod benefits;
 mod bulk;
 mod error;
 pub mod migrate;

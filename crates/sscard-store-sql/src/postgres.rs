@@ -44,7 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "application_reasons",
         sql: include_str!("../migrations/postgres/0012_application_reasons.sql"),
     },
-    Migration { version: 13, name: "bank_statuses", sql: include_str!("../migrations/postgres/0013_bank_statuses.sql") },
+    Migration {
+        version: 13,
+        name: "bank_statuses",
+        sql: include_str!("../migrations/postgres/0013_bank_statuses.sql"),
+    },
     Migration {
         version: 14,
         name: "benefits_at_rest",

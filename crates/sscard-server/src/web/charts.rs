@@ -85,7 +85,12 @@ pub fn lines(title: &str, axes: &Axes<'_>, series: &[(String, Vec<i64>)]) -> Str
             svg.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, x(i), H + 6, esc(label)));
         }
     }
-    svg.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="middle" class="axis">{}</text>"#, (LEFT + W) / 2, H + 24, esc(axes.x_title)));
+    svg.push_str(&format!(
+        r#"<text x="{}" y="{}" text-anchor="middle" class="axis">{}</text>"#,
+        (LEFT + W) / 2,
+        H + 24,
+        esc(axes.x_title)
+    ));
     for (n, (label, values)) in series.iter().enumerate() {
         let colour = PALETTE[n % PALETTE.len()];
         let points: Vec<String> = values.iter().enumerate().map(|(i, v)| format!("{},{}", x(i), y(*v))).collect();

@@ -352,7 +352,13 @@ fn audit_detail(t: &super::i18n::Tr, detail: &str) -> String {
     if let (Some(from), Some(to)) = (map.get("from"), map.get("to")) {
         parts.push(format!("{} → {}", status(from), status(to)));
     }
-    for (key, label) in [("by", "au_f_by"), ("replaced", "au_f_replaced"), ("card_no", "card_no"), ("bank_code", "bank"), ("reason", "reason")] {
+    for (key, label) in [
+        ("by", "au_f_by"),
+        ("replaced", "au_f_replaced"),
+        ("card_no", "card_no"),
+        ("bank_code", "bank"),
+        ("reason", "reason"),
+    ] {
         if let Some(v) = map.get(key).filter(|v| !v.is_null() && !text(v).is_empty()) {
             parts.push(format!("{}: {}", t.s(label), text(v)));
         }

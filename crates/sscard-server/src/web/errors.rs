@@ -52,7 +52,12 @@ struct ErrorPage {
 pub fn page(v: &Viewer, which: PageError) -> Response {
     let (title, detail) = which.keys();
     let t = v.t;
-    let page = ErrorPage { l: Layout::new(v), title: t.get(title).unwrap_or(title), detail: t.get(detail).unwrap_or(detail), home: v.home() };
+    let page = ErrorPage {
+        l: Layout::new(v),
+        title: t.get(title).unwrap_or(title),
+        detail: t.get(detail).unwrap_or(detail),
+        home: v.home(),
+    };
     let mut resp = render(v, &page);
     *resp.status_mut() = which.status();
     resp

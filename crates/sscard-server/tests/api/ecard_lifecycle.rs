@@ -183,7 +183,8 @@ async fn a_change_made_by_another_process_reaches_online_verification_through_th
 
     // Another process (its own connection pool, as the `sscard` CLI or a second instance)
     // suspends the card: this server hears of it only through the outbox.
-    let other = sscard_store_sql::open(&app.db_url, app.data_keys.clone()).await.expect("a second handle on the database");
+    let other =
+        sscard_store_sql::open(&app.db_url, app.data_keys.clone()).await.expect("a second handle on the database");
     let mut c = crate::helpers::ctx(app.now_ms());
     c.actor = sscard_domain::access::Actor::system("other-process");
     sscard_app::cards::act(

@@ -1,5 +1,5 @@
 //! The conformance suite (crate `sscard-conformance`) on both backends: one module each.
 
+mod at_rest;
 mod postgres;
 mod sqlite;
-mod at_rest;

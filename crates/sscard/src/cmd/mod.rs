@@ -1,13 +1,13 @@
 //! One module per command group.
 
 pub mod admin;
+pub mod bank_files;
 pub mod bench;
 pub mod bench_benefits;
 pub mod bench_benefits_seed;
-pub mod bank_files;
-pub mod benefits;
 pub mod bench_ecard;
 pub mod bench_onecard;
+pub mod benefits;
 pub mod import;
 pub mod jobs;
 pub mod keys;

@@ -5,6 +5,6 @@
 mod helpers;
 
 mod admin;
-mod benefits;
 mod at_rest;
+mod benefits;
 mod onecard;

@@ -127,5 +127,8 @@ fn every_refusal_of_the_rules_has_a_message_in_both_languages() {
     let codes = refusal_codes();
     assert!(codes.len() > 40, "the scan found the codes: {codes:?}");
     let missing: Vec<&String> = codes.iter().filter(|c| !zh.contains(&format!("err_{c}"))).collect();
-    assert!(missing.is_empty(), "refusals without a catalog message (add err_<code> to i18n/*/errors.ftl): {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "refusals without a catalog message (add err_<code> to i18n/*/errors.ftl): {missing:?}"
+    );
 }
