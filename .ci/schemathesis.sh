@@ -22,11 +22,27 @@ fi
 cargo build -p sscard --locked
 sscard="$target/debug/sscard"
 work=$(mktemp -d)
+# SQLite by default; `--postgres` runs the same against a fresh PostgreSQL database (dropped
+# afterwards), with a throwaway master key as PostgreSQL deployments must give one.
 db="sqlite://$work/fuzz.db"
+pg_db=""
+if [ "${1:-}" = "--postgres" ]; then
+  pg_admin="${SSCARD_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  pg_db="sscard_schemathesis_$$"
+  psql "$pg_admin" -qc "CREATE DATABASE $pg_db"
+  db="${pg_admin%/*}/$pg_db"
+  SSCARD_MASTER_KEY=$(openssl rand -hex 32)
+  export SSCARD_MASTER_KEY
+fi
 log="$work/serve.log"
 "$sscard" --database-url "$db" serve --demo --listen 127.0.0.1:0 >"$log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+cleanup() {
+  kill $server 2>/dev/null || true
+  rm -rf "$work"
+  if [ -n "$pg_db" ]; then psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true; fi
+}
+trap cleanup EXIT
 for _ in $(seq 1 180); do
   addr=$(grep -o 'serving on http://[0-9.:]*' "$log" | head -1 | sed 's/serving on //') || true
   [ -n "${addr:-}" ] && break

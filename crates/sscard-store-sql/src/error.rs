@@ -2,6 +2,7 @@
 //! backend failure. (`StoreError` lives in `sscard-store`, which knows no sqlx, so the
 //! conversion is a method here rather than a `From`.)
 
+use sscard_domain::error::DomainError;
 use sscard_store::StoreError;
 
 pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
@@ -10,8 +11,18 @@ pub(crate) fn store_error(e: sqlx::Error) -> StoreError {
     {
         return StoreError::Duplicate { what: "row", detail: db.message().to_string() };
     }
+    if let sqlx::Error::Database(db) = &e
+        && db.code().as_deref() == Some(NOT_IN_REPERTOIRE)
+    {
+        // PostgreSQL refuses a NUL character in text, which SQLite stores: bad input, not a
+        // failure of the service, so it is refused as such on both backends alike.
+        return StoreError::Domain(DomainError::invalid("bad_text", "", "text must not contain NUL characters"));
+    }
     StoreError::Backend(e.to_string())
 }
+
+/// PostgreSQL's SQLSTATE for a character the database encoding cannot hold (a NUL in text).
+const NOT_IN_REPERTOIRE: &str = "22021";
 
 /// `.db()?` turns a sqlx result into a store result.
 pub(crate) trait Db<T> {
