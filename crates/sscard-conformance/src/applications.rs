@@ -110,7 +110,12 @@ pub async fn branch_path(store: Arc<dyn Store>) {
     assert_eq!(issued.pan, made.pan);
     assert_eq!(get_card(store, made.card_no.as_str()).await, issued);
 
-    let stored = application(store, &app.id).await;
+    assert_branch_history(store, &app.id, made.card_no.as_str()).await;
+}
+
+/// A branch application's stored steps, actors, times and events, in order.
+async fn assert_branch_history(store: &dyn Store, app_id: &str, card_no: &str) {
+    let stored = application(store, app_id).await;
     assert_eq!(
         statuses(&stored),
         vec![
@@ -126,7 +131,7 @@ pub async fn branch_path(store: Arc<dyn Store>) {
     let times: Vec<i64> = stored.timeline.iter().map(|e| e.at_ms).collect();
     assert_eq!(times, [0, 1, 2, 5, 7].map(days_later_ms).to_vec(), "every step is stored with its time");
     assert_eq!(
-        event_kinds_of(store, &app.id).await,
+        event_kinds_of(store, app_id).await,
         [
             "application.submitted",
             "application.approved",
@@ -135,7 +140,7 @@ pub async fn branch_path(store: Arc<dyn Store>) {
             "application.collected",
         ]
     );
-    assert_eq!(event_kinds_of(store, made.card_no.as_str()).await, ["card.produced", "card.issued"]);
+    assert_eq!(event_kinds_of(store, card_no).await, ["card.produced", "card.issued"]);
 }
 
 /// Drives a new application of the `n`-th person to `target`.

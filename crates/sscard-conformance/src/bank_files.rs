@@ -74,21 +74,7 @@ pub async fn bank_reports_return_and_reconcile(store: Arc<dyn Store>) {
     let e2e: Vec<String> = lines.iter().map(|l| l.end_to_end_id.clone().expect("paid key")).collect();
     assert_eq!(e2e.len(), 3);
 
-    // The bank's file lists the three paid lines with their keys and the control sum.
-    let files = bank_files::bank_files(store, &tax_staff(), TAX, "B1").await.expect("bank files");
-    assert_eq!(files.banks.len(), 1);
-    assert_eq!((files.banks[0].bank_code.as_str(), files.banks[0].lines, files.banks[0].total_fen), (BANK, 3, 350_000));
-    let xml =
-        bank_files::write_bank_file(store, &files, BANK, FileFormat::Pain001, Vec::new()).await.expect("pain.001");
-    let xml = String::from_utf8(xml).expect("utf-8");
-    assert!(xml.contains("<NbOfTxs>3</NbOfTxs>") && xml.contains("<CtrlSum>3500.00</CtrlSum>"), "{xml}");
-    for id in &e2e {
-        assert!(xml.contains(&format!("<EndToEndId>{id}</EndToEndId>")), "{id} missing");
-    }
-    let csv = bank_files::write_bank_file(store, &files, BANK, FileFormat::Csv, Vec::new()).await.expect("csv");
-    assert_eq!(String::from_utf8(csv).expect("utf-8").lines().count(), 4);
-    let other = bank_files::write_bank_file(store, &files, "NOPE", FileFormat::Csv, Vec::new()).await;
-    assert!(other.is_err(), "a bank the batch did not pay has no file");
+    bank_file_lists_the_paid_lines(store, &e2e).await;
 
     // Accepted and returned lines, reported twice.
     let report = read_report(
@@ -119,6 +105,18 @@ pub async fn bank_reports_return_and_reconcile(store: Arc<dyn Store>) {
     let cut = pain002(&[(&e2e[0], "ACSC", None)]);
     assert!(read_report(&cut.as_bytes()[..cut.len() - 30]).is_err());
 
+    reconciliation_adds_up(store).await;
+
+    // The returned line is paid again by a later batch for the same month; the credited one is not.
+    pay(store, "B2", &[raw("R2", &p2, 200_000), raw("R1", &p1, 100_000)]).await;
+    let b2 = benefits::pay::lines(store, &tax_staff(), TAX, "B2", None, 0, 10).await.expect("lines");
+    let got: Vec<_> = b2.iter().map(|l| (l.line_id.as_str(), l.outcome)).collect();
+    assert_eq!(got, [("R2", Some(LineOutcome::Paid)), ("R1", Some(LineOutcome::Duplicate))]);
+    assert_eq!(bank_balance(store, &p2).await, 200_000);
+    books_clean(store).await;
+}
+
+async fn reconciliation_adds_up(store: &dyn Store) {
     // Reconciliation: per bank, declared = paid + refused + returned.
     let r = bank_files::reconciliation(store, &tax_staff(), TAX, "B1").await.expect("reconciliation");
     let bank = r.banks.iter().find(|b| b.bank_code.as_deref() == Some(BANK)).expect("the bank's row");
@@ -128,12 +126,22 @@ pub async fn bank_reports_return_and_reconcile(store: Arc<dyn Store>) {
     let none = r.banks.iter().find(|b| b.bank_code.is_none()).expect("refused lines have no bank");
     assert_eq!((none.refused.lines, none.refused.fen), (1, 7));
     assert!(bank.balanced && none.balanced && r.total.balanced, "{r:?}");
+}
 
-    // The returned line is paid again by a later batch for the same month; the credited one is not.
-    pay(store, "B2", &[raw("R2", &p2, 200_000), raw("R1", &p1, 100_000)]).await;
-    let b2 = benefits::pay::lines(store, &tax_staff(), TAX, "B2", None, 0, 10).await.expect("lines");
-    let got: Vec<_> = b2.iter().map(|l| (l.line_id.as_str(), l.outcome)).collect();
-    assert_eq!(got, [("R2", Some(LineOutcome::Paid)), ("R1", Some(LineOutcome::Duplicate))]);
-    assert_eq!(bank_balance(store, &p2).await, 200_000);
-    books_clean(store).await;
+async fn bank_file_lists_the_paid_lines(store: &dyn Store, e2e: &[String]) {
+    // The bank's file lists the three paid lines with their keys and the control sum.
+    let files = bank_files::bank_files(store, &tax_staff(), TAX, "B1").await.expect("bank files");
+    assert_eq!(files.banks.len(), 1);
+    assert_eq!((files.banks[0].bank_code.as_str(), files.banks[0].lines, files.banks[0].total_fen), (BANK, 3, 350_000));
+    let xml =
+        bank_files::write_bank_file(store, &files, BANK, FileFormat::Pain001, Vec::new()).await.expect("pain.001");
+    let xml = String::from_utf8(xml).expect("utf-8");
+    assert!(xml.contains("<NbOfTxs>3</NbOfTxs>") && xml.contains("<CtrlSum>3500.00</CtrlSum>"), "{xml}");
+    for id in e2e {
+        assert!(xml.contains(&format!("<EndToEndId>{id}</EndToEndId>")), "{id} missing");
+    }
+    let csv = bank_files::write_bank_file(store, &files, BANK, FileFormat::Csv, Vec::new()).await.expect("csv");
+    assert_eq!(String::from_utf8(csv).expect("utf-8").lines().count(), 4);
+    let other = bank_files::write_bank_file(store, &files, "NOPE", FileFormat::Csv, Vec::new()).await;
+    assert!(other.is_err(), "a bank the batch did not pay has no file");
 }

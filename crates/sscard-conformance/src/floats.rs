@@ -94,17 +94,25 @@ pub async fn cash_floats_fund_and_draw(store: Arc<dyn Store>) {
     transit::topup(store, &desk, None, &card, &cash(400)).await.expect("the last of the float");
     assert_eq!(account_balance(store, &float).await, 0);
 
+    terminal_and_long_key_floats(store, &card, &no).await;
+
+    let books = ledger::check(store).await.expect("books");
+    assert!(books.clean(), "{books:?}");
+}
+
+/// A transit top-up terminal draws its operator's float; a long login and key record once.
+async fn terminal_and_long_key_floats(store: &dyn Store, card: &Presentation, no: &str) {
     // A transit top-up terminal draws its operator's float the same way.
     let req = NewTerminal::parse::<&str>("XM-BUS", "transit", REGION, &[]).expect("terminal");
     let point = terminals::add_terminal(store, &ctx(admin()), req).await.expect("terminal").terminal;
     let at_point = ctx(terminal_actor(&point));
     refusal(
-        transit::topup(store, &at_point, Some(&point), &card, &cash(100)).await,
+        transit::topup(store, &at_point, Some(&point), card, &cash(100)).await,
         ErrorKind::Refused,
         "float_exhausted",
     );
     floats::fund_float(store, &ctx(admin()), &funding("XM-BUS", 100, "bus-1")).await.expect("fund the bus company");
-    transit::topup(store, &at_point, Some(&point), &card, &cash(100)).await.expect("terminal cash top-up");
+    transit::topup(store, &at_point, Some(&point), card, &cash(100)).await.expect("terminal cash top-up");
     assert_eq!(account_balance(store, "cash:XM-BUS").await, 0);
     assert_eq!(account_balance(store, &format!("ewallet:{no}")).await, 1100);
 
@@ -114,7 +122,4 @@ pub async fn cash_floats_fund_and_draw(store: Arc<dyn Store>) {
     let one = floats::fund_float(store, &long, &funding("OFFICE", 50, &key)).await.expect("a long key");
     let two = floats::fund_float(store, &long, &funding("OFFICE", 50, &key)).await.expect("its replay");
     assert_eq!((one.float_fen, two.transfer_id.as_str(), two.replayed), (50, one.transfer_id.as_str(), true));
-
-    let books = ledger::check(store).await.expect("books");
-    assert!(books.clean(), "{books:?}");
 }

@@ -70,6 +70,14 @@ pub async fn auto_lift_after_the_configured_days(store: Arc<dyn Store>) {
 
 /// Batch-channel cards uncollected for 6 months turn dormant (not after 5), and are
 /// cancelled and destroyed 6 months later; instant-channel cards are never swept.
+/// Puts a card back in `produced` behind sscard's back (a state the use cases never leave it in).
+async fn force_produced(store: &dyn Store, card_no: &str) {
+    let mut tx = store.write().await.expect("write");
+    let sql = format!("UPDATE cards SET status = 'produced', issued_on = NULL WHERE card_no = '{card_no}'");
+    assert_eq!(tx.execute_unchecked(&sql).await.expect("force"), 1);
+    tx.commit().await.expect("commit");
+}
+
 pub async fn dormant_sweep(store: Arc<dyn Store>) {
     let store = &*store;
     seed(store).await;
@@ -80,15 +88,7 @@ pub async fn dormant_sweep(store: Arc<dyn Store>) {
     // An instant card is `produced` only inside its one transaction; force that state
     // behind sscard's back to show the sweep decides by channel, not only by status.
     let forced = issued_card(store, &register(store, 4).await).await;
-    {
-        let mut tx = store.write().await.expect("write");
-        let sql = format!(
-            "UPDATE cards SET status = 'produced', issued_on = NULL WHERE card_no = '{}'",
-            forced.card_no.as_str()
-        );
-        assert_eq!(tx.execute_unchecked(&sql).await.expect("force"), 1);
-        tx.commit().await.expect("commit");
-    }
+    force_produced(store, forced.card_no.as_str()).await;
     let status = |no: &str| {
         let no = no.to_string();
         async move { get_card(store, &no).await.status }

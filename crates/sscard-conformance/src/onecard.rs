@@ -507,6 +507,10 @@ pub async fn onecard_library(store: Arc<dyn Store>) {
     let seventh_day = ctx_at(terminal_actor(&main), days_later_ms(7));
     assert!(library::overdue(store, &seventh_day, &main, 100).await.expect("overdue").is_empty());
 
+    another_network_lends_by_its_own_rules(store, &no, &main).await;
+}
+
+async fn another_network_lends_by_its_own_rules(store: &dyn Store, no: &str, main: &Terminal) {
     // Another network lends by its own rules: the loans of the first do not count there, not
     // even overdue ones.
     let other = Operator {
@@ -519,11 +523,11 @@ pub async fn onecard_library(store: Arc<dyn Store>) {
     library::set_policy(store, &ctx(admin()), "XM-LIB2", lib_policy(1, 14)).await.expect("policy");
     let desk = terminal(store, "XM-LIB2", "library", REGION, &[]).await.terminal;
     let later = ctx_at(terminal_actor(&desk), days_later_ms(8));
-    library::register(store, &later, &desk, &card(&no)).await.expect("patron");
-    library::borrow(store, &later, &desk, &card(&no), "ISBN-1").await.expect("borrow elsewhere");
-    refusal(library::borrow(store, &later, &desk, &card(&no), "ISBN-2").await, ErrorKind::Refused, "loan_limit");
-    let late_main = ctx_at(terminal_actor(&main), days_later_ms(8));
-    refusal(library::borrow(store, &late_main, &main, &card(&no), "ISBN-9").await, ErrorKind::Refused, "has_overdue");
+    library::register(store, &later, &desk, &card(no)).await.expect("patron");
+    library::borrow(store, &later, &desk, &card(no), "ISBN-1").await.expect("borrow elsewhere");
+    refusal(library::borrow(store, &later, &desk, &card(no), "ISBN-2").await, ErrorKind::Refused, "loan_limit");
+    let late_main = ctx_at(terminal_actor(main), days_later_ms(8));
+    refusal(library::borrow(store, &late_main, main, &card(no), "ISBN-9").await, ErrorKind::Refused, "has_overdue");
 }
 
 /// Parks: retirees free, annual pass holders free, others pay from the e-wallet; a pass is
