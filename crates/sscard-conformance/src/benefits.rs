@@ -146,29 +146,7 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
     );
     assert!(e.message.contains("2026-11-A"));
 
-    // Totals that do not match the envelope, or a malformed line: refused whole, nothing kept.
-    let two = vec![line("M1", &p2, 100), line("M2", &p4, 200)];
-    let wrong_total = Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 2, 301).expect("envelope");
-    let e = refusal(submit_lines(store, &pf, wrong_total, &two).await, ErrorKind::Refused, "envelope_mismatch");
-    assert_eq!(e.field, Some("declared_total_fen"));
-    let wrong_count = Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 3, 300).expect("envelope");
-    let e = refusal(submit_lines(store, &pf, wrong_count, &two).await, ErrorKind::Refused, "envelope_mismatch");
-    assert_eq!(e.field, Some("declared_lines"));
-    let bad = vec![line("M1", &p2, 100), RawLine { amount_fen: "1.5".into(), ..line("M2", &p4, 200) }];
-    let e = invalid(
-        submit_lines(store, &pf, Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 2, 300).unwrap(), &bad)
-            .await,
-        "bad_line",
-        "amount_fen",
-    );
-    assert!(e.message.starts_with("line 2:"), "{}", e.message);
-    let twice = vec![line("M1", &p2, 100), line("M1", &p4, 200)];
-    invalid(
-        submit_lines(store, &pf, env(PAYER, "2026-11-B", "pension", "2026-11", &twice), &twice).await,
-        "bad_line",
-        "line_id",
-    );
-    not_found_batch(store, &pf, "2026-11-B").await;
+    refused_whole(store, &pf, &p2, &p4).await;
 
     // A second batch for the same month: p1 is a duplicate; p2, now certified, is paid.
     benefits::certify(store, &ctx(holder(&p2)), &p2.id).await.expect("holder certifies");
@@ -189,18 +167,7 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
     forbidden(submit_lines(store, &ctx(teller(BANK)), env(PAYER, "X", "pension", "2026-11", &batch2), &batch2).await);
     forbidden(submit_lines(store, &me1, env(PAYER, "X", "pension", "2026-11", &batch2), &batch2).await);
 
-    // The money follows the card: a lost card's account until the replacement is activated.
-    act(store, &me1, card1.card_no.as_str(), CardAction::ReportLost, ActionInput::default()).await;
-    let new = issued_replacement(store, &p1).await;
-    let dec = vec![line("D1", &p1, 300_000)];
-    submit_lines(store, &pf, env(PAYER, "2026-12", "pension", "2026-12", &dec), &dec).await.expect("december");
-    let l = lines_of(store, &pf, PAYER, "2026-12").await.remove(0);
-    assert_eq!((l.outcome, l.card_no.as_deref()), (Some(Paid), Some(card1.card_no.as_str())));
-    act(store, &me1, new.card_no.as_str(), CardAction::Activate, with_pin("240617")).await;
-    let jan = vec![line("J1", &p1, 300_000)];
-    submit_lines(store, &pf, env(PAYER, "2027-01", "pension", "2027-01", &jan), &jan).await.expect("january");
-    let l = lines_of(store, &pf, PAYER, "2027-01").await.remove(0);
-    assert_eq!((l.outcome, l.card_no.as_deref()), (Some(Paid), Some(new.card_no.as_str())));
+    let new = money_follows_the_card(store, &pf, &me1, &p1, card1.card_no.as_str()).await;
 
     // The holder sees what they received; another holder does not.
     let mine = benefits::person_benefits(store, &me1, &p1.id, 50).await.expect("benefits");
@@ -213,6 +180,59 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
     let report = sscard_app::onecard::ledger::check(store).await.expect("check");
     assert_eq!(report.transfers, 5);
     assert_eq!(report.transfers_total_fen, 300_000 + 250_000 + 8_800 + 300_000 + 300_000);
+}
+
+async fn money_follows_the_card(
+    store: &dyn Store,
+    pf: &Ctx,
+    me1: &Ctx,
+    p1: &sscard_domain::person::Person,
+    old: &str,
+) -> sscard_domain::card::Card {
+    use sscard_domain::benefits::LineOutcome::Paid;
+    // The money follows the card: a lost card's account until the replacement is activated.
+    act(store, me1, old, CardAction::ReportLost, ActionInput::default()).await;
+    let new = issued_replacement(store, p1).await;
+    let dec = vec![line("D1", p1, 300_000)];
+    submit_lines(store, pf, env(PAYER, "2026-12", "pension", "2026-12", &dec), &dec).await.expect("december");
+    let l = lines_of(store, pf, PAYER, "2026-12").await.remove(0);
+    assert_eq!((l.outcome, l.card_no.as_deref()), (Some(Paid), Some(old)));
+    act(store, me1, new.card_no.as_str(), CardAction::Activate, with_pin("240617")).await;
+    let jan = vec![line("J1", p1, 300_000)];
+    submit_lines(store, pf, env(PAYER, "2027-01", "pension", "2027-01", &jan), &jan).await.expect("january");
+    let l = lines_of(store, pf, PAYER, "2027-01").await.remove(0);
+    assert_eq!((l.outcome, l.card_no.as_deref()), (Some(Paid), Some(new.card_no.as_str())));
+    new
+}
+
+async fn refused_whole(
+    store: &dyn Store,
+    pf: &Ctx,
+    p2: &sscard_domain::person::Person,
+    p4: &sscard_domain::person::Person,
+) {
+    // Totals that do not match the envelope, or a malformed line: refused whole, nothing kept.
+    let two = vec![line("M1", p2, 100), line("M2", p4, 200)];
+    let wrong_total = Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 2, 301).expect("envelope");
+    let e = refusal(submit_lines(store, pf, wrong_total, &two).await, ErrorKind::Refused, "envelope_mismatch");
+    assert_eq!(e.field, Some("declared_total_fen"));
+    let wrong_count = Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 3, 300).expect("envelope");
+    let e = refusal(submit_lines(store, pf, wrong_count, &two).await, ErrorKind::Refused, "envelope_mismatch");
+    assert_eq!(e.field, Some("declared_lines"));
+    let bad = vec![line("M1", p2, 100), RawLine { amount_fen: "1.5".into(), ..line("M2", p4, 200) }];
+    let e = invalid(
+        submit_lines(store, pf, Envelope::parse(PAYER, "2026-11-B", "pension", "2026-11", 2, 300).unwrap(), &bad).await,
+        "bad_line",
+        "amount_fen",
+    );
+    assert!(e.message.starts_with("line 2:"), "{}", e.message);
+    let twice = vec![line("M1", p2, 100), line("M1", p4, 200)];
+    invalid(
+        submit_lines(store, pf, env(PAYER, "2026-11-B", "pension", "2026-11", &twice), &twice).await,
+        "bad_line",
+        "line_id",
+    );
+    not_found_batch(store, pf, "2026-11-B").await;
 }
 
 async fn not_found_batch(store: &dyn Store, c: &Ctx, batch_id: &str) {
