@@ -414,24 +414,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     );
     let r = transit::batch(store, &now, &gate, vec![item(8, &an, 1, t0 + 7 * 86_400_000)]).await.expect("batch");
     assert_eq!(statuses(&r), vec![(8, "refused", Some("time_in_future"))]);
-    // Suspended from t0 + 20 min to t0 + 30 min, active now: a tap in between was refused by
-    // the card's history, one after the lift is charged.
-    let c = register(store, 3).await;
-    let cn = active_card(store, &c).await.card_no.as_str().to_string();
-    transit::topup(store, &ctx(holder(&c)), None, &card(&cn), &topup(500, "bank", None)).await.expect("top-up");
-    act(store, &ctx_at(holder(&c), t0 + 1_200_000), &cn, CardAction::Suspend, ActionInput::default()).await;
-    act(store, &ctx_at(holder(&c), t0 + 1_800_000), &cn, CardAction::Unsuspend, ActionInput::default()).await;
-    let later = ctx_at(terminal_actor(&gate), t0 + 3_600_000);
-    let r = transit::batch(
-        store,
-        &later,
-        &gate,
-        vec![item(20, &cn, 100, t0 + 1_500_000), item(21, &cn, 100, t0 + 1_900_000)],
-    )
-    .await
-    .expect("batch");
-    assert_eq!(statuses(&r), vec![(20, "refused", Some("card_suspended")), (21, "applied", None)]);
-    assert_eq!(balance(store, &c, &format!("ewallet:{cn}")).await, 400);
+    refused_while_suspended(store, &gate, t0).await;
     let mut tx = store.read().await.expect("tx");
     let tap: Option<TapRow> = tx.get_tap(&gate.id, 3).await.expect("tap");
     drop(tx);
@@ -440,6 +423,27 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     let report = check(store).await.expect("check");
     // The office's float 300, top-ups 1000 + 300, fares 800 + 150 + 200.
     assert_eq!(report.transfers_total_fen, 300 + 1000 + 300 + 800 + 150 + 200 + 500 + 100);
+}
+
+async fn refused_while_suspended(store: &dyn Store, gate: &Terminal, t0: i64) {
+    // Suspended from t0 + 20 min to t0 + 30 min, active now: a tap in between was refused by
+    // the card's history, one after the lift is charged.
+    let c = register(store, 3).await;
+    let cn = active_card(store, &c).await.card_no.as_str().to_string();
+    transit::topup(store, &ctx(holder(&c)), None, &card(&cn), &topup(500, "bank", None)).await.expect("top-up");
+    act(store, &ctx_at(holder(&c), t0 + 1_200_000), &cn, CardAction::Suspend, ActionInput::default()).await;
+    act(store, &ctx_at(holder(&c), t0 + 1_800_000), &cn, CardAction::Unsuspend, ActionInput::default()).await;
+    let later = ctx_at(terminal_actor(gate), t0 + 3_600_000);
+    let r = transit::batch(
+        store,
+        &later,
+        gate,
+        vec![item(20, &cn, 100, t0 + 1_500_000), item(21, &cn, 100, t0 + 1_900_000)],
+    )
+    .await
+    .expect("batch");
+    assert_eq!(statuses(&r), vec![(20, "refused", Some("card_suspended")), (21, "applied", None)]);
+    assert_eq!(balance(store, &c, &format!("ewallet:{cn}")).await, 400);
 }
 
 /// Library: a patron with no deposit borrows within the network's limit at one library and
