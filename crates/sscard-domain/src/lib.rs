@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod library;
 pub mod medical;
 pub mod money;
+pub mod nation;
 pub mod park;
 pub mod person;
 pub mod policy;
