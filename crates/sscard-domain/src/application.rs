@@ -49,7 +49,8 @@ string_enum!(
 string_enum!(
     /// Where an application stands.
     AppStatus {
-        Submitted => "submitted", Approved => "approved", Rejected => "rejected", InProduction => "in_production",
+        Submitted => "submitted", AwaitingRemoteStop => "awaiting_remote_stop", Approved => "approved",
+        Rejected => "rejected", InProduction => "in_production",
         ReadyForPickup => "ready_for_pickup", Shipped => "shipped", Delivered => "delivered",
         Collected => "collected", Withdrawn => "withdrawn",
     }
@@ -87,6 +88,7 @@ impl AppStatus {
         matches!(
             self,
             AppStatus::Submitted
+                | AppStatus::AwaitingRemoteStop
                 | AppStatus::Approved
                 | AppStatus::InProduction
                 | AppStatus::ReadyForPickup
@@ -101,13 +103,13 @@ pub fn step_target(from: AppStatus, step: AppStep) -> Result<AppStatus, DomainEr
     use AppStep as T;
     let to = match (step, from) {
         (T::Approve, S::Submitted) => S::Approved,
-        (T::Reject, S::Submitted) => S::Rejected,
+        (T::Reject, S::Submitted | S::AwaitingRemoteStop) => S::Rejected,
         (T::Produce, S::Approved) => S::InProduction,
         (T::Ready, S::InProduction) => S::ReadyForPickup,
         (T::Ship, S::InProduction) => S::Shipped,
         (T::Deliver, S::Shipped) => S::Delivered,
         (T::Collect, S::ReadyForPickup) => S::Collected,
-        (T::Withdraw, S::Submitted | S::Approved) => S::Withdrawn,
+        (T::Withdraw, S::Submitted | S::AwaitingRemoteStop | S::Approved) => S::Withdrawn,
         _ => {
             return Err(DomainError::conflict(
                 "illegal_step",
@@ -117,6 +119,45 @@ pub fn step_target(from: AppStatus, step: AppStep) -> Result<AppStatus, DomainEr
         }
     };
     Ok(to)
+}
+
+/// What the national hub answered when a deployment claimed a person before an approve
+/// (DESIGN §7.1): go on, or wait while another deployment stops the person's live card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimDecision {
+    Go,
+    Wait,
+}
+
+/// A deployment asks the hub before approving these kinds: each may end in a live card, and
+/// the nation holds one live card per person. A temporary card works only in its own region.
+pub fn needs_national_claim(kind: AppKind) -> bool {
+    matches!(kind, AppKind::First | AppKind::Upgrade | AppKind::Replacement)
+}
+
+/// Where an approve leads once the hub answered: approved on `go`, awaiting_remote_stop on
+/// `wait`; from anything but submitted, the 409 of the step table.
+pub fn approve_after_claim(from: AppStatus, decision: ClaimDecision) -> Result<AppStatus, DomainError> {
+    let to = step_target(from, AppStep::Approve)?;
+    Ok(match decision {
+        ClaimDecision::Go => to,
+        ClaimDecision::Wait => AppStatus::AwaitingRemoteStop,
+    })
+}
+
+/// The hub's `resume_application`: the person is released everywhere else, so an application
+/// waiting for that is approved. Any other status is a 409 naming it (the application was
+/// withdrawn or rejected meanwhile, or the resume was already applied).
+pub fn resume_target(from: AppStatus) -> Result<AppStatus, DomainError> {
+    match from {
+        AppStatus::AwaitingRemoteStop => Ok(AppStatus::Approved),
+        _ => Err(DomainError::conflict(
+            "illegal_step",
+            format!("cannot resume an application that is {}", from.as_str()),
+            Some(from.as_str().to_string()),
+        )),
+    }
 }
 
 /// The steps an instant channel runs in one go, in order.
@@ -412,6 +453,8 @@ mod tests {
         let allowed = [
             (S::Submitted, T::Approve, S::Approved),
             (S::Submitted, T::Reject, S::Rejected),
+            (S::AwaitingRemoteStop, T::Reject, S::Rejected),
+            (S::AwaitingRemoteStop, T::Withdraw, S::Withdrawn),
             (S::Approved, T::Produce, S::InProduction),
             (S::InProduction, T::Ready, S::ReadyForPickup),
             (S::InProduction, T::Ship, S::Shipped),
@@ -433,6 +476,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_hubs_answer_decides_where_an_approve_leads() {
+        use AppStatus as S;
+        assert_eq!(approve_after_claim(S::Submitted, ClaimDecision::Go), Ok(S::Approved));
+        assert_eq!(approve_after_claim(S::Submitted, ClaimDecision::Wait), Ok(S::AwaitingRemoteStop));
+        for from in AppStatus::ALL.iter().filter(|s| **s != S::Submitted) {
+            for d in [ClaimDecision::Go, ClaimDecision::Wait] {
+                let e = approve_after_claim(*from, d).unwrap_err();
+                assert_eq!((e.code, e.current_state.as_deref()), ("illegal_step", Some(from.as_str())));
+            }
+        }
+        assert_eq!(resume_target(S::AwaitingRemoteStop), Ok(S::Approved));
+        for from in AppStatus::ALL.iter().filter(|s| **s != S::AwaitingRemoteStop) {
+            assert_eq!(resume_target(*from).unwrap_err().code, "illegal_step", "{from:?}");
+        }
+        assert!(S::AwaitingRemoteStop.is_open(), "a waiting application blocks a second one");
+        assert!(needs_national_claim(AppKind::First) && needs_national_claim(AppKind::Upgrade));
+        assert!(needs_national_claim(AppKind::Replacement) && !needs_national_claim(AppKind::Temporary));
     }
 
     #[test]

@@ -267,6 +267,10 @@ impl StopReason {
         }
         Ok(StopReason(reason.to_string()))
     }
+    /// `moved`: the holder moved and another deployment takes them on (异地停用, DESIGN §7.1).
+    pub fn moved() -> StopReason {
+        StopReason("moved".to_string())
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

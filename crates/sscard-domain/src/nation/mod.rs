@@ -4,4 +4,5 @@
 //! names, message ids and the message bodies. The rules that decide what the hub and a
 //! deployment do with a message live beside it, pure like the rest of this crate.
 pub mod hub;
+pub mod release;
 pub mod wire;
