@@ -5,7 +5,7 @@
 //! use case path it always takes (so a stopped card's e-card is revoked in the same
 //! transaction), with the hub as the actor.
 
-use crate::application::{AppStatus, AppStep, Application, step_target};
+use crate::application::{AppStatus, Application};
 use crate::card::{Card, CardAction, CardStatus, decide_action};
 use crate::ids::CardNo;
 
@@ -17,7 +17,9 @@ pub struct ReleasePlan {
     /// Cards made but never used (produced, dormant, or handed over and not yet activated):
     /// cancelled (注销) at the holder's request, the request being their application elsewhere.
     pub cancel: Vec<CardNo>,
-    /// Applications that have made no card yet and may still be withdrawn.
+    /// Open applications not at the card bureau: withdrawn (by the hub, not by a step of the
+    /// table, which lets nobody withdraw once a card is made: here the card made for a ready
+    /// or shipped application is cancelled in the same plan, so nothing is left to hand over).
     pub withdraw: Vec<String>,
 }
 
@@ -40,8 +42,8 @@ pub enum Release {
 
 /// Decides the release of a person holding `cards` and `applications` here.
 ///
-/// Every planned change is one the card state machine or the application step table allows,
-/// so applying the plan refuses nothing.
+/// Every card change is one the card state machine allows, so applying the plan refuses
+/// nothing; the withdrawals are the release's own ([`withdrawn_on_release`]).
 pub fn decide_release(cards: &[Card], applications: &[Application]) -> Release {
     if let Some(busy) = applications.iter().find(|a| a.status == AppStatus::InProduction) {
         return Release::Busy { application_id: busy.id.clone() };
@@ -54,12 +56,14 @@ pub fn decide_release(cards: &[Card], applications: &[Application]) -> Release {
             plan.cancel.push(card.card_no.clone());
         }
     }
-    plan.withdraw = applications
-        .iter()
-        .filter(|a| step_target(a.status, AppStep::Withdraw).is_ok())
-        .map(|a| a.id.clone())
-        .collect();
+    plan.withdraw = applications.iter().filter(|a| withdrawn_on_release(a.status)).map(|a| a.id.clone()).collect();
     Release::Apply(plan)
+}
+
+/// An application a release withdraws: still open (the hub counts it as the person's card in
+/// making until it ends) and not at the card bureau.
+pub fn withdrawn_on_release(status: AppStatus) -> bool {
+    status.is_open() && status != AppStatus::InProduction
 }
 
 /// A card that exists but was never put to use: it could still become live here.
@@ -135,14 +139,14 @@ mod tests {
     #[test]
     fn cards_made_but_unused_are_cancelled() {
         let cards = [card(1, CardStatus::Produced), card(2, CardStatus::Issued), card(3, CardStatus::Dormant)];
-        let p = plan(&cards, &[app("a1", AppStatus::ReadyForPickup)]);
+        let p = plan(&cards, &[app("a1", AppStatus::ReadyForPickup), app("a2", AppStatus::Collected)]);
         assert_eq!(p.cancel, vec![CardNo::from_serial(1), CardNo::from_serial(2), CardNo::from_serial(3)]);
         assert!(p.stop.is_empty());
-        assert!(p.withdraw.is_empty(), "a ready application cannot be withdrawn; its card is cancelled");
+        assert_eq!(p.withdraw, vec!["a1"], "the ready application ends with its card cancelled");
     }
 
     #[test]
-    fn applications_without_a_card_are_withdrawn() {
+    fn open_applications_are_withdrawn() {
         let apps = [
             app("a1", AppStatus::Submitted),
             app("a2", AppStatus::Approved),
@@ -151,7 +155,11 @@ mod tests {
             app("a5", AppStatus::Rejected),
             app("a6", AppStatus::Shipped),
         ];
-        assert_eq!(plan(&[], &apps).withdraw, vec!["a1", "a2", "a3"]);
+        assert_eq!(plan(&[], &apps).withdraw, vec!["a1", "a2", "a3", "a6"]);
+        for status in AppStatus::ALL {
+            let open_not_at_bureau = status.is_open() && *status != AppStatus::InProduction;
+            assert_eq!(withdrawn_on_release(*status), open_not_at_bureau, "{status:?}");
+        }
     }
 
     #[test]
