@@ -1,7 +1,10 @@
 // Shared helpers of the browser tests: launch Debian's Chromium headless, log in,
 // make valid resident ID numbers, and save a screenshot of every page visited.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 
 export const BASE = process.env.SSCARD_BASE_URL ?? 'http://127.0.0.1:8080';
@@ -17,11 +20,16 @@ export async function launch() {
   });
 }
 
-/** A fresh browser context (its own cookies) with a phone or desktop viewport. */
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/** A fresh browser context (its own cookies) with a phone or desktop viewport. axe-core is
+ * injected as a script, which the pages' CSP (rightly) forbids: bypassed in the tests only. */
 export async function newPage(browser, { phone = false, locale = 'zh-CN' } = {}) {
   const context = await browser.newContext({
-    locale,
-    viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 900 },
+    locale: locale === 'en' ? 'en-US' : locale,
+    bypassCSP: true,
+    viewport: phone ? PHONE : DESKTOP,
   });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
@@ -61,4 +69,191 @@ export function randomBirth() {
   const m = 1 + Math.floor(Math.random() * 12);
   const d = 1 + Math.floor(Math.random() * 28);
   return `${y}${String(m).padStart(2, '0')}${String(d).padStart(2, '0')}`;
+}
+
+// ---- Every flow in both languages at both sizes -------------------------------------------
+
+/** The four ways every flow is walked: Chinese and English, at desktop and phone sizes. */
+export const VARIANTS = [
+  { lang: 'zh-CN', phone: false }, { lang: 'zh-CN', phone: true },
+  { lang: 'en', phone: false }, { lang: 'en', phone: true },
+].map((v) => ({ ...v, name: `${v.lang} ${v.phone ? 'phone' : 'desktop'}`, tag: `${v.lang}-${v.phone ? 'phone' : 'desktop'}` }));
+
+/**
+ * Puts a logged-in page into a variant: its language (the same cookie the page's switch sets)
+ * and its viewport, so one login serves all four variants.
+ */
+export async function useVariant(page, v, { elder = false } = {}) {
+  await page.context().addCookies([
+    { name: 'sscard_lang', value: v.lang === 'en' ? 'en' : 'zh', url: BASE },
+    { name: 'sscard_elder', value: elder ? '1' : '0', url: BASE },
+  ]);
+  await page.setViewportSize(v.phone ? PHONE : DESKTOP);
+}
+
+const I18N = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'crates', 'sscard-server', 'i18n');
+const catalogs = new Map();
+
+/** The server's own message catalog of a language (key = value lines of its .ftl files). */
+function catalog(lang) {
+  if (!catalogs.has(lang)) {
+    const map = new Map();
+    for (const f of readdirSync(path.join(I18N, lang)).filter((n) => n.endsWith('.ftl'))) {
+      for (const line of readFileSync(path.join(I18N, lang, f), 'utf8').split('\n')) {
+        const m = line.match(/^([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*)$/);
+        if (m) map.set(m[1], m[2].trim());
+      }
+    }
+    catalogs.set(lang, map);
+  }
+  return catalogs.get(lang);
+}
+
+/** A message of the catalog with its arguments filled in; a missing key fails the test. */
+export function t(lang, key, args = {}) {
+  const msg = catalog(lang).get(key);
+  assert.ok(msg !== undefined, `no message ${key} in the ${lang} catalog`);
+  return msg.replace(/\{\s*\$([a-z_]+)\s*\}/g, (_, a) => (a in args ? String(args[a]) : `{$${a}}`));
+}
+
+/** A message as a pattern: the given arguments literally, the others as any text. */
+export function tRe(lang, key, args = {}) {
+  const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const msg = catalog(lang).get(key);
+  assert.ok(msg !== undefined, `no message ${key} in the ${lang} catalog`);
+  const parts = msg.split(/(\{\s*\$[a-z_]+\s*\})/);
+  return new RegExp(parts.map((p) => {
+    const m = p.match(/^\{\s*\$([a-z_]+)\s*\}$/);
+    if (!m) return esc(p);
+    return m[1] in args ? esc(String(args[m[1]])) : '.+?';
+  }).join(''));
+}
+
+/** The text a person reads on the page (and the labels a screen reader reads), outside data.
+ * Text inside translate="no" (names, places, logins), <code> and other-language elements is
+ * not judged. Runs in the page. */
+export function readText() {
+  const skip = (el) => el.closest('[translate="no"], code, script, style, noscript')
+    || (el.closest('[lang]') && el.closest('[lang]').getAttribute('lang') !== document.documentElement.lang);
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || skip(el) || !n.textContent.trim()) continue;
+    if (el.tagName !== 'OPTION' && el.closest('svg') === null && !el.checkVisibility()) continue;
+    parts.push(n.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
+    if (skip(el)) continue;
+    for (const a of ['aria-label', 'title', 'placeholder']) if (el.getAttribute(a)) parts.push(el.getAttribute(a));
+  }
+  return parts.join('\n');
+}
+
+/** The words on a page that should not be there, for its language. */
+export function strayWords(text, lang) {
+  const bad = [];
+  for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+/g)) bad.push(`code ${m[0]}`);
+  if (lang === 'zh-CN') {
+    // Latin only as codes and abbreviations: card numbers, bank codes, QR, ID, SM3, CSV, PIN.
+    for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*/g)) {
+      if (!/^[A-Z0-9][A-Z0-9-]*$/.test(m[0])) bad.push(`latin ${m[0]}`);
+    }
+  } else {
+    for (const m of text.matchAll(/[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+/g)) bad.push(`cjk ${m[0]}`);
+  }
+  return bad;
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's critical and serious violations on the page as it is now. */
+export async function axe(page) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+/** How far the page is wider than its viewport (0: no horizontal scrolling). */
+export async function overflowX(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/**
+ * A page reached by a flow, judged as every page is: in the variant's language (html lang and
+ * no word of the other language or raw code), no horizontal overflow at phone size, no critical
+ * or serious axe violation; its screenshot is saved as `<name>-<variant>`.
+ */
+export async function check(page, v, name) {
+  await page.waitForLoadState('networkidle');
+  const problems = [];
+  const lang = await page.locator('html').getAttribute('lang');
+  if (lang !== v.lang) problems.push(`html lang ${lang}`);
+  for (const w of strayWords(await page.evaluate(readText), v.lang)) problems.push(w);
+  if (v.phone) {
+    const over = await overflowX(page);
+    if (over > 0) problems.push(`${over}px wider than the phone: ${await widest(page)}`);
+  }
+  for (const a of await axe(page)) problems.push(`axe ${a}`);
+  await shot(page, `${name}-${v.tag}`);
+  assert.deepEqual(problems, [], `${name} (${v.name}) ${new URL(page.url()).pathname}`);
+}
+
+/** The elements sticking out of the viewport on the right, to say what overflows. */
+async function widest(page) {
+  return page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > w + 0.5 && el.checkVisibility()) {
+        let scrolled = false;
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          const o = getComputedStyle(p).overflowX;
+          if (o === 'auto' || o === 'scroll' || o === 'hidden') { scrolled = true; break; }
+        }
+        if (!scrolled) out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ').join('.')}` : ''} (${Math.round(r.right)}px)`);
+      }
+    }
+    return out.slice(0, 5).join(', ');
+  });
+}
+
+/** Clicks a form's button and waits for the page it leads to. */
+export async function submit(page, selector) {
+  await page.locator(selector).click();
+  await page.waitForLoadState('networkidle');
+}
+
+/** The API, as the tests' own hands (making data a flow starts from). */
+export async function api(urlPath, token, body) {
+  const res = await fetch(`${BASE}/api/v1${urlPath}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(res.ok, `${urlPath}: ${res.status} ${await res.clone().text()}`);
+  return res.json();
+}
+
+/** An API token of a demo login. */
+export async function token(username) {
+  return (await api('/auth/login', null, { username, password: PASSWORD })).token;
+}
+
+let holders = 0;
+/**
+ * A new holder login for a new registered person (no card yet): a flow that changes a holder's
+ * cards gets its own holder per variant. `birth` (YYYYMMDD) makes an elderly one.
+ */
+export async function newHolder(name, { birth = randomBirth() } = {}) {
+  const [teller, admin] = [await token('teller.icbc'), await token('admin')];
+  const doc = residentId('350203', birth, uniqueSeq());
+  const person = await api('/persons', teller, { doc_type: 'resident_id', doc_number: doc, name, region: '350203' });
+  holders += 1;
+  const username = `web.${process.pid}.${Date.now() % 100000}.${holders}`;
+  await api('/users', admin, { username, password: PASSWORD, role: 'holder', person_id: person.id });
+  return { username, person, doc };
 }
