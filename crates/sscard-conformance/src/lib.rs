@@ -38,6 +38,7 @@ mod onecard;
 mod persons;
 mod privacy;
 mod records;
+mod relay;
 mod terminals;
 
 pub use applications::*;
@@ -55,6 +56,7 @@ pub use onecard::*;
 pub use persons::*;
 pub use privacy::*;
 pub use records::*;
+pub use relay::*;
 pub use terminals::*;
 
 #[doc(hidden)]
@@ -126,6 +128,7 @@ macro_rules! conformance_tests {
             benefits_each_line_once_to_the_current_card,
             bank_reports_return_and_reconcile,
             cash_floats_fund_and_draw,
+            relay_cursors_and_first_delivery,
         );
     };
 }

@@ -14,6 +14,7 @@ pub mod migrate;
 mod onecard;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod relay;
 mod rows;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

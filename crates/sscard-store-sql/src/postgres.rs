@@ -55,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0014_benefits_at_rest.sql"),
     },
     Migration { version: 15, name: "user_branch", sql: include_str!("../migrations/postgres/0015_user_branch.sql") },
+    Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/postgres/0016_nation_relay.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still
