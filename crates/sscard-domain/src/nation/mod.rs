@@ -3,6 +3,7 @@
 //! `wire` is the contract every deployment and the hub speak on JetStream: subjects, stream
 //! names, message ids and the message bodies. The rules that decide what the hub and a
 //! deployment do with a message live beside it, pure like the rest of this crate.
-pub mod hub;
+pub mod forward;
 pub mod release;
+pub mod hub;
 pub mod wire;
