@@ -10,6 +10,7 @@ pub mod bench;
 mod benefits;
 mod bulk;
 mod error;
+mod hub;
 pub mod migrate;
 mod onecard;
 #[cfg(feature = "postgres")]

@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 15, name: "user_branch", sql: include_str!("../migrations/postgres/0015_user_branch.sql") },
     Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/postgres/0016_nation_relay.sql") },
+    Migration { version: 17, name: "hub", sql: include_str!("../migrations/postgres/0017_hub.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 15, name: "user_branch", sql: include_str!("../migrations/sqlite/0015_user_branch.sql") },
     Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/sqlite/0016_nation_relay.sql") },
+    Migration { version: 17, name: "hub", sql: include_str!("../migrations/sqlite/0017_hub.sql") },
 ];
 
 const PRAGMAS: &str =

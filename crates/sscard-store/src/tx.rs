@@ -59,6 +59,7 @@ pub trait Tx:
     + ports::Uses
     + ports::Benefits
     + ports::BankReturns
+    + ports::Hub
     + ports::Inbox
     + Send
 {
