@@ -12,6 +12,7 @@ pub mod cards;
 pub mod ecard;
 pub mod export;
 pub mod fields;
+pub mod hub;
 pub mod idem;
 pub mod import;
 pub mod jobs;
