@@ -152,3 +152,6 @@ err_bad_report = The bank's report file is not valid
 err_batch_not_done = The batch is not finished yet
 err_not_certifying_terminal = Only an identity terminal of the social security agency takes certifications
 err_branch_not_allowed = Only a teller works at a branch
+err_batch_file = Choose a CSV file
+err_batch_too_many = At most { $max } lines per upload
+err_batch_columns = A line needs four columns: document type, document number, name, region code

@@ -104,6 +104,7 @@ audit_trail = Audit trail of a card
 show = Show
 batch = Employer batch issuance
 batch_hint = CSV file (the first line is the header) with the columns:
+batch_line_failed = Line { $line }: { $reason }
 upload = Upload and apply
 progress = Progress
 done = Done

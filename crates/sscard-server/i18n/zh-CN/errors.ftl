@@ -152,3 +152,6 @@ err_bad_report = 银行回执文件有误
 err_batch_not_done = 该批次尚未处理完毕
 err_not_certifying_terminal = 只有社保经办机构的身份核验终端可以办理资格认证
 err_branch_not_allowed = 只有柜员可以指定所属网点
+err_batch_file = 请选择 CSV 文件
+err_batch_too_many = 每次上传最多 { $max } 行
+err_batch_columns = 每行应有四列：证件类型、证件号码、姓名、行政区划代码

@@ -104,6 +104,7 @@ audit_trail = 卡片审计记录
 show = 查看
 batch = 单位批量申领
 batch_hint = CSV 文件（首行为表头），各列依次为：
+batch_line_failed = 第 { $line } 行：{ $reason }
 upload = 上传并申领
 progress = 进度
 done = 完成

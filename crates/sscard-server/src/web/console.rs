@@ -2,6 +2,7 @@
 //! the audit trail of a card, and employer batch issuance from a CSV upload with progress.
 
 use super::charts::bars;
+use super::i18n::Tr;
 use super::pages::{Layout, render};
 use super::portal::{BranchOption, branch_options, split_branch};
 use super::{Viewer, back};
@@ -372,18 +373,20 @@ fn audit_detail(t: &super::i18n::Tr, detail: &str) -> String {
 /// Reads the upload: the CSV text and the chosen branch.
 async fn read_upload(mut form: Multipart, v: &Viewer) -> Result<(String, String), String> {
     let (mut csv, mut branch, mut csrf) = (None, None, None);
+    // Every refusal in the page's language: a broken upload says to check and retry.
+    let other = |_| v.t.s("err_other").to_string();
     // Bounded: at most 10 parts are read.
     for _ in 0..10 {
-        let Some(field) = form.next_field().await.map_err(|e| e.to_string())? else { break };
+        let Some(field) = form.next_field().await.map_err(other)? else { break };
         match field.name().unwrap_or("") {
-            "file" => csv = Some(field.text().await.map_err(|e| e.to_string())?),
-            "branch" => branch = Some(field.text().await.map_err(|e| e.to_string())?),
-            "csrf" => csrf = Some(field.text().await.map_err(|e| e.to_string())?),
+            "file" => csv = Some(field.text().await.map_err(other)?),
+            "branch" => branch = Some(field.text().await.map_err(other)?),
+            "csrf" => csrf = Some(field.text().await.map_err(other)?),
             _ => {}
         }
     }
-    v.check_csrf(csrf.as_deref().unwrap_or("")).map_err(|_| "the form expired: reload the page".to_string())?;
-    Ok((csv.ok_or("choose a CSV file")?, branch.ok_or("choose a branch")?))
+    v.check_csrf(csrf.as_deref().unwrap_or("")).map_err(|_| v.t.s("page_expired_detail").to_string())?;
+    Ok((csv.ok_or(v.t.s("err_batch_file"))?, branch.ok_or(v.t.s("err_branch_required"))?))
 }
 
 pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multipart) -> Response {
@@ -397,22 +400,26 @@ pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multip
     };
     let rows = match batch_rows(&csv) {
         Ok(rows) => rows,
-        Err(e) => return back("/console", Err(e)),
+        Err(_) => return back("/console", Err(v.t.f("err_batch_too_many", &[("max", MAX_BATCH_ROWS.to_string())]))),
     };
     let id = sscard_app::new_id();
     state.batches.start(&id, rows.len());
     let task_state = state.clone();
     let task_id = id.clone();
-    tokio::spawn(async move { run_batch(task_state, actor, task_id, rows, branch).await });
+    let t = v.t;
+    tokio::spawn(async move { run_batch(task_state, actor, t, task_id, rows, branch).await });
     axum::response::Redirect::to(&format!("/console/batch/{id}")).into_response()
 }
 
-/// Registers each person (if new) and takes an approved employer-batch application.
-async fn run_batch(state: AppState, actor: Actor, id: String, rows: Vec<String>, branch: String) {
+/// Registers each person (if new) and takes an approved employer-batch application. A line's
+/// failure is written in the language of the page the CSV was uploaded from (the uploader
+/// follows its progress there).
+async fn run_batch(state: AppState, actor: Actor, t: Tr, id: String, rows: Vec<String>, branch: String) {
     let ctx = state.ctx(actor, None);
     for (n, line) in rows.iter().enumerate() {
-        let outcome = batch_row(&state, &ctx, line, &branch).await;
-        state.batches.record(&id, outcome.map_err(|e| format!("line {}: {e}", n + 2)));
+        let outcome = batch_row(&state, &ctx, t, line, &branch).await;
+        let line_no = (n + 2).to_string();
+        state.batches.record(&id, outcome.map_err(|e| t.f("batch_line_failed", &[("line", line_no), ("reason", e)])));
     }
 }
 
@@ -445,8 +452,12 @@ pub fn parse_batch_row(line: &str) -> Result<RegistrationInput, String> {
     })
 }
 
-async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: &str) -> Result<(), String> {
-    let input = parse_batch_row(line)?;
+async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, t: Tr, line: &str, branch: &str) -> Result<(), String> {
+    let input = parse_batch_row(line).map_err(|_| t.s("err_batch_columns").to_string())?;
+    // The number is checked here first only to say precisely what is wrong with it.
+    if let Err(e) = sscard_domain::document::Document::parse(input.doc_type, &input.doc_number, ctx.today()) {
+        return Err(super::doc_err_text(&t, &e));
+    }
     let doc_number = input.doc_number.clone();
     let store = state.store.as_ref();
     let person = match persons::register(store, ctx, input).await {
@@ -454,12 +465,12 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
         Err(e) => match Ssn::parse(&doc_number) {
             Ok(ssn) => match persons::find_by_ssn(store, ctx, &ssn).await {
                 Ok(seen) => seen.person,
-                Err(_) => return Err(e.to_string()),
+                Err(_) => return Err(super::err_text(&t, &e)),
             },
-            Err(_) => return Err(e.to_string()),
+            Err(_) => return Err(super::err_text(&t, &e)),
         },
     };
-    let (bank_code, branch_code) = split_branch(branch)?;
+    let (bank_code, branch_code) = split_branch(branch).map_err(|_| t.s("err_branch_required").to_string())?;
     let app = ApplicationInput {
         kind: AppKind::First,
         channel: Channel::EmployerBatch,
@@ -468,8 +479,10 @@ async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, line: &str, branch: 
         mail_address: None,
         reason: None,
     };
-    let view = applications::apply(store, ctx, &person.id, app).await.map_err(|e| e.to_string())?;
-    applications::step(store, ctx, &view.application.id, AppStep::Approve).await.map_err(|e| e.to_string())?;
+    let view = applications::apply(store, ctx, &person.id, app).await.map_err(|e| super::err_text(&t, &e))?;
+    applications::step(store, ctx, &view.application.id, AppStep::Approve)
+        .await
+        .map_err(|e| super::err_text(&t, &e))?;
     Ok(())
 }
 
