@@ -1,62 +1,17 @@
 // Every page in both languages as every role, at desktop and phone sizes: no raw code
-// (snake_case or dotted identifiers), no word of the other language, and (on the Chinese
-// pages, at both sizes) no critical or serious axe-core violation. A screenshot of each page,
-// language and size is saved.
+// (snake_case or dotted identifiers), no word of the other language, no horizontal overflow
+// on a phone, and no critical or serious axe-core violation at either size. A screenshot of
+// each page, language and size is saved.
 // Text inside translate="no" (names, places, logins: data, not words of the UI), <code>, and
 // elements in another language (lang=...) is not judged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { BASE, PASSWORD, launch, login, shot } from '../lib.js';
+import { BASE, PASSWORD, launch, login, shot, readText, strayWords, axe, overflowX, t, tRe } from '../lib.js';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 // An elderly holder reads the same pages in elder mode (长辈版).
 // A payer's staff (the pension fund) see their own benefit batches.
 const ROLES = ['holder1', 'holder2+elder', 'teller.icbc', 'clerk', 'admin', 'pf.xm'];
 const MAX_PAGES = 8;
-
-/** The text a person reads on the page (and the labels a screen reader reads), outside data. */
-function readText() {
-  const skip = (el) => el.closest('[translate="no"], code, script, style, noscript')
-    || (el.closest('[lang]') && el.closest('[lang]').getAttribute('lang') !== document.documentElement.lang);
-  const parts = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const el = n.parentElement;
-    if (!el || skip(el) || !n.textContent.trim()) continue;
-    if (el.tagName !== 'OPTION' && el.closest('svg') === null && !el.checkVisibility()) continue;
-    parts.push(n.textContent.trim());
-  }
-  for (const el of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
-    if (skip(el)) continue;
-    for (const a of ['aria-label', 'title', 'placeholder']) if (el.getAttribute(a)) parts.push(el.getAttribute(a));
-  }
-  return parts.join('\n');
-}
-
-/** The words on a page that should not be there, for its language. */
-export function strayWords(text, lang) {
-  const bad = [];
-  for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+/g)) bad.push(`code ${m[0]}`);
-  if (lang === 'zh-CN') {
-    // Latin only as codes and abbreviations: card numbers, bank codes, QR, ID, SM3, CSV, PIN.
-    for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*/g)) {
-      if (!/^[A-Z0-9][A-Z0-9-]*$/.test(m[0])) bad.push(`latin ${m[0]}`);
-    }
-  } else {
-    for (const m of text.matchAll(/[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+/g)) bad.push(`cjk ${m[0]}`);
-  }
-  return bad;
-}
-
-async function axe(page) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
-}
 
 /** Same-origin page links of the current page, not ones that change settings or log out. */
 async function links(page) {
@@ -123,6 +78,7 @@ for (const locale of ['zh-CN', 'en']) {
             // axe on every page in both languages at both sizes: a word can change a contrast or a
             // label, so the English pages are not taken on trust from the Chinese ones.
             for (const v of await axe(page)) problems.push(`${where} ${size}: axe ${v}`);
+            if (phone && (await overflowX(page)) > 0) problems.push(`${where} phone: wider than the screen`);
             await shot(page, `${name}-${size}`);
           }
           await page.setViewportSize({ width: 1280, height: 900 });
@@ -137,11 +93,16 @@ for (const locale of ['zh-CN', 'en']) {
   });
 }
 
-test('the word check finds codes and the other language', () => {
+test('the word check finds codes and the other language; catalog words fill in', () => {
   assert.deepEqual(strayWords('卡号 A00000794 状态 正常 QR ID', 'zh-CN'), []);
   assert.deepEqual(strayWords('状态 ready_for_pickup', 'zh-CN'), ['code ready_for_pickup', 'latin ready_for_pickup']);
   assert.deepEqual(strayWords('审计 card.produced', 'zh-CN'), ['code card.produced', 'latin card.produced']);
   assert.deepEqual(strayWords('银行账户往来 card', 'zh-CN'), ['latin card']);
   assert.deepEqual(strayWords('Status: active', 'en'), []);
   assert.deepEqual(strayWords('Status: 正常', 'en'), ['cjk 正常']);
+  // The flows' expected words come from the server's catalogs, arguments filled in or left open.
+  assert.equal(t('zh-CN', 'ok_fee', { yuan: '20.00' }), '已收取补卡费 20.00 元');
+  assert.match('Card A00000794 is now: active', tRe('en', 'ok_card', { status: t('en', 'st_active') }));
+  assert.doesNotMatch('Card A00000794 is now: lost', tRe('en', 'ok_card', { status: t('en', 'st_active') }));
+  assert.throws(() => t('en', 'no_such_key'));
 });
