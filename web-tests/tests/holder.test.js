@@ -5,11 +5,14 @@
 // cards); the clerk and the bank's teller keep one login. Every page reached is judged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { BASE, launch, newPage, login, VARIANTS, useVariant, check, submit, newHolder, t, tRe } from '../lib.js';
 
-let browser; let clerk; let teller;
+let browser; let clerk; let teller; let demo;
 before(async () => {
   browser = await launch();
+  demo = await newPage(browser);
+  await login(demo, 'holder2');
   clerk = await newPage(browser);
   await login(clerk, 'clerk');
   teller = await newPage(browser);
@@ -131,6 +134,26 @@ for (const v of VARIANTS) {
     } finally {
       await holder.context().close();
     }
+  });
+}
+
+for (const v of VARIANTS) {
+  test(`a holder certifies for their benefits, sees who read their data and downloads it (${v.name})`, async () => {
+    await useVariant(demo, v);
+    await demo.goto(`${BASE}/portal`);
+    assert.equal(await demo.locator('#reads-h').innerText(), t(v.lang, 'reads'));
+    assert.equal(await demo.locator('#benefits-h').innerText(), t(v.lang, 'benefits'));
+    await submit(demo, 'form[action="/portal/benefits/certify"] button');
+    assert.match(await demo.locator('.flash.ok').innerText(), tRe(v.lang, 'ok_certified'));
+    await check(demo, v, 'portal-certified');
+    const [download] = await Promise.all([
+      demo.waitForEvent('download'),
+      demo.getByRole('button', { name: t(v.lang, 'download_my_data'), exact: true }).click(),
+    ]);
+    const text = await readFile(await download.path(), 'utf8');
+    const data = JSON.parse(text);
+    assert.ok(data && typeof data === 'object', 'the download is a JSON document');
+    assert.doesNotMatch(text, /pin_hash|"pin"/, 'no PIN hash leaves');
   });
 }
 
