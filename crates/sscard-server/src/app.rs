@@ -109,14 +109,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/me/export", get(persons::export_me))
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
-    Router::new()
+    let router = Router::new()
+        .route("/metrics", get(crate::metrics::serve_metrics))
         .nest("/api/v1", api)
         .merge(crate::web::router())
         .fallback(crate::web::errors::fallback)
         .layer(DefaultBodyLimit::max(crate::extract::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(crate::limits::request_limits))
-        .layer(axum::middleware::map_response(crate::security::security_headers))
-        .with_state(state)
+        .layer(axum::middleware::map_response(crate::security::security_headers));
+    crate::metrics::instrument(router, state)
 }
 
 /// How to run the server.

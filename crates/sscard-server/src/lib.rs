@@ -15,6 +15,7 @@ pub mod extract;
 pub mod keys;
 pub mod limits;
 pub mod login_limit;
+pub mod metrics;
 pub mod openapi;
 #[cfg(test)]
 mod parser_props;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub demo_logins: Arc<Vec<(String, sscard_domain::access::Role)>>,
     /// The demo accounts' password, shown beside them.
     pub demo_password: Arc<str>,
+    /// The Prometheus registry served at `/metrics`, and the setters the other parts feed it by.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// How far a batch upload has come.
@@ -110,6 +112,7 @@ impl AppState {
             used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
             demo_logins: Arc::new(Vec::new()),
             demo_password: Arc::from(""),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         }
     }
     /// The same state listing the demo logins on the login page.

@@ -289,9 +289,10 @@ async fn submit_json(state: &AppState, ctx: Ctx, q: BatchQuery, body: Body) -> A
 /// it when `wait`, else answers 202 with the batch as it stands.
 async fn pay_and_answer(state: &AppState, ctx: Ctx, batch_no: i64, wait: bool) -> ApiResult<Response> {
     let store = Arc::clone(&state.store);
+    let metrics = Arc::clone(&state.metrics);
     let task_ctx = ctx.clone();
     let task = tokio::spawn(async move {
-        let r = pay::run_batch(store.as_ref(), &task_ctx, batch_no, &mut |_| {}).await;
+        let r = pay::run_batch(store.as_ref(), &task_ctx, batch_no, &mut |b| metrics.batch_progress(b)).await;
         if let Err(e) = &r {
             tracing::error!(batch_no, error = %e, "benefit batch stopped; it resumes on restart or resubmission");
         }

@@ -20,6 +20,7 @@ mod handover;
 mod idempotency;
 mod jobs;
 mod lifecycle;
+mod metrics;
 mod onecard;
 mod openapi;
 mod persons;

@@ -1,0 +1,64 @@
+//! `GET /metrics`: requests counted and timed by route template and status (never by the raw
+//! path, so no id, SSN or card number appears), the gauges the other parts feed, and the
+//! benefit batch progress the HTTP submission feeds.
+
+use crate::benefits::{batch, payers, who};
+use crate::helpers::TestApp;
+use sscard_domain::access::Role;
+
+async fn scrape(app: &TestApp) -> String {
+    let r = app.send(app.client.get(format!("{}/metrics", app.address))).await;
+    r.expect(200);
+    assert!(r.content_type().starts_with("application/openmetrics-text"), "{}", r.content_type());
+    r.text()
+}
+
+/// The value of the sample line starting with `series` (name and labels), if any.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status_without_personal_data() {
+    let app = TestApp::spawn().await;
+    let (_pf, tax) = payers(&app).await;
+    let holder = app.person_with_card(Role::Holder, true).await;
+    let me = who(&app, &holder.person_id).await;
+    let clerk = Some(app.tokens.clerk.as_str());
+    for _ in 0..3 {
+        app.get(clerk, &format!("/persons/{}", holder.person_id)).await.expect(200);
+    }
+    app.get(clerk, &format!("/cards/{}", holder.card_no)).await.expect(200);
+    // A path no route takes, holding an SSN: counted as `unmatched`, the path nowhere.
+    app.get(clerk, &format!("/no-such-route/{}", me.ssn)).await.expect(404);
+    let body = batch("T-1", "TAXREF", "2026-03", &[("1", &me, 12_345)]);
+    app.post(Some(&tax), "/benefits/batches", &body).await.expect(200);
+
+    let text = scrape(&app).await;
+    let persons = r#"sscard_http_requests_total{method="GET",route="/api/v1/persons/{id}",status="200"}"#;
+    assert_eq!(sample(&text, persons), Some(3.0), "{text}");
+    let cards = r#"sscard_http_requests_total{method="GET",route="/api/v1/cards/{card_no}",status="200"}"#;
+    assert_eq!(sample(&text, cards), Some(1.0), "{text}");
+    let unmatched = r#"sscard_http_requests_total{method="GET",route="unmatched",status="404"}"#;
+    assert_eq!(sample(&text, unmatched), Some(1.0), "{text}");
+    let batches = r#"sscard_http_requests_total{method="POST",route="/api/v1/benefits/batches",status="200"}"#;
+    assert_eq!(sample(&text, batches), Some(1.0), "{text}");
+    let timed = r#"sscard_http_request_duration_seconds_count{method="GET",route="/api/v1/persons/{id}",status="200"}"#;
+    assert_eq!(sample(&text, timed), Some(3.0), "{text}");
+    let slowest = r#"sscard_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/api/v1/persons/{id}",status="200"}"#;
+    assert_eq!(sample(&text, slowest), Some(3.0), "{text}");
+    // The batch the submission paid, by its status; the gauges nobody fed yet read 0.
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_done{status="done"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_declared{status="done"}"#), Some(1.0), "{text}");
+    assert_eq!(sample(&text, "sscard_outbox_relay_lag_events"), Some(0.0), "{text}");
+    assert_eq!(sample(&text, "sscard_remote_stops_waiting"), Some(0.0), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    for secret in [me.ssn.as_str(), holder.card_no.as_str(), holder.person_id.as_str(), me.name.as_str()] {
+        assert!(!text.contains(secret), "{secret} in the metrics:\n{text}");
+    }
+
+    // The scrape itself is counted on the next one.
+    let text = scrape(&app).await;
+    let metrics = r#"sscard_http_requests_total{method="GET",route="/metrics",status="200"}"#;
+    assert_eq!(sample(&text, metrics), Some(1.0), "{text}");
+}
