@@ -8,6 +8,7 @@
 //! * [`rand`]: OS randomness helpers.
 //! * [`token`]: the e-card QR token v1: encode, decode, sign.
 //! * [`offline`]: the offline verifier terminals embed (keys, expiry, revocations).
+//! * [`revocations`]: the compact set of revoked e-cards the offline verifier checks.
 //! * [`vault`]: the data keys and blind index for personal data at rest.
 //! * [`bench`](mod@bench): a plain timing loop for `sscard bench crypto`.
 //!
@@ -22,6 +23,7 @@ pub mod kdf;
 pub mod offline;
 pub mod password;
 pub mod rand;
+pub mod revocations;
 pub mod sm2;
 pub mod sm3;
 pub mod sm4;

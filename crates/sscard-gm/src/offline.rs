@@ -3,10 +3,11 @@
 //! revocation list. No I/O: the terminal loads and saves an
 //! [`OfflineSnapshot`] (serde) itself.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::revocations::RevocationSet;
 use crate::sm2::VerifyingKey;
 use crate::token::{STATUS_ACTIVE, TokenClaims, TokenError, decode_token};
 
@@ -157,7 +158,8 @@ pub struct OfflineSnapshot {
 #[derive(Debug, Clone)]
 pub struct OfflineVerifier {
     keys: HashMap<u32, LoadedKey>,
-    revoked: HashSet<[u8; 16]>,
+    /// Fingerprints, not ids: ten million revoked e-cards in about 90 MB (see [`RevocationSet`]).
+    revoked: RevocationSet,
     clock_skew_s: i64,
     revocations_seq: u64,
 }
@@ -185,12 +187,15 @@ impl OfflineVerifier {
         Ok(v)
     }
 
-    /// The state to save (keys sorted by id, revocations sorted).
-    pub fn to_snapshot(&self) -> OfflineSnapshot {
+    /// The state to save: the keys sorted by id and `revoked`, the full list of revoked ids
+    /// (sorted here). The verifier holds fingerprints, not the ids (see [`RevocationSet`]), so
+    /// whoever keeps the list (the terminal's sync) hands it in.
+    pub fn to_snapshot(&self, revoked: impl IntoIterator<Item = [u8; 16]>) -> OfflineSnapshot {
         let mut keys: Vec<PublishedKey> = self.keys.values().map(|k| k.published.clone()).collect();
         keys.sort_by_key(|k| k.key_id);
-        let mut revoked: Vec<[u8; 16]> = self.revoked.iter().copied().collect();
+        let mut revoked: Vec<[u8; 16]> = revoked.into_iter().collect();
         revoked.sort_unstable();
+        revoked.dedup();
         OfflineSnapshot { keys, revoked, revocations_seq: self.revocations_seq, clock_skew_s: self.clock_skew_s }
     }
 
@@ -207,7 +212,9 @@ impl OfflineVerifier {
         added: impl IntoIterator<Item = [u8; 16]>,
         removed: impl IntoIterator<Item = [u8; 16]>,
     ) {
-        self.revoked.extend(added);
+        for id in added {
+            self.revoked.insert(&id);
+        }
         for id in removed {
             self.revoked.remove(&id);
         }
@@ -231,6 +238,11 @@ impl OfflineVerifier {
     /// Number of revoked ids held.
     pub fn revoked_len(&self) -> usize {
         self.revoked.len()
+    }
+
+    /// The revocation set itself (its size, for the benchmark and the terminal's report).
+    pub fn revocations(&self) -> &RevocationSet {
+        &self.revoked
     }
 
     /// The clock-skew allowance in seconds.
