@@ -1,7 +1,7 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, bank_files, benefits, cards, ecard, onecard, persons};
+use crate::routes::{admin, applications, auth, bank_files, benefits, cards, ecard, hub, onecard, persons};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -58,6 +58,16 @@ fn onecard_routes(api: Router<AppState>) -> Router<AppState> {
         .route("/ledger/floats", post(onecard::fund_float))
 }
 
+/// The national hub's routes (`serve --hub`, docs/NATION.md).
+fn hub_routes(api: Router<AppState>) -> Router<AppState> {
+    api.route("/deployments", get(hub::deployments))
+        .route("/hub/index-key", get(hub::index_key))
+        .route("/hub/claims", post(hub::claim))
+        .route("/hub/keys", post(hub::publish_keys))
+        .route("/ecard/keys", get(hub::national_keys))
+        .route("/revocations", get(hub::national_revocations))
+}
+
 /// All routes with their limits.
 pub fn build_router(state: AppState) -> Router {
     let api = Router::new()
@@ -67,13 +77,11 @@ pub fn build_router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/qr-login", post(ecard::qr_login))
         .route("/ecard", get(ecard::get))
-        .route("/ecard/keys", get(ecard::keys))
         .route("/ecard/qr", post(ecard::qr))
         .route("/ecard/qr.png", get(ecard::qr_png))
         .route("/ecard/verify", post(ecard::verify))
         .route("/ecard/authorizations", get(ecard::authorizations).post(ecard::grant))
         .route("/ecard/authorizations/{id}/revoke", post(ecard::revoke))
-        .route("/revocations", get(ecard::revocations))
         .route("/me", get(auth::me))
         .route("/persons", post(persons::register).get(persons::find))
         .route("/persons/newborn", post(persons::register_newborn))
@@ -92,6 +100,12 @@ pub fn build_router(state: AppState) -> Router {
         .route("/jobs/{name}/run", post(admin::run_job))
         .route("/audit/verify", get(admin::verify_audit))
         .route("/stats/overview", get(admin::overview));
+    // The hub answers the nation's merged trust list where a deployment answers its own.
+    let api = if state.hub.is_some() {
+        hub_routes(api)
+    } else {
+        api.route("/ecard/keys", get(ecard::keys)).route("/revocations", get(ecard::revocations))
+    };
     let api = onecard_routes(api)
         .route("/payers", post(benefits::add_payer))
         .route("/benefits/programs", post(benefits::add_program))
@@ -135,6 +149,8 @@ pub struct ServeOptions {
     pub demo_logins: Vec<(String, sscard_domain::access::Role)>,
     /// Their password (empty without `--demo`).
     pub demo_password: String,
+    /// Run as the national hub, with the key of the national blind index (`serve --hub`).
+    pub hub: Option<sscard_app::hub::IndexKey>,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -174,7 +190,8 @@ pub async fn serve_on(
     let state = AppState::new(store.clone(), clock, options.policy.clone())
         .with_keys(keys)
         .with_client_header(options.client_header.clone())
-        .with_demo_logins(options.demo_logins.clone(), &options.demo_password);
+        .with_demo_logins(options.demo_logins.clone(), &options.demo_password)
+        .with_hub(options.hub.clone());
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     resume_benefit_batches(&state);

@@ -138,6 +138,12 @@ impl MasterKey {
         sscard_gm::vault::DataKeys::new(&self.bytes)
     }
 
+    /// The key of the national blind index a hub hands to its deployments
+    /// (`derive_key(master, "national-index")`).
+    pub fn national_index_key(&self) -> sscard_app::hub::IndexKey {
+        sscard_app::hub::IndexKey::derive(&self.bytes)
+    }
+
     fn seal_key(&self) -> Sm4Key {
         let k = Zeroizing::new(kdf::derive_key(&self.bytes, ISSUER_KEYS_LABEL));
         Sm4Key::new(&k)

@@ -36,6 +36,9 @@ pub struct AppState {
     pub demo_logins: Arc<Vec<(String, sscard_domain::access::Role)>>,
     /// The demo accounts' password, shown beside them.
     pub demo_password: Arc<str>,
+    /// Set when the server runs as the national hub (`serve --hub`): the key of the national
+    /// blind index it hands to deployments; the hub's routes are mounted only then.
+    pub hub: Option<sscard_app::hub::IndexKey>,
     /// The Prometheus registry served at `/metrics`, and the setters the other parts feed it by.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -112,8 +115,14 @@ impl AppState {
             used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
             demo_logins: Arc::new(Vec::new()),
             demo_password: Arc::from(""),
+            hub: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
         }
+    }
+    /// The same state running as the national hub (with its index key), or not.
+    pub fn with_hub(mut self, hub: Option<sscard_app::hub::IndexKey>) -> Self {
+        self.hub = hub;
+        self
     }
     /// The same state listing the demo logins on the login page.
     pub fn with_demo_logins(mut self, logins: Vec<(String, sscard_domain::access::Role)>, password: &str) -> Self {

@@ -63,6 +63,9 @@ enum Command {
     /// Benefits paid to the card's bank account: programs, batches, certification.
     #[command(subcommand)]
     Benefits(cmd::benefits::BenefitsCmd),
+    /// The national hub: register deployments (add-deployment), list them.
+    #[command(subcommand)]
+    Hub(cmd::hub::HubCmd),
     /// Benchmarks that report ratios against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -105,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Import(c) => cmd::import::import(&url, c).await,
         Command::Audit(c) => cmd::jobs::audit(&url, c).await,
         Command::Bench(c) => cmd::bench::bench(&url, c).await,
+        Command::Hub(c) => cmd::hub::hub(&url, c).await,
         Command::Keys(c) => cmd::keys::keys(&url, c).await,
         Command::Terminal(c) => cmd::terminal::terminal(&url, c).await,
         Command::Operator(c) => cmd::onecard::operator(&url, c).await,

@@ -7,6 +7,7 @@ pub mod bank_files;
 pub mod benefits;
 pub mod cards;
 pub mod ecard;
+pub mod hub;
 pub mod onecard;
 pub mod persons;
 

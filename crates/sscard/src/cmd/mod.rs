@@ -8,6 +8,7 @@ pub mod bench_benefits_seed;
 pub mod bench_ecard;
 pub mod bench_onecard;
 pub mod benefits;
+pub mod hub;
 pub mod import;
 pub mod jobs;
 pub mod keys;

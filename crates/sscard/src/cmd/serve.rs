@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// X-Forwarded-For). Only this header is believed, and only when given.
     #[arg(long, value_parser = parse_header_name)]
     client_address_header: Option<axum::http::HeaderName>,
+    /// Run as the national hub (docs/NATION.md): deployments, claims, the national index,
+    /// the nation's issuer keys and revocations. Register deployments with `sscard hub add-deployment`.
+    #[arg(long)]
+    hub: bool,
     #[command(flatten)]
     master: super::keys::MasterKeyArgs,
 }
@@ -48,6 +52,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         client_header: args.client_address_header,
         demo_password: if demo_logins.is_empty() { String::new() } else { DEMO_PASSWORD.to_string() },
         demo_logins,
+        hub: args.hub.then(|| master.national_index_key()),
     };
     let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
     sscard_server::app::serve_on(listener, options, store, keys, |addr| {
