@@ -217,10 +217,34 @@ pub async fn illegal_steps_change_nothing(store: Arc<dyn Store>) {
 pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     let store = &*store;
     seed(store).await;
-    let office = ctx_at(clerk(), days_later_ms(1));
-    let bureau = |days| ctx_at(teller(BANK), days_later_ms(days));
+    online_shipped_in_time(store).await;
+    online_shipped_late(store).await;
+    let third = register(store, 3).await;
+    applications_refused_write_nothing(store, &third).await;
 
-    // In time: shipped on Monday 23 March, the 15th working day after Monday 2 March.
+    // A pickup application without an address cannot be shipped.
+    let c = ctx(admin());
+    let branch = apply(store, &c, &third.id, branch_first()).await;
+    let id = branch.application.id.clone();
+    steps(store, &c, &id, &[AppStep::Approve, AppStep::Produce]).await;
+    refusal(sscard_app::applications::step(store, &c, &id, AppStep::Ship).await, ErrorKind::Refused, "no_mail_address");
+    assert_eq!(application(store, &id).await.application.status, AppStatus::InProduction);
+}
+
+/// The card office approving, a day after the start.
+fn office() -> sscard_app::Ctx {
+    ctx_at(clerk(), days_later_ms(1))
+}
+
+/// The card bureau (the bank's teller) `days` after the start.
+fn bureau(days: i64) -> sscard_app::Ctx {
+    ctx_at(teller(BANK), days_later_ms(days))
+}
+
+/// In time: shipped on Monday 23 March, the 15th working day after Monday 2 March; `ready`
+/// refused (no branch) and writing nothing; delivered, the promise stays met.
+async fn online_shipped_in_time(store: &dyn Store) {
+    let office = office();
     let on_time = register(store, 1).await;
     let view = apply(store, &ctx(holder(&on_time)), &on_time.id, online_first()).await;
     let app_id = view.application.id.clone();
@@ -270,8 +294,11 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
         ]
     );
     assert_eq!(delivered.promise.map(|p| p.met), Some(Some(true)), "the promise stays met after delivery");
+}
 
-    // Late: shipped on Tuesday 24 March, the 16th working day.
+/// Late: shipped on Tuesday 24 March, the 16th working day.
+async fn online_shipped_late(store: &dyn Store) {
+    let office = office();
     let late = register(store, 2).await;
     let view = apply(store, &ctx(holder(&late)), &late.id, online_first()).await;
     let late_id = view.application.id.clone();
@@ -283,14 +310,17 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     let shipped = step(store, &bureau(22), &late_id, AppStep::Ship).await;
     let promise = shipped.promise.expect("promise");
     assert_eq!((promise.working_days_used, promise.met), (16, Some(false)));
+}
 
+/// No address, no online application; a branch application names a branch of its own bank;
+/// none of the refused applications writes anything.
+async fn applications_refused_write_nothing(store: &dyn Store, third: &Person) {
     // No address, no online application.
-    let third = register(store, 3).await;
     let before = row_counts(store).await;
     for address in [None, Some(""), Some("   ")] {
         let input = app_input(AppKind::First, Channel::Online, BANK, None, address, None);
         invalid(
-            sscard_app::applications::apply(store, &ctx(holder(&third)), &third.id, input).await,
+            sscard_app::applications::apply(store, &ctx(holder(third)), &third.id, input).await,
             "mail_address_required",
             "mail_address",
         );
@@ -298,7 +328,7 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
     let too_long = "路".repeat(201);
     let input = app_input(AppKind::First, Channel::Online, BANK, None, Some(&too_long), None);
     invalid(
-        sscard_app::applications::apply(store, &ctx(holder(&third)), &third.id, input).await,
+        sscard_app::applications::apply(store, &ctx(holder(third)), &third.id, input).await,
         "bad_address",
         "mail_address",
     );
@@ -338,13 +368,6 @@ pub async fn online_path_and_promise(store: Arc<dyn Store>) {
         "bank_code",
     );
     assert_eq!(row_counts(store).await, before, "refused applications write nothing");
-
-    // A pickup application without an address cannot be shipped.
-    let branch = apply(store, &c, &third.id, branch_first()).await;
-    let id = branch.application.id.clone();
-    steps(store, &c, &id, &[AppStep::Approve, AppStep::Produce]).await;
-    refusal(sscard_app::applications::step(store, &c, &id, AppStep::Ship).await, ErrorKind::Refused, "no_mail_address");
-    assert_eq!(application(store, &id).await.application.status, AppStatus::InProduction);
 }
 
 /// branch_instant and kiosk run the whole path in one call at a printer branch, and are
@@ -509,6 +532,31 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
     );
     assert_eq!(row_counts(store).await, before);
 
+    a_live_card_takes_only_a_replacement(store, &c).await;
+
+    // Nothing to upgrade without a second-generation card.
+    let none = register(store, 3).await;
+    refusal(
+        sscard_app::applications::apply(
+            store,
+            &c,
+            &none.id,
+            app_input(AppKind::Upgrade, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None),
+        )
+        .await,
+        ErrorKind::Refused,
+        "nothing_to_upgrade",
+    );
+    // A lost card still blocks a first application.
+    let lost_person = register(store, 4).await;
+    let lost = active_card(store, &lost_person).await;
+    act(store, &ctx(admin()), lost.card_no.as_str(), CardAction::ReportLost, ActionInput::default()).await;
+    conflict(sscard_app::applications::apply(store, &c, &lost_person.id, branch_first()).await, "has_card", "lost");
+}
+
+/// A live card: no second first card, no upgrade; a replacement is taken, then blocks.
+async fn a_live_card_takes_only_a_replacement(store: &dyn Store, c: &sscard_app::Ctx) {
+    let c = c.clone();
     // A live card: no second first card, no upgrade; a replacement is taken, then blocks.
     let holder_person = register(store, 2).await;
     let live = active_card(store, &holder_person).await;
@@ -553,25 +601,6 @@ pub async fn intake_rules_and_fees(store: Arc<dyn Store>) {
         "application_open",
         "submitted",
     );
-
-    // Nothing to upgrade without a second-generation card.
-    let none = register(store, 3).await;
-    refusal(
-        sscard_app::applications::apply(
-            store,
-            &c,
-            &none.id,
-            app_input(AppKind::Upgrade, Channel::Branch, BANK, Some(PLAIN_BRANCH), None, None),
-        )
-        .await,
-        ErrorKind::Refused,
-        "nothing_to_upgrade",
-    );
-    // A lost card still blocks a first application.
-    let lost_person = register(store, 4).await;
-    let lost = active_card(store, &lost_person).await;
-    act(store, &ctx(admin()), lost.card_no.as_str(), CardAction::ReportLost, ActionInput::default()).await;
-    conflict(sscard_app::applications::apply(store, &c, &lost_person.id, branch_first()).await, "has_card", "lost");
 }
 
 /// The import row of a second-generation card.

@@ -98,6 +98,39 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
         unknown.clone(),
         line("L7", &p1, 1_000),
     ];
+    let batch_no = first_batch_pays_each_line_once(store, &pf, &p1, &card1, &batch1).await;
+    let me1 = ctx(holder(&p1));
+    same_batch_again_pays_nothing(store, &pf, &batch1, batch_no).await;
+
+    refused_whole(store, &pf, &p2, &p4).await;
+    second_batch_and_other_payers(store, &pf, &me1, &p1, &p2).await;
+
+    let new = money_follows_the_card(store, &pf, &me1, &p1, card1.card_no.as_str()).await;
+
+    // The holder sees what they received; another holder does not.
+    let mine = benefits::person_benefits(store, &me1, &p1.id, 50).await.expect("benefits");
+    assert_eq!(mine.len(), 4, "{mine:?}");
+    assert_eq!(mine[0].payment.card_no, new.card_no.as_str());
+    assert!(mine.iter().any(|b| b.program_kind == sscard_domain::benefits::ProgramKind::TaxRefund));
+    forbidden(benefits::person_benefits(store, &ctx(holder(&p2)), &p1.id, 50).await);
+    forbidden(benefits::person_benefits(store, &pf, &p1.id, 50).await);
+    books_clean(store).await;
+    let report = sscard_app::onecard::ledger::check(store).await.expect("check");
+    assert_eq!(report.transfers, 5);
+    assert_eq!(report.transfers_total_fen, 300_000 + 250_000 + 8_800 + 300_000 + 300_000);
+}
+
+/// The first batch: each line decided once (paid to p1's current card; overdue, no account,
+/// other name, deceased, unknown, duplicate); a pension paid marks the person retired.
+/// Answers the batch's number.
+async fn first_batch_pays_each_line_once(
+    store: &dyn Store,
+    pf: &Ctx,
+    p1: &Person,
+    card1: &sscard_domain::card::Card,
+    batch1: &[RawLine],
+) -> i64 {
+    let (pf, batch1) = (pf.clone(), batch1.to_vec());
     let s = submit_lines(store, &pf, env(PAYER, "2026-11-A", "pension", "2026-11", &batch1), &batch1)
         .await
         .expect("batch paid");
@@ -124,17 +157,23 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
     let e2e = paid_line.end_to_end_id.clone().expect("key");
     assert!(e2e.len() <= 35);
     // A pension paid marks the person retired.
-    let me1 = ctx(holder(&p1));
+    let me1 = ctx(holder(p1));
     let seen = sscard_app::persons::get(store, &me1, &p1.id).await.expect("person");
     assert!(seen.person.pension_recorded);
     books_clean(store).await;
+    s.batch.batch_no
+}
 
+/// The same batch again answers the first result and pays nothing more; another body under
+/// the same batch id is a conflict.
+async fn same_batch_again_pays_nothing(store: &dyn Store, pf: &Ctx, batch1: &[RawLine], batch_no: i64) {
+    let (pf, batch1) = (pf.clone(), batch1.to_vec());
     // The same batch again answers the first result and pays nothing more.
     let before = sscard_app::onecard::ledger::check(store).await.expect("check").transfers;
     let again = submit_lines(store, &pf, env(PAYER, "2026-11-A", "pension", "2026-11", &batch1), &batch1)
         .await
         .expect("replay");
-    assert_eq!((again.batch.batch_no, again.decided_lines), (s.batch.batch_no, 7));
+    assert_eq!((again.batch.batch_no, again.decided_lines), (batch_no, 7));
     assert_eq!(sscard_app::onecard::ledger::check(store).await.expect("check").transfers, before);
     // Another body under the same batch id is a conflict.
     let mut other = batch1.clone();
@@ -145,9 +184,12 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
         "batch_id_reused",
     );
     assert!(e.message.contains("2026-11-A"));
+}
 
-    refused_whole(store, &pf, &p2, &p4).await;
-
+/// A second batch for the same month; another payer's own program; who may submit and see.
+async fn second_batch_and_other_payers(store: &dyn Store, pf: &Ctx, me1: &Ctx, p1: &Person, p2: &Person) {
+    use LineOutcome::{Duplicate, Paid};
+    let (pf, me1) = (pf.clone(), me1.clone());
     // A second batch for the same month: p1 is a duplicate; p2, now certified, is paid.
     benefits::certify(store, &ctx(holder(&p2)), &p2.id).await.expect("holder certifies");
     let batch2 = vec![line("N1", &p1, 300_000), line("N2", &p2, 250_000)];
@@ -166,20 +208,6 @@ pub async fn benefits_each_line_once_to_the_current_card(store: Arc<dyn Store>) 
     );
     forbidden(submit_lines(store, &ctx(teller(BANK)), env(PAYER, "X", "pension", "2026-11", &batch2), &batch2).await);
     forbidden(submit_lines(store, &me1, env(PAYER, "X", "pension", "2026-11", &batch2), &batch2).await);
-
-    let new = money_follows_the_card(store, &pf, &me1, &p1, card1.card_no.as_str()).await;
-
-    // The holder sees what they received; another holder does not.
-    let mine = benefits::person_benefits(store, &me1, &p1.id, 50).await.expect("benefits");
-    assert_eq!(mine.len(), 4, "{mine:?}");
-    assert_eq!(mine[0].payment.card_no, new.card_no.as_str());
-    assert!(mine.iter().any(|b| b.program_kind == sscard_domain::benefits::ProgramKind::TaxRefund));
-    forbidden(benefits::person_benefits(store, &ctx(holder(&p2)), &p1.id, 50).await);
-    forbidden(benefits::person_benefits(store, &pf, &p1.id, 50).await);
-    books_clean(store).await;
-    let report = sscard_app::onecard::ledger::check(store).await.expect("check");
-    assert_eq!(report.transfers, 5);
-    assert_eq!(report.transfers_total_fen, 300_000 + 250_000 + 8_800 + 300_000 + 300_000);
 }
 
 async fn money_follows_the_card(

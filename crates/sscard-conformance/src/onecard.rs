@@ -110,22 +110,7 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
     let store = &*store;
     seed(store).await;
     operators(store).await;
-    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await;
-    assert!(gate.secret.starts_with("sst_"));
-    let found = terminals::authenticate(store, &gate.secret).await.expect("auth").expect("known secret");
-    assert_eq!(found.id, gate.terminal.id);
-    assert!(terminals::authenticate(store, "sst_0000").await.expect("auth").is_none());
-    refusal(
-        terminals::add_terminal(
-            store,
-            &ctx(admin()),
-            NewTerminal::parse("XM-BUS", "medical", REGION, &[] as &[&str]).expect("well formed"),
-        )
-        .await,
-        ErrorKind::Refused,
-        "scenario_not_allowed",
-    );
-    forbidden(terminals::set_disabled(store, &ctx(clerk()), &gate.terminal.id, true).await);
+    let gate = gate_authenticates_by_its_secret(store).await;
 
     let person = register(store, 1).await;
     let active = active_card(store, &person).await;
@@ -184,14 +169,40 @@ pub async fn onecard_terminals_and_refusals(store: Arc<dyn Store>) {
     let ok = transit::tap(store, &tctx(t), t, &card(no), &fare(200, None)).await.expect("tap");
     assert_eq!(ok.balance_fen, 600);
 
-    // Identity: only the scope.
+    identity_gives_only_the_scope(store, no).await;
+    books_clean(store).await;
+}
+
+/// A gate's secret authenticates it and no other; an operator's terminal only for its
+/// scenarios; a clerk may not disable a terminal.
+async fn gate_authenticates_by_its_secret(store: &dyn Store) -> CreatedTerminal {
+    let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await;
+    assert!(gate.secret.starts_with("sst_"));
+    let found = terminals::authenticate(store, &gate.secret).await.expect("auth").expect("known secret");
+    assert_eq!(found.id, gate.terminal.id);
+    assert!(terminals::authenticate(store, "sst_0000").await.expect("auth").is_none());
+    refusal(
+        terminals::add_terminal(
+            store,
+            &ctx(admin()),
+            NewTerminal::parse("XM-BUS", "medical", REGION, &[] as &[&str]).expect("well formed"),
+        )
+        .await,
+        ErrorKind::Refused,
+        "scenario_not_allowed",
+    );
+    forbidden(terminals::set_disabled(store, &ctx(clerk()), &gate.terminal.id, true).await);
+    gate
+}
+
+/// Identity: only the scope.
+async fn identity_gives_only_the_scope(store: &dyn Store, no: &str) {
     let id_term = terminal(store, "XM-GOV", "identity", REGION, &["region", "retired"]).await;
     let attrs =
         onecard::identify(store, &tctx(&id_term.terminal), &id_term.terminal, &card(no)).await.expect("identify");
     assert_eq!(serde_json::Value::Object(attrs), serde_json::json!({"region": REGION, "retired": false}));
     let usage = onecard::usage(store, &ctx(clerk())).await.expect("usage");
     assert!(usage.iter().any(|u| u.scenario == "identity" && u.presented == "card" && u.count == 1));
-    books_clean(store).await;
 }
 
 /// The ledger: a top-up key replays, a different body under the same key is a 409, a wallet
@@ -364,16 +375,7 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     fund_float(store, "OFFICE", 300).await;
     transit::topup(store, &ctx(admin()), None, &card(&bn), &topup(300, "cash", None)).await.expect("cash top-up");
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
-    let c = tctx(&gate);
-    // The ferry: 35 yuan, 8 for residents insured in Xiamen.
-    let r = transit::tap(store, &c, &gate, &card(&an), &fare(3500, Some(800))).await.expect("tap");
-    assert_eq!((r.fare_fen, r.resident, r.balance_fen), (800, true, 200));
-    refusal(
-        transit::tap(store, &c, &gate, &card(&an), &fare(201, None)).await,
-        ErrorKind::Refused,
-        "insufficient_balance",
-    );
-    invalid(Fare::parse(100, Some(200)).map_err(StoreError::from), "bad_fare", "resident_fare_fen");
+    ferry_at_the_resident_fare(store, &gate, &an).await;
 
     // Offline: B lost the card at base + 10 min.
     let t0 = base_ms();
@@ -423,6 +425,19 @@ pub async fn onecard_transit(store: Arc<dyn Store>) {
     let report = check(store).await.expect("check");
     // The office's float 300, top-ups 1000 + 300, fares 800 + 150 + 200.
     assert_eq!(report.transfers_total_fen, 300 + 1000 + 300 + 800 + 150 + 200 + 500 + 100);
+}
+
+/// The ferry: 35 yuan, 8 for residents insured in Xiamen; never an overdraft.
+async fn ferry_at_the_resident_fare(store: &dyn Store, gate: &Terminal, an: &str) {
+    let c = tctx(gate);
+    let r = transit::tap(store, &c, gate, &card(an), &fare(3500, Some(800))).await.expect("tap");
+    assert_eq!((r.fare_fen, r.resident, r.balance_fen), (800, true, 200));
+    refusal(
+        transit::tap(store, &c, gate, &card(an), &fare(201, None)).await,
+        ErrorKind::Refused,
+        "insufficient_balance",
+    );
+    invalid(Fare::parse(100, Some(200)).map_err(StoreError::from), "bad_fare", "resident_fare_fen");
 }
 
 async fn refused_while_suspended(store: &dyn Store, gate: &Terminal, t0: i64) {
@@ -647,11 +662,19 @@ pub async fn onecard_concurrent_debits_never_overdraw(store: Arc<dyn Store>) {
 /// A temporary card's wallet and the lost card's both move to the formal replacement; an empty
 /// wallet moves nothing.
 pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
-    use sscard_domain::application::{AppKind, Channel, ReplacementReason};
     let store = &*store;
     seed(store).await;
     operators(store).await;
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
+    lost_card_wallet_moves_to_the_replacement(store, &gate).await;
+    temporary_and_lost_wallets_end_on_the_replacement(store, &gate).await;
+    empty_wallet_moves_nothing(store, &gate).await;
+}
+
+/// A card topped up, partly spent and lost: its balance is on the replacement once that is
+/// activated, in one `migration` transfer with its event; spendable there and only there.
+async fn lost_card_wallet_moves_to_the_replacement(store: &dyn Store, gate: &Terminal) {
+    let gate = gate.clone();
     let person = register(store, 1).await;
     let me = ctx(holder(&person));
     let old = active_card(store, &person).await.card_no.as_str().to_string();
@@ -683,9 +706,13 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let report = check(store).await.expect("check");
     // The replacement's fee paid in cash: the desk's float funded with it, then the fee.
     assert_eq!((report.transfers, report.transfers_total_fen), (6, 5000 + 1234 + 3766 + 766 + 2000 + 2000));
+}
 
-    // A lost card with money, a temporary card bridging the wait, then the formal replacement:
-    // both wallets end on the replacement.
+/// A lost card with money, a temporary card bridging the wait, then the formal replacement:
+/// both wallets end on the replacement.
+async fn temporary_and_lost_wallets_end_on_the_replacement(store: &dyn Store, gate: &Terminal) {
+    use sscard_domain::application::{AppKind, Channel, ReplacementReason};
+    let gate = gate.clone();
     let p2 = register(store, 2).await;
     let me2 = ctx(holder(&p2));
     let formal = active_card(store, &p2).await.card_no.as_str().to_string();
@@ -731,8 +758,11 @@ pub async fn onecard_wallet_follows_the_replacement(store: Arc<dyn Store>) {
     let mut want = vec![format!("migrate:{formal}:{repl}"), format!("migrate:{temp}:{repl}")];
     want.sort_unstable();
     assert_eq!(keys, want);
+}
 
-    // An empty wallet moves nothing (no transfer, no event).
+/// An empty wallet moves nothing (no transfer, no event).
+async fn empty_wallet_moves_nothing(store: &dyn Store, gate: &Terminal) {
+    let gate = gate.clone();
     let p3 = register(store, 3).await;
     let me3 = ctx(holder(&p3));
     let lonely = active_card(store, &p3).await.card_no.as_str().to_string();
@@ -776,10 +806,25 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
     let ecard = sscard_app::ecard::of_person(store, &me, &person.id).await.expect("e-card");
     transit::topup(store, &me, None, &card(&no), &topup(1000, "bank", None)).await.expect("top-up");
     let gate = terminal(store, "XM-BUS", "transit", REGION, &[]).await.terminal;
-    let c = tctx(&gate);
     let forged = Presentation::RefusedQr { reason: "bad_signature", ecard_id: None };
     let expired = Presentation::RefusedQr { reason: "expired", ecard_id: Some(ecard.id.clone()) };
+    let (hosp, off) = online_refusals(store, &gate, &me, &forged, &expired).await;
+    offline_identity_and_library_refusals(store, &gate, &no, &forged, &expired).await;
+    refusals_are_uses(store, &person, &no, &hosp, &off).await;
+}
 
+/// Online: a forged or expired code, an unknown or malformed number are refused (uses); a
+/// terminal of another scenario, a disabled one and the holder's own top-up are refused too
+/// (not uses). Answers the two terminals whose attempts are no uses.
+async fn online_refusals(
+    store: &dyn Store,
+    gate: &Terminal,
+    me: &Ctx,
+    forged: &Presentation,
+    expired: &Presentation,
+) -> (Terminal, Terminal) {
+    let (c, gate, me) = (tctx(gate), gate.clone(), me.clone());
+    let (forged, expired) = (forged.clone(), expired.clone());
     let e =
         refusal(transit::tap(store, &c, &gate, &forged, &fare(200, None)).await, ErrorKind::Refused, "bad_signature");
     assert_eq!(e.field, Some("token"));
@@ -811,7 +856,19 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
         "terminal_disabled",
     );
     refusal(transit::topup(store, &me, None, &expired, &topup(100, "bank", None)).await, ErrorKind::Refused, "expired");
-    // Offline: a refused QR line is a refused use as well.
+    (hosp, off)
+}
+
+/// Offline: a refused QR line is a refused use as well; identity and library refuse them the
+/// same way.
+async fn offline_identity_and_library_refusals(
+    store: &dyn Store,
+    gate: &Terminal,
+    no: &str,
+    forged: &Presentation,
+    expired: &Presentation,
+) {
+    let (gate, no) = (gate.clone(), no.to_string());
     let now = ctx_at(terminal_actor(&gate), base_ms() + 60_000);
     let items = vec![
         OfflineItem {
@@ -839,8 +896,14 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
     let idt = terminal(store, "XM-GOV", "identity", REGION, &["region"]).await.terminal;
     refusal(onecard::identify(store, &tctx(&idt), &idt, &forged).await, ErrorKind::Refused, "bad_signature");
     let lib = terminal(store, "XM-LIB", "library", REGION, &[]).await.terminal;
-    refusal(library::register(store, &tctx(&lib), &lib, &expired).await, ErrorKind::Refused, "expired");
+    refusal(library::register(store, &tctx(&lib), &lib, expired).await, ErrorKind::Refused, "expired");
+}
 
+/// The holder sees the refusals of their own e-card (known by its verified signature); the
+/// others have no person; the statistics count them, refused ones apart.
+async fn refusals_are_uses(store: &dyn Store, person: &Person, no: &str, hosp: &Terminal, off: &Terminal) {
+    let me = ctx(holder(person));
+    let no = no.to_string();
     // The holder sees the refusals of their own e-card (known by its verified signature).
     let uses = onecard::uses(store, &me, &person.id, None, 50).await.expect("uses");
     let mut mine: Vec<(&str, &str, Option<&str>, &str)> = uses
@@ -872,7 +935,7 @@ pub async fn onecard_refusals_before_the_card_is_known(store: Arc<dyn Store>) {
     assert_eq!(of("transit", "card"), Some((3, 2)));
     assert_eq!(of("identity", "qr"), Some((1, 1)));
     assert_eq!(of("library", "qr"), Some((1, 1)));
-    assert_eq!(balance(store, &person, &format!("ewallet:{no}")).await, 900);
+    assert_eq!(balance(store, person, &format!("ewallet:{no}")).await, 900);
     books_clean(store).await;
 }
 

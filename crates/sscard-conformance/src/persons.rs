@@ -62,6 +62,29 @@ pub async fn registration_of_a_resident(store: Arc<dyn Store>) {
 pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
     let store = &*store;
     let c = ctx(clerk());
+    let cases = document_cases();
+    let assigned = each_registers_with_its_ssn(store, &c, &cases).await;
+    assert_eq!(assigned.len(), 4);
+    let mut unique = assigned.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "assigned SSNs are unique: {assigned:?}");
+    assert_eq!(overview(store).await.persons, cases.len() as i64);
+
+    // The same document again never gets a second SSN.
+    for (input, _, _, _) in cases.iter().cloned() {
+        let doc_type = input.doc_type;
+        let result = sscard_app::persons::register(store, &c, input).await;
+        let e = refusal(result, ErrorKind::Conflict, "person_exists");
+        assert_eq!(e.kind, ErrorKind::Conflict, "{}", doc_type.as_str());
+    }
+    assert_eq!(overview(store).await.persons, cases.len() as i64);
+    assert_eq!(row_count(store, Table::Events).await, cases.len() as u64);
+}
+
+/// One registration of every document type: (input, SSN is the number itself, expected sex,
+/// expected birth date).
+fn document_cases() -> Vec<(RegistrationInput, bool, Sex, time::Date)> {
     let permit_region = RegionCode::parse("810000").expect("fixture region");
     let permit = sscard_domain::document::make_resident_id(permit_region, date!(1992 - 07 - 08), 246);
     let fpr2023 = with_check_char("93500019850312002");
@@ -78,7 +101,7 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
     let derived =
         |doc_type: DocType, number: &str| RegistrationInput { doc_type, ..resident_input(number, "Test Person") };
     // (input, SSN is the number itself, expected sex, expected birth date)
-    let cases = [
+    vec![
         (derived(DocType::ResidentId, &resident_number(1)), true, Sex::Male, adult_birth(1)),
         (derived(DocType::ResidencePermit, &permit), true, Sex::Female, date!(1992 - 07 - 08)),
         (derived(DocType::ForeignPermanentId, &fpr2023), true, Sex::Female, date!(1985 - 03 - 12)),
@@ -112,12 +135,21 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
             Sex::Male,
             date!(1983 - 06 - 15),
         ),
-    ];
+    ]
+}
+
+/// Registers every case and checks the person it gives (derived fields, the SSN: the number
+/// itself or an assigned `A...` one) and that it is found by SSN; answers the assigned SSNs.
+async fn each_registers_with_its_ssn(
+    store: &dyn Store,
+    c: &sscard_app::Ctx,
+    cases: &[(RegistrationInput, bool, Sex, time::Date)],
+) -> Vec<Ssn> {
     let mut assigned = Vec::new();
     for (input, number_is_ssn, sex, birth) in cases.iter().cloned() {
         let doc_type = input.doc_type;
         let number = input.doc_number.clone();
-        let person = match sscard_app::persons::register(store, &c, input).await {
+        let person = match sscard_app::persons::register(store, c, input).await {
             Ok(p) => p,
             Err(e) => panic!("{} {number} should register: {e:?}", doc_type.as_str()),
         };
@@ -136,25 +168,10 @@ pub async fn registration_of_every_document_type(store: Arc<dyn Store>) {
             assert_eq!(Ssn::parse(ssn).ok(), Some(person.ssn.clone()));
             assigned.push(person.ssn.clone());
         }
-        let found = try_find_by_ssn(store, &c, person.ssn.as_str()).await.expect("every person is found by SSN").person;
+        let found = try_find_by_ssn(store, c, person.ssn.as_str()).await.expect("every person is found by SSN").person;
         assert_eq!(found, person);
     }
-    assert_eq!(assigned.len(), 4);
-    let mut unique = assigned.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(unique.len(), 4, "assigned SSNs are unique: {assigned:?}");
-    assert_eq!(overview(store).await.persons, cases.len() as i64);
-
-    // The same document again never gets a second SSN.
-    for (input, _, _, _) in cases.iter().cloned() {
-        let doc_type = input.doc_type;
-        let result = sscard_app::persons::register(store, &c, input).await;
-        let e = refusal(result, ErrorKind::Conflict, "person_exists");
-        assert_eq!(e.kind, ErrorKind::Conflict, "{}", doc_type.as_str());
-    }
-    assert_eq!(overview(store).await.persons, cases.len() as i64);
-    assert_eq!(row_count(store, Table::Events).await, cases.len() as u64);
+    assigned
 }
 
 /// Bad check character, bad date, wrong region, future birth: 400 on doc_number, nothing written.
