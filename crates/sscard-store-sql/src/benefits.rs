@@ -12,6 +12,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use sscard_domain::benefits::{BatchStatus, LineOutcome, ProgramKind};
 use sscard_store::benefits::*;
+use sscard_store::onecard::BalanceChange;
 use sscard_store::ports;
 use sscard_store::{Result, StoreError};
 
@@ -32,10 +33,18 @@ fn dup(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         other => other,
     }
 }
-/// `$first, ..., $(first + n - 1)`: numbered on both backends, as these statements mix them
-/// with the numbered parameters before them.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// Parameter `i` of a statement: `$i` on PostgreSQL, `?` on SQLite (the parameters bound in
+/// order), as SQLite looks every `$n` up among the names before it, which is quadratic in a
+/// list of a thousand.
+fn param(dialect: crate::Dialect, i: usize) -> String {
+    match dialect {
+        crate::Dialect::Postgres => format!("${i}"),
+        crate::Dialect::Sqlite => "?".to_string(),
+    }
+}
+/// Parameters `first` to `first + n - 1` (see [`param`]).
+fn placeholders(dialect: crate::Dialect, first: usize, n: usize) -> String {
+    (first..first + n).map(|i| param(dialect, i)).collect::<Vec<_>>().join(", ")
 }
 
 fn payer(row: &AnyRow) -> Result<PayerRow> {
@@ -318,9 +327,11 @@ impl ports::Benefits for SqlTx {
         if line_ids.is_empty() {
             return Ok(Vec::new());
         }
+        let d = self.dialect();
         let sql = format!(
-            "SELECT line_id FROM benefit_lines WHERE batch_no = $1 AND line_id IN ({})",
-            placeholders(2, line_ids.len())
+            "SELECT line_id FROM benefit_lines WHERE batch_no = {} AND line_id IN ({})",
+            param(d, 1),
+            placeholders(d, 2, line_ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false).bind(batch_no);
         for id in line_ids {
@@ -414,6 +425,31 @@ impl ports::Benefits for SqlTx {
         super::bulk::run(self.conn(), dialect, &[s]).await
     }
 
+    async fn credit_bank_accounts(&mut self, credits: &[BalanceChange], now_ms: i64) -> Result<()> {
+        let mut s = Section::new(
+            "INSERT INTO accounts (id, kind, owner, person_id, balance, may_go_negative, created_at_ms)",
+            7,
+            " ON CONFLICT (id) DO UPDATE SET balance = accounts.balance + excluded.balance",
+            "account",
+        );
+        // In id order, so concurrent writers take the row locks in one order.
+        let mut sorted: Vec<&BalanceChange> = credits.iter().collect();
+        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        for c in sorted {
+            s.row([
+                V::Text(&c.id),
+                V::Text(c.kind.as_str()),
+                V::Text(&c.owner),
+                V::OptText(c.person_id.as_deref()),
+                V::Int(c.delta_fen),
+                V::Int(i64::from(c.kind.may_go_negative())),
+                V::Int(now_ms),
+            ]);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, &[s]).await
+    }
+
     async fn paid_persons(
         &mut self,
         payer_code: &str,
@@ -424,10 +460,14 @@ impl ports::Benefits for SqlTx {
         if person_ids.is_empty() {
             return Ok(Vec::new());
         }
+        let d = self.dialect();
         let sql = format!(
-            "SELECT person_id FROM benefit_payments WHERE payer_code = $1 AND program_code = $2 AND period = $3 \
+            "SELECT person_id FROM benefit_payments WHERE payer_code = {} AND program_code = {} AND period = {} \
              AND status = 'paid' AND person_id IN ({})",
-            placeholders(4, person_ids.len())
+            param(d, 1),
+            param(d, 2),
+            param(d, 3),
+            placeholders(d, 4, person_ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false).bind(payer_code).bind(program_code).bind(period);
         for id in person_ids {
@@ -485,7 +525,7 @@ impl ports::Benefits for SqlTx {
         let sql = format!(
             "SELECT person_id, CAST(MAX(at_ms) AS BIGINT) AS at_ms FROM benefit_certifications \
              WHERE person_id IN ({}) GROUP BY person_id",
-            placeholders(1, person_ids.len())
+            placeholders(self.dialect(), 1, person_ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
         for id in person_ids {

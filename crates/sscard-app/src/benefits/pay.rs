@@ -1,8 +1,9 @@
 //! Paying a received batch, one chunk of lines per transaction: each chunk decides its lines
 //! (`sscard_domain::benefits::decide_line`), posts one ledger transfer per paid line (payer →
-//! the mirror of the paying card's bank account), records the payments, the lines' outcomes,
-//! an event and audit record per paid line, and moves the batch's `done_through` past the
-//! chunk, all in that one transaction. A process killed in the middle loses at most the chunk
+//! the mirror of the paying card's bank account, credited without a lock as a credit is decided
+//! on no balance), records the payments, the lines' outcomes, one event (listing the chunk's
+//! payments) and one audit record, and moves the batch's `done_through` past the chunk, all in
+//! that one transaction. A process killed in the middle loses at most the chunk
 //! it was writing, which never committed; [`run_batch`] (on restart, or when the batch is
 //! submitted again) goes on after `done_through` and pays nothing twice. Across batches the
 //! payments' unique index (payer × program × period × person) backs the `duplicate` rule.
@@ -22,7 +23,8 @@ use sscard_domain::ledger::{AccountKind, TransferKind};
 use sscard_domain::money::Fen;
 use sscard_domain::person::{Person, PersonName};
 use sscard_store::benefits::{BatchRow, LineRow, PaymentRow, ProgramRow};
-use sscard_store::onecard::{TransferRow, Writes};
+use sscard_store::model::{NewAudit, NewEvent};
+use sscard_store::onecard::{BalanceChange, TransferRow, Writes};
 use sscard_store::ports::{AuditLog, Benefits, Ledger, MAX_PERSONS_PER_READ, Persons};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -238,13 +240,56 @@ async fn write_chunk(
     program: &ProgramRow,
     mut decided: Vec<Decided>,
 ) -> Result<()> {
-    let mut accounts: Vec<(sscard_domain::ledger::AccountId, Option<&str>)> =
-        vec![(org(AccountKind::Payer, &batch.payer_code)?, None)];
-    for (leg, _, person) in decided.iter().filter_map(|d| d.paid.as_ref()) {
-        accounts.push((leg.to.clone(), Some(person.id.as_str())));
+    let (transfers, credits, payments) = plan_chunk(tx, ctx, batch, &mut decided).await?;
+    // The mirrors first: the transfers name them.
+    tx.credit_bank_accounts(&credits.credits, ctx.now_ms).await?;
+    let writes = Writes { balances: credits.others, transfers, now_ms: ctx.now_ms, ..Writes::default() };
+    tx.write_all(&writes).await?;
+    tx.insert_payments(&payments).await.map_err(|e| match e {
+        StoreError::Duplicate { .. } => {
+            StoreError::Backend("a payment for the same person, program and period was written meanwhile".into())
+        }
+        other => other,
+    })?;
+    let rows: Vec<LineRow> = decided.iter().map(|d| d.row.clone()).collect();
+    tx.decide_lines(&rows).await?;
+    for (_, _, person) in decided.iter().filter_map(|d| d.paid.as_ref()) {
+        if marks_retired(program.kind) && !person.pension_recorded {
+            tx.set_pension_recorded(&person.id).await?;
+        }
     }
-    let mut balances = lock_accounts(tx, ctx, &accounts).await?;
-    let locked = balances.clone();
+    let first_seq = rows.first().map_or(batch.done_through, |r| r.seq);
+    batch.done_through = rows.last().map_or(batch.done_through, |r| r.seq);
+    batch.updated_at_ms = ctx.now_ms;
+    if !payments.is_empty() {
+        tx.append_records(&[chunk_record(ctx, batch, first_seq, &payments)]).await?;
+    }
+    tx.update_batch(batch).await
+}
+
+/// The balance changes of a chunk: the mirrors credited, and the rest (the payer's account).
+struct Credits {
+    credits: Vec<BalanceChange>,
+    others: Vec<BalanceChange>,
+}
+
+/// Posts the chunk's paid lines against the payer's account and the payees' mirrors: the
+/// transfers, the balance changes and the payments.
+async fn plan_chunk(
+    tx: &mut (impl Ledger + ?Sized),
+    ctx: &Ctx,
+    batch: &BatchRow,
+    decided: &mut [Decided],
+) -> Result<(Vec<TransferRow>, Credits, Vec<PaymentRow>)> {
+    // The payer's account may go negative (it is decided on nothing) and the mirrors are only
+    // credited: no row is locked and read before, the changes are added in the writes.
+    let mut balances = lock_accounts(tx, ctx, &[(org(AccountKind::Payer, &batch.payer_code)?, None)]).await?;
+    let mut owners: HashMap<String, String> = HashMap::new();
+    for (leg, payment, _) in decided.iter().filter_map(|d| d.paid.as_ref()) {
+        balances.insert(leg.to.clone(), 0);
+        owners.insert(leg.to.to_string(), payment.person_id.clone());
+    }
+    let start = balances.clone();
     let mut transfers: Vec<TransferRow> = Vec::new();
     let mut payments = Vec::new();
     for d in decided.iter_mut() {
@@ -255,49 +300,40 @@ async fn write_chunk(
         payments.push(payment.clone());
         transfers.extend(posted);
     }
-    let writes =
-        Writes { balances: balance_changes(&locked, &balances), transfers, now_ms: ctx.now_ms, ..Writes::default() };
-    tx.write_all(&writes).await?;
-    tx.insert_payments(&payments).await.map_err(|e| match e {
-        StoreError::Duplicate { .. } => {
-            StoreError::Backend("a payment for the same person, program and period was written meanwhile".into())
+    let (mut credits, mut others) = (Vec::new(), Vec::new());
+    for mut change in balance_changes(&start, &balances) {
+        if change.kind == AccountKind::Bank {
+            change.person_id = owners.get(&change.id).cloned();
+            credits.push(change);
+        } else {
+            others.push(change);
         }
-        other => other,
-    })?;
-    let rows: Vec<LineRow> = decided.iter().map(|d| d.row.clone()).collect();
-    tx.decide_lines(&rows).await?;
-    let mut records = Vec::with_capacity(payments.len());
-    for d in &decided {
-        let Some((_, payment, person)) = d.paid.as_ref() else { continue };
-        if marks_retired(program.kind) && !person.pension_recorded {
-            tx.set_pension_recorded(&person.id).await?;
-        }
-        let subject = Subject {
-            entity: "benefit_payment",
-            entity_id: &payment.end_to_end_id,
-            person_id: &person.id,
-            region: person.region.to_string(),
-        };
-        let payload = json!({ "payment": event_payment(payment), "program": program.code, "line_id": d.row.line_id });
-        records.push(record_rows(ctx, "benefits.paid", &subject, payload));
     }
-    // An event and an audit record per paid line, all in a few multi-row inserts.
-    tx.append_records(&records).await?;
-    batch.done_through = rows.last().map_or(batch.done_through, |r| r.seq);
-    batch.updated_at_ms = ctx.now_ms;
-    tx.update_batch(batch).await
+    Ok((transfers, Credits { credits, others }, payments))
 }
 
-/// A payment as its event and audit record keep it: the account masked, as events are not
-/// sealed at rest and the full account stays only in the (sealed) payment row.
-fn event_payment(payment: &PaymentRow) -> serde_json::Value {
-    let mut shown = json!(payment);
-    if let Some(fields) = shown.as_object_mut() {
-        let masked = sscard_domain::ids::Pan::parse(&payment.account_no).map(|p| p.masked()).unwrap_or_default();
-        fields.remove("account_no");
-        fields.insert("account_masked".into(), json!(masked));
+/// One event and one audit record for a chunk's payments (not one per line: a million-line
+/// batch would write two million records). The event lists each payment (its EndToEndId,
+/// person, amount and bank; the account stays only in the sealed payment row); the audit
+/// record says which lines were paid and how much, the payments being in `benefit_payments`.
+fn chunk_record(ctx: &Ctx, batch: &BatchRow, first_seq: i64, payments: &[PaymentRow]) -> (NewEvent, NewAudit) {
+    let total: i64 = payments.iter().map(|p| p.amount_fen).sum();
+    let subject = Subject { entity: "benefit_batch", entity_id: &batch.batch_id, person_id: "", region: String::new() };
+    let summary = json!({
+        "batch_no": batch.batch_no, "payer": batch.payer_code, "program": batch.program_code,
+        "period": batch.period, "from_seq": first_seq, "through_seq": batch.done_through,
+        "paid_lines": payments.len(), "paid_fen": total,
+    });
+    let (mut event, mut audit) = record_rows(ctx, "benefits.paid", &subject, summary.clone());
+    let listed: Vec<serde_json::Value> = payments
+        .iter()
+        .map(|p| json!({ "end_to_end_id": p.end_to_end_id, "person_id": p.person_id, "amount_fen": p.amount_fen, "bank_code": p.bank_code }))
+        .collect();
+    if let Some(fields) = event.payload.as_object_mut() {
+        fields.insert("payments".into(), serde_json::Value::Array(listed));
     }
-    shown
+    audit.detail = summary;
+    (event, audit)
 }
 
 /// Lines and fen of one outcome.

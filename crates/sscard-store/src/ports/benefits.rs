@@ -4,6 +4,7 @@ use crate::Result;
 use crate::benefits::{
     BatchRow, CertificationRow, LineRow, OutcomeCount, PayerRow, PaymentRow, PersonBenefitRow, ProgramRow,
 };
+use crate::onecard::BalanceChange;
 use async_trait::async_trait;
 use sscard_domain::benefits::{BatchStatus, LineOutcome};
 
@@ -47,6 +48,11 @@ pub trait Benefits: Send {
     async fn decide_lines(&mut self, lines: &[LineRow]) -> Result<()>;
     /// A payment already paid for the same payer × program × period × person is a `Duplicate`.
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()>;
+    /// Credits the card's bank-account mirrors (`id`, card number as owner, person, amount),
+    /// creating the missing ones, in one statement. No balance is read: a credit to a mirror
+    /// (which may go negative anyway) is decided on nothing, so the rows need no lock first,
+    /// and `balance = balance + amount` stays exact under concurrent writers.
+    async fn credit_bank_accounts(&mut self, credits: &[BalanceChange], now_ms: i64) -> Result<()>;
     /// Of `person_ids`, those already paid by the payer for the program and period.
     async fn paid_persons(
         &mut self,
