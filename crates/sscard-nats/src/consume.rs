@@ -64,7 +64,11 @@ impl ConsumerConfig {
 }
 
 fn delivery(m: &async_nats::Message) -> Delivery {
-    let msg_id = m.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id")).map(|v| v.as_str().to_string());
+    let header = |name: &str| m.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_string());
+    let msg_id = header("Nats-Msg-Id").or_else(|| header(crate::MSG_ID_HEADER));
+    if msg_id.is_none() {
+        tracing::warn!(subject = m.subject.as_str(), headers = ?m.headers, "a message without an id");
+    }
     Delivery { msg_id: msg_id.unwrap_or_default(), subject: m.subject.to_string(), body: m.payload.clone() }
 }
 

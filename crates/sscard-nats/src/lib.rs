@@ -26,6 +26,9 @@ pub use relay::{Outgoing, RelaySource, run_relay};
 /// by the consumers' own record of applied messages.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(5 * 60);
 
+/// The message id as the consumers read it (a copy of `Nats-Msg-Id`).
+pub const MSG_ID_HEADER: &str = "Sscard-Msg-Id";
+
 /// Tells a loop to stop: it finishes the message at hand and returns.
 pub type Shutdown = tokio::sync::watch::Receiver<bool>;
 

@@ -2,8 +2,8 @@
 //! [`NationalEvent`] on `sscard.events.<deployment>` with `Nats-Msg-Id` `<deployment>:<seq>`.
 //! The cursor is `relay_cursors.events`.
 
-use crate::relay::{Outgoing, RelaySource};
 use crate::NatsError;
+use crate::relay::{Outgoing, RelaySource};
 use async_trait::async_trait;
 use bytes::Bytes;
 use sscard_domain::nation::wire::{DeploymentCode, NationalEvent, event_msg_id, events_subject};

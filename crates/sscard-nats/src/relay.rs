@@ -55,7 +55,12 @@ impl Default for RelayConfig {
 pub async fn publish_batch(js: &jetstream::Context, batch: &[Outgoing]) -> Result<Option<i64>, NatsError> {
     let mut acks = Vec::with_capacity(batch.len());
     for m in batch {
-        let publish = Publish::build().payload(m.body.clone()).message_id(&m.msg_id);
+        // `Nats-Msg-Id` is for the stream's dedupe; the copy reaches the consumer whatever the
+        // server does with the former.
+        let publish = Publish::build()
+            .payload(m.body.clone())
+            .message_id(&m.msg_id)
+            .header(crate::MSG_ID_HEADER, m.msg_id.as_str());
         acks.push(js.send_publish(m.subject.clone(), publish).await.map_err(js_err)?);
     }
     for ack in acks {
@@ -65,7 +70,11 @@ pub async fn publish_batch(js: &jetstream::Context, batch: &[Outgoing]) -> Resul
 }
 
 /// One pass: read after the cursor, publish, save. Returns how many were sent.
-async fn relay_once(js: &jetstream::Context, source: &dyn RelaySource, config: RelayConfig) -> Result<usize, NatsError> {
+async fn relay_once(
+    js: &jetstream::Context,
+    source: &dyn RelaySource,
+    config: RelayConfig,
+) -> Result<usize, NatsError> {
     let cursor = source.cursor().await?;
     let batch = source.next_batch(cursor, config.batch).await?;
     if let Some(last) = publish_batch(js, &batch).await? {
