@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::application::{
-    AppKind, AppStep, Application, ApplicationInput, BranchFacts, IntakeFacts, PromiseStatus, TimelineEntry,
-    check_step_fits, decide_application, online_promise, step_target,
+    AppKind, AppStatus, AppStep, Application, ApplicationInput, BranchFacts, IntakeFacts, PromiseStatus,
+    TimelineEntry, check_step_fits, decide_application, needs_national_claim, online_promise, step_target,
 };
 use sscard_domain::card::{Card, CardStatus, decide_hand_over, expiry_for};
 use sscard_domain::error::DomainError;
@@ -53,9 +53,22 @@ pub async fn apply(store: &dyn Store, ctx: &Ctx, person_id: &str, input: Applica
     let mut tx = store.write().await?;
     let person = tx.get_person(person_id, true).await?.ok_or_else(|| not_found("person", person_id))?;
     let view = take_application(tx.as_mut(), ctx, &person, input).await?;
+    if let Some(nation) = national_instant(ctx, &view.application) {
+        // The hub is asked outside any transaction: the application is taken first, then
+        // approved (and made at once on `go`) in the approve's own transaction.
+        tx.commit().await?;
+        return super::nation::approve(store, ctx, nation, &view.application.id, &StepInput::default(), true).await;
+    }
     remember_answer(tx.as_mut(), ctx, &view).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// In the nation, an instant application that needs the hub's word is not made at intake:
+/// the hub is asked first ([`super::nation::approve`]).
+fn national_instant<'a>(ctx: &'a Ctx, app: &Application) -> Option<&'a super::nation::Nation> {
+    let waits = app.channel.is_instant() && app.status == AppStatus::Submitted && needs_national_claim(app.kind);
+    ctx.nation.as_deref().filter(|_| waits)
 }
 
 /// Intake inside an open transaction (the person row is locked by the caller or just created).
@@ -95,7 +108,7 @@ pub(crate) async fn take_application(
         Subject { entity: "application", entity_id: &app.id, person_id: &person.id, region: person.region.to_string() };
     let payload = json!({ "kind": app.kind.as_str(), "channel": app.channel.as_str(), "bank_code": app.bank_code.as_str(), "fee_fen": app.fee_fen.value() });
     record(tx, ctx, "application.submitted", &subject, payload).await?;
-    if app.channel.is_instant() {
+    if app.channel.is_instant() && !(ctx.nation.is_some() && needs_national_claim(app.kind)) {
         // Made while the person waits; a card with a fee waits at the counter for it.
         for step in instant_path(app.fee_fen) {
             step_in(tx, ctx, person, &mut app, *step, &StepInput::default()).await?;
@@ -117,6 +130,20 @@ pub async fn step_with(
     step: AppStep,
     input: &StepInput,
 ) -> Result<ApplicationView> {
+    match &ctx.nation {
+        Some(nation) if step == AppStep::Approve => super::nation::approve(store, ctx, nation, app_id, input, false).await,
+        _ => step_here(store, ctx, app_id, step, input).await,
+    }
+}
+
+/// A step decided by this deployment alone.
+pub(crate) async fn step_here(
+    store: &dyn Store,
+    ctx: &Ctx,
+    app_id: &str,
+    step: AppStep,
+    input: &StepInput,
+) -> Result<ApplicationView> {
     let mut tx = store.write().await?;
     let mut app = tx.get_application(app_id, true).await?.ok_or_else(|| not_found("application", app_id))?;
     access::may_step(&ctx.actor, &app, step)?;
@@ -128,7 +155,7 @@ pub async fn step_with(
     Ok(view)
 }
 
-async fn step_in(
+pub(crate) async fn step_in(
     tx: &mut (impl Applications + AuditLog + Banks + Ledger + Persons + ?Sized),
     ctx: &Ctx,
     person: &Person,
@@ -156,20 +183,28 @@ async fn step_in(
         AppStep::Collect | AppStep::Deliver => hand_over(tx, ctx, person, app).await?,
         AppStep::Approve | AppStep::Reject | AppStep::Produce | AppStep::Withdraw => {}
     }
+    let payload =
+        json!({ "step": step.as_str(), "card_no": app.card_no, "reason": input.reason.as_ref().map(StaffReason::as_str) });
+    set_status_in(tx, ctx, person, app, to, payload).await
+}
+
+/// Moves a decided application to `to`: its row, its timeline entry and the event
+/// `application.<to>` with its audit record, in the caller's transaction.
+pub(crate) async fn set_status_in(
+    tx: &mut (impl Applications + AuditLog + ?Sized),
+    ctx: &Ctx,
+    person: &Person,
+    app: &mut Application,
+    to: AppStatus,
+    payload: serde_json::Value,
+) -> Result<()> {
     app.status = to;
     app.updated_at_ms = ctx.now_ms;
     tx.update_application(app).await?;
     tx.append_step(&app.id, &TimelineEntry { status: to, at_ms: ctx.now_ms, actor: ctx.actor.name.clone() }).await?;
     let subject =
         Subject { entity: "application", entity_id: &app.id, person_id: &person.id, region: person.region.to_string() };
-    record(
-        tx,
-        ctx,
-        &format!("application.{}", to.as_str()),
-        &subject,
-        json!({ "step": step.as_str(), "card_no": app.card_no, "reason": input.reason.as_ref().map(StaffReason::as_str) }),
-    )
-    .await
+    record(tx, ctx, &format!("application.{}", to.as_str()), &subject, payload).await
 }
 
 fn reason_row(ctx: &Ctx, app: &Application, kind: &str, reason: &StaffReason) -> AppReason {
@@ -286,7 +321,7 @@ async fn hand_over(
     record(tx, ctx, "card.issued", &subject, json!({ "application_id": app.id })).await
 }
 
-async fn view_in(
+pub(crate) async fn view_in(
     tx: &mut (impl Applications + Cards + Ledger + ?Sized),
     ctx: &Ctx,
     application: Application,

@@ -17,6 +17,7 @@ pub mod idem;
 pub mod import;
 pub mod jobs;
 pub mod live;
+pub mod nation;
 pub mod onecard;
 pub mod persons;
 
@@ -38,17 +39,32 @@ pub struct Ctx {
     pub hash_iterations: u32,
     /// Set when the request carried an Idempotency-Key.
     pub idem: Option<Idem>,
+    /// This deployment in the nation (the hub is asked before approving); `None` when the
+    /// deployment stands alone.
+    pub nation: Option<std::sync::Arc<nation::Nation>>,
 }
 
 impl Ctx {
     pub fn new(actor: Actor, now_ms: i64, policy: Policy) -> Self {
-        Ctx { actor, now_ms, policy, hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS, idem: None }
+        Ctx {
+            actor,
+            now_ms,
+            policy,
+            hash_iterations: sscard_gm::password::DEFAULT_PASSWORD_ITERATIONS,
+            idem: None,
+            nation: None,
+        }
     }
     pub fn today(&self) -> Date {
         china_date(self.now_ms)
     }
     pub fn with_idem(mut self, idem: Option<Idem>) -> Self {
         self.idem = idem;
+        self
+    }
+    /// The same context in the nation (or alone, with `None`).
+    pub fn with_nation(mut self, nation: Option<std::sync::Arc<nation::Nation>>) -> Self {
+        self.nation = nation;
         self
     }
 }

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use time::macros::date;
 
 /// The step table.
-pub const STEP_TABLE: [(AppStatus, AppStep, AppStatus); 9] = [
+pub const STEP_TABLE: [(AppStatus, AppStep, AppStatus); 11] = [
     (AppStatus::Submitted, AppStep::Approve, AppStatus::Approved),
     (AppStatus::Submitted, AppStep::Reject, AppStatus::Rejected),
+    (AppStatus::AwaitingRemoteStop, AppStep::Reject, AppStatus::Rejected),
+    (AppStatus::AwaitingRemoteStop, AppStep::Withdraw, AppStatus::Withdrawn),
     (AppStatus::Approved, AppStep::Produce, AppStatus::InProduction),
     (AppStatus::InProduction, AppStep::Ready, AppStatus::ReadyForPickup),
     (AppStatus::InProduction, AppStep::Ship, AppStatus::Shipped),
@@ -152,6 +154,7 @@ async fn application_at(store: &dyn Store, n: u32, target: AppStatus) -> Applica
     let view = apply(store, &c, &person.id, input).await;
     let path: &[AppStep] = match target {
         AppStatus::Submitted => &[],
+        AppStatus::AwaitingRemoteStop => return super::nation::approve_waiting(store, &view.application.id).await,
         AppStatus::Approved => &[AppStep::Approve],
         AppStatus::Rejected => {
             let reason = sscard_domain::handover::StaffReason::parse("test: rejected", "reason").expect("reason");

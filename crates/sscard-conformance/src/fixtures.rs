@@ -106,7 +106,7 @@ pub fn ctx(actor: Actor) -> Ctx {
 
 /// A context at `now_ms`, default policy, fast password hashing.
 pub fn ctx_at(actor: Actor, now_ms: i64) -> Ctx {
-    Ctx { actor, now_ms, policy: Policy::default(), hash_iterations: TEST_HASH_ITERATIONS, idem: None }
+    Ctx { actor, now_ms, policy: Policy::default(), hash_iterations: TEST_HASH_ITERATIONS, idem: None, nation: None }
 }
 
 /// The context a scheduled job runs with.

@@ -34,6 +34,7 @@ mod floats;
 mod handover;
 mod jobs;
 mod live;
+mod nation;
 mod onecard;
 mod persons;
 mod privacy;
@@ -52,6 +53,7 @@ pub use floats::*;
 pub use handover::*;
 pub use jobs::*;
 pub use live::*;
+pub use nation::*;
 pub use onecard::*;
 pub use persons::*;
 pub use privacy::*;
@@ -99,6 +101,11 @@ macro_rules! conformance_tests {
             audit_detects_a_deleted_record,
             audit_detects_a_removed_last_record,
             outbox_in_order,
+            nation_approve_go_approves,
+            nation_wait_then_resume,
+            nation_release_stops_the_live_card,
+            nation_release_withdraws_or_waits_for_production,
+            nation_hub_unavailable_changes_nothing,
             idempotency_records,
             legacy_idempotency_records_replay_as_stored,
             access_rules,

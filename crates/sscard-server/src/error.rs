@@ -83,6 +83,7 @@ impl From<StoreError> for ApiError {
             StoreError::IdempotencyMismatch { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", e.to_string())
             }
+            StoreError::Unavailable { code, .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, e.to_string()),
             StoreError::Corrupt(_) | StoreError::Backend(_) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::new(

@@ -12,6 +12,7 @@ pub mod client;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod hub_client;
 pub mod keys;
 pub mod limits;
 pub mod login_limit;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub demo_logins: Arc<Vec<(String, sscard_domain::access::Role)>>,
     /// The demo accounts' password, shown beside them.
     pub demo_password: Arc<str>,
+    /// This deployment in the nation (`serve --deployment`): approves ask the hub first.
+    pub nation: Option<Arc<sscard_app::nation::Nation>>,
     /// Set when the server runs as the national hub (`serve --hub`): the key of the national
     /// blind index it hands to deployments; the hub's routes are mounted only then.
     pub hub: Option<sscard_app::hub::IndexKey>,
@@ -115,6 +117,7 @@ impl AppState {
             used_login_tokens: Arc::new(crate::session_cache::UsedLoginTokens::default()),
             demo_logins: Arc::new(Vec::new()),
             demo_password: Arc::from(""),
+            nation: None,
             hub: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
         }
@@ -140,12 +143,18 @@ impl AppState {
         self.keys = keys;
         self
     }
+    /// The same state as a deployment of the nation, asking the hub before approving.
+    pub fn with_nation(mut self, nation: Option<Arc<sscard_app::nation::Nation>>) -> Self {
+        self.nation = nation;
+        self
+    }
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
     /// The context of one operation by `actor`, now.
     pub fn ctx(&self, actor: Actor, idem: Option<Idem>) -> Ctx {
-        let mut ctx = Ctx::new(actor, self.now_ms(), self.policy.clone()).with_idem(idem);
+        let mut ctx =
+            Ctx::new(actor, self.now_ms(), self.policy.clone()).with_idem(idem).with_nation(self.nation.clone());
         ctx.hash_iterations = self.hash_iterations;
         ctx
     }

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/postgres/0016_nation_relay.sql") },
     Migration { version: 17, name: "hub", sql: include_str!("../migrations/postgres/0017_hub.sql") },
+    Migration {
+        version: 18,
+        name: "awaiting_remote_stop",
+        sql: include_str!("../migrations/postgres/0018_awaiting_remote_stop.sql"),
+    },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

@@ -18,6 +18,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// A service the operation needs (the national hub) gave no answer; nothing was changed.
+    /// `code` names it for the caller (`hub_unavailable`).
+    #[error("{detail}")]
+    Unavailable { code: &'static str, detail: String },
 }
 
 impl StoreError {

@@ -49,6 +49,7 @@ err_bad_region = The region code must be 6 digits
 err_not_found = Not found
 err_unauthorized = Log in first
 err_internal = The service could not do this; nothing was changed. Try again later
+err_hub_unavailable = The national hub did not answer, so the application was not approved; nothing was changed. Try again later
 err_idempotency_key_reused = This request was already sent with other content
 err_other = This could not be done: check what was entered and try again
 err_bad_csrf = The form expired or came from another site: reload the page and try again

@@ -211,6 +211,7 @@ st_stopped = stopped
 st_dormant = dormant
 st_cancelled = cancelled
 st_submitted = submitted
+st_awaiting_remote_stop = waiting for the other region to stop the old card
 st_approved = approved
 st_rejected = rejected
 st_in_production = in production

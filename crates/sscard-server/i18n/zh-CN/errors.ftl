@@ -49,6 +49,7 @@ err_bad_region = 参保地代码应为6位数字
 err_not_found = 未找到
 err_unauthorized = 请先登录
 err_internal = 系统暂时无法办理，未作任何更改，请稍后再试
+err_hub_unavailable = 全国社保卡服务平台暂无应答，申领未审核通过，未作任何更改，请稍后再试
 err_idempotency_key_reused = 该请求已提交过
 err_other = 未能办理，请核对填写的内容后重试
 err_bad_csrf = 表单已过期或来自其他网站：请刷新页面后重试

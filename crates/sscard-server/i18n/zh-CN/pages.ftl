@@ -211,6 +211,7 @@ st_stopped = 已停用
 st_dormant = 睡眠卡
 st_cancelled = 已注销
 st_submitted = 已提交
+st_awaiting_remote_stop = 待原参保地停用旧卡
 st_approved = 已审核
 st_rejected = 已驳回
 st_in_production = 制卡中

@@ -172,7 +172,8 @@ fn step_input(req: &StepRequest) -> ApiResult<StepInput> {
         crate::openapi::IdempotencyKey),
     request_body(content = Option<StepRequest>, description = "optional; reject needs `reason`"),
     responses((status = 200, body = ApplicationJson), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit")))]
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"),
+        (status = 503, body = crate::error::Problem, description = "hub_unavailable: a deployment of the nation could not ask the national hub before approving; nothing was changed")))]
 pub async fn step(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -137,7 +137,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Query(query): Query<
 /// The bank's open applications, with who (masked) and where the fee stands.
 async fn queue_rows(state: &AppState, ctx: &sscard_app::Ctx) -> Vec<QueueRow> {
     use sscard_domain::application::AppStatus as S;
-    let open = [S::Approved, S::InProduction, S::ReadyForPickup, S::Shipped];
+    let open = [S::AwaitingRemoteStop, S::Approved, S::InProduction, S::ReadyForPickup, S::Shipped];
     let rows = applications::queue(state.store.as_ref(), ctx, &open, 200).await.unwrap_or_default();
     rows.into_iter()
         .map(|e| {

@@ -213,6 +213,10 @@ pub fn err_text(t: &Tr, e: &sscard_store::StoreError) -> String {
         StoreError::NotFound { .. } => "err_not_found",
         StoreError::Duplicate { .. } => "err_duplicate",
         StoreError::IdempotencyMismatch { .. } => "err_idempotency_key_reused",
+        StoreError::Unavailable { code, .. } => match t.get(&format!("err_{code}")) {
+            Some(text) => return text.to_string(),
+            None => "err_internal",
+        },
         StoreError::Corrupt(_) | StoreError::Backend(_) => "err_internal",
     };
     t.s(key).to_string()
