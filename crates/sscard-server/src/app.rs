@@ -124,7 +124,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     let router = Router::new()
-        .route("/metrics", get(crate::metrics::serve_metrics))
+        .merge(crate::metrics::router())
         .nest("/api/v1", api)
         .merge(crate::web::router())
         .fallback(crate::web::errors::fallback)

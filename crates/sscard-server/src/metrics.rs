@@ -266,6 +266,12 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
+/// `GET /metrics`, merged into the app's router before its layers (limits, security headers).
+/// Outside `/api/v1`: not an API route and not in the OpenAPI document.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/metrics", axum::routing::get(serve_metrics))
+}
+
 /// The router with [`track`] outermost, so it times everything and sees the final status (a
 /// `Router::layer` wraps each route, so it runs after routing and the route template is
 /// known), and the state given.

@@ -57,6 +57,11 @@ async fn metrics_count_requests_by_route_template_and_status_without_personal_da
         assert!(!text.contains(secret), "{secret} in the metrics:\n{text}");
     }
 
+    // Not an API route: the OpenAPI document does not list it (schemathesis never calls it).
+    let doc = app.get(None, "/openapi.json").await;
+    let paths = doc.expect(200).json["paths"].as_object().expect("paths").clone();
+    assert!(paths.keys().all(|p| !p.ends_with("/metrics")), "{:?}", paths.keys());
+
     // The scrape itself is counted on the next one.
     let text = scrape(&app).await;
     let metrics = r#"sscard_http_requests_total{method="GET",route="/metrics",status="200"}"#;
