@@ -67,6 +67,19 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         batch_lines: usize,
     },
+    /// Offline QR verification with the nation's revocation set (`--entries` revoked e-cards)
+    /// vs with an empty set, in one run; prints the set's bytes and the process's RSS.
+    Revocations {
+        /// Revoked e-cards in the set (at most 50,000,000).
+        #[arg(long, default_value_t = 10_000_000)]
+        entries: u64,
+        /// Seconds per phase; three rounds of two phases.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Distinct QR tokens verified in turn (at most 10,000).
+        #[arg(long, default_value_t = 1000)]
+        tokens: usize,
+    },
     /// One benefit batch end to end (CSV, payment, banks' pain.001) vs raw multi-row inserts.
     Benefits {
         #[arg(long, value_enum, default_value = "sqlite")]
@@ -82,6 +95,9 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Store { backend, ops, clients } => (backend, ops, clients),
         BenchCmd::Crypto { seconds } => return super::bench_ecard::crypto(seconds),
         BenchCmd::Http { seconds, clients, ecards } => return super::bench_ecard::http(seconds, clients, ecards).await,
+        BenchCmd::Revocations { entries, seconds, tokens } => {
+            return super::bench_revocations::revocations(super::bench_revocations::Args { entries, seconds, tokens });
+        }
         BenchCmd::Benefits { backend, lines } => return super::bench_benefits::benefits_bench(backend, lines).await,
         BenchCmd::Onecard { backend, seconds, clients, batch_lines } => {
             let args = super::bench_onecard::Args { backend, seconds, clients, batch_lines };
