@@ -46,6 +46,8 @@ export async function login(page, username) {
   await page.getByLabel(/密码|Password/).fill(PASSWORD);
   await page.locator('form[action="/login"] button[type=submit]').click();
   await page.waitForLoadState('networkidle');
+  // Whose eyes the pages of this browser context are for, to judge the numbers they show.
+  viewers.set(page.context(), await viewer(username));
 }
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -184,11 +186,12 @@ export async function overflowX(page) {
 /**
  * A page reached by a flow, judged as every page is: in the variant's language (html lang and
  * no word of the other language or raw code), no horizontal overflow at phone size, no critical
- * or serious axe violation; its screenshot is saved as `<name>-<variant>`.
+ * or serious axe violation, no full document number or SSN its viewer may not see
+ * (`MAY_SEE_FULL`); its screenshot is saved as `<name>-<variant>`.
  */
 export async function check(page, v, name) {
   await page.waitForLoadState('networkidle');
-  const problems = [];
+  const problems = [...await fullNumberLeaks(page)];
   const lang = await page.locator('html').getAttribute('lang');
   if (lang !== v.lang) problems.push(`html lang ${lang}`);
   for (const w of strayWords(await page.evaluate(readText), v.lang)) problems.push(w);
@@ -256,4 +259,115 @@ export async function newHolder(name, { birth = randomBirth() } = {}) {
   const username = `web.${process.pid}.${Date.now() % 100000}.${holders}`;
   await api('/users', admin, { username, password: PASSWORD, role: 'holder', person_id: person.id });
   return { username, person, doc };
+}
+
+// ---- Who may see a full document number or SSN ----------------------------------------------
+
+/**
+ * Whose full social security numbers and document numbers each role's pages may show.
+ * DESIGN §8 "Who sees what": full SSNs and document numbers go only to the holder, their
+ * guardian, clerks and admins, and a teller whose bank serves the person (a card or an
+ * application with that bank: sscard_domain::disclosure); everyone else — a holder looking at
+ * someone else, a teller of another bank, a terminal, a payer, a visitor not logged in — sees
+ * the masked form 3501**********123X. DESIGN §6: masked in list views; issue 14 ("Done means":
+ * no full document number to someone who may not see it).
+ *   any   every person's number
+ *   own   the viewer's own, and of the persons they are the guardian of
+ *   bank  of the persons with a card or an application at the viewer's bank
+ *   none  nobody's
+ */
+export const MAY_SEE_FULL = {
+  admin: 'any', clerk: 'any', holder: 'own', teller: 'bank', payer: 'none', terminal: 'none', anonymous: 'none',
+};
+
+const viewers = new WeakMap();
+const viewerOf = new Map();
+
+/** A login's role, person (with their own full SSN, read with their own token: no staff look) and bank. */
+async function viewer(username) {
+  if (!viewerOf.has(username)) {
+    const me = await api('/auth/login', null, { username, password: PASSWORD });
+    const own = me.person_id ? await api(`/persons/${me.person_id}`, me.token) : null;
+    viewerOf.set(username, { username, role: me.role, personId: me.person_id, ssn: own?.ssn, bank: me.bank_code });
+  }
+  return viewerOf.get(username);
+}
+
+const W18 = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const mod112 = (digits) => '10X98765432'[[...digits].reduce((a, d, i) => a + Number(d) * W18[i], 0) % 11];
+
+/**
+ * The full identity numbers in a text: 18-character ID-shaped numbers (resident ID, HK/Macau/
+ * Taiwan residence permit, 2023 permanent residence ID: a valid MOD 11-2 check character and a
+ * real birth date) and the SSNs the platform assigns (A + region + serial + check). Masked forms
+ * (3501**********123X) and other long digit runs (times, tokens) are not numbers of anyone.
+ */
+export function fullNumbers(text) {
+  const found = new Set();
+  for (const [n] of text.matchAll(/(?<![0-9A-Za-z])(?:\d{17}[\dXx]|A\d{16}[\dX])(?![0-9A-Za-z])/g)) {
+    const u = n.toUpperCase();
+    if (u.startsWith('A')) {
+      if (mod112(`0${u.slice(1, 17)}`) === u[17]) found.add(u);
+      continue;
+    }
+    const [y, m, d] = [Number(u.slice(6, 10)), Number(u.slice(10, 12)), Number(u.slice(12, 14))];
+    const date = new Date(Date.UTC(y, m - 1, d));
+    const real = y >= 1900 && date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+    if (real && mod112(u.slice(0, 17)) === u[17]) found.add(u);
+  }
+  return [...found];
+}
+
+let adminToken;
+const serving = new Map();
+
+/** The person holding a full number, as the card office sees them: guardian and serving banks. */
+async function holderOf(number) {
+  if (!serving.has(number)) {
+    adminToken ??= await token('admin');
+    const auth = { authorization: `Bearer ${adminToken}` };
+    const res = await fetch(`${BASE}/api/v1/persons?ssn=${encodeURIComponent(number)}`, { headers: auth });
+    let person = null;
+    if (res.ok) {
+      const p = await res.json();
+      const cards = await api(`/persons/${p.id}/cards`, adminToken);
+      const apps = await api(`/applications?person_id=${p.id}&limit=200`, adminToken);
+      const banks = new Set([...(Array.isArray(cards) ? cards : cards.items ?? []), ...apps].map((x) => x.bank_code));
+      person = { id: p.id, guardian: p.guardian_id, banks };
+    }
+    serving.set(number, person);
+  }
+  return serving.get(number);
+}
+
+/** Whether `who` may see `number` in full, by `MAY_SEE_FULL`. */
+export async function maySee(who, number) {
+  const rule = MAY_SEE_FULL[who?.role ?? 'anonymous'];
+  assert.ok(rule, `no rule for the role ${who?.role}`);
+  if (rule === 'any') return true;
+  if (rule === 'none') return false;
+  if (rule === 'own' && number === who.ssn) return true;
+  const person = await holderOf(number);
+  if (person === null) return false;
+  if (rule === 'own') return person.guardian === who.personId;
+  return who.bank !== undefined && who.bank !== null && person.banks.has(who.bank);
+}
+
+/** The full numbers on the page (its text and its HTML: attributes, hidden fields, links)
+ * that its viewer may not see, each named with the page. */
+export async function fullNumberLeaks(page) {
+  const who = viewers.get(page.context()) ?? null;
+  const text = `${await page.content()}\n${await page.evaluate(() => document.body?.innerText ?? '')}`;
+  const leaks = [];
+  for (const n of fullNumbers(text)) {
+    if (!(await maySee(who, n))) {
+      leaks.push(`full number ${n.slice(0, 4)}…${n.slice(-4)} shown to ${who ? `${who.username} (${who.role})` : 'a visitor'} on ${new URL(page.url()).pathname}${new URL(page.url()).search}`);
+    }
+  }
+  return leaks;
+}
+
+/** Forgets who is logged in to a context (after a logout). */
+export function loggedOut(page) {
+  viewers.delete(page.context());
 }

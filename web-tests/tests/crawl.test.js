@@ -1,12 +1,13 @@
 // Every page in both languages as every role, at desktop and phone sizes: no raw code
 // (snake_case or dotted identifiers), no word of the other language, no horizontal overflow
-// on a phone, and no critical or serious axe-core violation at either size. A screenshot of
+// on a phone, no full document number or SSN the role may not see (lib.js MAY_SEE_FULL), and
+// no critical or serious axe-core violation at either size. A screenshot of
 // each page, language and size is saved.
 // Text inside translate="no" (names, places, logins: data, not words of the UI), <code>, and
 // elements in another language (lang=...) is not judged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, PASSWORD, launch, login, shot, readText, strayWords, axe, overflowX, t, tRe } from '../lib.js';
+import { BASE, PASSWORD, launch, login, shot, readText, strayWords, axe, overflowX, fullNumberLeaks, t, tRe } from '../lib.js';
 
 // An elderly holder reads the same pages in elder mode (长辈版).
 // A payer's staff (the pension fund) see their own benefit batches.
@@ -72,6 +73,8 @@ for (const locale of ['zh-CN', 'en']) {
           const where = `${locale} ${role} ${url.replace(BASE, '')}`;
           assert.equal(await page.locator('html').getAttribute('lang'), locale, where);
           for (const w of strayWords(await page.evaluate(readText), locale)) problems.push(`${where}: ${w}`);
+          // No full document number or SSN the role may not see (lib.js MAY_SEE_FULL, DESIGN §8).
+          for (const l of await fullNumberLeaks(page)) problems.push(`${where}: ${l}`);
           const name = `crawl-${locale}-${role}-${url.replace(BASE, '').replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}`;
           for (const [size, phone] of [['desktop', false], ['phone', true]]) {
             await page.setViewportSize(phone ? { width: 390, height: 844 } : { width: 1280, height: 900 });
