@@ -2,10 +2,12 @@
 // 1948 and a demo holder), in Chinese and English, at desktop and phone sizes: every text is
 // really larger than in the standard mode (computed font sizes of the same elements compared),
 // headings stay above the body text, the QR and the most-used actions come first, the header
-// does not wrap, and every page is judged by `check` in elder mode too.
+// does not wrap, and every page is judged by `check` in elder mode too. An elderly holder also
+// walks the whole application path in elder mode: applies online, follows the progress,
+// activates with the PIN typed twice and shows the QR, each page measured and judged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, PASSWORD, launch, newPage, login, VARIANTS, useVariant, check, submit, api, token, newHolder, t } from '../lib.js';
+import { BASE, PASSWORD, launch, newPage, login, VARIANTS, useVariant, check, submit, api, token, newHolder, t, tRe } from '../lib.js';
 
 // The same elements measured in both modes (the quick-actions block exists only in elder mode).
 const PORTAL = ['body', 'h1', '#cards-h', '#ecard-h ~ h3', '.card p', '.card .badge', '.muted', 'label', 'button',
@@ -125,5 +127,67 @@ for (const v of VARIANTS) {
     await page.getByRole('link', { name: t(back, 'elder_off'), exact: true }).click();
     await page.waitForLoadState('networkidle');
     assert.doesNotMatch(await page.locator('body').getAttribute('class') ?? '', /elder/);
+  });
+}
+
+/** The card office approves and the bank makes, mails and delivers (their pages are tested in holder.test.js). */
+async function officeAndBank(appId) {
+  const [clerk, bank] = [await token('clerk'), await token('teller.cmb')];
+  await api(`/applications/${appId}/approve`, clerk, {});
+  for (const step of ['produce', 'ship', 'deliver']) await api(`/applications/${appId}/${step}`, bank, {});
+}
+
+for (const v of VARIANTS) {
+  test(`an elderly holder applies, follows, activates with the PIN twice and shows the QR, all in elder mode (${v.name})`, async () => {
+    const elderly = await newHolder('陈阿公', { birth: '19470812' });
+    const page = await newPage(browser, { phone: v.phone, locale: v.lang });
+    try {
+      await login(page, elderly.username);
+      const portal = `${BASE}/portal`;
+      await bothModes(page, v, portal, PAGE, 'elder-path-new');
+      assert.equal(await page.locator('main section').first().getAttribute('aria-labelledby'), 'quick-h');
+
+      // Apply online: the only kind offered to someone without a card is a first card.
+      assert.deepEqual(await page.locator('#kind-online option').evaluateAll((os) => os.map((o) => o.value)), ['first']);
+      await page.selectOption('#ob', 'CMB');
+      await page.fill('#addr', '福建省厦门市思明区长寿路8号');
+      await submit(page, 'form[action="/portal/apply"]:has(#addr) button');
+      assert.match(await page.locator('.flash.ok').innerText(), tRe(v.lang, 'ok_applied', { kind: t(v.lang, 'k_first') }));
+      assert.match(await page.locator('body').getAttribute('class'), /elder/);
+      await check(page, v, 'elder-path-applied');
+      const appId = await page.locator('.app').first().getAttribute('data-app');
+      assert.equal(await page.locator(`.app[data-app="${appId}"]`).getAttribute('data-status'), 'submitted');
+
+      // Follow it: every step on the timeline, larger in elder mode.
+      await officeAndBank(appId);
+      await bothModes(page, v, portal, PORTAL, 'elder-path-delivered');
+      assert.equal(await page.locator(`.app[data-app="${appId}"]`).getAttribute('data-status'), 'delivered');
+      assert.equal(await page.locator(`.app[data-app="${appId}"] .timeline li`).count(), 5, 'submitted, approved, in production, shipped, delivered');
+
+      // Activate: two different PINs are not sent, the same one twice is.
+      const cardNo = await page.locator('.card').first().getAttribute('data-card');
+      assert.equal(await page.locator(`.card[data-card="${cardNo}"]`).getAttribute('data-status'), 'issued');
+      const form = `form[action="/portal/cards/${cardNo}/activate"] button`;
+      await page.fill(`#pin-${cardNo}`, '739164');
+      await page.fill(`#pin2-${cardNo}`, '739146');
+      await page.locator(form).click();
+      const mismatch = await page.locator(`#pin2-${cardNo}`).evaluate((el) => [el.validity.valid, el.validationMessage]);
+      assert.deepEqual(mismatch, [false, t(v.lang, 'err_pin_mismatch')]);
+      await page.fill(`#pin-${cardNo}`, '739164');
+      await page.fill(`#pin2-${cardNo}`, '739164');
+      await submit(page, form);
+      assert.equal(await page.locator(`.card[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
+      assert.ok(!(await page.content()).includes('739164'), 'the PIN is never shown');
+      await check(page, v, 'elder-path-active');
+
+      // The QR comes first in elder mode, without a click.
+      await bothModes(page, v, portal, PORTAL, 'elder-path-qr');
+      const first = page.locator('main section').first();
+      await first.locator('#qr figure svg').waitFor();
+      assert.match(await first.locator('#qr').getAttribute('data-token'), /^SSC1\.[A-Za-z0-9_-]{146}$/);
+      await check(page, v, 'elder-path-qr-shown');
+    } finally {
+      await page.context().close();
+    }
   });
 }
