@@ -17,6 +17,7 @@ mod export;
 mod fields;
 mod floats;
 mod handover;
+mod hub;
 mod idempotency;
 mod jobs;
 mod lifecycle;

@@ -7,4 +7,5 @@ mod helpers;
 mod admin;
 mod at_rest;
 mod benefits;
+mod hub;
 mod onecard;
