@@ -4,6 +4,7 @@
 
 mod cmd;
 mod demo;
+mod nation;
 
 use clap::{Parser, Subcommand};
 
@@ -66,6 +67,8 @@ enum Command {
     /// The national hub: register deployments (add-deployment), list them.
     #[command(subcommand)]
     Hub(cmd::hub::HubCmd),
+    /// Relay this deployment's outbox to NATS JetStream (docs/NATION.md), apart from the server.
+    Relay(nation::RelayArgs),
     /// Benchmarks that report ratios against a baseline measured in the same run.
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
@@ -109,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit(c) => cmd::jobs::audit(&url, c).await,
         Command::Bench(c) => cmd::bench::bench(&url, c).await,
         Command::Hub(c) => cmd::hub::hub(&url, c).await,
+        Command::Relay(a) => nation::relay(&url, a).await,
         Command::Keys(c) => cmd::keys::keys(&url, c).await,
         Command::Terminal(c) => cmd::terminal::terminal(&url, c).await,
         Command::Operator(c) => cmd::onecard::operator(&url, c).await,

@@ -29,6 +29,8 @@ pub struct ServeArgs {
     hub: bool,
     #[command(flatten)]
     master: super::keys::MasterKeyArgs,
+    #[command(flatten)]
+    nation: crate::nation::NationArgs,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -54,6 +56,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo_logins,
         hub: args.hub.then(|| master.national_index_key()),
     };
+    let nation = args.nation.start(&store, args.hub).await?;
     let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
     sscard_server::app::serve_on(listener, options, store, keys, |addr| {
         eprintln!(
@@ -62,6 +65,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         eprintln!("database: {url}; stop with Ctrl-C");
     })
     .await?;
+    nation.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 
