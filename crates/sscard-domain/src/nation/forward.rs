@@ -90,7 +90,13 @@ pub enum ForwardOp {
         application: MailedApplication,
     },
     /// An application's production timeline at `deployment`.
-    Progress { deployment: DeploymentCode, application_id: String },
+    /// `person_index` names the holder asking, so the decider knows whose application it may show.
+    Progress {
+        deployment: DeploymentCode,
+        application_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        person_index: Option<String>,
+    },
     /// Whether an e-card of the deployment owning `key_id` is usable now.
     EcardStatus { key_id: i64, ecard_id: String },
 }
@@ -162,7 +168,9 @@ pub fn check(req: &ForwardRequest) -> Result<(), DomainError> {
                 && region.as_deref().is_none_or(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_digit()))
                 && (person_index.is_some() || region.is_some())
         }
-        ForwardOp::Progress { application_id, .. } => id_ok(application_id),
+        ForwardOp::Progress { application_id, person_index, .. } => {
+            id_ok(application_id) && person_index.as_deref().is_none_or(index_ok)
+        }
         ForwardOp::EcardStatus { key_id, ecard_id } => *key_id > 0 && id_ok(ecard_id),
     };
     if ok { Ok(()) } else { Err(DomainError::invalid("bad_forward", "op", "the forwarded operation has a bad field")) }
@@ -198,7 +206,10 @@ pub fn route(
         ForwardOp::Progress { deployment, .. } => deployments
             .iter()
             .find(|d| &d.code == deployment)
-            .map(|d| Route { to: d.code.clone(), person_id: None })
+            .map(|d| Route {
+                to: d.code.clone(),
+                person_id: entry.and_then(|e| e.holdings.get(&d.code)).map(|h| h.person_id.clone()),
+            })
             .ok_or_else(|| DomainError::refused("unknown_deployment", format!("no deployment {deployment}"))),
         ForwardOp::EcardStatus { key_id, .. } => key_owner
             .map(|to| Route { to: to.clone(), person_id: None })
@@ -272,7 +283,7 @@ mod tests {
             ForwardOp::PersonStatus { person_index: "zz".into() },
             ForwardOp::Apply { person_index: None, region: None, application: app() },
             ForwardOp::Apply { person_index: None, region: Some("35".into()), application: app() },
-            ForwardOp::Progress { deployment: code("XM"), application_id: "".into() },
+            ForwardOp::Progress { deployment: code("XM"), application_id: "".into(), person_index: None },
             ForwardOp::EcardStatus { key_id: 0, ecard_id: "e".into() },
         ];
         for op in bad {
@@ -320,9 +331,9 @@ mod tests {
     #[test]
     fn progress_and_ecards_go_to_the_named_deployment_or_the_key_owner() {
         let deps = [dep("XM", &["3502"])];
-        let p = ForwardOp::Progress { deployment: code("XM"), application_id: "a1".into() };
+        let p = ForwardOp::Progress { deployment: code("XM"), application_id: "a1".into(), person_index: None };
         assert_eq!(route(&p, None, &deps, None).map(|r| r.to), Ok(code("XM")));
-        let p = ForwardOp::Progress { deployment: code("BJ"), application_id: "a1".into() };
+        let p = ForwardOp::Progress { deployment: code("BJ"), application_id: "a1".into(), person_index: None };
         assert_eq!(route(&p, None, &deps, None).map_err(|e| e.code), Err("unknown_deployment"));
         let e = ForwardOp::EcardStatus { key_id: 7, ecard_id: "e1".into() };
         assert_eq!(route(&e, None, &deps, Some(&code("XM"))).map(|r| r.to), Ok(code("XM")));
