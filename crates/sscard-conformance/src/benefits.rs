@@ -191,14 +191,14 @@ async fn second_batch_and_other_payers(store: &dyn Store, pf: &Ctx, me1: &Ctx, p
     use LineOutcome::{Duplicate, Paid};
     let (pf, me1) = (pf.clone(), me1.clone());
     // A second batch for the same month: p1 is a duplicate; p2, now certified, is paid.
-    benefits::certify(store, &ctx(holder(&p2)), &p2.id).await.expect("holder certifies");
-    let batch2 = vec![line("N1", &p1, 300_000), line("N2", &p2, 250_000)];
+    benefits::certify(store, &ctx(holder(p2)), &p2.id).await.expect("holder certifies");
+    let batch2 = vec![line("N1", p1, 300_000), line("N2", p2, 250_000)];
     submit_lines(store, &pf, env(PAYER, "2026-11-B", "pension", "2026-11", &batch2), &batch2).await.expect("batch 2");
     let got = outcomes(&lines_of(store, &pf, PAYER, "2026-11-B").await);
     assert_eq!(got, vec![("N1".to_string(), Some(Duplicate)), ("N2".to_string(), Some(Paid))]);
     // Another payer pays the same person for its own program and month.
     let tax = payer_ctx(TAX);
-    let refund = vec![line("T1", &p1, 8_800)];
+    let refund = vec![line("T1", p1, 8_800)];
     submit_lines(store, &tax, env(TAX, "R1", "taxref", "2026-11", &refund), &refund).await.expect("refund");
 
     // Payers see only their own batches; tellers and holders submit nothing.

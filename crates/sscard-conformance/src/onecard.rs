@@ -894,7 +894,7 @@ async fn offline_identity_and_library_refusals(
     );
     // Identity and library refuse them the same way.
     let idt = terminal(store, "XM-GOV", "identity", REGION, &["region"]).await.terminal;
-    refusal(onecard::identify(store, &tctx(&idt), &idt, &forged).await, ErrorKind::Refused, "bad_signature");
+    refusal(onecard::identify(store, &tctx(&idt), &idt, forged).await, ErrorKind::Refused, "bad_signature");
     let lib = terminal(store, "XM-LIB", "library", REGION, &[]).await.terminal;
     refusal(library::register(store, &tctx(&lib), &lib, expired).await, ErrorKind::Refused, "expired");
 }
