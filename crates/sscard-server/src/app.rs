@@ -151,6 +151,8 @@ pub struct ServeOptions {
     pub demo_password: String,
     /// Run as the national hub, with the key of the national blind index (`serve --hub`).
     pub hub: Option<sscard_app::hub::IndexKey>,
+    /// Run as a deployment of the nation: approves ask the hub (`serve --deployment`).
+    pub nation: Option<Arc<sscard_app::nation::Nation>>,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -191,7 +193,8 @@ pub async fn serve_on(
         .with_keys(keys)
         .with_client_header(options.client_header.clone())
         .with_demo_logins(options.demo_logins.clone(), &options.demo_password)
-        .with_hub(options.hub.clone());
+        .with_hub(options.hub.clone())
+        .with_nation(options.nation.clone());
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     resume_benefit_batches(&state);

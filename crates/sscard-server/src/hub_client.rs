@@ -55,6 +55,13 @@ impl HttpHub {
         NationalIndexKey::from_hex(&answer.key_hex).map_err(|e| HubError::BadAnswer(e.to_string()))
     }
 
+    /// Publishes this deployment's QR issuer keys in the national trust list
+    /// (`POST /api/v1/hub/keys`); a key id another deployment holds is refused by the hub.
+    pub async fn publish_keys(&self, keys: &[sscard_gm::offline::PublishedKey]) -> Result<(), HubError> {
+        let req = self.client.post(format!("{}/api/v1/hub/keys", self.base)).json(keys);
+        self.send(req).await.map(|_| ())
+    }
+
     /// Sends `req` with the secret; the body of a 2xx, else the error it means.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, HubError> {
         let resp = req.bearer_auth(&self.secret).send().await.map_err(|e| HubError::Unreachable(e.to_string()))?;

@@ -4,12 +4,17 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
+use sscard_app::nation::CommandOutcome;
+use sscard_app::nation::{Nation, NationalIndexKey};
+use sscard_domain::access::Actor;
 use sscard_domain::nation::wire::{
-    COMMANDS_STREAM, DeploymentCode, EVENTS_STREAM, EVENTS_SUBJECTS, NationalEvent, commands_subject,
+    COMMANDS_STREAM, Command, DeploymentCode, EVENTS_STREAM, EVENTS_SUBJECTS, NationalEvent, commands_subject,
 };
 use sscard_nats::consume::ConsumerConfig;
 use sscard_nats::relay::RelayConfig;
 use sscard_nats::{Delivery, Handled, Handler, NatsError, OutboxSource, Outgoing, RelaySource, Shutdown};
+use sscard_server::hub_client::{self, HttpHub};
+use sscard_server::keys::KeyManager;
 use sscard_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,58 +30,66 @@ fn now_ms() -> i64 {
 }
 
 /// Asks the hub for the national index key (`GET /api/v1/hub/index-key`, as a deployment).
-pub async fn fetch_index_key(hub_url: &str, secret: &str) -> anyhow::Result<Vec<u8>> {
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        key_hex: String,
-    }
-    let url = format!("{}/api/v1/hub/index-key", hub_url.trim_end_matches('/'));
-    let answer: Answer = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(secret)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .with_context(|| format!("GET {url}"))?
-        .json()
-        .await
-        .with_context(|| format!("GET {url}: not a key"))?;
-    let key = hex::decode(answer.key_hex.trim()).context("the hub's index key is not hex")?;
-    anyhow::ensure!((16..=64).contains(&key.len()), "the hub's index key is not 16 to 64 bytes");
-    Ok(key)
+pub async fn fetch_index_key(hub_url: &str, secret: &str) -> anyhow::Result<NationalIndexKey> {
+    let hub = HttpHub::new(hub_url, secret, hub_client::DEFAULT_TIMEOUT).map_err(|e| anyhow::anyhow!("{e}"))?;
+    hub.index_key().await.map_err(|e| anyhow::anyhow!("the hub at {hub_url}: {e}"))
 }
 
 /// A deployment's relay: its outbox on `sscard.events.<code>`, `person_index` under `key`.
 pub fn spawn_relay(
     store: Arc<dyn Store>,
     code: DeploymentCode,
-    key: Vec<u8>,
+    key: NationalIndexKey,
     nats_url: String,
     stop: Shutdown,
 ) -> JoinHandle<()> {
-    let index = Arc::new(move |ssn: &str| hex::encode(sscard_gm::sm3::hmac_sm3(&key, ssn.as_bytes())));
+    let index = Arc::new(move |ssn: &str| key.person_index(ssn));
     let source = OutboxSource::new(store, code, index);
     tokio::spawn(async move { sscard_nats::run_relay(nats_url, &source, RelayConfig::default(), stop).await })
 }
 
-/// The hook where a deployment applies the hub's commands. The deployment's command handler
-/// (`sscard_app::nation`) is not wired yet: until it is, every command is left unacknowledged
-/// for later (naked with a long delay), so none is lost or marked applied without its effect.
-struct CommandsHook;
+/// A deployment applying the hub's commands (`sscard_app::nation::handle_command`: once per
+/// message id, in the transaction of its effect; acknowledged only after commit).
+struct Commands(Arc<dyn Store>);
 
 #[async_trait]
-impl Handler for CommandsHook {
+impl Handler for Commands {
     async fn handle(&self, d: &Delivery) -> Handled {
-        tracing::warn!(msg_id = d.msg_id.as_str(), "no command handler wired yet; the command waits in JetStream");
-        Handled::Retry(Duration::from_secs(60))
+        let command: Command = match serde_json::from_slice(&d.body) {
+            Ok(c) => c,
+            Err(e) => {
+                // Never applicable, whatever the retries: logged and acknowledged.
+                tracing::error!(msg_id = d.msg_id.as_str(), "not a hub command: {e}");
+                return Handled::Done;
+            }
+        };
+        // The handler names the actor itself (hub/<deployment>); the policy is the default one,
+        // as for the scheduled jobs.
+        let ctx = sscard_app::Ctx::new(Actor::system("hub"), now_ms(), Default::default());
+        match sscard_app::nation::handle_command(&*self.0, &ctx, &d.msg_id, &command).await {
+            Ok(CommandOutcome::Retry { reason }) => {
+                tracing::info!(msg_id = d.msg_id.as_str(), "hub command waits: {reason}");
+                Handled::Retry(Duration::from_secs(5))
+            }
+            Ok(_) => Handled::Done,
+            Err(e) => {
+                tracing::warn!(msg_id = d.msg_id.as_str(), "hub command: {e}; redelivered later");
+                Handled::Retry(Duration::from_secs(1))
+            }
+        }
     }
 }
 
 /// A deployment's consumer `commands-<code>` on `sscard.commands.<code>`.
-pub fn spawn_commands(code: &DeploymentCode, nats_url: String, stop: Shutdown) -> JoinHandle<()> {
+pub fn spawn_commands(
+    store: Arc<dyn Store>,
+    code: &DeploymentCode,
+    nats_url: String,
+    stop: Shutdown,
+) -> JoinHandle<()> {
     let config = ConsumerConfig::new(COMMANDS_STREAM, &format!("commands-{code}"), &commands_subject(code));
-    tokio::spawn(async move { sscard_nats::run_consumer(nats_url, config, &CommandsHook, stop).await })
+    let handler = Commands(store);
+    tokio::spawn(async move { sscard_nats::run_consumer(nats_url, config, &handler, stop).await })
 }
 
 /// The hub applying every deployment's events (`sscard_app::hub::apply_event`, once
@@ -219,24 +232,49 @@ pub struct NationArgs {
 pub struct NationTasks {
     stop: tokio::sync::watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// A deployment's link to the hub, for the server's approves (`None` on its own or as hub).
+    pub link: Option<Arc<Nation>>,
 }
 
 impl NationArgs {
-    /// Starts the tasks this server runs: none on its own, the hub's with `hub` and a NATS URL.
-    pub async fn start(&self, store: &Arc<dyn Store>, hub: bool) -> anyhow::Result<NationTasks> {
+    /// Starts the tasks this server runs: none on its own, the hub's with `hub` and a NATS URL,
+    /// a deployment's with `--deployment` (after fetching the national index key and
+    /// publishing this deployment's QR issuer keys at the hub).
+    pub async fn start(&self, store: &Arc<dyn Store>, hub: bool, keys: &KeyManager) -> anyhow::Result<NationTasks> {
         let (stop, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
+        let mut link = None;
         if let (true, Some(nats)) = (hub, &self.nats_url) {
             tasks = spawn_hub(Arc::clone(store), nats.clone(), &stop);
         } else if let (Some(code), Some(hub_url), Some(nats)) = (&self.deployment, &self.hub_url, &self.nats_url) {
             let code = DeploymentCode::parse(code).context("--deployment")?;
             let secret = self.hub_secret.as_deref().context("SSCARD_HUB_SECRET is not set")?;
-            let key = fetch_index_key(hub_url, secret).await?;
+            let nation = join_the_nation(store, &code, hub_url, secret, keys).await?;
+            let key = nation.index_key.clone();
             tasks.push(spawn_relay(Arc::clone(store), code.clone(), key, nats.clone(), rx.clone()));
-            tasks.push(spawn_commands(&code, nats.clone(), rx));
+            tasks.push(spawn_commands(Arc::clone(store), &code, nats.clone(), rx));
+            link = Some(nation);
         }
-        Ok(NationTasks { stop, tasks })
+        Ok(NationTasks { stop, tasks, link })
     }
+}
+
+/// A deployment's link to the hub: the national index key, and its issuer keys published in
+/// the national trust list so QR codes it signs verify anywhere.
+async fn join_the_nation(
+    store: &Arc<dyn Store>,
+    code: &DeploymentCode,
+    hub_url: &str,
+    secret: &str,
+    keys: &KeyManager,
+) -> anyhow::Result<Arc<Nation>> {
+    let hub = HttpHub::new(hub_url, secret, hub_client::DEFAULT_TIMEOUT).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let index_key = hub.index_key().await.map_err(|e| anyhow::anyhow!("the hub at {hub_url}: {e}"))?;
+    let ring = keys.ensure(store.as_ref(), now_ms()).await.map_err(|e| anyhow::anyhow!("QR issuer keys: {e}"))?;
+    hub.publish_keys(&ring.published)
+        .await
+        .map_err(|e| anyhow::anyhow!("publishing the issuer keys at {hub_url}: {e}"))?;
+    Ok(Arc::new(Nation { deployment: code.clone(), hub: Arc::new(hub), index_key }))
 }
 
 impl NationTasks {

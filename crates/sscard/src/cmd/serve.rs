@@ -46,6 +46,8 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.demo {
         demo_logins = seed_demo(store.as_ref()).await?;
     }
+    let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
+    let nation = args.nation.start(&store, args.hub, &keys).await?;
     let options = sscard_server::ServeOptions {
         listen: args.listen,
         database_url: url.to_string(),
@@ -55,9 +57,8 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo_password: if demo_logins.is_empty() { String::new() } else { DEMO_PASSWORD.to_string() },
         demo_logins,
         hub: args.hub.then(|| master.national_index_key()),
+        nation: nation.link.clone(),
     };
-    let nation = args.nation.start(&store, args.hub).await?;
-    let keys = std::sync::Arc::new(sscard_server::keys::KeyManager::new(&master));
     sscard_server::app::serve_on(listener, options, store, keys, |addr| {
         eprintln!(
             "sscard is serving on http://{addr}/ (API under http://{addr}/api/v1, OpenAPI at /api/v1/openapi.json)"
