@@ -18,6 +18,7 @@ pub mod import;
 pub mod jobs;
 pub mod live;
 pub mod nation;
+pub mod national;
 pub mod onecard;
 pub mod persons;
 

@@ -1,7 +1,7 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, bank_files, benefits, cards, ecard, hub, onecard, persons};
+use crate::routes::{admin, applications, auth, bank_files, benefits, cards, ecard, hub, national, onecard, persons};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -121,6 +121,12 @@ pub fn build_router(state: AppState) -> Router {
         .route("/benefits/certifications/terminal", post(onecard::certify_at_terminal))
         .route("/persons/{id}/benefits", get(benefits::person_benefits))
         .route("/me/export", get(persons::export_me))
+        .route("/hub/forward", post(national::hub_forward))
+        .route("/hub-inbound", post(national::hub_inbound))
+        .route("/national/persons/{ssn}", get(national::person))
+        .route("/national/persons/{ssn}/cards/{action}", post(national::card_action))
+        .route("/national/applications", post(national::apply))
+        .route("/national/applications/{deployment}/{id}", get(national::progress))
         .fallback(not_found)
         .layer(axum::middleware::map_response(crate::error::problem_for_rejections));
     let router = Router::new()

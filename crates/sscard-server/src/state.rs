@@ -38,6 +38,8 @@ pub struct AppState {
     pub demo_password: Arc<str>,
     /// This deployment in the nation (`serve --deployment`): approves ask the hub first.
     pub nation: Option<Arc<sscard_app::nation::Nation>>,
+    /// The way to the hub for the cross-province services (empty: not in a nation).
+    pub national: crate::routes::national::NationalSlot,
     /// Set when the server runs as the national hub (`serve --hub`): the key of the national
     /// blind index it hands to deployments; the hub's routes are mounted only then.
     pub hub: Option<sscard_app::hub::IndexKey>,
@@ -118,6 +120,7 @@ impl AppState {
             demo_logins: Arc::new(Vec::new()),
             demo_password: Arc::from(""),
             nation: None,
+            national: Default::default(),
             hub: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
         }

@@ -11,6 +11,7 @@ mod benefits;
 mod bulk;
 mod error;
 mod hub;
+mod hub_secrets;
 pub mod migrate;
 mod onecard;
 #[cfg(feature = "postgres")]

@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "paid_person_first",
         sql: include_str!("../migrations/postgres/0019_paid_person_first.sql"),
     },
+    Migration { version: 20, name: "hub_forward", sql: include_str!("../migrations/postgres/0020_hub_forward.sql") },
     Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/postgres/0016_nation_relay.sql") },
     Migration { version: 17, name: "hub", sql: include_str!("../migrations/postgres/0017_hub.sql") },
     Migration {

@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "paid_person_first",
         sql: include_str!("../migrations/sqlite/0019_paid_person_first.sql"),
     },
+    Migration { version: 20, name: "hub_forward", sql: include_str!("../migrations/sqlite/0020_hub_forward.sql") },
     Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/sqlite/0016_nation_relay.sql") },
     Migration { version: 17, name: "hub", sql: include_str!("../migrations/sqlite/0017_hub.sql") },
     Migration {

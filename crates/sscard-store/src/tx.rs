@@ -60,6 +60,7 @@ pub trait Tx:
     + ports::Benefits
     + ports::BankReturns
     + ports::Hub
+    + ports::HubSecrets
     + ports::Inbox
     + Send
 {

@@ -215,16 +215,21 @@ impl TestApp {
 
     /// Spawns the app with this policy.
     pub async fn spawn_with(policy: Policy) -> TestApp {
-        Self::spawn_app(policy, false).await
+        Self::spawn_app(policy, false, Default::default()).await
     }
 
     /// Spawns the app with the server's background loops running (jobs every hour, outbox tail).
     pub async fn spawn_with_scheduler() -> TestApp {
-        Self::spawn_app(Policy::default(), true).await
+        Self::spawn_app(Policy::default(), true, Default::default()).await
     }
 
     /// Spawns the app on a fresh database, seeds banks, branches and users, and logs everyone in.
-    async fn spawn_app(policy: Policy, scheduler: bool) -> TestApp {
+    /// Spawns the app whose way to the national hub is `national` (filled once the hub is up).
+    pub async fn spawn_in_nation(national: sscard_server::routes::national::NationalSlot) -> TestApp {
+        Self::spawn_app(Policy::default(), false, national).await
+    }
+
+    async fn spawn_app(policy: Policy, scheduler: bool, national: sscard_server::routes::national::NationalSlot) -> TestApp {
         let (db, url) = match backend() {
             "postgres" => {
                 let db = sscard_store_sql::postgres::TempDatabase::create().await.expect(
@@ -247,6 +252,7 @@ impl TestApp {
         let keys = Arc::new(KeyManager::new(&master));
         let mut state = AppState::new(store.clone(), clock.clone(), policy).with_keys(keys.clone());
         state.hash_iterations = 1000;
+        state.national = national;
         let background = scheduler.then(|| sscard_server::scheduler::spawn(state.clone(), 3600));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
