@@ -17,6 +17,7 @@ pub mod idem;
 pub mod import;
 pub mod jobs;
 pub mod live;
+pub mod nation_medical;
 pub mod nation;
 pub mod national;
 pub mod onecard;

@@ -13,6 +13,7 @@ mod error;
 mod hub;
 mod hub_secrets;
 pub mod migrate;
+mod nation_medical;
 mod onecard;
 #[cfg(feature = "postgres")]
 pub mod postgres;

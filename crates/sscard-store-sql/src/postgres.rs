@@ -68,6 +68,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "awaiting_remote_stop",
         sql: include_str!("../migrations/postgres/0018_awaiting_remote_stop.sql"),
     },
+    Migration { version: 21, name: "nation_medical", sql: include_str!("../migrations/postgres/0021_nation_medical.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

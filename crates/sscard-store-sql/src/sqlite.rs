@@ -57,6 +57,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "awaiting_remote_stop",
         sql: include_str!("../migrations/sqlite/0018_awaiting_remote_stop.sql"),
     },
+    Migration { version: 21, name: "nation_medical", sql: include_str!("../migrations/sqlite/0021_nation_medical.sql") },
 ];
 
 const PRAGMAS: &str =

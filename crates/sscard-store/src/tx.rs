@@ -62,6 +62,7 @@ pub trait Tx:
     + ports::Hub
     + ports::HubSecrets
     + ports::Inbox
+    + ports::NationMedical
     + Send
 {
     async fn commit(self: Box<Self>) -> Result<()>;

@@ -1,5 +1,6 @@
 //! The conformance suite (crate `sscard-conformance`) on both backends: one module each.
 
 mod at_rest;
+mod nation_medical;
 mod postgres;
 mod sqlite;
