@@ -84,14 +84,14 @@ async fn a_card_of_another_deployment_is_found_activated_and_reported_lost_throu
     let (ssn, card_no) = b_holds_holder1(&n).await;
 
     // The holder at A sees where their card is: deployment XB, masked, issued.
-    let seen = n.a.get(Some(&n.a.tokens.holder1), &format!("/api/v1/national/persons/{ssn}")).await;
+    let seen = n.a.get(Some(&n.a.tokens.holder1), &format!("/national/persons/{ssn}")).await;
     assert_eq!(seen.status, 200, "{}", seen.json);
     assert_eq!(seen.json["deployment"], "XB");
     assert_ne!(seen.json["person"]["ssn"], ssn.as_str(), "masked");
     assert_eq!(seen.json["cards"][0]["status"], "issued");
 
     // A trivial PIN is refused by B's own rule, and nothing changes.
-    let path = format!("/api/v1/national/persons/{ssn}/cards/activate");
+    let path = format!("/national/persons/{ssn}/cards/activate");
     let bad = n.a.post(Some(&n.a.tokens.clerk), &path, &json!({ "pin": "123456" })).await;
     assert!(matches!(bad.status, 400 | 422), "{} {}", bad.status, bad.json);
     assert_eq!(n.b.card_status(&card_no).await, "issued");
@@ -101,13 +101,13 @@ async fn a_card_of_another_deployment_is_found_activated_and_reported_lost_throu
     assert_eq!(ok.json["status"], "active");
     assert_eq!(n.b.card_status(&card_no).await, "active");
 
-    let lost = format!("/api/v1/national/persons/{ssn}/cards/report-lost");
+    let lost = format!("/national/persons/{ssn}/cards/report-lost");
     let r = n.a.post(Some(&n.a.tokens.holder1), &lost, &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(n.b.card_status(&card_no).await, "lost");
     // A lost card cannot be suspended: B's 409 comes back as B gave it.
     let again =
-        n.a.post(Some(&n.a.tokens.clerk), &format!("/api/v1/national/persons/{ssn}/cards/suspend"), &json!({})).await;
+        n.a.post(Some(&n.a.tokens.clerk), &format!("/national/persons/{ssn}/cards/suspend"), &json!({})).await;
     assert_eq!(again.status, 409, "{}", again.json);
     assert_eq!(again.headers["content-type"], "application/problem+json");
 
@@ -122,19 +122,19 @@ async fn a_mailed_application_goes_to_the_insured_region_and_its_progress_comes_
     let ssn = ssn_of(&n.b, &n.b.holder2_person).await;
     let body = json!({ "ssn": ssn, "region": "350203", "kind": "first", "bank_code": "ICBC",
                        "mail_address": "北京市东城区东长安街1号" });
-    let r = n.a.post(Some(&n.a.tokens.clerk), "/api/v1/national/applications", &body).await;
+    let r = n.a.post(Some(&n.a.tokens.clerk), "/national/applications", &body).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json["deployment"], "XB");
     assert_eq!(r.json["channel"], "cross_province");
     let id = r.json["id"].as_str().expect("id").to_string();
 
-    let p = n.a.get(Some(&n.a.tokens.clerk), &format!("/api/v1/national/applications/XB/{id}")).await;
+    let p = n.a.get(Some(&n.a.tokens.clerk), &format!("/national/applications/XB/{id}")).await;
     assert_eq!(p.status, 200, "{}", p.json);
     assert_eq!(p.json["timeline"][0]["actor"], "XA/clerk");
     let at_b = sscard_app::applications::get(n.b.store.as_ref(), &ctx(n.b.now_ms()), &id).await.expect("at B");
     assert_eq!(at_b.timeline[0].actor, "XA/clerk");
 
-    let none = n.a.get(Some(&n.a.tokens.clerk), "/api/v1/national/applications/XB/no-such-app").await;
+    let none = n.a.get(Some(&n.a.tokens.clerk), "/national/applications/XB/no-such-app").await;
     assert_eq!(none.status, 404, "{}", none.json);
 }
 
@@ -145,17 +145,17 @@ async fn refusals_unknown_person_another_ssn_bad_bearer_and_a_deployment_down() 
     let ssn2 = ssn_of(&n.a, &n.a.holder2_person).await;
 
     // Nobody in the nation holds holder 2: 404.
-    let r = n.a.get(Some(&n.a.tokens.clerk), &format!("/api/v1/national/persons/{ssn2}")).await;
+    let r = n.a.get(Some(&n.a.tokens.clerk), &format!("/national/persons/{ssn2}")).await;
     assert_eq!(r.status, 404, "{}", r.json);
     // A holder reaches only their own SSN.
-    let r = n.a.get(Some(&n.a.tokens.holder2), &format!("/api/v1/national/persons/{ssn1}")).await;
+    let r = n.a.get(Some(&n.a.tokens.holder2), &format!("/national/persons/{ssn1}")).await;
     assert_eq!(r.status, 403, "{}", r.json);
     let r =
-        n.a.post(Some(&n.a.tokens.holder2), &format!("/api/v1/national/persons/{ssn1}/cards/report-lost"), &json!({}))
+        n.a.post(Some(&n.a.tokens.holder2), &format!("/national/persons/{ssn1}/cards/report-lost"), &json!({}))
             .await;
     assert_eq!(r.status, 403, "{}", r.json);
     // A terminal is no caller of these services.
-    let r = n.a.get(Some(&n.a.tokens.terminal), &format!("/api/v1/national/persons/{ssn1}")).await;
+    let r = n.a.get(Some(&n.a.tokens.terminal), &format!("/national/persons/{ssn1}")).await;
     assert_eq!(r.status, 403, "{}", r.json);
 
     // The hub takes only a registered deployment's secret; a deployment only the hub's.
@@ -178,7 +178,7 @@ async fn refusals_unknown_person_another_ssn_bad_bearer_and_a_deployment_down() 
     drop(closed);
     register(&n.hub, "XD", "4403", &dead).await;
     let body = json!({ "ssn": ssn2, "region": "440303", "kind": "first", "bank_code": "ICBC", "mail_address": "深圳" });
-    let r = n.a.post(Some(&n.a.tokens.clerk), "/api/v1/national/applications", &body).await;
+    let r = n.a.post(Some(&n.a.tokens.clerk), "/national/applications", &body).await;
     assert_eq!(r.status, 503, "{}", r.json);
     assert_eq!(r.json["type"], "urn:sscard:problem:deployment_unavailable", "{}", r.json);
 }
