@@ -159,6 +159,8 @@ pub struct ServeOptions {
     pub hub: Option<sscard_app::hub::IndexKey>,
     /// Run as a deployment of the nation: approves ask the hub (`serve --deployment`).
     pub nation: Option<Arc<sscard_app::nation::Nation>>,
+    /// Its way to the hub for the cross-province services (`serve --deployment`).
+    pub national: Option<Arc<crate::routes::national::NationalLink>>,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -201,6 +203,9 @@ pub async fn serve_on(
         .with_demo_logins(options.demo_logins.clone(), &options.demo_password)
         .with_hub(options.hub.clone())
         .with_nation(options.nation.clone());
+    if let Some(link) = options.national.clone() {
+        *state.national.write().unwrap_or_else(|p| p.into_inner()) = Some(link);
+    }
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);
     resume_benefit_batches(&state);

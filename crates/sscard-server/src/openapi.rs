@@ -88,7 +88,7 @@ impl Modify for BearerAuth {
         crate::routes::onecard::put_park, crate::routes::onecard::park_entry, crate::routes::onecard::buy_pass,
         crate::routes::onecard::identify, crate::routes::onecard::uses, crate::routes::onecard::balances,
         crate::routes::onecard::usage, crate::routes::onecard::ledger_check, crate::routes::onecard::fund_float, crate::routes::persons::export_me,
-        crate::routes::national::hub_forward, crate::routes::national::hub_inbound, crate::routes::national::person,
+        crate::routes::national::person,
         crate::routes::national::card_action, crate::routes::national::apply, crate::routes::national::progress,
         crate::routes::hub::deployments, crate::routes::hub::index_key, crate::routes::hub::claim, crate::routes::hub::publish_keys,
     ),

@@ -15,6 +15,7 @@ use sscard_nats::relay::RelayConfig;
 use sscard_nats::{Delivery, Handled, Handler, NatsError, OutboxSource, Outgoing, RelaySource, Shutdown};
 use sscard_server::hub_client::{self, HttpHub};
 use sscard_server::keys::KeyManager;
+use sscard_server::routes::national::NationalLink;
 use sscard_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -234,6 +235,8 @@ pub struct NationTasks {
     tasks: Vec<JoinHandle<()>>,
     /// A deployment's link to the hub, for the server's approves (`None` on its own or as hub).
     pub link: Option<Arc<Nation>>,
+    /// A deployment's way to the hub for the cross-province services.
+    pub national: Option<Arc<NationalLink>>,
 }
 
 impl NationArgs {
@@ -243,7 +246,7 @@ impl NationArgs {
     pub async fn start(&self, store: &Arc<dyn Store>, hub: bool, keys: &KeyManager) -> anyhow::Result<NationTasks> {
         let (stop, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
-        let mut link = None;
+        let (mut link, mut national) = (None, None);
         if let (true, Some(nats)) = (hub, &self.nats_url) {
             tasks = spawn_hub(Arc::clone(store), nats.clone(), &stop);
         } else if let (Some(code), Some(hub_url), Some(nats)) = (&self.deployment, &self.hub_url, &self.nats_url) {
@@ -253,9 +256,15 @@ impl NationArgs {
             let key = nation.index_key.clone();
             tasks.push(spawn_relay(Arc::clone(store), code.clone(), key, nats.clone(), rx.clone()));
             tasks.push(spawn_commands(Arc::clone(store), &code, nats.clone(), rx));
+            national = Some(Arc::new(NationalLink {
+                deployment: code,
+                hub_url: hub_url.clone(),
+                secret: secret.to_string(),
+                index_key: nation.index_key.clone(),
+            }));
             link = Some(nation);
         }
-        Ok(NationTasks { stop, tasks, link })
+        Ok(NationTasks { stop, tasks, link, national })
     }
 }
 

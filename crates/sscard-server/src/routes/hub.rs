@@ -70,7 +70,7 @@ pub struct IndexKeyJson {
 
 /// The national blind-index key (deployments only).
 #[utoipa::path(get, path = "/api/v1/hub/index-key", tag = "hub",
-    responses((status = 200, body = IndexKeyJson), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "this server is not a hub")))]
+    responses((status = 200, body = IndexKeyJson), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "this server is not a hub")))]
 pub async fn index_key(
     State(state): State<AppState>,
     DeploymentAuth(_): DeploymentAuth,
@@ -106,7 +106,7 @@ pub struct ClaimJson {
 
 /// Asks to take a person on (before approving a first, upgrade or replacement application).
 #[utoipa::path(post, path = "/api/v1/hub/claims", tag = "hub", request_body = ClaimBody,
-    responses((status = 200, body = ClaimJson), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "this server is not a hub")))]
+    responses((status = 200, body = ClaimJson), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "this server is not a hub"), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
 pub async fn claim(
     State(state): State<AppState>,
     DeploymentAuth(d): DeploymentAuth,
@@ -161,7 +161,8 @@ fn key_json(k: HubKeyRow) -> NationalKeyJson {
 /// Publishes the calling deployment's issuer keys; a key id another deployment holds is 409.
 #[utoipa::path(post, path = "/api/v1/hub/keys", tag = "hub", request_body = Vec<KeyBody>,
     responses((status = 200, body = Vec<NationalKeyJson>), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem, description = "this server is not a hub"), (status = 409, body = crate::error::Problem, description = "key_id_taken")))]
+        (status = 404, body = crate::error::Problem, description = "this server is not a hub"), (status = 409, body = crate::error::Problem, description = "key_id_taken"),
+        (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
 pub async fn publish_keys(
     State(state): State<AppState>,
     DeploymentAuth(d): DeploymentAuth,

@@ -50,7 +50,8 @@ pub type NationalSlot = Arc<RwLock<Option<Arc<NationalLink>>>>;
 
 fn link(state: &AppState) -> ApiResult<Arc<NationalLink>> {
     state.national.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "hub_unavailable", "this deployment is not in a nation")
+        // A deployment on its own has no national services: nothing is down, there is none.
+        ApiError::new(StatusCode::NOT_FOUND, "not_in_a_nation", "this deployment is not in a nation")
     })
 }
 
@@ -203,7 +204,7 @@ pub struct NationalCardAction {
 #[utoipa::path(post, path = "/api/v1/national/persons/{ssn}/cards/{action}", tag = "nation",
     params(("ssn" = String, Path), ("action" = String, Path, description = "suspend | unsuspend | report-lost | activate | stop")),
     request_body = NationalCardAction,
-    responses((status = 200, description = "the card as the deciding deployment left it"), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+    responses((status = 200, description = "the card as the deciding deployment left it"), (status = 400, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 pub async fn card_action(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -241,7 +242,7 @@ pub struct NationalApplication {
 /// A mailed first or replacement application, to the deployment of the insured region (or
 /// the one holding the person's card).
 #[utoipa::path(post, path = "/api/v1/national/applications", tag = "nation", request_body = NationalApplication,
-    responses((status = 200, description = "the application as the deciding deployment took it, with its timeline"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+    responses((status = 200, description = "the application as the deciding deployment took it, with its timeline"), (status = 400, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 pub async fn apply(State(state): State<AppState>, Auth(actor): Auth, body: Bytes) -> ApiResult<Response> {
     let req: NationalApplication = parse_body(&body)?;
     let (ssn, person_index) = index(&state, &req.ssn)?;

@@ -32,8 +32,24 @@ pub async fn hub(url: &str, cmd: HubCmd) -> anyhow::Result<ExitCode> {
             let info = parse_deployment(&code, &name, &regions, &dep_url).map_err(bad_field)?;
             let store = open(url).await?;
             let added = sscard_app::hub::add_deployment(store.as_ref(), &cli_ctx(), info).await;
+            // The hub presents the deployment's own secret when it forwards a cross-province
+            // request to it, so it keeps it sealed beside the hash it authenticates with.
+            let sealed = match &added {
+                Ok(a) => {
+                    let ctx = cli_ctx();
+                    sscard_app::national::remember_secret(
+                        store.as_ref(),
+                        &a.deployment.info.code,
+                        &a.secret,
+                        ctx.now_ms,
+                    )
+                    .await
+                }
+                Err(_) => Ok(()),
+            };
             store.close().await;
             let added = added?;
+            sealed?;
             eprintln!(
                 "deployment {} registered; give it this secret (SSCARD_HUB_SECRET), shown this once:",
                 added.deployment.info.code

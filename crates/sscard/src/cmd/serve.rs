@@ -58,6 +58,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo_logins,
         hub: args.hub.then(|| master.national_index_key()),
         nation: nation.link.clone(),
+        national: nation.national.clone(),
     };
     sscard_server::app::serve_on(listener, options, store, keys, |addr| {
         eprintln!(
