@@ -88,6 +88,16 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         lines: u32,
     },
+    /// Outbox events relayed to JetStream (OutboxSource + run_relay) vs raw JetStream publishes
+    /// of the same bodies, same process, same in-flight depth, in one run.
+    Relay {
+        /// Outbox events seeded in a temporary SQLite database (at most 1,000,000).
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// The NATS server (with JetStream) to publish to.
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
 }
 
 pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
@@ -98,6 +108,7 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Revocations { entries, seconds, tokens } => {
             return super::bench_revocations::revocations(super::bench_revocations::Args { entries, seconds, tokens });
         }
+        BenchCmd::Relay { events, nats_url } => return super::bench_relay::relay_bench(events, &nats_url).await,
         BenchCmd::Benefits { backend, lines } => return super::bench_benefits::benefits_bench(backend, lines).await,
         BenchCmd::Onecard { backend, seconds, clients, batch_lines } => {
             let args = super::bench_onecard::Args { backend, seconds, clients, batch_lines };

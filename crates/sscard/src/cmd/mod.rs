@@ -7,6 +7,7 @@ pub mod bench_benefits;
 pub mod bench_benefits_seed;
 pub mod bench_ecard;
 pub mod bench_onecard;
+pub mod bench_relay;
 pub mod bench_revocations;
 pub mod benefits;
 pub mod hub;
