@@ -8,4 +8,5 @@ mod admin;
 mod at_rest;
 mod benefits;
 mod hub;
+mod nation;
 mod onecard;
