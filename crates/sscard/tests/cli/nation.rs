@@ -377,6 +377,28 @@ async fn approve_waits(xm: &Api, xm_person: &str) -> String {
     app
 }
 
+/// With SSCARD_NATION_ROUNDS=N (at most 500): N more remote stops, one at a time, timed from
+/// XM's approve to FZ's card stopped and XM's application approved; prints median and p99.
+async fn latency_rounds(fz: &Api, xm: &Api) {
+    let rounds: u16 = std::env::var("SSCARD_NATION_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(0).min(500);
+    let mut took = Vec::new();
+    for i in 0..rounds {
+        let (fz_person, card, xm_person) = moved_holder(fz, xm, 401 + 2 * i).await;
+        let app = xm.apply(&xm_person, "ICBC-XM").await;
+        let started = Instant::now();
+        let (status, body) = xm.post(&xm.clerk, &format!("/applications/{app}/approve"), None).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("awaiting_remote_stop")), "{body}");
+        until_moved(fz, &fz_person, &card, xm, &app).await;
+        took.push(started.elapsed());
+    }
+    took.sort();
+    if let (Some(median), Some(p99)) =
+        (took.get(took.len() / 2), took.get((took.len() * 99).div_ceil(100).saturating_sub(1)))
+    {
+        eprintln!("remote stop over {rounds} rounds: median {median:?}, p99 {p99:?}, max {:?}", took.last());
+    }
+}
+
 #[test]
 #[ignore = "passes with --ignored (about 30 s) only through a stand-in that needs the sqlite3 command: FZ's \
             issuer key renumbered, because both deployments' first QR key is id 1 and the hub refuses FZ's \
@@ -407,6 +429,7 @@ fn a_moved_holder_keeps_one_live_card_even_when_the_hub_is_killed() {
         nation.restart_hub();
         until_moved(&fz, &fz_person, &card, &xm, &app).await;
         assert!(w.most().await <= 1, "two live cards seen at once");
+        latency_rounds(&fz, &xm).await;
     });
     drop(nation.servers.drain(..));
 }
