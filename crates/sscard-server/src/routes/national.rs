@@ -184,7 +184,7 @@ fn index(state: &AppState, ssn: &str) -> ApiResult<(String, String)> {
 
 /// Where a person's card is in the nation: the deciding deployment's view, masked.
 #[utoipa::path(get, path = "/api/v1/national/persons/{ssn}", tag = "nation", params(("ssn" = String, Path)),
-    responses((status = 200, description = "deployment, masked person, cards, applications in flight"), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+    responses((status = 200, description = "deployment, masked person, cards, applications in flight"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 pub async fn person(State(state): State<AppState>, Auth(actor): Auth, Path(ssn): Path<String>) -> ApiResult<Response> {
     let (ssn, person_index) = index(&state, &ssn)?;
     let caller = caller_for(&state, &actor, Some(&ssn)).await?;
@@ -262,7 +262,7 @@ pub async fn apply(State(state): State<AppState>, Auth(actor): Auth, body: Bytes
 /// An application's production timeline at another deployment.
 #[utoipa::path(get, path = "/api/v1/national/applications/{deployment}/{id}", tag = "nation",
     params(("deployment" = String, Path), ("id" = String, Path)),
-    responses((status = 200, description = "the application with its timeline"), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+    responses((status = 200, description = "the application with its timeline"), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 pub async fn progress(
     State(state): State<AppState>,
     Auth(actor): Auth,
