@@ -181,7 +181,7 @@ async fn keys_are_unique_in_the_nation_and_listed_with_their_deployment() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = h.call("POST", "/hub/keys", Some(&h.fz), Some(json!([key(3), key(2)]))).await;
     assert_eq!(status, 409, "{body}");
-    assert_eq!(body["code"], "key_id_taken", "{body}");
+    assert_eq!(body["type"], "urn:sscard:problem:key_id_taken", "{body}");
     let (status, body) = h.call("POST", "/hub/keys", Some(&h.fz), Some(json!([key(3)]))).await;
     assert_eq!(status, 200, "{body}");
     let bad = json!([{ "key_id": 4, "public_key_pem": "not a key", "not_before": 1, "not_after": 2 }]);
