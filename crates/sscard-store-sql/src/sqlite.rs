@@ -44,12 +44,6 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0014_benefits_at_rest.sql"),
     },
     Migration { version: 15, name: "user_branch", sql: include_str!("../migrations/sqlite/0015_user_branch.sql") },
-    Migration {
-        version: 19,
-        name: "paid_person_first",
-        sql: include_str!("../migrations/sqlite/0019_paid_person_first.sql"),
-    },
-    Migration { version: 20, name: "hub_forward", sql: include_str!("../migrations/sqlite/0020_hub_forward.sql") },
     Migration { version: 16, name: "nation_relay", sql: include_str!("../migrations/sqlite/0016_nation_relay.sql") },
     Migration { version: 17, name: "hub", sql: include_str!("../migrations/sqlite/0017_hub.sql") },
     Migration {
@@ -57,6 +51,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "awaiting_remote_stop",
         sql: include_str!("../migrations/sqlite/0018_awaiting_remote_stop.sql"),
     },
+    Migration {
+        version: 19,
+        name: "paid_person_first",
+        sql: include_str!("../migrations/sqlite/0019_paid_person_first.sql"),
+    },
+    Migration { version: 20, name: "hub_forward", sql: include_str!("../migrations/sqlite/0020_hub_forward.sql") },
     Migration { version: 21, name: "nation_medical", sql: include_str!("../migrations/sqlite/0021_nation_medical.sql") },
 ];
 
