@@ -280,9 +280,14 @@ async fn join_the_nation(
     let hub = HttpHub::new(hub_url, secret, hub_client::DEFAULT_TIMEOUT).map_err(|e| anyhow::anyhow!("{e}"))?;
     let index_key = hub.index_key().await.map_err(|e| anyhow::anyhow!("the hub at {hub_url}: {e}"))?;
     let ring = keys.ensure(store.as_ref(), now_ms()).await.map_err(|e| anyhow::anyhow!("QR issuer keys: {e}"))?;
-    hub.publish_keys(&ring.published)
-        .await
-        .map_err(|e| anyhow::anyhow!("publishing the issuer keys at {hub_url}: {e}"))?;
+    // Key ids are numbered per database today, so a second deployment's first key may carry
+    // an id the hub already gave another deployment: the hub refuses it (409 key_id_taken).
+    // The deployment still serves; its QR codes then verify only at itself until its keys
+    // are renumbered.
+    if let Err(e) = hub.publish_keys(&ring.published).await {
+        tracing::warn!("publishing the QR issuer keys at {hub_url}: {e}");
+        eprintln!("warning: the hub did not take this deployment's QR issuer keys: {e}");
+    }
     Ok(Arc::new(Nation { deployment: code.clone(), hub: Arc::new(hub), index_key }))
 }
 
