@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::access;
 use sscard_domain::application::{
-    AppKind, AppStatus, AppStep, Application, ApplicationInput, BranchFacts, IntakeFacts, PromiseStatus,
-    TimelineEntry, check_step_fits, decide_application, needs_national_claim, online_promise, step_target,
+    AppKind, AppStatus, AppStep, Application, ApplicationInput, BranchFacts, IntakeFacts, PromiseStatus, TimelineEntry,
+    check_step_fits, decide_application, needs_national_claim, online_promise, step_target,
 };
 use sscard_domain::card::{Card, CardStatus, decide_hand_over, expiry_for};
 use sscard_domain::error::DomainError;
@@ -131,7 +131,9 @@ pub async fn step_with(
     input: &StepInput,
 ) -> Result<ApplicationView> {
     match &ctx.nation {
-        Some(nation) if step == AppStep::Approve => super::nation::approve(store, ctx, nation, app_id, input, false).await,
+        Some(nation) if step == AppStep::Approve => {
+            super::nation::approve(store, ctx, nation, app_id, input, false).await
+        }
         _ => step_here(store, ctx, app_id, step, input).await,
     }
 }
@@ -183,8 +185,7 @@ pub(crate) async fn step_in(
         AppStep::Collect | AppStep::Deliver => hand_over(tx, ctx, person, app).await?,
         AppStep::Approve | AppStep::Reject | AppStep::Produce | AppStep::Withdraw => {}
     }
-    let payload =
-        json!({ "step": step.as_str(), "card_no": app.card_no, "reason": input.reason.as_ref().map(StaffReason::as_str) });
+    let payload = json!({ "step": step.as_str(), "card_no": app.card_no, "reason": input.reason.as_ref().map(StaffReason::as_str) });
     set_status_in(tx, ctx, person, app, to, payload).await
 }
 

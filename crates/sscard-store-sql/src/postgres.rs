@@ -68,7 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0019_paid_person_first.sql"),
     },
     Migration { version: 20, name: "hub_forward", sql: include_str!("../migrations/postgres/0020_hub_forward.sql") },
-    Migration { version: 21, name: "nation_medical", sql: include_str!("../migrations/postgres/0021_nation_medical.sql") },
+    Migration {
+        version: 21,
+        name: "nation_medical",
+        sql: include_str!("../migrations/postgres/0021_nation_medical.sql"),
+    },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

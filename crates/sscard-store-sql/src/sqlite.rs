@@ -57,7 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0019_paid_person_first.sql"),
     },
     Migration { version: 20, name: "hub_forward", sql: include_str!("../migrations/sqlite/0020_hub_forward.sql") },
-    Migration { version: 21, name: "nation_medical", sql: include_str!("../migrations/sqlite/0021_nation_medical.sql") },
+    Migration {
+        version: 21,
+        name: "nation_medical",
+        sql: include_str!("../migrations/sqlite/0021_nation_medical.sql"),
+    },
 ];
 
 const PRAGMAS: &str =

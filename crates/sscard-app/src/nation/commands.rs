@@ -94,7 +94,8 @@ async fn release(
         "cancelled": plan.cancel.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "withdrawn": plan.withdraw,
     });
-    let subject = Subject { entity: "person", entity_id: &person.id, person_id: &person.id, region: person.region.to_string() };
+    let subject =
+        Subject { entity: "person", entity_id: &person.id, person_id: &person.id, region: person.region.to_string() };
     record(tx, ctx, "person.released", &subject, payload).await?;
     Ok(CommandOutcome::Applied)
 }

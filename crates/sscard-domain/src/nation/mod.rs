@@ -4,7 +4,7 @@
 //! names, message ids and the message bodies. The rules that decide what the hub and a
 //! deployment do with a message live beside it, pure like the rest of this crate.
 pub mod forward;
+pub mod hub;
 pub mod medical;
 pub mod release;
-pub mod hub;
 pub mod wire;

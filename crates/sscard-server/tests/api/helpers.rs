@@ -229,7 +229,11 @@ impl TestApp {
         Self::spawn_app(Policy::default(), false, national).await
     }
 
-    async fn spawn_app(policy: Policy, scheduler: bool, national: sscard_server::routes::national::NationalSlot) -> TestApp {
+    async fn spawn_app(
+        policy: Policy,
+        scheduler: bool,
+        national: sscard_server::routes::national::NationalSlot,
+    ) -> TestApp {
         let (db, url) = match backend() {
             "postgres" => {
                 let db = sscard_store_sql::postgres::TempDatabase::create().await.expect(

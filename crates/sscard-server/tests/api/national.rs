@@ -106,8 +106,7 @@ async fn a_card_of_another_deployment_is_found_activated_and_reported_lost_throu
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(n.b.card_status(&card_no).await, "lost");
     // A lost card cannot be suspended: B's 409 comes back as B gave it.
-    let again =
-        n.a.post(Some(&n.a.tokens.clerk), &format!("/national/persons/{ssn}/cards/suspend"), &json!({})).await;
+    let again = n.a.post(Some(&n.a.tokens.clerk), &format!("/national/persons/{ssn}/cards/suspend"), &json!({})).await;
     assert_eq!(again.status, 409, "{}", again.json);
     assert_eq!(again.headers["content-type"], "application/problem+json");
 
@@ -151,8 +150,7 @@ async fn refusals_unknown_person_another_ssn_bad_bearer_and_a_deployment_down() 
     let r = n.a.get(Some(&n.a.tokens.holder2), &format!("/national/persons/{ssn1}")).await;
     assert_eq!(r.status, 403, "{}", r.json);
     let r =
-        n.a.post(Some(&n.a.tokens.holder2), &format!("/national/persons/{ssn1}/cards/report-lost"), &json!({}))
-            .await;
+        n.a.post(Some(&n.a.tokens.holder2), &format!("/national/persons/{ssn1}/cards/report-lost"), &json!({})).await;
     assert_eq!(r.status, 403, "{}", r.json);
     // A terminal is no caller of these services.
     let r = n.a.get(Some(&n.a.tokens.terminal), &format!("/national/persons/{ssn1}")).await;
