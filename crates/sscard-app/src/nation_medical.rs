@@ -108,14 +108,7 @@ pub async fn settle_at_decider(
     if let Some(prior) = tx.get_nation_bill(DECIDER, from.as_str(), &bill.hospital, &bill.bill_id, true).await? {
         return replay(&prior, bill);
     }
-    let p = match (p, &bill.presented) {
-        (Some(p), _) => p,
-        (None, Presented::CardIdCode { code }) => match tx.card_no_by_id_code(code.as_str()).await? {
-            Some(no) => Presentation::CardNo(no),
-            None => return Err(DomainError::refused("unknown_card", "no card has this identification code").into()),
-        },
-        (None, Presented::Qr { .. }) => Presentation::RefusedQr { reason: "malformed", ecard_id: None },
-    };
+    let p = presentation(tx.as_mut(), p, &bill.presented).await?;
     let (person, card) = lookup(tx.as_mut(), &p).await?.map_err(|r| refusal_of(&p, r))?;
     // The holder's row serialises every writer of the medical account and policy year.
     let person = tx.get_person(&person.id, true).await?.ok_or_else(|| StoreError::not_found("person", &person.id))?;
@@ -169,6 +162,19 @@ pub async fn settle_at_decider(
     crate::record(tx.as_mut(), ctx, "medical.remote_settled", &subject, payload).await?;
     tx.commit().await?;
     Ok(d)
+}
+
+/// The card as presented: the QR the caller verified, or a card identification code looked
+/// up here (an unknown one is refused).
+async fn presentation(tx: &mut dyn Tx, p: Option<Presentation>, presented: &Presented) -> Result<Presentation> {
+    Ok(match (p, presented) {
+        (Some(p), _) => p,
+        (None, Presented::CardIdCode { code }) => match tx.card_no_by_id_code(code.as_str()).await? {
+            Some(no) => Presentation::CardNo(no),
+            None => return Err(DomainError::refused("unknown_card", "no card has this identification code").into()),
+        },
+        (None, Presented::Qr { .. }) => Presentation::RefusedQr { reason: "malformed", ecard_id: None },
+    })
 }
 
 /// The insured region's policy, as a local settlement chooses it (its own, its province's, the default).
