@@ -7,4 +7,5 @@ pub mod forward;
 pub mod hub;
 pub mod medical;
 pub mod release;
+pub mod trust;
 pub mod wire;
