@@ -7,6 +7,7 @@
 //! decider runs it under its own rules, recording the actor as `<from>/<username>`
 //! ([`remote_actor_name`]).
 use super::hub::{DeploymentInfo, IndexEntry};
+use super::medical::{self, RemoteBill};
 use super::wire::DeploymentCode;
 use crate::error::DomainError;
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,20 @@ pub enum ForwardOp {
     },
     /// Whether an e-card of the deployment owning `key_id` is usable now.
     EcardStatus { key_id: i64, ecard_id: String },
+    /// A hospital's bill of another deployment's person (跨省异地就医, [`medical`]): to the
+    /// owner of the QR's key, or the deployment serving the card identification code's region.
+    /// The hub keeps its clearing entry on the way back.
+    MedicalSettle { bill: RemoteBill },
+    /// The refund of a bill the hub cleared: to the deployment its clearing entry names.
+    MedicalRefund { hospital: String, bill_id: String },
+}
+
+impl ForwardOp {
+    /// The medical bills, which the hub settles through its clearing ledger
+    /// (`sscard_app::nation_medical`) rather than passing the answer on untouched.
+    pub fn is_medical(&self) -> bool {
+        matches!(self, ForwardOp::MedicalSettle { .. } | ForwardOp::MedicalRefund { .. })
+    }
 }
 
 /// Whom the forwarding deployment served: staff at its desk (for a walk-in) or the holder.
@@ -107,6 +122,8 @@ pub enum ForwardOp {
 pub enum CallerKind {
     Staff,
     Holder,
+    /// A hospital's medical terminal: the medical bills only.
+    Terminal,
 }
 
 /// The caller as the forwarding deployment authenticated them.
@@ -172,14 +189,21 @@ pub fn check(req: &ForwardRequest) -> Result<(), DomainError> {
             id_ok(application_id) && person_index.as_deref().is_none_or(index_ok)
         }
         ForwardOp::EcardStatus { key_id, ecard_id } => *key_id > 0 && id_ok(ecard_id),
+        ForwardOp::MedicalSettle { bill } => bill.check().is_ok(),
+        ForwardOp::MedicalRefund { hospital, bill_id } => {
+            medical::check_hospital(hospital).is_ok() && crate::medical::check_bill_id(bill_id).is_ok()
+        }
     };
+    // A terminal sends medical bills, and medical bills come only from a terminal.
+    let ok = ok && (req.op.is_medical() == (req.caller.kind == CallerKind::Terminal));
     if ok { Ok(()) } else { Err(DomainError::invalid("bad_forward", "op", "the forwarded operation has a bad field")) }
 }
 
 /// The deployment that decides: the holder of the person in the national index (`entry`);
 /// for an application of a person nobody holds, the deployment whose region prefix is the
 /// longest match of the insured region; for progress the named deployment; for an e-card the
-/// owner of its key (`key_owner`, looked up by the caller).
+/// owner of its key (`key_owner`, looked up by the caller); for a medical bill the owner of the
+/// QR's key or the deployment serving the card identification code's region.
 pub fn route(
     op: &ForwardOp,
     entry: Option<&IndexEntry>,
@@ -214,6 +238,15 @@ pub fn route(
         ForwardOp::EcardStatus { key_id, .. } => key_owner
             .map(|to| Route { to: to.clone(), person_id: None })
             .ok_or_else(|| DomainError::refused("unknown_key", format!("no deployment owns key {key_id}"))),
+        ForwardOp::MedicalSettle { bill } => {
+            medical::decider(&bill.presented, key_owner, deployments).map(|to| Route { to, person_id: None })
+        }
+        // The deployment that settled the bill is in the hub's clearing entry, not in the request.
+        ForwardOp::MedicalRefund { .. } => Err(DomainError::invalid(
+            "bad_forward",
+            "op",
+            "a refund goes to the deployment the hub's clearing entry names",
+        )),
     }
 }
 
@@ -338,6 +371,40 @@ mod tests {
         let e = ForwardOp::EcardStatus { key_id: 7, ecard_id: "e1".into() };
         assert_eq!(route(&e, None, &deps, Some(&code("XM"))).map(|r| r.to), Ok(code("XM")));
         assert_eq!(route(&e, None, &deps, None).map_err(|e| e.code), Err("unknown_key"));
+    }
+
+    fn bill(presented: medical::Presented) -> RemoteBill {
+        RemoteBill {
+            bill_id: "INV-1".into(),
+            amount_fen: 10_000,
+            hospital: "BJ-HOSP".into(),
+            institution_region: crate::ids::RegionCode::parse("110105").expect("region"),
+            presented,
+        }
+    }
+
+    #[test]
+    fn a_medical_bill_comes_from_a_terminal_and_goes_to_the_cards_deployment() {
+        let deps = [dep("XM", &["3502"]), dep("BJ", &["11"])];
+        let region = crate::ids::RegionCode::parse("350203").expect("region");
+        let by_code = medical::Presented::CardIdCode { code: crate::ids::CardIdCode::issue(region, 7) };
+        let terminal = Caller { username: "terminal:t1".into(), kind: CallerKind::Terminal };
+        let settle = ForwardRequest { caller: terminal.clone(), op: ForwardOp::MedicalSettle { bill: bill(by_code) } };
+        assert!(check(&settle).is_ok());
+        assert_eq!(route(&settle.op, None, &deps, None).map(|r| r.to), Ok(code("XM")));
+        let qr = ForwardOp::MedicalSettle { bill: bill(medical::Presented::Qr { token: "t".into(), key_id: 3 }) };
+        assert_eq!(route(&qr, None, &deps, Some(&code("BJ"))).map(|r| r.to), Ok(code("BJ")));
+        // Staff do not send bills, and a terminal sends nothing else.
+        let by_staff = ForwardRequest { caller: staff(), op: settle.op.clone() };
+        assert_eq!(check(&by_staff).map_err(|e| e.code), Err("bad_forward"));
+        let status =
+            ForwardRequest { caller: terminal.clone(), op: ForwardOp::PersonStatus { person_index: "a".repeat(64) } };
+        assert_eq!(check(&status).map_err(|e| e.code), Err("bad_forward"));
+        let refund = ForwardOp::MedicalRefund { hospital: "BJ/HOSP".into(), bill_id: "INV-1".into() };
+        assert_eq!(check(&ForwardRequest { caller: terminal, op: refund }).map_err(|e| e.code), Err("bad_forward"));
+        let text = serde_json::to_string(&settle).expect("json");
+        assert!(text.contains(r#""op":"medical_settle""#) && text.contains(r#""kind":"terminal""#), "{text}");
+        assert_eq!(serde_json::from_str::<ForwardRequest>(&text).expect("parse"), settle);
     }
 
     #[test]

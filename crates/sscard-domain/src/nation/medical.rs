@@ -63,14 +63,7 @@ impl RemoteBill {
     pub fn check(&self) -> Result<Fen, DomainError> {
         check_bill_id(&self.bill_id)?;
         let amount = Fen::parse_amount(self.amount_fen).map_err(|e| DomainError::from(e).with_field("amount_fen"))?;
-        let h = &self.hospital;
-        if h.is_empty() || h.len() > MAX_OPERATOR_CHARS || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(DomainError::invalid(
-                "bad_forward",
-                "hospital",
-                "a hospital code is 1-32 letters, digits or '-'",
-            ));
-        }
+        check_hospital(&self.hospital)?;
         if let Presented::Qr { token, key_id } = &self.presented
             && (token.is_empty() || token.len() > MAX_QR_CHARS || *key_id <= 0)
         {
@@ -84,6 +77,14 @@ impl RemoteBill {
     pub fn remote_operator(&self, from: &DeploymentCode) -> String {
         format!("{from}/{}", self.hospital)
     }
+}
+
+/// A hospital (operator) code as carried between deployments: 1-32 letters, digits or '-'.
+pub fn check_hospital(h: &str) -> Result<(), DomainError> {
+    if h.is_empty() || h.len() > MAX_OPERATOR_CHARS || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(DomainError::invalid("bad_forward", "hospital", "a hospital code is 1-32 letters, digits or '-'"));
+    }
+    Ok(())
 }
 
 /// The deployment that decides a bill: the owner of the QR's key (looked up by the caller in the
