@@ -10,6 +10,7 @@ use sscard_domain::application::{AppKind, ApplicationInput, Channel, Replacement
 use sscard_domain::card::{CardAction, Pin, StopReason, decide_action};
 use sscard_domain::error::DomainError;
 use sscard_domain::nation::forward::{self, CallerKind, ForwardOp, ForwardRequest, Inbound, MailedApplication, Route};
+use sscard_domain::nation::medical::{Presented, RemoteBill};
 use sscard_domain::nation::wire::DeploymentCode;
 use sscard_store::model::{AppFilter, Page};
 use sscard_store::tx::Store;
@@ -46,7 +47,7 @@ fn index_of(op: &ForwardOp) -> Option<&str> {
     match op {
         ForwardOp::PersonStatus { person_index } | ForwardOp::CardAction { person_index, .. } => Some(person_index),
         ForwardOp::Apply { person_index, .. } | ForwardOp::Progress { person_index, .. } => person_index.as_deref(),
-        ForwardOp::EcardStatus { .. } => None,
+        ForwardOp::EcardStatus { .. } | ForwardOp::MedicalSettle { .. } | ForwardOp::MedicalRefund { .. } => None,
     }
 }
 
@@ -62,7 +63,8 @@ pub async fn forward_target(store: &dyn Store, req: &ForwardRequest) -> Result<F
     };
     let deployments: Vec<_> = tx.list_deployments().await?.into_iter().map(|d| d.info).collect();
     let key_owner = match &req.op {
-        ForwardOp::EcardStatus { key_id, .. } => {
+        ForwardOp::EcardStatus { key_id, .. }
+        | ForwardOp::MedicalSettle { bill: RemoteBill { presented: Presented::Qr { key_id, .. }, .. } } => {
             tx.get_hub_key(*key_id).await?.and_then(|k| DeploymentCode::parse(&k.deployment).ok())
         }
         _ => None,
@@ -92,6 +94,7 @@ fn remote_actor(inbound: &Inbound, person_id: Option<&str>) -> Actor {
         CallerKind::Holder => {
             Actor { name, role: Role::Holder, person_id: person_id.map(str::to_string), bank_code: None }
         }
+        CallerKind::Terminal => Actor { name, role: Role::Terminal, person_id: None, bank_code: None },
     }
 }
 
@@ -120,6 +123,14 @@ pub async fn execute(store: &dyn Store, base: &Ctx, inbound: &Inbound) -> Result
             Ok(progress_json(&view))
         }
         ForwardOp::EcardStatus { ecard_id, .. } => ecard_status(store, ecard_id).await,
+        // A bill needs the QR checked against this deployment's keys first (the server's):
+        // the server runs it with `crate::nation_medical::settle_at_decider` / `refund_at_decider`.
+        ForwardOp::MedicalSettle { .. } | ForwardOp::MedicalRefund { .. } => Err(DomainError::invalid(
+            "bad_forward",
+            "op",
+            "a medical bill is settled by the cross-province medical settlement",
+        )
+        .into()),
     }
 }
 
