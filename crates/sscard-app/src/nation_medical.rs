@@ -12,6 +12,7 @@
 //! and a side that failed after the next one succeeded is healed by sending the bill again. The
 //! hops between the sides are the server's HTTP, behind [`MedicalHub`] and [`MedicalDecider`].
 
+use crate::national::{DEPLOYMENT_UNAVAILABLE, ForwardTarget};
 use crate::onecard::ledger::{lock_accounts, post};
 use crate::onecard::{Presentation, live_terminal, lookup, refusal_of};
 use crate::{Ctx, Subject, new_id};
@@ -19,11 +20,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::error::DomainError;
+use sscard_domain::ids::CardIdCode;
 use sscard_domain::ledger::AccountId;
 use sscard_domain::medical::{
     Locality, MedicalPolicy, after_refund, after_settlement, choose_policy, policy_regions, split,
 };
 use sscard_domain::money::Fen;
+use sscard_domain::nation::forward::Route;
 use sscard_domain::nation::medical::{
     self as rules, ClearingEntry, Decided, PairNet, Presented, RemoteBill, clearing_entry, legs_at_decider,
     legs_at_origin, origin_self_pay_account,
@@ -271,6 +274,24 @@ fn day_of(ctx: &Ctx) -> String {
     ctx.today().to_string()
 }
 
+/// At the hub: how to call deployment `to` (its URL and its own secret, sealed at the hub); a
+/// deployment the hub keeps no way to call is 503 `deployment_unavailable`, nothing asked.
+pub async fn reach(store: &dyn Store, to: &DeploymentCode) -> Result<ForwardTarget> {
+    let mut tx = store.read().await?;
+    let found = tx.get_deployment(to.as_str()).await?;
+    let secret = tx.deployment_secret(to.as_str()).await?;
+    tx.commit().await?;
+    match (found, secret) {
+        (Some(d), Some(secret)) => {
+            Ok(ForwardTarget { route: Route { to: to.clone(), person_id: None }, url: d.info.url, secret })
+        }
+        _ => Err(StoreError::Unavailable {
+            code: DEPLOYMENT_UNAVAILABLE,
+            detail: format!("the hub keeps no way to call deployment {to}"),
+        }),
+    }
+}
+
 /// Keeps the entry (or the replay of a concurrent one) with its event and audit record.
 #[allow(clippy::too_many_arguments)]
 async fn record_clearing(
@@ -344,6 +365,17 @@ pub struct ClearingDay {
     pub pairs: Vec<PairNet>,
     pub positions: BTreeMap<DeploymentCode, i64>,
     pub entries: usize,
+}
+
+impl ClearingDay {
+    /// The day as one deployment sees it: the pairs it is in and its own position (the whole
+    /// day, whose positions sum to zero, is the hub's admin's).
+    pub fn seen_by(self, code: &DeploymentCode) -> ClearingDay {
+        let pairs: Vec<PairNet> = self.pairs.into_iter().filter(|p| &p.debtor == code || &p.creditor == code).collect();
+        let positions = self.positions.into_iter().filter(|(c, _)| c == code).collect();
+        let entries = pairs.iter().map(|p| p.entries).sum();
+        ClearingDay { day: self.day, pairs, positions, entries }
+    }
 }
 
 /// Nets a day of the hub's clearing ledger.
@@ -502,4 +534,23 @@ pub async fn refund_at_origin(
     crate::record(tx.as_mut(), ctx, "medical.remote_refunded", &subject, payload).await?;
     tx.commit().await?;
     Ok(RemoteView { id: row.settlement_id.clone(), bill_id: bill_id.into(), decision: d, replayed: false })
+}
+
+/// At the hospital's deployment: the card number of a card identification code of its own
+/// cards (`None`: not a card of this deployment).
+pub async fn own_card_by_id_code(store: &dyn Store, code: &CardIdCode) -> Result<Option<String>> {
+    let mut tx = store.read().await?;
+    let found = tx.card_no_by_id_code(code.as_str()).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// At the hospital's deployment: the bill id of `hospital`'s remote settlement `settlement_id`
+/// (the id its terminal was answered), or `None` when it is not one (another hospital's is
+/// as unknown as a local settlement of another operator).
+pub async fn remote_bill_id(store: &dyn Store, hospital: &str, settlement_id: &str) -> Result<Option<String>> {
+    let mut tx = store.read().await?;
+    let found = tx.nation_bill_by_settlement(ORIGIN, settlement_id).await?;
+    tx.commit().await?;
+    Ok(found.filter(|b| b.hospital == hospital).map(|b| b.bill_id))
 }

@@ -74,6 +74,13 @@ impl ports::NationMedical for SqlTx {
         row.as_ref().map(bill_row).transpose()
     }
 
+    async fn nation_bill_by_settlement(&mut self, side: &str, settlement_id: &str) -> Result<Option<NationBillRow>> {
+        let sql = format!("SELECT {BILL_COLS} FROM nation_medical_bills WHERE side = $1 AND settlement_id = $2");
+        let row =
+            sqlx::query(AssertSqlSafe(sql)).bind(side).bind(settlement_id).fetch_optional(self.conn()).await.db()?;
+        row.as_ref().map(bill_row).transpose()
+    }
+
     async fn insert_nation_bill(&mut self, b: &NationBillRow) -> Result<bool> {
         let sql = format!(
             "INSERT INTO nation_medical_bills ({BILL_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \

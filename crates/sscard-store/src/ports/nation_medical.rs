@@ -55,6 +55,8 @@ pub trait NationMedical: Send {
         bill_id: &str,
         lock: bool,
     ) -> Result<Option<NationBillRow>>;
+    /// The bill one side keeps under its settlement id (the id the terminal was answered).
+    async fn nation_bill_by_settlement(&mut self, side: &str, settlement_id: &str) -> Result<Option<NationBillRow>>;
     /// Records a bill; false when one with the same key is there already (nothing written).
     async fn insert_nation_bill(&mut self, row: &NationBillRow) -> Result<bool>;
     async fn mark_nation_bill_refunded(
