@@ -5,12 +5,56 @@
 //! throw-away database only) read with the same parser and one read transaction per lookup,
 //! as the port does.
 
-use crate::{Db, SqlStore, rows};
+use crate::bulk::{self, Section};
+use crate::tx::{CARD_INSERT_COLS, ECARD_COLS, PERSON_INSERT_COLS, card_values, ecard_values, person_values};
+use crate::{Db, Dialect, SqlStore, rows};
 use sqlx::AssertSqlSafe;
+use sscard_domain::card::Card;
+use sscard_domain::ecard::Ecard;
+use sscard_domain::person::Person;
 use sscard_store::model::Page;
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 use std::time::Instant;
+
+/// Writes holders (each a person, their card and their e-card) in one transaction of
+/// multi-row inserts, sealed and blind-indexed exactly as `insert_person`, `insert_card` and
+/// `insert_ecard` write them (the same row builders): how benchmarks seed millions of persons.
+/// The commit is not waited for on disk on PostgreSQL (`synchronous_commit` off for this
+/// transaction only): a seed that a crash lost is simply seeded again.
+pub async fn insert_holders(store: &SqlStore, holders: &[(Person, Card, Ecard)]) -> Result<()> {
+    let mut persons = Section::new(format!("INSERT INTO persons ({PERSON_INSERT_COLS})"), 15, "", "person");
+    let mut cards = Section::new(format!("INSERT INTO cards ({CARD_INSERT_COLS})"), 21, "", "card");
+    let mut ecards = Section::new(format!("INSERT INTO ecards ({ECARD_COLS})"), 7, "", "e-card");
+    for (p, c, e) in holders {
+        persons.row(person_values(&store.vault, p));
+        cards.row(card_values(&store.vault, c));
+        ecards.row(ecard_values(e));
+    }
+    let mut tx = store.pool.begin_with(store.dialect.begin_write()).await.db()?;
+    if store.dialect == Dialect::Postgres {
+        sqlx::raw_sql("SET LOCAL synchronous_commit = off").execute(&mut *tx).await.db()?;
+    }
+    bulk::run(&mut tx, store.dialect, &[persons, cards, ecards]).await?;
+    tx.commit().await.db()
+}
+
+/// Updates the planner's statistics (`ANALYZE`), as after any bulk load.
+pub async fn analyze(store: &SqlStore) -> Result<()> {
+    sqlx::raw_sql("ANALYZE").execute(store.pool()).await.db()?;
+    Ok(())
+}
+
+/// The database's size on disk, in bytes (PostgreSQL: `pg_database_size`; SQLite: its pages;
+/// the write-ahead log left out on both).
+pub async fn database_bytes(store: &SqlStore) -> Result<i64> {
+    let sql = match store.dialect {
+        Dialect::Postgres => "SELECT pg_database_size(current_database()) AS bytes",
+        Dialect::Sqlite => "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+    };
+    let row = sqlx::query(sql).fetch_one(store.pool()).await.db()?;
+    rows::int(&row, "bytes")
+}
 
 /// Lookups per second both ways.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -24,8 +24,9 @@ pub(super) enum V<'a> {
     OptText(Option<&'a str>),
     Int(i64),
     OptInt(Option<i64>),
-    /// A value made for the statement (a JSON text).
+    /// A value made for the statement (a JSON text, a sealed column).
     Owned(String),
+    OptOwned(Option<String>),
 }
 
 /// The rows of one table: `head` is what precedes `VALUES` (`INSERT INTO t (c1, ..., cn)`, or
@@ -90,7 +91,7 @@ impl<'a> Section<'a> {
     }
 }
 
-fn bind<'q>(mut q: Query<'q, Any, AnyArguments>, values: &[V<'q>]) -> Query<'q, Any, AnyArguments> {
+pub(super) fn bind<'q>(mut q: Query<'q, Any, AnyArguments>, values: &[V<'q>]) -> Query<'q, Any, AnyArguments> {
     for v in values {
         q = match v {
             V::Text(t) => q.bind(*t),
@@ -98,6 +99,7 @@ fn bind<'q>(mut q: Query<'q, Any, AnyArguments>, values: &[V<'q>]) -> Query<'q, 
             V::Int(i) => q.bind(*i),
             V::OptInt(i) => q.bind(*i),
             V::Owned(t) => q.bind(t.clone()),
+            V::OptOwned(t) => q.bind(t.clone()),
         };
     }
     q

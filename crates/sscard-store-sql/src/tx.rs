@@ -1,6 +1,6 @@
 //! [`Tx`] over one sqlx transaction. Plain SQL, one statement per primitive.
 
-use super::Dialect;
+use super::{Dialect, bulk};
 use super::rows::{self, date_text};
 use crate::Db;
 use crate::vault::Vault;
@@ -61,7 +61,7 @@ impl SqlTx {
 pub(super) const PERSON_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms";
 const APP_COLS: &str = "id, person_id, kind, channel, status, fee_fen, bank_code, branch_code, mail_address, reason, card_no, replaces_card_no, submitted_at_ms, updated_at_ms";
 pub(super) const CARD_COLS: &str = "card_no, person_id, region, status, generation, temporary, bank_code, pan, card_id_code, channel, application_id, issued_on, expires_on, pin_hash, suspended_at_ms, status_changed_at_ms, produced_at_ms, cancel_reason, destroyed";
-const ECARD_COLS: &str = "id, person_id, region, card_no, status, created_at_ms, updated_at_ms";
+pub(super) const ECARD_COLS: &str = "id, person_id, region, card_no, status, created_at_ms, updated_at_ms";
 const AUTH_COLS: &str =
     "id, ecard_id, person_id, kind, channel, grantee_person_id, status, created_at_ms, revoked_at_ms";
 const KEY_COLS: &str = "key_id, public_key_pem, private_key_sealed, not_before_ms, not_after_ms, created_at_ms";
@@ -89,6 +89,86 @@ pub(super) fn ecard_with_card_row(row: &AnyRow, vault: &Vault) -> Result<(Ecard,
 
 fn flag(b: bool) -> i64 {
     b as i64
+}
+
+/// `$1, $2, ..., $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The columns a person row is written with: [`PERSON_COLS`], the data key version and the
+/// two blind indexes.
+pub(super) const PERSON_INSERT_COLS: &str = "id, ssn, doc_type, doc_number, name, sex, birth_date, region, guardian_id, relationship_proof, pension_recorded, created_at_ms, key_version, ssn_index, doc_index";
+/// The columns a card row is written with: [`CARD_COLS`], the data key version, the PAN's index.
+pub(super) const CARD_INSERT_COLS: &str = "card_no, person_id, region, status, generation, temporary, bank_code, pan, card_id_code, channel, application_id, issued_on, expires_on, pin_hash, suspended_at_ms, status_changed_at_ms, produced_at_ms, cancel_reason, destroyed, key_version, pan_index";
+
+/// A person's row as stored, in [`PERSON_INSERT_COLS`] order: personal data sealed under the
+/// current data key (bound to the row's id), the SSN and document blind-indexed. One place for
+/// a single insert and a bulk one, so both write the same.
+pub(super) fn person_values<'a>(v: &Vault, p: &'a Person) -> Vec<bulk::V<'a>> {
+    use bulk::V;
+    let id = [p.id.as_str()];
+    let proof = p.guardian.as_ref().map(|g| g.relationship_proof.as_str());
+    vec![
+        V::Text(&p.id),
+        V::Owned(v.seal("persons.ssn", &id, p.ssn.as_str())),
+        V::Text(p.doc_type.as_str()),
+        V::Owned(v.seal("persons.doc_number", &id, p.doc_number.as_str())),
+        V::Owned(v.seal("persons.name", &id, p.name.as_str())),
+        V::Text(p.sex.as_str()),
+        V::Owned(date_text(p.birth_date)),
+        V::Owned(p.region.to_string()),
+        V::OptText(p.guardian.as_ref().map(|g| g.guardian_id.as_str())),
+        V::OptOwned(v.seal_opt("persons.relationship_proof", &id, proof)),
+        V::Int(flag(p.pension_recorded)),
+        V::Int(p.created_at_ms),
+        V::Int(i64::from(v.current())),
+        V::Owned(v.ssn_index(p.ssn.as_str())),
+        V::Owned(v.doc_index(p.doc_number.as_str())),
+    ]
+}
+
+/// A card's row as stored, in [`CARD_INSERT_COLS`] order: the PAN sealed and indexed.
+pub(super) fn card_values<'a>(v: &Vault, c: &'a Card) -> Vec<bulk::V<'a>> {
+    use bulk::V;
+    let pan = c.pan.as_ref().map(|p| p.as_str());
+    vec![
+        V::Text(c.card_no.as_str()),
+        V::Text(&c.person_id),
+        V::Owned(c.region.to_string()),
+        V::Text(c.status.as_str()),
+        V::Int(c.generation as i64),
+        V::Int(flag(c.temporary)),
+        V::Text(c.bank_code.as_str()),
+        V::OptOwned(v.seal_opt("cards.pan", &[c.card_no.as_str()], pan)),
+        V::OptText(c.card_id_code.as_ref().map(|p| p.as_str())),
+        V::OptText(c.channel.map(|ch| ch.as_str())),
+        V::OptText(c.application_id.as_deref()),
+        V::OptOwned(c.issued_on.map(date_text)),
+        V::Owned(date_text(c.expires_on)),
+        V::OptText(c.pin_hash.as_deref()),
+        V::OptInt(c.suspended_at_ms),
+        V::Int(c.status_changed_at_ms),
+        V::Int(c.produced_at_ms),
+        V::OptText(c.cancel_reason.map(|r| r.as_str())),
+        V::Int(flag(c.destroyed)),
+        V::Int(i64::from(v.current())),
+        V::OptOwned(pan.map(|p| v.pan_index(p))),
+    ]
+}
+
+/// An e-card's row, in [`ECARD_COLS`] order.
+pub(super) fn ecard_values(e: &Ecard) -> Vec<bulk::V<'_>> {
+    use bulk::V;
+    vec![
+        V::Text(&e.id),
+        V::Text(&e.person_id),
+        V::Owned(e.region.to_string()),
+        V::Text(e.card_no.as_str()),
+        V::Text(e.status.as_str()),
+        V::Int(e.created_at_ms),
+        V::Int(e.updated_at_ms),
+    ]
 }
 
 /// Maps a unique violation to a named duplicate.
@@ -207,32 +287,9 @@ impl ports::Persons for SqlTx {
     }
 
     async fn insert_person(&mut self, p: &Person) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO persons ({PERSON_COLS}, key_version, ssn_index, doc_index) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        );
-        let v = &self.vault;
-        let id = [p.id.as_str()];
-        let proof = p.guardian.as_ref().map(|g| g.relationship_proof.as_str());
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(p.id.as_str())
-            .bind(v.seal("persons.ssn", &id, p.ssn.as_str()))
-            .bind(p.doc_type.as_str())
-            .bind(v.seal("persons.doc_number", &id, p.doc_number.as_str()))
-            .bind(v.seal("persons.name", &id, p.name.as_str()))
-            .bind(p.sex.as_str())
-            .bind(date_text(p.birth_date))
-            .bind(p.region.to_string())
-            .bind(p.guardian.as_ref().map(|g| g.guardian_id.clone()))
-            .bind(v.seal_opt("persons.relationship_proof", &id, proof))
-            .bind(flag(p.pension_recorded))
-            .bind(p.created_at_ms)
-            .bind(i64::from(v.current()))
-            .bind(v.ssn_index(p.ssn.as_str()))
-            .bind(v.doc_index(p.doc_number.as_str()))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(dup("person"))?;
+        let sql = format!("INSERT INTO persons ({PERSON_INSERT_COLS}) VALUES ({})", placeholders(15));
+        let values = person_values(&self.vault, p);
+        bulk::bind(sqlx::query(AssertSqlSafe(sql)), &values).execute(&mut *self.tx).await.map_err(dup("person"))?;
         Ok(())
     }
 
@@ -512,37 +569,9 @@ impl ports::Cards for SqlTx {
     }
 
     async fn insert_card(&mut self, c: &Card) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO cards ({CARD_COLS}, key_version, pan_index) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-        );
-        let pan = c.pan.as_ref().map(|p| p.as_str());
-        let sealed_pan = self.vault.seal_opt("cards.pan", &[c.card_no.as_str()], pan);
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(c.card_no.as_str())
-            .bind(c.person_id.as_str())
-            .bind(c.region.to_string())
-            .bind(c.status.as_str())
-            .bind(c.generation as i64)
-            .bind(flag(c.temporary))
-            .bind(c.bank_code.as_str())
-            .bind(sealed_pan)
-            .bind(c.card_id_code.as_ref().map(|p| p.as_str().to_string()))
-            .bind(c.channel.map(|ch| ch.as_str()))
-            .bind(c.application_id.clone())
-            .bind(c.issued_on.map(date_text))
-            .bind(date_text(c.expires_on))
-            .bind(c.pin_hash.clone())
-            .bind(c.suspended_at_ms)
-            .bind(c.status_changed_at_ms)
-            .bind(c.produced_at_ms)
-            .bind(c.cancel_reason.map(|r| r.as_str()))
-            .bind(flag(c.destroyed))
-            .bind(i64::from(self.vault.current()))
-            .bind(pan.map(|p| self.vault.pan_index(p)))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(dup("card"))?;
+        let sql = format!("INSERT INTO cards ({CARD_INSERT_COLS}) VALUES ({})", placeholders(21));
+        let values = card_values(&self.vault, c);
+        bulk::bind(sqlx::query(AssertSqlSafe(sql)), &values).execute(&mut *self.tx).await.map_err(dup("card"))?;
         Ok(())
     }
 
@@ -928,18 +957,9 @@ impl ports::Idempotency for SqlTx {
 #[async_trait]
 impl ports::Ecards for SqlTx {
     async fn insert_ecard(&mut self, e: &Ecard) -> Result<()> {
-        let sql = format!("INSERT INTO ecards ({ECARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(e.id.as_str())
-            .bind(e.person_id.as_str())
-            .bind(e.region.to_string())
-            .bind(e.card_no.as_str())
-            .bind(e.status.as_str())
-            .bind(e.created_at_ms)
-            .bind(e.updated_at_ms)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(dup("e-card"))?;
+        let sql = format!("INSERT INTO ecards ({ECARD_COLS}) VALUES ({})", placeholders(7));
+        let values = ecard_values(e);
+        bulk::bind(sqlx::query(AssertSqlSafe(sql)), &values).execute(&mut *self.tx).await.map_err(dup("e-card"))?;
         Ok(())
     }
 

@@ -88,6 +88,25 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         lines: u32,
     },
+    /// Cost growth in one deployment: a card's temporary loss and lift, a QR code issued and
+    /// verified online, timed on a fresh database of `--small` seeded persons and on one of
+    /// `--persons`, in one run: median, p99 and the ratio large / small per operation.
+    Scale {
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+        /// Persons (each with an active card and an e-card) in the large database.
+        #[arg(long, default_value_t = 100_000)]
+        persons: u32,
+        /// Persons in the small database.
+        #[arg(long, default_value_t = 10_000)]
+        small: u32,
+        /// Persons picked at random per database, each going through every operation.
+        #[arg(long, default_value_t = 900)]
+        ops: u32,
+        /// Untimed operations of each kind on each database first.
+        #[arg(long, default_value_t = 100)]
+        warmup: u32,
+    },
     /// Outbox events relayed to JetStream (OutboxSource + run_relay) vs raw JetStream publishes
     /// of the same bodies, same process, same in-flight depth, in one run.
     Relay {
@@ -109,6 +128,10 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             return super::bench_revocations::revocations(super::bench_revocations::Args { entries, seconds, tokens });
         }
         BenchCmd::Relay { events, nats_url } => return super::bench_relay::relay_bench(events, &nats_url).await,
+        BenchCmd::Scale { backend, persons, small, ops, warmup } => {
+            let args = super::bench_scale::Args { backend, persons, small, ops, warmup };
+            return super::bench_scale::scale(args).await;
+        }
         BenchCmd::Benefits { backend, lines } => return super::bench_benefits::benefits_bench(backend, lines).await,
         BenchCmd::Onecard { backend, seconds, clients, batch_lines } => {
             let args = super::bench_onecard::Args { backend, seconds, clients, batch_lines };

@@ -108,7 +108,7 @@ pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<Exit
     let db = BenchDb::open(backend).await?;
     let store = db.store.clone();
     let seeded = Instant::now();
-    seed(store.as_ref(), lines).await?;
+    seed(&db, lines, &mut |_| {}).await?;
     let admin = cli_ctx();
     let payer = NewPayer::parse("BENCH-PF", "Bench Pension Fund", "350203").map_err(super::bad_field)?;
     benefits::add_payer(store.as_ref(), &admin, &payer).await?;

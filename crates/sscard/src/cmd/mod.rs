@@ -9,6 +9,7 @@ pub mod bench_ecard;
 pub mod bench_onecard;
 pub mod bench_relay;
 pub mod bench_revocations;
+pub mod bench_scale;
 pub mod benefits;
 pub mod hub;
 pub mod import;

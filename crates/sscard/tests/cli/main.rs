@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin;
 mod at_rest;
+mod bench;
 mod benefits;
 mod hub;
 mod nation;
