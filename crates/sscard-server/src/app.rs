@@ -1,7 +1,9 @@
 //! Building the router, opening the store from a URL, and serving.
 
 use crate::clock::SystemClock;
-use crate::routes::{admin, applications, auth, bank_files, benefits, cards, ecard, hub, national, onecard, persons};
+use crate::routes::{
+    admin, applications, auth, bank_files, benefits, cards, ecard, hub, nation_medical, national, onecard, persons,
+};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -64,6 +66,7 @@ fn hub_routes(api: Router<AppState>) -> Router<AppState> {
         .route("/hub/index-key", get(hub::index_key))
         .route("/hub/claims", post(hub::claim))
         .route("/hub/keys", post(hub::publish_keys))
+        .route("/hub/clearing", get(nation_medical::clearing))
         .route("/ecard/keys", get(hub::national_keys))
         .route("/revocations", get(hub::national_revocations))
 }

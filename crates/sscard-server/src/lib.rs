@@ -16,6 +16,7 @@ pub mod hub_client;
 pub mod keys;
 pub mod limits;
 pub mod login_limit;
+pub mod medical_hops;
 pub mod metrics;
 pub mod openapi;
 #[cfg(test)]

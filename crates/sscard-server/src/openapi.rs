@@ -91,6 +91,7 @@ impl Modify for BearerAuth {
         crate::routes::national::person,
         crate::routes::national::card_action, crate::routes::national::apply, crate::routes::national::progress,
         crate::routes::hub::deployments, crate::routes::hub::index_key, crate::routes::hub::claim, crate::routes::hub::publish_keys,
+        crate::routes::nation_medical::clearing,
     ),
     modifiers(&BearerAuth, &ProblemContent),
     security(("bearer" = []))

@@ -8,6 +8,7 @@ pub mod benefits;
 pub mod cards;
 pub mod ecard;
 pub mod hub;
+pub mod nation_medical;
 pub mod national;
 pub mod onecard;
 pub mod persons;

@@ -110,6 +110,9 @@ pub async fn hub_forward(State(state): State<AppState>, headers: HeaderMap, body
         .await?
         .ok_or_else(|| ApiError::unauthorized("not a registered deployment's secret"))?;
     let req: ForwardRequest = parse_body(&body)?;
+    if req.op.is_medical() {
+        return super::nation_medical::at_hub(&state, &from.info.code, req).await;
+    }
     let target = sscard_app::national::forward_target(state.store.as_ref(), &req).await?;
     let inbound =
         Inbound { from: from.info.code, caller: req.caller, person_id: target.route.person_id.clone(), op: req.op };
@@ -142,6 +145,9 @@ pub async fn hub_inbound(State(state): State<AppState>, headers: HeaderMap, body
         return Err(ApiError::unauthorized("not the hub's credential"));
     }
     let inbound: Inbound = parse_body(&body)?;
+    if inbound.op.is_medical() {
+        return super::nation_medical::at_decider(&state, &link, &inbound).await;
+    }
     let base = state.ctx(Actor::system("hub-inbound"), None);
     let mut answer = sscard_app::national::execute(state.store.as_ref(), &base, &inbound).await?;
     if let Some(o) = answer.as_object_mut() {
@@ -278,7 +284,7 @@ pub async fn progress(
             let own = sscard_app::persons::get(state.store.as_ref(), &state.ctx(actor.clone(), None), me).await?;
             Some(link(&state)?.index_key.person_index(own.person.ssn.as_str()))
         }
-        CallerKind::Staff => None,
+        CallerKind::Staff | CallerKind::Terminal => None,
     };
     to_hub(&state, caller, ForwardOp::Progress { deployment, application_id: id, person_index }).await
 }

@@ -82,7 +82,7 @@ async fn presentation(state: &AppState, p: &Presented, at_ms: i64) -> ApiResult<
 }
 
 /// The presentation of an online request.
-async fn present_now(state: &AppState, p: &Presented) -> ApiResult<Presentation> {
+pub(crate) async fn present_now(state: &AppState, p: &Presented) -> ApiResult<Presentation> {
     presentation(state, p, state.now_ms()).await
 }
 
@@ -274,6 +274,9 @@ pub struct SettlementRequest {
     pub card_no: Option<String>,
     /// An e-card QR token (`SSC1.`...); or send `card_no`.
     pub token: Option<String>,
+    /// The card identification code (卡识别码, 32 characters, its first six digits the issuing
+    /// region); or send `card_no` or `token`.
+    pub card_id_code: Option<String>,
     pub amount_fen: i64,
     /// The institution's bill number: one settlement per bill.
     pub bill_id: String,
@@ -281,10 +284,16 @@ pub struct SettlementRequest {
 
 /// Settle a bill at a medical terminal: the answer is the split (pool, personal account,
 /// self-pay) whose parts sum to `amount_fen`. The same bill again returns the first split (200).
+/// In a nation, the card of another deployment (a QR signed by a key this deployment does not
+/// have, or a card identification code no card here has) is settled through the hub by the
+/// card's deployment under its policy (跨省异地就医); the answer names the `decider`, a refusal
+/// of the card's deployment comes back as it gave it, and nothing moves here when the hub or
+/// that deployment does not answer (503).
 #[utoipa::path(post, path = "/api/v1/medical/settlements", tag = "onecard", request_body = SettlementRequest,
     responses((status = 201, body = Object), (status = 200, body = Object, description = "the bill was already settled: the first answer"),
         (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"),
+        (status = 503, body = crate::error::Problem, description = "hub_unavailable or deployment_unavailable: another deployment's card, and the hub or that deployment did not answer; nothing changed")))]
 pub async fn settle(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -292,21 +301,34 @@ pub async fn settle(
 ) -> ApiResult<Response> {
     let b = body.value;
     let cmd = medical::Settle::parse(&b.bill_id, b.amount_fen)?;
-    let p = present_now(&state, &b.card()).await?;
+    let card = match super::nation_medical::place(&state, &b.card(), b.card_id_code.as_deref()).await? {
+        super::nation_medical::Place::Here(card) => card,
+        super::nation_medical::Place::Elsewhere(p) => {
+            return super::nation_medical::settle_elsewhere(&state, &t, &b.bill_id, b.amount_fen, p).await;
+        }
+    };
+    let p = present_now(&state, &card).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let s = medical::settle(state.store.as_ref(), &ctx, &t, &p, &cmd).await?;
     let status = if s.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok(super::json_response(status, to_json(&s)))
 }
 
-/// Refund a settlement in full (a medical terminal of the same operator).
+/// Refund a settlement in full (a medical terminal of the same operator). A settlement of
+/// another deployment's card goes back the same way, through the hub, once.
 #[utoipa::path(post, path = "/api/v1/medical/settlements/{id}/refund", tag = "onecard", params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 422, body = crate::error::Problem, description = "refused by a rule")))]
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 422, body = crate::error::Problem, description = "refused by a rule"),
+        (status = 503, body = crate::error::Problem, description = "a remote settlement, and the hub or the card's deployment did not answer; nothing changed")))]
 pub async fn refund(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    if let Some(bill_id) =
+        sscard_app::nation_medical::remote_bill_id(state.store.as_ref(), &t.operator_code, &id).await?
+    {
+        return super::nation_medical::refund_elsewhere(&state, &t, &bill_id).await;
+    }
     let ctx = state.ctx(terminal_actor(&t), None);
     let s = medical::refund(state.store.as_ref(), &ctx, &t, &id).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&s)))
