@@ -215,24 +215,31 @@ impl TestApp {
 
     /// Spawns the app with this policy.
     pub async fn spawn_with(policy: Policy) -> TestApp {
-        Self::spawn_app(policy, false, Default::default()).await
+        Self::spawn_app(policy, false, Default::default(), None).await
     }
 
     /// Spawns the app with the server's background loops running (jobs every hour, outbox tail).
     pub async fn spawn_with_scheduler() -> TestApp {
-        Self::spawn_app(Policy::default(), true, Default::default()).await
+        Self::spawn_app(Policy::default(), true, Default::default(), None).await
     }
 
     /// Spawns the app on a fresh database, seeds banks, branches and users, and logs everyone in.
     /// Spawns the app whose way to the national hub is `national` (filled once the hub is up).
     pub async fn spawn_in_nation(national: sscard_server::routes::national::NationalSlot) -> TestApp {
-        Self::spawn_app(Policy::default(), false, national).await
+        Self::spawn_app(Policy::default(), false, national, None).await
+    }
+
+    /// Spawns the app as the national hub (`serve --hub`, its routes mounted), with `key` as
+    /// the key of the national blind index.
+    pub async fn spawn_hub(key: sscard_app::hub::IndexKey) -> TestApp {
+        Self::spawn_app(Policy::default(), false, Default::default(), Some(key)).await
     }
 
     async fn spawn_app(
         policy: Policy,
         scheduler: bool,
         national: sscard_server::routes::national::NationalSlot,
+        hub: Option<sscard_app::hub::IndexKey>,
     ) -> TestApp {
         let (db, url) = match backend() {
             "postgres" => {
@@ -257,6 +264,7 @@ impl TestApp {
         let mut state = AppState::new(store.clone(), clock.clone(), policy).with_keys(keys.clone());
         state.hash_iterations = 1000;
         state.national = national;
+        let state = state.with_hub(hub);
         let background = scheduler.then(|| sscard_server::scheduler::spawn(state.clone(), 3600));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local addr").port();
