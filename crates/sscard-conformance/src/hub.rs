@@ -202,20 +202,40 @@ pub async fn hub_concurrent_claims_give_one_go(store: Arc<dyn Store>) {
     }
 }
 
-/// Issuer keys: a key id is unique in the nation (another deployment's id is refused, 409,
-/// nothing stored); a deployment may publish its own key again. E-card events feed the merged
+/// Issuer keys: each deployment has its own key id range, in the order of registration, and
+/// the hub takes only ids of the publisher's range (409 `key_id_out_of_range`, nothing
+/// stored), so two deployments' first keys are both taken; a deployment may publish its own
+/// key again; a key that is not an SM2 public key is refused. E-card events feed the merged
 /// revocation feed, full list and changes.
 pub async fn hub_keys_and_merged_revocations(store: Arc<dyn Store>) {
     let s = &*store;
     let (xm, fz) = (deployment(s, "XM").await, deployment(s, "FZ").await);
-    let pem = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----".to_string();
+    let (xm_ids, fz_ids) = (hub::key_ids(&xm).expect("XM's ids"), hub::key_ids(&fz).expect("FZ's ids"));
+    assert_eq!((xm.ordinal, xm_ids.first, xm_ids.last), (1, 1_000_001, 2_000_000));
+    assert_eq!((fz.ordinal, fz_ids.first, fz_ids.last), (2, 2_000_001, 3_000_000));
+    let listed = hub::deployments(s).await.expect("deployments");
+    assert_eq!(listed.iter().map(|d| (d.info.code.as_str(), d.ordinal)).collect::<Vec<_>>(), [("FZ", 2), ("XM", 1)]);
+    let pem = sscard_gm::sm2::SigningKey::generate().verifying_key().to_spki_pem();
     let key = |id| NewHubKey { key_id: id, public_key_pem: pem.clone(), not_before: 1, not_after: 2 };
-    hub::register_keys(s, &xm, &[key(1)], NOW).await.expect("XM's key 1");
-    let err = hub::register_keys(s, &fz, &[key(2), key(1)], NOW).await.expect_err("key 1 is XM's");
-    assert!(err.to_string().contains("key id 1"), "{err}");
-    hub::register_keys(s, &xm, &[key(1)], NOW).await.expect("XM may publish its own key again");
+    // Both deployments' first keys, each numbered from the start of its own range.
+    hub::register_keys(s, &xm, &[key(xm_ids.first)], NOW).await.expect("XM's first key");
+    hub::register_keys(s, &fz, &[key(fz_ids.first)], NOW).await.expect("FZ's first key");
+    for (by, id) in [(&fz, 1), (&fz, xm_ids.first), (&xm, fz_ids.first), (&xm, fz_ids.last + 1)] {
+        let err = hub::register_keys(s, by, &[key(id)], NOW).await.expect_err("out of range");
+        assert!(err.to_string().contains(&format!("key id {id} is outside")), "{err}");
+    }
+    let err = hub::register_keys(s, &fz, &[key(fz_ids.first + 1), key(7)], NOW).await.expect_err("one is out");
+    assert!(err.to_string().contains("key id 7"), "{err}");
+    hub::register_keys(s, &xm, &[key(xm_ids.first)], NOW).await.expect("XM may publish its own key again");
+    let bad = NewHubKey {
+        public_key_pem: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----".into(),
+        ..key(xm_ids.first + 1)
+    };
+    let err = hub::register_keys(s, &xm, &[bad], NOW).await.expect_err("not a key");
+    assert!(err.to_string().contains("public key"), "{err}");
     let all = hub::keys(s).await.expect("keys");
-    assert_eq!(all.iter().map(|k| (k.key_id, k.deployment.as_str())).collect::<Vec<_>>(), [(1, "XM")]);
+    let seen: Vec<_> = all.iter().map(|k| (k.key_id, k.deployment.as_str())).collect();
+    assert_eq!(seen, [(1_000_001, "XM"), (2_000_001, "FZ")], "nothing of the refused calls stored");
 
     let ix = "ee".repeat(16);
     let ecard = |d: &str, seq, id: &str, usable| {

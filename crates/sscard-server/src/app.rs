@@ -64,6 +64,7 @@ fn onecard_routes(api: Router<AppState>) -> Router<AppState> {
 fn hub_routes(api: Router<AppState>) -> Router<AppState> {
     api.route("/deployments", get(hub::deployments))
         .route("/hub/index-key", get(hub::index_key))
+        .route("/hub/key-ids", get(hub::key_ids))
         .route("/hub/claims", post(hub::claim))
         .route("/hub/keys", post(hub::publish_keys))
         .route("/hub/clearing", get(nation_medical::clearing))

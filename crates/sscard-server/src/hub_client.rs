@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use sscard_app::nation::{ClaimAnswer, ClaimRequest, HubError, HubLink, NationalIndexKey};
+use sscard_domain::nation::trust::KeyIdRange;
 use std::time::Duration;
 
 /// How long a call to the hub may take, connection included.
@@ -55,8 +56,20 @@ impl HttpHub {
         NationalIndexKey::from_hex(&answer.key_hex).map_err(|e| HubError::BadAnswer(e.to_string()))
     }
 
+    /// The QR issuer key ids this deployment signs with (`GET /api/v1/hub/key-ids`).
+    pub async fn key_ids(&self) -> Result<KeyIdRange, HubError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            first: u32,
+            last: u32,
+        }
+        let body = self.send(self.client.get(format!("{}/api/v1/hub/key-ids", self.base))).await?;
+        let answer: Answer = serde_json::from_slice(&body).map_err(|e| HubError::BadAnswer(e.to_string()))?;
+        KeyIdRange::parse(answer.first, answer.last).map_err(|e| HubError::BadAnswer(e.message))
+    }
+
     /// Publishes this deployment's QR issuer keys in the national trust list
-    /// (`POST /api/v1/hub/keys`); a key id another deployment holds is refused by the hub.
+    /// (`POST /api/v1/hub/keys`); a key id outside its range or another deployment's is refused.
     pub async fn publish_keys(&self, keys: &[sscard_gm::offline::PublishedKey]) -> Result<(), HubError> {
         let req = self.client.post(format!("{}/api/v1/hub/keys", self.base)).json(keys);
         self.send(req).await.map(|_| ())

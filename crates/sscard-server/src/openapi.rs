@@ -90,7 +90,7 @@ impl Modify for BearerAuth {
         crate::routes::onecard::usage, crate::routes::onecard::ledger_check, crate::routes::onecard::fund_float, crate::routes::persons::export_me,
         crate::routes::national::person,
         crate::routes::national::card_action, crate::routes::national::apply, crate::routes::national::progress,
-        crate::routes::hub::deployments, crate::routes::hub::index_key, crate::routes::hub::claim, crate::routes::hub::publish_keys,
+        crate::routes::hub::deployments, crate::routes::hub::index_key, crate::routes::hub::key_ids, crate::routes::hub::claim, crate::routes::hub::publish_keys,
         crate::routes::nation_medical::clearing,
     ),
     modifiers(&BearerAuth, &ProblemContent),

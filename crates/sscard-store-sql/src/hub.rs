@@ -28,7 +28,9 @@ fn deployment(row: &AnyRow) -> Result<DeploymentRow> {
     let code = text(row, "code")?;
     let info: DeploymentInfo = parse_deployment(&code, &text(row, "name")?, &text(row, "regions")?, &text(row, "url")?)
         .map_err(|e| StoreError::corrupt(format!("deployment {code}: {}", e.message)))?;
-    Ok(DeploymentRow { info, created_at_ms: int(row, "created_at_ms")? })
+    let ordinal = u32::try_from(int(row, "ordinal")?)
+        .map_err(|_| StoreError::corrupt(format!("deployment {code}: ordinal out of range")))?;
+    Ok(DeploymentRow { info, ordinal, created_at_ms: int(row, "created_at_ms")? })
 }
 
 fn entry(person_index: &str, holdings: &str) -> Result<IndexEntry> {
@@ -65,7 +67,7 @@ fn key(row: &AnyRow) -> Result<HubKeyRow> {
 impl SqlTx {
     async fn deployments_where(&mut self, cond: &str, arg: &str) -> Result<Vec<DeploymentRow>> {
         let sql = format!(
-            "SELECT code, name, regions, url, created_at_ms FROM deployments WHERE {cond} ORDER BY code LIMIT {MAX_HUB_ROWS}"
+            "SELECT code, name, regions, url, ordinal, created_at_ms FROM deployments WHERE {cond} ORDER BY code LIMIT {MAX_HUB_ROWS}"
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(arg).fetch_all(self.conn()).await.db()?;
         rows.iter().map(deployment).collect()
@@ -74,9 +76,16 @@ impl SqlTx {
 
 #[async_trait]
 impl ports::Hub for SqlTx {
-    async fn insert_deployment(&mut self, d: &DeploymentInfo, secret_hash: &str, now_ms: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO deployments (code, name, regions, url, secret_hash, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+    async fn insert_deployment(&mut self, d: &DeploymentInfo, secret_hash: &str, now_ms: i64) -> Result<u32> {
+        // Two registrations at once must not take the same ordinal (and key id range): on
+        // PostgreSQL they queue on this lock (it conflicts with itself, not with readers);
+        // SQLite's write transaction already excludes every other writer.
+        if self.dialect() == crate::Dialect::Postgres {
+            sqlx::query("LOCK TABLE deployments IN SHARE ROW EXCLUSIVE MODE").execute(self.conn()).await.db()?;
+        }
+        let row = sqlx::query(
+            "INSERT INTO deployments (code, name, regions, url, secret_hash, created_at_ms, ordinal) \
+             SELECT $1, $2, $3, $4, $5, $6, COALESCE(MAX(ordinal), 0) + 1 FROM deployments RETURNING ordinal",
         )
         .bind(d.code.as_str())
         .bind(d.name.as_str())
@@ -84,10 +93,10 @@ impl ports::Hub for SqlTx {
         .bind(d.url.as_str())
         .bind(secret_hash)
         .bind(now_ms)
-        .execute(self.conn())
+        .fetch_one(self.conn())
         .await
         .db()?;
-        Ok(())
+        u32::try_from(int(&row, "ordinal")?).map_err(|_| StoreError::corrupt("deployment ordinal out of range"))
     }
 
     async fn deployment_by_secret(&mut self, secret_hash: &str) -> Result<Option<DeploymentRow>> {

@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "nation_medical",
         sql: include_str!("../migrations/postgres/0021_nation_medical.sql"),
     },
+    Migration {
+        version: 22,
+        name: "key_id_ranges",
+        sql: include_str!("../migrations/postgres/0022_key_id_ranges.sql"),
+    },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

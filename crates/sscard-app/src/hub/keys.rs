@@ -5,6 +5,7 @@ use super::audit;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sscard_domain::error::DomainError;
+use sscard_domain::nation::trust::{KeyIdRange, check_published};
 use sscard_store::ports::{DeploymentRow, HubKeyRow, HubRevocationRow};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
@@ -25,12 +26,15 @@ pub struct NewHubKey {
     pub not_after: i64,
 }
 
+/// The key ids the deployment signs with (`GET /api/v1/hub/key-ids`).
+pub fn key_ids(by: &DeploymentRow) -> std::result::Result<KeyIdRange, DomainError> {
+    KeyIdRange::of_ordinal(by.ordinal)
+}
+
 fn check_key(k: &NewHubKey) -> std::result::Result<(), DomainError> {
     let pem = k.public_key_pem.trim();
-    if pem.len() > MAX_PEM_BYTES
-        || !pem.starts_with("-----BEGIN PUBLIC KEY-----")
-        || !pem.ends_with("-----END PUBLIC KEY-----")
-    {
+    // A key no verifier can load would make every terminal's sync of the list fail.
+    if pem.len() > MAX_PEM_BYTES || sscard_gm::sm2::VerifyingKey::from_spki_pem(pem).is_err() {
         return Err(DomainError::invalid("bad_public_key", "public_key_pem", "a public key in PEM (BEGIN PUBLIC KEY)"));
     }
     if k.not_before >= k.not_after || k.not_before < 0 {
@@ -39,8 +43,9 @@ fn check_key(k: &NewHubKey) -> std::result::Result<(), DomainError> {
     Ok(())
 }
 
-/// Stores a deployment's keys (new ones, or new validity of its own); a key id another
-/// deployment holds is refused 409 `key_id_taken` and nothing is stored.
+/// Stores a deployment's keys (new ones, or new validity of its own); a key id outside the
+/// deployment's range is refused 409 `key_id_out_of_range`, one another deployment holds
+/// (published before ranges, or a range given twice) 409 `key_id_taken`; nothing is stored.
 pub async fn register_keys(
     store: &dyn Store,
     by: &DeploymentRow,
@@ -50,10 +55,12 @@ pub async fn register_keys(
     if keys.is_empty() || keys.len() > MAX_KEYS_PER_CALL {
         return Err(DomainError::invalid("bad_keys", "keys", format!("send 1-{MAX_KEYS_PER_CALL} keys")).into());
     }
+    let code = by.info.code.as_str();
+    let range = key_ids(by)?;
     for k in keys {
         check_key(k)?;
+        check_published(range, code, k.key_id)?;
     }
-    let code = by.info.code.as_str();
     let mut tx = store.write().await?;
     let mut rows = Vec::with_capacity(keys.len());
     for k in keys {

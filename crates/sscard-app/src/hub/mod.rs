@@ -12,7 +12,7 @@ mod keys;
 
 pub use claims::{ClaimInput, ClaimOutcome, claim};
 pub use events::{HUB_EVENTS_CONSUMER, apply_event, commands_after};
-pub use keys::{HubRevocationPage, NewHubKey, keys, register_keys, revocations};
+pub use keys::{HubRevocationPage, NewHubKey, key_ids, keys, register_keys, revocations};
 
 use super::{Ctx, new_id};
 use serde_json::json;
@@ -73,7 +73,7 @@ pub async fn add_deployment(store: &dyn Store, ctx: &Ctx, info: DeploymentInfo) 
     access::may_administer(&ctx.actor)?;
     let secret = format!("{}.{}", info.code, hex::encode(sscard_gm::rand::random_bytes::<32>()));
     let mut tx = store.write().await?;
-    tx.insert_deployment(&info, &secret_hash(&secret), ctx.now_ms).await.map_err(|e| match e {
+    let ordinal = tx.insert_deployment(&info, &secret_hash(&secret), ctx.now_ms).await.map_err(|e| match e {
         StoreError::Duplicate { .. } => StoreError::Domain(DomainError::conflict(
             "deployment_exists",
             format!("deployment {} is already registered", info.code),
@@ -81,7 +81,10 @@ pub async fn add_deployment(store: &dyn Store, ctx: &Ctx, info: DeploymentInfo) 
         )),
         other => other,
     })?;
-    let detail = json!({ "name": info.name, "regions": info.regions, "url": info.url });
+    // A registration past the last key id range is refused here, not at the first key.
+    let key_ids = sscard_domain::nation::trust::KeyIdRange::of_ordinal(ordinal)?;
+    let detail = json!({ "name": info.name, "regions": info.regions, "url": info.url, "ordinal": ordinal,
+                         "key_ids": key_ids });
     let audit = NewAudit {
         at_ms: ctx.now_ms,
         actor: ctx.actor.name.clone(),
@@ -92,7 +95,7 @@ pub async fn add_deployment(store: &dyn Store, ctx: &Ctx, info: DeploymentInfo) 
     };
     tx.append_audit(&audit).await?;
     tx.commit().await?;
-    Ok(AddedDeployment { deployment: DeploymentRow { info, created_at_ms: ctx.now_ms }, secret })
+    Ok(AddedDeployment { deployment: DeploymentRow { info, ordinal, created_at_ms: ctx.now_ms }, secret })
 }
 
 /// The deployment whose bearer secret this is; None for anything else (no hint why).

@@ -79,6 +79,31 @@ pub async fn index_key(
     Ok(Json(IndexKeyJson { key_hex: key.hex() }))
 }
 
+/// The QR issuer key ids a deployment signs with (unique in the nation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyIdsJson {
+    pub deployment: String,
+    /// Its place in the order of registration.
+    pub ordinal: u32,
+    /// The first and last key id of its range, both included.
+    pub first: u32,
+    pub last: u32,
+}
+
+/// The calling deployment's key id range (deployments only): it makes its QR issuer keys
+/// inside it, and the hub takes no other id from it.
+#[utoipa::path(get, path = "/api/v1/hub/key-ids", tag = "hub",
+    responses((status = 200, body = KeyIdsJson), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem, description = "this server is not a hub"), (status = 422, body = crate::error::Problem, description = "no_key_ids_left")))]
+pub async fn key_ids(DeploymentAuth(d): DeploymentAuth) -> ApiResult<Json<KeyIdsJson>> {
+    let range = ops::key_ids(&d)?;
+    Ok(Json(KeyIdsJson {
+        deployment: d.info.code.to_string(),
+        ordinal: d.ordinal,
+        first: range.first,
+        last: range.last,
+    }))
+}
+
 /// A claim: may the calling deployment take this person on?
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -158,10 +183,11 @@ fn key_json(k: HubKeyRow) -> NationalKeyJson {
     }
 }
 
-/// Publishes the calling deployment's issuer keys; a key id another deployment holds is 409.
+/// Publishes the calling deployment's issuer keys; a key id outside its range
+/// (`GET /hub/key-ids`) or held by another deployment is 409.
 #[utoipa::path(post, path = "/api/v1/hub/keys", tag = "hub", request_body = Vec<KeyBody>,
     responses((status = 200, body = Vec<NationalKeyJson>), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
-        (status = 404, body = crate::error::Problem, description = "this server is not a hub"), (status = 409, body = crate::error::Problem, description = "key_id_taken"),
+        (status = 404, body = crate::error::Problem, description = "this server is not a hub"), (status = 409, body = crate::error::Problem, description = "key_id_out_of_range or key_id_taken"),
         (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 415, body = crate::error::Problem)))]
 pub async fn publish_keys(
     State(state): State<AppState>,

@@ -170,22 +170,40 @@ async fn claims_go_then_wait_for_the_holder() {
 }
 
 fn pem() -> String {
-    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE\n-----END PUBLIC KEY-----".into()
+    sscard_gm::sm2::SigningKey::generate().verifying_key().to_spki_pem()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_are_unique_in_the_nation_and_listed_with_their_deployment() {
     let h = spawn_hub().await;
-    let key = |id: u32| json!({ "key_id": id, "public_key_pem": pem(), "not_before": 100, "not_after": 200 });
-    let (status, body) = h.call("POST", "/hub/keys", Some(&h.xm), Some(json!([key(1), key(2)]))).await;
+    // Each deployment learns its key id range: XM was registered first, FZ second.
+    let (status, xm) = h.call("GET", "/hub/key-ids", Some(&h.xm), None).await;
+    assert_eq!(status, 200, "{xm}");
+    assert_eq!(xm, json!({ "deployment": "XM", "ordinal": 1, "first": 1_000_001, "last": 2_000_000 }));
+    let (status, fz) = h.call("GET", "/hub/key-ids", Some(&h.fz), None).await;
+    assert_eq!(status, 200, "{fz}");
+    assert_eq!((fz["first"].as_i64(), fz["last"].as_i64()), (Some(2_000_001), Some(3_000_000)));
+    assert_eq!(h.call("GET", "/hub/key-ids", None, None).await.0, 401);
+
+    let pem = pem();
+    let key = |id: u32| json!({ "key_id": id, "public_key_pem": pem, "not_before": 100, "not_after": 200 });
+    // Both deployments' first keys are taken: no collision.
+    let (status, body) = h.call("POST", "/hub/keys", Some(&h.xm), Some(json!([key(1_000_001), key(1_000_002)]))).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = h.call("POST", "/hub/keys", Some(&h.fz), Some(json!([key(3), key(2)]))).await;
-    assert_eq!(status, 409, "{body}");
-    assert_eq!(body["type"], "urn:sscard:problem:key_id_taken", "{body}");
-    let (status, body) = h.call("POST", "/hub/keys", Some(&h.fz), Some(json!([key(3)]))).await;
+    let (status, body) = h.call("POST", "/hub/keys", Some(&h.fz), Some(json!([key(2_000_001)]))).await;
     assert_eq!(status, 200, "{body}");
-    let bad = json!([{ "key_id": 4, "public_key_pem": "not a key", "not_before": 1, "not_after": 2 }]);
+    // An id outside the publisher's range is 409, XM's own ids from FZ included; nothing stored.
+    for ids in [vec![1], vec![2_000_002, 1_000_002], vec![3_000_001]] {
+        let keys: Vec<Value> = ids.iter().map(|id| key(*id)).collect();
+        let (status, body) = h.call("POST", "/hub/keys", Some(&h.fz), Some(json!(keys))).await;
+        assert_eq!(status, 409, "{ids:?}: {body}");
+        assert_eq!(body["type"], "urn:sscard:problem:key_id_out_of_range", "{body}");
+    }
+    let bad = json!([{ "key_id": 2_000_003, "public_key_pem": "not a key", "not_before": 1, "not_after": 2 }]);
     assert_eq!(h.call("POST", "/hub/keys", Some(&h.fz), Some(bad)).await.0, 400);
+    let truncated = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE\n-----END PUBLIC KEY-----";
+    let bad = json!([{ "key_id": 2_000_003, "public_key_pem": truncated, "not_before": 1, "not_after": 2 }]);
+    assert_eq!(h.call("POST", "/hub/keys", Some(&h.fz), Some(bad)).await.0, 400, "not an SM2 key");
     let (status, body) = h.call("GET", "/ecard/keys", None, None).await;
     assert_eq!(status, 200, "{body}");
     let seen: Vec<(i64, &str, &str)> = body
@@ -200,7 +218,7 @@ async fn keys_are_unique_in_the_nation_and_listed_with_their_deployment() {
             )
         })
         .collect();
-    assert_eq!(seen, [(1, "XM", "3502"), (2, "XM", "3502"), (3, "FZ", "3501,3503")]);
+    assert_eq!(seen, [(1_000_001, "XM", "3502"), (1_000_002, "XM", "3502"), (2_000_001, "FZ", "3501,3503")]);
 }
 
 fn ecard_event(d: &str, seq: i64, ecard_id: &str, usable: bool) -> NationalEvent {

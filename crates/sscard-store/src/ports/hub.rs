@@ -14,6 +14,9 @@ pub const MAX_HUB_ROWS: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentRow {
     pub info: DeploymentInfo,
+    /// Its place in the order of registration (1 for the first): its QR issuer key ids are
+    /// `sscard_domain::nation::trust::KeyIdRange::of_ordinal(ordinal)` (migration 0022).
+    pub ordinal: u32,
     pub created_at_ms: i64,
 }
 
@@ -71,8 +74,9 @@ pub struct HubRevocationRow {
 /// What the hub remembers.
 #[async_trait]
 pub trait Hub: Send {
-    /// Registers a deployment; a taken code is `StoreError::Duplicate`.
-    async fn insert_deployment(&mut self, d: &DeploymentInfo, secret_hash: &str, now_ms: i64) -> Result<()>;
+    /// Registers a deployment with the next ordinal (one more than the highest, so ordinals
+    /// are never reused) and answers it; a taken code is `StoreError::Duplicate`.
+    async fn insert_deployment(&mut self, d: &DeploymentInfo, secret_hash: &str, now_ms: i64) -> Result<u32>;
     /// The deployment whose secret has this hash.
     async fn deployment_by_secret(&mut self, secret_hash: &str) -> Result<Option<DeploymentRow>>;
     async fn get_deployment(&mut self, code: &str) -> Result<Option<DeploymentRow>>;
