@@ -13,6 +13,7 @@ use sscard_domain::ecard::{
     decide_family_grant, decide_revoke, decide_sync,
 };
 use sscard_domain::error::DomainError;
+use sscard_domain::nation::trust::KeyIdRange;
 use sscard_domain::person::Person;
 use sscard_domain::refusal::Refusal;
 use sscard_store::model::{IssuerKeyRow, RevocationChange, User};
@@ -397,22 +398,20 @@ pub async fn issuer_keys(store: &dyn Store) -> Result<Vec<IssuerKeyRow>> {
 
 /// Stores a new issuer key (its private half already sealed) with its audit record. With
 /// `retire_others_at_ms`, every other key still valid then stops being valid at that time.
+/// Its id is the next of `range` for a deployment in the nation (unique in the nation), else
+/// one more than the highest (`sscard_domain::nation::trust::next_key_id`).
 pub async fn add_issuer_key(
     store: &dyn Store,
     ctx: &Ctx,
     mut key: IssuerKeyRow,
     retire_others_at_ms: Option<i64>,
+    range: Option<KeyIdRange>,
 ) -> Result<IssuerKeyRow> {
     access::may_administer(&ctx.actor)?;
     let mut tx = store.write().await?;
     let existing = tx.issuer_keys().await?;
-    key.key_id = existing
-        .iter()
-        .map(|k| k.key_id)
-        .max()
-        .unwrap_or(0)
-        .checked_add(1)
-        .ok_or_else(|| StoreError::Domain(DomainError::refused("key_ids_exhausted", "no issuer key id is left")))?;
+    let ids: Vec<u32> = existing.iter().map(|k| k.key_id).collect();
+    key.key_id = sscard_domain::nation::trust::next_key_id(&ids, range)?;
     tx.insert_issuer_key(&key).await?;
     let mut retired = Vec::new();
     if let Some(at) = retire_others_at_ms {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, ApplicationInput, Channel, ReplacementReason};
 use sscard_domain::card::{CardAction, Pin, StopReason, decide_action};
+use sscard_domain::ecard;
 use sscard_domain::error::DomainError;
 use sscard_domain::nation::forward::{self, CallerKind, ForwardOp, ForwardRequest, Inbound, MailedApplication, Route};
 use sscard_domain::nation::medical::{Presented, RemoteBill};
@@ -122,7 +123,7 @@ pub async fn execute(store: &dyn Store, base: &Ctx, inbound: &Inbound) -> Result
             let view = applications::get(store, &ctx_for(inbound.person_id.as_deref()), application_id).await?;
             Ok(progress_json(&view))
         }
-        ForwardOp::EcardStatus { ecard_id, .. } => ecard_status(store, ecard_id).await,
+        ForwardOp::EcardStatus { ecard_id, .. } => ecard_status(store, base, ecard_id).await,
         // A bill needs the QR checked against this deployment's keys first (the server's):
         // the server runs it with `crate::nation_medical::settle_at_decider` / `refund_at_decider`.
         ForwardOp::MedicalSettle { .. } | ForwardOp::MedicalRefund { .. } => Err(DomainError::invalid(
@@ -235,13 +236,22 @@ fn progress_json(view: &applications::ApplicationView) -> Value {
             "bank_code": a.bank_code.as_str(), "fee_fen": a.fee_fen, "timeline": timeline })
 }
 
-async fn ecard_status(store: &dyn Store, ecard_id: &str) -> Result<Value> {
-    let mut tx = store.read().await?;
-    let found = tx.get_ecard(ecard_id).await?;
-    tx.commit().await?;
-    Ok(match found {
-        Some(e) if e.usable() => json!({ "ecard_id": ecard_id, "usable": true }),
-        Some(e) => json!({ "ecard_id": ecard_id, "usable": false, "reason": e.status.as_str() }),
-        None => json!({ "ecard_id": ecard_id, "usable": false, "reason": "revoked" }),
+/// Whether one of this deployment's e-cards is usable now, for a verifier elsewhere in the
+/// nation (its QR signature already checked there against the trust list): the precise
+/// refusal of a local verification (card_suspended, card_lost, …, revoked), and for a usable
+/// one what this deployment shows a terminal (masked name, region, flags), whoever asks.
+async fn ecard_status(store: &dyn Store, base: &Ctx, ecard_id: &str) -> Result<Value> {
+    let found = store.ecard_with_card(ecard_id).await?;
+    let verdict = match &found {
+        Some((e, card, _)) => ecard::live_verdict(Some(e), Some(card)),
+        None => Err(sscard_domain::refusal::Refusal::Revoked),
+    };
+    Ok(match (verdict, found) {
+        (Ok(()), Some((_, card, person))) => {
+            let attributes = ecard::disclose(Role::Terminal, &person, &card, base.today(), &base.policy)?;
+            json!({ "ecard_id": ecard_id, "usable": true, "attributes": attributes })
+        }
+        (Err(reason), _) => json!({ "ecard_id": ecard_id, "usable": false, "reason": reason.as_str() }),
+        (Ok(()), None) => json!({ "ecard_id": ecard_id, "usable": false, "reason": "revoked" }),
     })
 }

@@ -8,6 +8,7 @@
 
 use sscard_app::Ctx;
 use sscard_domain::access::Actor;
+use sscard_domain::nation::trust::KeyIdRange;
 use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, OfflineVerifier, PublishedKey};
 use sscard_gm::sm2::SigningKey;
 use sscard_gm::sm4::Sm4Key;
@@ -183,6 +184,8 @@ pub struct KeyRing {
     pub verifier: OfflineVerifier,
     signers: Vec<Signer>,
     fingerprint: Vec<(u32, i64, i64)>,
+    /// In the nation: the key ids this deployment signs with (older keys only verify).
+    range: Option<KeyIdRange>,
 }
 
 impl KeyRing {
@@ -193,13 +196,16 @@ impl KeyRing {
                 .unwrap_or_else(|_| unreachable!("an empty key set always loads")),
             signers: Vec::new(),
             fingerprint: Vec::new(),
+            range: None,
         }
     }
 
-    /// The newest key valid at `now_s`, to sign with.
+    /// The newest key valid at `now_s`, to sign with; in the nation only one of this
+    /// deployment's key ids (a key made on its own keeps verifying its QR codes, locally).
     pub fn signer_at(&self, now_s: i64) -> Option<(u32, &SigningKey)> {
         self.signers
             .iter()
+            .filter(|s| self.range.is_none_or(|r| r.contains(s.key_id)))
             .filter(|s| s.not_before_s <= now_s && now_s <= s.not_after_s)
             .max_by_key(|s| s.key_id)
             .map(|s| (s.key_id, &s.key))
@@ -208,6 +214,11 @@ impl KeyRing {
     /// The published entry of a key.
     pub fn key(&self, key_id: u32) -> Option<&PublishedKey> {
         self.published.iter().find(|k| k.key_id == key_id)
+    }
+
+    /// The keys the national trust list takes from this deployment: those of its range.
+    pub fn in_range(&self) -> Vec<PublishedKey> {
+        self.published.iter().filter(|k| self.range.is_none_or(|r| r.contains(k.key_id))).cloned().collect()
     }
 }
 
@@ -218,6 +229,8 @@ pub struct KeyManager {
     ring: RwLock<Arc<KeyRing>>,
     /// Serialises reloads and key generation.
     reload: tokio::sync::Mutex<i64>,
+    /// The key ids the hub gave this deployment (`None`: on its own, or the hub).
+    range: RwLock<Option<KeyIdRange>>,
 }
 
 impl std::fmt::Debug for KeyManager {
@@ -237,7 +250,19 @@ impl KeyManager {
             source: master.source.clone(),
             ring: RwLock::new(Arc::new(KeyRing::empty())),
             reload: tokio::sync::Mutex::new(i64::MIN),
+            range: RwLock::new(None),
         }
+    }
+
+    /// Signs from now on only with key ids of `range` (a deployment of the nation, from the
+    /// hub); the next [`KeyManager::ensure`] makes a key in it when none is valid.
+    pub fn set_key_ids(&self, range: Option<KeyIdRange>) {
+        *self.range.write().unwrap_or_else(|p| p.into_inner()) = range;
+    }
+
+    /// The key ids this deployment signs with, when the hub gave it some.
+    pub fn key_ids(&self) -> Option<KeyIdRange> {
+        *self.range.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A manager with a random in-memory master key (tests and throw-away databases).
@@ -276,10 +301,13 @@ impl KeyManager {
         let fingerprint: Vec<(u32, i64, i64)> =
             rows.iter().map(|r| (r.key_id, r.not_before_ms, r.not_after_ms)).collect();
         let current = self.ring();
-        if current.fingerprint == fingerprint && !rows.is_empty() {
+        let range = self.key_ids();
+        if current.fingerprint == fingerprint && current.range == range && !rows.is_empty() {
             return Ok(current);
         }
-        let ring = Arc::new(self.build(&rows, fingerprint)?);
+        let mut ring = self.build(&rows, fingerprint)?;
+        ring.range = range;
+        let ring = Arc::new(ring);
         *self.ring.write().unwrap_or_else(|p| p.into_inner()) = ring.clone();
         Ok(ring)
     }
@@ -310,7 +338,7 @@ impl KeyManager {
             | sscard_gm::offline::KeySetError::DuplicateKeyId { key_id }
             | sscard_gm::offline::KeySetError::EmptyValidity { key_id } => KeyError::BadPublicKey(key_id),
         })?;
-        Ok(KeyRing { published, verifier, signers, fingerprint })
+        Ok(KeyRing { published, verifier, signers, fingerprint, range: None })
     }
 
     /// Makes sure a key valid at `now_ms` exists (generating one, valid a year, if not) and
@@ -363,7 +391,7 @@ impl KeyManager {
             created_at_ms: ctx.now_ms,
         };
         let retire_at = retire_after_s.map(|s| ctx.now_ms.saturating_add(s.max(0).saturating_mul(1000)));
-        let row = sscard_app::ecard::add_issuer_key(store, ctx, row, retire_at).await?;
+        let row = sscard_app::ecard::add_issuer_key(store, ctx, row, retire_at, self.key_ids()).await?;
         tracing::info!(key_id = row.key_id, "new QR issuer key");
         Ok(row)
     }

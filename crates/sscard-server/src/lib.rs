@@ -28,6 +28,7 @@ pub mod security;
 pub mod session_cache;
 pub mod state;
 pub mod terminal_auth;
+pub mod trust;
 pub mod ttl_cache;
 pub mod views;
 pub mod web;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub nation: Option<Arc<sscard_app::nation::Nation>>,
     /// The way to the hub for the cross-province services (empty: not in a nation).
     pub national: crate::routes::national::NationalSlot,
+    /// The hub's merged QR issuer keys, cached for QR codes of other deployments.
+    pub trust: Arc<crate::trust::NationalTrust>,
     /// Set when the server runs as the national hub (`serve --hub`): the key of the national
     /// blind index it hands to deployments; the hub's routes are mounted only then.
     pub hub: Option<sscard_app::hub::IndexKey>,
@@ -121,6 +123,7 @@ impl AppState {
             demo_password: Arc::from(""),
             nation: None,
             national: Default::default(),
+            trust: Default::default(),
             hub: None,
             metrics: Arc::new(crate::metrics::Metrics::new()),
         }

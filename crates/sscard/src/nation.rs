@@ -268,8 +268,9 @@ impl NationArgs {
     }
 }
 
-/// A deployment's link to the hub: the national index key, and its issuer keys published in
-/// the national trust list so QR codes it signs verify anywhere.
+/// A deployment's link to the hub: the national index key, and its issuer keys made in the
+/// key id range the hub gave it and published in the national trust list, so the QR codes it
+/// signs verify anywhere in the nation (`sscard_server::trust::join`).
 async fn join_the_nation(
     store: &Arc<dyn Store>,
     code: &DeploymentCode,
@@ -279,15 +280,11 @@ async fn join_the_nation(
 ) -> anyhow::Result<Arc<Nation>> {
     let hub = HttpHub::new(hub_url, secret, hub_client::DEFAULT_TIMEOUT).map_err(|e| anyhow::anyhow!("{e}"))?;
     let index_key = hub.index_key().await.map_err(|e| anyhow::anyhow!("the hub at {hub_url}: {e}"))?;
-    let ring = keys.ensure(store.as_ref(), now_ms()).await.map_err(|e| anyhow::anyhow!("QR issuer keys: {e}"))?;
-    // Key ids are numbered per database today, so a second deployment's first key may carry
-    // an id the hub already gave another deployment: the hub refuses it (409 key_id_taken).
-    // The deployment still serves; its QR codes then verify only at itself until its keys
-    // are renumbered.
-    if let Err(e) = hub.publish_keys(&ring.published).await {
-        tracing::warn!("publishing the QR issuer keys at {hub_url}: {e}");
-        eprintln!("warning: the hub did not take this deployment's QR issuer keys: {e}");
-    }
+    let published = sscard_server::trust::join(&hub, keys, store.as_ref(), now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("joining the national trust list at {hub_url}: {e}"))?;
+    let ids: Vec<u32> = published.iter().map(|k| k.key_id).collect();
+    tracing::info!(key_ids = ?ids, "QR issuer keys published in the national trust list");
     Ok(Arc::new(Nation { deployment: code.clone(), hub: Arc::new(hub), index_key }))
 }
 

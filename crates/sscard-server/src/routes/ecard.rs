@@ -19,6 +19,7 @@ use sscard_app::ecard::{self as ops, Grant, MAX_REVOCATIONS};
 use sscard_app::onecard::Presentation;
 use sscard_domain::access::Actor;
 use sscard_domain::ecard::{Attributes, Authorization};
+use sscard_domain::nation::forward::{Caller as RemoteCaller, CallerKind};
 use sscard_domain::terminal::Terminal;
 use sscard_gm::offline::{DEFAULT_CLOCK_SKEW_S, PublishedKey, Rejection, VerifiedToken};
 use sscard_gm::token::{DEFAULT_TTL_S, STATUS_ACTIVE, TokenClaims, TokenFlags, decode_token, sign_token};
@@ -240,6 +241,10 @@ pub struct VerifyResponse {
     pub ecard_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The deployment of the nation that issued the e-card, when it is not this one (its QR
+    /// code checked against the national trust list, its status asked through the hub).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
 }
 
 impl VerifyResponse {
@@ -250,6 +255,7 @@ impl VerifyResponse {
             attributes: None,
             ecard_id: None,
             expires_at: None,
+            deployment: None,
         }
     }
 }
@@ -320,10 +326,13 @@ async fn check_token(state: &AppState, token: &str, now_ms: i64) -> ApiResult<Re
 /// Verify a QR token online (staff and terminals): signature, expiry with 30 s clock skew,
 /// and the live state of the e-card and its card. Always 200 with `valid` and a `reason`.
 /// A terminal sending its own secret gets only the attributes of its scope, and the
-/// verification is recorded as a use of the e-card (the holder sees it).
+/// verification is recorded as a use of the e-card (the holder sees it). In a nation, a QR
+/// code of another deployment is checked against the national trust list and its status
+/// asked of that deployment through the hub (`deployment` names it; 503 when neither the hub
+/// nor that deployment can be asked).
 #[utoipa::path(post, path = "/api/v1/ecard/verify", tag = "ecard", request_body = TokenRequest,
     responses((status = 200, body = VerifyResponse), (status = 400, body = crate::error::Problem),
-        (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "the QR issuer keys are not available")))]
+        (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "the QR issuer keys are not available, or (another deployment's QR code) hub_unavailable or deployment_unavailable")))]
 pub async fn verify(
     State(state): State<AppState>,
     CachedCaller(caller): CachedCaller,
@@ -337,6 +346,11 @@ pub async fn verify(
     let ctx = state.ctx(actor, None);
     let checked = match check_token(&state, &body.value.token, ctx.now_ms).await? {
         Ok(v) => v,
+        Err(Rejection::UnknownKey { key_id }) => {
+            let caller = RemoteCaller { username: ctx.actor.name.clone(), kind: CallerKind::Staff };
+            let foreign = verify_foreign(&state, &body.value.token, key_id, caller, None).await?;
+            return Ok(Json(foreign.unwrap_or_else(|| VerifyResponse::refused("unknown_key"))));
+        }
         Err(rej) => return Ok(Json(VerifyResponse::refused(rej.code()))),
     };
     let ecard_id = sscard_gm::offline::hex_ids::encode(&checked.claims.ecard_id);
@@ -348,6 +362,7 @@ pub async fn verify(
             attributes: Some(Disclosed::ByRole(attributes)),
             ecard_id: Some(ecard_id),
             expires_at: Some(checked.expires_at),
+            deployment: None,
         },
         Err(code) => VerifyResponse { ecard_id: Some(ecard_id), ..VerifyResponse::refused(code) },
     }))
@@ -358,6 +373,16 @@ pub async fn verify(
 async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiResult<Json<VerifyResponse>> {
     let ctx = state.ctx(sscard_app::onecard::terminal_actor(t), None);
     let (presentation, expires_at) = match check_token(state, token, ctx.now_ms).await? {
+        Err(Rejection::UnknownKey { key_id }) if state.national.read().is_ok_and(|l| l.is_some()) => {
+            sscard_domain::terminal::check_enabled(t)?;
+            // Terminal ids are short and plain; the hub takes 1-64 characters without '/'.
+            let username: String = format!("terminal:{}", t.id).chars().filter(|c| *c != '/').take(64).collect();
+            let caller = RemoteCaller { username, kind: CallerKind::Staff };
+            if let Some(answer) = verify_foreign(state, token, key_id, caller, Some(&t.scope)).await? {
+                return Ok(Json(answer));
+            }
+            (refused_qr(token, &Rejection::UnknownKey { key_id }), None)
+        }
         Ok(v) => {
             let ecard_id = sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id);
             (Presentation::Ecard { ecard_id }, Some(v.expires_at))
@@ -378,8 +403,70 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
             attributes: Some(Disclosed::Scoped(scoped)),
             ecard_id,
             expires_at,
+            deployment: None,
         },
         Err(code) => VerifyResponse { ecard_id, ..VerifyResponse::refused(code) },
+    }))
+}
+
+/// A QR code whose key this deployment does not have, in a nation (else `None`): checked
+/// against the national trust list, its live status asked of its own deployment through the
+/// hub. Its attributes are what that deployment shows a terminal (masked name, region,
+/// flags), for a terminal here only those of its scope. Not recorded as a use here: the
+/// e-card and its holder are another deployment's.
+async fn verify_foreign(
+    state: &AppState,
+    token: &str,
+    key_id: u32,
+    caller: RemoteCaller,
+    scope: Option<&sscard_domain::terminal::Scope>,
+) -> ApiResult<Option<VerifyResponse>> {
+    let link = state.national.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(link) = link else { return Ok(None) };
+    let now_ms = state.now_ms();
+    let list = state.trust.for_key(&link.hub_url, key_id, now_ms).await.map_err(|e| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::trust::HUB_UNAVAILABLE, format!("the trust list: {e}"))
+    })?;
+    let owner = list.owner(key_id).map(str::to_string);
+    let checked = match list.check(token, now_ms.div_euclid(1000)) {
+        Ok(_) if owner.as_deref() == Some(link.deployment.as_str()) => {
+            return Ok(Some(VerifyResponse::refused("unknown_key")));
+        }
+        Ok(v) => v,
+        Err(rej) => return Ok(Some(VerifyResponse { deployment: owner, ..VerifyResponse::refused(rej.code()) })),
+    };
+    let ecard_id = sscard_gm::offline::hex_ids::encode(&checked.claims.ecard_id);
+    let status = crate::trust::status_at_owner(&link.hub_url, &link.secret, caller, key_id, &ecard_id).await?;
+    let refused = |code: &str, deployment| {
+        Some(VerifyResponse { ecard_id: Some(ecard_id.clone()), deployment, ..VerifyResponse::refused(code) })
+    };
+    let status = match status {
+        Ok(s) => s,
+        Err(code) => return Ok(refused(code, owner)),
+    };
+    let deployment = status.deployment.clone().or(owner);
+    if let Err(reason) = sscard_domain::nation::trust::remote_status(status.usable, status.reason.as_deref()) {
+        return Ok(refused(reason.as_str(), deployment));
+    }
+    let c = &checked.claims;
+    let attributes = status.attributes.unwrap_or_else(|| Attributes {
+        region: c.region.to_string(),
+        retired: c.flags.retired,
+        minor: c.flags.minor,
+        temporary: c.flags.temporary,
+        ..Attributes::default()
+    });
+    let disclosed = match scope {
+        Some(scope) => Disclosed::Scoped(sscard_domain::terminal::scoped(scope, &attributes)),
+        None => Disclosed::ByRole(attributes),
+    };
+    Ok(Some(VerifyResponse {
+        valid: true,
+        reason: None,
+        attributes: Some(disclosed),
+        ecard_id: Some(ecard_id),
+        expires_at: Some(checked.expires_at),
+        deployment,
     }))
 }
 

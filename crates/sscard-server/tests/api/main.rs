@@ -22,6 +22,7 @@ mod idempotency;
 mod jobs;
 mod lifecycle;
 mod metrics;
+mod nation_ecard;
 mod nation_medical;
 mod national;
 mod onecard;
