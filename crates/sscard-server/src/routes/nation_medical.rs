@@ -55,16 +55,12 @@ pub(crate) enum Place {
 pub(crate) async fn place(state: &AppState, p: &Presented, card_id_code: Option<&str>) -> ApiResult<Place> {
     let link = national(state);
     match (&p.card_no, &p.token, card_id_code) {
-        (_, _, None) => {
-            let foreign_key = match (&link, &p.token) {
-                (Some(_), Some(token)) => foreign_key(state, token).await,
-                _ => None,
-            };
-            Ok(match (foreign_key, &p.token) {
-                (Some(key_id), Some(token)) => Place::Elsewhere(rules::Presented::Qr { token: token.clone(), key_id }),
-                _ => Place::Here(p.clone()),
-            })
-        }
+        (None, Some(token), None) if link.is_some() => Ok(match foreign_key(state, token).await {
+            Some(key_id) => Place::Elsewhere(rules::Presented::Qr { token: token.clone(), key_id }),
+            None => Place::Here(p.clone()),
+        }),
+        // The local settlement checks that exactly one of the two was sent.
+        (_, _, None) => Ok(Place::Here(p.clone())),
         (None, None, Some(code)) => {
             let code = CardIdCode::parse(code).map_err(|e| DomainError::from(e).with_field("card_id_code"))?;
             match nm::own_card_by_id_code(state.store.as_ref(), &code).await? {
@@ -147,9 +143,7 @@ pub(crate) async fn settle_elsewhere(
             Ok((status, Json(view_json(&v))).into_response())
         }
         // The hub names this deployment for the region of a code no card here has.
-        Err(_) if by_code && hub.refusal.code().as_deref() == Some("not_remote") => {
-            Err(unknown_card().into())
-        }
+        Err(_) if by_code && hub.refusal.code().as_deref() == Some("not_remote") => Err(unknown_card().into()),
         Err(e) => failed(e, &hub.refusal),
     }
 }

@@ -1,12 +1,13 @@
 //! Cross-province medical settlement (跨省异地就医直接结算) with real parts: a hub (hub mode) and
 //! two deployments, each its own server on port 0 with its own database, over real HTTP.
 //! XA (regions 1101, the hospital's) settles bills of a person of XB (regions 3502, the card's)
-//! at its medical terminal by the card identification code; XB applies its own policy; the
-//! hub keeps one clearing entry per bill and nets the day.
+//! at its medical terminal by the card identification code and by the e-card QR (XB's key in
+//! the hub's trust list); XB applies its own policy; the hub keeps one clearing entry per bill
+//! and nets the day.
 
 use crate::helpers::{TestApp, ctx};
 use serde_json::{Value, json};
-use sscard_app::hub::IndexKey;
+use sscard_app::hub::{IndexKey, NewHubKey};
 use sscard_app::nation::NationalIndexKey;
 use sscard_domain::access::Role;
 use sscard_domain::nation::hub::parse_deployment;
@@ -245,4 +246,60 @@ async fn refusals_unknown_cards_a_hub_or_deployment_down_and_who_reads_the_clear
     r.problem(400, "bad_forward");
     books_clean(&n.a).await;
     books_clean(&n.b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_qr_of_another_deployment_settles_by_its_key_owner() {
+    let n = nation().await;
+    let (h, _) = b_person(&n.b).await;
+    // In the nation each deployment signs with key ids of its own range (the hub's, by the
+    // order of registration); XA signs with a key of its own from before (id 1, nobody's range).
+    let xb = sscard_app::hub::deployments(n.hub.store.as_ref()).await.expect("deployments");
+    let xb = xb.into_iter().find(|d| d.info.code.as_str() == "XB").expect("XB");
+    n.b.keys.set_key_ids(Some(sscard_app::hub::key_ids(&xb).expect("XB's key ids")));
+    n.a.keys.ensure(n.a.store.as_ref(), n.a.now_ms()).await.expect("XA's key");
+    let ring = n.b.keys.ensure(n.b.store.as_ref(), n.b.now_ms()).await.expect("XB's key");
+    let key = ring.in_range().pop().expect("a key of XB's range");
+    assert!(n.a.keys.ring().key(key.key_id).is_none(), "XA must not have XB's key id {}", key.key_id);
+    let published = NewHubKey {
+        key_id: key.key_id,
+        public_key_pem: key.public_key_pem.clone(),
+        not_before: key.not_before,
+        not_after: key.not_after,
+    };
+    sscard_app::hub::register_keys(n.hub.store.as_ref(), &xb, &[published], n.hub.now_ms()).await.expect("publish");
+
+    let token = n.b.qr_token(&h.token).await;
+    let s = settle(&n, &json!({ "token": token, "amount_fen": 200_000, "bill_id": "QR-1" })).await;
+    s.expect(201);
+    assert_eq!((s.json["decider"].clone(), s.json["pool_fen"].clone()), (json!("XB"), json!(120_000)), "{}", s.text());
+    assert_eq!(balance(&n.b, &format!("medical:{}", h.person_id)).await, 0);
+    assert_eq!(balance(&n.a, "clearing:BJ-HOSP").await, 200_000);
+    // A QR and a card number at once: 400, whoever's the QR is.
+    let both = json!({ "token": token, "card_no": h.card_no, "amount_fen": 100, "bill_id": "QR-3" });
+    settle(&n, &both).await.problem(400, "card_or_token");
+    // A QR whose signature does not hold is refused, and nothing moves.
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    let r = settle(&n, &json!({ "token": forged, "amount_fen": 100, "bill_id": "QR-2" })).await;
+    assert!(matches!(r.status, 400 | 422), "{} {}", r.status, r.text());
+    assert_eq!(balance(&n.a, "clearing:BJ-HOSP").await, 200_000);
+    books_clean(&n.a).await;
+    books_clean(&n.b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_card_of_this_deployment_settles_here_by_its_identification_code() {
+    let n = nation().await;
+    let h = n.a.person_with_card(Role::Holder, true).await;
+    let card = n.a.get(Some(&n.a.tokens.admin), &format!("/cards/{}", h.card_no)).await;
+    let code = card.expect(200).str("/card_id_code");
+    let s = settle(&n, &json!({ "card_id_code": code, "amount_fen": 10_000, "bill_id": "L-1" })).await;
+    s.expect(201);
+    assert_eq!((s.str("/card_no"), s.json.get("decider")), (h.card_no.clone(), None), "{}", s.text());
+    let c = n.hub.get(Some(&n.hub.tokens.admin), &format!("/hub/clearing?day={}", day(&n))).await;
+    assert_eq!(c.expect(200).json["entries"], 0, "the hub saw nothing: {}", c.text());
+    // Exactly one way of presenting the card.
+    let two = json!({ "card_id_code": code, "token": "SSC1.x", "amount_fen": 1, "bill_id": "L-2" });
+    settle(&n, &two).await.problem(400, "card_or_token");
+    books_clean(&n.a).await;
 }
