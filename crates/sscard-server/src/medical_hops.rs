@@ -199,3 +199,75 @@ impl MedicalDecider for HttpDecider {
         self.ask(to, from, op).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sscard_domain::ids::RegionCode;
+    use sscard_domain::medical::{Locality, MedicalPolicy, YearToDate, split};
+    use sscard_domain::money::Fen;
+    use sscard_domain::nation::medical::Decided;
+
+    fn answer(status: u16, content_type: &str, body: &[u8]) -> std::result::Result<Passed, String> {
+        Ok(Passed {
+            status: StatusCode::from_u16(status).expect("status"),
+            content_type: HeaderValue::from_str(content_type).ok(),
+            body: Bytes::copy_from_slice(body),
+        })
+    }
+
+    fn problem(code: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({ "type": format!("urn:sscard:problem:{code}"), "status": 422 }))
+            .expect("json")
+    }
+
+    #[test]
+    fn a_decision_a_refusal_kept_as_given_or_a_503_of_this_hop() {
+        let region = RegionCode::parse("350203").expect("region");
+        let local = RegionCode::parse("110105").expect("region");
+        let s = split(
+            Fen::new(10_000),
+            &MedicalPolicy::default_for(region),
+            Locality::of(region, local),
+            YearToDate::default(),
+            Fen::new(0),
+        )
+        .expect("split");
+        let d = Decision {
+            settlement_id: "s1".into(),
+            decider: DeploymentCode::parse("XB").expect("code"),
+            card_no: "A00000001".into(),
+            insured_region: "350203".into(),
+            decided: Decided { split: s, has_bank_account: true },
+            refunded_at_ms: None,
+        };
+        let kept = Refusal::default();
+        let ok = answer(200, "application/json", &serde_json::to_vec(&d).expect("json"));
+        assert_eq!(decision_of(ok, &kept, HUB_UNAVAILABLE).expect("decision"), d);
+        let code = |r: Result<Decision>| match r {
+            Err(StoreError::Unavailable { code, .. }) => code.to_string(),
+            Err(StoreError::Domain(e)) => e.code.to_string(),
+            other => format!("{other:?}"),
+        };
+        let garbage = answer(200, "application/json", b"{}");
+        assert_eq!(code(decision_of(garbage, &kept, HUB_UNAVAILABLE)), HUB_UNAVAILABLE);
+        // The far side's refusal is kept for the handler, to be answered as it came.
+        let refused = answer(422, "application/problem+json", &problem("unknown_card"));
+        assert_eq!(code(decision_of(refused, &kept, HUB_UNAVAILABLE)), "remote_refused");
+        assert_eq!(kept.code().as_deref(), Some("unknown_card"));
+        assert_eq!(kept.take().map(|p| p.status.as_u16()), Some(422));
+        // The hub's 503 about the decider is passed on too.
+        let busy = answer(503, "application/problem+json", &problem("deployment_unavailable"));
+        assert_eq!(code(decision_of(busy, &kept, HUB_UNAVAILABLE)), HUB_UNAVAILABLE);
+        assert_eq!(kept.take().and_then(|p| p.code()).as_deref(), Some("deployment_unavailable"));
+        // A secret not taken, a failure there, an answer that is no problem, no answer: this hop's 503.
+        for (status, ctype) in
+            [(401, "application/problem+json"), (500, "application/problem+json"), (404, "text/plain")]
+        {
+            let r = decision_of(answer(status, ctype, &problem("x")), &kept, HUB_UNAVAILABLE);
+            assert_eq!(code(r), HUB_UNAVAILABLE, "{status}");
+            assert!(kept.take().is_none(), "{status}: nothing to pass on");
+        }
+        assert_eq!(code(decision_of(Err("refused".into()), &kept, HUB_UNAVAILABLE)), HUB_UNAVAILABLE);
+    }
+}
