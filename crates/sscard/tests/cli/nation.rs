@@ -323,17 +323,6 @@ impl Nation {
         let (hub_db, hub_port) = (Db::sqlite(), free_port());
         let xm = Deployment::new("XM", "350203", "ICBC-XM");
         let fz = Deployment::new("FZ", "350102", "ICBC-FZ");
-        // Stand-in until QR issuer key ids are unique in the nation: both deployments' first
-        // key is id 1 and the hub refuses FZ's as XM's (409) when FZ joins, so FZ's key is
-        // made now and renumbered (the id is not sealed into the key). Remove with the fix.
-        ok(&sscard(&fz.db, &["keys", "rotate"], None));
-        let path = fz.db.url().trim_start_matches("sqlite://").to_string();
-        let o = std::process::Command::new("sqlite3")
-            .arg(&path)
-            .arg("UPDATE issuer_keys SET key_id = key_id + 1000;")
-            .output()
-            .expect("sqlite3");
-        assert!(o.status.success(), "{o:?}");
         let mut secrets = Vec::new();
         for (d, name, regions) in [(&xm, "Xiamen", "3502"), (&fz, "Fuzhou", "3501")] {
             let args =
@@ -400,9 +389,6 @@ async fn latency_rounds(fz: &Api, xm: &Api) {
 }
 
 #[test]
-#[ignore = "passes with --ignored (about 30 s) only through a stand-in that needs the sqlite3 command: FZ's \
-            issuer key renumbered, because both deployments' first QR key is id 1 and the hub refuses FZ's \
-            (409 key id 1 belongs to deployment XM) in join_the_nation; un-ignore with the fix"]
 fn a_moved_holder_keeps_one_live_card_even_when_the_hub_is_killed() {
     let Some(mut nation) = Nation::start() else { return };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
