@@ -5,6 +5,8 @@
 //! approved; then the same with the hub SIGKILLed while the remote stop is pending. Both
 //! deployments' cards of the person are polled throughout: never two live cards.
 
+mod trust;
+
 use crate::helpers::{Db, command, free_port, ok, sscard};
 use serde_json::{Value, json};
 use sscard_domain::document::make_resident_id;
