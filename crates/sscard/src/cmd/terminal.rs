@@ -1,7 +1,9 @@
 //! `sscard terminal sync|verify`: an offline verifier like the ones hospitals and transit
 //! gates embed. `sync` pulls the issuer keys and the revocation list (incrementally from the
 //! last sequence number) into a local JSON file ([`OfflineSnapshot`]); `verify` checks a QR
-//! token against that file with no network at all and exits 0 (valid) or 1 (invalid).
+//! token against that file with no network at all and exits 0 (valid) or 1 (invalid). Synced
+//! at the national hub, the file holds every deployment's keys (key ids unique in the nation)
+//! and the merged revocation list, so QR codes of any deployment verify (docs/NATION.md).
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -18,7 +20,8 @@ const MAX_PAGES: usize = 10_000;
 pub enum TerminalCmd {
     /// Pull the issuer keys and the revocation list into the local file.
     Sync {
-        /// The sscard server, e.g. http://127.0.0.1:8080
+        /// The sscard server, e.g. http://127.0.0.1:8080; the national hub gives every
+        /// deployment's keys and the merged revocation list (QR codes of the whole nation).
         #[arg(long)]
         server: String,
         #[arg(long, default_value = "sscard-terminal.json")]
