@@ -42,9 +42,9 @@ impl IndexKey {
     pub fn hex(&self) -> String {
         hex::encode(self.0)
     }
-    /// A person's national index: HMAC-SM3 of the SSN under this key, 64 hex characters.
+    /// A person's national index under this key ([`crate::nation::national_person_index`]).
     pub fn person_index(&self, ssn: &str) -> String {
-        hex::encode(sscard_gm::sm3::hmac_sm3(&self.0, ssn.as_bytes()))
+        crate::nation::national_person_index(&self.0, ssn)
     }
 }
 

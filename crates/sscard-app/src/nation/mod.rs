@@ -79,11 +79,17 @@ impl NationalIndexKey {
         let bytes = hex::decode(text.trim()).map_err(|_| BadIndexKey)?;
         if (16..=64).contains(&bytes.len()) { Ok(NationalIndexKey(bytes)) } else { Err(BadIndexKey) }
     }
-    /// A person's national index: HMAC-SM3 of the SSN under the key, 64 lowercase hex
-    /// characters; the same SSN gives the same index at every deployment and at the hub.
+    /// A person's national index under this key ([`national_person_index`]).
     pub fn person_index(&self, ssn: &str) -> String {
-        hex::encode(sscard_gm::sm3::hmac_sm3(&self.0, ssn.as_bytes()))
+        national_person_index(&self.0, ssn)
     }
+}
+
+/// A person's national index: HMAC-SM3 of the SSN under the national index key, 64 lowercase
+/// hex characters. The one formula of the nation: the hub ([`crate::hub::IndexKey`]) and every
+/// deployment ([`NationalIndexKey`]) call it, so the same SSN gives the same index everywhere.
+pub fn national_person_index(key: &[u8], ssn: &str) -> String {
+    hex::encode(sscard_gm::sm3::hmac_sm3(key, ssn.as_bytes()))
 }
 
 impl std::fmt::Debug for NationalIndexKey {
@@ -130,6 +136,18 @@ mod tests {
         assert_ne!(ix, key.person_index("350203199001011242"));
         let other = NationalIndexKey::from_hex(&"02".repeat(16)).expect("key");
         assert_ne!(ix, other.person_index("350203199001011234"), "another key, another index");
+    }
+
+    #[test]
+    fn the_hub_and_a_deployment_index_the_same_ssn_alike() {
+        // The deployment's key is the hub's, as `GET /api/v1/hub/index-key` hands it over.
+        let hub = crate::hub::IndexKey::derive(&[7u8; 32]);
+        let deployment = NationalIndexKey::from_hex(&hub.hex()).expect("the hub's key_hex");
+        for ssn in ["350203199001011234", "11010519491231002X", ""] {
+            assert_eq!(hub.person_index(ssn), deployment.person_index(ssn), "{ssn}");
+        }
+        let other = crate::hub::IndexKey::derive(&[8u8; 32]);
+        assert_ne!(other.person_index("350203199001011234"), deployment.person_index("350203199001011234"));
     }
 
     #[test]
