@@ -20,6 +20,7 @@ pub mod live;
 pub mod nation;
 pub mod nation_medical;
 pub mod national;
+pub mod observe;
 pub mod onecard;
 pub mod persons;
 

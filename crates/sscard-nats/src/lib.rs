@@ -11,6 +11,7 @@
 //! down for hours: both loops retry with backoff and pick up where the database says.
 
 pub mod consume;
+pub mod lag;
 pub mod outbox;
 pub mod relay;
 
@@ -18,6 +19,7 @@ use async_nats::jetstream::{self, stream};
 use sscard_domain::nation::wire::{COMMANDS_STREAM, COMMANDS_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS};
 use std::time::Duration;
 
+pub use async_nats::jetstream::Context as JetStream;
 pub use consume::{Delivery, Handled, Handler, run_consumer};
 pub use outbox::OutboxSource;
 pub use relay::{Outgoing, RelaySource, run_relay};

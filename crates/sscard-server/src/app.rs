@@ -165,6 +165,8 @@ pub struct ServeOptions {
     pub nation: Option<Arc<sscard_app::nation::Nation>>,
     /// Its way to the hub for the cross-province services (`serve --deployment`).
     pub national: Option<Arc<crate::routes::national::NationalLink>>,
+    /// Read at each scrape of `/metrics` (the nation's lags, `serve --deployment` / `--hub`).
+    pub probes: Vec<Arc<dyn crate::metrics::Probe>>,
 }
 
 /// Opens the store, starts the scheduler and serves until Ctrl-C. The master key comes from
@@ -209,6 +211,9 @@ pub async fn serve_on(
         .with_nation(options.nation.clone());
     if let Some(link) = options.national.clone() {
         *state.national.write().unwrap_or_else(|p| p.into_inner()) = Some(link);
+    }
+    for probe in &options.probes {
+        state.metrics.add_probe(Arc::clone(probe));
     }
     let addr = listener.local_addr()?;
     let scheduler = crate::scheduler::spawn(state.clone(), options.jobs_every_s);

@@ -11,10 +11,16 @@
 //!
 //! | setter | series | who feeds it |
 //! |---|---|---|
-//! | [`Metrics::set_relay_lag`]`(events, seconds)` | `sscard_outbox_relay_lag_events`, `sscard_outbox_relay_lag_seconds` | the outbox relay, after each round: events in the outbox past its cursor, age of the oldest one |
-//! | [`Metrics::set_consumer_lag`]`(deployment, events, seconds)` | `sscard_consumer_lag_events{deployment}`, `sscard_consumer_lag_seconds{deployment}` | a JetStream consumer (the hub's, per deployment it reads; a deployment's command consumer under its own code) |
-//! | [`Metrics::set_remote_stops_waiting`]`(n)` | `sscard_remote_stops_waiting` | the hub: remote stops recorded and not yet done |
-//! | [`Metrics::batch_progress`]`(&BatchRow)` | `sscard_benefit_batch_lines_done{status}`, `sscard_benefit_batch_lines_declared{status}` | the benefits pay loop after each chunk (the HTTP submission does it) |
+//! | [`Metrics::set_relay_lag`]`(events, seconds)` | `sscard_outbox_relay_lag_events`, `sscard_outbox_relay_lag_seconds` | the nation's probe at each scrape: rows past the relay's cursor (a deployment's outbox, the hub's commands), age of the oldest |
+//! | [`Metrics::set_consumer_lag`]`(deployment, events, seconds)` | `sscard_consumer_lag_events{deployment}`, `sscard_consumer_lag_seconds{deployment}` | the nation's probe at each scrape, from JetStream (the hub's consumer per deployment it reads; a deployment's command consumer under its own code) |
+//! | [`Metrics::set_remote_stops_waiting`]`(n)` | `sscard_remote_stops_waiting` | the hub's probe at each scrape: remote stops recorded and not yet done |
+//! | [`Metrics::batch_progress`]`(&BatchRow)` | `sscard_benefit_batch_lines_done{status}`, `sscard_benefit_batch_lines_declared{status}` | the benefits pay loop after each chunk (the HTTP submission does it), and the store at each scrape (every server) |
+//!
+//! Figures that live in the database or in JetStream are read when `/metrics` is scraped, by
+//! the [`Probe`]s added with [`Metrics::add_probe`] (each given [`PROBE_TIMEOUT`]): so they
+//! stay true when the loop they describe is stuck, or runs in another process. `sscard serve
+//! --deployment` and `--hub` add the nation's (relay and consumer lag, remote stops waiting;
+//! `ServeOptions::probes`, made by the `sscard` crate's `nation` module).
 //!
 //! Deployment labels are capped at [`MAX_DEPLOYMENTS`] distinct codes and batches at the
 //! newest [`MAX_BATCHES`] this process saw, so no caller can grow the output without bound.
@@ -32,9 +38,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sscard_store::benefits::BatchRow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The content type `prometheus_client::encoding::text` writes (OpenMetrics 1.0, which
 /// Prometheus scrapes as it scrapes its older 0.0.4 text).
@@ -48,6 +54,27 @@ pub const MAX_BATCHES: usize = 100;
 
 /// The label of a request that no route matched (404s of any path).
 pub const UNMATCHED: &str = "unmatched";
+
+/// How long one probe may take at a scrape; a slower one keeps its previous figures.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Reads some figures at scrape time (from the store, JetStream) and sets them.
+#[async_trait::async_trait]
+pub trait Probe: Send + Sync + std::fmt::Debug {
+    /// Sets what it read; on an error it logs and leaves the figures as they were.
+    async fn refresh(&self, metrics: &Metrics);
+}
+
+/// The newest benefit batches as the store has them, whoever paid them (the HTTP submission,
+/// the CLI, a batch resumed after a restart); every server reads them at each scrape.
+async fn refresh_batches(store: &dyn sscard_store::Store, metrics: &Metrics) {
+    let read = sscard_app::observe::recent_batches(store, MAX_BATCHES as u32);
+    match tokio::time::timeout(PROBE_TIMEOUT, read).await {
+        Ok(Ok(rows)) => metrics.replace_batches(&rows),
+        Ok(Err(e)) => tracing::warn!(error = %e, "metrics: reading benefit batches"),
+        Err(_) => tracing::warn!("metrics: reading benefit batches took over {PROBE_TIMEOUT:?}"),
+    }
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -89,6 +116,8 @@ pub struct Metrics {
     deployments: Mutex<BTreeSet<String>>,
     /// batch_no → (status, lines done, lines declared), the newest [`MAX_BATCHES`].
     batches: Mutex<BTreeMap<i64, (String, i64, i64)>>,
+    /// Run at each scrape (see [`Probe`]).
+    probes: Mutex<Vec<Arc<dyn Probe>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -119,6 +148,7 @@ impl Metrics {
             batch_lines_declared: Family::default(),
             deployments: Mutex::new(BTreeSet::new()),
             batches: Mutex::new(BTreeMap::new()),
+            probes: Mutex::new(Vec::new()),
         };
         m.register_all();
         m
@@ -207,6 +237,21 @@ impl Metrics {
     pub fn set_batch_progress(&self, batch_no: i64, status: &str, done: i64, declared: i64) {
         let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
         batches.insert(batch_no, (status.to_string(), done, declared));
+        self.sum_batches(&mut batches);
+    }
+
+    /// The batches as the store has them now (newest first or in any order), in place of
+    /// whatever this process saw: a deleted batch drops out.
+    pub fn replace_batches(&self, rows: &[BatchRow]) {
+        let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        batches.clear();
+        for b in rows {
+            batches.insert(b.batch_no, (b.status.as_str().to_string(), b.done_through, b.declared_lines));
+        }
+        self.sum_batches(&mut batches);
+    }
+
+    fn sum_batches(&self, batches: &mut BTreeMap<i64, (String, i64, i64)>) {
         while batches.len() > MAX_BATCHES {
             batches.pop_first();
         }
@@ -224,6 +269,26 @@ impl Metrics {
             self.batch_lines_done.get_or_create(&label).set(done);
             self.batch_lines_declared.get_or_create(&label).set(declared);
         }
+    }
+
+    /// Adds a probe run at every scrape.
+    pub fn add_probe(&self, probe: Arc<dyn Probe>) {
+        self.probes.lock().unwrap_or_else(|p| p.into_inner()).push(probe);
+    }
+
+    /// Runs every probe at once, each for at most [`PROBE_TIMEOUT`].
+    pub async fn refresh(self: &Arc<Self>) {
+        let probes = self.probes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut runs = tokio::task::JoinSet::new();
+        for probe in probes {
+            let metrics = Arc::clone(self);
+            runs.spawn(async move {
+                if tokio::time::timeout(PROBE_TIMEOUT, probe.refresh(&metrics)).await.is_err() {
+                    tracing::warn!("metrics: a probe took over {PROBE_TIMEOUT:?}; its figures are the previous ones");
+                }
+            });
+        }
+        while runs.join_next().await.is_some() {}
     }
 
     /// Everything in the Prometheus/OpenMetrics text format.
@@ -279,8 +344,10 @@ pub fn instrument(router: axum::Router<AppState>, state: AppState) -> axum::Rout
     router.layer(axum::middleware::from_fn_with_state(state.clone(), track)).with_state(state)
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`: the probes' figures read now, then everything.
 pub async fn serve_metrics(State(state): State<AppState>) -> Response {
+    refresh_batches(state.store.as_ref(), &state.metrics).await;
+    state.metrics.refresh().await;
     match state.metrics.encode() {
         Ok(body) => ([(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))], body).into_response(),
         Err(e) => {

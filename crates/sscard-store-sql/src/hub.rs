@@ -192,6 +192,25 @@ impl ports::Hub for SqlTx {
         Ok(())
     }
 
+    async fn retarget_remote_stop(&mut self, id: &str, holder: &str) -> Result<()> {
+        sqlx::query("UPDATE remote_stops SET holder = $2 WHERE id = $1 AND status = 'waiting'")
+            .bind(id)
+            .bind(holder)
+            .execute(self.conn())
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn count_waiting_stops(&mut self) -> Result<i64> {
+        // The partial index remote_stops_waiting holds exactly these rows.
+        let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM remote_stops WHERE status = 'waiting'")
+            .fetch_one(self.conn())
+            .await
+            .db()?;
+        int(&row, "n")
+    }
+
     async fn append_command(&mut self, id: &str, deployment: &str, body: &str, at_ms: i64) -> Result<i64> {
         let row =
             sqlx::query("INSERT INTO hub_commands (id, deployment, body, at_ms) VALUES ($1, $2, $3, $4) RETURNING seq")
@@ -222,6 +241,13 @@ impl ports::Hub for SqlTx {
                 })
             })
             .collect()
+    }
+
+    async fn max_command_seq(&mut self) -> Result<i64> {
+        let visible = self.dialect().events_visible();
+        let sql = format!("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) AS seq FROM hub_commands WHERE 1 = 1{visible}");
+        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(self.conn()).await.db()?;
+        int(&row, "seq")
     }
 
     async fn get_hub_key(&mut self, key_id: i64) -> Result<Option<HubKeyRow>> {

@@ -2,6 +2,8 @@
 //! outbox relay and command consumer, the hub's event consumer and command relay. Each runs
 //! until its shutdown signal; none of them ends on an error (they retry, see `sscard-nats`).
 
+mod probes;
+
 use anyhow::Context;
 use async_trait::async_trait;
 use sscard_app::nation::CommandOutcome;
@@ -237,6 +239,8 @@ pub struct NationTasks {
     pub link: Option<Arc<Nation>>,
     /// A deployment's way to the hub for the cross-province services.
     pub national: Option<Arc<NationalLink>>,
+    /// What the server's `/metrics` reads of the nation at each scrape (see `probes`).
+    pub probes: Vec<Arc<dyn sscard_server::metrics::Probe>>,
 }
 
 impl NationArgs {
@@ -247,8 +251,10 @@ impl NationArgs {
         let (stop, rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         let (mut link, mut national) = (None, None);
+        let mut probes: Vec<Arc<dyn sscard_server::metrics::Probe>> = Vec::new();
         if let (true, Some(nats)) = (hub, &self.nats_url) {
             tasks = spawn_hub(Arc::clone(store), nats.clone(), &stop);
+            probes.push(Arc::new(probes::HubProbe::new(Arc::clone(store), nats.clone())));
         } else if let (Some(code), Some(hub_url), Some(nats)) = (&self.deployment, &self.hub_url, &self.nats_url) {
             let code = DeploymentCode::parse(code).context("--deployment")?;
             let secret = self.hub_secret.as_deref().context("SSCARD_HUB_SECRET is not set")?;
@@ -256,6 +262,7 @@ impl NationArgs {
             let key = nation.index_key.clone();
             tasks.push(spawn_relay(Arc::clone(store), code.clone(), key, nats.clone(), rx.clone()));
             tasks.push(spawn_commands(Arc::clone(store), &code, nats.clone(), rx));
+            probes.push(Arc::new(probes::DeploymentProbe::new(Arc::clone(store), code.clone(), nats.clone())));
             national = Some(Arc::new(NationalLink {
                 deployment: code,
                 hub_url: hub_url.clone(),
@@ -264,7 +271,7 @@ impl NationArgs {
             }));
             link = Some(nation);
         }
-        Ok(NationTasks { stop, tasks, link, national })
+        Ok(NationTasks { stop, tasks, link, national, probes })
     }
 }
 

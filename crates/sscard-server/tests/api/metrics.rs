@@ -67,3 +67,53 @@ async fn metrics_count_requests_by_route_template_and_status_without_personal_da
     let metrics = r#"sscard_http_requests_total{method="GET",route="/metrics",status="200"}"#;
     assert_eq!(sample(&text, metrics), Some(1.0), "{text}");
 }
+
+/// Batch progress is read from the store at each scrape: a batch another process is paying
+/// (here written straight into the store, as `sscard benefits` or a resumed batch would) shows
+/// as it stands, moves when the row moves, and leaves when the row goes.
+#[tokio::test]
+async fn metrics_read_batch_progress_from_the_store_at_each_scrape() {
+    use sscard_domain::benefits::BatchStatus;
+    use sscard_store::benefits::BatchRow;
+    let app = TestApp::spawn().await;
+    let (_pf, _tax) = payers(&app).await;
+    let mut row = BatchRow {
+        batch_no: 900_001,
+        payer_code: "PF-XM".into(),
+        batch_id: "ELSEWHERE-1".into(),
+        program_code: "PENSION".into(),
+        period: "2026-03".into(),
+        declared_lines: 10,
+        declared_total_fen: 1_000,
+        content_hash: String::new(),
+        status: BatchStatus::Processing,
+        received_lines: 10,
+        done_through: 3,
+        submitted_by: "payer".into(),
+        created_at_ms: 1,
+        updated_at_ms: 1,
+        finished_at_ms: None,
+    };
+    let mut tx = app.store.write().await.expect("write");
+    tx.insert_batch(&row).await.expect("insert the batch");
+    tx.commit().await.expect("commit");
+
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_done{status="processing"}"#), Some(3.0), "{text}");
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_declared{status="processing"}"#), Some(10.0), "{text}");
+
+    row.status = BatchStatus::Done;
+    row.done_through = 10;
+    let mut tx = app.store.write().await.expect("write");
+    tx.update_batch(&row).await.expect("update the batch");
+    tx.commit().await.expect("commit");
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_done{status="processing"}"#), None, "{text}");
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_done{status="done"}"#), Some(10.0), "{text}");
+
+    let mut tx = app.store.write().await.expect("write");
+    tx.delete_batch(row.batch_no).await.expect("delete the batch");
+    tx.commit().await.expect("commit");
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, r#"sscard_benefit_batch_lines_done{status="done"}"#), None, "{text}");
+}

@@ -95,12 +95,19 @@ pub trait Hub: Send {
     async fn waiting_stops(&mut self, person_index: &str) -> Result<Vec<RemoteStop>>;
     /// Marks a waiting stop done.
     async fn finish_remote_stop(&mut self, id: &str, now_ms: i64) -> Result<()>;
+    /// A waiting stop now waits for `holder` (the one it waited for released the person, and
+    /// another deployment holds it now).
+    async fn retarget_remote_stop(&mut self, id: &str, holder: &str) -> Result<()>;
+    /// How many remote stops wait, across all persons.
+    async fn count_waiting_stops(&mut self) -> Result<i64>;
     /// Appends a command to the hub's outbox; returns its sequence number.
     async fn append_command(&mut self, id: &str, deployment: &str, body: &str, at_ms: i64) -> Result<i64>;
     /// Committed commands after `seq` in order, at most `limit` (<= [`MAX_HUB_ROWS`]). On
     /// PostgreSQL only commands below the oldest running transaction are visible, so a late
     /// commit never slips behind the relay's cursor.
     async fn commands_after(&mut self, seq: i64, limit: u32) -> Result<Vec<HubCommandRow>>;
+    /// The highest visible command's sequence number (visible as for [`Hub::commands_after`]), 0 if none.
+    async fn max_command_seq(&mut self) -> Result<i64>;
     async fn get_hub_key(&mut self, key_id: i64) -> Result<Option<HubKeyRow>>;
     /// Stores a key, or replaces the row of the same id (the caller checked its owner).
     async fn put_hub_key(&mut self, key: &HubKeyRow) -> Result<()>;

@@ -59,6 +59,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         hub: args.hub.then(|| master.national_index_key()),
         nation: nation.link.clone(),
         national: nation.national.clone(),
+        probes: nation.probes.clone(),
     };
     sscard_server::app::serve_on(listener, options, store, keys, |addr| {
         eprintln!(
