@@ -12,6 +12,8 @@
 //! * A database from before 0009 is converted at open ([`convert`]), in short chunks, each
 //!   committed: a start killed mid-way continues at the next. `sscard keys rotate-data`
 //!   ([`crate::SqlStore::rotate_data`]) re-seals rows of older versions the same way.
+//! * The hub's sealed deployment secrets (migration 0020) are sealed the same way; that table
+//!   keeps no `key_version`, so rotation reads a row's version from its value's `v{n}.` prefix.
 
 use crate::{Db, Dialect};
 use sqlx::any::AnyRow;
@@ -173,9 +175,20 @@ pub(crate) async fn refresh(conn: &mut sqlx::AnyConnection, vault: &Vault) -> Re
     Ok(())
 }
 
+/// Where a table keeps the data key version of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionAt {
+    /// Its `key_version` column (NULL on rows of before 0009, which [`convert`] seals).
+    Column,
+    /// Only the `v{n}.` prefix of its sealed values: a table made after 0009 without a
+    /// `key_version` column, whose values were sealed from the start (never converted).
+    Prefix,
+}
+
 /// A table holding sealed columns.
 pub(crate) struct Sealed {
     pub table: &'static str,
+    pub version: VersionAt,
     pub key: &'static [&'static str],
     pub columns: &'static [&'static str],
     /// Blind index column, its purpose, the sealed column it indexes.
@@ -188,14 +201,23 @@ pub(crate) struct Sealed {
 pub(crate) const SEALED: &[Sealed] = &[
     Sealed {
         table: "persons",
+        version: VersionAt::Column,
         key: &["id"],
         columns: &["name", "ssn", "doc_number", "relationship_proof"],
         indexes: &[("ssn_index", "ssn", "ssn"), ("doc_index", "doc", "doc_number")],
         int_key: false,
     },
-    Sealed { table: "applications", key: &["id"], columns: &["mail_address"], indexes: &[], int_key: false },
+    Sealed {
+        table: "applications",
+        version: VersionAt::Column,
+        key: &["id"],
+        columns: &["mail_address"],
+        indexes: &[],
+        int_key: false,
+    },
     Sealed {
         table: "cards",
+        version: VersionAt::Column,
         key: &["card_no"],
         columns: &["pan"],
         indexes: &[("pan_index", "pan", "pan")],
@@ -203,6 +225,7 @@ pub(crate) const SEALED: &[Sealed] = &[
     },
     Sealed {
         table: "idempotency",
+        version: VersionAt::Column,
         key: &["scope", "key"],
         columns: &["request_hash", "body"],
         indexes: &[],
@@ -211,6 +234,7 @@ pub(crate) const SEALED: &[Sealed] = &[
     // Migration 0014: a benefit line's payee as the payer sent it and the account it was paid to.
     Sealed {
         table: "benefit_lines",
+        version: VersionAt::Column,
         key: &["batch_no", "seq"],
         columns: &["ssn", "name", "account_no"],
         indexes: &[],
@@ -218,8 +242,18 @@ pub(crate) const SEALED: &[Sealed] = &[
     },
     Sealed {
         table: "benefit_payments",
+        version: VersionAt::Column,
         key: &["end_to_end_id"],
         columns: &["account_no"],
+        indexes: &[],
+        int_key: false,
+    },
+    // Migration 0020, at a hub: the deployments' secrets it presents when it forwards to them.
+    Sealed {
+        table: "hub_deployment_secrets",
+        version: VersionAt::Prefix,
+        key: &["code"],
+        columns: &["sealed_secret"],
         indexes: &[],
         int_key: false,
     },
@@ -245,6 +279,18 @@ fn after(key: &[&str]) -> String {
     format!("({cols}) > ({})", marks.join(", "))
 }
 
+/// The condition of `t`'s rows sealed under another version than `v`.
+fn other_version(t: &Sealed, v: u32) -> String {
+    match t.version {
+        VersionAt::Column => format!("key_version <> {v}"),
+        VersionAt::Prefix => {
+            let each: Vec<String> =
+                t.columns.iter().map(|c| format!("({c} IS NOT NULL AND {c} NOT LIKE 'v{v}.%')")).collect();
+            format!("({})", each.join(" OR "))
+        }
+    }
+}
+
 fn select_chunk(t: &Sealed, dialect: Dialect, pass: Pass, cursor: Option<&[String]>, limit: u32) -> String {
     let cols = [t.key, t.columns].concat().join(", ");
     let mut wheres = Vec::new();
@@ -253,7 +299,7 @@ fn select_chunk(t: &Sealed, dialect: Dialect, pass: Pass, cursor: Option<&[Strin
     }
     wheres.push(match pass {
         Pass::Convert => "key_version IS NULL".to_string(),
-        Pass::Rotate(v) => format!("key_version <> {v}"),
+        Pass::Rotate(v) => other_version(t, v),
     });
     format!(
         "SELECT {cols} FROM {} WHERE {} ORDER BY {} LIMIT {limit}{}",
@@ -300,10 +346,12 @@ fn update_row(t: &Sealed, pass: Pass) -> String {
         n += 1;
         format!("${n}")
     };
-    let assign: Vec<String> = sets.iter().map(|c| format!("{c} = {}", mark())).collect();
-    let version = format!("key_version = {}", mark());
+    let mut assign: Vec<String> = sets.iter().map(|c| format!("{c} = {}", mark())).collect();
+    if t.version == VersionAt::Column {
+        assign.push(format!("key_version = {}", mark()));
+    }
     let wheres: Vec<String> = t.key.iter().map(|c| format!("{c} = {}", mark())).collect();
-    format!("UPDATE {} SET {}, {version} WHERE {}", t.table, assign.join(", "), wheres.join(" AND "))
+    format!("UPDATE {} SET {} WHERE {}", t.table, assign.join(", "), wheres.join(" AND "))
 }
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
@@ -357,7 +405,9 @@ pub(crate) async fn chunk(
         for v in resealed(t, vault, pass, row, &refs)? {
             q = q.bind(v);
         }
-        q = q.bind(version);
+        if t.version == VersionAt::Column {
+            q = q.bind(version);
+        }
         for k in &key {
             q = bind_key(q, t, k)?;
         }
@@ -380,6 +430,10 @@ pub(crate) async fn run_pass(
 ) -> Result<Vec<(&'static str, u64)>> {
     let mut counts = Vec::new();
     for t in SEALED {
+        if pass == Pass::Convert && t.version == VersionAt::Prefix {
+            counts.push((t.table, 0));
+            continue;
+        }
         let (mut total, mut cursor) = (0, None);
         loop {
             let (n, next) = chunk(pool, dialect, vault, t, pass, cursor, limit.max(1)).await?;
@@ -429,7 +483,7 @@ pub struct Rotation {
 /// Whether any row is sealed under another version than `v`.
 async fn any_other(pool: &AnyPool, v: u32) -> Result<bool> {
     for t in SEALED {
-        let sql = format!("SELECT 1 AS one FROM {} WHERE key_version <> {v} LIMIT 1", t.table);
+        let sql = format!("SELECT 1 AS one FROM {} WHERE {} LIMIT 1", t.table, other_version(t, v));
         if sqlx::query(AssertSqlSafe(sql)).fetch_optional(pool).await.db()?.is_some() {
             return Ok(true);
         }

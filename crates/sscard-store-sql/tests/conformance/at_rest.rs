@@ -186,6 +186,7 @@ async fn rotation_reseals_every_row_and_changes_no_value() {
         let card = active_card(store.as_ref(), &people[0]).await;
         let mailed = apply(store.as_ref(), &ctx(clerk()), &people[1].id, online_first()).await;
         let paid_to = sscard_conformance::paid_benefit_batch(store.as_ref(), &people[2]).await;
+        let secret = hub_secret(store.as_ref(), "XM").await;
 
         let cli = sscard_store_sql::open_sql(&db.url(), keys.clone()).await.expect("a second handle");
         let mut seen = Vec::new();
@@ -194,6 +195,8 @@ async fn rotation_reseals_every_row_and_changes_no_value() {
         let persons = rotation.counts.iter().find(|(t, _)| *t == "persons").map(|(_, n)| *n);
         assert_eq!(persons, Some(people.len() as u64));
         assert!(seen.iter().any(|(t, n)| *t == "persons" && *n == 2), "progress per chunk: {seen:?}");
+        let secrets = rotation.counts.iter().find(|(t, _)| *t == "hub_deployment_secrets").map(|(_, n)| *n);
+        assert_eq!(secrets, Some(1), "the hub's sealed deployment secret is re-sealed too");
 
         let pool = raw_pool(&db).await;
         for table in ["persons", "applications", "cards", "idempotency", "benefit_lines", "benefit_payments"] {
@@ -203,6 +206,12 @@ async fn rotation_reseals_every_row_and_changes_no_value() {
         assert_eq!(count(&pool, "SELECT COUNT(*) FROM persons WHERE ssn NOT LIKE 'v2.%'").await, 0);
         let sql = "SELECT COUNT(*) FROM benefit_lines WHERE name NOT LIKE 'v2.%' OR account_no NOT LIKE 'v2.%'";
         assert_eq!(count(&pool, sql).await, 0, "the paid line's name and account are sealed under v2");
+        let sql = "SELECT COUNT(*) FROM hub_deployment_secrets WHERE sealed_secret LIKE 'v2.%'";
+        assert_eq!(count(&pool, sql).await, 1, "the deployment secret is sealed under v2");
+        // It opens under the new version, through the handle that sealed it under version 1.
+        let mut tx = store.read().await.expect("read");
+        assert_eq!(tx.deployment_secret("XM").await.expect("secret").as_deref(), Some(secret.as_str()));
+        tx.commit().await.expect("commit");
         let mut tx = store.read().await.expect("read");
         let mine = tx.benefits_of_person(&people[2].id, 10).await.expect("benefits");
         assert_eq!(mine.iter().map(|b| b.payment.account_no.as_str()).collect::<Vec<_>>(), [paid_to.as_str()]);
@@ -228,6 +237,17 @@ async fn rotation_reseals_every_row_and_changes_no_value() {
         cli.close().await;
         store.close().await;
     }
+}
+
+/// Registers deployment `code` at this database as a hub does and keeps its secret sealed.
+async fn hub_secret(store: &dyn Store, code: &str) -> String {
+    let info = sscard_domain::nation::hub::parse_deployment(code, code, "3502", "https://xm.example").expect("info");
+    let c = ctx(admin());
+    let added = sscard_app::hub::add_deployment(store, &c, info).await.expect("add deployment");
+    sscard_app::national::remember_secret(store, &added.deployment.info.code, &added.secret, c.now_ms)
+        .await
+        .expect("remember");
+    added.secret
 }
 
 /// Five registered persons.

@@ -74,7 +74,7 @@ async fn rotate_data(url: &str, master: &MasterKeyArgs, chunk: u32) -> anyhow::R
         println!("finished the interrupted rotation to data key version {}", done.version);
     }
     for (table, n) in &done.counts {
-        println!("  {table:<13} {n:>9} rows re-sealed");
+        println!("  {table:<22} {n:>9} rows re-sealed");
     }
     Ok(ExitCode::SUCCESS)
 }
