@@ -33,6 +33,7 @@ pub mod fixtures;
 mod floats;
 mod handover;
 mod hub;
+mod hub_stops;
 mod jobs;
 mod live;
 mod nation;
@@ -53,6 +54,7 @@ pub use fixtures::*;
 pub use floats::*;
 pub use handover::*;
 pub use hub::*;
+pub use hub_stops::*;
 pub use jobs::*;
 pub use live::*;
 pub use nation::*;
@@ -108,6 +110,7 @@ macro_rules! conformance_tests {
             hub_replayed_event_changes_nothing,
             hub_concurrent_claims_give_one_go,
             hub_keys_and_merged_revocations,
+            hub_several_waiting_stops_are_served_in_turn,
             nation_approve_go_approves,
             nation_wait_then_resume,
             nation_release_stops_the_live_card,

@@ -8,7 +8,7 @@ use sscard_domain::nation::hub::{self, Effect, IndexEntry, effect_of, revocation
 use sscard_domain::nation::wire::{CommandKind, DeploymentCode, NationalEvent};
 use sscard_store::Result;
 use sscard_store::StoreError;
-use sscard_store::ports::{AuditLog, Hub, HubCommandRow, MAX_HUB_ROWS};
+use sscard_store::ports::{AuditLog, Hub, HubCommandRow, MAX_HUB_ROWS, RemoteStop};
 use sscard_store::tx::Store;
 
 /// The durable consumer name (and `consumed_messages.consumer`) of the hub's event stream.
@@ -40,14 +40,22 @@ pub async fn apply_event(store: &dyn Store, msg_id: &str, ev: &NationalEvent, no
     Ok(true)
 }
 
-/// Releases, oldest first, the person's waiting remote stops whose requester nobody else now
-/// blocks: the stop is done, the requester holds the person (its application goes on to be
-/// made) and is told so by a `resume_application` command.
+/// Serves the person's waiting remote stops, oldest first, one requester at a time.
+///
+/// A stop whose requester nobody else now blocks is done: the requester holds the person (its
+/// application goes on to be made) and is told so by a `resume_application` command. A stop
+/// still blocked, by a deployment other than the one it asked, asks that one now: with several
+/// stops waiting for one person, the first one's requester has just taken the person, so the
+/// next stop sends it `release_person` (after its `resume_application`, on the same subject, in
+/// order), and so on. Each stop ends in turn and the newest claimant holds the person last;
+/// every deployment before it approves its application and then withdraws it. The index never
+/// lets two deployments hold the person, so there are never two live cards.
 async fn release_waiting(tx: &mut (impl Hub + AuditLog + ?Sized), entry: &mut IndexEntry, now_ms: i64) -> Result<()> {
     for stop in tx.waiting_stops(&entry.person_index).await? {
         let requester = DeploymentCode::parse(&stop.requester)
             .map_err(|_| StoreError::corrupt(format!("remote stop {} names {:?}", stop.id, stop.requester)))?;
         if !stop_released(entry, &requester) {
+            ask_the_blocker(tx, entry, &stop, &requester, now_ms).await?;
             continue;
         }
         take(entry, &requester, &stop.person_id, &stop.application_id);
@@ -59,6 +67,27 @@ async fn release_waiting(tx: &mut (impl Hub + AuditLog + ?Sized), entry: &mut In
             CommandKind::ResumeApplication { application_id: stop.application_id.clone(), remote_stop_id: stop.id };
         send_command(tx, HUB_ACTOR, &requester, kind, now_ms).await?;
     }
+    Ok(())
+}
+
+/// A stop still blocked by a deployment it has not asked yet: it now waits for that one, which
+/// is told to release the person (the one it asked before released it, or holds nothing more).
+async fn ask_the_blocker(
+    tx: &mut (impl Hub + AuditLog + ?Sized),
+    entry: &IndexEntry,
+    stop: &RemoteStop,
+    requester: &DeploymentCode,
+    now_ms: i64,
+) -> Result<()> {
+    let Some(blocker) = entry.other_holder(requester).filter(|b| b.as_str() != stop.holder) else { return Ok(()) };
+    let blocker = blocker.clone();
+    tx.retarget_remote_stop(&stop.id, blocker.as_str()).await?;
+    let detail = json!({ "before": stop.holder, "holder": blocker.as_str(), "requester": stop.requester });
+    tx.append_audit(&audit(HUB_ACTOR, "hub.remote_stop_retargeted", "remote_stop", &stop.id, now_ms, detail)).await?;
+    let person_id = entry.holdings.get(&blocker).map(|h| h.person_id.clone()).unwrap_or_default();
+    let kind =
+        CommandKind::ReleasePerson { person_id, remote_stop_id: stop.id.clone(), for_deployment: requester.clone() };
+    send_command(tx, HUB_ACTOR, &blocker, kind, now_ms).await?;
     Ok(())
 }
 
