@@ -264,33 +264,53 @@ pub fn check_day(day: &str) -> Result<(), DomainError> {
 }
 
 /// The net between two deployments over a day: `debtor` owes `creditor` `net_fen` (>= 0);
-/// `gross_fen` is everything that moved between them either way, `entries` how many entries.
+/// the gross each way is `debtor_owed_fen` (the entries the debtor pays the creditor) and
+/// `creditor_owed_fen` (the other way), so `net_fen = debtor_owed_fen - creditor_owed_fen`;
+/// `gross_fen` is their sum, everything that moved between them, `entries` how many entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairNet {
     pub debtor: DeploymentCode,
     pub creditor: DeploymentCode,
     pub net_fen: i64,
     pub gross_fen: i64,
+    pub debtor_owed_fen: i64,
+    pub creditor_owed_fen: i64,
     pub entries: usize,
 }
 
 /// Nets a day's entries per pair of deployments (pairs in code order; a pair that comes out even
 /// names its lower code as debtor with 0).
 pub fn net_per_day(entries: &[ClearingEntry]) -> Vec<PairNet> {
-    // Per unordered pair (lo, hi): what hi owes lo, minus what lo owes hi.
+    // Per unordered pair (lo, hi): what hi owes lo, what lo owes hi, how many entries.
     let mut pairs: BTreeMap<(DeploymentCode, DeploymentCode), (i64, i64, usize)> = BTreeMap::new();
     for e in entries {
-        let (lo, hi, sign) = if e.payer <= e.payee { (&e.payer, &e.payee, -1) } else { (&e.payee, &e.payer, 1) };
+        let hi_pays = e.payer > e.payee;
+        let (lo, hi) = if hi_pays { (&e.payee, &e.payer) } else { (&e.payer, &e.payee) };
         let slot = pairs.entry((lo.clone(), hi.clone())).or_default();
-        slot.0 += sign * e.amount_fen;
-        slot.1 += e.amount_fen;
+        if hi_pays {
+            slot.0 += e.amount_fen;
+        } else {
+            slot.1 += e.amount_fen;
+        }
         slot.2 += 1;
     }
     pairs
         .into_iter()
-        .map(|((lo, hi), (hi_owes_lo, gross_fen, n))| {
-            let (debtor, creditor) = if hi_owes_lo > 0 { (hi, lo) } else { (lo, hi) };
-            PairNet { debtor, creditor, net_fen: hi_owes_lo.abs(), gross_fen, entries: n }
+        .map(|((lo, hi), (hi_owes_lo, lo_owes_hi, n))| {
+            let (debtor, creditor, debtor_owed_fen, creditor_owed_fen) = if hi_owes_lo > lo_owes_hi {
+                (hi, lo, hi_owes_lo, lo_owes_hi)
+            } else {
+                (lo, hi, lo_owes_hi, hi_owes_lo)
+            };
+            PairNet {
+                debtor,
+                creditor,
+                net_fen: debtor_owed_fen - creditor_owed_fen,
+                gross_fen: debtor_owed_fen + creditor_owed_fen,
+                debtor_owed_fen,
+                creditor_owed_fen,
+                entries: n,
+            }
         })
         .collect()
 }
@@ -442,8 +462,24 @@ mod tests {
         assert_eq!(
             net,
             [
-                PairNet { debtor: bj.clone(), creditor: fz.clone(), net_fen: 0, gross_fen: 10_000, entries: 2 },
-                PairNet { debtor: xm.clone(), creditor: bj.clone(), net_fen: 92_000, gross_fen: 152_000, entries: 2 },
+                PairNet {
+                    debtor: bj.clone(),
+                    creditor: fz.clone(),
+                    net_fen: 0,
+                    gross_fen: 10_000,
+                    debtor_owed_fen: 5_000,
+                    creditor_owed_fen: 5_000,
+                    entries: 2
+                },
+                PairNet {
+                    debtor: xm.clone(),
+                    creditor: bj.clone(),
+                    net_fen: 92_000,
+                    gross_fen: 152_000,
+                    debtor_owed_fen: 122_000,
+                    creditor_owed_fen: 30_000,
+                    entries: 2
+                },
             ]
         );
         let pos = positions(&e);

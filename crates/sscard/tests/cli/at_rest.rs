@@ -1,6 +1,6 @@
-//! `sscard keys rotate-data` end to end: persons registered, the data keys rotated by the
-//! binary in small chunks, everything reads and is found as before; another master key is
-//! refused with a clear message.
+//! `sscard keys rotate-data` end to end: persons registered (and, as on a hub, a deployment
+//! whose secret is kept sealed), the data keys rotated by the binary in small chunks,
+//! everything reads and is found as before; another master key is refused with a clear message.
 
 use crate::helpers::{Db, data_keys, err, exit, ok, open, rt, run};
 use sscard_app::{Ctx, persons};
@@ -42,13 +42,15 @@ fn rotate_data_reseals_every_row_and_reads_stay_the_same() {
         store.close().await;
         out
     });
+    let add =
+        ["hub", "add-deployment", "--code", "XM", "--name", "XM", "--regions", "3502", "--url", "https://xm.example"];
+    let secret = ok(&run(&db, &add)).trim().to_string();
 
     let said = ok(&run(&db, &["keys", "rotate-data", "--chunk", "2"]));
     assert!(said.contains("data key version 2 added (was 1)"), "{said}");
-    assert!(
-        said.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["persons", "5", "rows", "re-sealed"]),
-        "{said}"
-    );
+    let line = |words: &[&str]| said.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == words);
+    assert!(line(&["persons", "5", "rows", "re-sealed"]), "{said}");
+    assert!(line(&["hub_deployment_secrets", "1", "rows", "re-sealed"]), "{said}");
 
     rt.block_on(async {
         let store = sscard_store_sql::open_sql(&db.url(), data_keys(&db)).await.expect("reopen");
@@ -58,6 +60,8 @@ fn rotate_data_reseals_every_row_and_reads_stay_the_same() {
             assert_eq!(tx.get_person(&p.id, false).await.expect("read").as_ref(), Some(p));
             assert_eq!(tx.find_person_by_ssn(p.ssn.as_str()).await.expect("by ssn").map(|f| f.id), Some(p.id.clone()));
         }
+        // The hub's sealed copy of the secret it presents to XM opens under version 2.
+        assert_eq!(tx.deployment_secret("XM").await.expect("secret"), Some(secret.clone()));
         tx.commit().await.expect("commit");
         store.close().await;
     });
