@@ -5,6 +5,7 @@
 //! approved; then the same with the hub SIGKILLed while the remote stop is pending. Both
 //! deployments' cards of the person are polled throughout: never two live cards.
 
+mod faults;
 mod trust;
 
 use crate::helpers::{Db, command, free_port, ok, sscard};
@@ -145,7 +146,10 @@ struct Deployment {
 
 impl Deployment {
     fn new(code: &'static str, region: &'static str, branch: &'static str) -> Deployment {
-        let d = Deployment { code, db: Db::sqlite(), port: free_port() };
+        Deployment::on(Db::sqlite(), code, region, branch)
+    }
+    fn on(db: Db, code: &'static str, region: &'static str, branch: &'static str) -> Deployment {
+        let d = Deployment { code, db, port: free_port() };
         ok(&sscard(&d.db, &["bank", "add", "--code", "ICBC", "--name", "工商银行", "--bin", "622202"], None));
         let branch_args = ["branch", "add", "--bank-code", "ICBC", "--code", branch, "--region", region];
         ok(&sscard(&d.db, &branch_args, None));
@@ -316,15 +320,23 @@ struct Nation {
     hub: Server,
     xm: Deployment,
     fz: Deployment,
+    /// XM's and FZ's servers, in this order.
     servers: Vec<Server>,
+    /// XM's and FZ's hub secrets, to start them again.
+    secrets: Vec<String>,
 }
 
 impl Nation {
     fn start() -> Option<Nation> {
         let nats = Nats::start()?;
-        let (hub_db, hub_port) = (Db::sqlite(), free_port());
+        let hub_db = Db::sqlite();
         let xm = Deployment::new("XM", "350203", "ICBC-XM");
         let fz = Deployment::new("FZ", "350102", "ICBC-FZ");
+        Some(Nation::launch(nats, hub_db, xm, fz))
+    }
+    /// Registers both deployments at the hub, then starts the hub and the deployments.
+    fn launch(nats: Nats, hub_db: Db, xm: Deployment, fz: Deployment) -> Nation {
+        let hub_port = free_port();
         let mut secrets = Vec::new();
         for (d, name, regions) in [(&xm, "Xiamen", "3502"), (&fz, "Fuzhou", "3501")] {
             let args =
@@ -334,7 +346,7 @@ impl Nation {
         let hub = start_hub(&hub_db, hub_port, &nats.url());
         let servers =
             vec![xm.start(&hub.url(), &nats.url(), &secrets[0]), fz.start(&hub.url(), &nats.url(), &secrets[1])];
-        Some(Nation { nats, hub_db, hub_port, hub, xm, fz, servers })
+        Nation { nats, hub_db, hub_port, hub, xm, fz, servers, secrets }
     }
     fn kill_hub(&mut self) {
         self.hub.kill();
