@@ -180,3 +180,24 @@ async fn refusals_unknown_person_another_ssn_bad_bearer_and_a_deployment_down() 
     assert_eq!(r.status, 503, "{}", r.json);
     assert_eq!(r.json["type"], "urn:sscard:problem:deployment_unavailable", "{}", r.json);
 }
+
+/// `sscard keys rotate-data` on the hub's database re-seals the deployments' secrets the hub
+/// keeps; the running hub then opens B's secret under the new data key version and still
+/// forwards A's request to B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hub_still_forwards_after_its_data_keys_are_rotated() {
+    let n = nation().await;
+    let (ssn, _) = b_holds_holder1(&n).await;
+
+    let cli = sscard_store_sql::open_sql(&n.hub.db_url, n.hub.data_keys.clone()).await.expect("a second handle");
+    let rotation = cli.rotate_data(1, &mut |_, _| {}).await.expect("rotate");
+    sscard_store::Store::close(&cli).await;
+    assert_eq!((rotation.version, rotation.added), (2, true));
+    let resealed = rotation.counts.iter().find(|(t, _)| *t == "hub_deployment_secrets").map(|(_, n)| *n);
+    assert_eq!(resealed, Some(2), "XA's and XB's secrets, one chunk each: {:?}", rotation.counts);
+
+    let seen = n.a.get(Some(&n.a.tokens.clerk), &format!("/national/persons/{ssn}")).await;
+    assert_eq!(seen.status, 200, "{}", seen.json);
+    assert_eq!(seen.json["deployment"], "XB");
+    assert_eq!(seen.json["cards"][0]["status"], "issued");
+}
