@@ -106,6 +106,9 @@ pub enum BenchCmd {
         /// Untimed operations of each kind on each database first.
         #[arg(long, default_value_t = 100)]
         warmup: u32,
+        /// Leave both databases in place afterwards (their URLs are printed) to look into them.
+        #[arg(long)]
+        keep: bool,
     },
     /// Outbox events relayed to JetStream (OutboxSource + run_relay) vs raw JetStream publishes
     /// of the same bodies, same process, same in-flight depth, in one run.
@@ -128,8 +131,8 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
             return super::bench_revocations::revocations(super::bench_revocations::Args { entries, seconds, tokens });
         }
         BenchCmd::Relay { events, nats_url } => return super::bench_relay::relay_bench(events, &nats_url).await,
-        BenchCmd::Scale { backend, persons, small, ops, warmup } => {
-            let args = super::bench_scale::Args { backend, persons, small, ops, warmup };
+        BenchCmd::Scale { backend, persons, small, ops, warmup, keep } => {
+            let args = super::bench_scale::Args { backend, persons, small, ops, warmup, keep };
             return super::bench_scale::scale(args).await;
         }
         BenchCmd::Benefits { backend, lines } => return super::bench_benefits::benefits_bench(backend, lines).await,
@@ -213,6 +216,16 @@ impl BenchDb {
                 BenchDb { store: Arc::new(sql.clone()), sql, sqlite: None, pg: Some(db) }
             }
         })
+    }
+
+    /// Closes the store and leaves the database in place (to look into it afterwards):
+    /// its URL. Its data keys were ephemeral, so its personal data stays sealed for good.
+    pub async fn keep(self) -> String {
+        self.store.close().await;
+        let url = self.pg.as_ref().map(|d| d.url()).or_else(|| self.sqlite.as_ref().map(|d| d.url()));
+        std::mem::forget(self.pg);
+        std::mem::forget(self.sqlite);
+        url.unwrap_or_default()
     }
 
     /// Closes the store and removes the database.

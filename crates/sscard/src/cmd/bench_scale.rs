@@ -49,6 +49,7 @@ pub struct Args {
     pub small: u32,
     pub ops: u32,
     pub warmup: u32,
+    pub keep: bool,
 }
 
 /// The operations timed, in the order they run on each person.
@@ -86,8 +87,13 @@ pub async fn scale(args: Args) -> anyhow::Result<ExitCode> {
         println!("  {}", d.describe().await);
     }
     let met = report(&on_small, &on_large);
-    small.db.finish().await?;
-    large.db.finish().await?;
+    for d in [small, large] {
+        if args.keep {
+            println!("  kept the {} database: {}", d.label, d.db.keep().await);
+        } else {
+            d.db.finish().await?;
+        }
+    }
     println!("goal: large / small median at most {GOAL} for every operation: {}", if met { "met" } else { "NOT met" });
     Ok(ExitCode::SUCCESS)
 }
