@@ -33,7 +33,7 @@ use sscard_domain::nation::medical::{
 };
 use sscard_domain::nation::wire::DeploymentCode;
 use sscard_domain::terminal::{Scenario, Terminal, check_presentation};
-use sscard_store::ports::{ClearingRow, MAX_CLEARING_ROWS, NationBillRow};
+use sscard_store::ports::{ClearingRow, MAX_CLEARING_PAIRS, NationBillRow};
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
 use std::collections::BTreeMap;
@@ -382,25 +382,29 @@ impl ClearingDay {
 pub async fn clearing_day(store: &dyn Store, day: &str) -> Result<ClearingDay> {
     rules::check_day(day)?;
     let mut tx = store.read().await?;
-    let rows = tx.clearing_of_day(day, MAX_CLEARING_ROWS).await?;
+    let rows = tx.clearing_totals_of_day(day, MAX_CLEARING_PAIRS + 1).await?;
     tx.commit().await?;
+    if rows.len() > MAX_CLEARING_PAIRS as usize {
+        // Netting part of a day would answer a wrong figure; say so instead.
+        return Err(StoreError::Backend(format!("more than {MAX_CLEARING_PAIRS} pairs of deployments on {day}")));
+    }
     let code = |s: &str| DeploymentCode::parse(s).map_err(|_| StoreError::Backend(format!("stored deployment {s:?}")));
-    let entries = rows
+    let totals = rows
         .iter()
         .map(|r| {
-            Ok(ClearingEntry {
+            Ok(rules::DirectedTotal {
                 payer: code(&r.payer)?,
                 payee: code(&r.payee)?,
                 amount_fen: r.amount_fen,
-                day: r.day.clone(),
+                entries: usize::try_from(r.entries).unwrap_or(0),
             })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(ClearingDay {
         day: day.into(),
-        pairs: rules::net_per_day(&entries),
-        positions: rules::positions(&entries),
-        entries: entries.len(),
+        pairs: rules::net_totals(&totals),
+        positions: rules::positions(&totals),
+        entries: totals.iter().map(|t| t.entries).sum(),
     })
 }
 

@@ -184,13 +184,25 @@ impl ports::NationMedical for SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn clearing_of_day(&mut self, day: &str, limit: u32) -> Result<Vec<ClearingRow>> {
-        let sql = format!(
-            "SELECT {CLEARING_COLS} FROM hub_clearing WHERE day = $1 AND amount_fen > 0 \
-             ORDER BY origin, hospital, bill_id, kind LIMIT $2"
-        );
-        let rows =
-            sqlx::query(AssertSqlSafe(sql)).bind(day).bind(i64::from(limit)).fetch_all(self.conn()).await.db()?;
-        rows.iter().map(clearing_row).collect()
+    async fn clearing_totals_of_day(&mut self, day: &str, limit: u32) -> Result<Vec<ports::ClearingTotalRow>> {
+        let rows = sqlx::query(
+            "SELECT payer, payee, CAST(SUM(amount_fen) AS BIGINT) AS amount_fen, COUNT(*) AS entries \
+             FROM hub_clearing WHERE day = $1 AND amount_fen > 0 GROUP BY payer, payee ORDER BY payer, payee LIMIT $2",
+        )
+        .bind(day)
+        .bind(i64::from(limit))
+        .fetch_all(self.conn())
+        .await
+        .db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(ports::ClearingTotalRow {
+                    payer: text(r, "payer")?,
+                    payee: text(r, "payee")?,
+                    amount_fen: int(r, "amount_fen")?,
+                    entries: int(r, "entries")?,
+                })
+            })
+            .collect()
     }
 }

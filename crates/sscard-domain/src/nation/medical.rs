@@ -278,21 +278,54 @@ pub struct PairNet {
     pub entries: usize,
 }
 
+/// What one payer owed one payee over a day: the sum of their entries and how many (the
+/// hub's store sums a day per directed pair, so a busy day nets in memory bounded by pairs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectedTotal {
+    pub payer: DeploymentCode,
+    pub payee: DeploymentCode,
+    pub amount_fen: i64,
+    pub entries: usize,
+}
+
+/// Sums entries per directed pair (payer, payee).
+pub fn totals(entries: &[ClearingEntry]) -> Vec<DirectedTotal> {
+    let mut sums: BTreeMap<(&DeploymentCode, &DeploymentCode), (i64, usize)> = BTreeMap::new();
+    for e in entries {
+        let slot = sums.entry((&e.payer, &e.payee)).or_default();
+        slot.0 += e.amount_fen;
+        slot.1 += 1;
+    }
+    sums.into_iter()
+        .map(|((payer, payee), (amount_fen, entries))| DirectedTotal {
+            payer: payer.clone(),
+            payee: payee.clone(),
+            amount_fen,
+            entries,
+        })
+        .collect()
+}
+
 /// Nets a day's entries per pair of deployments (pairs in code order; a pair that comes out even
 /// names its lower code as debtor with 0).
 pub fn net_per_day(entries: &[ClearingEntry]) -> Vec<PairNet> {
+    net_totals(&totals(entries))
+}
+
+/// Nets a day's directed totals per pair of deployments, as [`net_per_day`] does its entries.
+pub fn net_totals(totals: &[DirectedTotal]) -> Vec<PairNet> {
     // Per unordered pair (lo, hi): what hi owes lo, what lo owes hi, how many entries.
     let mut pairs: BTreeMap<(DeploymentCode, DeploymentCode), (i64, i64, usize)> = BTreeMap::new();
-    for e in entries {
-        let hi_pays = e.payer > e.payee;
-        let (lo, hi) = if hi_pays { (&e.payee, &e.payer) } else { (&e.payer, &e.payee) };
+    for t in totals {
+        let hi_pays = t.payer > t.payee;
+        let (lo, hi) = if hi_pays { (&t.payee, &t.payer) } else { (&t.payer, &t.payee) };
         let slot = pairs.entry((lo.clone(), hi.clone())).or_default();
         if hi_pays {
-            slot.0 += e.amount_fen;
+            slot.0 += t.amount_fen;
         } else {
-            slot.1 += e.amount_fen;
+            slot.1 += t.amount_fen;
         }
-        slot.2 += 1;
+        slot.2 += t.entries;
     }
     pairs
         .into_iter()
@@ -315,13 +348,13 @@ pub fn net_per_day(entries: &[ClearingEntry]) -> Vec<PairNet> {
         .collect()
 }
 
-/// Each deployment's position at the hub over `entries` (positive: the hub owes it); every
+/// Each deployment's position at the hub over `totals` (positive: the hub owes it); every
 /// entry debits its payer and credits its payee, so the positions sum to zero.
-pub fn positions(entries: &[ClearingEntry]) -> BTreeMap<DeploymentCode, i64> {
+pub fn positions(totals: &[DirectedTotal]) -> BTreeMap<DeploymentCode, i64> {
     let mut out = BTreeMap::new();
-    for e in entries {
-        *out.entry(e.payee.clone()).or_insert(0) += e.amount_fen;
-        *out.entry(e.payer.clone()).or_insert(0) -= e.amount_fen;
+    for t in totals {
+        *out.entry(t.payee.clone()).or_insert(0) += t.amount_fen;
+        *out.entry(t.payer.clone()).or_insert(0) -= t.amount_fen;
     }
     out
 }
@@ -482,10 +515,29 @@ mod tests {
                 },
             ]
         );
-        let pos = positions(&e);
+        let pos = positions(&totals(&e));
         assert_eq!(pos.values().sum::<i64>(), 0);
         assert_eq!(pos.get(&bj), Some(&92_000));
         assert_eq!(pos.get(&xm), Some(&-92_000));
+    }
+
+    #[test]
+    fn totals_per_directed_pair_net_as_the_entries_do() {
+        let (xm, bj) = (code("XM"), code("BJ"));
+        let day = "2026-12-02";
+        let mut e = vec![];
+        for fen in [100, 200, 300] {
+            e.extend(clearing_entry(&bj, &xm, fen, day, false)); // XM owes BJ, three bills
+        }
+        e.extend(clearing_entry(&xm, &bj, 50, day, false)); // BJ owes XM
+        let t = totals(&e);
+        assert_eq!(t.len(), 2, "one total per direction");
+        let xm_to_bj = t.iter().find(|t| t.payer == xm).map(|t| (t.amount_fen, t.entries));
+        assert_eq!(xm_to_bj, Some((600, 3)));
+        let net = net_totals(&t);
+        assert_eq!(net, net_per_day(&e));
+        assert_eq!((net[0].net_fen, net[0].gross_fen, net[0].entries), (550, 650, 4));
+        assert_eq!(positions(&t).get(&bj), Some(&550));
     }
 
     #[test]

@@ -250,6 +250,10 @@ pub struct PairJson {
     pub net_fen: i64,
     /// Everything that moved between the two, either way.
     pub gross_fen: i64,
+    /// What the debtor's entries owed the creditor (`net_fen` = this minus `creditor_owed_fen`).
+    pub debtor_owed_fen: i64,
+    /// What the creditor's entries owed the debtor.
+    pub creditor_owed_fen: i64,
     pub entries: usize,
 }
 
@@ -272,6 +276,8 @@ fn clearing_json(d: ClearingDay) -> ClearingJson {
             creditor: p.creditor.to_string(),
             net_fen: p.net_fen,
             gross_fen: p.gross_fen,
+            debtor_owed_fen: p.debtor_owed_fen,
+            creditor_owed_fen: p.creditor_owed_fen,
             entries: p.entries,
         })
         .collect();

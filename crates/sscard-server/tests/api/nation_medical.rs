@@ -148,7 +148,8 @@ async fn a_bill_of_another_deployments_person_settles_through_the_hub_by_card_id
     assert_eq!(c.json["entries"], 1, "{}", c.text());
     assert_eq!(
         c.json["pairs"][0],
-        json!({ "debtor": "XB", "creditor": "XA", "net_fen": 170_000, "gross_fen": 170_000, "entries": 1 })
+        json!({ "debtor": "XB", "creditor": "XA", "net_fen": 170_000, "gross_fen": 170_000,
+            "debtor_owed_fen": 170_000, "creditor_owed_fen": 0, "entries": 1 })
     );
     assert_eq!(c.json["positions"], json!({ "XA": 170_000, "XB": -170_000 }));
 
@@ -172,6 +173,9 @@ async fn a_bill_of_another_deployments_person_settles_through_the_hub_by_card_id
     assert_eq!(c.json["entries"], 3, "{}", c.text());
     assert_eq!(c.json["pairs"][0]["net_fen"], owed, "{}", c.text());
     assert_eq!(c.json["pairs"][0]["gross_fen"], 340_000 + owed, "{}", c.text());
+    // Settled 1,700 + the second bill one way, the 1,700 refund the other.
+    assert_eq!(c.json["pairs"][0]["debtor_owed_fen"], 170_000 + owed, "{}", c.text());
+    assert_eq!(c.json["pairs"][0]["creditor_owed_fen"], 170_000, "{}", c.text());
     let sum: i64 = c.json["positions"].as_object().expect("positions").values().filter_map(Value::as_i64).sum();
     assert_eq!(sum, 0, "{}", c.text());
     // XA reads the pairs it is in with its own secret.

@@ -29,7 +29,7 @@ pub use ecards::{Ecards, IssuerKeys};
 pub use hub::{DeploymentRow, Hub, HubCommandRow, HubKeyRow, HubRevocationRow, MAX_HUB_ROWS, RemoteStop};
 pub use hub_secrets::HubSecrets;
 pub use ledger::Ledger;
-pub use nation_medical::{ClearingRow, MAX_CLEARING_ROWS, NationBillRow, NationMedical};
+pub use nation_medical::{ClearingRow, ClearingTotalRow, MAX_CLEARING_PAIRS, NationBillRow, NationMedical};
 pub use office::Banks;
 pub use persons::{MAX_PERSONS_PER_READ, Persons};
 pub use records::{AuditLog, Outbox};

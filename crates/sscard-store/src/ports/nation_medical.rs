@@ -4,8 +4,9 @@
 use crate::Result;
 use async_trait::async_trait;
 
-/// Most clearing entries of one day read at once.
-pub const MAX_CLEARING_ROWS: u32 = 100_000;
+/// Most directed pairs of deployments one day's totals may have (34 provincial deployments
+/// make 1,122); more is refused rather than netted in part.
+pub const MAX_CLEARING_PAIRS: u32 = 10_000;
 
 /// A forwarded bill as one deployment keeps it. `side` is `origin` (its hospital's bill of
 /// another deployment's person) or `decider` (its person's bill elsewhere); `other` the other
@@ -44,6 +45,15 @@ pub struct ClearingRow {
     pub at_ms: i64,
 }
 
+/// What `payer` owed `payee` over a day: the sum of `entries` entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearingTotalRow {
+    pub payer: String,
+    pub payee: String,
+    pub amount_fen: i64,
+    pub entries: i64,
+}
+
 #[async_trait]
 pub trait NationMedical: Send {
     /// The bill, its row locked until commit when `lock` (PostgreSQL FOR UPDATE).
@@ -79,6 +89,7 @@ pub trait NationMedical: Send {
     ) -> Result<Option<ClearingRow>>;
     /// Records an entry; false when one with the same key is there already (nothing written).
     async fn insert_clearing(&mut self, row: &ClearingRow) -> Result<bool>;
-    /// A day's entries that moved money, at most `limit`, in key order.
-    async fn clearing_of_day(&mut self, day: &str, limit: u32) -> Result<Vec<ClearingRow>>;
+    /// A day's entries that moved money, summed per directed pair (payer, payee), at most
+    /// `limit` pairs, in code order.
+    async fn clearing_totals_of_day(&mut self, day: &str, limit: u32) -> Result<Vec<ClearingTotalRow>>;
 }
