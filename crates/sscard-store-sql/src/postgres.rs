@@ -78,6 +78,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "key_id_ranges",
         sql: include_str!("../migrations/postgres/0022_key_id_ranges.sql"),
     },
+    Migration { version: 27, name: "visitors", sql: include_str!("../migrations/postgres/0027_visitors.sql") },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

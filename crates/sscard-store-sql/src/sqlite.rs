@@ -67,6 +67,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "key_id_ranges",
         sql: include_str!("../migrations/sqlite/0022_key_id_ranges.sql"),
     },
+    Migration { version: 27, name: "visitors", sql: include_str!("../migrations/sqlite/0027_visitors.sql") },
 ];
 
 const PRAGMAS: &str =
