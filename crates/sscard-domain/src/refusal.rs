@@ -22,6 +22,9 @@ string_enum!(
         // An offline line.
         CardOrToken => "card_or_token", TimeInFuture => "time_in_future", TooOld => "too_old",
         BadFare => "bad_fare", InsufficientBalance => "insufficient_balance",
+        // A QR code of another deployment of the nation (`nation::visitor`): refused by a use
+        // that would move money on it, or that keeps a record of the person here.
+        ForeignCardNotPayable => "foreign_card_not_payable", ForeignCardLocalOnly => "foreign_card_local_only",
     }
 );
 

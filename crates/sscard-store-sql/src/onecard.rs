@@ -24,9 +24,8 @@ use sscard_store::{Result, StoreError};
 const TERMINAL_COLS: &str = "id, operator_code, scenario, region, scope, disabled, created_at_ms";
 const SETTLEMENT_COLS: &str = "id, operator_code, terminal_id, bill_id, person_id, card_no, insured_region, locality, year, bill_fen, pool_fen, account_fen, self_pay_fen, deductible_applied_fen, ratio_bp, at_ms, refunded_at_ms";
 const TAP_COLS: &str = "id, terminal_id, seq, card_no, person_id, fare_fen, at_ms, status, reason, recorded_at_ms";
-const LOAN_COLS: &str = "id, operator_code, item_id, person_id, card_no, terminal_id, borrowed_at_ms, due_at_ms, returned_at_ms, returned_terminal_id";
-const USE_COLS: &str =
-    "id, at_ms, scenario, terminal_id, operator_code, person_id, card_no, presented, result, reason, region";
+const LOAN_COLS: &str = "id, operator_code, item_id, person_id, card_no, deployment, ecard_id, terminal_id, borrowed_at_ms, due_at_ms, returned_at_ms, returned_terminal_id";
+const USE_COLS: &str = "id, at_ms, scenario, terminal_id, operator_code, person_id, card_no, presented, result, reason, region, deployment, ecard_id";
 /// An account's columns with its balance: its row's plus its slots' (migration 0005).
 const ACCOUNT_COLS: &str = "a.id, a.kind, a.owner, a.person_id, a.balance + COALESCE((SELECT CAST(SUM(s.balance) AS BIGINT) FROM account_slots s WHERE s.account_id = a.id), 0) AS balance";
 const TRANSFER_COLS: &str = "id, idem_key, from_account, to_account, amount_fen, kind, ref_id, at_ms";
@@ -131,8 +130,10 @@ fn loan(row: &AnyRow) -> Result<LoanRow> {
         id: text(row, "id")?,
         operator_code: text(row, "operator_code")?,
         item_id: text(row, "item_id")?,
-        person_id: text(row, "person_id")?,
-        card_no: text(row, "card_no")?,
+        person_id: opt_text(row, "person_id")?,
+        card_no: opt_text(row, "card_no")?,
+        deployment: opt_text(row, "deployment")?,
+        ecard_id: opt_text(row, "ecard_id")?,
         terminal_id: text(row, "terminal_id")?,
         borrowed_at_ms: int(row, "borrowed_at_ms")?,
         due_at_ms: int(row, "due_at_ms")?,
@@ -153,6 +154,8 @@ fn use_row(row: &AnyRow) -> Result<UseRow> {
         result: named(row, "result", UseResult::parse)?,
         reason: opt_text(row, "reason")?,
         region: text(row, "region")?,
+        deployment: opt_text(row, "deployment")?,
+        ecard_id: opt_text(row, "ecard_id")?,
     })
 }
 /// `$first, $first+1, ...` (`n` of them); on SQLite `?, ?, ...` (it looks each `$n` up among
@@ -774,13 +777,15 @@ impl ports::Library for SqlTx {
     }
 
     async fn insert_loan(&mut self, l: &LoanRow) -> Result<()> {
-        let sql = format!("INSERT INTO loans ({LOAN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+        let sql = format!("INSERT INTO loans ({LOAN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
         sqlx::query(AssertSqlSafe(sql))
             .bind(l.id.as_str())
             .bind(l.operator_code.as_str())
             .bind(l.item_id.as_str())
-            .bind(l.person_id.as_str())
-            .bind(l.card_no.as_str())
+            .bind(l.person_id.clone())
+            .bind(l.card_no.clone())
+            .bind(l.deployment.clone())
+            .bind(l.ecard_id.clone())
             .bind(l.terminal_id.as_str())
             .bind(l.borrowed_at_ms)
             .bind(l.due_at_ms)
@@ -801,16 +806,24 @@ impl ports::Library for SqlTx {
         row.as_ref().map(loan).transpose()
     }
 
-    async fn loan_counts(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<(u32, u32)> {
-        let row = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS open, CAST(COALESCE(SUM(CASE WHEN due_at_ms < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
-             FROM loans WHERE person_id = $2 AND operator_code = $1 AND returned_at_ms IS NULL",
-        )
-        .bind(operator_code)
-        .bind(person_id)
-        .bind(now_ms)
-        .fetch_one(self.conn())
-        .await.db()?;
+    async fn loan_counts(&mut self, operator_code: &str, who: Borrower<'_>, now_ms: i64) -> Result<(u32, u32)> {
+        const COUNTS: &str = "SELECT CAST(COUNT(*) AS BIGINT) AS open, CAST(COALESCE(SUM(CASE WHEN due_at_ms < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
+             FROM loans WHERE operator_code = $1 AND returned_at_ms IS NULL";
+        let query = match who {
+            Borrower::Person(person_id) => sqlx::query(AssertSqlSafe(format!("{COUNTS} AND person_id = $3")))
+                .bind(operator_code)
+                .bind(now_ms)
+                .bind(person_id),
+            // The e-card id is random and held by one deployment: the deployment only confirms it.
+            Borrower::Visitor { deployment, ecard_id } => {
+                sqlx::query(AssertSqlSafe(format!("{COUNTS} AND ecard_id = $3 AND deployment = $4")))
+                    .bind(operator_code)
+                    .bind(now_ms)
+                    .bind(ecard_id)
+                    .bind(deployment)
+            }
+        };
+        let row = query.fetch_one(self.conn()).await.db()?;
         let n = |c: &str| -> Result<u32> { Ok(u32::try_from(int(&row, c)?).unwrap_or(u32::MAX)) };
         Ok((n("open")?, n("overdue")?))
     }
@@ -914,12 +927,14 @@ impl ports::Parks for SqlTx {
     }
 
     async fn insert_entry(&mut self, e: &EntryRow) -> Result<()> {
-        sqlx::query("INSERT INTO park_entries (id, park_code, terminal_id, person_id, card_no, admitted, price_fen, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        sqlx::query("INSERT INTO park_entries (id, park_code, terminal_id, person_id, card_no, deployment, ecard_id, admitted, price_fen, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(e.id.as_str())
             .bind(e.park_code.as_str())
             .bind(e.terminal_id.as_str())
-            .bind(e.person_id.as_str())
-            .bind(e.card_no.as_str())
+            .bind(e.person_id.clone())
+            .bind(e.card_no.clone())
+            .bind(e.deployment.clone())
+            .bind(e.ecard_id.clone())
             .bind(i64::from(e.admitted))
             .bind(e.price_fen)
             .bind(e.reason.as_str())
@@ -933,7 +948,9 @@ impl ports::Parks for SqlTx {
 #[async_trait]
 impl ports::Uses for SqlTx {
     async fn insert_use(&mut self, u: &UseRow) -> Result<()> {
-        let sql = format!("INSERT INTO card_uses ({USE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+        let sql = format!(
+            "INSERT INTO card_uses ({USE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        );
         sqlx::query(AssertSqlSafe(sql))
             .bind(u.id.as_str())
             .bind(u.at_ms)
@@ -946,6 +963,8 @@ impl ports::Uses for SqlTx {
             .bind(u.result.as_str())
             .bind(u.reason.clone())
             .bind(u.region.as_str())
+            .bind(u.deployment.clone())
+            .bind(u.ecard_id.clone())
             .execute(self.conn())
             .await
             .db()?;

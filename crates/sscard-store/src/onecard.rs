@@ -81,19 +81,35 @@ pub struct TapRow {
     pub recorded_at_ms: i64,
 }
 
-/// A library loan.
+/// A library loan: to a person of this deployment (`person_id`, `card_no`), or to a visitor
+/// of another deployment of the nation (`deployment`, `ecard_id`; migration 0027).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LoanRow {
     pub id: String,
     pub operator_code: String,
     pub item_id: String,
-    pub person_id: String,
-    pub card_no: String,
+    pub person_id: Option<String>,
+    pub card_no: Option<String>,
+    /// The deployment that issued a visitor's e-card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// A visitor's e-card at its deployment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecard_id: Option<String>,
     pub terminal_id: String,
     pub borrowed_at_ms: i64,
     pub due_at_ms: i64,
     pub returned_at_ms: Option<i64>,
     pub returned_terminal_id: Option<String>,
+}
+
+/// Who holds loans at a library network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Borrower<'a> {
+    /// A person of this deployment.
+    Person(&'a str),
+    /// A visitor: their e-card at its deployment.
+    Visitor { deployment: &'a str, ecard_id: &'a str },
 }
 
 /// A park and the operator that runs it.
@@ -116,14 +132,19 @@ pub struct PassRow {
     pub at_ms: i64,
 }
 
-/// A park entry.
+/// A park entry: of a person of this deployment (`person_id`, `card_no`), or of a visitor of
+/// another deployment of the nation (`deployment`, `ecard_id`; migration 0027).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryRow {
     pub id: String,
     pub park_code: String,
     pub terminal_id: String,
-    pub person_id: String,
-    pub card_no: String,
+    pub person_id: Option<String>,
+    pub card_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecard_id: Option<String>,
     pub admitted: bool,
     pub price_fen: i64,
     pub reason: String,
@@ -146,6 +167,12 @@ pub struct UseRow {
     pub result: UseResult,
     pub reason: Option<String>,
     pub region: String,
+    /// For a visitor of another deployment of the nation (no person here): the deployment
+    /// that issued the e-card, and the e-card (migration 0027).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecard_id: Option<String>,
 }
 
 /// Uses counted by scenario and by how the card was presented.

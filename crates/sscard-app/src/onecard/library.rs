@@ -1,8 +1,11 @@
 //! Library: patrons without deposit, loans and returns anywhere in the network (the operator's
 //! libraries), the loan limit and due dates of the network's own policy (set by an admin,
-//! 10 items for 30 days when unset), and the overdue list.
+//! 10 items for 30 days when unset), and the overdue list. A visitor of another deployment of
+//! the nation borrows with their e-card QR code, without registering (this deployment keeps no
+//! person for them): their loans are counted and recorded by the issuing deployment and the
+//! e-card id, under the network's same limit and period.
 
-use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
+use super::{Party, Presentation, holder, live_terminal, party, record_in, terminal_subject, use_row, with_refusals};
 use crate::{Ctx, Subject, new_id, record};
 use serde::Serialize;
 use serde_json::json;
@@ -10,7 +13,7 @@ use sscard_domain::access;
 use sscard_domain::error::DomainError;
 use sscard_domain::library::{LibraryPolicy, check_item, decide_borrow, decide_register, due_at};
 use sscard_domain::terminal::{Scenario, Terminal};
-use sscard_store::onecard::LoanRow;
+use sscard_store::onecard::{Borrower, LoanRow};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 
@@ -77,8 +80,8 @@ pub async fn register(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, p: &Pre
     with_refusals(store, ctx, terminal, p, outcome).await
 }
 
-/// Lends `item_id` to the presented patron at any library of the network, within the
-/// network's loan limit and for its loan period.
+/// Lends `item_id` to the presented patron at any library of the network (or to a visitor of
+/// another deployment), within the network's loan limit and for its loan period.
 pub async fn borrow(
     store: &dyn Store,
     ctx: &Ctx,
@@ -90,20 +93,29 @@ pub async fn borrow(
         check_item(item_id)?;
         let mut tx = store.write().await?;
         let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Library).await?;
-        let h = holder(tx.as_mut(), ctx, &t, p).await?;
-        tx.get_person(&h.person.id, true).await?;
-        sscard_domain::library::check_patron(tx.is_patron(&t.operator_code, &h.person.id).await?)?;
+        let who = party(tx.as_mut(), ctx, &t, p).await?;
+        let borrower = match &who {
+            Party::Local(h) => {
+                tx.get_person(&h.person.id, true).await?;
+                sscard_domain::library::check_patron(tx.is_patron(&t.operator_code, &h.person.id).await?)?;
+                Borrower::Person(&h.person.id)
+            }
+            Party::Visitor(v) => Borrower::Visitor { deployment: &v.deployment, ecard_id: &v.ecard_id },
+        };
         let on_loan = tx.open_loan_of_item(&t.operator_code, item_id).await?.is_some();
         // Each network lends by its own rules: only its own loans count.
-        let (open, overdue) = tx.loan_counts(&t.operator_code, &h.person.id, ctx.now_ms).await?;
+        let (open, overdue) = tx.loan_counts(&t.operator_code, borrower, ctx.now_ms).await?;
         let policy = &tx.get_library_policy(&t.operator_code).await?.unwrap_or_default();
         decide_borrow(on_loan, open, overdue, policy)?;
+        let (person_id, card_no, deployment, ecard_id) = who.columns();
         let loan = LoanRow {
             id: new_id(),
             operator_code: t.operator_code.clone(),
             item_id: item_id.to_string(),
-            person_id: h.person.id.clone(),
-            card_no: h.card.card_no.as_str().to_string(),
+            person_id,
+            card_no,
+            deployment,
+            ecard_id,
             terminal_id: t.id.clone(),
             borrowed_at_ms: ctx.now_ms,
             due_at_ms: due_at(ctx.now_ms, policy),
@@ -111,8 +123,8 @@ pub async fn borrow(
             returned_terminal_id: None,
         };
         tx.insert_loan(&loan).await?;
-        tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
-        record_in(tx.as_mut(), ctx, "library.borrowed", &terminal_subject("loan", &loan.id, &h), json!(loan)).await?;
+        tx.insert_use(&use_row(ctx, &t, p, who.who(), None)).await?;
+        record_in(tx.as_mut(), ctx, "library.borrowed", &who.subject("loan", &loan.id, &t), json!(loan)).await?;
         tx.commit().await?;
         Ok(loan)
     }
@@ -131,8 +143,9 @@ pub async fn give_back(store: &dyn Store, ctx: &Ctx, terminal: &Terminal, item_i
     tx.close_loan(&loan.id, ctx.now_ms, &t.id).await?;
     loan.returned_at_ms = Some(ctx.now_ms);
     loan.returned_terminal_id = Some(t.id.clone());
-    let subject =
-        Subject { entity: "loan", entity_id: &loan.id, person_id: &loan.person_id, region: t.region.to_string() };
+    // A visitor's loan has no person here.
+    let person_id = loan.person_id.as_deref().unwrap_or_default();
+    let subject = Subject { entity: "loan", entity_id: &loan.id, person_id, region: t.region.to_string() };
     let overdue_days = sscard_domain::library::overdue_days(loan.due_at_ms, ctx.now_ms);
     record(tx.as_mut(), ctx, "library.returned", &subject, json!({ "loan": loan, "overdue_days": overdue_days }))
         .await?;

@@ -6,6 +6,11 @@
 //! refused before any card is known: a QR code that failed its check (recorded as a `qr` use
 //! with its reason, and on the holder's list when its signature verified so the e-card is
 //! known) and a card number that names no card (recorded with that number, no person).
+//!
+//! A holder of another deployment of the nation (a visitor, `sscard_domain::nation::visitor`)
+//! is served by the uses that move no money (identity checks, library loans, free park
+//! entries): their uses, loans and entries are recorded with the issuing deployment and the
+//! e-card id, and no person. Every other use refuses a visitor.
 
 pub mod floats;
 pub mod ledger;
@@ -21,6 +26,7 @@ use serde::Serialize;
 use sscard_domain::card::Card;
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::CardNo;
+use sscard_domain::nation::visitor::{Visitor, check_visitor};
 use sscard_domain::person::Person;
 use sscard_domain::refusal::Refusal;
 use sscard_domain::terminal::{
@@ -42,20 +48,23 @@ pub enum Presentation {
     /// ...). `ecard_id` is set only when the signature verified (an expired code, say), so the
     /// holder is known although the code is refused; every use case refuses it with `reason`.
     RefusedQr { reason: &'static str, ecard_id: Option<String> },
+    /// An e-card QR code of another deployment of the nation, usable: its signature checked
+    /// against the national trust list, its status and attributes given by its deployment.
+    Visitor(Visitor),
 }
 
 impl Presentation {
     pub fn kind(&self) -> Presented {
         match self {
             Presentation::CardNo(_) => Presented::Card,
-            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } => Presented::Qr,
+            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } | Presentation::Visitor(_) => Presented::Qr,
         }
     }
     /// The request field the presentation came in.
     fn field(&self) -> &'static str {
         match self {
             Presentation::CardNo(_) => "card_no",
-            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } => "token",
+            Presentation::Ecard { .. } | Presentation::RefusedQr { .. } | Presentation::Visitor(_) => "token",
         }
     }
     /// The card number as presented, when it is one (even of no known card).
@@ -108,6 +117,8 @@ async fn find(
             Ok(Ok(Found { person, card, ecard_usable: Some(ecard.usable()) }))
         }
         Presentation::RefusedQr { reason, .. } => Ok(Err(Refusal::from_code(reason))),
+        // A use that serves visitors takes them with `party`; every other refuses them.
+        Presentation::Visitor(_) => Ok(Err(Refusal::ForeignCardLocalOnly)),
     }
 }
 
@@ -192,6 +203,56 @@ pub(crate) fn refusal_of(p: &Presentation, reason: Refusal) -> DomainError {
     DomainError::refused(reason.as_str(), message).with_field(field)
 }
 
+/// Who a use serves: a holder of this deployment, or a visitor of another.
+pub(crate) enum Party<'a> {
+    Local(Box<Holder>),
+    Visitor(&'a Visitor),
+}
+
+impl Party<'_> {
+    /// The holder and card a use row names (none for a visitor).
+    pub(crate) fn who(&self) -> Option<(&Person, &Card)> {
+        match self {
+            Party::Local(h) => Some((&h.person, &h.card)),
+            Party::Visitor(_) => None,
+        }
+    }
+
+    /// The subject of its event and audit record: a visitor's is this terminal's region, with
+    /// no person.
+    pub(crate) fn subject<'s>(&'s self, entity: &'static str, id: &'s str, t: &Terminal) -> Subject<'s> {
+        match self {
+            Party::Local(h) => terminal_subject(entity, id, h),
+            Party::Visitor(_) => Subject { entity, entity_id: id, person_id: "", region: t.region.to_string() },
+        }
+    }
+
+    /// (person_id, card_no, deployment, ecard_id) as a loan or an entry records them.
+    pub(crate) fn columns(&self) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+        match self {
+            Party::Local(h) => (Some(h.person.id.clone()), Some(h.card.card_no.as_str().to_string()), None, None),
+            Party::Visitor(v) => (None, None, Some(v.deployment.clone()), Some(v.ecard_id.clone())),
+        }
+    }
+}
+
+/// Who a use that serves visitors serves: the holder (see [`holder`]), or the visitor behind
+/// a checked QR code of another deployment, whose temporary card is refused outside its region.
+pub(crate) async fn party<'a>(
+    tx: &mut (impl Cards + Ecards + ?Sized),
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &'a Presentation,
+) -> Result<Party<'a>> {
+    match p {
+        Presentation::Visitor(v) => {
+            check_visitor(v, terminal.region)?;
+            Ok(Party::Visitor(v))
+        }
+        _ => Ok(Party::Local(Box::new(holder(tx, ctx, terminal, p).await?))),
+    }
+}
+
 /// The terminal as stored now: it must exist, be enabled and serve `scenario`.
 pub(crate) async fn live_terminal(
     tx: &mut (impl Terminals + ?Sized),
@@ -223,6 +284,14 @@ pub(crate) fn use_row(
         result: if reason.is_none() { UseResult::Ok } else { UseResult::Refused },
         reason: reason.map(str::to_string),
         region: t.region.to_string(),
+        deployment: match p {
+            Presentation::Visitor(v) => Some(v.deployment.clone()),
+            _ => None,
+        },
+        ecard_id: match p {
+            Presentation::Visitor(v) => Some(v.ecard_id.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -276,7 +345,8 @@ pub(crate) async fn record_in(
     record(tx, ctx, kind, subject, payload).await
 }
 
-/// Identity verification at an identity terminal: only the attributes of the terminal's scope.
+/// Identity verification at an identity terminal: only the attributes of the terminal's scope
+/// (of a visitor, of what their deployment shows a terminal).
 pub async fn identify(
     store: &dyn Store,
     ctx: &Ctx,
@@ -286,17 +356,24 @@ pub async fn identify(
     let outcome = async {
         let mut tx = store.write().await?;
         let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Identity).await?;
-        let h = holder(tx.as_mut(), ctx, &t, p).await?;
-        let (retired, minor, temporary) = sscard_domain::ecard::qr_flags(&h.person, &h.card, ctx.today(), &ctx.policy);
-        let all = sscard_domain::ecard::Attributes {
-            ssn_masked: Some(sscard_domain::document::mask_id(h.person.ssn.as_str())),
-            name: Some(h.person.name.masked()),
-            region: h.person.region.to_string(),
-            retired,
-            minor,
-            temporary,
+        let who = party(tx.as_mut(), ctx, &t, p).await?;
+        let all = match &who {
+            Party::Local(h) => {
+                let (retired, minor, temporary) =
+                    sscard_domain::ecard::qr_flags(&h.person, &h.card, ctx.today(), &ctx.policy);
+                sscard_domain::ecard::Attributes {
+                    ssn_masked: Some(sscard_domain::document::mask_id(h.person.ssn.as_str())),
+                    name: Some(h.person.name.masked()),
+                    region: h.person.region.to_string(),
+                    retired,
+                    minor,
+                    temporary,
+                }
+            }
+            // What the visitor's deployment shows a terminal: never an SSN, masked or not.
+            Party::Visitor(v) => v.attributes.clone(),
         };
-        tx.insert_use(&use_row(ctx, &t, p, Some((&h.person, &h.card)), None)).await?;
+        tx.insert_use(&use_row(ctx, &t, p, who.who(), None)).await?;
         tx.commit().await?;
         Ok(sscard_domain::terminal::scoped(&t.scope, &all))
     }

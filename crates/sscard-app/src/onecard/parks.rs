@@ -1,5 +1,8 @@
 //! Parks: entries by the park's rules (free for retirees, free with an annual pass, otherwise
-//! the price from the card's e-wallet) and annual passes bought with the card.
+//! the price from the card's e-wallet) and annual passes bought with the card. A visitor of
+//! another deployment of the nation enters where that costs nothing (a free park, or free for
+//! retirees by their deployment's flag); a paid entry and a pass would move money on a card
+//! whose accounts are kept elsewhere, and are refused (`foreign_card_not_payable`).
 
 use super::ledger::{Leg, lock_accounts, post, wallet};
 use super::{Presentation, holder, live_terminal, record_in, terminal_subject, use_row, with_refusals};
@@ -10,6 +13,7 @@ use sscard_domain::access;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::TransferKind;
 use sscard_domain::money::Fen;
+use sscard_domain::nation::visitor::{Visitor, check_visitor, decide_visitor_entry};
 use sscard_domain::park::{check_code, check_rule, decide_entry, decide_pass};
 use sscard_domain::terminal::{Scenario, Terminal};
 use sscard_domain::transit::decide_fare;
@@ -58,6 +62,10 @@ pub async fn entry(
     p: &Presentation,
     park_code: &str,
 ) -> Result<EntryView> {
+    if let Presentation::Visitor(v) = p {
+        let outcome = visitor_entry(store, ctx, terminal, p, v, park_code).await;
+        return with_refusals(store, ctx, terminal, p, outcome).await;
+    }
     let outcome = async {
         let mut tx = store.write().await?;
         let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Park).await?;
@@ -86,8 +94,10 @@ pub async fn entry(
             id: id.clone(),
             park_code: park_code.to_string(),
             terminal_id: t.id.clone(),
-            person_id: h.person.id.clone(),
-            card_no: h.card.card_no.as_str().to_string(),
+            person_id: Some(h.person.id.clone()),
+            card_no: Some(h.card.card_no.as_str().to_string()),
+            deployment: None,
+            ecard_id: None,
             admitted: d.admitted,
             price_fen: if d.admitted { d.price_fen } else { 0 },
             reason: d.reason.to_string(),
@@ -114,6 +124,44 @@ pub async fn entry(
     }
     .await;
     with_refusals(store, ctx, terminal, p, outcome).await
+}
+
+/// A visitor's entry: admitted free (a free park, or a retiree where retirees enter free),
+/// recorded with their deployment and e-card; a paid entry is refused (422
+/// `foreign_card_not_payable`, recorded as a refused use by the caller), nothing written.
+async fn visitor_entry(
+    store: &dyn Store,
+    ctx: &Ctx,
+    terminal: &Terminal,
+    p: &Presentation,
+    v: &Visitor,
+    park_code: &str,
+) -> Result<EntryView> {
+    let mut tx = store.write().await?;
+    let t = live_terminal(tx.as_mut(), &terminal.id, Scenario::Park).await?;
+    let park = park_of(tx.as_mut(), &t, park_code).await?;
+    check_visitor(v, t.region)?;
+    let d = decide_visitor_entry(&park.rule, v)?;
+    let id = new_id();
+    let row = EntryRow {
+        id: id.clone(),
+        park_code: park_code.to_string(),
+        terminal_id: t.id.clone(),
+        person_id: None,
+        card_no: None,
+        deployment: Some(v.deployment.clone()),
+        ecard_id: Some(v.ecard_id.clone()),
+        admitted: d.admitted,
+        price_fen: d.price_fen,
+        reason: d.reason.to_string(),
+        at_ms: ctx.now_ms,
+    };
+    tx.insert_entry(&row).await?;
+    tx.insert_use(&use_row(ctx, &t, p, None, None)).await?;
+    let subject = Subject { entity: "park_entry", entity_id: &id, person_id: "", region: t.region.to_string() };
+    record_in(tx.as_mut(), ctx, "park.entry", &subject, json!({ "entry": row, "transfers": [] })).await?;
+    tx.commit().await?;
+    Ok(EntryView { admitted: d.admitted, price_fen: d.price_fen, reason: d.reason.to_string(), balance_fen: None })
 }
 
 /// Sells an annual pass onto the presented card, paid from its e-wallet.

@@ -32,6 +32,8 @@ pub async fn verify_qr(
         Presentation::Ecard { ecard_id } => (Some(ecard_id.as_str()), None),
         Presentation::RefusedQr { reason, ecard_id } => (ecard_id.as_deref(), Some(*reason)),
         Presentation::CardNo(_) => (None, Some(Refusal::Malformed.as_str())),
+        // The server answers another deployment's code itself, from its deployment.
+        Presentation::Visitor(_) => (None, Some(Refusal::ForeignCardLocalOnly.as_str())),
     };
     let entry = match ecard_id {
         Some(id) => live_entry(store, live, id).await?,

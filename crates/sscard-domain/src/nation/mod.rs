@@ -8,4 +8,5 @@ pub mod hub;
 pub mod medical;
 pub mod release;
 pub mod trust;
+pub mod visitor;
 pub mod wire;

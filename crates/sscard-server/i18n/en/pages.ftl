@@ -320,6 +320,8 @@ rf_time_in_future = Record time in the future
 rf_too_old = Record too old
 rf_bad_fare = Wrong fare
 rf_insufficient_balance = Insufficient balance
+rf_foreign_card_not_payable = Card of another card office: cannot pay here
+rf_foreign_card_local_only = Card of another card office: served where it was issued
 
 ## The audit trail of a card
 au_action = Event

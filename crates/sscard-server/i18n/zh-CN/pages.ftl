@@ -320,6 +320,8 @@ rf_time_in_future = 记录时间晚于当前时间
 rf_too_old = 记录过旧
 rf_bad_fare = 票价有误
 rf_insufficient_balance = 余额不足
+rf_foreign_card_not_payable = 外地卡，不能在此支付
+rf_foreign_card_local_only = 外地卡，请到发卡地办理
 
 ## The audit trail of a card
 au_action = 事项

@@ -375,10 +375,7 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
     let (presentation, expires_at) = match check_token(state, token, ctx.now_ms).await? {
         Err(Rejection::UnknownKey { key_id }) if state.national.read().is_ok_and(|l| l.is_some()) => {
             sscard_domain::terminal::check_enabled(t)?;
-            // Terminal ids are short and plain; the hub takes 1-64 characters without '/'.
-            let username: String = format!("terminal:{}", t.id).chars().filter(|c| *c != '/').take(64).collect();
-            let caller = RemoteCaller { username, kind: CallerKind::Staff };
-            if let Some(answer) = verify_foreign(state, token, key_id, caller, Some(&t.scope)).await? {
+            if let Some(answer) = verify_foreign(state, token, key_id, terminal_caller(t), Some(&t.scope)).await? {
                 return Ok(Json(answer));
             }
             (refused_qr(token, &Rejection::UnknownKey { key_id }), None)
@@ -395,6 +392,7 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
         Presentation::Ecard { ecard_id } => Some(ecard_id.clone()),
         Presentation::RefusedQr { ecard_id, .. } => ecard_id.clone(),
         Presentation::CardNo(_) => None,
+        Presentation::Visitor(v) => Some(v.ecard_id.clone()),
     };
     Ok(Json(match verdict {
         Ok(scoped) => VerifyResponse {
@@ -409,44 +407,77 @@ async fn verify_at_terminal(state: &AppState, t: &Terminal, token: &str) -> ApiR
     }))
 }
 
+/// The caller a terminal here is to the hub and the issuing deployment (terminal ids are short
+/// and plain; the hub takes 1-64 characters without '/').
+pub(crate) fn terminal_caller(t: &Terminal) -> RemoteCaller {
+    let username: String = format!("terminal:{}", t.id).chars().filter(|c| *c != '/').take(64).collect();
+    RemoteCaller { username, kind: CallerKind::Staff }
+}
+
+/// What the nation says of a QR code signed by a key this deployment does not have.
+pub(crate) struct Foreign {
+    /// The e-card, once the signature held.
+    pub ecard_id: Option<String>,
+    /// The deployment that issued it (its answer's, else the key's owner in the trust list).
+    pub deployment: Option<String>,
+    /// What that deployment shows a terminal (masked name, region, flags) and the code's
+    /// expiry (unix seconds); or why the code is refused.
+    pub verdict: Result<(Attributes, i64), &'static str>,
+}
+
+/// A QR code's signature against the national trust list at `at_s`: the token and its key's
+/// deployment, or the refusal with the key's deployment when the list knows it (a key the list
+/// gives to this deployment itself is `unknown_key`). 503 `hub_unavailable` when the hub does
+/// not give the list and none held knows the key.
+pub(crate) async fn foreign_signature(
+    state: &AppState,
+    link: &crate::routes::national::NationalLink,
+    token: &str,
+    key_id: u32,
+    at_s: i64,
+) -> ApiResult<Result<(VerifiedToken, String), (&'static str, Option<String>)>> {
+    let list = state.trust.for_key(&link.hub_url, key_id, state.now_ms()).await.map_err(|e| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::trust::HUB_UNAVAILABLE, format!("the trust list: {e}"))
+    })?;
+    let owner = list.owner(key_id).map(str::to_string);
+    Ok(match (list.check(token, at_s), owner) {
+        (Ok(_), Some(owner)) if owner == link.deployment.as_str() => Err(("unknown_key", None)),
+        (Ok(v), Some(owner)) => Ok((v, owner)),
+        (Ok(_), None) => Err(("unknown_key", None)),
+        (Err(rej), owner) => Err((rej.code(), owner)),
+    })
+}
+
 /// A QR code whose key this deployment does not have, in a nation (else `None`): checked
-/// against the national trust list, its live status asked of its own deployment through the
-/// hub. Its attributes are what that deployment shows a terminal (masked name, region,
-/// flags), for a terminal here only those of its scope. Not recorded as a use here: the
-/// e-card and its holder are another deployment's.
-async fn verify_foreign(
+/// against the national trust list ([`foreign_signature`]), its live status asked of its own
+/// deployment through the hub, which answers the precise refusal or what it shows a terminal.
+/// The hub or that deployment not answering is a 503 (`hub_unavailable`,
+/// `deployment_unavailable`). Online verification and the one-card uses that serve visitors
+/// (`routes::onecard`) judge other deployments' codes here.
+pub(crate) async fn check_foreign(
     state: &AppState,
     token: &str,
     key_id: u32,
     caller: RemoteCaller,
-    scope: Option<&sscard_domain::terminal::Scope>,
-) -> ApiResult<Option<VerifyResponse>> {
+) -> ApiResult<Option<Foreign>> {
     let link = state.national.read().unwrap_or_else(|p| p.into_inner()).clone();
     let Some(link) = link else { return Ok(None) };
-    let now_ms = state.now_ms();
-    let list = state.trust.for_key(&link.hub_url, key_id, now_ms).await.map_err(|e| {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, crate::trust::HUB_UNAVAILABLE, format!("the trust list: {e}"))
-    })?;
-    let owner = list.owner(key_id).map(str::to_string);
-    let checked = match list.check(token, now_ms.div_euclid(1000)) {
-        Ok(_) if owner.as_deref() == Some(link.deployment.as_str()) => {
-            return Ok(Some(VerifyResponse::refused("unknown_key")));
-        }
-        Ok(v) => v,
-        Err(rej) => return Ok(Some(VerifyResponse { deployment: owner, ..VerifyResponse::refused(rej.code()) })),
+    let (checked, owner) = match foreign_signature(state, &link, token, key_id, state.now_ms().div_euclid(1000)).await?
+    {
+        Ok(ok) => ok,
+        Err((code, deployment)) => return Ok(Some(Foreign { ecard_id: None, deployment, verdict: Err(code) })),
     };
     let ecard_id = sscard_gm::offline::hex_ids::encode(&checked.claims.ecard_id);
     let status = crate::trust::status_at_owner(&link.hub_url, &link.secret, caller, key_id, &ecard_id).await?;
-    let refused = |code: &str, deployment| {
-        Some(VerifyResponse { ecard_id: Some(ecard_id.clone()), deployment, ..VerifyResponse::refused(code) })
-    };
     let status = match status {
         Ok(s) => s,
-        Err(code) => return Ok(refused(code, owner)),
+        Err(code) => {
+            return Ok(Some(Foreign { ecard_id: Some(ecard_id), deployment: Some(owner), verdict: Err(code) }));
+        }
     };
-    let deployment = status.deployment.clone().or(owner);
+    let deployment = status.deployment.clone().or(Some(owner));
     if let Err(reason) = sscard_domain::nation::trust::remote_status(status.usable, status.reason.as_deref()) {
-        return Ok(refused(reason.as_str(), deployment));
+        return Ok(Some(Foreign { ecard_id: Some(ecard_id), deployment, verdict: Err(reason.as_str()) }));
     }
     let c = &checked.claims;
     let attributes = status.attributes.unwrap_or_else(|| Attributes {
@@ -456,17 +487,33 @@ async fn verify_foreign(
         temporary: c.flags.temporary,
         ..Attributes::default()
     });
-    let disclosed = match scope {
-        Some(scope) => Disclosed::Scoped(sscard_domain::terminal::scoped(scope, &attributes)),
-        None => Disclosed::ByRole(attributes),
-    };
-    Ok(Some(VerifyResponse {
-        valid: true,
-        reason: None,
-        attributes: Some(disclosed),
-        ecard_id: Some(ecard_id),
-        expires_at: Some(checked.expires_at),
-        deployment,
+    Ok(Some(Foreign { ecard_id: Some(ecard_id), deployment, verdict: Ok((attributes, checked.expires_at)) }))
+}
+
+/// Online verification of a QR code of another deployment ([`check_foreign`]; `None` when
+/// this deployment is in no nation). A terminal here gets only the attributes of its scope.
+/// Not recorded as a use here: the e-card and its holder are another deployment's.
+async fn verify_foreign(
+    state: &AppState,
+    token: &str,
+    key_id: u32,
+    caller: RemoteCaller,
+    scope: Option<&sscard_domain::terminal::Scope>,
+) -> ApiResult<Option<VerifyResponse>> {
+    let Some(f) = check_foreign(state, token, key_id, caller).await? else { return Ok(None) };
+    Ok(Some(match f.verdict {
+        Ok((attributes, expires_at)) => VerifyResponse {
+            valid: true,
+            reason: None,
+            attributes: Some(match scope {
+                Some(scope) => Disclosed::Scoped(sscard_domain::terminal::scoped(scope, &attributes)),
+                None => Disclosed::ByRole(attributes),
+            }),
+            ecard_id: f.ecard_id,
+            expires_at: Some(expires_at),
+            deployment: f.deployment,
+        },
+        Err(code) => VerifyResponse { ecard_id: f.ecard_id, deployment: f.deployment, ..VerifyResponse::refused(code) },
     }))
 }
 

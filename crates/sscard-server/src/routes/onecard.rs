@@ -6,6 +6,13 @@
 //! e-card QR `token`; the server checks the token's signature and expiry (for offline batch
 //! lines: at the line's time) and the use case then applies the same rules to both. A token
 //! that fails the check is refused by the use case too, so the refusal is a recorded use.
+//!
+//! In a nation, a QR code of another deployment (a visitor's, docs/NATION.md) is judged as
+//! online verification judges it (`routes::ecard::check_foreign`: the national trust list, then
+//! the issuing deployment's live status through the hub) by the uses that move no money and
+//! keep nothing of the person (identity checks, library loans, park entries); the uses that
+//! move money refuse it (422 `foreign_card_not_payable`) and those that keep a record of the
+//! person here refuse it too (422 `foreign_card_local_only`), after the trust list only.
 
 use super::to_json;
 use crate::auth::Auth;
@@ -24,9 +31,12 @@ use sscard_app::onecard::{self as ops, Presentation, floats, ledger, library, me
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::RegionCode;
 use sscard_domain::medical::MedicalPolicy;
+use sscard_domain::nation::visitor::Visitor;
 use sscard_domain::park::ParkRule;
-use sscard_domain::terminal::Operator;
+use sscard_domain::refusal::Refusal;
+use sscard_domain::terminal::{Operator, Terminal};
 use sscard_domain::transit::Fare;
+use sscard_gm::offline::Rejection;
 use sscard_store::onecard::ParkRow;
 use utoipa::{IntoParams, ToSchema};
 
@@ -62,28 +72,89 @@ presented_by!(CardRequest);
 presented_by!(LoanRequest);
 presented_by!(ParkCardRequest);
 
+/// What a one-card use does with an e-card QR code of another deployment of the nation.
+#[derive(Clone, Copy)]
+pub(crate) enum Visitors<'a> {
+    /// Served at this terminal (a use that moves no money): the code judged as online
+    /// verification judges it, a usable one becoming [`Presentation::Visitor`]; the hub or the
+    /// issuing deployment not answering is a 503.
+    Served(&'a Terminal),
+    /// Refused with this reason once the national trust list shows the code is another
+    /// deployment's (its issuer is never asked); the list's own refusal otherwise, and
+    /// `unknown_key` as before when the hub cannot give the list (refused either way).
+    Refused(Refusal),
+}
+
 /// The presentation behind a request. A QR code that fails its check at `at_ms` (format,
 /// key, signature, validity) becomes [`Presentation::RefusedQr`] with the reason, which every
 /// use case refuses (422) and records as a refused use of the terminal; when the signature
-/// verified, the refusal names its e-card so the holder sees it among their uses.
-async fn presentation(state: &AppState, p: &Presented, at_ms: i64) -> ApiResult<Presentation> {
+/// verified, the refusal names its e-card so the holder sees it among their uses. A code of
+/// another deployment is judged as `visitors` says.
+async fn presentation(state: &AppState, p: &Presented, at_ms: i64, visitors: Visitors<'_>) -> ApiResult<Presentation> {
     match (&p.card_no, &p.token) {
         (Some(no), None) => Ok(Presentation::CardNo(no.trim().to_string())),
         (None, Some(token)) => {
             // A failed key reload leaves the verdict of the keys already loaded (unknown key).
             let (verdict, _) = super::ecard::verify_reloading(state, token, at_ms.div_euclid(1000)).await;
-            Ok(match verdict {
-                Ok(v) => Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) },
-                Err(rej) => super::ecard::refused_qr(token, &rej),
-            })
+            match verdict {
+                Ok(v) => Ok(Presentation::Ecard { ecard_id: sscard_gm::offline::hex_ids::encode(&v.claims.ecard_id) }),
+                Err(Rejection::UnknownKey { key_id }) => visiting(state, token, key_id, at_ms, visitors).await,
+                Err(rej) => Ok(super::ecard::refused_qr(token, &rej)),
+            }
         }
         _ => Err(ApiError::bad_request("card_or_token", "card_no", "send exactly one of card_no and token")),
     }
 }
 
-/// The presentation of an online request.
+/// A QR code signed by a key this deployment does not have: another deployment's, maybe (see
+/// [`Visitors`]); outside a nation, `unknown_key` as ever.
+async fn visiting(
+    state: &AppState,
+    token: &str,
+    key_id: u32,
+    at_ms: i64,
+    visitors: Visitors<'_>,
+) -> ApiResult<Presentation> {
+    let unknown = || super::ecard::refused_qr(token, &Rejection::UnknownKey { key_id });
+    let link = state.national.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(link) = link else { return Ok(unknown()) };
+    match visitors {
+        Visitors::Served(t) => {
+            // A terminal that serves nobody learns so without a hop to the hub.
+            sscard_domain::terminal::check_enabled(t)?;
+            let caller = super::ecard::terminal_caller(t);
+            let Some(f) = super::ecard::check_foreign(state, token, key_id, caller).await? else {
+                return Ok(unknown());
+            };
+            Ok(match (f.verdict, f.deployment, f.ecard_id) {
+                (Ok((attributes, _)), Some(deployment), Some(ecard_id)) => {
+                    Presentation::Visitor(Visitor { deployment, ecard_id, attributes })
+                }
+                // The e-card is the other deployment's: a refusal names no holder here.
+                (Err(reason), ..) => Presentation::RefusedQr { reason, ecard_id: None },
+                (Ok(_), ..) => unknown(),
+            })
+        }
+        Visitors::Refused(reason) => {
+            let signed = super::ecard::foreign_signature(state, &link, token, key_id, at_ms.div_euclid(1000)).await;
+            Ok(match signed {
+                Ok(Ok(_)) => Presentation::RefusedQr { reason: reason.as_str(), ecard_id: None },
+                Ok(Err((code, _))) => Presentation::RefusedQr { reason: code, ecard_id: None },
+                Err(_) => unknown(),
+            })
+        }
+    }
+}
+
+/// The presentation of an online request of a use that moves money: another deployment's QR
+/// code is refused `foreign_card_not_payable`.
 pub(crate) async fn present_now(state: &AppState, p: &Presented) -> ApiResult<Presentation> {
-    presentation(state, p, state.now_ms()).await
+    presentation(state, p, state.now_ms(), Visitors::Refused(Refusal::ForeignCardNotPayable)).await
+}
+
+/// The presentation of an online request, another deployment's QR code judged as `visitors` says.
+async fn present_with(state: &AppState, p: &Presented, visitors: Visitors<'_>) -> ApiResult<Presentation> {
+    presentation(state, p, state.now_ms(), visitors).await
 }
 
 fn created(body: String) -> Response {
@@ -448,7 +519,8 @@ pub async fn batch(
     }
     let mut items = Vec::with_capacity(lines.len());
     for l in lines {
-        let presentation = presentation(&state, &l.card(), l.at).await.map_err(|_| "card_or_token");
+        let visitors = Visitors::Refused(Refusal::ForeignCardNotPayable);
+        let presentation = presentation(&state, &l.card(), l.at, visitors).await.map_err(|_| "card_or_token");
         items.push(OfflineItem {
             seq: l.seq,
             presentation,
@@ -479,7 +551,8 @@ pub async fn register_patron(
     TerminalAuth(t): TerminalAuth,
     body: JsonBody<CardRequest>,
 ) -> ApiResult<Response> {
-    let p = present_now(&state, &body.value.card()).await?;
+    // A visitor borrows without registering: this deployment keeps no person for them.
+    let p = present_with(&state, &body.value.card(), Visitors::Refused(Refusal::ForeignCardLocalOnly)).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let person_id = library::register(state.store.as_ref(), &ctx, &t, &p).await?;
     Ok(created(to_json(&serde_json::json!({ "person_id": person_id, "operator": t.operator_code, "deposit_fen": 0 }))))
@@ -495,7 +568,8 @@ pub async fn certify_at_terminal(
     TerminalAuth(t): TerminalAuth,
     body: JsonBody<CardRequest>,
 ) -> ApiResult<Response> {
-    let p = present_now(&state, &body.value.card()).await?;
+    // The holder's benefits are their own deployment's to certify.
+    let p = present_with(&state, &body.value.card(), Visitors::Refused(Refusal::ForeignCardLocalOnly)).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let out = sscard_app::benefits::certify_at_terminal(state.store.as_ref(), &ctx, &t, &p).await?;
     Ok(created(to_json(&out)))
@@ -521,7 +595,7 @@ pub async fn borrow(
     body: JsonBody<LoanRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let p = present_now(&state, &b.card()).await?;
+    let p = present_with(&state, &b.card(), Visitors::Served(&t)).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let loan = library::borrow(state.store.as_ref(), &ctx, &t, &p, &b.item_id).await?;
     Ok(created(to_json(&loan)))
@@ -639,7 +713,7 @@ pub async fn park_entry(
     body: JsonBody<ParkCardRequest>,
 ) -> ApiResult<Response> {
     let b = body.value;
-    let p = present_now(&state, &b.card()).await?;
+    let p = present_with(&state, &b.card(), Visitors::Served(&t)).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let e = parks::entry(state.store.as_ref(), &ctx, &t, &p, &b.park_code).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&e)))
@@ -668,7 +742,7 @@ pub async fn identify(
     TerminalAuth(t): TerminalAuth,
     body: JsonBody<CardRequest>,
 ) -> ApiResult<Response> {
-    let p = present_now(&state, &body.value.card()).await?;
+    let p = present_with(&state, &body.value.card(), Visitors::Served(&t)).await?;
     let ctx = state.ctx(terminal_actor(&t), None);
     let attrs = ops::identify(state.store.as_ref(), &ctx, &t, &p).await?;
     Ok(super::json_response(StatusCode::OK, to_json(&serde_json::json!({ "valid": true, "attributes": attrs }))))

@@ -240,3 +240,172 @@ async fn a_terminal_gets_its_scope_and_a_hub_or_deployment_down_is_a_clear_503()
     let (_, r) = verify(&a, &a.tokens.terminal, &a.qr_token(&mine.token).await).await;
     assert_eq!(r["valid"], true, "{r}");
 }
+
+/// Registers an operator at `app` (admin).
+async fn operator(app: &TestApp, code: &str, kind: &str) {
+    let body = json!({ "code": code, "name": code, "kind": kind, "region": "110105" });
+    app.post(Some(&app.tokens.admin), "/operators", &body).await.expect(201);
+}
+
+/// A terminal of `operator` at `app`: its secret.
+async fn terminal(app: &TestApp, operator: &str, scenario: &str, scope: &[&str]) -> String {
+    let body = json!({ "operator": operator, "scenario": scenario, "region": "110105", "scope": scope });
+    let r = app.post(Some(&app.tokens.admin), "/terminals", &body).await;
+    r.expect(201);
+    r.str("/secret")
+}
+
+/// A's library, park, identity and transit terminals (and two parks: free and paid), as
+/// (library, park, identity, transit) secrets.
+async fn one_card_terminals(a: &TestApp) -> (String, String, String, String) {
+    for (code, kind) in [("XA-LIB", "library"), ("XA-PARK", "park"), ("XA-GOV", "agency"), ("XA-BUS", "transit")] {
+        operator(a, code, kind).await;
+    }
+    for (code, price) in [("FREE", 0), ("PAID", 500)] {
+        let park = json!({ "code": code, "operator": "XA-PARK", "name": code, "price_fen": price,
+            "free_for_retirees": true, "accepts_annual_pass": true, "annual_pass_fen": 10_000 });
+        a.post(Some(&a.tokens.admin), "/parks", &park).await.expect(200);
+    }
+    (
+        terminal(a, "XA-LIB", "library", &["region"]).await,
+        terminal(a, "XA-PARK", "park", &[]).await,
+        terminal(a, "XA-GOV", "identity", &["name", "ssn_masked", "region", "retired"]).await,
+        terminal(a, "XA-BUS", "transit", &[]).await,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_visitor_borrows_enters_and_is_identified_but_pays_nothing_at_another_deployment() {
+    let mut n = nation().await;
+    let (lib, park, id, bus) = one_card_terminals(&n.a).await;
+    let holder = n.b.person_with_card(sscard_domain::access::Role::Holder, true).await;
+    let token = n.b.qr_token(&holder.token).await;
+    let a = &n.a;
+
+    // A library loan without registering, recorded with B and the e-card, no person of A's.
+    let loan = a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-1" })).await;
+    loan.expect(201);
+    assert_eq!(
+        (loan.json["deployment"].as_str(), loan.json["person_id"].as_str()),
+        (Some("XB"), None),
+        "{}",
+        loan.text()
+    );
+    let ecard_id = loan.str("/ecard_id");
+    assert_eq!(ecard_id.len(), 32, "{}", loan.text());
+    a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-1" }))
+        .await
+        .problem(409, "item_on_loan");
+    // The network's limit counts the visitor's loans by their e-card.
+    let policy = json!({ "operator": "XA-LIB", "loan_limit": 2, "loan_days": 30 });
+    a.post(Some(&a.tokens.admin), "/library/policies", &policy).await.expect(200);
+    a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-2" })).await.expect(201);
+    let r = a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-3" })).await;
+    r.problem(422, "loan_limit");
+    a.post(Some(&lib), "/library/returns", &json!({ "item_id": "ISBN-2" })).await.expect(200);
+    // Registering as a patron keeps a person here: refused, with its own reason.
+    let r = a.post(Some(&lib), "/library/patrons", &json!({ "token": token })).await;
+    r.problem(422, "foreign_card_local_only");
+
+    // A free park lets the visitor in; a paid entry, a pass, a fare and a top-up would move
+    // money on a card whose accounts are B's.
+    let entry = a.post(Some(&park), "/parks/entries", &json!({ "token": token, "park_code": "FREE" })).await;
+    entry.expect(200);
+    assert_eq!((entry.json["admitted"].as_bool(), entry.json["reason"].as_str()), (Some(true), Some("free")));
+    let r = a.post(Some(&park), "/parks/entries", &json!({ "token": token, "park_code": "PAID" })).await;
+    r.problem(422, "foreign_card_not_payable");
+    let r = a.post(Some(&park), "/parks/passes", &json!({ "token": token, "park_code": "PAID" })).await;
+    r.problem(422, "foreign_card_not_payable");
+    let r = a.post(Some(&bus), "/transit/taps", &json!({ "token": token, "fare_fen": 200 })).await;
+    r.problem(422, "foreign_card_not_payable");
+    let line = json!({ "seq": 1, "token": token, "fare_fen": 200, "at": a.now_ms() - 1_000 });
+    let r = a.post(Some(&bus), "/transit/batches", &json!({ "transactions": [line] })).await;
+    r.expect(200);
+    assert_eq!(r.json["results"][0]["reason"], "foreign_card_not_payable", "{}", r.text());
+    let r =
+        a.post(Some(&bus), "/ewallet/topups", &json!({ "token": token, "amount_fen": 1_000, "source": "cash" })).await;
+    r.problem(422, "foreign_card_not_payable");
+
+    // An identity check: what B shows a terminal, within the scope; never an SSN.
+    let r = a.post(Some(&id), "/identity/verify", &json!({ "token": token })).await;
+    r.expect(200);
+    assert_eq!(r.json["attributes"]["region"], "350203", "{}", r.text());
+    assert!(r.json["attributes"]["name"].as_str().unwrap_or_default().contains('*'), "{}", r.text());
+    assert!(r.json["attributes"]["ssn_masked"].is_null(), "{}", r.text());
+
+    // B suspends the card: each use at A refused with B's reason.
+    let card = format!("/cards/{}", holder.card_no);
+    n.b.post_empty(Some(&n.b.tokens.clerk), &format!("{card}/suspend")).await.expect(200);
+    let r = a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-4" })).await;
+    r.problem(422, "card_suspended");
+    let r = a.post(Some(&park), "/parks/entries", &json!({ "token": token, "park_code": "FREE" })).await;
+    r.problem(422, "card_suspended");
+    a.post(Some(&id), "/identity/verify", &json!({ "token": token })).await.problem(422, "card_suspended");
+
+    // A month on, the visitor's open loan is on the network's overdue list, by B and the e-card.
+    n.a.clock.advance_days(31);
+    n.a.relogin().await;
+    let overdue = n.a.get(Some(&lib), "/library/overdue").await;
+    overdue.expect(200);
+    let listed: Vec<(&str, &str, &str)> = overdue
+        .json
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|l| {
+            (
+                l["item_id"].as_str().unwrap_or(""),
+                l["deployment"].as_str().unwrap_or(""),
+                l["ecard_id"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("ISBN-1", "XB", ecard_id.as_str())]);
+    // The uses recorded at A, each a QR use: the served ones and the refused ones (the loan of
+    // an item on loan, over the limit, the patron, the paid entry, the pass, and the three
+    // while suspended).
+    let usage = n.a.get(Some(&n.a.tokens.admin), "/stats/usage").await;
+    usage.expect(200);
+    let qr = |scenario: &str| -> i64 {
+        usage
+            .json
+            .as_array()
+            .expect("counts")
+            .iter()
+            .filter(|u| u["scenario"] == scenario && u["presented"] == "qr")
+            .map(|u| u["count"].as_i64().unwrap_or(0))
+            .sum()
+    };
+    assert_eq!((qr("library"), qr("park"), qr("identity")), (6, 4, 2), "{}", usage.text());
+    let ledger = n.a.get(Some(&n.a.tokens.admin), "/ledger/check").await;
+    assert_eq!(ledger.json["clean"], true, "{}", ledger.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_visitor_is_a_clear_503_when_the_issuer_or_the_hub_is_down_and_still_pays_nothing() {
+    let n = nation().await;
+    let (lib, park, _, bus) = one_card_terminals(&n.a).await;
+    let holder = n.b.person_with_card(sscard_domain::access::Role::Holder, true).await;
+    let token = n.b.qr_token(&holder.token).await;
+    n.a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-1" })).await.expect(201);
+
+    let Nation { hub, a, b } = n;
+    drop(b);
+    let r = a.post(Some(&lib), "/library/loans", &json!({ "token": token, "item_id": "ISBN-2" })).await;
+    r.problem(503, "deployment_unavailable");
+    hub.stop().await;
+    let r = a.post(Some(&park), "/parks/entries", &json!({ "token": token, "park_code": "FREE" })).await;
+    r.problem(503, "hub_unavailable");
+    // A fare is refused whoever answers: the list A holds names the card B's.
+    let r = a.post(Some(&bus), "/transit/taps", &json!({ "token": token, "fare_fen": 200 })).await;
+    r.problem(422, "foreign_card_not_payable");
+    // A's own holders are served as ever.
+    let mine = a.person_with_card(sscard_domain::access::Role::Holder, true).await;
+    let own = a.qr_token(&mine.token).await;
+    let r = a.post(Some(&park), "/parks/entries", &json!({ "token": own, "park_code": "FREE" })).await;
+    r.expect(200);
+    assert_eq!(r.json["admitted"], true, "{}", r.text());
+    let r = a.post(Some(&lib), "/library/patrons", &json!({ "token": own })).await;
+    r.expect(201);
+    a.post(Some(&lib), "/library/loans", &json!({ "token": own, "item_id": "ISBN-2" })).await.expect(201);
+}

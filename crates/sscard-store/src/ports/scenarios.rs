@@ -1,7 +1,7 @@
 //! The port for the one-card scenarios (medical, transit, library, parks) and the record of uses.
 
 use crate::Result;
-use crate::onecard::{EntryRow, LoanRow, ParkRow, PassRow, SettlementContext, SettlementRow, TapRow, UseRow};
+use crate::onecard::{Borrower, EntryRow, LoanRow, ParkRow, PassRow, SettlementContext, SettlementRow, TapRow, UseRow};
 use async_trait::async_trait;
 use sscard_domain::library::LibraryPolicy;
 use sscard_domain::medical::MedicalPolicy;
@@ -48,8 +48,8 @@ pub trait Library: Send {
     async fn is_patron(&mut self, operator_code: &str, person_id: &str) -> Result<bool>;
     async fn insert_loan(&mut self, l: &LoanRow) -> Result<()>;
     async fn open_loan_of_item(&mut self, operator_code: &str, item_id: &str) -> Result<Option<LoanRow>>;
-    /// (open loans, open loans overdue at `now_ms`) of a person at one library network.
-    async fn loan_counts(&mut self, operator_code: &str, person_id: &str, now_ms: i64) -> Result<(u32, u32)>;
+    /// (open loans, open loans overdue at `now_ms`) of a person or a visitor at one library network.
+    async fn loan_counts(&mut self, operator_code: &str, who: Borrower<'_>, now_ms: i64) -> Result<(u32, u32)>;
     async fn close_loan(&mut self, id: &str, at_ms: i64, terminal_id: &str) -> Result<()>;
     async fn overdue_loans(&mut self, operator_code: &str, now_ms: i64, limit: u32) -> Result<Vec<LoanRow>>;
 }
