@@ -1,7 +1,8 @@
 // Shared helpers of the browser tests: launch Debian's Chromium headless, log in,
 // make valid resident ID numbers, and save a screenshot of every page visited.
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -37,17 +38,18 @@ export async function newPage(browser, { phone = false, locale = 'zh-CN' } = {})
 }
 
 export async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await timed('screenshots', () => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true }));
 }
 
-export async function login(page, username) {
-  await page.goto(`${BASE}/login`);
+/** Logs `username` in at the server `base` (default: the demo server). */
+export async function login(page, username, base = BASE) {
+  await page.goto(`${base}/login`);
   await page.getByLabel(/用户名|Username/).fill(username);
   await page.getByLabel(/密码|Password/).fill(PASSWORD);
   await page.locator('form[action="/login"] button[type=submit]').click();
   await page.waitForLoadState('networkidle');
   // Whose eyes the pages of this browser context are for, to judge the numbers they show.
-  viewers.set(page.context(), await viewer(username));
+  viewers.set(page.context(), await viewer(username, base));
 }
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -169,15 +171,76 @@ export function strayWords(text, lang) {
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-/** axe-core's critical and serious violations on the page as it is now. */
+// Where a test file's time goes (axe, screenshots, waiting for pages), printed at its end with
+// SSCARD_WEB_TIMING=1: the browser step must stay cheap on a 2-core CI machine.
+const spent = new Map();
+async function timed(what, work) {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    const [ms, n] = spent.get(what) ?? [0, 0];
+    spent.set(what, [ms + performance.now() - started, n + 1]);
+  }
+}
+if (process.env.SSCARD_WEB_TIMING) {
+  process.on('exit', () => {
+    const line = [...spent].map(([w, [ms, n]]) => `${w} ${(ms / 1000).toFixed(1)}s/${n}`).join(', ');
+    process.stderr.write(`time in ${path.basename(process.argv[1] ?? '')}: ${line}\n`);
+  });
+}
+
+/**
+ * What axe-core judges of a page state: its document with what differs between two visits of
+ * the same state taken out (the CSRF token, QR codes and their tokens, one-time codes, digits:
+ * times, amounts, numbers — a digit's glyph is as wide as any other), and the viewport. Two
+ * states with the same signature are the same markup under the same style sheet at the same
+ * size, so axe finds the same in both. Runs in the page.
+ */
+function axeSignature() {
+  const doc = document.documentElement.cloneNode(true);
+  for (const el of doc.querySelectorAll('figure.qr, [data-token]')) el.replaceChildren();
+  for (const el of doc.querySelectorAll('[data-token], [data-expires]')) {
+    el.removeAttribute('data-token');
+    el.removeAttribute('data-expires');
+  }
+  const csrf = document.querySelector('input[name=csrf]')?.value;
+  let html = doc.outerHTML;
+  if (csrf) html = html.split(csrf).join('');
+  html = html.replace(/\b[2-9A-HJKMNP-Z]{8}\b/g, 'CODE').replace(/[0-9]/g, '0');
+  return `${window.innerWidth}x${window.innerHeight}\n${html}`;
+}
+
+// The page states axe has judged in this run: signature digest -> violations. Shared between the
+// test files through SSCARD_AXE_CACHE (a file of run.sh's temporary directory: one run, one
+// server, one style sheet); SSCARD_AXE_CACHE=off judges every state again.
+const AXE_CACHE = process.env.SSCARD_AXE_CACHE;
+const judged = new Map();
+if (AXE_CACHE && AXE_CACHE !== 'off' && existsSync(AXE_CACHE)) {
+  for (const [k, v] of Object.entries(JSON.parse(readFileSync(AXE_CACHE, 'utf8')))) judged.set(k, v);
+}
+if (AXE_CACHE && AXE_CACHE !== 'off') {
+  process.on('exit', () => writeFileSync(AXE_CACHE, JSON.stringify(Object.fromEntries(judged))));
+}
+
+/** axe-core's critical and serious violations on the page as it is now (once per page state). */
 export async function axe(page) {
-  // Injected once per document: the crawl runs axe at two sizes of the same page, and parsing
-  // axe-core again costs about a second on a busy 2-core machine.
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  const key = AXE_CACHE === 'off' ? null : createHash('sha256').update(await page.evaluate(axeSignature)).digest('hex');
+  if (key && judged.has(key)) {
+    await timed('axe (state judged before)', async () => {});
+    return judged.get(key);
+  }
+  const found = await timed('axe', async () => {
+    // Injected once per document: the crawl runs axe at two sizes of the same page, and parsing
+    // axe-core again costs about a second on a busy 2-core machine.
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+    const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+    return result.violations
+      .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+      .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  });
+  if (key) judged.set(key, found);
+  return found;
 }
 
 /** How far the page is wider than its viewport (0: no horizontal scrolling). */
@@ -192,7 +255,7 @@ export async function overflowX(page) {
  * (`MAY_SEE_FULL`); its screenshot is saved as `<name>-<variant>`.
  */
 export async function check(page, v, name) {
-  await page.waitForLoadState('networkidle');
+  await timed('waiting for pages', () => page.waitForLoadState('networkidle'));
   const problems = [...await fullNumberLeaks(page)];
   const lang = await page.locator('html').getAttribute('lang');
   if (lang !== v.lang) problems.push(`html lang ${lang}`);
@@ -229,12 +292,38 @@ async function widest(page) {
 /** Clicks a form's button and waits for the page it leads to. */
 export async function submit(page, selector) {
   await page.locator(selector).click();
-  await page.waitForLoadState('networkidle');
+  await timed('waiting for pages', () => page.waitForLoadState('networkidle'));
+}
+
+/**
+ * The customer's PIN at the desk, the short way: the teller (`desk`, on the card's desk page)
+ * makes a one-time code, a customer screen of its own (no login) opens it and the PIN is typed
+ * twice there; waits until the teller's page says it is done.
+ */
+export async function customerSetsPin(browser, desk, cardNo, pin) {
+  await submit(desk, `form[action="/desk/pin/${cardNo}"] button`);
+  const code = await desk.getByTestId('pin-code').innerText();
+  const screen = await newPage(browser);
+  try {
+    await screen.goto(`${BASE}/kiosk/pin?code=${code}`);
+    await screen.fill('#pin', pin);
+    await screen.fill('#pin_confirmation', pin);
+    await submit(screen, 'form[action="/kiosk/pin"] button[type=submit]');
+    await screen.getByTestId('kiosk-done').waitFor();
+  } finally {
+    await screen.context().close();
+  }
+  await desk.locator('[data-pin-state="done"]').waitFor();
 }
 
 /** The API, as the tests' own hands (making data a flow starts from). */
 export async function api(urlPath, token, body) {
-  const res = await fetch(`${BASE}/api/v1${urlPath}`, {
+  return apiAt(BASE, urlPath, token, body);
+}
+
+/** The API of the server at `base` (a deployment of the nation). */
+export async function apiAt(base, urlPath, token, body) {
+  const res = await fetch(`${base}/api/v1${urlPath}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -243,9 +332,9 @@ export async function api(urlPath, token, body) {
   return res.json();
 }
 
-/** An API token of a demo login. */
-export async function token(username) {
-  return (await api('/auth/login', null, { username, password: PASSWORD })).token;
+/** An API token of a demo login (of the server at `base`). */
+export async function token(username, base = BASE) {
+  return (await apiAt(base, '/auth/login', null, { username, password: PASSWORD })).token;
 }
 
 let holders = 0;
@@ -285,14 +374,16 @@ export const MAY_SEE_FULL = {
 const viewers = new WeakMap();
 const viewerOf = new Map();
 
-/** A login's role, person (with their own full SSN, read with their own token: no staff look) and bank. */
-async function viewer(username) {
-  if (!viewerOf.has(username)) {
-    const me = await api('/auth/login', null, { username, password: PASSWORD });
-    const own = me.person_id ? await api(`/persons/${me.person_id}`, me.token) : null;
-    viewerOf.set(username, { username, role: me.role, personId: me.person_id, ssn: own?.ssn, bank: me.bank_code });
+/** A login's role, person (with their own full SSN, read with their own token: no staff look),
+ * bank and server. */
+async function viewer(username, base = BASE) {
+  const key = `${base} ${username}`;
+  if (!viewerOf.has(key)) {
+    const me = await apiAt(base, '/auth/login', null, { username, password: PASSWORD });
+    const own = me.person_id ? await apiAt(base, `/persons/${me.person_id}`, me.token) : null;
+    viewerOf.set(key, { username, base, role: me.role, personId: me.person_id, ssn: own?.ssn, bank: me.bank_code });
   }
-  return viewerOf.get(username);
+  return viewerOf.get(key);
 }
 
 const W18 = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -320,26 +411,29 @@ export function fullNumbers(text) {
   return [...found];
 }
 
-let adminToken;
+const adminTokens = new Map();
 const serving = new Map();
 
-/** The person holding a full number, as the card office sees them: guardian and serving banks. */
-async function holderOf(number) {
-  if (!serving.has(number)) {
-    adminToken ??= await token('admin');
+/** The person holding a full number, as the card office of the server `base` sees them:
+ * guardian and serving banks (null: not a person of that server). */
+async function holderOf(number, base = BASE) {
+  const key = `${base} ${number}`;
+  if (!serving.has(key)) {
+    if (!adminTokens.has(base)) adminTokens.set(base, await token('admin', base));
+    const adminToken = adminTokens.get(base);
     const auth = { authorization: `Bearer ${adminToken}` };
-    const res = await fetch(`${BASE}/api/v1/persons?ssn=${encodeURIComponent(number)}`, { headers: auth });
+    const res = await fetch(`${base}/api/v1/persons?ssn=${encodeURIComponent(number)}`, { headers: auth });
     let person = null;
     if (res.ok) {
       const p = await res.json();
-      const cards = await api(`/persons/${p.id}/cards`, adminToken);
-      const apps = await api(`/applications?person_id=${p.id}&limit=200`, adminToken);
+      const cards = await apiAt(base, `/persons/${p.id}/cards`, adminToken);
+      const apps = await apiAt(base, `/applications?person_id=${p.id}&limit=200`, adminToken);
       const banks = new Set([...(Array.isArray(cards) ? cards : cards.items ?? []), ...apps].map((x) => x.bank_code));
       person = { id: p.id, guardian: p.guardian_id, banks };
     }
-    serving.set(number, person);
+    serving.set(key, person);
   }
-  return serving.get(number);
+  return serving.get(key);
 }
 
 /** Whether `who` may see `number` in full, by `MAY_SEE_FULL`. */
@@ -349,7 +443,7 @@ export async function maySee(who, number) {
   if (rule === 'any') return true;
   if (rule === 'none') return false;
   if (rule === 'own' && number === who.ssn) return true;
-  const person = await holderOf(number);
+  const person = await holderOf(number, who.base);
   if (person === null) return false;
   if (rule === 'own') return person.guardian === who.personId;
   return who.bank !== undefined && who.bank !== null && person.banks.has(who.bank);

@@ -49,30 +49,56 @@ async function instantCardWithPin(page, v, doc) {
   const cardNo = await card.getAttribute('data-card');
   assert.equal(await card.getAttribute('data-status'), 'issued');
 
-  // The teller's page has no PIN field; the customer types it twice on their own page.
+  // The teller's page has no PIN field: the teller makes a one-time code, and the customer
+  // types the PIN twice on the customer screen, which is nobody's session.
   assert.equal(await page.locator('input[name=pin]').count(), 0, 'no PIN field on the teller page');
-  await page.locator(`a[href^="/desk/pin/${cardNo}"]`).click();
-  await page.waitForLoadState('networkidle');
-  assert.equal(await page.locator('h1').innerText(), t(lang, 'pin_entry_title'));
-  assert.ok(!(await page.content()).includes(doc), 'the PIN page shows no personal data');
-  await check(page, v, 'desk-customer-pin');
-  await page.fill('#pin', '739164');
-  await page.fill('#pin_confirmation', '739146');
-  await page.locator('form[action^="/desk/pin/"] button[type=submit]').click();
-  assert.match(page.url(), /\/desk\/pin\//, 'two different PINs are not sent');
-  const mismatch = await page.locator('#pin_confirmation').evaluate((el) => [el.validity.valid, el.validationMessage]);
-  assert.deepEqual(mismatch, [false, t(lang, 'err_pin_mismatch')]);
-  // A PIN that is too easy comes back in the page's language, the fields empty.
-  await page.fill('#pin', '123456');
-  await page.fill('#pin_confirmation', '123456');
-  await submit(page, 'form[action^="/desk/pin/"] button[type=submit]');
-  assert.match(await flash(page, 'err'), new RegExp(t(lang, 'err_trivial_pin').replace(/[()（）]/g, '.')));
-  assert.equal(await page.locator('#pin').inputValue(), '', 'the PIN is not sent back');
-  await check(page, v, 'desk-customer-pin-refused');
-  await page.fill('#pin', '739164');
-  await page.fill('#pin_confirmation', '739164');
-  await submit(page, 'form[action^="/desk/pin/"] button[type=submit]');
-  await flash(page, 'ok');
+  await submit(page, `form[action="/desk/pin/${cardNo}"] button`);
+  assert.equal(await page.locator('h1').innerText(), t(lang, 'desk_pin_title'));
+  const code = await page.getByTestId('pin-code').innerText();
+  assert.match(code, /^[2-9A-HJKMNP-Z]{8}$/);
+  assert.equal(await page.locator('input[name=pin]').count(), 0, 'still no PIN field for the teller');
+  await check(page, v, 'desk-pin-code');
+  const screen = await newPage(browser, { phone: v.phone, locale: lang });
+  try {
+    await useVariant(screen, v);
+    await screen.goto(`${BASE}/kiosk/pin`);
+    assert.equal(await screen.locator('header .who').count(), 0, 'nobody is logged in on the customer screen');
+    await check(screen, v, 'kiosk-code');
+    await screen.fill('#kiosk-code', code.toLowerCase());
+    await submit(screen, 'form[action="/kiosk/pin"] button');
+    assert.equal(await screen.getByTestId('kiosk-card').innerText(), `*****${cardNo.slice(-4)}`);
+    const shown = await screen.content();
+    assert.ok(!shown.includes(doc) && !shown.includes(cardNo), 'the customer screen shows no personal data');
+    await check(screen, v, 'kiosk-pin');
+    await screen.fill('#pin', '739164');
+    await screen.fill('#pin_confirmation', '739146');
+    await screen.locator('form[action="/kiosk/pin"] button[type=submit]').click();
+    const mismatch = await screen.locator('#pin_confirmation').evaluate((el) => [el.validity.valid, el.validationMessage]);
+    assert.deepEqual(mismatch, [false, t(lang, 'err_pin_mismatch')], 'two different PINs are not sent');
+    // A PIN that is too easy comes back in the page's language, the fields empty.
+    await screen.fill('#pin', '123456');
+    await screen.fill('#pin_confirmation', '123456');
+    await submit(screen, 'form[action="/kiosk/pin"] button[type=submit]');
+    assert.match(await flash(screen, 'err'), new RegExp(t(lang, 'err_trivial_pin').replace(/[()（）]/g, '.')));
+    assert.equal(await screen.locator('#pin').inputValue(), '', 'the PIN is not sent back');
+    await check(screen, v, 'kiosk-pin-refused');
+    await screen.fill('#pin', '739164');
+    await screen.fill('#pin_confirmation', '739164');
+    await submit(screen, 'form[action="/kiosk/pin"] button[type=submit]');
+    assert.equal(await screen.getByTestId('kiosk-done').innerText(), `✔ ${t(lang, 'kiosk_done')}`);
+    assert.ok(!(await screen.content()).includes('739164'), 'the PIN is never shown');
+    await check(screen, v, 'kiosk-done');
+    // The code works once.
+    await screen.goto(`${BASE}/kiosk/pin?code=${code}`);
+    assert.match(await flash(screen, 'err'), new RegExp(t(lang, 'kiosk_bad_code')));
+  } finally {
+    await screen.context().close();
+  }
+  // The teller's page learns it without a reload.
+  await page.locator('[data-pin-state="done"]').waitFor();
+  assert.equal(await page.locator('#pin-state').innerText(), `✔ ${t(lang, 'desk_pin_done')}`);
+  await check(page, v, 'desk-pin-done');
+  await submit(page, `main a[href^="/desk?q="]`);
   assert.equal(await page.locator(`tr[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
   assert.ok(!(await page.content()).includes('739164'), 'the PIN is never shown');
   await check(page, v, 'desk-activated');

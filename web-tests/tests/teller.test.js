@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE, launch, newPage, login, residentId, uniqueSeq, randomBirth, VARIANTS, useVariant, check, submit, api, token, t, tRe,
+  customerSetsPin,
 } from '../lib.js';
 
 let browser; let desk; let teller; let clerk;
@@ -44,14 +45,10 @@ for (const v of VARIANTS) {
     assert.equal(await card.getAttribute('data-status'), 'issued');
     const cardNo = await card.getAttribute('data-card');
 
-    // The cardholder sets the PIN on the customer-facing page, twice.
-    await desk.locator(`a[href^="/desk/pin/${cardNo}"]`).click();
-    await desk.waitForLoadState('networkidle');
-    await desk.fill('#pin', '739164');
-    await desk.fill('#pin_confirmation', '739164');
-    await submit(desk, 'form[action^="/desk/pin/"] button[type=submit]');
+    // The cardholder sets the PIN twice on the customer screen (handover.test.js walks it in full).
+    await customerSetsPin(browser, desk, cardNo, '739164');
+    await submit(desk, `main a[href^="/desk?q="]`);
     assert.equal(await desk.locator(`tr[data-card="${cardNo}"]`).getAttribute('data-status'), 'active');
-    assert.match(await desk.locator('.flash.ok').innerText(), tRe(lang, 'ok_card', { card: cardNo, status: t(lang, 'st_active') }));
 
     // The card is lost; the replacement costs 20 yuan, collected once at the desk.
     const personId = await desk.locator('[data-person]').getAttribute('data-person');

@@ -144,7 +144,9 @@ fn mask_tail(s: &str) -> String {
 async fn person_status(store: &dyn Store, ctx: &Ctx, person_id: &str) -> Result<Value> {
     let found = persons::get(store, ctx, person_id).await?;
     let held = cards::of_person(store, ctx, person_id).await?;
-    let filter = AppFilter { person_id: Some(person_id.to_string()), page: Page::default(), ..AppFilter::default() };
+    // A default page is one row (the limit is clamped to at least 1): the oldest application,
+    // seldom the one in flight. A person has a handful; 200 is every one of them.
+    let filter = AppFilter { person_id: Some(person_id.to_string()), page: Page::first(200), ..AppFilter::default() };
     let apps = applications::list(store, ctx, filter).await?;
     let cards: Vec<Value> = held
         .iter()

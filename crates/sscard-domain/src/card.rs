@@ -168,19 +168,25 @@ pub fn decide_activation(
 
 /// The status an action other than activation leads to, or a 409 naming the current status.
 pub fn decide_action(card: &Card, action: CardAction) -> Result<CardStatus, DomainError> {
+    if action == CardAction::Activate {
+        return Err(DomainError::invalid("use_activation", "action", "activation needs a PIN"));
+    }
+    next_status(card.status, action).ok_or_else(|| illegal(card, action.as_str()))
+}
+
+/// The status `action` takes a card in `status` to, or None when the state machine does not
+/// allow it. Activation (which needs a PIN) is [`decide_activation`]'s and is None here. Pages
+/// that know only a card's status (another deployment's card, DESIGN §7.1) offer by this.
+pub fn next_status(status: CardStatus, action: CardAction) -> Option<CardStatus> {
     use CardStatus as S;
-    let to = match (action, card.status) {
-        (CardAction::Activate, _) => {
-            return Err(DomainError::invalid("use_activation", "action", "activation needs a PIN"));
-        }
+    Some(match (action, status) {
         (CardAction::Suspend, S::Active) => S::Suspended,
         (CardAction::Unsuspend, S::Suspended) => S::Active,
         (CardAction::ReportLost, S::Active | S::Suspended) => S::Lost,
         (CardAction::Stop, S::Active | S::Suspended) => S::Stopped,
         (CardAction::Cancel, s) if !s.is_final() => S::Cancelled,
-        _ => return Err(illegal(card, action.as_str())),
-    };
-    Ok(to)
+        _ => return None,
+    })
 }
 
 /// Hand-over (at collect or delivery): produced -> issued; a dormant card can still be collected.

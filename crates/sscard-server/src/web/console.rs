@@ -47,6 +47,8 @@ struct ConsolePage {
     charts: Vec<(String, String)>,
     review: Vec<ReviewRow>,
     branches: Vec<BranchOption>,
+    /// The cross-region stop reaches other deployments only in a nation.
+    in_nation: bool,
 }
 
 fn labelled(t: &super::i18n::Tr, prefix: &str, counts: &[Count]) -> Vec<(String, i64)> {
@@ -111,7 +113,8 @@ pub async fn page(State(state): State<AppState>, v: Viewer) -> Response {
     }
     let review = review_rows(&state, &ctx).await;
     let (_, branches) = branch_options(&state, None).await.unwrap_or_default();
-    render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches })
+    let in_nation = super::national::in_nation(&state);
+    render(&v, &ConsolePage { l: Layout::new(&v), persons: overview.persons, charts, review, branches, in_nation })
 }
 
 /// The applications waiting for review, with who (masked) and whether a fee is unpaid.

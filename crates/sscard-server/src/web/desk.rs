@@ -16,7 +16,7 @@ use sscard_domain::access::Role;
 use sscard_domain::application::{
     AppKind, AppStep, ApplicationInput, BranchFacts, Channel, ReplacementReason, default_branch, kinds_that_fit,
 };
-use sscard_domain::card::{CardAction, Pin};
+use sscard_domain::card::CardAction;
 use sscard_domain::document::{DocType, DocumentNumber, Sex};
 use sscard_domain::error::DomainError;
 use sscard_domain::ids::{BranchCode, RegionCode};
@@ -344,69 +344,6 @@ pub async fn card_action(
     .map(|c| super::portal::card_done(&v.t, &c))
     .map_err(|e| super::err_text(&v.t, &e));
     back(&to, result)
-}
-
-#[derive(Template)]
-#[template(path = "desk_pin.html")]
-struct PinPage {
-    l: Layout,
-    card_no: String,
-    q: String,
-}
-
-#[derive(Deserialize)]
-pub struct PinQuery {
-    q: Option<String>,
-}
-
-/// The customer's PIN entry: a page of its own for the screen that faces the customer (or the
-/// teller turns theirs), with nothing on it but the card number and two PIN fields. The
-/// teller's desk page has no PIN field at all.
-pub async fn pin_page(v: Viewer, Path(card_no): Path<String>, Query(query): Query<PinQuery>) -> Response {
-    if let Err(r) = v.require(&[Role::Teller, Role::Clerk, Role::Admin]) {
-        return r;
-    }
-    let card_no = match fields::card_no(&card_no, "card_no") {
-        Ok(c) => c.to_string(),
-        Err(_) => return back("/desk", Err(v.t.s("err_not_found").to_string())),
-    };
-    render(&v, &PinPage { l: Layout::new(&v), card_no, q: query.q.unwrap_or_default() })
-}
-
-#[derive(Deserialize)]
-pub struct PinForm {
-    csrf: String,
-    q: Option<String>,
-    pin: String,
-    pin_confirmation: String,
-}
-
-/// Activates the card with the PIN the customer typed twice; the PIN is hashed by the use case
-/// and never shown, logged or kept in an audit record.
-pub async fn pin_submit(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(card_no): Path<String>,
-    Form(f): Form<PinForm>,
-) -> Response {
-    let actor = match v.post_as(&f.csrf, &[Role::Teller, Role::Clerk, Role::Admin]) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let ctx = state.ctx(actor, None);
-    let result = async {
-        let card_no = fields::card_no(&card_no, "card_no")?;
-        let input = ActionInput { pin: Some(Pin::parse_confirmed(&f.pin, &f.pin_confirmation)?), ..Default::default() };
-        cards::act(state.store.as_ref(), &ctx, &card_no, CardAction::Activate, input).await
-    }
-    .await
-    .map(|c| super::portal::card_done(&v.t, &c))
-    .map_err(|e| super::err_text(&v.t, &e));
-    let q = f.q.as_deref().unwrap_or("");
-    match &result {
-        Ok(_) => back(&desk_back(q), result),
-        Err(_) => back(&format!("/desk/pin/{}?q={}", urlencode(&card_no), urlencode(q)), result),
-    }
 }
 
 /// Collects an application's fee in cash at the desk (once).

@@ -34,8 +34,16 @@ impl Lang {
     }
     fn sources(self) -> &'static [&'static str] {
         match self {
-            Lang::Zh => &[include_str!("../../i18n/zh-CN/pages.ftl"), include_str!("../../i18n/zh-CN/errors.ftl")],
-            Lang::En => &[include_str!("../../i18n/en/pages.ftl"), include_str!("../../i18n/en/errors.ftl")],
+            Lang::Zh => &[
+                include_str!("../../i18n/zh-CN/pages.ftl"),
+                include_str!("../../i18n/zh-CN/errors.ftl"),
+                include_str!("../../i18n/zh-CN/national.ftl"),
+            ],
+            Lang::En => &[
+                include_str!("../../i18n/en/pages.ftl"),
+                include_str!("../../i18n/en/errors.ftl"),
+                include_str!("../../i18n/en/national.ftl"),
+            ],
         }
     }
 }

@@ -11,6 +11,9 @@ pub mod errors;
 pub mod export;
 pub mod flash;
 pub mod i18n;
+pub mod kiosk;
+pub mod national;
+pub mod national_pages;
 pub mod pages;
 pub mod portal;
 
@@ -58,7 +61,19 @@ pub fn router() -> Router<AppState> {
         .route("/desk/applications/{id}/fee", post(desk::collect_fee))
         .route("/desk/applications/{id}/{step}", post(desk::step))
         .route("/desk/cards/{card_no}/{action}", post(desk::card_action))
-        .route("/desk/pin/{card_no}", get(desk::pin_page).post(desk::pin_submit))
+        .route("/desk/pin/{card_no}", get(kiosk::desk_page).post(kiosk::desk_start))
+        .route("/desk/pin/{card_no}/state", get(kiosk::desk_state))
+        .route("/kiosk/pin", get(kiosk::kiosk_page).post(kiosk::kiosk_submit))
+        .route("/desk/national", get(national_pages::desk_page).post(national_pages::desk_lookup))
+        .route("/desk/national/done", post(national_pages::desk_done))
+        .route("/desk/national/apply", post(national_pages::desk_apply))
+        .route("/desk/national/cards/{action}", post(national_pages::desk_act))
+        .route("/desk/national/applications/{deployment}/{id}", get(national_pages::desk_progress))
+        .route("/portal/national", get(national_pages::portal_page))
+        .route("/portal/national/apply", post(national_pages::portal_apply))
+        .route("/portal/national/cards/{action}", post(national_pages::portal_act))
+        .route("/portal/national/applications/{deployment}/{id}", get(national_pages::portal_progress))
+        .route("/console/national/stop", post(national_pages::console_stop))
         .route("/console", get(console::page))
         .route("/console/applications/{id}/fee-waiver", post(console::waive_fee))
         .route("/console/applications/{id}/{step}", post(console::step))

@@ -25,6 +25,7 @@ mod metrics;
 mod nation_ecard;
 mod nation_medical;
 mod national;
+mod national_pages;
 mod onecard;
 mod openapi;
 mod persons;
