@@ -457,7 +457,8 @@ pub struct TapRequest {
     pub txn_id: Option<String>,
 }
 
-/// Online fare debit at a gate: `{fare_fen, balance_fen}`; an overdraft is a 422.
+/// Online fare debit at a gate: `{fare_fen, balance_fen}`; an overdraft is a 422, and so is
+/// another deployment's QR code (`foreign_card_not_payable`).
 #[utoipa::path(post, path = "/api/v1/transit/taps", tag = "onecard", request_body = TapRequest, params(crate::openapi::IdempotencyKey),
     responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 409, body = crate::error::Problem, description = "a conflict with the current state (in `current_state`) or an Idempotency-Key reused with another body")))]
 pub async fn tap(
@@ -586,9 +587,11 @@ pub struct LoanRequest {
 }
 
 /// Lend an item to the presented patron, within the network's loan limit and for its loan
-/// period (see `POST /api/v1/library/policies`; 10 items for 30 days when unset).
+/// period (see `POST /api/v1/library/policies`; 10 items for 30 days when unset). A visitor's
+/// QR code (another deployment's) borrows without registering, recorded with its deployment
+/// and e-card (`deployment`, `ecard_id`).
 #[utoipa::path(post, path = "/api/v1/library/loans", tag = "onecard", request_body = LoanRequest,
-    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+    responses((status = 201, body = Object), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 403, body = crate::error::Problem, description = "the caller may not do this"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "another deployment's QR code, and the hub (hub_unavailable) or the card's deployment (deployment_unavailable) did not answer; nothing recorded")))]
 pub async fn borrow(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -704,9 +707,11 @@ pub struct ParkCardRequest {
     pub park_code: String,
 }
 
-/// An entry at a park gate: `{admitted, price_fen, reason}`.
+/// An entry at a park gate: `{admitted, price_fen, reason}`. A visitor's QR code (another
+/// deployment's) enters free parks, and as a retiree where retirees go free; a paid entry is
+/// 422 `foreign_card_not_payable`.
 #[utoipa::path(post, path = "/api/v1/parks/entries", tag = "onecard", request_body = ParkCardRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 409, body = crate::error::Problem, description = "a conflict with the current state (in `current_state`) or an Idempotency-Key reused with another body"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 409, body = crate::error::Problem, description = "a conflict with the current state (in `current_state`) or an Idempotency-Key reused with another body"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "another deployment's QR code, and the hub (hub_unavailable) or the card's deployment (deployment_unavailable) did not answer; nothing recorded")))]
 pub async fn park_entry(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
@@ -734,9 +739,10 @@ pub async fn buy_pass(
     Ok(created(to_json(&pass)))
 }
 
-/// Verify the holder at an identity terminal: only the attributes of the terminal's scope.
+/// Verify the holder at an identity terminal: only the attributes of the terminal's scope (of
+/// a visitor's QR code, another deployment's, those its deployment shows a terminal).
 #[utoipa::path(post, path = "/api/v1/identity/verify", tag = "onecard", request_body = CardRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json")))]
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem), (status = 400, body = crate::error::Problem, description = "a malformed or invalid field, named in `field`"), (status = 401, body = crate::error::Problem, description = "no token, or an unknown or expired one"), (status = 404, body = crate::error::Problem, description = "no such thing"), (status = 413, body = crate::error::Problem, description = "the body is over the limit"), (status = 415, body = crate::error::Problem, description = "the body is not application/json"), (status = 503, body = crate::error::Problem, description = "another deployment's QR code, and the hub (hub_unavailable) or the card's deployment (deployment_unavailable) did not answer; nothing recorded")))]
 pub async fn identify(
     State(state): State<AppState>,
     TerminalAuth(t): TerminalAuth,
