@@ -127,6 +127,7 @@ macro_rules! conformance_tests {
             onecard_medical_settlement,
             onecard_transit,
             onecard_library,
+            onecard_visitors_by_deployment_and_ecard,
             onecard_parks,
             onecard_concurrent_debits_never_overdraw,
             onecard_wallet_follows_the_replacement,

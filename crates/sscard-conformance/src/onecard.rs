@@ -1130,3 +1130,88 @@ pub async fn onecard_wallet_goes_back_when_the_card_ends(store: Arc<dyn Store>) 
     assert_eq!(check(store).await.expect("books").transfers, before);
     books_clean(store).await;
 }
+
+/// A visitor of another deployment of the nation, as the server makes one of a QR code the
+/// issuer said is usable.
+fn visitor(ecard_byte: &str, retired: bool, temporary: bool) -> Presentation {
+    Presentation::Visitor(sscard_domain::nation::visitor::Visitor {
+        deployment: "FZ".into(),
+        ecard_id: ecard_byte.repeat(16),
+        attributes: sscard_domain::ecard::Attributes {
+            name: Some("张*".into()),
+            region: "350102".into(),
+            retired,
+            temporary,
+            ..Default::default()
+        },
+    })
+}
+
+/// Visitors (docs/NATION.md): a holder of another deployment borrows without registering,
+/// within the network's limit counted per e-card, and returns as anyone; enters a free park and,
+/// as a retiree, one free for retirees, but never pays; a temporary card of another region is
+/// refused. Loans, entries and uses keep the deployment and the e-card and no person, and a row
+/// with both a person and a visitor is refused by the database.
+pub async fn onecard_visitors_by_deployment_and_ecard(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    operators(store).await;
+    library::set_policy(store, &ctx(admin()), "XM-LIB", lib_policy(2, 30)).await.expect("policy");
+    let desk = terminal(store, "XM-LIB", "library", REGION, &[]).await.terminal;
+    let c = tctx(&desk);
+    let loan = library::borrow(store, &c, &desk, &visitor("ab", false, false), "V-1").await.expect("borrow");
+    assert_eq!((loan.person_id.as_deref(), loan.card_no.as_deref()), (None, None));
+    assert_eq!((loan.deployment.as_deref(), loan.ecard_id), (Some("FZ"), Some("ab".repeat(16))));
+    conflict(library::borrow(store, &c, &desk, &visitor("cd", false, false), "V-1").await, "item_on_loan", "on_loan");
+    library::borrow(store, &c, &desk, &visitor("ab", false, false), "V-2").await.expect("borrow");
+    let over = library::borrow(store, &c, &desk, &visitor("ab", false, false), "V-3").await;
+    refusal(over, ErrorKind::Refused, "loan_limit");
+    // Another e-card has loans of its own.
+    library::borrow(store, &c, &desk, &visitor("cd", false, false), "V-3").await.expect("borrow");
+    let back = library::give_back(store, &c, &desk, "V-1").await.expect("return");
+    assert_eq!((back.deployment.as_deref(), back.person_id), (Some("FZ"), None));
+    let late = ctx_at(terminal_actor(&desk), days_later_ms(31));
+    let overdue = library::overdue(store, &late, &desk, 100).await.expect("overdue");
+    let listed: Vec<(&str, Option<&str>)> =
+        overdue.iter().map(|l| (l.item_id.as_str(), l.ecard_id.as_deref())).collect();
+    let (ab, cd) = ("ab".repeat(16), "cd".repeat(16));
+    assert_eq!(listed, vec![("V-2", Some(ab.as_str())), ("V-3", Some(cd.as_str()))]);
+    refusal(
+        library::borrow(store, &late, &desk, &visitor("ab", false, false), "V-4").await,
+        ErrorKind::Refused,
+        "has_overdue",
+    );
+    // Registering keeps a person: a visitor is refused there.
+    let r = library::register(store, &c, &desk, &visitor("ab", false, false)).await;
+    refusal(r, ErrorKind::Refused, "foreign_card_local_only");
+
+    for (code, price) in [("FREE", 0), ("PAID", 500)] {
+        let rule = ParkRule::parse(code, code, price, true, true, Some(10_000)).expect("rule");
+        parks::put_park(store, &ctx(admin()), ParkRow { operator_code: "XM-PARK".into(), rule }).await.expect("park");
+    }
+    let gate = terminal(store, "XM-PARK", "park", REGION, &[]).await.terminal;
+    let g = tctx(&gate);
+    let e = parks::entry(store, &g, &gate, &visitor("ab", false, false), "FREE").await.expect("entry");
+    assert_eq!((e.admitted, e.price_fen, e.reason.as_str(), e.balance_fen), (true, 0, "free", None));
+    let e = parks::entry(store, &g, &gate, &visitor("ab", true, false), "PAID").await.expect("entry");
+    assert_eq!((e.admitted, e.reason.as_str()), (true, "retiree"));
+    let paid = parks::entry(store, &g, &gate, &visitor("ab", false, false), "PAID").await;
+    refusal(paid, ErrorKind::Refused, "foreign_card_not_payable");
+    let pass = parks::buy_pass(store, &g, &gate, &visitor("ab", false, false), "PAID").await;
+    refusal(pass, ErrorKind::Refused, "foreign_card_local_only");
+    let temporary = parks::entry(store, &g, &gate, &visitor("ab", false, true), "FREE").await;
+    refusal(temporary, ErrorKind::Refused, "temporary_card_other_region");
+
+    // Uses: 3 loans, the item on loan, the limit, has_overdue, the patron; 2 entries, the paid
+    // one, the pass, the temporary card. All of e-card ab or cd of FZ, none of a person.
+    let of_visitors = "deployment = 'FZ' AND ecard_id IS NOT NULL AND person_id IS NULL AND card_no IS NULL";
+    assert_eq!(uses_where(store, of_visitors).await, 12);
+    assert_eq!(uses_where(store, "deployment IS NULL").await, 0);
+    assert_eq!(uses_where(store, "result = 'refused'").await, 7);
+    let mut tx = store.write().await.expect("tx");
+    let both = "INSERT INTO park_entries (id, park_code, terminal_id, person_id, card_no, deployment, ecard_id, \
+        admitted, price_fen, reason, at_ms) VALUES ('x', 'FREE', 't', 'p', 'A00000001', 'FZ', 'e', 1, 0, 'free', 0)";
+    assert!(tx.execute_unchecked(both).await.is_err(), "a person and a visitor at once");
+    drop(tx);
+    books_clean(store).await;
+}
