@@ -62,11 +62,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "nation_medical",
         sql: include_str!("../migrations/sqlite/0021_nation_medical.sql"),
     },
-    Migration {
-        version: 22,
-        name: "key_id_ranges",
-        sql: include_str!("../migrations/sqlite/0022_key_id_ranges.sql"),
-    },
+    Migration { version: 22, name: "key_id_ranges", sql: include_str!("../migrations/sqlite/0022_key_id_ranges.sql") },
     Migration { version: 27, name: "visitors", sql: include_str!("../migrations/sqlite/0027_visitors.sql") },
 ];
 

@@ -1,7 +1,7 @@
 //! [`Tx`] over one sqlx transaction. Plain SQL, one statement per primitive.
 
-use super::{Dialect, bulk};
 use super::rows::{self, date_text};
+use super::{Dialect, bulk};
 use crate::Db;
 use crate::vault::Vault;
 use async_trait::async_trait;
