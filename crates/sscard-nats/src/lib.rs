@@ -20,6 +20,7 @@ use sscard_domain::nation::wire::{COMMANDS_STREAM, COMMANDS_SUBJECTS, EVENTS_STR
 use std::time::Duration;
 
 pub use async_nats::jetstream::Context as JetStream;
+pub use async_nats::jetstream::context::PublishAckFuture;
 pub use consume::{Delivery, Handled, Handler, run_consumer};
 pub use outbox::OutboxSource;
 pub use relay::{Outgoing, RelaySource, run_relay};

@@ -104,7 +104,7 @@ fn consumer(url: &str, applier: &Arc<Applier>, stop: &watch::Sender<bool>) -> to
 
 fn relay(url: &str, source: Arc<dyn RelaySource>, stop: &watch::Sender<bool>) -> tokio::task::JoinHandle<()> {
     let (url, rx) = (url.to_string(), stop.subscribe());
-    let config = RelayConfig { batch: 20, idle: Duration::from_millis(20) };
+    let config = RelayConfig { batch: 20, idle: Duration::from_millis(20), ..RelayConfig::default() };
     tokio::spawn(async move { sscard_nats::run_relay(url, &*source, config, rx).await })
 }
 
@@ -229,4 +229,50 @@ async fn nats_killed_and_restarted_mid_stream_loses_nothing() {
     stop.send(true).expect("stop");
     r.await.expect("relay stops");
     c.await.expect("consumer stops");
+}
+
+/// The outbox that looks, at each cursor save, how many messages JetStream holds.
+struct Checked {
+    inner: OutboxSource,
+    url: String,
+    saves: Mutex<Vec<(i64, u64)>>,
+}
+
+#[async_trait]
+impl RelaySource for Checked {
+    fn name(&self) -> &str {
+        "checked"
+    }
+    async fn cursor(&self) -> Result<i64, NatsError> {
+        self.inner.cursor().await
+    }
+    async fn next_batch(&self, cursor: i64, limit: u32) -> Result<Vec<Outgoing>, NatsError> {
+        self.inner.next_batch(cursor, limit).await
+    }
+    async fn save_cursor(&self, seq: i64) -> Result<(), NatsError> {
+        let held = stream_messages(&self.url).await;
+        self.saves.lock().expect("lock").push((seq, held));
+        self.inner.save_cursor(seq).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_relay_moves_its_cursor_only_over_acknowledged_messages() {
+    let Some(nats) = NatsServer::start() else { return };
+    let (deployment, _d) = store().await;
+    append_events(&*deployment, 1_000).await;
+    let (stop, rx) = watch::channel(false);
+    let source = Arc::new(Checked { inner: outbox(&deployment), url: nats.url(), saves: Mutex::new(Vec::new()) });
+    // Small batches, several out at once, the cursor written after every acknowledged batch.
+    let config = RelayConfig { batch: 50, depth: 4, idle: Duration::from_millis(20), save_every: Duration::ZERO };
+    let (url, s) = (nats.url(), Arc::clone(&source));
+    let r = tokio::spawn(async move { sscard_nats::run_relay(url, &*s, config, rx).await });
+    wait_for("the cursor at 1000", 30, async || source.cursor().await.expect("cursor") == 1_000).await;
+    stop.send(true).expect("stop");
+    r.await.expect("relay stops");
+    let saves = source.saves.lock().expect("lock").clone();
+    assert!(saves.len() >= 10, "a save per acknowledged batch or so: {saves:?}");
+    assert!(saves.windows(2).all(|w| w[0].0 < w[1].0), "the cursor only moves forward: {saves:?}");
+    assert!(saves.iter().all(|&(seq, held)| held >= seq as u64), "saved past what JetStream holds: {saves:?}");
+    assert_eq!(stream_messages(&nats.url()).await, 1_000);
 }

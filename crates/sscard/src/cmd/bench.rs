@@ -119,6 +119,12 @@ pub enum BenchCmd {
         /// The NATS server (with JetStream) to publish to.
         #[arg(long, default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// Messages per relay batch (and raw chunk); default the relay's.
+        #[arg(long, default_value_t = sscard_nats::relay::RelayConfig::default().batch)]
+        batch: u32,
+        /// Batches out at once, relay and raw alike; default the relay's.
+        #[arg(long, default_value_t = sscard_nats::relay::RelayConfig::default().depth)]
+        depth: usize,
     },
 }
 
@@ -130,7 +136,9 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Revocations { entries, seconds, tokens } => {
             return super::bench_revocations::revocations(super::bench_revocations::Args { entries, seconds, tokens });
         }
-        BenchCmd::Relay { events, nats_url } => return super::bench_relay::relay_bench(events, &nats_url).await,
+        BenchCmd::Relay { events, nats_url, batch, depth } => {
+            return super::bench_relay::relay_bench(super::bench_relay::Args { events, nats_url, batch, depth }).await;
+        }
         BenchCmd::Scale { backend, persons, small, ops, warmup, keep } => {
             let args = super::bench_scale::Args { backend, persons, small, ops, warmup, keep };
             return super::bench_scale::scale(args).await;
