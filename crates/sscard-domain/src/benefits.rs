@@ -9,6 +9,7 @@ use crate::card::{CancelReason, Card, CardStatus};
 use crate::clock::{add_months, china_date, start_of_day_ms};
 use crate::document::Ssn;
 use crate::error::DomainError;
+use crate::ids::{BankCode, CardNo, Pan};
 use crate::money::Fen;
 use crate::person::{Person, PersonName};
 use crate::terminal::{Operator, OperatorKind, Scenario, Terminal};
@@ -18,8 +19,11 @@ use serde::{Deserialize, Serialize};
 pub const MAX_BATCH_LINES: u64 = 2_000_000;
 /// Most lines in a JSON batch (larger batches come as CSV).
 pub const MAX_JSON_LINES: usize = 10_000;
-/// Lines staged or paid in one transaction: memory and lock time stay bounded whatever the batch.
+/// Lines read and staged in one transaction: memory stays bounded whatever the batch.
 pub const CHUNK_LINES: usize = 1_000;
+/// Lines paid in one transaction: memory and lock time stay bounded whatever the batch, and
+/// the statements and the commit of a chunk are spread over this many lines.
+pub const PAY_CHUNK_LINES: usize = 5_000;
 /// Longest payer, program or batch id.
 pub const MAX_CODE: usize = 32;
 /// Longest batch id and line id.
@@ -239,10 +243,11 @@ impl Tally {
 /// The facts a line's outcome depends on, loaded by the use case.
 #[derive(Debug, Clone, Copy)]
 pub struct LineFacts<'a> {
-    /// The person with the line's SSN, if any.
-    pub person: Option<&'a Person>,
+    /// The name on file of the person with the line's SSN, if there is such a person (the
+    /// rules need nothing else of the person: the use case need not open the rest).
+    pub person_name: Option<&'a PersonName>,
     /// Their cards (any status).
-    pub cards: &'a [Card],
+    pub cards: &'a [PayeeCard],
     /// This payer already paid this person for the program and period (this batch included).
     pub already_paid: bool,
     pub needs_certification: bool,
@@ -252,25 +257,52 @@ pub struct LineFacts<'a> {
     pub certification_valid_months: u32,
 }
 
+/// What the rules and the payment look at of a person's card: whether its account can be
+/// paid (status, temporary, the account), which is newest, and whether it was cancelled for
+/// death. The use case need not load (nor open) anything else of the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayeeCard {
+    pub card_no: CardNo,
+    pub status: CardStatus,
+    pub temporary: bool,
+    pub bank_code: BankCode,
+    /// The card's bank account, if it has one.
+    pub pan: Option<Pan>,
+    pub produced_at_ms: i64,
+    pub cancel_reason: Option<CancelReason>,
+}
+
+impl From<&Card> for PayeeCard {
+    fn from(c: &Card) -> Self {
+        PayeeCard {
+            card_no: c.card_no.clone(),
+            status: c.status,
+            temporary: c.temporary,
+            bank_code: c.bank_code.clone(),
+            pan: c.pan.clone(),
+            produced_at_ms: c.produced_at_ms,
+            cancel_reason: c.cancel_reason,
+        }
+    }
+}
+
 /// The card whose bank account a benefit goes to: an active or suspended card first (the
 /// card in use); else a lost one (its account stays open until the replacement is activated);
 /// else an issued one (handed over, not yet activated). Never a temporary card, never one
 /// without an account. Among equals, the newest.
-pub fn paying_card(cards: &[Card]) -> Option<&Card> {
-    let rank = |c: &Card| match c.status {
+pub fn paying_card(cards: &[PayeeCard]) -> Option<&PayeeCard> {
+    let rank = |c: &PayeeCard| match c.status {
         CardStatus::Active | CardStatus::Suspended => 3,
         CardStatus::Lost => 2,
         CardStatus::Issued => 1,
         _ => 0,
     };
-    cards
-        .iter()
-        .filter(|c| !c.temporary && c.pan.is_some() && rank(c) > 0)
-        .max_by_key(|c| (rank(c), c.produced_at_ms, c.card_no.as_str().to_string()))
+    let key = |c: &&PayeeCard| (rank(c), c.produced_at_ms, c.card_no.as_str().to_string());
+    cards.iter().filter(|c| !c.temporary && c.pan.is_some() && rank(c) > 0).max_by_key(key)
 }
 
 /// Whether the person is recorded as dead: a card cancelled for death.
-pub fn is_deceased(cards: &[Card]) -> bool {
+pub fn is_deceased(cards: &[PayeeCard]) -> bool {
     cards.iter().any(|c| c.status == CardStatus::Cancelled && c.cancel_reason == Some(CancelReason::Death))
 }
 
@@ -286,10 +318,10 @@ pub fn certified_until_ms(at_ms: i64, valid_months: u32) -> i64 {
 
 /// The outcome of one line: paid to the card [`paying_card`] picks, or the first reason
 /// that refuses it, in this order: unknown_person, name_mismatch, deceased, duplicate,
-/// certification_overdue, no_financial_account.
-pub fn decide_line<'a>(line: &BatchLine, facts: &LineFacts<'a>) -> Result<&'a Card, LineOutcome> {
-    let Some(person) = facts.person else { return Err(LineOutcome::UnknownPerson) };
-    if person.name != line.name {
+/// certification_overdue, no_financial_account. `line_name` is the name the payer sent.
+pub fn decide_line<'a>(line_name: &PersonName, facts: &LineFacts<'a>) -> Result<&'a PayeeCard, LineOutcome> {
+    let Some(name_on_file) = facts.person_name else { return Err(LineOutcome::UnknownPerson) };
+    if name_on_file != line_name {
         return Err(LineOutcome::NameMismatch);
     }
     if is_deceased(facts.cards) {
@@ -492,9 +524,13 @@ mod tests {
         assert!(BatchLine::parse(7, &raw(" L1 ", &ssn, " 张三 ", " 100 ")).is_ok());
     }
 
-    fn facts<'a>(p: Option<&'a Person>, cards: &'a [Card]) -> LineFacts<'a> {
+    fn payee(cards: Vec<Card>) -> Vec<PayeeCard> {
+        cards.iter().map(PayeeCard::from).collect()
+    }
+
+    fn facts<'a>(p: Option<&'a Person>, cards: &'a [PayeeCard]) -> LineFacts<'a> {
         LineFacts {
-            person: p,
+            person_name: p.map(|p| &p.name),
             cards,
             already_paid: false,
             needs_certification: false,
@@ -509,29 +545,35 @@ mod tests {
         let active = card(CardStatus::Active);
         let p = person(&active);
         let line = BatchLine::parse(1, &raw("L1", &p.ssn.to_string(), p.name.as_str(), "100")).unwrap();
-        let cards = vec![active.clone()];
-        assert_eq!(decide_line(&line, &facts(Some(&p), &cards)).unwrap().card_no, active.card_no);
-        assert_eq!(decide_line(&line, &facts(None, &cards)).unwrap_err(), LineOutcome::UnknownPerson);
+        let cards = payee(vec![active.clone()]);
+        assert_eq!(decide_line(&line.name, &facts(Some(&p), &cards)).unwrap().card_no, active.card_no);
+        assert_eq!(decide_line(&line.name, &facts(None, &cards)).unwrap_err(), LineOutcome::UnknownPerson);
         let other = BatchLine { name: PersonName::parse("李四").unwrap(), ..line.clone() };
-        assert_eq!(decide_line(&other, &facts(Some(&p), &cards)).unwrap_err(), LineOutcome::NameMismatch);
-        let dead =
-            vec![Card { status: CardStatus::Cancelled, cancel_reason: Some(CancelReason::Death), ..active.clone() }];
-        assert_eq!(decide_line(&line, &facts(Some(&p), &dead)).unwrap_err(), LineOutcome::Deceased);
+        assert_eq!(decide_line(&other.name, &facts(Some(&p), &cards)).unwrap_err(), LineOutcome::NameMismatch);
+        let dead = payee(vec![Card {
+            status: CardStatus::Cancelled,
+            cancel_reason: Some(CancelReason::Death),
+            ..active.clone()
+        }]);
+        assert_eq!(decide_line(&line.name, &facts(Some(&p), &dead)).unwrap_err(), LineOutcome::Deceased);
         let paid = LineFacts { already_paid: true, ..facts(Some(&p), &cards) };
-        assert_eq!(decide_line(&line, &paid).unwrap_err(), LineOutcome::Duplicate);
+        assert_eq!(decide_line(&line.name, &paid).unwrap_err(), LineOutcome::Duplicate);
         let needs = LineFacts { needs_certification: true, ..facts(Some(&p), &cards) };
-        assert_eq!(decide_line(&line, &needs).unwrap_err(), LineOutcome::CertificationOverdue);
+        assert_eq!(decide_line(&line.name, &needs).unwrap_err(), LineOutcome::CertificationOverdue);
         let certified = LineFacts { certified_at_ms: Some(needs.now_ms - 86_400_000), ..needs };
-        assert!(decide_line(&line, &certified).is_ok());
+        assert!(decide_line(&line.name, &certified).is_ok());
         let stale = LineFacts { certified_at_ms: Some(needs.now_ms - 400 * 86_400_000), ..needs };
-        assert_eq!(decide_line(&line, &stale).unwrap_err(), LineOutcome::CertificationOverdue);
-        let none: Vec<Card> = vec![];
-        assert_eq!(decide_line(&line, &facts(Some(&p), &none)).unwrap_err(), LineOutcome::NoFinancialAccount);
-        let temp = vec![Card { temporary: true, pan: None, ..active.clone() }];
-        assert_eq!(decide_line(&line, &facts(Some(&p), &temp)).unwrap_err(), LineOutcome::NoFinancialAccount);
-        let emigrated =
-            vec![Card { status: CardStatus::Cancelled, cancel_reason: Some(CancelReason::Emigration), ..active }];
-        assert_eq!(decide_line(&line, &facts(Some(&p), &emigrated)).unwrap_err(), LineOutcome::NoFinancialAccount);
+        assert_eq!(decide_line(&line.name, &stale).unwrap_err(), LineOutcome::CertificationOverdue);
+        let none: Vec<PayeeCard> = vec![];
+        assert_eq!(decide_line(&line.name, &facts(Some(&p), &none)).unwrap_err(), LineOutcome::NoFinancialAccount);
+        let temp = payee(vec![Card { temporary: true, pan: None, ..active.clone() }]);
+        assert_eq!(decide_line(&line.name, &facts(Some(&p), &temp)).unwrap_err(), LineOutcome::NoFinancialAccount);
+        let emigrated = payee(vec![Card {
+            status: CardStatus::Cancelled,
+            cancel_reason: Some(CancelReason::Emigration),
+            ..active
+        }]);
+        assert_eq!(decide_line(&line.name, &facts(Some(&p), &emigrated)).unwrap_err(), LineOutcome::NoFinancialAccount);
     }
 
     #[test]
@@ -540,13 +582,13 @@ mod tests {
         let new_no = crate::ids::CardNo::parse("B00000002").unwrap();
         let replacement = Card { card_no: new_no.clone(), produced_at_ms: 2, ..card(CardStatus::Issued) };
         // The lost card's account until the replacement is activated.
-        let cards = vec![lost.clone(), replacement.clone()];
+        let cards = payee(vec![lost.clone(), replacement.clone()]);
         assert_eq!(paying_card(&cards).unwrap().card_no, lost.card_no);
         let activated = Card { status: CardStatus::Active, ..replacement.clone() };
-        let cards = vec![Card { status: CardStatus::Replaced, ..lost }, activated];
+        let cards = payee(vec![Card { status: CardStatus::Replaced, ..lost }, activated]);
         assert_eq!(paying_card(&cards).unwrap().card_no, new_no);
-        assert_eq!(paying_card(std::slice::from_ref(&replacement)).unwrap().card_no, new_no);
-        assert!(paying_card(&[card(CardStatus::Produced)]).is_none());
+        assert_eq!(paying_card(&payee(vec![replacement])).unwrap().card_no, new_no);
+        assert!(paying_card(&payee(vec![card(CardStatus::Produced)])).is_none());
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Sm4Key {
     /// Encrypt and authenticate `plaintext` (and authenticate `aad`) with a
     /// fresh random nonce: `nonce || ciphertext || tag`.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-        self.seal_with_nonce(&crate::rand::random_bytes::<NONCE_LEN>(), plaintext, aad)
+        self.seal_with_nonce(&crate::rand::nonce_bytes::<NONCE_LEN>(), plaintext, aad)
     }
 
     pub(crate) fn seal_with_nonce(&self, nonce: &[u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {

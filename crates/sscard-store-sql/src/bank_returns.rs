@@ -162,7 +162,7 @@ impl ports::BankReturns for SqlTx {
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &[s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await
     }
 
     async fn mark_payments_returned(&mut self, ids: &[String]) -> Result<()> {

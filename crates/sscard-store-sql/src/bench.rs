@@ -35,7 +35,7 @@ pub async fn insert_holders(store: &SqlStore, holders: &[(Person, Card, Ecard)])
     if store.dialect == Dialect::Postgres {
         sqlx::raw_sql("SET LOCAL synchronous_commit = off").execute(&mut *tx).await.db()?;
     }
-    bulk::run(&mut tx, store.dialect, &[persons, cards, ecards]).await?;
+    bulk::run(&mut tx, store.dialect, vec![persons, cards, ecards]).await?;
     tx.commit().await.db()
 }
 
@@ -54,6 +54,18 @@ pub async fn database_bytes(store: &SqlStore) -> Result<i64> {
     };
     let row = sqlx::query(sql).fetch_one(store.pool()).await.db()?;
     rows::int(&row, "bytes")
+}
+
+/// The process ids of the PostgreSQL server processes serving this store's database (none on
+/// SQLite, which runs in the process itself), so that a benchmark can count the database's CPU
+/// time with its own.
+pub async fn backend_pids(store: &SqlStore) -> Result<Vec<i64>> {
+    if store.dialect != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let sql = "SELECT CAST(pid AS BIGINT) AS pid FROM pg_stat_activity WHERE datname = current_database()";
+    let found = sqlx::query(sql).fetch_all(store.pool()).await.db()?;
+    found.iter().map(|r| rows::int(r, "pid")).collect()
 }
 
 /// Lookups per second both ways.

@@ -10,7 +10,9 @@ use crate::vault::Vault;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
-use sscard_domain::benefits::{BatchStatus, LineOutcome, ProgramKind};
+use sscard_domain::benefits::{BatchStatus, LineOutcome, PayeeCard, ProgramKind};
+use sscard_domain::card::{CancelReason, CardStatus};
+use sscard_domain::ids::{BankCode, CardNo, Pan};
 use sscard_store::benefits::*;
 use sscard_store::onecard::BalanceChange;
 use sscard_store::ports;
@@ -133,6 +135,125 @@ fn payment(row: &AnyRow, vault: &Vault) -> Result<PaymentRow> {
         status: text(row, "status")?,
         paid_at_ms: int(row, "paid_at_ms")?,
     })
+}
+
+/// The read of a chunk to pay (see [`ports::Benefits::lines_to_pay`]): each line joined to
+/// the person its SSN's blind index finds and to that person's cards (a row per card), with
+/// whether the payer already paid them for the program and period (the `paid` partial index,
+/// led by the person) and, when asked, their newest certification. `$1` batch, `$2`..`$3` the
+/// sequence range, `$4`..`$6` payer, program and period.
+fn lines_to_pay_sql(certifications: bool) -> &'static str {
+    static SQL: [std::sync::OnceLock<String>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    SQL[usize::from(certifications)].get_or_init(|| {
+        let certified = if certifications {
+            "(SELECT CAST(MAX(k.at_ms) AS BIGINT) FROM benefit_certifications k WHERE k.person_id = p.id)"
+        } else {
+            "CAST(NULL AS BIGINT)"
+        };
+        format!(
+            "SELECT l.seq AS l_seq, l.line_id AS l_line_id, l.name AS l_name, l.amount_fen AS l_amount_fen, \
+             p.id AS p_id, p.name AS p_name, p.pension_recorded AS p_pension_recorded, \
+             CAST(CASE WHEN p.id IS NOT NULL AND EXISTS (SELECT 1 FROM benefit_payments b WHERE b.person_id = p.id \
+             AND b.payer_code = $4 AND b.program_code = $5 AND b.period = $6 AND b.status = 'paid') \
+             THEN 1 ELSE 0 END AS BIGINT) AS p_paid, {certified} AS p_certified_at_ms, \
+             c.card_no, c.status, c.temporary, c.bank_code, c.pan, c.produced_at_ms, c.cancel_reason \
+             FROM benefit_lines l LEFT JOIN persons p ON p.ssn_index = l.ssn_index \
+             LEFT JOIN cards c ON c.person_id = p.id \
+             WHERE l.batch_no = $1 AND l.seq > $2 AND l.seq <= $3 ORDER BY l.seq, c.card_no"
+        )
+    })
+}
+
+/// What the rules look at of a card (see [`PayeeCard`]), its account opened.
+fn payee_card(row: &AnyRow, card_no: String, vault: &Vault) -> Result<PayeeCard> {
+    let pan = vault.open_opt("cards.pan", &[&card_no], opt_text(row, "pan")?)?;
+    Ok(PayeeCard {
+        pan: pan.map(|p| Pan::parse(&p)).transpose().map_err(|_| corrupt("pan", &card_no))?,
+        card_no: CardNo::parse(&card_no).map_err(|_| corrupt("card_no", &card_no))?,
+        status: named(row, "status", CardStatus::parse)?,
+        temporary: int(row, "temporary")? != 0,
+        bank_code: BankCode::parse(&text(row, "bank_code")?).map_err(|_| corrupt("bank_code", &card_no))?,
+        produced_at_ms: int(row, "produced_at_ms")?,
+        cancel_reason: opt_text(row, "cancel_reason")?
+            .map(|r| CancelReason::parse(&r).ok_or_else(|| corrupt("cancel_reason", &r)))
+            .transpose()?,
+    })
+}
+
+/// The lines of [`lines_to_pay_sql`]'s rows (consecutive rows of one line carry its cards),
+/// opening the line's and the person's names and the cards' PANs, nothing else.
+fn lines_of_rows(rows: &[AnyRow], batch_no: i64, vault: &Vault) -> Result<Vec<LineToPay>> {
+    let mut out: Vec<LineToPay> = Vec::new();
+    for row in rows {
+        let seq = int(row, "l_seq")?;
+        if out.last().is_none_or(|l| l.seq != seq) {
+            out.push(line_to_pay(row, batch_no, seq, vault)?);
+        }
+        if let Some(card_no) = opt_text(row, "card_no")?
+            && let Some(payee) = out.last_mut().and_then(|l| l.payee.as_mut())
+        {
+            payee.cards.push(payee_card(row, card_no, vault)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The first row of a line: the line and its payee, without cards yet.
+fn line_to_pay(row: &AnyRow, batch_no: i64, seq: i64, vault: &Vault) -> Result<LineToPay> {
+    let key = line_key(batch_no, seq);
+    let key = [key[0].as_str(), key[1].as_str()];
+    let payee = match opt_text(row, "p_id")? {
+        None => None,
+        Some(person_id) => Some(Payee {
+            name: vault.open("persons.name", &[&person_id], &text(row, "p_name")?)?,
+            person_id,
+            pension_recorded: int(row, "p_pension_recorded")? != 0,
+            cards: Vec::new(),
+            already_paid: int(row, "p_paid")? != 0,
+            certified_at_ms: opt_int(row, "p_certified_at_ms")?,
+        }),
+    };
+    Ok(LineToPay {
+        seq,
+        line_id: text(row, "l_line_id")?,
+        name: vault.open("benefit_lines.name", &key, &text(row, "l_name")?)?,
+        amount_fen: int(row, "l_amount_fen")?,
+        payee,
+    })
+}
+
+impl SqlTx {
+    /// Fills the SSN blind index of the lines of `batch_no` in `after_seq < seq <= through_seq`
+    /// staged before the lines kept it (migration 0025): opens their SSN, indexes it.
+    async fn index_staged_ssns(&mut self, batch_no: i64, after_seq: i64, through_seq: i64) -> Result<()> {
+        let rows = sqlx::query(
+            "SELECT seq, ssn FROM benefit_lines WHERE batch_no = $1 AND seq > $2 AND seq <= $3 AND ssn_index IS NULL",
+        )
+        .bind(batch_no)
+        .bind(after_seq)
+        .bind(through_seq)
+        .fetch_all(self.conn())
+        .await
+        .db()?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut s = Section::new(
+            "UPDATE benefit_lines SET ssn_index = v.column3 FROM (",
+            3,
+            ") AS v WHERE benefit_lines.batch_no = v.column1 AND benefit_lines.seq = v.column2",
+            "line",
+        );
+        let vault = self.vault();
+        for r in &rows {
+            let seq = int(r, "seq")?;
+            let key = line_key(batch_no, seq);
+            let ssn = vault.open("benefit_lines.ssn", &[&key[0], &key[1]], &text(r, "ssn")?)?;
+            s.row([V::Int(batch_no), V::Int(seq), V::Owned(vault.ssn_index(&ssn))]);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, vec![s]).await
+    }
 }
 
 #[async_trait]
@@ -299,8 +420,8 @@ impl ports::Benefits for SqlTx {
 
     async fn insert_lines(&mut self, lines: &[LineRow]) -> Result<()> {
         let mut s = Section::new(
-            "INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen, key_version)",
-            7,
+            "INSERT INTO benefit_lines (batch_no, seq, line_id, ssn, name, amount_fen, key_version, ssn_index)",
+            8,
             "",
             "line",
         );
@@ -317,10 +438,12 @@ impl ports::Benefits for SqlTx {
                 V::Owned(vault.seal("benefit_lines.name", &key, &l.name)),
                 V::Int(l.amount_fen),
                 V::Int(version),
+                // Kept so that paying the line finds its person without opening the SSN again.
+                V::Owned(vault.ssn_index(&l.ssn)),
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &[s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await
     }
 
     async fn line_ids_taken(&mut self, batch_no: i64, line_ids: &[String]) -> Result<Vec<String>> {
@@ -362,7 +485,30 @@ impl ports::Benefits for SqlTx {
         rows.iter().map(|r| line(r, vault)).collect()
     }
 
-    async fn decide_lines(&mut self, lines: &[LineRow]) -> Result<()> {
+    async fn lines_to_pay(
+        &mut self,
+        batch: &BatchRow,
+        after_seq: i64,
+        through_seq: i64,
+        certifications: bool,
+    ) -> Result<Vec<LineToPay>> {
+        let through_seq = through_seq.min(after_seq.saturating_add(ports::MAX_LINES_TO_PAY));
+        self.index_staged_ssns(batch.batch_no, after_seq, through_seq).await?;
+        let rows = sqlx::query(AssertSqlSafe(lines_to_pay_sql(certifications)))
+            .persistent(true)
+            .bind(batch.batch_no)
+            .bind(after_seq)
+            .bind(through_seq)
+            .bind(batch.payer_code.as_str())
+            .bind(batch.program_code.as_str())
+            .bind(batch.period.as_str())
+            .fetch_all(self.conn())
+            .await
+            .db()?;
+        lines_of_rows(&rows, batch.batch_no, self.vault())
+    }
+
+    async fn decide_lines(&mut self, lines: &[LineDecision]) -> Result<()> {
         // One multi-row UPDATE ... FROM (VALUES ...) per few thousand lines. The row keeps the
         // older of its key versions, so a rotation still finds and re-seals it.
         let mut s = Section::new(
@@ -383,19 +529,19 @@ impl ports::Benefits for SqlTx {
             s.row([
                 V::Int(l.batch_no),
                 V::Int(l.seq),
-                V::OptText(l.outcome.map(|o| o.as_str())),
+                V::Text(l.outcome.as_str()),
                 V::OptText(l.person_id.as_deref()),
                 V::OptText(l.card_no.as_deref()),
                 V::OptText(l.bank_code.as_deref()),
                 account_no.map_or(V::OptText(None), V::Owned),
                 V::OptText(l.end_to_end_id.as_deref()),
                 V::OptText(l.transfer_id.as_deref()),
-                V::OptInt(l.decided_at_ms),
+                V::Int(l.decided_at_ms),
                 V::Int(version),
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &[s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await
     }
 
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()> {
@@ -422,7 +568,7 @@ impl ports::Benefits for SqlTx {
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &[s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await
     }
 
     async fn credit_bank_accounts(&mut self, credits: &[BalanceChange], now_ms: i64) -> Result<()> {
@@ -447,7 +593,7 @@ impl ports::Benefits for SqlTx {
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &[s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await
     }
 
     async fn paid_persons(
@@ -493,13 +639,21 @@ impl ports::Benefits for SqlTx {
             .collect()
     }
 
-    async fn set_pension_recorded(&mut self, person_id: &str) -> Result<()> {
-        sqlx::query("UPDATE persons SET pension_recorded = 1 WHERE id = $1")
-            .bind(person_id)
-            .execute(self.conn())
-            .await
-            .db()?;
-        self.touch(person_id);
+    async fn set_pension_recorded(&mut self, person_ids: &[String]) -> Result<()> {
+        let mut s = Section::new(
+            "UPDATE persons SET pension_recorded = 1 FROM (",
+            1,
+            ") AS v WHERE persons.id = v.column1 AND persons.pension_recorded = 0",
+            "person",
+        );
+        for id in person_ids {
+            s.row([V::Text(id)]);
+        }
+        let dialect = self.dialect();
+        super::bulk::run(self.conn(), dialect, vec![s]).await?;
+        for id in person_ids {
+            self.touch(id);
+        }
         Ok(())
     }
 

@@ -13,8 +13,8 @@ use sscard_store::{Result, StoreError};
 
 /// Most parameters in one statement: under PostgreSQL's 65,535 and SQLite's 32,766.
 const MAX_PARAMS: usize = 30_000;
-/// Statements with more rows than this are not kept prepared: a single operation writes
-/// fewer (and its shapes repeat), a chunk of an offline batch more (and its shape rarely does).
+/// Statements of more rows than this are not kept prepared: a single operation writes fewer
+/// (and its shapes repeat); a section of more rows is cut in pieces of fixed sizes ([`run_large`]).
 const MAX_PREPARED_ROWS: usize = 64;
 
 /// One bound value.
@@ -53,16 +53,12 @@ impl<'a> Section<'a> {
     fn rows(&self) -> usize {
         self.values.len() / self.cols
     }
-    /// This section in pieces of at most [`MAX_PARAMS`] parameters.
-    fn pieces(&self) -> impl Iterator<Item = Section<'a>> + '_ {
-        let per_piece = (MAX_PARAMS / self.cols).max(1) * self.cols;
-        self.values.chunks(per_piece).map(|values| Section {
-            head: self.head.clone(),
-            cols: self.cols,
-            tail: self.tail,
-            values: values.to_vec(),
-            what: self.what,
-        })
+    /// The first `rows` rows, taken out of this section (moved, not copied) as a section of
+    /// their own.
+    fn take_rows(&mut self, rows: usize) -> Section<'a> {
+        let rest = self.values.split_off((rows * self.cols).min(self.values.len()));
+        let values = std::mem::replace(&mut self.values, rest);
+        Section { head: self.head.clone(), cols: self.cols, tail: self.tail, values, what: self.what }
     }
     /// `head VALUES ($n, ...), (...) tail`, numbering parameters from `first` (SQLite: `?`
     /// in order, as it looks every `$n` up among the names before it, which is quadratic).
@@ -91,35 +87,82 @@ impl<'a> Section<'a> {
     }
 }
 
-pub(super) fn bind<'q>(mut q: Query<'q, Any, AnyArguments>, values: &[V<'q>]) -> Query<'q, Any, AnyArguments> {
+/// Binds the values in order, moving each value made for the statement into it (the `Any`
+/// driver copies borrowed text, but takes an owned one as it is).
+pub(super) fn bind<'q>(
+    mut q: Query<'q, Any, AnyArguments>,
+    values: impl IntoIterator<Item = V<'q>>,
+) -> Query<'q, Any, AnyArguments> {
     for v in values {
         q = match v {
-            V::Text(t) => q.bind(*t),
-            V::OptText(t) => q.bind(*t),
-            V::Int(i) => q.bind(*i),
-            V::OptInt(i) => q.bind(*i),
-            V::Owned(t) => q.bind(t.clone()),
-            V::OptOwned(t) => q.bind(t.clone()),
+            V::Text(t) => q.bind(t),
+            V::OptText(t) => q.bind(t),
+            V::Int(i) => q.bind(i),
+            V::OptInt(i) => q.bind(i),
+            V::Owned(t) => q.bind(t),
+            V::OptOwned(t) => q.bind(t),
         };
     }
     q
 }
 
-/// Runs the sections in order, in as few calls as the parameter limit allows (see
-/// [`run_statement`]).
-pub(super) async fn run(conn: &mut sqlx::AnyConnection, dialect: Dialect, sections: &[Section<'_>]) -> Result<()> {
-    let pieces: Vec<Section<'_>> = sections.iter().filter(|s| !s.values.is_empty()).flat_map(Section::pieces).collect();
-    let mut start = 0;
-    while start < pieces.len() {
-        // As many pieces as fit in one call.
-        let mut end = start + 1;
-        let mut params = pieces[start].values.len();
-        while end < pieces.len() && params + pieces[end].values.len() <= MAX_PARAMS {
-            params += pieces[end].values.len();
-            end += 1;
+/// Runs the sections in order. Sections of at most [`MAX_PREPARED_ROWS`] rows (what one
+/// operation writes) go together, in as few calls as the parameter limit allows (see
+/// [`run_statement`]); a larger one (a chunk of an offline batch) goes in pieces of a few fixed
+/// sizes ([`run_large`]).
+pub(super) async fn run(conn: &mut sqlx::AnyConnection, dialect: Dialect, sections: Vec<Section<'_>>) -> Result<()> {
+    let mut small: Vec<Section<'_>> = Vec::new();
+    for s in sections.into_iter().filter(|s| !s.values.is_empty()) {
+        if s.rows() <= MAX_PREPARED_ROWS {
+            small.push(s);
+        } else {
+            run_small(conn, dialect, std::mem::take(&mut small)).await?;
+            run_large(conn, dialect, s).await?;
         }
-        run_statement(conn, dialect, &pieces[start..end]).await?;
-        start = end;
+    }
+    run_small(conn, dialect, small).await
+}
+
+/// Small sections, as many in one call as [`MAX_PARAMS`] allows.
+async fn run_small(conn: &mut sqlx::AnyConnection, dialect: Dialect, sections: Vec<Section<'_>>) -> Result<()> {
+    let mut call: Vec<Section<'_>> = Vec::new();
+    let mut params = 0;
+    for s in sections {
+        if !call.is_empty() && params + s.values.len() > MAX_PARAMS {
+            run_call(conn, dialect, std::mem::take(&mut call)).await?;
+            params = 0;
+        }
+        params += s.values.len();
+        call.push(s);
+    }
+    if !call.is_empty() {
+        run_call(conn, dialect, call).await?;
+    }
+    Ok(())
+}
+
+/// One call of small sections, kept prepared when small: a single operation's shapes repeat.
+async fn run_call(conn: &mut sqlx::AnyConnection, dialect: Dialect, call: Vec<Section<'_>>) -> Result<()> {
+    let rows: usize = call.iter().map(Section::rows).sum();
+    run_statement(conn, dialect, call, rows <= MAX_PREPARED_ROWS).await
+}
+
+/// Most rows of one piece of a large section.
+const PIECE_ROWS: usize = 256;
+
+/// A large section in pieces of [`PIECE_ROWS`] rows (fewer when its columns would pass the
+/// parameter limit), the rest in pieces of decreasing powers of two: so every piece's text is
+/// one of a few per table, which the connection prepares once and reuses, where one statement
+/// of thousands of rows would be parsed and planned again for each chunk (on SQLite that
+/// compiling cost more than the writing).
+async fn run_large(conn: &mut sqlx::AnyConnection, dialect: Dialect, mut s: Section<'_>) -> Result<()> {
+    let most = PIECE_ROWS.min(MAX_PARAMS / s.cols.max(1)).max(1);
+    let full = 1usize << most.ilog2();
+    while !s.values.is_empty() {
+        let left = s.rows();
+        let n = if left >= full { full } else { 1usize << left.ilog2() };
+        let piece = s.take_rows(n);
+        run_statement(conn, dialect, vec![piece], true).await?;
     }
     Ok(())
 }
@@ -127,7 +170,12 @@ pub(super) async fn run(conn: &mut sqlx::AnyConnection, dialect: Dialect, sectio
 /// One call: on PostgreSQL one statement, the last piece its main statement and the ones before
 /// it CTEs; on SQLite (no data-modifying CTEs) the statements one after the other in one text,
 /// which the driver runs in order, binding each its share of the parameters.
-async fn run_statement(conn: &mut sqlx::AnyConnection, dialect: Dialect, pieces: &[Section<'_>]) -> Result<()> {
+async fn run_statement(
+    conn: &mut sqlx::AnyConnection,
+    dialect: Dialect,
+    mut pieces: Vec<Section<'_>>,
+    prepared: bool,
+) -> Result<()> {
     let mut sql = String::new();
     let mut next = 1;
     let last = pieces.len() - 1;
@@ -147,13 +195,14 @@ async fn run_statement(conn: &mut sqlx::AnyConnection, dialect: Dialect, pieces:
             }
         }
     }
-    let rows: usize = pieces.iter().map(Section::rows).sum();
-    let values: Vec<V<'_>> = pieces.iter().flat_map(|p| p.values.iter().cloned()).collect();
-    let q = bind(sqlx::query(AssertSqlSafe(sql)), &values).persistent(rows <= MAX_PREPARED_ROWS);
+    // What a duplicate names, kept before the values are moved into the query.
+    let names: Vec<(String, &'static str)> = pieces.iter().map(|p| (table_of(&p.head).to_string(), p.what)).collect();
+    let values = pieces.iter_mut().flat_map(|p| std::mem::take(&mut p.values));
+    let q = bind(sqlx::query(AssertSqlSafe(sql)), values).persistent(prepared);
     q.execute(conn).await.map_err(|e| match crate::error::store_error(e) {
         StoreError::Duplicate { detail, .. } => {
             // Name the table whose unique key was taken, when the message tells.
-            let what = pieces.iter().find(|p| detail.contains(table_of(&p.head))).map_or("row", |p| p.what);
+            let what = names.iter().find(|(table, _)| detail.contains(table.as_str())).map_or("row", |(_, w)| *w);
             StoreError::Duplicate { what, detail }
         }
         other => other,

@@ -432,7 +432,7 @@ impl ports::Ledger for SqlTx {
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &[s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await
     }
 
     async fn lock_accounts_by_id(&mut self, ids: &[String]) -> Result<Vec<AccountRow>> {
@@ -457,7 +457,7 @@ impl ports::Ledger for SqlTx {
             self.touch(&e.person_id);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, &super::bulk::sections(w, dialect)).await
+        super::bulk::run(self.conn(), dialect, super::bulk::sections(w, dialect)).await
     }
 
     async fn get_account(&mut self, id: &str, lock: bool) -> Result<Option<AccountRow>> {

@@ -78,6 +78,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "key_id_ranges",
         sql: include_str!("../migrations/postgres/0022_key_id_ranges.sql"),
     },
+    Migration {
+        version: 25,
+        name: "line_ssn_index",
+        sql: include_str!("../migrations/postgres/0025_line_ssn_index.sql"),
+    },
     Migration { version: 27, name: "visitors", sql: include_str!("../migrations/postgres/0027_visitors.sql") },
 ];
 

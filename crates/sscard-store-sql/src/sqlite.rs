@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0021_nation_medical.sql"),
     },
     Migration { version: 22, name: "key_id_ranges", sql: include_str!("../migrations/sqlite/0022_key_id_ranges.sql") },
+    Migration {
+        version: 25,
+        name: "line_ssn_index",
+        sql: include_str!("../migrations/sqlite/0025_line_ssn_index.sql"),
+    },
     Migration { version: 27, name: "visitors", sql: include_str!("../migrations/sqlite/0027_visitors.sql") },
 ];
 

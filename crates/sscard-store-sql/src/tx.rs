@@ -289,7 +289,7 @@ impl ports::Persons for SqlTx {
     async fn insert_person(&mut self, p: &Person) -> Result<()> {
         let sql = format!("INSERT INTO persons ({PERSON_INSERT_COLS}) VALUES ({})", placeholders(15));
         let values = person_values(&self.vault, p);
-        bulk::bind(sqlx::query(AssertSqlSafe(sql)), &values).execute(&mut *self.tx).await.map_err(dup("person"))?;
+        bulk::bind(sqlx::query(AssertSqlSafe(sql)), values).execute(&mut *self.tx).await.map_err(dup("person"))?;
         Ok(())
     }
 
@@ -571,7 +571,7 @@ impl ports::Cards for SqlTx {
     async fn insert_card(&mut self, c: &Card) -> Result<()> {
         let sql = format!("INSERT INTO cards ({CARD_INSERT_COLS}) VALUES ({})", placeholders(21));
         let values = card_values(&self.vault, c);
-        bulk::bind(sqlx::query(AssertSqlSafe(sql)), &values).execute(&mut *self.tx).await.map_err(dup("card"))?;
+        bulk::bind(sqlx::query(AssertSqlSafe(sql)), values).execute(&mut *self.tx).await.map_err(dup("card"))?;
         Ok(())
     }
 
@@ -742,7 +742,7 @@ impl ports::AuditLog for SqlTx {
         }
         let dialect = self.dialect;
         let sections = super::bulk::records(records);
-        super::bulk::run(self.conn(), dialect, &sections).await
+        super::bulk::run(self.conn(), dialect, sections.into()).await
     }
 
     async fn append_audit(&mut self, a: &NewAudit) -> Result<()> {
@@ -959,7 +959,7 @@ impl ports::Ecards for SqlTx {
     async fn insert_ecard(&mut self, e: &Ecard) -> Result<()> {
         let sql = format!("INSERT INTO ecards ({ECARD_COLS}) VALUES ({})", placeholders(7));
         let values = ecard_values(e);
-        bulk::bind(sqlx::query(AssertSqlSafe(sql)), &values).execute(&mut *self.tx).await.map_err(dup("e-card"))?;
+        bulk::bind(sqlx::query(AssertSqlSafe(sql)), values).execute(&mut *self.tx).await.map_err(dup("e-card"))?;
         Ok(())
     }
 

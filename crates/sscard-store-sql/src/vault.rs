@@ -237,7 +237,8 @@ pub(crate) const SEALED: &[Sealed] = &[
         version: VersionAt::Column,
         key: &["batch_no", "seq"],
         columns: &["ssn", "name", "account_no"],
-        indexes: &[],
+        // Migration 0025: the SSN's blind index, which paying the line joins persons on.
+        indexes: &[("ssn_index", "ssn", "ssn")],
         int_key: true,
     },
     Sealed {

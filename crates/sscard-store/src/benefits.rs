@@ -72,6 +72,22 @@ pub struct LineRow {
     pub decided_at_ms: Option<i64>,
 }
 
+/// What became of a staged line, as paying its chunk writes it: its outcome and, when paid,
+/// where the money went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineDecision {
+    pub batch_no: i64,
+    pub seq: i64,
+    pub outcome: LineOutcome,
+    pub person_id: Option<String>,
+    pub card_no: Option<String>,
+    pub bank_code: Option<String>,
+    pub account_no: Option<String>,
+    pub end_to_end_id: Option<String>,
+    pub transfer_id: Option<String>,
+    pub decided_at_ms: i64,
+}
+
 /// A benefit paid: at most one `paid` per payer × program × period × person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRow {
@@ -117,4 +133,33 @@ pub struct OutcomeCount {
     pub outcome: Option<LineOutcome>,
     pub lines: i64,
     pub total_fen: i64,
+}
+
+/// A staged line with everything deciding it needs, read in one go when its chunk is paid
+/// ([`crate::ports::Benefits::lines_to_pay`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineToPay {
+    pub seq: i64,
+    pub line_id: String,
+    /// The name the payer sent.
+    pub name: String,
+    pub amount_fen: i64,
+    /// The person the line's SSN names, if any.
+    pub payee: Option<Payee>,
+}
+
+/// The person a line's SSN names, with only what the rules and the payment use: not their
+/// SSN, document number or relationship proof, which the store leaves sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payee {
+    pub person_id: String,
+    /// The name on file.
+    pub name: String,
+    pub pension_recorded: bool,
+    /// Their cards, in any status (what the rules look at of them).
+    pub cards: Vec<sscard_domain::benefits::PayeeCard>,
+    /// Whether the batch's payer already paid them for its program and period.
+    pub already_paid: bool,
+    /// Their newest certification, when asked for.
+    pub certified_at_ms: Option<i64>,
 }

@@ -142,22 +142,81 @@ pub async fn write_bank_file<W: Write + Send>(
                 creditor_name: &c.name,
                 creditor_account: &c.account_no,
             };
-            match &mut sink {
-                Sink::Xml(w) => w.push(&credit),
-                Sink::Csv(w) => w.push(&credit),
-            }
-            .map_err(write_err)?;
+            sink.push(&credit)?;
         }
         match page.last() {
             Some(last) if page.len() == PAGE_LINES as usize => after = last.seq,
             _ => break,
         }
     }
-    match sink {
-        Sink::Xml(w) => w.finish(),
-        Sink::Csv(w) => (*w).finish(),
+    sink.finish()
+}
+
+/// Writes every bank's credit files of the batch in one pass over its paid lines: for each
+/// bank of `files.banks`, its pain.001 and its CSV into the writers `open` gives for (bank
+/// code, form); each line is read, and its name and account opened, once for all of them.
+/// Returns the finished writers, each with its bank and form, in `files.banks` order.
+pub async fn write_all_bank_files<W: Write + Send>(
+    store: &dyn Store,
+    files: &BankFiles,
+    mut open: impl FnMut(&str, FileFormat) -> std::io::Result<W> + Send,
+) -> Result<Vec<(String, FileFormat, W)>> {
+    let io = |e: std::io::Error| StoreError::Backend(format!("cannot create a bank file: {e}"));
+    let mut sinks: Vec<(Sink<W>, Sink<W>)> = Vec::with_capacity(files.banks.len());
+    for total in &files.banks {
+        let xml = open(&total.bank_code, FileFormat::Pain001).map_err(io)?;
+        let xml = Pain001Writer::start(xml, &header(store, files, total).await?).map_err(write_err)?;
+        let csv = open(&total.bank_code, FileFormat::Csv).map_err(io)?;
+        let csv = CreditCsvWriter::start(csv).map_err(write_err)?;
+        sinks.push((Sink::Xml(xml), Sink::Csv(Box::new(csv))));
     }
-    .map_err(write_err)
+    let bank_of: std::collections::HashMap<&str, usize> =
+        files.banks.iter().enumerate().map(|(i, t)| (t.bank_code.as_str(), i)).collect();
+    let mut after = 0;
+    loop {
+        let mut tx = store.read().await?;
+        let page = tx.bank_credits(files.batch.batch_no, None, after, PAGE_LINES).await?;
+        tx.commit().await?;
+        for c in &page {
+            let i = *bank_of.get(c.bank_code.as_str()).ok_or_else(|| StoreError::corrupt("a paid line's bank"))?;
+            let credit = CreditTransfer {
+                end_to_end_id: &c.end_to_end_id,
+                amount: Fen::new(c.amount_fen),
+                creditor_name: &c.name,
+                creditor_account: &c.account_no,
+            };
+            let (xml, csv) = &mut sinks[i];
+            xml.push(&credit)?;
+            csv.push(&credit)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE_LINES as usize => after = last.seq,
+            _ => break,
+        }
+    }
+    let mut out = Vec::with_capacity(sinks.len() * 2);
+    for (total, (xml, csv)) in files.banks.iter().zip(sinks) {
+        out.push((total.bank_code.clone(), FileFormat::Pain001, xml.finish()?));
+        out.push((total.bank_code.clone(), FileFormat::Csv, csv.finish()?));
+    }
+    Ok(out)
+}
+
+impl<W: Write> Sink<W> {
+    fn push(&mut self, credit: &CreditTransfer<'_>) -> Result<()> {
+        match self {
+            Sink::Xml(w) => w.push(credit),
+            Sink::Csv(w) => w.push(credit),
+        }
+        .map_err(write_err)
+    }
+    fn finish(self) -> Result<W> {
+        match self {
+            Sink::Xml(w) => w.finish(),
+            Sink::Csv(w) => (*w).finish(),
+        }
+        .map_err(write_err)
+    }
 }
 
 /// Lines and fen.

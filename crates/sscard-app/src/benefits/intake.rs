@@ -170,17 +170,38 @@ impl Intake {
                 return Err(repeated(l).into());
             }
         }
-        let ids: Vec<String> = self.pending.iter().map(|l| l.line_id.clone()).collect();
+        // An id of an earlier chunk is found by the unique index (batch, line id): only then
+        // is the earlier chunk looked at, to name the line.
         let mut tx = store.write().await?;
-        let taken: HashSet<String> = tx.line_ids_taken(self.batch.batch_no, &ids).await?.into_iter().collect();
-        if let Some(l) = self.pending.iter().find(|l| taken.contains(&l.line_id)) {
-            return Err(repeated(l).into());
+        match tx.insert_lines(&self.pending).await {
+            Ok(()) => tx.commit().await?,
+            Err(StoreError::Duplicate { .. }) => {
+                drop(tx);
+                return Err(self.repeated_from_before(store).await);
+            }
+            Err(e) => return Err(e),
         }
-        tx.insert_lines(&self.pending).await?;
         self.batch.received_lines += self.pending.len() as i64;
-        tx.commit().await?;
         self.pending.clear();
         Ok(())
+    }
+
+    /// The refusal naming the first pending line whose id an earlier chunk of the batch took.
+    async fn repeated_from_before(&self, store: &dyn Store) -> StoreError {
+        let ids: Vec<String> = self.pending.iter().map(|l| l.line_id.clone()).collect();
+        let taken = async {
+            let mut tx = store.read().await?;
+            let taken: HashSet<String> = tx.line_ids_taken(self.batch.batch_no, &ids).await?.into_iter().collect();
+            tx.commit().await?;
+            Ok::<_, StoreError>(taken)
+        };
+        match taken.await {
+            Ok(taken) => match self.pending.iter().find(|l| taken.contains(&l.line_id)) {
+                Some(l) => repeated(l).into(),
+                None => StoreError::Backend("a line of the batch was staged twice".into()),
+            },
+            Err(e) => e,
+        }
     }
 
     /// All lines are in: they must match the envelope (else the batch is removed and refused,

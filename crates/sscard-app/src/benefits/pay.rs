@@ -13,19 +13,17 @@ use crate::onecard::ledger::{Leg, balance_changes, bank, lock_accounts, org, pla
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::benefits::{
-    self as rules, BatchLine, BatchStatus, CHUNK_LINES, LineFacts, LineOutcome, decide_line, end_to_end_id,
+    self as rules, BatchStatus, LineFacts, LineOutcome, PAY_CHUNK_LINES, PayeeCard, decide_line, end_to_end_id,
     marks_retired, transfer_key,
 };
-use sscard_domain::card::Card;
-use sscard_domain::document::Ssn;
 use sscard_domain::error::DomainError;
 use sscard_domain::ledger::{AccountKind, TransferKind};
 use sscard_domain::money::Fen;
-use sscard_domain::person::{Person, PersonName};
-use sscard_store::benefits::{BatchRow, LineRow, PaymentRow, ProgramRow};
+use sscard_domain::person::PersonName;
+use sscard_store::benefits::{BatchRow, LineDecision, LineRow, LineToPay, PaymentRow, ProgramRow};
 use sscard_store::model::{NewAudit, NewEvent};
 use sscard_store::onecard::{BalanceChange, TransferRow, Writes};
-use sscard_store::ports::{AuditLog, Benefits, Ledger, MAX_PERSONS_PER_READ, Persons};
+use sscard_store::ports::{AuditLog, Benefits, Ledger};
 use sscard_store::tx::Store;
 use sscard_store::{Result, StoreError};
 use std::collections::{HashMap, HashSet};
@@ -59,19 +57,12 @@ pub async fn resume_all(store: &dyn Store, ctx: &Ctx) -> Result<usize> {
     Ok(open.len())
 }
 
-/// What the use case loaded for a chunk's lines.
-#[derive(Default)]
-struct Facts {
-    persons: HashMap<String, Person>,
-    cards: HashMap<String, Vec<Card>>,
-    paid: HashSet<String>,
-    certified: HashMap<String, i64>,
-}
-
-/// One decided line: its row with the outcome filled in and, when paid, what to write.
+/// One decided line: what its row becomes and, when paid, its transfer leg and payment.
 struct Decided {
-    row: LineRow,
-    paid: Option<(Leg, PaymentRow, Person)>,
+    row: LineDecision,
+    paid: Option<(Leg, PaymentRow)>,
+    /// The payee's pension flag before this payment (a pension paid sets it).
+    pension_recorded: bool,
 }
 
 async fn pay_chunk(store: &dyn Store, ctx: &Ctx, batch_no: i64) -> Result<BatchRow> {
@@ -84,126 +75,93 @@ async fn pay_chunk(store: &dyn Store, ctx: &Ctx, batch_no: i64) -> Result<BatchR
         tx.commit().await?;
         return Ok(batch);
     }
-    let lines = tx.batch_lines(batch_no, None, batch.done_through, CHUNK_LINES as u32).await?;
-    if lines.is_empty() {
-        batch.status = BatchStatus::Done;
-        batch.finished_at_ms = Some(ctx.now_ms);
-        batch.updated_at_ms = ctx.now_ms;
-        tx.update_batch(&batch).await?;
-        let subject =
-            Subject { entity: "benefit_batch", entity_id: &batch.batch_id, person_id: "", region: String::new() };
-        let counts = tx.outcome_counts(batch_no).await?;
-        record(tx.as_mut(), ctx, "benefits.batch_done", &subject, json!({ "batch_no": batch_no, "outcomes": counts }))
-            .await?;
-        tx.commit().await?;
-        return Ok(batch);
-    }
     let program = tx
         .get_program(&batch.program_code)
         .await?
         .ok_or_else(|| StoreError::not_found("program", &batch.program_code))?;
-    let parsed = lines.iter().map(parse_stored).collect::<Result<Vec<_>>>()?;
-    let facts = load_facts(tx.as_mut(), &batch, &program, &parsed).await?;
-    let decided = decide_chunk(ctx, &batch, &program, lines, &parsed, facts)?;
-    write_chunk(tx.as_mut(), ctx, &mut batch, &program, decided).await?;
+    let through = batch.done_through + PAY_CHUNK_LINES as i64;
+    let lines = tx.lines_to_pay(&batch, batch.done_through, through, program.needs_certification).await?;
+    if lines.is_empty() {
+        finish_batch(tx.as_mut(), ctx, &mut batch).await?;
+    } else {
+        let decided = decide_chunk(ctx, &batch, &program, lines)?;
+        write_chunk(tx.as_mut(), ctx, &mut batch, &program, decided).await?;
+    }
     tx.commit().await?;
     Ok(batch)
 }
 
-/// A staged line as the domain reads it (it was parsed when received).
-fn parse_stored(row: &LineRow) -> Result<BatchLine> {
-    Ok(BatchLine {
-        seq: u64::try_from(row.seq).map_err(|_| StoreError::corrupt("line seq"))?,
-        line_id: row.line_id.clone(),
-        ssn: Ssn::parse(&row.ssn).map_err(|e| StoreError::corrupt(format!("line {} ssn: {e}", row.seq)))?,
-        name: PersonName::from_stored(row.name.clone())?,
-        amount: Fen::new(row.amount_fen),
-    })
+/// Every line is decided: the batch is done (its outcomes in the event).
+async fn finish_batch(tx: &mut (impl Benefits + AuditLog + ?Sized), ctx: &Ctx, batch: &mut BatchRow) -> Result<()> {
+    batch.status = BatchStatus::Done;
+    batch.finished_at_ms = Some(ctx.now_ms);
+    batch.updated_at_ms = ctx.now_ms;
+    tx.update_batch(batch).await?;
+    let subject = Subject { entity: "benefit_batch", entity_id: &batch.batch_id, person_id: "", region: String::new() };
+    let counts = tx.outcome_counts(batch.batch_no).await?;
+    let payload = json!({ "batch_no": batch.batch_no, "outcomes": counts });
+    record(tx, ctx, "benefits.batch_done", &subject, payload).await
 }
 
-async fn load_facts(
-    tx: &mut (impl Persons + Benefits + ?Sized),
-    batch: &BatchRow,
-    program: &ProgramRow,
-    lines: &[BatchLine],
-) -> Result<Facts> {
-    let mut facts = Facts::default();
-    // The chunk's persons in one read (blind indexes IN (...)), then their cards in one.
-    let mut ssns: Vec<String> = lines.iter().map(|l| l.ssn.to_string()).collect();
-    ssns.sort_unstable();
-    ssns.dedup();
-    for part in ssns.chunks(MAX_PERSONS_PER_READ) {
-        for person in tx.find_persons_by_ssns(part).await? {
-            facts.persons.insert(person.ssn.to_string(), person);
-        }
-    }
-    let ids: Vec<String> = facts.persons.values().map(|p| p.id.clone()).collect();
-    for part in ids.chunks(MAX_PERSONS_PER_READ) {
-        for card in tx.cards_of_persons(part).await? {
-            facts.cards.entry(card.person_id.clone()).or_default().push(card);
-        }
-    }
-    for part in ids.chunks(500) {
-        let paid = tx.paid_persons(&batch.payer_code, &batch.program_code, &batch.period, part).await?;
-        facts.paid.extend(paid);
-        if program.needs_certification {
-            facts.certified.extend(tx.last_certifications(part).await?);
-        }
-    }
-    Ok(facts)
-}
-
-fn decide_chunk(
-    ctx: &Ctx,
-    batch: &BatchRow,
-    program: &ProgramRow,
-    rows: Vec<LineRow>,
-    lines: &[BatchLine],
-    mut facts: Facts,
-) -> Result<Vec<Decided>> {
+/// Decides each line of the chunk by the rules (a person paid by an earlier line of the
+/// chunk counts as paid) and makes the paid lines' transfer legs and payments.
+fn decide_chunk(ctx: &Ctx, batch: &BatchRow, program: &ProgramRow, lines: Vec<LineToPay>) -> Result<Vec<Decided>> {
     let payer = org(AccountKind::Payer, &batch.payer_code)?;
-    let no_cards: Vec<Card> = Vec::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for (mut row, line) in rows.into_iter().zip(lines) {
-        let person = facts.persons.get(&line.ssn.to_string());
-        let cards = person.and_then(|p| facts.cards.get(&p.id)).unwrap_or(&no_cards);
-        let line_facts = LineFacts {
-            person,
+    let mut paid_now: HashSet<String> = HashSet::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let line_name = PersonName::from_stored(line.name)?;
+        let on_file = line.payee.as_ref().map(|p| PersonName::from_stored(p.name.clone())).transpose()?;
+        let payee = line.payee.as_ref();
+        let cards = payee.map_or(&[][..], |p| p.cards.as_slice());
+        let facts = LineFacts {
+            person_name: on_file.as_ref(),
             cards,
-            already_paid: person.is_some_and(|p| facts.paid.contains(&p.id)),
+            already_paid: payee.is_some_and(|p| p.already_paid || paid_now.contains(&p.person_id)),
             needs_certification: program.needs_certification,
-            certified_at_ms: person.and_then(|p| facts.certified.get(&p.id).copied()),
+            certified_at_ms: payee.and_then(|p| p.certified_at_ms),
             now_ms: ctx.now_ms,
             certification_valid_months: ctx.policy.certification_valid_months,
         };
-        row.person_id = person.map(|p| p.id.clone());
-        row.decided_at_ms = Some(ctx.now_ms);
-        let (Some(person), Ok(card)) = (person, decide_line(line, &line_facts)) else {
-            row.outcome = Some(decide_line(line, &line_facts).err().unwrap_or(LineOutcome::UnknownPerson));
-            out.push(Decided { row, paid: None });
+        let mut row = LineDecision {
+            batch_no: batch.batch_no,
+            seq: line.seq,
+            outcome: LineOutcome::UnknownPerson,
+            person_id: payee.map(|p| p.person_id.clone()),
+            card_no: None,
+            bank_code: None,
+            account_no: None,
+            end_to_end_id: None,
+            transfer_id: None,
+            decided_at_ms: ctx.now_ms,
+        };
+        let pension_recorded = payee.is_some_and(|p| p.pension_recorded);
+        let (Some(payee), Ok(card)) = (payee, decide_line(&line_name, &facts)) else {
+            row.outcome = decide_line(&line_name, &facts).err().unwrap_or(LineOutcome::UnknownPerson);
+            out.push(Decided { row, paid: None, pension_recorded });
             continue;
         };
-        let (person, card) = (person.clone(), card.clone());
-        facts.paid.insert(person.id.clone());
-        let paid = pay_line(batch, &payer, &mut row, &person, &card)?;
-        out.push(Decided { row, paid: Some((paid.0, paid.1, person)) });
+        paid_now.insert(payee.person_id.clone());
+        let paid = pay_line(batch, &payer, &mut row, line.amount_fen, &payee.person_id, card)?;
+        out.push(Decided { row, paid: Some(paid), pension_recorded });
     }
     Ok(out)
 }
 
-/// Fills a paid line's columns and makes its transfer and payment.
+/// Fills a paid line's columns and makes its transfer leg and payment.
 fn pay_line(
     batch: &BatchRow,
     payer: &sscard_domain::ledger::AccountId,
-    row: &mut LineRow,
-    person: &Person,
-    card: &Card,
+    row: &mut LineDecision,
+    amount_fen: i64,
+    person_id: &str,
+    card: &PayeeCard,
 ) -> Result<(Leg, PaymentRow)> {
     let seq = u64::try_from(row.seq).map_err(|_| StoreError::corrupt("line seq"))?;
     let e2e = end_to_end_id(u64::try_from(batch.batch_no).unwrap_or(0), seq);
     let pan =
         card.pan.as_ref().ok_or_else(|| DomainError::refused("no_financial_account", "the card has no account"))?;
-    row.outcome = Some(LineOutcome::Paid);
+    row.outcome = LineOutcome::Paid;
     row.card_no = Some(card.card_no.to_string());
     row.bank_code = Some(card.bank_code.to_string());
     row.account_no = Some(pan.as_str().to_string());
@@ -211,7 +169,7 @@ fn pay_line(
     let leg = Leg {
         from: payer.clone(),
         to: bank(card.card_no.as_str())?,
-        amount: Fen::new(row.amount_fen),
+        amount: Fen::new(amount_fen),
         kind: TransferKind::Benefit,
         key: transfer_key(&e2e),
     };
@@ -220,10 +178,10 @@ fn pay_line(
         payer_code: batch.payer_code.clone(),
         program_code: batch.program_code.clone(),
         period: batch.period.clone(),
-        person_id: person.id.clone(),
+        person_id: person_id.to_string(),
         batch_no: batch.batch_no,
         seq: row.seq,
-        amount_fen: row.amount_fen,
+        amount_fen,
         card_no: card.card_no.to_string(),
         bank_code: card.bank_code.to_string(),
         account_no: pan.as_str().to_string(),
@@ -251,18 +209,21 @@ async fn write_chunk(
         }
         other => other,
     })?;
-    let rows: Vec<LineRow> = decided.iter().map(|d| d.row.clone()).collect();
+    let rows: Vec<LineDecision> = decided.iter().map(|d| d.row.clone()).collect();
     tx.decide_lines(&rows).await?;
-    for (_, _, person) in decided.iter().filter_map(|d| d.paid.as_ref()) {
-        if marks_retired(program.kind) && !person.pension_recorded {
-            tx.set_pension_recorded(&person.id).await?;
-        }
+    if marks_retired(program.kind) {
+        let retiring: Vec<String> = decided
+            .iter()
+            .filter(|d| d.paid.is_some() && !d.pension_recorded)
+            .filter_map(|d| d.row.person_id.clone())
+            .collect();
+        tx.set_pension_recorded(&retiring).await?;
     }
     let first_seq = rows.first().map_or(batch.done_through, |r| r.seq);
     batch.done_through = rows.last().map_or(batch.done_through, |r| r.seq);
     batch.updated_at_ms = ctx.now_ms;
     if !payments.is_empty() {
-        tx.append_records(&[chunk_record(ctx, batch, first_seq, &payments)]).await?;
+        tx.append_records(&chunk_records(ctx, batch, first_seq, &payments)).await?;
     }
     tx.update_batch(batch).await
 }
@@ -285,7 +246,7 @@ async fn plan_chunk(
     // credited: no row is locked and read before, the changes are added in the writes.
     let mut balances = lock_accounts(tx, ctx, &[(org(AccountKind::Payer, &batch.payer_code)?, None)]).await?;
     let mut owners: HashMap<String, String> = HashMap::new();
-    for (leg, payment, _) in decided.iter().filter_map(|d| d.paid.as_ref()) {
+    for (leg, payment) in decided.iter().filter_map(|d| d.paid.as_ref()) {
         balances.insert(leg.to.clone(), 0);
         owners.insert(leg.to.to_string(), payment.person_id.clone());
     }
@@ -293,7 +254,7 @@ async fn plan_chunk(
     let mut transfers: Vec<TransferRow> = Vec::new();
     let mut payments = Vec::new();
     for d in decided.iter_mut() {
-        let Some((leg, payment, _)) = d.paid.as_mut() else { continue };
+        let Some((leg, payment)) = d.paid.as_mut() else { continue };
         let posted = plan_legs(ctx, &mut balances, std::slice::from_ref(leg), &payment.end_to_end_id)?;
         d.row.transfer_id = posted.first().map(|t| t.id.clone());
         payment.paid_at_ms = ctx.now_ms;
@@ -312,16 +273,42 @@ async fn plan_chunk(
     Ok((transfers, Credits { credits, others }, payments))
 }
 
-/// One event and one audit record for a chunk's payments (not one per line: a million-line
-/// batch would write two million records). The event lists each payment (its EndToEndId,
-/// person, amount and bank; the account stays only in the sealed payment row); the audit
-/// record says which lines were paid and how much, the payments being in `benefit_payments`.
-fn chunk_record(ctx: &Ctx, batch: &BatchRow, first_seq: i64, payments: &[PaymentRow]) -> (NewEvent, NewAudit) {
+/// Payments an event lists at most: an event stays under a message broker's usual 1 MB.
+const PAYMENTS_PER_EVENT: usize = 1_000;
+
+/// One event and one audit record per [`PAYMENTS_PER_EVENT`] payments of a chunk (not one per
+/// line: a million-line batch would write two million records). The event lists each payment
+/// (its EndToEndId, person, amount and bank; the account stays only in the sealed payment
+/// row); the audit record says which lines were paid and how much, the payments being in
+/// `benefit_payments`.
+fn chunk_records(ctx: &Ctx, batch: &BatchRow, first_seq: i64, payments: &[PaymentRow]) -> Vec<(NewEvent, NewAudit)> {
+    let mut from_seq = first_seq;
+    let parts = payments.chunks(PAYMENTS_PER_EVENT);
+    let last = parts.len().saturating_sub(1);
+    parts
+        .enumerate()
+        .map(|(i, part)| {
+            // The last part covers the chunk's refused lines after its last payment too.
+            let through_seq = if i == last { batch.done_through } else { part.last().map_or(from_seq, |p| p.seq) };
+            let record = part_record(ctx, batch, from_seq, through_seq, part);
+            from_seq = through_seq + 1;
+            record
+        })
+        .collect()
+}
+
+fn part_record(
+    ctx: &Ctx,
+    batch: &BatchRow,
+    from_seq: i64,
+    through_seq: i64,
+    payments: &[PaymentRow],
+) -> (NewEvent, NewAudit) {
     let total: i64 = payments.iter().map(|p| p.amount_fen).sum();
     let subject = Subject { entity: "benefit_batch", entity_id: &batch.batch_id, person_id: "", region: String::new() };
     let summary = json!({
         "batch_no": batch.batch_no, "payer": batch.payer_code, "program": batch.program_code,
-        "period": batch.period, "from_seq": first_seq, "through_seq": batch.done_through,
+        "period": batch.period, "from_seq": from_seq, "through_seq": through_seq,
         "paid_lines": payments.len(), "paid_fen": total,
     });
     let (mut event, mut audit) = record_rows(ctx, "benefits.paid", &subject, summary.clone());

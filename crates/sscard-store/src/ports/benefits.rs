@@ -2,11 +2,15 @@
 
 use crate::Result;
 use crate::benefits::{
-    BatchRow, CertificationRow, LineRow, OutcomeCount, PayerRow, PaymentRow, PersonBenefitRow, ProgramRow,
+    BatchRow, CertificationRow, LineDecision, LineRow, LineToPay, OutcomeCount, PayerRow, PaymentRow, PersonBenefitRow,
+    ProgramRow,
 };
 use crate::onecard::BalanceChange;
 use async_trait::async_trait;
 use sscard_domain::benefits::{BatchStatus, LineOutcome};
+
+/// Most lines [`Benefits::lines_to_pay`] reads at once.
+pub const MAX_LINES_TO_PAY: i64 = 20_000;
 
 /// Benefits paid in batches to the card's bank account.
 #[async_trait]
@@ -44,8 +48,20 @@ pub trait Benefits: Send {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<LineRow>>;
+    /// The lines of `batch` with `after_seq < seq <= through_seq` (at most [`MAX_LINES_TO_PAY`]),
+    /// in order, each with its payee: the person its SSN's blind index (kept since intake)
+    /// finds, their name, pension flag and cards, whether the batch's payer already paid them
+    /// for its program and period, and, when `certifications`, their newest certification.
+    /// One read; of the personal data only the names and the cards' PANs are opened.
+    async fn lines_to_pay(
+        &mut self,
+        batch: &BatchRow,
+        after_seq: i64,
+        through_seq: i64,
+        certifications: bool,
+    ) -> Result<Vec<LineToPay>>;
     /// Writes the decided lines' outcome and payment columns.
-    async fn decide_lines(&mut self, lines: &[LineRow]) -> Result<()>;
+    async fn decide_lines(&mut self, lines: &[LineDecision]) -> Result<()>;
     /// A payment already paid for the same payer × program × period × person is a `Duplicate`.
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()>;
     /// Credits the card's bank-account mirrors (`id`, card number as owner, person, amount),
@@ -63,8 +79,8 @@ pub trait Benefits: Send {
     ) -> Result<Vec<String>>;
     /// Lines and totals per outcome.
     async fn outcome_counts(&mut self, batch_no: i64) -> Result<Vec<OutcomeCount>>;
-    /// Records that a pension is paid to the person (they count as retired).
-    async fn set_pension_recorded(&mut self, person_id: &str) -> Result<()>;
+    /// Records that a pension is paid to each of the persons (they count as retired).
+    async fn set_pension_recorded(&mut self, person_ids: &[String]) -> Result<()>;
     async fn insert_certification(&mut self, c: &CertificationRow) -> Result<()>;
     /// The newest certification of each of `person_ids` (person id, at_ms).
     async fn last_certifications(&mut self, person_ids: &[String]) -> Result<Vec<(String, i64)>>;

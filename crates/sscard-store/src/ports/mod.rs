@@ -23,7 +23,7 @@ mod terminals;
 pub use access::{Idempotency, Users};
 pub use applications::{AppReason, Applications};
 pub use bank_returns::BankReturns;
-pub use benefits::Benefits;
+pub use benefits::{Benefits, MAX_LINES_TO_PAY};
 pub use cards::Cards;
 pub use ecards::{Ecards, IssuerKeys};
 pub use hub::{DeploymentRow, Hub, HubCommandRow, HubKeyRow, HubRevocationRow, MAX_HUB_ROWS, RemoteStop};

@@ -16,7 +16,8 @@ fn file_part(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// Writes one pain.001 and one CSV per bank into `dir`; returns the paths written.
+/// Writes one pain.001 and one CSV per bank into `dir`, all in one pass over the batch's paid
+/// lines; returns the paths written, each bank's pain.001 then its CSV.
 pub async fn write_files(
     store: &dyn sscard_store::Store,
     payer: &str,
@@ -25,17 +26,19 @@ pub async fn write_files(
 ) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let files = bank_files::bank_files(store, &cli_ctx(), payer, batch_id).await?;
+    let path = |bank: &str, format: FileFormat| {
+        let ext = match format {
+            FileFormat::Pain001 => "pain.001.xml",
+            FileFormat::Csv => "csv",
+        };
+        dir.join(format!("{}-{}.{ext}", file_part(batch_id), file_part(bank)))
+    };
+    let open = |bank: &str, format: FileFormat| std::fs::File::create(path(bank, format)).map(BufWriter::new);
     let mut written = Vec::new();
-    for bank in &files.banks {
-        for (format, ext) in [(FileFormat::Pain001, "pain.001.xml"), (FileFormat::Csv, "csv")] {
-            let path = dir.join(format!("{}-{}.{ext}", file_part(batch_id), file_part(&bank.bank_code)));
-            let out = BufWriter::new(
-                std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?,
-            );
-            let mut out = bank_files::write_bank_file(store, &files, &bank.bank_code, format, out).await?;
-            out.flush().with_context(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
+    for (bank, format, mut out) in bank_files::write_all_bank_files(store, &files, open).await? {
+        let p = path(&bank, format);
+        out.flush().with_context(|| format!("cannot write {}", p.display()))?;
+        written.push(p);
     }
     Ok(written)
 }

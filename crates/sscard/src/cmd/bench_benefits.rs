@@ -33,6 +33,14 @@ fn batch_csv(n: u32, path: &std::path::Path) -> anyhow::Result<i64> {
     Ok(total)
 }
 
+/// Seconds each phase of the batch took: received (the CSV parsed, checked and staged), paid,
+/// and the banks' files written.
+struct Phases {
+    receive_s: f64,
+    pay_s: f64,
+    files_s: f64,
+}
+
 /// The batch end to end: receive (parse, check), pay, write the banks' files.
 async fn one_batch(
     store: &dyn Store,
@@ -40,8 +48,9 @@ async fn one_batch(
     lines: u32,
     total: i64,
     dir: &std::path::Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Phases> {
     let ctx = cli_ctx();
+    let started = Instant::now();
     let env = Envelope::parse("BENCH-PF", "BENCH-1", "BENCHREF", "2026-10", u64::from(lines), total)
         .map_err(super::bad_field)?;
     let mut reader = CsvLines::new(std::io::BufReader::new(std::fs::File::open(csv)?));
@@ -54,24 +63,31 @@ async fn one_batch(
         intake.push(store, &chunk).await?;
     }
     let batch = intake.finish(store, &ctx).await?;
+    let received = Instant::now();
     let batch = pay::run_batch(store, &ctx, batch.batch_no, &mut |_| {}).await?;
     let s = pay::summary_of(store, batch).await?;
     let paid = s.outcomes.iter().find(|o| o.outcome.as_str() == "paid").map_or(0, |o| o.lines);
     anyhow::ensure!(paid == i64::from(lines), "only {paid} of {lines} lines were paid: {:?}", s.outcomes);
+    let paid_at = Instant::now();
     super::bank_files::write_files(store, "BENCH-PF", "BENCH-1", dir).await?;
-    Ok(())
+    Ok(Phases {
+        receive_s: (received - started).as_secs_f64(),
+        pay_s: (paid_at - received).as_secs_f64(),
+        files_s: paid_at.elapsed().as_secs_f64(),
+    })
 }
 
-/// Raw multi-row inserts of `n` rows of the batch lines' width, 1,000 a statement and transaction.
-async fn raw_inserts(store: &dyn Store, n: u32) -> anyhow::Result<f64> {
+/// Raw multi-row inserts of `n` rows of the batch lines' width, 1,000 a statement and
+/// transaction, into a new plain table `bench_raw_<round>`.
+async fn raw_inserts(store: &dyn Store, n: u32, round: u32) -> anyhow::Result<()> {
+    let table = format!("bench_raw_{round}");
     let mut tx = store.write().await?;
-    tx.execute_unchecked(
-        "CREATE TABLE bench_raw_lines (batch_no BIGINT NOT NULL, seq BIGINT NOT NULL, line_id TEXT NOT NULL, \
-         ssn TEXT NOT NULL, name TEXT NOT NULL, amount_fen BIGINT NOT NULL, PRIMARY KEY (batch_no, seq))",
-    )
+    tx.execute_unchecked(&format!(
+        "CREATE TABLE {table} (batch_no BIGINT NOT NULL, seq BIGINT NOT NULL, line_id TEXT NOT NULL, \
+         ssn TEXT NOT NULL, name TEXT NOT NULL, amount_fen BIGINT NOT NULL, PRIMARY KEY (batch_no, seq))"
+    ))
     .await?;
     tx.commit().await?;
-    let started = Instant::now();
     let mut i = 0u32;
     while i < n {
         let end = (i + 1000).min(n);
@@ -80,14 +96,61 @@ async fn raw_inserts(store: &dyn Store, n: u32) -> anyhow::Result<f64> {
             .collect();
         let mut tx = store.write().await?;
         tx.execute_unchecked(&format!(
-            "INSERT INTO bench_raw_lines (batch_no, seq, line_id, ssn, name, amount_fen) VALUES {}",
+            "INSERT INTO {table} (batch_no, seq, line_id, ssn, name, amount_fen) VALUES {}",
             rows.join(", ")
         ))
         .await?;
         tx.commit().await?;
         i = end;
     }
-    Ok(started.elapsed().as_secs_f64())
+    Ok(())
+}
+
+/// Wall-clock and CPU seconds of a part of the run. The CPU time is this process's (every
+/// thread: SQLite runs in it) and, on PostgreSQL, the database's server processes': on a
+/// shared machine it says how much work a part took however busy the cores were.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spent {
+    wall_s: f64,
+    cpu_s: Option<f64>,
+}
+
+/// Nanoseconds on the CPU so far of one thread or process (`/proc/.../schedstat`, Linux).
+fn schedstat_ns(path: &std::path::Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// CPU time so far of this process and of the database's server processes, by process.
+async fn cpu_now(db: &BenchDb) -> Option<std::collections::HashMap<i64, u64>> {
+    let mut out = std::collections::HashMap::new();
+    let mut own = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        own += schedstat_ns(&task.ok()?.path().join("schedstat"))?;
+    }
+    out.insert(0, own);
+    for pid in sscard_store_sql::bench::backend_pids(&db.sql).await.ok()? {
+        if let Some(ns) = schedstat_ns(std::path::Path::new(&format!("/proc/{pid}/schedstat"))) {
+            out.insert(pid, ns);
+        }
+    }
+    Some(out)
+}
+
+/// Runs `part`, timing it on the clock and on the CPU.
+async fn spent<T>(
+    db: &BenchDb,
+    part: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(T, Spent)> {
+    let before = cpu_now(db).await;
+    let started = Instant::now();
+    let out = part.await?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let after = cpu_now(db).await;
+    // A server process that started meanwhile counts from zero.
+    let cpu_s = before.zip(after).map(|(b, a)| {
+        a.iter().map(|(pid, ns)| ns.saturating_sub(b.get(pid).copied().unwrap_or(0))).sum::<u64>() as f64 / 1e9
+    });
+    Ok((out, Spent { wall_s, cpu_s }))
 }
 
 /// Resets the process's peak resident set to its current one (Linux: `5` into
@@ -119,30 +182,25 @@ pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<Exit
     let total = batch_csv(lines, &csv)?;
     let seed_s = seeded.elapsed().as_secs_f64();
     let seed_rss = peak_rss_kib();
+    // Raw inserts before and after the batch: the machine's pace may change during the run.
+    let ((), raw1) = spent(&db, raw_inserts(store.as_ref(), lines, 1)).await?;
     let batch_rss = reset_peak_rss().then(peak_rss_kib).flatten();
-    let started = Instant::now();
-    one_batch(store.as_ref(), &csv, lines, total, &dir).await?;
+    let (phases, batch) = spent(&db, one_batch(store.as_ref(), &csv, lines, total, &dir)).await?;
     let batch_rss = batch_rss.and(peak_rss_kib());
-    let batch_s = started.elapsed().as_secs_f64();
     let files: u64 = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&csv);
-    let raw_s = raw_inserts(store.as_ref(), lines).await?;
+    let ((), raw2) = spent(&db, raw_inserts(store.as_ref(), lines, 2)).await?;
     let backend_name = store.backend();
     db.finish().await?;
-    let n = f64::from(lines);
     println!(
         "backend {backend_name}, one batch of {lines} lines (persons with cards seeded in {seed_s:.1} s, not measured)"
     );
-    println!(
-        "  batch end to end      : {batch_s:>8.2} s  {:>9.0} lines/s  (CSV parsed, persons and cards resolved, transfers, {files} bytes of bank files)",
-        n / batch_s
-    );
-    println!(
-        "  raw multi-row inserts : {raw_s:>8.2} s  {:>9.0} rows/s   (same rows, same width, 1,000 a statement and commit)",
-        n / raw_s
-    );
-    println!("  ratio                 : {:>8.3}", raw_s / batch_s);
+    let raw = Spent {
+        wall_s: (raw1.wall_s + raw2.wall_s) / 2.0,
+        cpu_s: raw1.cpu_s.zip(raw2.cpu_s).map(|(a, b)| (a + b) / 2.0),
+    };
+    report(f64::from(lines), files, &phases, batch, raw);
     let mib =
         |k: Option<u64>| k.map_or_else(|| "not available".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
     println!(
@@ -151,4 +209,26 @@ pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<Exit
     );
     println!("  peak RSS with seeding  : {:>12} (the whole process before the batch)", mib(seed_rss));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the batch and the raw inserts, on the clock and on the CPU, and their ratios.
+fn report(n: f64, files: u64, phases: &Phases, batch: Spent, raw: Spent) {
+    let cpu = |s: Spent| s.cpu_s.map_or_else(|| "-".to_string(), |c| format!("{c:.2} s"));
+    println!(
+        "  batch end to end      : {:>8.2} s  {:>9.0} lines/s  (CSV parsed, persons and cards resolved, transfers, {files} bytes of bank files); CPU {}",
+        batch.wall_s,
+        n / batch.wall_s,
+        cpu(batch)
+    );
+    println!("    received {:.2} s, paid {:.2} s, bank files {:.2} s", phases.receive_s, phases.pay_s, phases.files_s);
+    println!(
+        "  raw multi-row inserts : {:>8.2} s  {:>9.0} rows/s   (same rows, same width, 1,000 a statement and commit; mean of one run before and one after the batch); CPU {}",
+        raw.wall_s,
+        n / raw.wall_s,
+        cpu(raw)
+    );
+    println!("  ratio                 : {:>8.3}", raw.wall_s / batch.wall_s);
+    if let (Some(b), Some(r)) = (batch.cpu_s, raw.cpu_s) {
+        println!("  ratio of CPU time     : {:>8.3} (the same on a machine shared with other work)", r / b);
+    }
 }
