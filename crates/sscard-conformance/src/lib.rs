@@ -147,6 +147,7 @@ macro_rules! conformance_tests {
             bank_reports_return_and_reconcile,
             cash_floats_fund_and_draw,
             relay_cursors_and_first_delivery,
+            relay_reads_the_outbox_as_events_after,
         );
     };
 }

@@ -70,7 +70,7 @@ impl RelaySource for OutboxSource {
 
     async fn next_batch(&self, cursor: i64, limit: u32) -> Result<Vec<Outgoing>, NatsError> {
         let mut tx = self.store.read().await?;
-        let events = tx.events_after(cursor, limit).await?;
+        let events = tx.events_for_relay(cursor, limit).await?;
         // Each person of the batch is read once, however many of its events the batch holds.
         let mut ssns: HashMap<String, Option<String>> = HashMap::new();
         for e in &events {

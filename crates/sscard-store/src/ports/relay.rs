@@ -16,4 +16,8 @@ pub trait Inbox: Send {
     /// True the first time; false when the message was already applied (a redelivery, or a
     /// resend older than the stream's dedupe window), and then the caller changes nothing.
     async fn first_delivery(&mut self, consumer: &str, msg_id: &str, at_ms: i64) -> Result<bool>;
+    /// The outbox after `seq` in order, at most `limit` (<= 10,000), as
+    /// [`crate::ports::Outbox::events_after`] answers it, read the way a relay reads fastest
+    /// (on SQLite the rows packed into one, so they cross to the caller at once).
+    async fn events_for_relay(&mut self, seq: i64, limit: u32) -> Result<Vec<crate::model::Event>>;
 }
