@@ -93,10 +93,21 @@ impl Dialect {
     }
     /// Outbox readers only see events whose writers have all finished (PostgreSQL assigns
     /// sequence numbers before commit; SQLite commits writers one at a time in order).
+    ///
+    /// On PostgreSQL the bound is the oldest transaction still running *in this database*:
+    /// the snapshot's in-progress ids, less those `pg_stat_activity` shows running in another
+    /// database (transaction ids are the cluster's, so a long transaction elsewhere would
+    /// otherwise hold every feed here back). An id not found there (a role that may not see
+    /// other sessions, a transaction begun since) stays in the bound: never too far.
     pub(crate) fn events_visible(&self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
-            Dialect::Postgres => " AND txid < pg_snapshot_xmin(pg_current_snapshot())",
+            Dialect::Postgres => {
+                " AND txid < (SELECT COALESCE(MIN(x), pg_snapshot_xmax(pg_current_snapshot())) \
+                 FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
+                 WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database() \
+                 AND CAST(a.backend_xid AS TEXT) = CAST(CAST(CAST(x AS TEXT) AS BIGINT) % 4294967296 AS TEXT)))"
+            }
         }
     }
     pub fn name(&self) -> &'static str {
