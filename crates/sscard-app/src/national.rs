@@ -240,12 +240,13 @@ fn progress_json(view: &applications::ApplicationView) -> Value {
 
 /// Whether one of this deployment's e-cards is usable now, for a verifier elsewhere in the
 /// nation (its QR signature already checked there against the trust list): the precise
-/// refusal of a local verification (card_suspended, card_lost, …, revoked), and for a usable
+/// refusal (card_suspended, card_lost, …, revoked, card_expired, and
+/// temporary_card_other_region for a temporary card, which serves only at home), and for a usable
 /// one what this deployment shows a terminal (masked name, region, flags), whoever asks.
 async fn ecard_status(store: &dyn Store, base: &Ctx, ecard_id: &str) -> Result<Value> {
     let found = store.ecard_with_card(ecard_id).await?;
     let verdict = match &found {
-        Some((e, card, _)) => ecard::live_verdict(Some(e), Some(card)),
+        Some((e, card, _)) => ecard::verdict_elsewhere(Some(e), Some(card), base.today()),
         None => Err(sscard_domain::refusal::Refusal::Revoked),
     };
     Ok(match (verdict, found) {

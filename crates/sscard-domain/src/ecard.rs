@@ -181,6 +181,19 @@ pub fn live_verdict(ecard: Option<&Ecard>, card: Option<&Card>) -> Result<(), Re
     Ok(())
 }
 
+/// The verdict the issuing deployment gives a verifier of another deployment (asked through
+/// the hub): the live check, and what a terminal of its own would refuse of the card itself:
+/// past its expiry, or a temporary card, which serves only in its own region (and the asking
+/// verifier is in another deployment's regions).
+pub fn verdict_elsewhere(ecard: Option<&Ecard>, card: Option<&Card>, today: Date) -> Result<(), Refusal> {
+    live_verdict(ecard, card)?;
+    match card {
+        Some(c) if c.expires_on < today => Err(Refusal::CardExpired),
+        Some(c) if c.temporary => Err(Refusal::TemporaryCardOtherRegion),
+        _ => Ok(()),
+    }
+}
+
 /// The token flags of a QR code: (retired, minor, temporary card).
 pub fn qr_flags(person: &Person, card: &Card, today: Date, policy: &Policy) -> (bool, bool, bool) {
     (person.is_retired(today, policy), person.is_minor(today), card.temporary)
@@ -422,6 +435,26 @@ mod tests {
             assert_eq!(live_verdict(Some(&e), Some(&card(A, status))), Err(reason));
             assert!(CARD_REASONS.contains(&reason));
         }
+    }
+
+    #[test]
+    fn another_deployment_hears_of_expiry_and_temporary_cards() {
+        let e = ecard(A, EcardStatus::Active);
+        let today = Date::from_calendar_date(2030, time::Month::June, 1).unwrap();
+        let live = card(A, CardStatus::Active);
+        assert_eq!(verdict_elsewhere(Some(&e), Some(&live), today), Ok(()));
+        // The last day of validity still serves; the day after does not.
+        let last_day = Card { expires_on: today, ..live.clone() };
+        assert_eq!(verdict_elsewhere(Some(&e), Some(&last_day), today), Ok(()));
+        let expired = Card { expires_on: today.previous_day().unwrap(), ..live.clone() };
+        assert_eq!(verdict_elsewhere(Some(&e), Some(&expired), today), Err(Refusal::CardExpired));
+        assert_eq!(live_verdict(Some(&e), Some(&expired)), Ok(()), "the live check alone does not look at expiry");
+        let temporary = Card { temporary: true, ..live.clone() };
+        assert_eq!(verdict_elsewhere(Some(&e), Some(&temporary), today), Err(Refusal::TemporaryCardOtherRegion));
+        // The card's state comes first.
+        let lost = Card { status: CardStatus::Lost, ..expired };
+        assert_eq!(verdict_elsewhere(Some(&e), Some(&lost), today), Err(Refusal::CardLost));
+        assert_eq!(verdict_elsewhere(None, Some(&live), today), Err(Refusal::Revoked));
     }
 
     #[test]

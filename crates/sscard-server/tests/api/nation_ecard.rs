@@ -180,6 +180,21 @@ async fn a_qr_code_of_another_deployment_verifies_with_its_live_status() {
     tampered[100] = if tampered[100] == b'A' { b'B' } else { b'A' };
     let (_, r) = verify(&n.a, &n.a.tokens.terminal, &String::from_utf8(tampered).expect("text")).await;
     assert_eq!(r["reason"], "bad_signature", "{r}");
+    // A card of B past its expiry (its e-card still active): refused at A as B's own
+    // terminals refuse it, at the verifier and at a visitor's library loan.
+    let old = n.b.person_with_card(sscard_domain::access::Role::Holder, true).await;
+    let old_token = n.b.qr_token(&old.token).await;
+    assert_eq!(verify(&n.a, &n.a.tokens.terminal, &old_token).await.1["valid"], true);
+    let mut tx = n.b.store.write().await.expect("write");
+    let sql = format!("UPDATE cards SET expires_on = '2020-01-01' WHERE card_no = '{}'", old.card_no);
+    assert_eq!(tx.execute_unchecked(&sql).await.expect("expire the card"), 1);
+    tx.commit().await.expect("commit");
+    let (_, at_a) = verify(&n.a, &n.a.tokens.terminal, &old_token).await;
+    assert_eq!((at_a["valid"].as_bool(), at_a["reason"].as_str()), (Some(false), Some("card_expired")), "{at_a}");
+    let (lib, _, _, _) = one_card_terminals(&n.a).await;
+    let r = n.a.post(Some(&lib), "/library/loans", &json!({ "token": old_token, "item_id": "ISBN-X" })).await;
+    r.problem(422, "card_expired");
+
     let other = n.b.person_with_card(sscard_domain::access::Role::Holder, true).await;
     let fresh = n.b.qr_token(&other.token).await;
     n.a.advance_s(120);
