@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bank_files;
 pub mod benefits;
 pub mod cards;
+pub mod csv_rows;
 pub mod ecard;
 pub mod export;
 pub mod fields;

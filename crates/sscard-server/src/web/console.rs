@@ -12,6 +12,7 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use sscard_app::cards::ActionInput;
+use sscard_app::csv_rows::{CsvFileError, CsvRow, read_rows};
 use sscard_app::{admin, applications, cards, fields, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel};
@@ -23,6 +24,9 @@ use sscard_store::Count;
 
 /// Rows accepted in one batch upload.
 pub const MAX_BATCH_ROWS: usize = 10_000;
+
+/// Bytes accepted in one batch upload: [`MAX_BATCH_ROWS`] rows of up to about 400 bytes.
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct ReviewRow {
     pub id: String,
@@ -403,7 +407,11 @@ pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multip
     };
     let rows = match batch_rows(&csv) {
         Ok(rows) => rows,
-        Err(_) => return back("/console", Err(v.t.f("err_batch_too_many", &[("max", MAX_BATCH_ROWS.to_string())]))),
+        Err(CsvFileError::TooManyRows { .. }) => {
+            return back("/console", Err(v.t.f("err_batch_too_many", &[("max", MAX_BATCH_ROWS.to_string())])));
+        }
+        // Text cannot fail to read; kept for any other refusal of the reader.
+        Err(CsvFileError::Unreadable { .. }) => return back("/console", Err(v.t.s("err_batch_file").to_string())),
     };
     let id = sscard_app::new_id();
     state.batches.start(&id, rows.len());
@@ -416,37 +424,33 @@ pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multip
 
 /// Registers each person (if new) and takes an approved employer-batch application. A line's
 /// failure is written in the language of the page the CSV was uploaded from (the uploader
-/// follows its progress there).
-async fn run_batch(state: AppState, actor: Actor, t: Tr, id: String, rows: Vec<String>, branch: String) {
+/// follows its progress there), naming the line the row starts on in the file.
+async fn run_batch(state: AppState, actor: Actor, t: Tr, id: String, rows: Vec<CsvRow>, branch: String) {
     let ctx = state.ctx(actor, None);
-    for (n, line) in rows.iter().enumerate() {
-        let outcome = batch_row(&state, &ctx, t, line, &branch).await;
-        let line_no = (n + 2).to_string();
+    for row in &rows {
+        let outcome = batch_row(&state, &ctx, t, &row.fields, &branch).await;
+        let line_no = row.line.to_string();
         state.batches.record(&id, outcome.map_err(|e| t.f("batch_line_failed", &[("line", line_no), ("reason", e)])));
     }
 }
 
-/// The data lines of an employer-batch upload: the first line (the header) and blank lines
-/// are skipped; at most [`MAX_BATCH_ROWS`].
-pub fn batch_rows(csv: &str) -> Result<Vec<String>, String> {
-    let rows = csv.lines().skip(1).filter(|l| !l.trim().is_empty());
-    // Counted before anything is copied, so an oversized upload costs no allocation.
-    if rows.clone().count() > MAX_BATCH_ROWS {
-        return Err(format!("at most {MAX_BATCH_ROWS} rows per upload"));
-    }
-    Ok(rows.map(str::to_string).collect())
+/// The data rows of an employer-batch upload, read with the `csv` crate (quoted fields, a
+/// byte-order mark, CRLF line ends, as spreadsheets write them): the first line (the header)
+/// and blank lines are skipped; at most [`MAX_BATCH_ROWS`], counted before any row is kept.
+/// Each row keeps the line it starts on (the first line after the header is line 2).
+pub fn batch_rows(csv: &str) -> Result<Vec<CsvRow>, CsvFileError> {
+    read_rows(csv, MAX_BATCH_ROWS).map(|(_, rows)| rows)
 }
 
-/// One line of an employer-batch upload: `doc_type,doc_number,name,region`.
-pub fn parse_batch_row(line: &str) -> Result<RegistrationInput, String> {
-    let f: Vec<&str> = line.split(',').map(str::trim).collect();
-    let [doc_type, doc_number, name, region] = f.as_slice() else {
-        return Err("expected doc_type,doc_number,name,region".into());
+/// One row of an employer-batch upload: `doc_type,doc_number,name,region`, fields trimmed.
+pub fn parse_batch_row(fields: &[String]) -> Result<RegistrationInput, String> {
+    let [doc_type, doc_number, name, region] = fields else {
+        return Err(format!("expected doc_type,doc_number,name,region, found {} columns", fields.len()));
     };
     Ok(RegistrationInput {
         doc_type: DocType::parse(doc_type).map_err(|e| e.to_string())?,
-        doc_number: doc_number.to_string(),
-        name: name.to_string(),
+        doc_number: doc_number.clone(),
+        name: name.clone(),
         sex: None,
         birth_date: None,
         region: RegionCode::parse(region).map_err(|e| e.to_string())?,
@@ -455,8 +459,14 @@ pub fn parse_batch_row(line: &str) -> Result<RegistrationInput, String> {
     })
 }
 
-async fn batch_row(state: &AppState, ctx: &sscard_app::Ctx, t: Tr, line: &str, branch: &str) -> Result<(), String> {
-    let input = parse_batch_row(line).map_err(|_| t.s("err_batch_columns").to_string())?;
+async fn batch_row(
+    state: &AppState,
+    ctx: &sscard_app::Ctx,
+    t: Tr,
+    fields: &[String],
+    branch: &str,
+) -> Result<(), String> {
+    let input = parse_batch_row(fields).map_err(|_| t.s("err_batch_columns").to_string())?;
     // The number is checked here first only to say precisely what is wrong with it.
     if let Err(e) = sscard_domain::document::Document::parse(input.doc_type, &input.doc_number, ctx.today()) {
         return Err(super::doc_err_text(&t, &e));
@@ -522,5 +532,43 @@ pub async fn batch_progress(
         }
     } else {
         render(&v, &BatchPage { l: Layout::new(&v), id, p })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "doc_type,doc_number,name,region";
+
+    #[test]
+    fn a_quoted_name_with_a_comma_is_one_column() {
+        let rows =
+            batch_rows(&format!("{HEADER}\nresident_id,11010519491231002X,\"Zhang, San\",110105\n")).expect("rows");
+        let input = parse_batch_row(&rows[0].fields).expect("four columns");
+        assert_eq!((input.name.as_str(), input.doc_number.as_str()), ("Zhang, San", "11010519491231002X"));
+        assert_eq!(input.region.code(), 110_105);
+    }
+
+    #[test]
+    fn an_excel_file_with_a_bom_and_crlf_reads_with_its_line_numbers() {
+        let excel = format!(
+            "\u{feff}{HEADER}\r\npassport,E12345678,\"Li, Si\",350200\r\n\r\nresident_id,11010519491231002X,张三,110105\r\n"
+        );
+        let rows = batch_rows(&excel).expect("rows");
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
+        let inputs: Vec<RegistrationInput> = rows.iter().map(|r| parse_batch_row(&r.fields).expect("valid")).collect();
+        assert_eq!((inputs[0].name.as_str(), inputs[0].region.code()), ("Li, Si", 350_200));
+        assert_eq!((inputs[1].name.as_str(), inputs[1].region.code()), ("张三", 110_105), "no \\r is left");
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_columns_keeps_its_line() {
+        let text = format!("{HEADER}\npassport,E12345678,Li Si,350200\npassport,E12345678,Li, Si,350200\n");
+        let rows = batch_rows(&text).expect("rows");
+        assert!(parse_batch_row(&rows[0].fields).is_ok());
+        assert_eq!(rows[1].line, 3);
+        let e = parse_batch_row(&rows[1].fields).expect_err("five columns");
+        assert_eq!(e, "expected doc_type,doc_number,name,region, found 5 columns");
     }
 }

@@ -80,7 +80,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/jobs/{name}", post(console::run_job))
         .route("/console/stop", post(console::stop_card))
         .route("/console/card", get(console::card_audit))
-        .route("/console/batch", post(console::batch_upload))
+        // The upload has its own body limit: the server's general one (64 KiB) would refuse a
+        // file far below MAX_BATCH_ROWS rows.
+        .route(
+            "/console/batch",
+            post(console::batch_upload).layer(axum::extract::DefaultBodyLimit::max(console::MAX_BATCH_BYTES)),
+        )
         .route("/console/batch/{id}", get(console::batch_progress))
         .route("/console/benefits", get(benefit_batches::list))
         .route("/console/benefits/{batch_id}", get(benefit_batches::batch))

@@ -10,6 +10,7 @@ mod bank_files;
 mod benefit_pages;
 mod benefits;
 mod concurrency;
+mod console_batch;
 mod ecard_auth;
 mod ecard_keys;
 mod ecard_lifecycle;

@@ -6,7 +6,7 @@
 use super::{cli_ctx, open, progress};
 use anyhow::Context;
 use clap::Subcommand;
-use sscard_app::import::{RowOutcome, csv_lines, import_row, parse_csv_line};
+use sscard_app::import::{RowOutcome, count_lines, import_lines, import_row, parse_row};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -17,17 +17,21 @@ pub enum ImportCmd {
 
 pub async fn import(url: &str, cmd: ImportCmd) -> anyhow::Result<ExitCode> {
     let ImportCmd::Cards { file } = cmd;
-    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let lines = csv_lines(&text)?;
+    let open_file = || std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()));
+    // Read twice, never held whole: first checked and counted (a wrong header, bytes that are
+    // not text or too many rows refuse the file before anything is imported), then imported.
+    let total = count_lines(open_file()?).with_context(|| format!("reading {}", file.display()))?;
+    let mut lines = import_lines(open_file()?)?;
     let store = open(url).await?;
     let ctx = cli_ctx();
-    let bar = progress(lines.len() as u64, "importing cards");
+    let bar = progress(total as u64, "importing cards");
     let (mut imported, mut skipped) = (0u64, Vec::new());
-    for (n, line) in lines {
-        let outcome = match parse_csv_line(line) {
+    while let Some(line) = lines.next_row()? {
+        let outcome = match parse_row(&line.fields) {
             Ok(row) => import_row(store.as_ref(), &ctx, &row).await.map_err(anyhow::Error::from),
             Err(e) => Err(anyhow::Error::from(e)),
         };
+        let n = line.line;
         match outcome {
             Ok(RowOutcome::Imported) => imported += 1,
             Ok(RowOutcome::Skipped(why)) => skipped.push(format!("line {n}: {why}")),

@@ -158,6 +158,31 @@ fn administration_import_jobs_and_the_audit_chain() {
     exit(&o, 2);
     assert!(out(&o).contains("imported 0 cards, skipped 2"), "{}", out(&o));
     assert!(out(&o).contains("already imported"), "{}", out(&o));
+    // As a spreadsheet writes it: a byte-order mark, CRLF line ends, quoted names, a blank line.
+    // A comma inside quotes stays in the name (which the name rule then refuses, naming the
+    // name); the row short of a column is named by its line in the file.
+    let other = make_resident_id(region, date!(1955 - 05 - 05), 12);
+    let third = make_resident_id(region, date!(1956 - 06 - 06), 13);
+    let excel = format!(
+        "\u{feff}doc_type,doc_number,name,sex,birth_date,region,card_no,bank_code,issued_on,expires_on\r\n\
+         resident_id,{other},\"Wang Lao\",,,350203,Z10000003,ICBC,2020-01-01,2099-01-01\r\n\
+         \r\n\
+         resident_id,{third},\"Zhao, Que\",,,350203,Z10000004,ICBC,2020-01-01,2099-01-01\r\n\
+         resident_id,{third},Zhao Que,,,350203,Z10000005,ICBC,2020-01-01\r\n"
+    );
+    std::fs::write(&file, excel).expect("write csv");
+    let o = sscard(&db, &["import", "cards", &file_s], None);
+    exit(&o, 2);
+    assert!(out(&o).contains("imported 1 cards, skipped 2"), "{}", out(&o));
+    assert!(out(&o).contains("line 4: name: character 5 (U+002C) is not allowed"), "{}", out(&o));
+    assert!(out(&o).contains("line 5: expected 10 columns"), "the short line is named: {}", out(&o));
+    // Over the row limit: refused whole, before any row is imported or reported.
+    let rows = sscard_app::import::MAX_ROWS + 1;
+    std::fs::write(&file, format!("{}\n{}", sscard_app::import::CSV_HEADER, "x\n".repeat(rows))).expect("write");
+    let o = sscard(&db, &["import", "cards", &file_s], None);
+    exit(&o, 1);
+    assert!(err(&o).contains("more than 1000000 rows"), "{}", err(&o));
+    assert!(!out(&o).contains("line "), "{}", out(&o));
     std::fs::write(&file, "no,header\n").expect("write csv");
     exit(&sscard(&db, &["import", "cards", &file_s], None), 1);
     let _ = std::fs::remove_file(&file);
@@ -171,6 +196,10 @@ fn administration_import_jobs_and_the_audit_chain() {
         let person = tx.find_person_by_ssn(&good).await.expect("person").expect("person registered");
         assert_eq!(person.name.as_str(), "李老");
         assert!(tx.find_person_by_ssn(&typo).await.is_ok_and(|p| p.is_none()));
+        let quoted = tx.find_person_by_ssn(&other).await.expect("person").expect("the quoted row was imported");
+        assert_eq!(quoted.name.as_str(), "Wang Lao");
+        assert!(tx.get_card("Z10000003", false).await.expect("card").is_some());
+        assert!(tx.find_person_by_ssn(&third).await.is_ok_and(|p| p.is_none()));
         tx.commit().await.expect("commit");
         let card = uncollected_card(store.as_ref()).await;
         store.close().await;
