@@ -45,7 +45,7 @@ fn claim_of(ix: &str, app: &str) -> ClaimInput {
 }
 
 /// The commands once at least `n` are visible: on PostgreSQL the outbox shows only rows below
-/// the oldest running transaction of the cluster, so a fresh commit may lag a moment.
+/// the oldest running transaction of its database, so a fresh commit may lag a moment.
 async fn commands_settled(store: &dyn Store, n: usize) -> Vec<(String, Command)> {
     for _ in 0..200 {
         let all = commands(store).await;

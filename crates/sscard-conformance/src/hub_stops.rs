@@ -38,7 +38,7 @@ async fn event(store: &dyn Store, d: &str, seq: i64, ix: &str, entity: &str, id:
 }
 
 /// The hub's commands once at least `n` are visible (PostgreSQL shows a commit to the outbox
-/// once no older transaction of the cluster runs).
+/// once no older transaction of its database runs).
 async fn commands(store: &dyn Store, n: usize) -> Vec<(String, Command)> {
     let mut all = Vec::new();
     for _ in 0..200 {

@@ -47,7 +47,7 @@ pub async fn live_set_follows_commits(store: Arc<dyn Store>) {
     assert_eq!(verdict(ecard.id.clone()).await, Ok(()));
 
     // The outbox tail (for changes made by other processes) names the changed persons once.
-    // (PostgreSQL shows an event once every older transaction of the cluster has ended, so
+    // (PostgreSQL shows an event once every older transaction of its database has ended, so
     // another test's open transaction may hold it back for a moment.)
     let mut tail = (Vec::new(), cursor);
     for _ in 0..100 {

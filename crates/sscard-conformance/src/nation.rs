@@ -177,7 +177,7 @@ pub async fn nation_release_stops_the_live_card(store: Arc<dyn Store>) {
     assert_eq!(released.payload["stopped"][0].as_str(), Some(card.card_no.as_str()));
     let ecard = sscard_app::ecard::of_person(store, &ctx(admin()), &person.id).await.expect("the e-card");
     assert!(!ecard.usable(), "the e-card is no longer usable");
-    // On PostgreSQL the feed shows a commit once no older transaction of the cluster is still
+    // On PostgreSQL the feed shows a commit once no older transaction of its database is still
     // running (other cases run beside this one): wait for it, up to 10 s.
     let mut feed = sscard_app::ecard::revocations(store, since, None, 100).await.expect("feed");
     for _ in 0..100 {

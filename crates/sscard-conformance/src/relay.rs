@@ -91,7 +91,7 @@ pub async fn relay_reads_the_outbox_as_events_after(store: Arc<dyn Store>) {
         tx.append_event(&e).await.expect("append");
     }
     tx.commit().await.expect("commit");
-    // PostgreSQL shows a commit to outbox readers once no older transaction of the cluster runs.
+    // PostgreSQL shows a commit to outbox readers once no older transaction of its database runs.
     for _ in 0..200 {
         let mut tx = s.read().await.expect("read");
         let n = tx.events_after(0, 100).await.expect("events").len();

@@ -212,7 +212,7 @@ async fn revocation_feed_checks_its_input_and_pages() {
     all.sort();
     assert_eq!(all, stopped);
     // Changes in pages: 3 issued + 3 stopped, bounded by limit, resumable with next_since.
-    // (On PostgreSQL events show once older transactions of the cluster have ended.)
+    // (On PostgreSQL events show once older transactions of its database have ended.)
     for _ in 0..100 {
         let all = app.get(None, "/revocations?since=1").await.expect(200).json.clone();
         if all["changes"].as_array().unwrap().len() == 6 {

@@ -638,7 +638,7 @@ impl TestApp {
     }
 
     /// Applies the revocation changes after the verifier's sequence number. On PostgreSQL an
-    /// event becomes visible to the feed once every older transaction of the cluster has ended
+    /// event becomes visible to the feed once every older transaction of its database has ended
     /// (tests of other databases run in parallel), so changes are awaited up to five seconds.
     pub async fn sync(&self, v: &mut OfflineVerifier) -> Vec<Value> {
         let mut page = Value::Null;
