@@ -1159,7 +1159,11 @@ impl ports::Stats for SqlTx {
 
 impl SqlTx {
     async fn execute_unchecked_sql(&mut self, sql: &str) -> Result<u64> {
-        let done = sqlx::query(AssertSqlSafe(sql.to_string())).execute(&mut *self.tx).await.db()?;
+        // Not kept prepared: such statements are one-off texts (a benchmark's thousand-row
+        // inserts, each different, would otherwise stay in every connection's statement cache,
+        // hundreds of megabytes of compiled statements).
+        let q = sqlx::query(AssertSqlSafe(sql.to_string())).persistent(false);
+        let done = q.execute(&mut *self.tx).await.db()?;
         Ok(done.rows_affected())
     }
 
