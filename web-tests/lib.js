@@ -3,6 +3,7 @@
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -211,6 +212,22 @@ function axeSignature() {
   return `${window.innerWidth}x${window.innerHeight}\n${html}`;
 }
 
+let axeServed;
+/** axe-core served by this test process over loopback, cacheable (the pages' CSP, which would
+ * refuse it, is bypassed in the tests' browser contexts). */
+function axeUrl() {
+  axeServed ??= new Promise((resolve) => {
+    const body = readFileSync(AXE);
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'public, max-age=86400', connection: 'close' });
+      res.end(body);
+    });
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}/axe.min.js`));
+    server.unref();
+  });
+  return axeServed;
+}
+
 // The page states axe has judged in this run: signature digest -> violations. Shared between the
 // test files through SSCARD_AXE_CACHE (a file of run.sh's temporary directory: one run, one
 // server, one style sheet); SSCARD_AXE_CACHE=off judges every state again.
@@ -231,9 +248,10 @@ export async function axe(page) {
     return judged.get(key);
   }
   const found = await timed('axe', async () => {
-    // Injected once per document: the crawl runs axe at two sizes of the same page, and parsing
-    // axe-core again costs about a second on a busy 2-core machine.
-    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+    // Injected once per document (the crawl runs axe at two sizes of the same page), from a URL
+    // the browser caches with its compiled code: parsing axe-core's 550 kB anew for every
+    // document cost 0.2-0.8 s on a busy 2-core machine, a cached load 20-90 ms.
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ url: await axeUrl() });
     const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
     return result.violations
       .filter((v) => v.impact === 'critical' || v.impact === 'serious')
@@ -255,7 +273,7 @@ export async function overflowX(page) {
  * (`MAY_SEE_FULL`); its screenshot is saved as `<name>-<variant>`.
  */
 export async function check(page, v, name) {
-  await timed('waiting for pages', () => page.waitForLoadState('networkidle'));
+  await timed('waiting for pages', () => settled(page));
   const problems = [...await fullNumberLeaks(page)];
   const lang = await page.locator('html').getAttribute('lang');
   if (lang !== v.lang) problems.push(`html lang ${lang}`);
@@ -267,6 +285,14 @@ export async function check(page, v, name) {
   for (const a of await axe(page)) problems.push(`axe ${a}`);
   await shot(page, `${name}-${v.tag}`);
   assert.deepEqual(problems, [], `${name} (${v.name}) ${new URL(page.url()).pathname}`);
+}
+
+/** The page loaded and nothing htmx asked for still on its way (htmx marks an element with
+ * `htmx-request` while its request runs): what a person sees once it has settled, without
+ * waiting for half a second of network silence as 'networkidle' does. */
+async function settled(page) {
+  await page.waitForLoadState('load');
+  await page.waitForFunction(() => document.readyState === 'complete' && !document.querySelector('.htmx-request'));
 }
 
 /** The elements sticking out of the viewport on the right, to say what overflows. */
@@ -289,10 +315,12 @@ async function widest(page) {
   });
 }
 
-/** Clicks a form's button and waits for the page it leads to. */
+/** Clicks a form's button (or a link) and waits for the page it leads to: the click waits for
+ * the navigation to start, and the page is server-rendered, so its load is enough; what htmx
+ * fetches afterwards is awaited where it is used, and by `check` (network idle) before judging. */
 export async function submit(page, selector) {
   await page.locator(selector).click();
-  await timed('waiting for pages', () => page.waitForLoadState('networkidle'));
+  await timed('waiting for pages', () => page.waitForLoadState('load'));
 }
 
 /**

@@ -89,8 +89,10 @@ export SSCARD_SHOTS="$target/web-screenshots"
 export SSCARD_AXE_CACHE="${SSCARD_AXE_CACHE:-$work/axe-judged.json}" SSCARD_WEB_TIMING=1
 tests_started=$(date +%s)
 # Arguments name test files to run (default: all of them).
-node --test --test-concurrency=1 "${@:-tests/}"
+status=0
+node --test --test-concurrency=1 "${@:-tests/}" || status=$?
 echo "browser tests took $(( $(date +%s) - tests_started ))s ($(( $(date +%s) - started ))s with the build and the servers' start)"
+[ "$status" = 0 ] || exit "$status"
 # The PINs the tests typed (739164 at the desk, on the customer screen and on the portal, also
 # for a card held by another deployment; 123456 refused as too easy) are never logged nor kept
 # in clear: not in any server's log (the demo server, the hub, XM, FZ), not in their databases.
