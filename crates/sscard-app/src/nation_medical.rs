@@ -23,7 +23,7 @@ use sscard_domain::error::DomainError;
 use sscard_domain::ids::CardIdCode;
 use sscard_domain::ledger::AccountId;
 use sscard_domain::medical::{
-    Locality, MedicalPolicy, after_refund, after_settlement, choose_policy, policy_regions, split,
+    Locality, MedicalPolicy, after_refund, after_settlement, choose_policy, judge_repeated_bill, policy_regions, split,
 };
 use sscard_domain::money::Fen;
 use sscard_domain::nation::forward::Route;
@@ -33,7 +33,7 @@ use sscard_domain::nation::medical::{
 };
 use sscard_domain::nation::wire::DeploymentCode;
 use sscard_domain::terminal::{Scenario, Terminal, check_presentation};
-use sscard_store::ports::{ClearingRow, MAX_CLEARING_PAIRS, NationBillRow};
+use sscard_store::ports::{ClearingRow, MAX_CLEARING_PAIRS, Medical, NationBillRow, NationMedical};
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
 use std::collections::BTreeMap;
@@ -447,6 +447,7 @@ pub async fn settle_at_origin(
     };
     bill.check()?;
     let prior = tx.get_nation_bill(ORIGIN, "", &t.operator_code, bill_id, false).await?;
+    refuse_local_bill(tx.as_mut(), &t.operator_code, bill_id).await?;
     tx.commit().await?;
     if let Some(prior) = prior {
         let decision = replay(&prior, &bill)?;
@@ -469,6 +470,7 @@ async fn record_at_origin(
         let decision = replay(&prior, bill)?;
         return Ok(RemoteView { id: prior.settlement_id, bill_id: bill.bill_id.clone(), decision, replayed: true });
     }
+    refuse_local_bill(tx.as_mut(), &t.operator_code, &bill.bill_id).await?;
     let own = origin_self_pay_account(&d.card_no, d.decided.has_bank_account, &t.operator_code)?;
     let id = new_id();
     let legs = legs_at_origin(&id, &d.decider, &t.operator_code, &own, &d.decided, false)?;
@@ -538,6 +540,24 @@ pub async fn refund_at_origin(
     crate::record(tx.as_mut(), ctx, "medical.remote_refunded", &subject, payload).await?;
     tx.commit().await?;
     Ok(RemoteView { id: row.settlement_id.clone(), bill_id: bill_id.into(), decision: d, replayed: false })
+}
+
+/// A bill id is the hospital's once, whoever the patient: one it settled for a card of this
+/// deployment is refused when presented again for a card of another (409 `bill_settled`).
+async fn refuse_local_bill(tx: &mut (impl Medical + ?Sized), hospital: &str, bill_id: &str) -> Result<()> {
+    if tx.settlement_of_bill(hospital, bill_id).await?.is_some() {
+        judge_repeated_bill(bill_id, false, false)?;
+    }
+    Ok(())
+}
+
+/// The same the other way: whether `hospital` settled `bill_id` through the hub for a card of
+/// another deployment (a local settlement of that bill id is then refused, 409 `bill_settled`).
+pub async fn refuse_remote_bill(tx: &mut (impl NationMedical + ?Sized), hospital: &str, bill_id: &str) -> Result<()> {
+    if tx.get_nation_bill(ORIGIN, "", hospital, bill_id, false).await?.is_some() {
+        judge_repeated_bill(bill_id, false, false)?;
+    }
+    Ok(())
 }
 
 /// At the hospital's deployment: the card number of a card identification code of its own

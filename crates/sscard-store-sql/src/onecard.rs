@@ -659,6 +659,13 @@ impl ports::Medical for SqlTx {
         Ok(())
     }
 
+    async fn settlement_of_bill(&mut self, operator_code: &str, bill_id: &str) -> Result<Option<SettlementRow>> {
+        let sql = format!("SELECT {SETTLEMENT_COLS} FROM settlements WHERE operator_code = $1 AND bill_id = $2");
+        let row =
+            sqlx::query(AssertSqlSafe(sql)).bind(operator_code).bind(bill_id).fetch_optional(self.conn()).await.db()?;
+        row.as_ref().map(settlement).transpose()
+    }
+
     async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>> {
         let lock = if lock { self.dialect().for_update() } else { "" };
         let sql = format!("SELECT {SETTLEMENT_COLS} FROM settlements WHERE id = $1{lock}");

@@ -119,6 +119,7 @@ async fn settle_inner(
         judge_repeated_bill(bill_id, first.card_no == l.h.card.card_no.as_str(), first.bill_fen == amount.value())?;
         return Ok(SettlementView { row: first, replayed: true });
     }
+    crate::nation_medical::refuse_remote_bill(tx.as_mut(), &l.t.operator_code, bill_id).await?;
     let (person, t) = (&l.h.person, &l.t);
     let policy = choose_policy(person.region, l.policies);
     let balance = Fen::new(l.balances.get(&l.accounts.account).copied().unwrap_or(0));

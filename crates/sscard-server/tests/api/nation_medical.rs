@@ -305,5 +305,21 @@ async fn a_card_of_this_deployment_settles_here_by_its_identification_code() {
     // Exactly one way of presenting the card.
     let two = json!({ "card_id_code": code, "token": "SSC1.x", "amount_fen": 1, "bill_id": "L-2" });
     settle(&n, &two).await.problem(400, "card_or_token");
+
+    // A bill id is the hospital's once, whoever the patient: L-1 (settled here) presented for
+    // a card of XB, and a bill settled through the hub presented for a card of XA, are 409.
+    // (Both test deployments number cards alike: XB's second card is one XA does not have.)
+    b_person(&n.b).await;
+    let (_, b_code) = b_person(&n.b).await;
+    assert_ne!(b_code, code);
+    let r = settle(&n, &json!({ "card_id_code": b_code, "amount_fen": 10_000, "bill_id": "L-1" })).await;
+    r.problem(409, "bill_settled");
+    settle(&n, &json!({ "card_id_code": b_code, "amount_fen": 10_000, "bill_id": "R-1" })).await.expect(201);
+    let r = settle(&n, &json!({ "card_id_code": code, "amount_fen": 10_000, "bill_id": "R-1" })).await;
+    r.problem(409, "bill_settled");
+    // The hub saw one bill, and the books stay clean on both sides.
+    let c = n.hub.get(Some(&n.hub.tokens.admin), &format!("/hub/clearing?day={}", day(&n))).await;
+    assert_eq!(c.expect(200).json["entries"], 1, "{}", c.text());
     books_clean(&n.a).await;
+    books_clean(&n.b).await;
 }

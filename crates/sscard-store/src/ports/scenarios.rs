@@ -14,6 +14,9 @@ pub trait Medical: Send {
     async fn get_medical_year(&mut self, person_id: &str, year: i64) -> Result<Option<YearToDate>>;
     async fn put_medical_year(&mut self, person_id: &str, year: i64, ytd: &YearToDate) -> Result<()>;
     async fn get_settlement(&mut self, id: &str, lock: bool) -> Result<Option<SettlementRow>>;
+    /// The operator's settlement of `bill_id` for one of this deployment's cards, if any
+    /// (a bill id is the operator's once, whether its patient is insured here or elsewhere).
+    async fn settlement_of_bill(&mut self, operator_code: &str, bill_id: &str) -> Result<Option<SettlementRow>>;
     async fn mark_refunded(&mut self, id: &str, at_ms: i64) -> Result<()>;
     /// In one read: the operator's settlement of `bill_id`, the person's policy year, the
     /// policies set for `regions` (the insured region and its province) and the balances of
