@@ -39,6 +39,74 @@ pub async fn insert_holders(store: &SqlStore, holders: &[(Person, Card, Ecard)])
     tx.commit().await.db()
 }
 
+/// An index a bulk load drops first and builds again after: its name and its definition.
+pub struct DroppedIndex {
+    pub name: String,
+    pub definition: String,
+}
+
+/// The tables a holder seed writes (see [`insert_holders`]).
+const HOLDER_TABLES: &str = "'persons', 'cards', 'ecards'";
+
+/// PostgreSQL: drops the secondary indexes of the holder tables that no constraint owns (a
+/// primary key or a UNIQUE column stays), so that a seed of millions appends heap rows instead
+/// of inserting each into a dozen B-trees on random keys (blind indexes, random e-card ids),
+/// which outgrow memory and turn every insert into random reads. [`build_indexes`] makes them
+/// again, each from its own definition. Nothing on SQLite.
+pub async fn drop_secondary_indexes(store: &SqlStore) -> Result<Vec<DroppedIndex>> {
+    if store.dialect != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT CAST(i.indexrelid::regclass AS TEXT) AS name, pg_get_indexdef(i.indexrelid) AS definition \
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE t.relname IN ({HOLDER_TABLES}) AND t.relnamespace = 'public'::regnamespace \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1"
+    );
+    let found = sqlx::query(AssertSqlSafe(sql)).fetch_all(store.pool()).await.db()?;
+    let mut dropped = Vec::with_capacity(found.len());
+    for row in &found {
+        let index = DroppedIndex { name: rows::text(row, "name")?, definition: rows::text(row, "definition")? };
+        // The name comes from the catalog (regclass quotes it when it must be).
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX {}", index.name))).execute(store.pool()).await.db()?;
+        dropped.push(index);
+    }
+    Ok(dropped)
+}
+
+/// Builds the indexes [`drop_secondary_indexes`] dropped, one after the other, each with a
+/// gigabyte to sort in, and reports each one's time.
+pub async fn build_indexes(
+    store: &SqlStore,
+    dropped: &[DroppedIndex],
+    progress: &mut (dyn FnMut(&str, f64) + Send),
+) -> Result<()> {
+    for index in dropped {
+        let started = Instant::now();
+        let mut tx = store.pool.begin().await.db()?;
+        sqlx::raw_sql("SET LOCAL maintenance_work_mem = '1GB'").execute(&mut *tx).await.db()?;
+        sqlx::raw_sql(AssertSqlSafe(index.definition.clone())).execute(&mut *tx).await.db()?;
+        tx.commit().await.db()?;
+        progress(&index.name, started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// PostgreSQL: reads every table and index of the database once through the OS (the
+/// `pg_prewarm` extension, mode `read`), so that timing starts with the database in the
+/// operating system's page cache as far as memory allows, as on a server that has been
+/// serving for a while. Answers the bytes read; 0 on SQLite.
+pub async fn prewarm(store: &SqlStore) -> Result<i64> {
+    if store.dialect != Dialect::Postgres {
+        return Ok(0);
+    }
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pg_prewarm").execute(store.pool()).await.db()?;
+    let sql = "SELECT CAST(COALESCE(SUM(pg_prewarm(c.oid, 'read')), 0) * current_setting('block_size')::bigint AS BIGINT) \
+               AS bytes FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')";
+    let row = sqlx::query(sql).fetch_one(store.pool()).await.db()?;
+    rows::int(&row, "bytes")
+}
+
 /// Updates the planner's statistics (`ANALYZE`), as after any bulk load.
 pub async fn analyze(store: &SqlStore) -> Result<()> {
     sqlx::raw_sql("ANALYZE").execute(store.pool()).await.db()?;

@@ -109,6 +109,11 @@ pub enum BenchCmd {
         /// Leave both databases in place afterwards (their URLs are printed) to look into them.
         #[arg(long)]
         keep: bool,
+        /// Before timing, read both databases once into the OS page cache (PostgreSQL's
+        /// pg_prewarm), as on a server that has been serving for a while; without it a large
+        /// database starts as cold as the seed left it.
+        #[arg(long)]
+        prewarm: bool,
     },
     /// Outbox events relayed to JetStream (OutboxSource + run_relay) vs raw JetStream publishes
     /// of the same bodies, same process, same in-flight depth, in one run.
@@ -139,8 +144,8 @@ pub async fn bench(_url: &str, cmd: BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Relay { events, nats_url, batch, depth } => {
             return super::bench_relay::relay_bench(super::bench_relay::Args { events, nats_url, batch, depth }).await;
         }
-        BenchCmd::Scale { backend, persons, small, ops, warmup, keep } => {
-            let args = super::bench_scale::Args { backend, persons, small, ops, warmup, keep };
+        BenchCmd::Scale { backend, persons, small, ops, warmup, keep, prewarm } => {
+            let args = super::bench_scale::Args { backend, persons, small, ops, warmup, keep, prewarm };
             return super::bench_scale::scale(args).await;
         }
         BenchCmd::Benefits { backend, lines } => return super::bench_benefits::benefits_bench(backend, lines).await,

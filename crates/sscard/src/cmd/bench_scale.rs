@@ -50,6 +50,7 @@ pub struct Args {
     pub ops: u32,
     pub warmup: u32,
     pub keep: bool,
+    pub prewarm: bool,
 }
 
 /// The operations timed, in the order they run on each person.
@@ -65,6 +66,12 @@ pub async fn scale(args: Args) -> anyhow::Result<ExitCode> {
     let per_round = (args.ops / ROUNDS).clamp(1, 100_000);
     let small = Deployment::seeded(args.backend, small_n, "small").await?;
     let large = Deployment::seeded(args.backend, persons, "large").await?;
+    if args.prewarm {
+        for d in [&small, &large] {
+            let bytes = sscard_store_sql::bench::prewarm(&d.db.sql).await?;
+            eprintln!("{}: {:.0} MiB read into the OS page cache (pg_prewarm)", d.label, bytes as f64 / 1_048_576.0);
+        }
+    }
     eprintln!("warming up both databases: {} operations of each kind on each ...", args.warmup);
     let mut rng = Rng::new();
     for d in [&small, &large] {
@@ -167,6 +174,8 @@ impl Deployment {
     async fn seeded(backend: Backend, n: u32, label: &'static str) -> anyhow::Result<Deployment> {
         let db = BenchDb::open(backend).await?;
         let started = Instant::now();
+        // Secondary indexes built after the load, not row by row (PostgreSQL).
+        let dropped = sscard_store_sql::bench::drop_secondary_indexes(&db.sql).await?;
         let bar = super::progress(u64::from(n), &format!("seeding the {label} database"));
         let step = (n / 20).max(1);
         let mut next_line = step;
@@ -181,6 +190,10 @@ impl Deployment {
         })
         .await?;
         bar.finish_and_clear();
+        sscard_store_sql::bench::build_indexes(&db.sql, &dropped, &mut |name, s| {
+            eprintln!("{label}: index {name} built in {s:.1} s");
+        })
+        .await?;
         eprintln!("{label}: analysing ...");
         sscard_store_sql::bench::analyze(&db.sql).await?;
         let seed_s = started.elapsed().as_secs_f64();
