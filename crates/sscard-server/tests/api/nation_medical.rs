@@ -76,7 +76,9 @@ async fn nation() -> Nation {
 /// insured region (500 deductible, 80% across provinces). Answers (person, card_no, card id code).
 async fn b_person(b: &TestApp) -> (crate::helpers::Holder, String) {
     let h = b.person_with_card(Role::Holder, true).await;
-    let deposit = json!({ "person_id": h.person_id, "amount_fen": 50_000, "reference": "2026-03" });
+    // A reference of its own per holder: a deposit's reference is its idempotency key.
+    let reference = format!("2026-03-{}", h.card_no);
+    let deposit = json!({ "person_id": h.person_id, "amount_fen": 50_000, "reference": reference });
     b.post(Some(&b.tokens.admin), "/medical/deposits", &deposit).await.expect(201);
     let policy = json!({ "region": crate::helpers::REGION, "deductible_fen": 50_000, "ratio_local_bp": 9000,
         "ratio_in_province_bp": 8500, "ratio_cross_province_bp": 8000, "annual_cap_fen": 10_000_000 });
