@@ -2,5 +2,6 @@
 
 mod at_rest;
 mod nation_medical;
+mod pg_feed;
 mod postgres;
 mod sqlite;
