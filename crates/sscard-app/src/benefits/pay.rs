@@ -136,8 +136,9 @@ fn decide_chunk(ctx: &Ctx, batch: &BatchRow, program: &ProgramRow, lines: Vec<Li
             decided_at_ms: ctx.now_ms,
         };
         let pension_recorded = payee.is_some_and(|p| p.pension_recorded);
-        let (Some(payee), Ok(card)) = (payee, decide_line(&line_name, &facts)) else {
-            row.outcome = decide_line(&line_name, &facts).err().unwrap_or(LineOutcome::UnknownPerson);
+        let verdict = decide_line(&line_name, &facts);
+        let (Some(payee), Ok(card)) = (payee, verdict) else {
+            row.outcome = verdict.err().unwrap_or(LineOutcome::UnknownPerson);
             out.push(Decided { row, paid: None, pension_recorded });
             continue;
         };
