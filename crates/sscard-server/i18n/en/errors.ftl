@@ -183,4 +183,5 @@ err_not_certifying_terminal = Only an identity terminal of the social security a
 err_branch_not_allowed = Only a teller works at a branch
 err_batch_file = Choose a CSV file
 err_batch_too_many = At most { $max } lines per upload
+err_batch_header = The first line must be the header { $header }
 err_batch_columns = A line needs four columns: document type, document number, name, region code

@@ -183,4 +183,5 @@ err_not_certifying_terminal = 只有社保经办机构的身份核验终端可�
 err_branch_not_allowed = 只有柜员可以指定所属网点
 err_batch_file = 请选择 CSV 文件
 err_batch_too_many = 每次上传最多 { $max } 行
+err_batch_header = 第一行必须是表头 { $header }
 err_batch_columns = 每行应有四列：证件类型、证件号码、姓名、行政区划代码

@@ -407,11 +407,16 @@ pub async fn batch_upload(State(state): State<AppState>, v: Viewer, form: Multip
     };
     let rows = match batch_rows(&csv) {
         Ok(rows) => rows,
-        Err(CsvFileError::TooManyRows { .. }) => {
+        Err(BatchFileError::File(CsvFileError::TooManyRows { .. })) => {
             return back("/console", Err(v.t.f("err_batch_too_many", &[("max", MAX_BATCH_ROWS.to_string())])));
         }
+        Err(BatchFileError::Header) => {
+            return back("/console", Err(v.t.f("err_batch_header", &[("header", BATCH_HEADER.join(","))])));
+        }
         // Text cannot fail to read; kept for any other refusal of the reader.
-        Err(CsvFileError::Unreadable { .. }) => return back("/console", Err(v.t.s("err_batch_file").to_string())),
+        Err(BatchFileError::File(CsvFileError::Unreadable { .. })) => {
+            return back("/console", Err(v.t.s("err_batch_file").to_string()));
+        }
     };
     let id = sscard_app::new_id();
     state.batches.start(&id, rows.len());
@@ -434,12 +439,32 @@ async fn run_batch(state: AppState, actor: Actor, t: Tr, id: String, rows: Vec<C
     }
 }
 
+/// The header an employer-batch upload starts with (its columns, in this order).
+pub const BATCH_HEADER: [&str; 4] = ["doc_type", "doc_number", "name", "region"];
+
+/// Why an employer-batch upload is refused whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchFileError {
+    File(CsvFileError),
+    /// The first line is not [`BATCH_HEADER`]: a file without it would lose its first person,
+    /// one with the columns in another order would register people under the wrong fields.
+    Header,
+}
+
 /// The data rows of an employer-batch upload, read with the `csv` crate (quoted fields, a
-/// byte-order mark, CRLF line ends, as spreadsheets write them): the first line (the header)
-/// and blank lines are skipped; at most [`MAX_BATCH_ROWS`], counted before any row is kept.
-/// Each row keeps the line it starts on (the first line after the header is line 2).
-pub fn batch_rows(csv: &str) -> Result<Vec<CsvRow>, CsvFileError> {
-    read_rows(csv, MAX_BATCH_ROWS).map(|(_, rows)| rows)
+/// byte-order mark, CRLF line ends, as spreadsheets write them): the first line must be
+/// [`BATCH_HEADER`] (any case), blank lines are skipped; at most [`MAX_BATCH_ROWS`], counted
+/// before any row is kept. Each row keeps the line it starts on (the first line after the
+/// header is line 2).
+pub fn batch_rows(csv: &str) -> Result<Vec<CsvRow>, BatchFileError> {
+    let (header, rows) = read_rows(csv, MAX_BATCH_ROWS).map_err(BatchFileError::File)?;
+    let header_ok = header.is_some_and(|h| {
+        h.len() == BATCH_HEADER.len() && h.iter().zip(BATCH_HEADER).all(|(f, want)| f.eq_ignore_ascii_case(want))
+    });
+    if !header_ok {
+        return Err(BatchFileError::Header);
+    }
+    Ok(rows)
 }
 
 /// One row of an employer-batch upload: `doc_type,doc_number,name,region`, fields trimmed.
@@ -540,6 +565,17 @@ mod tests {
     use super::*;
 
     const HEADER: &str = "doc_type,doc_number,name,region";
+
+    #[test]
+    fn a_file_without_its_header_or_with_columns_moved_is_refused_whole() {
+        let row = "resident_id,11010519491231002X,Zhang San,110105\n";
+        assert_eq!(batch_rows(row), Err(BatchFileError::Header), "the first person is not taken for a header");
+        let moved = format!("doc_number,doc_type,name,region\n{row}");
+        assert_eq!(batch_rows(&moved), Err(BatchFileError::Header));
+        assert_eq!(batch_rows(""), Err(BatchFileError::Header));
+        let upper = format!("\u{feff}DOC_TYPE, Doc_Number ,NAME,region\r\n{row}");
+        assert_eq!(batch_rows(&upper).map(|r| r.len()), Ok(1));
+    }
 
     #[test]
     fn a_quoted_name_with_a_comma_is_one_column() {

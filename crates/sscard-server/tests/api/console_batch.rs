@@ -90,3 +90,18 @@ async fn an_upload_over_the_row_limit_starts_no_batch() {
     let html = page(&app, "/console").await;
     assert!(html.contains(&format!("At most {MAX_BATCH_ROWS} lines per upload")), "{html}");
 }
+
+#[tokio::test]
+async fn an_upload_without_its_header_starts_no_batch_and_says_which_header() {
+    let app = TestApp::spawn().await;
+    // A file that starts with a person: read as a header, that person would be lost unsaid.
+    let csv = format!("resident_id,110105194912310021,Li Si,{REGION}\r\n");
+    let r = upload(&app, &csv).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/console")));
+    let html = page(&app, "/console").await;
+    assert!(html.contains("The first line must be the header doc_type,doc_number,name,region"), "{html}");
+    // The columns in another order are refused the same way.
+    let moved = format!("doc_number,doc_type,name,region\r\n110105194912310021,resident_id,Li Si,{REGION}\r\n");
+    let r = upload(&app, &moved).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/console")));
+}
