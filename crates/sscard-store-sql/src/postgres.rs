@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/postgres/0025_line_ssn_index.sql"),
     },
     Migration { version: 27, name: "visitors", sql: include_str!("../migrations/postgres/0027_visitors.sql") },
+    Migration {
+        version: 28,
+        name: "narrow_status_indexes",
+        sql: include_str!("../migrations/postgres/0028_narrow_status_indexes.sql"),
+    },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

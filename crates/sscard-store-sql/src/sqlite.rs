@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0025_line_ssn_index.sql"),
     },
     Migration { version: 27, name: "visitors", sql: include_str!("../migrations/sqlite/0027_visitors.sql") },
+    Migration {
+        version: 28,
+        name: "narrow_status_indexes",
+        sql: include_str!("../migrations/sqlite/0028_narrow_status_indexes.sql"),
+    },
 ];
 
 const PRAGMAS: &str =

@@ -630,11 +630,16 @@ impl ports::Cards for SqlTx {
     }
 
     async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>> {
+        // The status is written into the statement so the planner can use the partial index
+        // of the swept statuses (migration 0028), which a bound parameter would not prove.
+        let status = sscard_domain::card::CardStatus::parse(status)
+            .ok_or_else(|| StoreError::Backend(format!("no card status {status:?}")))?
+            .as_str();
         let sql = format!(
-            "SELECT {CARD_COLS} FROM cards WHERE status = $1 AND status_changed_at_ms < $2 ORDER BY status_changed_at_ms, card_no LIMIT $3"
+            "SELECT {CARD_COLS} FROM cards WHERE status = '{status}' AND status_changed_at_ms < $1 \
+             ORDER BY status_changed_at_ms, card_no LIMIT $2"
         );
         let found = sqlx::query(AssertSqlSafe(sql))
-            .bind(status)
             .bind(changed_before_ms)
             .bind(limit.clamp(1, 10_000) as i64)
             .fetch_all(&mut *self.tx)
@@ -1135,7 +1140,8 @@ impl ports::Stats for SqlTx {
 
     async fn ecard_rate(&mut self) -> Result<(i64, i64)> {
         let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM ecards WHERE status = 'active') AS e, \
+            // E-cards are active or stopped; the stopped ones have an index of their own.
+            "SELECT (SELECT COUNT(*) FROM ecards) - (SELECT COUNT(*) FROM ecards WHERE status = 'stopped') AS e, \
              (SELECT COUNT(*) FROM cards WHERE status = 'active') AS c",
         )
         .fetch_one(&mut *self.tx)

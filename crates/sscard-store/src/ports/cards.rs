@@ -22,7 +22,8 @@ pub trait Cards: Send {
         }
         Ok(out)
     }
-    /// Cards in `status` whose status changed before `changed_before_ms`, oldest first, for the jobs.
+    /// Cards in `status` whose status changed before `changed_before_ms`, oldest first (the
+    /// jobs' sweeps of suspended, produced and dormant cards have an index; others scan).
     async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>>;
     /// Non-final temporary cards that expire before `date`.
     async fn temporary_cards_expiring_before(&mut self, date: Date, limit: u32) -> Result<Vec<Card>>;
