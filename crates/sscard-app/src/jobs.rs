@@ -119,14 +119,14 @@ async fn candidates(store: &dyn Store, ctx: &Ctx, job: Job) -> Result<Vec<Card>>
     let found = match job {
         Job::AutoLift => {
             let cutoff = ctx.now_ms - ctx.policy.suspension_auto_lift_days as i64 * DAY_MS + 1;
-            tx.cards_in_status("suspended", cutoff, BATCH).await?
+            tx.cards_in_status(CardStatus::Suspended, cutoff, BATCH).await?
         }
         Job::DormantSweep => {
             // Coarse cut-off (28-day months); the domain decides exactly.
             let produced_cutoff = ctx.now_ms - ctx.policy.dormant_after_months as i64 * 28 * DAY_MS;
             let dormant_cutoff = ctx.now_ms - ctx.policy.dormant_destroy_after_months as i64 * 28 * DAY_MS;
-            let mut cards = tx.cards_in_status("produced", produced_cutoff, BATCH).await?;
-            cards.extend(tx.cards_in_status("dormant", dormant_cutoff, BATCH).await?);
+            let mut cards = tx.cards_in_status(CardStatus::Produced, produced_cutoff, BATCH).await?;
+            cards.extend(tx.cards_in_status(CardStatus::Dormant, dormant_cutoff, BATCH).await?);
             cards
         }
         Job::TemporaryExpiry => tx.temporary_cards_expiring_before(ctx.today(), BATCH).await?,

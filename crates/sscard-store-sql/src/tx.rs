@@ -629,12 +629,16 @@ impl ports::Cards for SqlTx {
         all(found, |r| rows::card(r, &self.vault))
     }
 
-    async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>> {
-        // The status is written into the statement so the planner can use the partial index
-        // of the swept statuses (migration 0028), which a bound parameter would not prove.
-        let status = sscard_domain::card::CardStatus::parse(status)
-            .ok_or_else(|| StoreError::Backend(format!("no card status {status:?}")))?
-            .as_str();
+    async fn cards_in_status(
+        &mut self,
+        status: sscard_domain::card::CardStatus,
+        changed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Card>> {
+        // The status (one of the enum's fixed names) is written into the statement so the
+        // planner can use the partial index of the swept statuses (migration 0028), which a
+        // bound parameter would not prove.
+        let status = status.as_str();
         let sql = format!(
             "SELECT {CARD_COLS} FROM cards WHERE status = '{status}' AND status_changed_at_ms < $1 \
              ORDER BY status_changed_at_ms, card_no LIMIT $2"

@@ -24,7 +24,12 @@ pub trait Cards: Send {
     }
     /// Cards in `status` whose status changed before `changed_before_ms`, oldest first (the
     /// jobs' sweeps of suspended, produced and dormant cards have an index; others scan).
-    async fn cards_in_status(&mut self, status: &str, changed_before_ms: i64, limit: u32) -> Result<Vec<Card>>;
+    async fn cards_in_status(
+        &mut self,
+        status: sscard_domain::card::CardStatus,
+        changed_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Card>>;
     /// Non-final temporary cards that expire before `date`.
     async fn temporary_cards_expiring_before(&mut self, date: Date, limit: u32) -> Result<Vec<Card>>;
     /// A card and its holder in one read; `lock_person` holds the person's row until commit.

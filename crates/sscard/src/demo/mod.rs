@@ -10,7 +10,7 @@ use sscard_app::cards::ActionInput;
 use sscard_app::{Ctx, admin, applications, cards, fields, import, jobs, persons};
 use sscard_domain::access::{Actor, Role};
 use sscard_domain::application::{AppKind, AppStep, ApplicationInput, Channel, ReplacementReason};
-use sscard_domain::card::{CancelReason, CardAction, Pin, StopReason};
+use sscard_domain::card::{CancelReason, CardAction, CardStatus, Pin, StopReason};
 use sscard_domain::clock::{DAY_MS, china_date};
 use sscard_domain::document::{DocType, Sex, make_resident_id};
 use sscard_domain::ids::{BankCode, Bin, BranchCode, RegionCode};
@@ -149,13 +149,13 @@ pub async fn seed(store: &dyn Store, now_ms: i64, progress: &(dyn Fn(u64, u64) +
     seed_users(store, &ctx).await?;
     let mut tx = store.read().await?;
     let active: Vec<String> = tx
-        .cards_in_status("active", i64::MAX, 100)
+        .cards_in_status(CardStatus::Active, i64::MAX, 100)
         .await?
         .into_iter()
         .map(|c| c.card_no.as_str().to_string())
         .collect();
     let mut stopped: Vec<String> = Vec::new();
-    for status in ["lost", "suspended"] {
+    for status in [CardStatus::Lost, CardStatus::Suspended] {
         let found = tx.cards_in_status(status, i64::MAX, 10).await?;
         stopped.extend(found.into_iter().map(|c| c.card_no.as_str().to_string()));
     }
