@@ -6,6 +6,12 @@ mod cmd;
 mod demo;
 mod nation;
 
+/// mimalloc instead of the C library's allocator: a benefit batch allocates many small rows
+/// and a few large statements a chunk, and glibc's malloc spent about a quarter of the batch's
+/// CPU consolidating its free lists for the large ones (BENCHMARKS.md, benefits).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
