@@ -36,19 +36,25 @@ fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The columns of a credit line read, in the order of [`CreditTuple`]'s fields.
+const CREDIT_COLS: &str = "seq, line_id, end_to_end_id, name, bank_code, account_no, amount_fen";
+
+/// A paid line as read: seq, line id, EndToEndId, sealed name, bank, sealed account, amount.
+type CreditTuple = (i64, String, String, String, String, String, i64);
+
 /// A paid line of batch `batch_no`, its name and account opened (sealed at rest, 0014).
-fn credit(row: &AnyRow, batch_no: i64, vault: &Vault) -> Result<CreditRow> {
-    let seq = int(row, "seq")?;
+fn credit(row: CreditTuple, batch_no: i64, vault: &Vault) -> Result<CreditRow> {
+    let (seq, line_id, end_to_end_id, name, bank_code, account_no, amount_fen) = row;
     let key = super::benefits::line_key(batch_no, seq);
     let key = [key[0].as_str(), key[1].as_str()];
     Ok(CreditRow {
         seq,
-        line_id: text(row, "line_id")?,
-        end_to_end_id: text(row, "end_to_end_id")?,
-        name: vault.open("benefit_lines.name", &key, &text(row, "name")?)?,
-        bank_code: text(row, "bank_code")?,
-        account_no: vault.open("benefit_lines.account_no", &key, &text(row, "account_no")?)?,
-        amount_fen: int(row, "amount_fen")?,
+        line_id,
+        end_to_end_id,
+        name: vault.open("benefit_lines.name", &key, &name)?,
+        bank_code,
+        account_no: vault.open("benefit_lines.account_no", &key, &account_no)?,
+        amount_fen,
     })
 }
 
@@ -87,18 +93,24 @@ impl ports::BankReturns for SqlTx {
         limit: u32,
     ) -> Result<Vec<CreditRow>> {
         let bank = if bank_code.is_some() { " AND bank_code = $4" } else { "" };
-        let sql = format!(
-            "SELECT seq, line_id, end_to_end_id, name, bank_code, account_no, amount_fen FROM benefit_lines \
+        // A page comes back as one JSON array (`json_rows`): bank files read every paid line.
+        let inner = format!(
+            "SELECT {CREDIT_COLS} FROM benefit_lines \
              WHERE batch_no = $1 AND outcome = 'paid' AND seq > $2{bank} ORDER BY seq LIMIT $3"
         );
-        let mut q =
-            sqlx::query(AssertSqlSafe(sql)).bind(batch_no).bind(after_seq).bind(i64::from(limit.clamp(1, 10_000)));
+        let sql = super::json_rows::wrap(self.dialect(), CREDIT_COLS, &inner);
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(batch_no)
+            .bind(after_seq)
+            .bind(i64::from(limit.clamp(1, 10_000)));
         if let Some(b) = bank_code {
             q = q.bind(b);
         }
-        let rows = q.fetch_all(self.conn()).await.db()?;
+        let page: Option<String> = q.fetch_one(self.conn()).await.db()?;
+        let mut rows: Vec<CreditTuple> = super::json_rows::parse("credit", page)?;
+        rows.sort_unstable_by_key(|r| r.0);
         let vault = self.vault();
-        rows.iter().map(|r| credit(r, batch_no, vault)).collect()
+        rows.into_iter().map(|r| credit(r, batch_no, vault)).collect()
     }
 
     async fn bank_totals(&mut self, batch_no: i64) -> Result<Vec<BankTotal>> {

@@ -10,9 +10,7 @@ use crate::vault::Vault;
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
-use sscard_domain::benefits::{BatchStatus, LineOutcome, PayeeCard, ProgramKind};
-use sscard_domain::card::{CancelReason, CardStatus};
-use sscard_domain::ids::{BankCode, CardNo, Pan};
+use sscard_domain::benefits::{BatchStatus, LineOutcome, ProgramKind};
 use sscard_store::benefits::*;
 use sscard_store::onecard::BalanceChange;
 use sscard_store::ports;
@@ -134,91 +132,6 @@ fn payment(row: &AnyRow, vault: &Vault) -> Result<PaymentRow> {
         account_no,
         status: text(row, "status")?,
         paid_at_ms: int(row, "paid_at_ms")?,
-    })
-}
-
-/// The read of a chunk to pay (see [`ports::Benefits::lines_to_pay`]): each line joined to
-/// the person its SSN's blind index finds and to that person's cards (a row per card), with
-/// whether the payer already paid them for the program and period (the `paid` partial index,
-/// led by the person) and, when asked, their newest certification. `$1` batch, `$2`..`$3` the
-/// sequence range, `$4`..`$6` payer, program and period.
-fn lines_to_pay_sql(certifications: bool) -> &'static str {
-    static SQL: [std::sync::OnceLock<String>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    SQL[usize::from(certifications)].get_or_init(|| {
-        let certified = if certifications {
-            "(SELECT CAST(MAX(k.at_ms) AS BIGINT) FROM benefit_certifications k WHERE k.person_id = p.id)"
-        } else {
-            "CAST(NULL AS BIGINT)"
-        };
-        format!(
-            "SELECT l.seq AS l_seq, l.line_id AS l_line_id, l.name AS l_name, l.amount_fen AS l_amount_fen, \
-             p.id AS p_id, p.name AS p_name, p.pension_recorded AS p_pension_recorded, \
-             CAST(CASE WHEN p.id IS NOT NULL AND EXISTS (SELECT 1 FROM benefit_payments b WHERE b.person_id = p.id \
-             AND b.payer_code = $4 AND b.program_code = $5 AND b.period = $6 AND b.status = 'paid') \
-             THEN 1 ELSE 0 END AS BIGINT) AS p_paid, {certified} AS p_certified_at_ms, \
-             c.card_no, c.status, c.temporary, c.bank_code, c.pan, c.produced_at_ms, c.cancel_reason \
-             FROM benefit_lines l LEFT JOIN persons p ON p.ssn_index = l.ssn_index \
-             LEFT JOIN cards c ON c.person_id = p.id \
-             WHERE l.batch_no = $1 AND l.seq > $2 AND l.seq <= $3 ORDER BY l.seq, c.card_no"
-        )
-    })
-}
-
-/// What the rules look at of a card (see [`PayeeCard`]), its account opened.
-fn payee_card(row: &AnyRow, card_no: String, vault: &Vault) -> Result<PayeeCard> {
-    let pan = vault.open_opt("cards.pan", &[&card_no], opt_text(row, "pan")?)?;
-    Ok(PayeeCard {
-        pan: pan.map(|p| Pan::parse(&p)).transpose().map_err(|_| corrupt("pan", &card_no))?,
-        card_no: CardNo::parse(&card_no).map_err(|_| corrupt("card_no", &card_no))?,
-        status: named(row, "status", CardStatus::parse)?,
-        temporary: int(row, "temporary")? != 0,
-        bank_code: BankCode::parse(&text(row, "bank_code")?).map_err(|_| corrupt("bank_code", &card_no))?,
-        produced_at_ms: int(row, "produced_at_ms")?,
-        cancel_reason: opt_text(row, "cancel_reason")?
-            .map(|r| CancelReason::parse(&r).ok_or_else(|| corrupt("cancel_reason", &r)))
-            .transpose()?,
-    })
-}
-
-/// The lines of [`lines_to_pay_sql`]'s rows (consecutive rows of one line carry its cards),
-/// opening the line's and the person's names and the cards' PANs, nothing else.
-fn lines_of_rows(rows: &[AnyRow], batch_no: i64, vault: &Vault) -> Result<Vec<LineToPay>> {
-    let mut out: Vec<LineToPay> = Vec::new();
-    for row in rows {
-        let seq = int(row, "l_seq")?;
-        if out.last().is_none_or(|l| l.seq != seq) {
-            out.push(line_to_pay(row, batch_no, seq, vault)?);
-        }
-        if let Some(card_no) = opt_text(row, "card_no")?
-            && let Some(payee) = out.last_mut().and_then(|l| l.payee.as_mut())
-        {
-            payee.cards.push(payee_card(row, card_no, vault)?);
-        }
-    }
-    Ok(out)
-}
-
-/// The first row of a line: the line and its payee, without cards yet.
-fn line_to_pay(row: &AnyRow, batch_no: i64, seq: i64, vault: &Vault) -> Result<LineToPay> {
-    let key = line_key(batch_no, seq);
-    let key = [key[0].as_str(), key[1].as_str()];
-    let payee = match opt_text(row, "p_id")? {
-        None => None,
-        Some(person_id) => Some(Payee {
-            name: vault.open("persons.name", &[&person_id], &text(row, "p_name")?)?,
-            person_id,
-            pension_recorded: int(row, "p_pension_recorded")? != 0,
-            cards: Vec::new(),
-            already_paid: int(row, "p_paid")? != 0,
-            certified_at_ms: opt_int(row, "p_certified_at_ms")?,
-        }),
-    };
-    Ok(LineToPay {
-        seq,
-        line_id: text(row, "l_line_id")?,
-        name: vault.open("benefit_lines.name", &key, &text(row, "l_name")?)?,
-        amount_fen: int(row, "l_amount_fen")?,
-        payee,
     })
 }
 
@@ -494,18 +407,7 @@ impl ports::Benefits for SqlTx {
     ) -> Result<Vec<LineToPay>> {
         let through_seq = through_seq.min(after_seq.saturating_add(ports::MAX_LINES_TO_PAY));
         self.index_staged_ssns(batch.batch_no, after_seq, through_seq).await?;
-        let rows = sqlx::query(AssertSqlSafe(lines_to_pay_sql(certifications)))
-            .persistent(true)
-            .bind(batch.batch_no)
-            .bind(after_seq)
-            .bind(through_seq)
-            .bind(batch.payer_code.as_str())
-            .bind(batch.program_code.as_str())
-            .bind(batch.period.as_str())
-            .fetch_all(self.conn())
-            .await
-            .db()?;
-        lines_of_rows(&rows, batch.batch_no, self.vault())
+        self.read_lines_to_pay(batch, after_seq, through_seq, certifications).await
     }
 
     async fn decide_lines(&mut self, lines: &[LineDecision]) -> Result<()> {

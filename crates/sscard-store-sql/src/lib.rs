@@ -12,6 +12,8 @@ mod bulk;
 mod error;
 mod hub;
 mod hub_secrets;
+mod json_rows;
+mod lines_to_pay;
 pub mod migrate;
 mod nation_medical;
 mod onecard;
