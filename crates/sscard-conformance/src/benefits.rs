@@ -267,3 +267,62 @@ async fn not_found_batch(store: &dyn Store, c: &Ctx, batch_id: &str) {
     let r = benefits::pay::summary(store, c, PAYER, batch_id).await;
     assert!(matches!(r, Err(sscard_store::StoreError::NotFound { .. })), "{r:?}");
 }
+
+/// A batch longer than one piece of the store's bulk reads (a hundred lines): every line is
+/// decided in its order (the first line of a person paid, their later lines `duplicate`, an
+/// unknown SSN refused wherever it stands), and the bank's file lists the paid lines of
+/// different pieces in line order.
+pub async fn benefits_long_batches_keep_line_order(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    setup(store).await;
+    let (a, b, stranger) = (register(store, 61).await, register(store, 62).await, adult_input(63));
+    active_card(store, &a).await;
+    active_card(store, &b).await;
+    let unknown = RawLine {
+        line_id: String::new(),
+        ssn: stranger.doc_number.clone(),
+        name: stranger.name.clone(),
+        amount_fen: "5".into(),
+    };
+    // Line 1 pays a, line 150 pays b; the others repeat them or name nobody.
+    let lines: Vec<RawLine> = (1..=230)
+        .map(|n| {
+            let id = format!("L{n:03}");
+            match n {
+                150 => line(&id, &b, 150),
+                n if n % 7 == 0 => RawLine { line_id: id, ..unknown.clone() },
+                n if n < 150 => line(&id, &a, n),
+                n => line(&id, &b, n),
+            }
+        })
+        .collect();
+    let tax = payer_ctx(TAX);
+    submit_lines(store, &tax, env(TAX, "LONG-1", "TAXREF", "2026-11", &lines), &lines).await.expect("batch paid");
+    let decided = lines_of(store, &tax, TAX, "LONG-1").await;
+    assert_eq!(decided.len(), 230);
+    for (n, l) in (1..=230).zip(&decided) {
+        let want = match n {
+            1 | 150 => LineOutcome::Paid,
+            n if n % 7 == 0 => LineOutcome::UnknownPerson,
+            _ => LineOutcome::Duplicate,
+        };
+        assert_eq!((l.line_id.as_str(), l.outcome), (format!("L{n:03}").as_str(), Some(want)));
+    }
+    let files = sscard_app::bank_files::bank_files(store, &tax, TAX, "LONG-1").await.expect("bank files");
+    let csv = sscard_app::bank_files::write_bank_file(
+        store,
+        &files,
+        BANK,
+        sscard_app::bank_files::FileFormat::Csv,
+        Vec::new(),
+    )
+    .await
+    .expect("csv");
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let key = |l: &LineRow| l.end_to_end_id.clone().expect("a paid line has its key");
+    assert!(rows[0].starts_with(&key(&decided[0])) && rows[1].starts_with(&key(&decided[149])), "{csv}");
+    books_clean(store).await;
+}

@@ -144,6 +144,7 @@ macro_rules! conformance_tests {
             personal_data_is_sealed_at_rest,
             benefit_lines_are_sealed_at_rest,
             benefits_each_line_once_to_the_current_card,
+            benefits_long_batches_keep_line_order,
             bank_reports_return_and_reconcile,
             cash_floats_fund_and_draw,
             relay_cursors_and_first_delivery,

@@ -93,12 +93,13 @@ impl ports::BankReturns for SqlTx {
         limit: u32,
     ) -> Result<Vec<CreditRow>> {
         let bank = if bank_code.is_some() { " AND bank_code = $4" } else { "" };
-        // A page comes back as one JSON array (`json_rows`): bank files read every paid line.
+        // A page comes back as JSON arrays of a hundred lines (`json_rows`): bank files read
+        // every paid line.
         let inner = format!(
             "SELECT {CREDIT_COLS} FROM benefit_lines \
              WHERE batch_no = $1 AND outcome = 'paid' AND seq > $2{bank} ORDER BY seq LIMIT $3"
         );
-        let sql = super::json_rows::wrap(self.dialect(), CREDIT_COLS, &inner);
+        let sql = super::json_rows::wrap(self.dialect(), CREDIT_COLS, &inner, "j.seq / 100");
         let mut q = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(batch_no)
             .bind(after_seq)
@@ -106,7 +107,7 @@ impl ports::BankReturns for SqlTx {
         if let Some(b) = bank_code {
             q = q.bind(b);
         }
-        let page: Option<String> = q.fetch_one(self.conn()).await.db()?;
+        let page: Vec<String> = q.fetch_all(self.conn()).await.db()?;
         let mut rows: Vec<CreditTuple> = super::json_rows::parse("credit", page)?;
         rows.sort_unstable_by_key(|r| r.0);
         let vault = self.vault();
