@@ -47,7 +47,11 @@ struct ChunkRow(
 );
 
 /// The joined rows of a chunk. `$1` batch, `$2`..`$3` the sequence range, `$4`..`$6` payer,
-/// program and period.
+/// program and period. The payment already made is a left join on the unique `paid` index (at
+/// most one row a person), not an `EXISTS`: with statistics older than the batch, PostgreSQL
+/// turned the `EXISTS` into a hashed subplan that read every payment of the period once per
+/// chunk (measured: 97 of 282 ms at 145,000 payments, growing with each chunk) where the join
+/// probes the index once a line (0.002 ms).
 fn inner_sql(certifications: bool) -> String {
     let certified = if certifications {
         "(SELECT CAST(MAX(k.at_ms) AS BIGINT) FROM benefit_certifications k WHERE k.person_id = p.id)"
@@ -57,11 +61,12 @@ fn inner_sql(certifications: bool) -> String {
     format!(
         "SELECT l.seq AS l_seq, l.line_id AS l_line_id, l.name AS l_name, l.amount_fen AS l_amount_fen, \
          p.id AS p_id, p.name AS p_name, p.pension_recorded AS p_pension_recorded, \
-         CAST(CASE WHEN p.id IS NOT NULL AND EXISTS (SELECT 1 FROM benefit_payments b WHERE b.person_id = p.id \
-         AND b.payer_code = $4 AND b.program_code = $5 AND b.period = $6 AND b.status = 'paid') \
-         THEN 1 ELSE 0 END AS BIGINT) AS p_paid, {certified} AS p_certified_at_ms, \
+         CAST(CASE WHEN b.person_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS p_paid, \
+         {certified} AS p_certified_at_ms, \
          c.card_no, c.status, c.temporary, c.bank_code, c.pan, c.produced_at_ms, c.cancel_reason \
          FROM benefit_lines l LEFT JOIN persons p ON p.ssn_index = l.ssn_index \
+         LEFT JOIN benefit_payments b ON b.person_id = p.id AND b.payer_code = $4 AND b.program_code = $5 \
+         AND b.period = $6 AND b.status = 'paid' \
          LEFT JOIN cards c ON c.person_id = p.id \
          WHERE l.batch_no = $1 AND l.seq > $2 AND l.seq <= $3"
     )
