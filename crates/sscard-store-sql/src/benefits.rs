@@ -407,7 +407,7 @@ impl ports::Benefits for SqlTx {
     ) -> Result<Vec<LineToPay>> {
         let through_seq = through_seq.min(after_seq.saturating_add(ports::MAX_LINES_TO_PAY));
         self.index_staged_ssns(batch.batch_no, after_seq, through_seq).await?;
-        self.read_lines_to_pay(batch, after_seq, through_seq, certifications).await
+        self.read_lines_to_pay(batch, (after_seq, through_seq), certifications).await
     }
 
     async fn decide_lines(&mut self, lines: &[LineDecision]) -> Result<()> {

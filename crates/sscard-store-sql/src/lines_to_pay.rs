@@ -147,15 +147,15 @@ fn lines_of_rows(mut rows: Vec<ChunkRow>, batch_no: i64, vault: &Vault) -> Resul
 }
 
 impl SqlTx {
-    /// The lines of `batch` in `after_seq < seq <= through_seq` with their payees (the SSN
-    /// blind index of every line already filled).
+    /// The lines of `batch` with `after` < seq <= `through` (`seqs`) with their payees (the
+    /// SSN blind index of every line already filled).
     pub(crate) async fn read_lines_to_pay(
         &mut self,
         batch: &BatchRow,
-        after_seq: i64,
-        through_seq: i64,
+        seqs: (i64, i64),
         certifications: bool,
     ) -> Result<Vec<LineToPay>> {
+        let (after_seq, through_seq) = seqs;
         let sql = chunk_sql(self.dialect(), certifications);
         let pieces: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql))
             .persistent(true)
