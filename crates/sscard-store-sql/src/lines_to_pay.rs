@@ -26,25 +26,26 @@ const COLUMNS: &str = "l_seq, l_line_id, l_name, l_amount_fen, p_id, p_name, p_p
      p_certified_at_ms, card_no, status, temporary, bank_code, pan, produced_at_ms, cancel_reason";
 
 /// One row of the join: a line, its person (when the SSN names one) and one of their cards.
+/// Read from a JSON array: serde fills the fields in their order, that of [`COLUMNS`].
 #[derive(Debug, Deserialize)]
-struct ChunkRow(
-    i64,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
+struct ChunkRow {
+    seq: i64,
+    line_id: String,
+    name: String,
+    amount_fen: i64,
+    person_id: Option<String>,
+    person_name: Option<String>,
+    pension_recorded: Option<i64>,
+    paid: Option<i64>,
+    certified_at_ms: Option<i64>,
+    card_no: Option<String>,
+    status: Option<String>,
+    temporary: Option<i64>,
+    bank_code: Option<String>,
+    pan: Option<String>,
+    produced_at_ms: Option<i64>,
+    cancel_reason: Option<String>,
+}
 
 /// The joined rows of a chunk. `$1` batch, `$2`..`$3` the sequence range, `$4`..`$6` payer,
 /// program and period. The payment already made is a left join on the unique `paid` index (at
@@ -86,17 +87,18 @@ fn corrupt(col: &str, v: &str) -> StoreError {
 
 /// What the rules look at of a card (see [`PayeeCard`]), its account opened.
 fn payee_card(row: &ChunkRow, card_no: &str, vault: &Vault) -> Result<PayeeCard> {
-    let pan = vault.open_opt("cards.pan", &[card_no], row.13.clone())?;
-    let status = row.10.as_deref().unwrap_or_default();
+    let pan = vault.open_opt("cards.pan", &[card_no], row.pan.clone())?;
+    let status = row.status.as_deref().unwrap_or_default();
     Ok(PayeeCard {
         pan: pan.map(|p| Pan::parse(&p)).transpose().map_err(|_| corrupt("pan", card_no))?,
         card_no: CardNo::parse(card_no).map_err(|_| corrupt("card_no", card_no))?,
         status: CardStatus::parse(status).ok_or_else(|| corrupt("status", status))?,
-        temporary: row.11.ok_or_else(|| corrupt("temporary", card_no))? != 0,
-        bank_code: BankCode::parse(row.12.as_deref().unwrap_or_default()).map_err(|_| corrupt("bank_code", card_no))?,
-        produced_at_ms: row.14.ok_or_else(|| corrupt("produced_at_ms", card_no))?,
+        temporary: row.temporary.ok_or_else(|| corrupt("temporary", card_no))? != 0,
+        bank_code: BankCode::parse(row.bank_code.as_deref().unwrap_or_default())
+            .map_err(|_| corrupt("bank_code", card_no))?,
+        produced_at_ms: row.produced_at_ms.ok_or_else(|| corrupt("produced_at_ms", card_no))?,
         cancel_reason: row
-            .15
+            .cancel_reason
             .as_deref()
             .map(|r| CancelReason::parse(r).ok_or_else(|| corrupt("cancel_reason", r)))
             .transpose()?,
@@ -105,25 +107,25 @@ fn payee_card(row: &ChunkRow, card_no: &str, vault: &Vault) -> Result<PayeeCard>
 
 /// The first row of a line: the line and its payee, without cards yet.
 fn line_to_pay(row: &mut ChunkRow, batch_no: i64, vault: &Vault) -> Result<LineToPay> {
-    let seq = row.0;
+    let seq = row.seq;
     let key = super::benefits::line_key(batch_no, seq);
     let key = [key[0].as_str(), key[1].as_str()];
-    let payee = match row.4.take() {
+    let payee = match row.person_id.take() {
         None => None,
         Some(person_id) => Some(Payee {
-            name: vault.open("persons.name", &[&person_id], row.5.as_deref().unwrap_or_default())?,
+            name: vault.open("persons.name", &[&person_id], row.person_name.as_deref().unwrap_or_default())?,
             person_id,
-            pension_recorded: row.6.unwrap_or(0) != 0,
+            pension_recorded: row.pension_recorded.unwrap_or(0) != 0,
             cards: Vec::new(),
-            already_paid: row.7.unwrap_or(0) != 0,
-            certified_at_ms: row.8,
+            already_paid: row.paid.unwrap_or(0) != 0,
+            certified_at_ms: row.certified_at_ms,
         }),
     };
     Ok(LineToPay {
         seq,
-        line_id: std::mem::take(&mut row.1),
-        name: vault.open("benefit_lines.name", &key, &row.2)?,
-        amount_fen: row.3,
+        line_id: std::mem::take(&mut row.line_id),
+        name: vault.open("benefit_lines.name", &key, &row.name)?,
+        amount_fen: row.amount_fen,
         payee,
     })
 }
@@ -131,13 +133,13 @@ fn line_to_pay(row: &mut ChunkRow, batch_no: i64, vault: &Vault) -> Result<LineT
 /// The lines of a chunk's rows, in line and card order (consecutive rows of one line carry its
 /// cards), opening the line's and the person's names and the cards' PANs, nothing else.
 fn lines_of_rows(mut rows: Vec<ChunkRow>, batch_no: i64, vault: &Vault) -> Result<Vec<LineToPay>> {
-    rows.sort_unstable_by(|a, b| (a.0, &a.9).cmp(&(b.0, &b.9)));
+    rows.sort_unstable_by(|a, b| (a.seq, &a.card_no).cmp(&(b.seq, &b.card_no)));
     let mut out: Vec<LineToPay> = Vec::new();
     for mut row in rows {
-        if out.last().is_none_or(|l| l.seq != row.0) {
+        if out.last().is_none_or(|l| l.seq != row.seq) {
             out.push(line_to_pay(&mut row, batch_no, vault)?);
         }
-        if let Some(card_no) = row.9.as_deref()
+        if let Some(card_no) = row.card_no.as_deref()
             && let Some(payee) = out.last_mut().and_then(|l| l.payee.as_mut())
         {
             payee.cards.push(payee_card(&row, card_no, vault)?);
