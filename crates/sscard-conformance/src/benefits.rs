@@ -326,3 +326,28 @@ pub async fn benefits_long_batches_keep_line_order(store: Arc<dyn Store>) {
     assert!(rows[0].starts_with(&key(&decided[0])) && rows[1].starts_with(&key(&decided[149])), "{csv}");
     books_clean(store).await;
 }
+
+/// Line ids may hold any printable ASCII, quotes and backslashes included: they go through the
+/// JSON of the store's bulk reads and come back as they were sent, and nothing else moves.
+pub async fn benefits_line_ids_with_quotes_round_trip(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    setup(store).await;
+    let (a, b) = (register(store, 64).await, register(store, 65).await);
+    active_card(store, &a).await;
+    active_card(store, &b).await;
+    let ids = [r#"Q"1\"#, r"B\2", "C'3;--", r#"D"},"4"#];
+    let lines = vec![line(ids[0], &a, 101), line(ids[1], &b, 102), line(ids[2], &a, 103), line(ids[3], &b, 104)];
+    let tax = payer_ctx(TAX);
+    submit_lines(store, &tax, env(TAX, "QUOTES-1", "TAXREF", "2026-11", &lines), &lines).await.expect("batch paid");
+    let decided = lines_of(store, &tax, TAX, "QUOTES-1").await;
+    let got: Vec<(String, Option<LineOutcome>)> = outcomes(&decided);
+    let want: Vec<(String, Option<LineOutcome>)> = vec![
+        (ids[0].into(), Some(LineOutcome::Paid)),
+        (ids[1].into(), Some(LineOutcome::Paid)),
+        (ids[2].into(), Some(LineOutcome::Duplicate)),
+        (ids[3].into(), Some(LineOutcome::Duplicate)),
+    ];
+    assert_eq!(got, want);
+    books_clean(store).await;
+}
