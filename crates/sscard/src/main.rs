@@ -8,7 +8,10 @@ mod nation;
 
 /// mimalloc instead of the C library's allocator: a benefit batch allocates many small rows
 /// and a few large statements a chunk, and glibc's malloc spent about a quarter of the batch's
-/// CPU consolidating its free lists for the large ones (BENCHMARKS.md, benefits).
+/// CPU consolidating its free lists for the large ones (BENCHMARKS.md, benefits). Version 2
+/// of mimalloc (the `v2` feature), not 3: version 3 kept the 110 MB a terminal frees after
+/// building its revocation set resident for as long as the process ran (221 MiB against 111
+/// MiB once given back; `sscard bench revocations`), version 2 gives it back as it goes on.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
