@@ -309,6 +309,7 @@ pub async fn benefits_long_batches_keep_line_order(store: Arc<dyn Store>) {
         };
         assert_eq!((l.line_id.as_str(), l.outcome), (format!("L{n:03}").as_str(), Some(want)));
     }
+    summary_and_pages_by_outcome(store, &tax, &decided).await;
     let files = sscard_app::bank_files::bank_files(store, &tax, TAX, "LONG-1").await.expect("bank files");
     let csv = sscard_app::bank_files::write_bank_file(
         store,
@@ -325,6 +326,31 @@ pub async fn benefits_long_batches_keep_line_order(store: Arc<dyn Store>) {
     let key = |l: &LineRow| l.end_to_end_id.clone().expect("a paid line has its key");
     assert!(rows[0].starts_with(&key(&decided[0])) && rows[1].starts_with(&key(&decided[149])), "{csv}");
     books_clean(store).await;
+}
+
+/// The summary's lines and fen per outcome add up to the lines' own, and the lines of one
+/// outcome come back page by page in line order (paid along the key, refused through their
+/// own index).
+async fn summary_and_pages_by_outcome(store: &dyn Store, tax: &Ctx, decided: &[LineRow]) {
+    let summary = benefits::pay::summary(store, tax, TAX, "LONG-1").await.expect("summary");
+    assert_eq!(summary.decided_lines, 230);
+    for total in &summary.outcomes {
+        let of: Vec<&LineRow> = decided.iter().filter(|l| l.outcome == Some(total.outcome)).collect();
+        let fen: i64 = of.iter().map(|l| l.amount_fen).sum();
+        assert_eq!((total.lines, total.total_fen), (of.len() as i64, fen), "{:?}", total.outcome);
+    }
+    for outcome in [LineOutcome::Paid, LineOutcome::UnknownPerson, LineOutcome::Duplicate, LineOutcome::Deceased] {
+        let (mut after, mut seen) = (0, Vec::new());
+        loop {
+            let page = benefits::pay::lines(store, tax, TAX, "LONG-1", Some(outcome), after, 10).await.expect("page");
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            seen.extend(page.iter().map(|l| l.line_id.clone()));
+        }
+        let want: Vec<String> =
+            decided.iter().filter(|l| l.outcome == Some(outcome)).map(|l| l.line_id.clone()).collect();
+        assert_eq!(seen, want, "{outcome:?}");
+    }
 }
 
 /// Line ids may hold any printable ASCII, quotes and backslashes included: they go through the

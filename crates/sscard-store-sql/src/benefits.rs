@@ -167,6 +167,33 @@ impl SqlTx {
         let dialect = self.dialect();
         super::bulk::run(self.conn(), dialect, vec![s]).await
     }
+
+    /// Adds the paid ones of `lines` to their batch's paid lines and fen, in the transaction
+    /// that decides them (a chunk's lines are of one batch: one statement).
+    async fn count_paid(&mut self, lines: &[LineDecision]) -> Result<()> {
+        let mut per_batch: Vec<(i64, i64, i64)> = Vec::new();
+        for l in lines.iter().filter(|l| l.outcome == LineOutcome::Paid) {
+            match per_batch.iter_mut().find(|(b, _, _)| *b == l.batch_no) {
+                Some((_, n, fen)) => {
+                    *n += 1;
+                    *fen += l.amount_fen;
+                }
+                None => per_batch.push((l.batch_no, 1, l.amount_fen)),
+            }
+        }
+        for (batch_no, n, fen) in per_batch {
+            sqlx::query(
+                "UPDATE benefit_batches SET paid_lines = paid_lines + $2, paid_fen = paid_fen + $3 WHERE batch_no = $1",
+            )
+            .bind(batch_no)
+            .bind(n)
+            .bind(fen)
+            .execute(self.conn())
+            .await
+            .db()?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -384,7 +411,13 @@ impl ports::Benefits for SqlTx {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<LineRow>> {
-        let filter = if outcome.is_some() { " AND outcome = $4" } else { "" };
+        // A refused outcome is read through the index of refused lines: the query repeats its
+        // predicate so that both databases choose it; paid lines are read along the key.
+        let filter = match outcome {
+            None => "",
+            Some(LineOutcome::Paid) => " AND outcome = $4",
+            Some(_) => " AND outcome = $4 AND outcome <> 'paid'",
+        };
         let sql = format!(
             "SELECT {LINE_COLS} FROM benefit_lines WHERE batch_no = $1 AND seq > $2{filter} ORDER BY seq LIMIT $3"
         );
@@ -443,7 +476,8 @@ impl ports::Benefits for SqlTx {
             ]);
         }
         let dialect = self.dialect();
-        super::bulk::run(self.conn(), dialect, vec![s]).await
+        super::bulk::run(self.conn(), dialect, vec![s]).await?;
+        self.count_paid(lines).await
     }
 
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()> {
@@ -526,19 +560,38 @@ impl ports::Benefits for SqlTx {
     }
 
     async fn outcome_counts(&mut self, batch_no: i64) -> Result<Vec<OutcomeCount>> {
+        // The paid lines are counted on the batch as they are decided (migration 0029); the
+        // refused ones are few and read through their own index, whose predicate the query
+        // repeats so that both databases choose it.
+        let paid = sqlx::query("SELECT paid_lines, paid_fen FROM benefit_batches WHERE batch_no = $1")
+            .bind(batch_no)
+            .fetch_optional(self.conn())
+            .await
+            .db()?;
+        let mut counts = Vec::new();
+        if let Some(r) = paid.as_ref().filter(|r| int(r, "paid_lines").is_ok_and(|n| n > 0)) {
+            counts.push(OutcomeCount {
+                outcome: Some(LineOutcome::Paid),
+                lines: int(r, "paid_lines")?,
+                total_fen: int(r, "paid_fen")?,
+            });
+        }
         let rows = sqlx::query(
             "SELECT outcome, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total \
-             FROM benefit_lines WHERE batch_no = $1 GROUP BY outcome",
+             FROM benefit_lines WHERE batch_no = $1 AND outcome <> 'paid' GROUP BY outcome ORDER BY outcome",
         )
         .bind(batch_no)
         .fetch_all(self.conn())
         .await
         .db()?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutcomeCount { outcome: outcome(r, "outcome")?, lines: int(r, "n")?, total_fen: int(r, "total")? })
-            })
-            .collect()
+        for r in &rows {
+            counts.push(OutcomeCount {
+                outcome: outcome(r, "outcome")?,
+                lines: int(r, "n")?,
+                total_fen: int(r, "total")?,
+            });
+        }
+        Ok(counts)
     }
 
     async fn set_pension_recorded(&mut self, person_ids: &[String]) -> Result<()> {

@@ -89,6 +89,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "narrow_status_indexes",
         sql: include_str!("../migrations/postgres/0028_narrow_status_indexes.sql"),
     },
+    Migration {
+        version: 29,
+        name: "lines_decided_in_place",
+        sql: include_str!("../migrations/postgres/0029_lines_decided_in_place.sql"),
+    },
 ];
 
 /// Opens the database at a `postgres://` URL, migrates it and seals any personal data still

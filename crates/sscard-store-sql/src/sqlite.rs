@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "narrow_status_indexes",
         sql: include_str!("../migrations/sqlite/0028_narrow_status_indexes.sql"),
     },
+    Migration {
+        version: 29,
+        name: "lines_decided_in_place",
+        sql: include_str!("../migrations/sqlite/0029_lines_decided_in_place.sql"),
+    },
 ];
 
 const PRAGMAS: &str =

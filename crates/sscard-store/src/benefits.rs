@@ -86,6 +86,8 @@ pub struct LineDecision {
     pub end_to_end_id: Option<String>,
     pub transfer_id: Option<String>,
     pub decided_at_ms: i64,
+    /// The line's amount: the batch's paid totals count it when the line is paid.
+    pub amount_fen: i64,
 }
 
 /// A benefit paid: at most one `paid` per payer × program × period × person.

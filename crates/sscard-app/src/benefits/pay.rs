@@ -134,6 +134,7 @@ fn decide_chunk(ctx: &Ctx, batch: &BatchRow, program: &ProgramRow, lines: Vec<Li
             end_to_end_id: None,
             transfer_id: None,
             decided_at_ms: ctx.now_ms,
+            amount_fen: line.amount_fen,
         };
         let pension_recorded = payee.is_some_and(|p| p.pension_recorded);
         let verdict = decide_line(&line_name, &facts);

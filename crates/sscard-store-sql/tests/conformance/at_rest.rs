@@ -307,6 +307,25 @@ async fn benefit_reads(store: &dyn Store) -> (Vec<(String, String, Option<String
     )
 }
 
+/// Migration 0029 copied the lines into their new shape on SQLite (every column kept) and
+/// counted the paid line of batch 1 on the batch.
+async fn migrated_lines_keep_their_columns_and_counts(store: &dyn Store) {
+    use sscard_domain::benefits::LineOutcome;
+    let mut tx = store.read().await.expect("read");
+    let counts = tx.outcome_counts(1).await.expect("counts");
+    let lines = tx.batch_lines(1, None, 0, 10).await.expect("lines");
+    let refused = tx.batch_lines(1, Some(LineOutcome::UnknownPerson), 0, 10).await.expect("refused lines");
+    tx.commit().await.expect("commit");
+    let counted: Vec<_> = counts.iter().map(|c| (c.outcome, c.lines, c.total_fen)).collect();
+    assert_eq!(counted, vec![(Some(LineOutcome::Paid), 1, 100), (Some(LineOutcome::UnknownPerson), 1, 100)]);
+    let paid = &lines[0];
+    assert_eq!(
+        (paid.line_id.as_str(), paid.outcome, paid.end_to_end_id.as_deref(), paid.card_no.as_deref()),
+        ("L1", Some(LineOutcome::Paid), Some("SSB1L1"), Some("A00000001"))
+    );
+    assert_eq!(refused.iter().map(|l| l.line_id.as_str()).collect::<Vec<_>>(), ["L2"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clear_benefit_rows_from_before_0014_are_sealed_at_open_also_after_a_cut_off() {
     for db in databases().await {
@@ -321,6 +340,7 @@ async fn clear_benefit_rows_from_before_0014_are_sealed_at_open_also_after_a_cut
         let line = |s: &str, n: &str, a: Option<String>| (s.to_string(), n.to_string(), a);
         let want = vec![line(&ssn, &name, pan.clone()), line(&resident_number(91), "司马甲", None)];
         assert_eq!(benefit_reads(store.as_ref()).await, (want.clone(), vec![PAN.to_string()]));
+        migrated_lines_keep_their_columns_and_counts(store.as_ref()).await;
         store.close().await;
 
         // Rows written in clear after a cut-off conversion (key_version NULL) are sealed at the next start.

@@ -60,7 +60,8 @@ pub trait Benefits: Send {
         through_seq: i64,
         certifications: bool,
     ) -> Result<Vec<LineToPay>>;
-    /// Writes the decided lines' outcome and payment columns.
+    /// Writes the decided lines' outcome and payment columns, and adds the paid ones to their
+    /// batch's paid lines and fen (each line is decided once).
     async fn decide_lines(&mut self, lines: &[LineDecision]) -> Result<()>;
     /// A payment already paid for the same payer × program × period × person is a `Duplicate`.
     async fn insert_payments(&mut self, payments: &[PaymentRow]) -> Result<()>;
@@ -77,7 +78,7 @@ pub trait Benefits: Send {
         period: &str,
         person_ids: &[String],
     ) -> Result<Vec<String>>;
-    /// Lines and totals per outcome.
+    /// Lines and totals per decided outcome (lines not decided yet are not counted).
     async fn outcome_counts(&mut self, batch_no: i64) -> Result<Vec<OutcomeCount>>;
     /// Records that a pension is paid to each of the persons (they count as retired).
     async fn set_pension_recorded(&mut self, person_ids: &[String]) -> Result<()>;
