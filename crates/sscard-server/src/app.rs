@@ -201,8 +201,11 @@ pub async fn serve_on(
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ring = keys.ensure(store.as_ref(), clock.now_ms()).await.map_err(std::io::Error::other)?;
-    tracing::info!(keys = ring.published.len(), "QR issuer keys loaded");
+    // The hub signs no QR code: it serves the deployments' keys and makes none of its own.
+    if options.hub.is_none() {
+        let ring = keys.ensure(store.as_ref(), clock.now_ms()).await.map_err(std::io::Error::other)?;
+        tracing::info!(keys = ring.published.len(), "QR issuer keys loaded");
+    }
     let state = AppState::new(store.clone(), clock, options.policy.clone())
         .with_keys(keys)
         .with_client_header(options.client_header.clone())

@@ -1,5 +1,5 @@
 //! Background work of the server: seal the audit chain every two seconds and run the
-//! card jobs on a fixed period, reload the QR issuer keys every minute (in a nation,
+//! card jobs on a fixed period, reload the QR issuer keys every minute (not at the hub, which signs no QR code; in a nation,
 //! publishing them at the hub when they changed), and follow the outbox for the live e-card set. Failures are logged and retried next round.
 
 use crate::state::AppState;
@@ -25,7 +25,7 @@ pub fn spawn(state: AppState, jobs_every_s: u64) -> tokio::task::JoinHandle<()> 
                 _ = jobs_tick.tick() => run_jobs(&state).await,
                 _ = live_tick.tick() => follow_outbox(&state, &mut outbox_cursor).await,
                 // Keys rotated with `sscard keys rotate` (or a key coming due) are picked up here.
-                _ = keys_tick.tick() => {
+                _ = keys_tick.tick(), if state.hub.is_none() => {
                     match state.keys.ensure(state.store.as_ref(), state.now_ms()).await {
                         Ok(ring) => crate::trust::publish_changed_keys(&state, &ring).await,
                         Err(e) => tracing::warn!(error = %e, "reloading the QR issuer keys failed; will retry"),

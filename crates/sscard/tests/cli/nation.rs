@@ -431,5 +431,8 @@ fn a_moved_holder_keeps_one_live_card_even_when_the_hub_is_killed() {
         assert!(w.most().await <= 1, "two live cards seen at once");
         latency_rounds(&fz, &xm).await;
     });
+    // The hub signs no QR code: started twice, it made no issuer key of its own.
+    let hub_keys = ok(&sscard(&nation.hub_db, &["keys", "list"], None));
+    assert!(hub_keys.trim().is_empty(), "the hub made a QR issuer key: {hub_keys}");
     drop(nation.servers.drain(..));
 }
