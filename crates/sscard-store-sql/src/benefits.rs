@@ -411,11 +411,11 @@ impl ports::Benefits for SqlTx {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<LineRow>> {
-        // A refused outcome is read through the index of refused lines: the query repeats its
-        // predicate so that both databases choose it; paid lines are read along the key.
+        // An outcome is read through the partial index of paid or of refused lines: the query
+        // repeats its predicate so that both databases choose it (a bound value proves none).
         let filter = match outcome {
             None => "",
-            Some(LineOutcome::Paid) => " AND outcome = $4",
+            Some(LineOutcome::Paid) => " AND outcome = $4 AND outcome = 'paid'",
             Some(_) => " AND outcome = $4 AND outcome <> 'paid'",
         };
         let sql = format!(

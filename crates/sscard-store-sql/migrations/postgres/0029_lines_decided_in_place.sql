@@ -3,8 +3,12 @@
 -- decided: `benefit_lines_outcome` (every line, keyed by its outcome) and the unique index of
 -- the line's end_to_end_id (the payment's primary key already holds it, and it is made from
 -- the batch number and the line's seq, the line's own primary key). Now:
--- - the refused lines only are indexed by outcome (`benefit_lines_refused`): listing them and
---   counting them by reason stays an index read, the paid lines are read along the primary key;
+-- - the refused lines are indexed by outcome (`benefit_lines_refused`), so listing them and
+--   counting them by reason stays an index read, and the paid ones by their seq alone
+--   (`benefit_lines_paid`, appended to in seq order as chunks are decided), which the bank
+--   files page through: the primary key with the outcome as a filter made PostgreSQL's
+--   generic plan, under statistics taken while the lines were staged, scan the whole table
+--   for each page (0.4 s a page against 2 ms at a million lines, EXPLAIN ANALYZE);
 -- - the paid lines and fen of a batch are counted on the batch as each chunk is decided, so a
 --   batch's summary reads one row and the refused lines, not every line of the batch (over a
 --   second at a million lines);
@@ -18,3 +22,4 @@ WHERE c.batch_no = b.batch_no;
 ALTER TABLE benefit_lines DROP CONSTRAINT benefit_lines_end_to_end_id_key;
 DROP INDEX benefit_lines_outcome;
 CREATE INDEX benefit_lines_refused ON benefit_lines (batch_no, outcome, seq) WHERE outcome <> 'paid';
+CREATE INDEX benefit_lines_paid ON benefit_lines (batch_no, seq) WHERE outcome = 'paid';
