@@ -1,6 +1,7 @@
 //! Background work of the server: seal the audit chain every two seconds and run the
-//! card jobs on a fixed period, reload the QR issuer keys every minute (not at the hub, which signs no QR code; in a nation,
-//! publishing them at the hub when they changed), and follow the outbox for the live e-card set. Failures are logged and retried next round.
+//! card jobs on a fixed period, reload the QR issuer keys every minute (in a nation,
+//! publishing them at the hub when they changed; not at the hub, which signs no QR code),
+//! and follow the outbox for the live e-card set. Failures are logged and retried next round.
 
 use crate::state::AppState;
 use sscard_app::{audit, jobs};

@@ -569,12 +569,11 @@ impl ports::Benefits for SqlTx {
             .await
             .db()?;
         let mut counts = Vec::new();
-        if let Some(r) = paid.as_ref().filter(|r| int(r, "paid_lines").is_ok_and(|n| n > 0)) {
-            counts.push(OutcomeCount {
-                outcome: Some(LineOutcome::Paid),
-                lines: int(r, "paid_lines")?,
-                total_fen: int(r, "paid_fen")?,
-            });
+        if let Some(r) = &paid {
+            let (lines, total_fen) = (int(r, "paid_lines")?, int(r, "paid_fen")?);
+            if lines > 0 {
+                counts.push(OutcomeCount { outcome: Some(LineOutcome::Paid), lines, total_fen });
+            }
         }
         let rows = sqlx::query(
             "SELECT outcome, CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS total \
