@@ -53,13 +53,6 @@ impl<'a> Section<'a> {
     fn rows(&self) -> usize {
         self.values.len() / self.cols
     }
-    /// The first `rows` rows, taken out of this section (moved, not copied) as a section of
-    /// their own.
-    fn take_rows(&mut self, rows: usize) -> Section<'a> {
-        let rest = self.values.split_off((rows * self.cols).min(self.values.len()));
-        let values = std::mem::replace(&mut self.values, rest);
-        Section { head: self.head.clone(), cols: self.cols, tail: self.tail, values, what: self.what }
-    }
     /// `head VALUES ($n, ...), (...) tail`, numbering parameters from `first` (SQLite: `?`
     /// in order, as it looks every `$n` up among the names before it, which is quadratic).
     fn sql(&self, first: usize, dialect: Dialect) -> String {
@@ -155,13 +148,18 @@ const PIECE_ROWS: usize = 256;
 /// one of a few per table, which the connection prepares once and reuses, where one statement
 /// of thousands of rows would be parsed and planned again for each chunk (on SQLite that
 /// compiling cost more than the writing).
-async fn run_large(conn: &mut sqlx::AnyConnection, dialect: Dialect, mut s: Section<'_>) -> Result<()> {
+async fn run_large(conn: &mut sqlx::AnyConnection, dialect: Dialect, s: Section<'_>) -> Result<()> {
     let most = PIECE_ROWS.min(MAX_PARAMS / s.cols.max(1)).max(1);
     let full = 1usize << most.ilog2();
-    while !s.values.is_empty() {
-        let left = s.rows();
+    let Section { head, cols, tail, values, what } = s;
+    let mut left = values.len() / cols.max(1);
+    // Taken from the front through one iterator: splitting the vector at each piece moved
+    // the rest of it every time (quadratic in the section's rows).
+    let mut values = values.into_iter();
+    while left > 0 {
         let n = if left >= full { full } else { 1usize << left.ilog2() };
-        let piece = s.take_rows(n);
+        let piece = Section { head: head.clone(), cols, tail, values: values.by_ref().take(n * cols).collect(), what };
+        left -= n;
         run_statement(conn, dialect, vec![piece], true).await?;
     }
     Ok(())

@@ -9,7 +9,7 @@
 //! payments' unique index (payer × program × period × person) backs the `duplicate` rule.
 
 use super::super::{Ctx, Subject, record, record_rows};
-use crate::onecard::ledger::{Leg, balance_changes, bank, lock_accounts, org, plan_legs};
+use crate::onecard::ledger::{Leg, Locked, balance_changes, bank, org, plan_legs};
 use serde::Serialize;
 use serde_json::json;
 use sscard_domain::benefits::{
@@ -30,19 +30,67 @@ use std::collections::{HashMap, HashSet};
 
 /// Pays the batch's remaining lines chunk by chunk, telling `progress` after each; returns
 /// the batch when it is done.
+///
+/// Two chunks are in hand at a time: while one chunk's writes run in a write transaction, the
+/// next chunk is read and decided in a read transaction of its own (another connection, the
+/// other core), so the database's writer does not wait for the reads, the opening of sealed
+/// fields and the rules. The next chunk's snapshot may not hold the payments of the chunk being
+/// written, so the persons that chunk pays are carried into the next one's decisions (a person
+/// paid there counts as paid); chunks before it were committed when the read began. A chunk is
+/// written only if the batch's `done_through` is still where its read began: a second runner of
+/// the same batch (a restart racing a resubmission) makes the other re-read from there.
 pub async fn run_batch(
     store: &dyn Store,
     ctx: &Ctx,
     batch_no: i64,
     progress: &mut (dyn FnMut(&BatchRow) + Send),
 ) -> Result<BatchRow> {
+    let (batch, program) = open_batch(store, batch_no).await?;
+    let Some(program) = program else { return Ok(batch) };
+    let mut next = prepare(store, ctx, &batch, &program, batch.done_through, &HashSet::new()).await?;
     loop {
-        let batch = pay_chunk(store, ctx, batch_no).await?;
+        let paid_in_next: HashSet<String> = next.paid_persons().collect();
+        let following_from = next.from + PAY_CHUNK_LINES as i64;
+        let last = next.decided.is_empty();
+        let (written, following) = if last {
+            (write_prepared(store, ctx, batch_no, &program, next).await?, None)
+        } else {
+            let (w, f) = tokio::join!(
+                write_prepared(store, ctx, batch_no, &program, next),
+                prepare(store, ctx, &batch, &program, following_from, &paid_in_next)
+            );
+            (w?, Some(f?))
+        };
+        let (batch, stale) = written;
         progress(&batch);
         if batch.status != BatchStatus::Processing {
             return Ok(batch);
         }
+        next = match following {
+            Some(f) if !stale => f,
+            // Another runner moved the batch on (or this one was stale): read from where it is.
+            _ => prepare(store, ctx, &batch, &program, batch.done_through, &HashSet::new()).await?,
+        };
     }
+}
+
+/// The batch and, while it is still being paid, its program.
+async fn open_batch(store: &dyn Store, batch_no: i64) -> Result<(BatchRow, Option<ProgramRow>)> {
+    let mut tx = store.read().await?;
+    let batch = tx
+        .get_batch_by_no(batch_no, false)
+        .await?
+        .ok_or_else(|| StoreError::not_found("batch", batch_no.to_string()))?;
+    if batch.status != BatchStatus::Processing {
+        tx.commit().await?;
+        return Ok((batch, None));
+    }
+    let program = tx
+        .get_program(&batch.program_code)
+        .await?
+        .ok_or_else(|| StoreError::not_found("program", &batch.program_code))?;
+    tx.commit().await?;
+    Ok((batch, Some(program)))
 }
 
 /// Resumes every batch left in payment (a process stopped in the middle); returns how many.
@@ -65,30 +113,70 @@ struct Decided {
     pension_recorded: bool,
 }
 
-async fn pay_chunk(store: &dyn Store, ctx: &Ctx, batch_no: i64) -> Result<BatchRow> {
+/// The lines after `from` (one chunk), read, decided and posted, not yet written.
+struct Prepared {
+    from: i64,
+    decided: Vec<Decided>,
+    planned: Planned,
+}
+
+impl Prepared {
+    fn paid_persons(&self) -> impl Iterator<Item = String> + '_ {
+        self.decided.iter().filter(|d| d.paid.is_some()).filter_map(|d| d.row.person_id.clone())
+    }
+}
+
+/// Reads the chunk of lines after `from` in a read transaction and decides it; the persons of
+/// `paid_before` (paid by the chunk being written meanwhile) count as paid. The reading (the
+/// rows' parsing, the opening of sealed names and accounts) and the deciding run as a task of
+/// their own, on another thread than the writes being prepared meanwhile.
+async fn prepare(
+    store: &dyn Store,
+    ctx: &Ctx,
+    batch: &BatchRow,
+    program: &ProgramRow,
+    from: i64,
+    paid_before: &HashSet<String>,
+) -> Result<Prepared> {
+    let mut tx = store.read().await?;
+    let (ctx, batch, program, paid_before) = (ctx.clone(), batch.clone(), program.clone(), paid_before.clone());
+    let task = tokio::spawn(async move {
+        let through = from + PAY_CHUNK_LINES as i64;
+        let lines = tx.lines_to_pay(&batch, from, through, program.needs_certification).await?;
+        tx.commit().await?;
+        let mut decided = decide_chunk(&ctx, &batch, &program, lines, paid_before)?;
+        let planned = plan_chunk(&ctx, &batch, &mut decided)?;
+        Ok(Prepared { from, decided, planned })
+    });
+    task.await.map_err(|e| StoreError::Backend(format!("reading a chunk of the batch stopped: {e}")))?
+}
+
+/// Writes a prepared chunk (or, when it holds no line, finishes the batch) in one write
+/// transaction, if the batch is still where the chunk's read began; returns the batch and
+/// whether the chunk was stale (not written).
+async fn write_prepared(
+    store: &dyn Store,
+    ctx: &Ctx,
+    batch_no: i64,
+    program: &ProgramRow,
+    prepared: Prepared,
+) -> Result<(BatchRow, bool)> {
     let mut tx = store.write().await?;
     let mut batch = tx
         .get_batch_by_no(batch_no, true)
         .await?
         .ok_or_else(|| StoreError::not_found("batch", batch_no.to_string()))?;
-    if batch.status != BatchStatus::Processing {
+    if batch.status != BatchStatus::Processing || batch.done_through != prepared.from {
         tx.commit().await?;
-        return Ok(batch);
+        return Ok((batch, true));
     }
-    let program = tx
-        .get_program(&batch.program_code)
-        .await?
-        .ok_or_else(|| StoreError::not_found("program", &batch.program_code))?;
-    let through = batch.done_through + PAY_CHUNK_LINES as i64;
-    let lines = tx.lines_to_pay(&batch, batch.done_through, through, program.needs_certification).await?;
-    if lines.is_empty() {
+    if prepared.decided.is_empty() {
         finish_batch(tx.as_mut(), ctx, &mut batch).await?;
     } else {
-        let decided = decide_chunk(ctx, &batch, &program, lines)?;
-        write_chunk(tx.as_mut(), ctx, &mut batch, &program, decided).await?;
+        write_chunk(tx.as_mut(), ctx, &mut batch, program, prepared.decided, prepared.planned).await?;
     }
     tx.commit().await?;
-    Ok(batch)
+    Ok((batch, false))
 }
 
 /// Every line is decided: the batch is done (its outcomes in the event).
@@ -103,11 +191,16 @@ async fn finish_batch(tx: &mut (impl Benefits + AuditLog + ?Sized), ctx: &Ctx, b
     record(tx, ctx, "benefits.batch_done", &subject, payload).await
 }
 
-/// Decides each line of the chunk by the rules (a person paid by an earlier line of the
-/// chunk counts as paid) and makes the paid lines' transfer legs and payments.
-fn decide_chunk(ctx: &Ctx, batch: &BatchRow, program: &ProgramRow, lines: Vec<LineToPay>) -> Result<Vec<Decided>> {
+/// Decides each line of the chunk by the rules (a person of `paid_now`, or paid by an earlier
+/// line of the chunk, counts as paid) and makes the paid lines' transfer legs and payments.
+fn decide_chunk(
+    ctx: &Ctx,
+    batch: &BatchRow,
+    program: &ProgramRow,
+    lines: Vec<LineToPay>,
+    mut paid_now: HashSet<String>,
+) -> Result<Vec<Decided>> {
     let payer = org(AccountKind::Payer, &batch.payer_code)?;
-    let mut paid_now: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(lines.len());
     for line in lines {
         let line_name = PersonName::from_stored(line.name)?;
@@ -198,12 +291,13 @@ async fn write_chunk(
     ctx: &Ctx,
     batch: &mut BatchRow,
     program: &ProgramRow,
-    mut decided: Vec<Decided>,
+    decided: Vec<Decided>,
+    planned: Planned,
 ) -> Result<()> {
-    let (transfers, credits, payments) = plan_chunk(tx, ctx, batch, &mut decided).await?;
+    let Planned { transfers, credits, others, payments } = planned;
     // The mirrors first: the transfers name them.
-    tx.credit_bank_accounts(&credits.credits, ctx.now_ms).await?;
-    let writes = Writes { balances: credits.others, transfers, now_ms: ctx.now_ms, ..Writes::default() };
+    tx.credit_bank_accounts(&credits, ctx.now_ms).await?;
+    let writes = Writes { balances: others, transfers, now_ms: ctx.now_ms, ..Writes::default() };
     tx.write_all(&writes).await?;
     tx.insert_payments(&payments).await.map_err(|e| match e {
         StoreError::Duplicate { .. } => {
@@ -230,23 +324,24 @@ async fn write_chunk(
     tx.update_batch(batch).await
 }
 
-/// The balance changes of a chunk: the mirrors credited, and the rest (the payer's account).
-struct Credits {
+/// What a chunk's paid lines write besides the lines: their transfers, the mirrors credited,
+/// the other balance changes (the payer's account) and the payments.
+struct Planned {
+    transfers: Vec<TransferRow>,
     credits: Vec<BalanceChange>,
     others: Vec<BalanceChange>,
+    payments: Vec<PaymentRow>,
 }
 
-/// Posts the chunk's paid lines against the payer's account and the payees' mirrors: the
-/// transfers, the balance changes and the payments.
-async fn plan_chunk(
-    tx: &mut (impl Ledger + ?Sized),
-    ctx: &Ctx,
-    batch: &BatchRow,
-    decided: &mut [Decided],
-) -> Result<(Vec<TransferRow>, Credits, Vec<PaymentRow>)> {
-    // The payer's account may go negative (it is decided on nothing) and the mirrors are only
-    // credited: no row is locked and read before, the changes are added in the writes.
-    let mut balances = lock_accounts(tx, ctx, &[(org(AccountKind::Payer, &batch.payer_code)?, None)]).await?;
+/// Posts the chunk's paid lines against the payer's account and the payees' mirrors. Reads
+/// nothing: the payer's account may go negative (it is decided on nothing) and the mirrors
+/// are only credited, so each starts from zero here and the changes are added to the stored
+/// balances by the writes.
+fn plan_chunk(ctx: &Ctx, batch: &BatchRow, decided: &mut [Decided]) -> Result<Planned> {
+    let payer = org(AccountKind::Payer, &batch.payer_code)?;
+    debug_assert!(!payer.kind.decided_on_balance(), "a payer's account is debited without a balance check");
+    let mut balances: Locked = Locked::new();
+    balances.insert(payer, 0);
     let mut owners: HashMap<String, String> = HashMap::new();
     for (leg, payment) in decided.iter().filter_map(|d| d.paid.as_ref()) {
         balances.insert(leg.to.clone(), 0);
@@ -272,7 +367,7 @@ async fn plan_chunk(
             others.push(change);
         }
     }
-    Ok((transfers, Credits { credits, others }, payments))
+    Ok(Planned { transfers, credits, others, payments })
 }
 
 /// Payments an event lists at most: an event stays under a message broker's usual 1 MB.
