@@ -14,7 +14,7 @@ use sscard_domain::card::{CancelReason, CardAction};
 use sscard_domain::error::ErrorKind;
 use sscard_domain::person::Person;
 use sscard_store::Store;
-use sscard_store::benefits::LineRow;
+use sscard_store::benefits::{BatchRow, LineRow};
 use std::sync::Arc;
 
 const PAYER: &str = "PF-XM";
@@ -376,4 +376,68 @@ pub async fn benefits_line_ids_with_quotes_round_trip(store: Arc<dyn Store>) {
     ];
     assert_eq!(got, want);
     books_clean(store).await;
+}
+
+/// A batch of three chunks paid by two runners at once (a restart racing a resubmission): the
+/// next chunk is read while the last one is written, so a person paid in the chunk being
+/// written must count as paid in the next (line 5,001 repeats line 1's person across the first
+/// boundary, line 10,001 repeats line 5,002's across the second, line 10,002 line 1's two chunks
+/// later); every line is decided once, each person paid once, and the books stay clean.
+pub async fn benefits_chunks_in_flight_pay_each_person_once(store: Arc<dyn Store>) {
+    let store_ref = &*store;
+    seed(store_ref).await;
+    setup(store_ref).await;
+    let (a, b, stranger) = (register(store_ref, 71).await, register(store_ref, 72).await, adult_input(73));
+    active_card(store_ref, &a).await;
+    active_card(store_ref, &b).await;
+    let chunk = sscard_domain::benefits::PAY_CHUNK_LINES;
+    let n = 2 * chunk + 3;
+    let lines: Vec<RawLine> = (1..=n)
+        .map(|k| {
+            let id = format!("L{k:05}");
+            match k {
+                k if k == 1 || k == chunk + 1 || k == 2 * chunk + 2 => line(&id, &a, 100),
+                k if k == chunk + 2 || k == 2 * chunk + 1 => line(&id, &b, 200),
+                _ => RawLine {
+                    line_id: id,
+                    ssn: stranger.doc_number.clone(),
+                    name: stranger.name.clone(),
+                    amount_fen: "5".into(),
+                },
+            }
+        })
+        .collect();
+    let tax = payer_ctx(TAX);
+    let mut intake =
+        benefits::begin(store_ref, &tax, env(TAX, "RACE-1", "TAXREF", "2026-11", &lines)).await.expect("begin");
+    for part in lines.chunks(sscard_domain::benefits::CHUNK_LINES) {
+        intake.push(store_ref, part).await.expect("lines received");
+    }
+    let batch = intake.finish(store_ref, &tax).await.expect("batch received");
+    let (mut quiet1, mut quiet2) = (|_: &BatchRow| {}, |_: &BatchRow| {});
+    let (one, two) = tokio::join!(
+        benefits::run_batch(store_ref, &tax, batch.batch_no, &mut quiet1),
+        benefits::run_batch(store_ref, &tax, batch.batch_no, &mut quiet2)
+    );
+    for done in [one.expect("first runner"), two.expect("second runner")] {
+        assert_eq!((done.status, done.done_through), (BatchStatus::Done, n as i64));
+    }
+    let s = benefits::summary(store_ref, &tax, TAX, "RACE-1").await.expect("summary");
+    let count = |o: LineOutcome| s.outcomes.iter().find(|t| t.outcome == o).map(|t| (t.lines, t.total_fen));
+    assert_eq!(count(LineOutcome::Paid), Some((2, 300)), "{s:?}");
+    assert_eq!(count(LineOutcome::Duplicate), Some((3, 400)), "{s:?}");
+    assert_eq!(count(LineOutcome::UnknownPerson), Some(((n - 5) as i64, 5 * (n as i64 - 5))), "{s:?}");
+    assert_eq!(s.decided_lines, n as i64);
+    let mut duplicates = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = benefits::pay::lines(store_ref, &tax, TAX, "RACE-1", Some(LineOutcome::Duplicate), after, 1000)
+            .await
+            .expect("duplicate lines");
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        duplicates.extend(page.iter().map(|l| l.seq));
+    }
+    assert_eq!(duplicates, vec![chunk as i64 + 1, 2 * chunk as i64 + 1, 2 * chunk as i64 + 2]);
+    books_clean(store_ref).await;
 }

@@ -172,11 +172,15 @@ pub async fn write_all_bank_files<W: Write + Send>(
     }
     let bank_of: std::collections::HashMap<&str, usize> =
         files.banks.iter().enumerate().map(|(i, t)| (t.bank_code.as_str(), i)).collect();
-    let mut after = 0;
-    loop {
-        let mut tx = store.read().await?;
-        let page = tx.bank_credits(files.batch.batch_no, None, after, PAGE_LINES).await?;
-        tx.commit().await?;
+    let batch_no = files.batch.batch_no;
+    let mut next = Some(read_page(store, batch_no, 0).await?);
+    while let Some(reading) = next.take() {
+        let page =
+            reading.await.map_err(|e| StoreError::Backend(format!("reading a bank file's page stopped: {e}")))??;
+        // The next page is read (its names and accounts opened) while this one is written.
+        if let Some(last) = page.last().filter(|_| page.len() == PAGE_LINES as usize) {
+            next = Some(read_page(store, batch_no, last.seq).await?);
+        }
         for c in &page {
             let i = *bank_of.get(c.bank_code.as_str()).ok_or_else(|| StoreError::corrupt("a paid line's bank"))?;
             let credit = CreditTransfer {
@@ -189,10 +193,6 @@ pub async fn write_all_bank_files<W: Write + Send>(
             xml.push(&credit)?;
             csv.push(&credit)?;
         }
-        match page.last() {
-            Some(last) if page.len() == PAGE_LINES as usize => after = last.seq,
-            _ => break,
-        }
     }
     let mut out = Vec::with_capacity(sinks.len() * 2);
     for (total, (xml, csv)) in files.banks.iter().zip(sinks) {
@@ -200,6 +200,20 @@ pub async fn write_all_bank_files<W: Write + Send>(
         out.push((total.bank_code.clone(), FileFormat::Csv, csv.finish()?));
     }
     Ok(out)
+}
+
+/// A page of the batch's paid lines after `after`, read in a task of its own.
+async fn read_page(
+    store: &dyn Store,
+    batch_no: i64,
+    after: i64,
+) -> Result<tokio::task::JoinHandle<Result<Vec<sscard_store::bank_returns::CreditRow>>>> {
+    let mut tx = store.read().await?;
+    Ok(tokio::spawn(async move {
+        let page = tx.bank_credits(batch_no, None, after, PAGE_LINES).await?;
+        tx.commit().await?;
+        Ok(page)
+    }))
 }
 
 impl<W: Write> Sink<W> {

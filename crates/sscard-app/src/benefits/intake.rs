@@ -1,6 +1,7 @@
 //! Receiving a batch: the envelope first ([`begin`]), then the lines in chunks
 //! ([`Intake::push`]), each chunk staged in its own transaction so that memory does not grow
-//! with the batch, then [`Intake::finish`], which checks the lines against the envelope and
+//! with the batch (by a task of its own, while the next chunk is parsed and hashed: one chunk
+//! in flight at a time), then [`Intake::finish`], which checks the lines against the envelope and
 //! opens the batch for payment. Nothing is paid while receiving: a malformed line or totals
 //! that differ from the envelope remove the batch whole.
 //!
@@ -29,6 +30,17 @@ pub struct Intake {
     tally: Tally,
     hasher: Sm3Hasher,
     pending: Vec<LineRow>,
+    /// The chunk being staged by a task of its own while the next lines are parsed.
+    in_flight: Option<tokio::task::JoinHandle<Staged>>,
+}
+
+/// How staging a chunk ended.
+#[derive(Debug)]
+enum Staged {
+    Lines(usize),
+    /// A line id of the chunk was taken by an earlier chunk: the chunk, to name the line.
+    Taken(Vec<LineRow>),
+    Failed(StoreError),
 }
 
 fn unknown(what: &'static str, field: &'static str, code: &str) -> StoreError {
@@ -94,7 +106,15 @@ impl Intake {
             env.payer, env.batch_id, env.program, env.period, env.declared_lines, env.declared_total
         );
         hasher.update(head.as_bytes());
-        Intake { env, batch, staging, tally: Tally::default(), hasher, pending: Vec::with_capacity(CHUNK_LINES) }
+        Intake {
+            env,
+            batch,
+            staging,
+            tally: Tally::default(),
+            hasher,
+            pending: Vec::with_capacity(CHUNK_LINES),
+            in_flight: None,
+        }
     }
 
     /// The batch as it stands (its number, status, counters).
@@ -159,8 +179,10 @@ impl Intake {
         Ok(())
     }
 
-    /// Stages the pending lines in one transaction; a line id seen before in the batch refuses it.
+    /// Stages the pending lines in one transaction, in a task of its own (after the chunk
+    /// before it is in); a line id seen before in the batch refuses it.
     async fn flush(&mut self, store: &dyn Store) -> Result<()> {
+        self.settle(store).await?;
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -173,22 +195,37 @@ impl Intake {
         // An id of an earlier chunk is found by the unique index (batch, line id): only then
         // is the earlier chunk looked at, to name the line.
         let mut tx = store.write().await?;
-        match tx.insert_lines(&self.pending).await {
-            Ok(()) => tx.commit().await?,
-            Err(StoreError::Duplicate { .. }) => {
-                drop(tx);
-                return Err(self.repeated_from_before(store).await);
+        let lines = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_LINES));
+        self.in_flight = Some(tokio::spawn(async move {
+            match tx.insert_lines(&lines).await {
+                Ok(()) => match tx.commit().await {
+                    Ok(()) => Staged::Lines(lines.len()),
+                    Err(e) => Staged::Failed(e),
+                },
+                Err(StoreError::Duplicate { .. }) => Staged::Taken(lines),
+                Err(e) => Staged::Failed(e),
             }
-            Err(e) => return Err(e),
-        }
-        self.batch.received_lines += self.pending.len() as i64;
-        self.pending.clear();
+        }));
         Ok(())
     }
 
-    /// The refusal naming the first pending line whose id an earlier chunk of the batch took.
-    async fn repeated_from_before(&self, store: &dyn Store) -> StoreError {
-        let ids: Vec<String> = self.pending.iter().map(|l| l.line_id.clone()).collect();
+    /// Waits for the chunk being staged, if any: counts its lines or returns its refusal.
+    async fn settle(&mut self, store: &dyn Store) -> Result<()> {
+        let Some(task) = self.in_flight.take() else { return Ok(()) };
+        let staged = task.await.map_err(|e| StoreError::Backend(format!("staging benefit lines stopped: {e}")))?;
+        match staged {
+            Staged::Lines(n) => {
+                self.batch.received_lines += n as i64;
+                Ok(())
+            }
+            Staged::Taken(lines) => Err(self.repeated_from_before(store, &lines).await),
+            Staged::Failed(e) => Err(e),
+        }
+    }
+
+    /// The refusal naming the first line of `lines` whose id an earlier chunk of the batch took.
+    async fn repeated_from_before(&self, store: &dyn Store, lines: &[LineRow]) -> StoreError {
+        let ids: Vec<String> = lines.iter().map(|l| l.line_id.clone()).collect();
         let taken = async {
             let mut tx = store.read().await?;
             let taken: HashSet<String> = tx.line_ids_taken(self.batch.batch_no, &ids).await?.into_iter().collect();
@@ -196,7 +233,7 @@ impl Intake {
             Ok::<_, StoreError>(taken)
         };
         match taken.await {
-            Ok(taken) => match self.pending.iter().find(|l| taken.contains(&l.line_id)) {
+            Ok(taken) => match lines.iter().find(|l| taken.contains(&l.line_id)) {
                 Some(l) => repeated(l).into(),
                 None => StoreError::Backend("a line of the batch was staged twice".into()),
             },
@@ -208,7 +245,11 @@ impl Intake {
     /// 422 naming the total that differs); a new batch opens for payment; a batch received
     /// before answers itself when the content is the same, 409 when it is not.
     pub async fn finish(mut self, store: &dyn Store, ctx: &Ctx) -> Result<BatchRow> {
-        if let Err(e) = self.flush(store).await {
+        let staged = match self.flush(store).await {
+            Ok(()) => self.settle(store).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = staged {
             self.abort(store).await?;
             return Err(e);
         }
@@ -255,6 +296,10 @@ impl Intake {
     /// received before is left as it is.
     pub async fn abort(&mut self, store: &dyn Store) -> Result<()> {
         self.pending.clear();
+        if let Some(task) = self.in_flight.take() {
+            // Whatever it staged goes with the batch.
+            let _ = task.await;
+        }
         if !self.staging {
             return Ok(());
         }

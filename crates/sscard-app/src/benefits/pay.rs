@@ -7,6 +7,10 @@
 //! it was writing, which never committed; [`run_batch`] (on restart, or when the batch is
 //! submitted again) goes on after `done_through` and pays nothing twice. Across batches the
 //! payments' unique index (payer × program × period × person) backs the `duplicate` rule.
+//!
+//! The next chunk is read, decided and posted while the current one is written (see
+//! [`run_batch`]): the work of a chunk outside its write transaction (the join, opening the
+//! sealed names and accounts, the rules, the transfers' rows) is off the writer's path.
 
 use super::super::{Ctx, Subject, record, record_rows};
 use crate::onecard::ledger::{Leg, Locked, balance_changes, bank, org, plan_legs};
