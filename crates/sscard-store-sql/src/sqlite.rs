@@ -81,7 +81,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
 /// Opens (creating if needed) the database at a `sqlite://PATH` URL, migrates it and seals
 /// any personal data still in clear with `keys`.
