@@ -51,7 +51,7 @@ pub async fn run_batch(
 ) -> Result<BatchRow> {
     let (batch, program) = open_batch(store, batch_no).await?;
     let Some(program) = program else { return Ok(batch) };
-    let mut next = prepare(store, ctx, &batch, &program, batch.done_through, &HashSet::new()).await?;
+    let mut next = prepare(store, ctx, &batch, &program, batch.done_through, HashSet::new()).await?;
     loop {
         let paid_in_next: HashSet<String> = next.paid_persons().collect();
         let following_from = next.from + PAY_CHUNK_LINES as i64;
@@ -61,7 +61,7 @@ pub async fn run_batch(
         } else {
             let (w, f) = tokio::join!(
                 write_prepared(store, ctx, batch_no, &program, next),
-                prepare(store, ctx, &batch, &program, following_from, &paid_in_next)
+                prepare(store, ctx, &batch, &program, following_from, paid_in_next)
             );
             (w?, Some(f?))
         };
@@ -73,7 +73,7 @@ pub async fn run_batch(
         next = match following {
             Some(f) if !stale => f,
             // Another runner moved the batch on (or this one was stale): read from where it is.
-            _ => prepare(store, ctx, &batch, &program, batch.done_through, &HashSet::new()).await?,
+            _ => prepare(store, ctx, &batch, &program, batch.done_through, HashSet::new()).await?,
         };
     }
 }
@@ -140,10 +140,10 @@ async fn prepare(
     batch: &BatchRow,
     program: &ProgramRow,
     from: i64,
-    paid_before: &HashSet<String>,
+    paid_before: HashSet<String>,
 ) -> Result<Prepared> {
     let mut tx = store.read().await?;
-    let (ctx, batch, program, paid_before) = (ctx.clone(), batch.clone(), program.clone(), paid_before.clone());
+    let (ctx, batch, program) = (ctx.clone(), batch.clone(), program.clone());
     let task = tokio::spawn(async move {
         let through = from + PAY_CHUNK_LINES as i64;
         let lines = tx.lines_to_pay(&batch, from, through, program.needs_certification).await?;
