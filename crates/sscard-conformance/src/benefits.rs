@@ -264,8 +264,7 @@ async fn refused_whole(
 }
 
 async fn not_found_batch(store: &dyn Store, c: &Ctx, batch_id: &str) {
-    let r = benefits::pay::summary(store, c, PAYER, batch_id).await;
-    assert!(matches!(r, Err(sscard_store::StoreError::NotFound { .. })), "{r:?}");
+    not_found_batch_of(store, c, PAYER, batch_id).await;
 }
 
 /// A batch longer than one piece of the store's bulk reads (a hundred lines): every line is
@@ -440,4 +439,51 @@ pub async fn benefits_chunks_in_flight_pay_each_person_once(store: Arc<dyn Store
     }
     assert_eq!(duplicates, vec![chunk as i64 + 1, 2 * chunk as i64 + 1, 2 * chunk as i64 + 2]);
     books_clean(store_ref).await;
+}
+
+/// Bad lines found while an earlier chunk is still being staged (chunks of 1,000 are staged
+/// while the next are read): a line id taken two chunks before, and a malformed amount after
+/// two chunks were staged, each refuse the batch whole with the line's number, and nothing of
+/// it stays; the same batch id then takes a good body.
+pub async fn benefits_bad_lines_behind_staged_chunks_leave_nothing(store: Arc<dyn Store>) {
+    let store = &*store;
+    seed(store).await;
+    setup(store).await;
+    let stranger = adult_input(81);
+    let n = 2 * sscard_domain::benefits::CHUNK_LINES + 503;
+    let good: Vec<RawLine> = (1..=n)
+        .map(|k| RawLine {
+            line_id: format!("B{k:05}"),
+            ssn: stranger.doc_number.clone(),
+            name: stranger.name.clone(),
+            amount_fen: "7".into(),
+        })
+        .collect();
+    let tax = payer_ctx(TAX);
+    let mut taken = good.clone();
+    taken[2_499].line_id = "B00010".into();
+    let e = invalid(
+        submit_lines(store, &tax, env(TAX, "BAD-1", "TAXREF", "2026-11", &taken), &taken).await,
+        "bad_line",
+        "line_id",
+    );
+    assert!(e.message.starts_with("line 2500:"), "{}", e.message);
+    not_found_batch_of(store, &tax, TAX, "BAD-1").await;
+    let mut malformed = good.clone();
+    malformed[n - 2].amount_fen = "7.5".into();
+    let e = invalid(
+        submit_lines(store, &tax, env(TAX, "BAD-1", "TAXREF", "2026-11", &good), &malformed).await,
+        "bad_line",
+        "amount_fen",
+    );
+    assert!(e.message.starts_with(&format!("line {}:", n - 1)), "{}", e.message);
+    not_found_batch_of(store, &tax, TAX, "BAD-1").await;
+    let s = submit_lines(store, &tax, env(TAX, "BAD-1", "TAXREF", "2026-11", &good), &good).await.expect("good body");
+    assert_eq!((s.batch.received_lines, s.decided_lines), (n as i64, n as i64));
+    books_clean(store).await;
+}
+
+async fn not_found_batch_of(store: &dyn Store, c: &Ctx, payer: &str, batch_id: &str) {
+    let r = benefits::pay::summary(store, c, payer, batch_id).await;
+    assert!(matches!(r, Err(sscard_store::StoreError::NotFound { .. })), "{r:?}");
 }

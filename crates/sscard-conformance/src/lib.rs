@@ -147,6 +147,7 @@ macro_rules! conformance_tests {
             benefits_long_batches_keep_line_order,
             benefits_line_ids_with_quotes_round_trip,
             benefits_chunks_in_flight_pay_each_person_once,
+            benefits_bad_lines_behind_staged_chunks_leave_nothing,
             bank_reports_return_and_reconcile,
             cash_floats_fund_and_draw,
             relay_cursors_and_first_delivery,
