@@ -365,6 +365,20 @@ impl Actor {
     }
 }
 
+/// The payer a request acts for: payer staff their own (another they name is refused by
+/// [`may_submit`] and [`may_view_batch`]), the card office the one it names. A role that acts
+/// for no payer is refused here, before it is asked to name one.
+pub fn payer_acted_for(actor: &Actor, named: Option<&str>) -> Result<String, DomainError> {
+    match (named, actor.payer_code()) {
+        (Some(p), _) => Ok(p.trim().to_ascii_uppercase()),
+        (None, Some(own)) => Ok(own.to_string()),
+        (None, None) if matches!(actor.role, Role::Admin | Role::Clerk) => {
+            Err(DomainError::invalid("payer_required", "payer", "name the payer"))
+        }
+        (None, None) => Err(deny("act for a payer")),
+    }
+}
+
 /// Add payers and programs: admin.
 pub fn may_manage_payers(actor: &Actor) -> Result<(), DomainError> {
     if actor.role == Role::Admin { Ok(()) } else { Err(deny("add payers or programs")) }
@@ -635,6 +649,19 @@ mod tests {
         assert!(may_view_benefits(&a(Role::Teller, None, Some("CCB")), &p).is_err());
         assert!(may_view_benefits(&payer, &p).is_err());
         assert!(may_view_benefits(&a(Role::Clerk, None, None), &p).is_ok());
+    }
+
+    #[test]
+    fn a_role_acting_for_no_payer_is_refused_before_it_is_asked_to_name_one() {
+        let a = |role, org: Option<&str>| Actor { name: "u".into(), role, person_id: None, bank_code: org.map(str::to_string) };
+        assert_eq!(payer_acted_for(&a(Role::Payer, Some("PF")), None).ok().as_deref(), Some("PF"));
+        assert_eq!(payer_acted_for(&a(Role::Admin, None), Some(" pf ")).ok().as_deref(), Some("PF"));
+        let kind = |role| payer_acted_for(&a(role, None), None).map_err(|e| (e.kind, e.code));
+        assert_eq!(kind(Role::Admin), Err((ErrorKind::Invalid, "payer_required")));
+        assert_eq!(kind(Role::Clerk), Err((ErrorKind::Invalid, "payer_required")));
+        for role in [Role::Holder, Role::Teller, Role::Terminal] {
+            assert_eq!(kind(role).map_err(|e| e.0), Err(ErrorKind::Forbidden), "{role:?}");
+        }
     }
 
     #[test]

@@ -151,6 +151,7 @@ err_bad_bill_id = The bill id is not valid
 err_bad_cash_point = The cash point is not valid
 err_bad_code = The code is not valid
 err_bad_csv = The CSV file is not valid
+err_payer_required = Name the payer this is for
 err_bad_declared_lines = The declared number of lines does not match
 err_bad_id = The id is not valid
 err_bad_idempotency_key = The request key is not valid

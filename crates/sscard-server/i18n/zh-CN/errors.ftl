@@ -151,6 +151,7 @@ err_bad_bill_id = 账单编号有误
 err_bad_cash_point = 现金网点有误
 err_bad_code = 代码有误
 err_bad_csv = CSV 文件内容有误
+err_payer_required = 请指明发放机构
 err_bad_declared_lines = 申报的行数与明细不符
 err_bad_id = 编号有误
 err_bad_idempotency_key = 请求标识有误

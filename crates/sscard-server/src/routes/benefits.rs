@@ -198,14 +198,9 @@ impl From<&BatchSummary> for BatchJson {
     }
 }
 
-/// The payer a request acts for: payer staff their own (another named is refused by the
-/// rules), others the one they name.
+/// The payer a request acts for (the rule is the domain's).
 pub(crate) fn payer_for(actor: &Actor, named: Option<&str>) -> ApiResult<String> {
-    match (named, actor.payer_code()) {
-        (Some(p), _) => Ok(p.trim().to_ascii_uppercase()),
-        (None, Some(own)) => Ok(own.to_string()),
-        (None, None) => Err(ApiError::bad_request("payer_required", "payer", "name the payer")),
-    }
+    Ok(sscard_domain::benefits::payer_acted_for(actor, named)?)
 }
 
 fn required<T>(v: Option<T>, field: &'static str) -> ApiResult<T> {

@@ -136,6 +136,9 @@ async fn payers_submit_batches_and_see_only_their_own() {
         let mut b = t1.clone();
         b["payer"] = json!("TAX-XM");
         app.post(Some(token), "/benefits/batches", &b).await.problem(403, "forbidden");
+        // Naming no payer, they are refused for who they are, not asked to name one.
+        app.post(Some(token), "/benefits/batches", &t1).await.problem(403, "forbidden");
+        app.get(Some(token), "/benefits/batches/T1").await.problem(403, "forbidden");
     }
 
     // A CSV as a spreadsheet writes it: BOM, CRLF, quoted fields; the envelope in the query.
