@@ -653,7 +653,12 @@ mod tests {
 
     #[test]
     fn a_role_acting_for_no_payer_is_refused_before_it_is_asked_to_name_one() {
-        let a = |role, org: Option<&str>| Actor { name: "u".into(), role, person_id: None, bank_code: org.map(str::to_string) };
+        let a = |role, org: Option<&str>| Actor {
+            name: "u".into(),
+            role,
+            person_id: None,
+            bank_code: org.map(str::to_string),
+        };
         assert_eq!(payer_acted_for(&a(Role::Payer, Some("PF")), None).ok().as_deref(), Some("PF"));
         assert_eq!(payer_acted_for(&a(Role::Admin, None), Some(" pf ")).ok().as_deref(), Some("PF"));
         let kind = |role| payer_acted_for(&a(role, None), None).map_err(|e| (e.kind, e.code));

@@ -36,8 +36,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sscard_store::CommitObserver;
 use sscard_store::tx::{Store, Tx};
 use sscard_store::{Result, StoreError};
-use std::sync::{Arc, RwLock};
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use sscard_gm::vault::DataKeys;
@@ -163,9 +163,8 @@ impl SqlStore {
         let on_connect = settings.on_connect;
         // A benefit batch's chunk statements take over a second by design; sqlx would warn of
         // each with its whole SQL. They are reported at info (`SSCARD_LOG=sqlx=info`) instead.
-        let options = AnyConnectOptions::from_str(url)
-            .db()?
-            .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
+        let options =
+            AnyConnectOptions::from_str(url).db()?.log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
