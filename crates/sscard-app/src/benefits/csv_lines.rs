@@ -70,6 +70,11 @@ impl<R: Read> CsvLines<R> {
         }
         let mut out = Vec::with_capacity(max.min(1024));
         while out.len() < max && self.next_record()? {
+            // A spreadsheet saves a row whose cells were cleared, but not deleted, as ",,,":
+            // it carries no line, so it is skipped and not counted, like an empty line.
+            if self.record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
             self.lines += 1;
             if self.record.len() != CSV_HEADER.len() {
                 return Err(bad(
@@ -126,6 +131,16 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!((lines[0].name.as_str(), lines[0].amount_fen.as_str()), ("张三", "100"));
         assert_eq!((lines[1].line_id.as_str(), lines[1].name.as_str()), ("L,2", "A \"B\""));
+    }
+
+    #[test]
+    fn rows_of_cleared_cells_are_skipped_and_not_counted() {
+        let text = "line_id,ssn,name,amount_fen\r\nL1,a,b,1\r\n,,,\r\n \r\nL2,a,b,2\r\n,,,\r\n,,,\r\n";
+        let lines = all(text.as_bytes()).unwrap();
+        assert_eq!(lines.iter().map(|l| l.line_id.as_str()).collect::<Vec<_>>(), ["L1", "L2"]);
+        // A row with something in it is a line, and the lines after it are numbered past it.
+        let e = all(b"line_id,ssn,name,amount_fen\n,,,\nL1,a,b,1\n,,x,\nL3,a,b\n").unwrap_err();
+        assert!(e.message.starts_with("line 3:"), "{}", e.message);
     }
 
     #[test]

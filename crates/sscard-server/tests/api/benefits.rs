@@ -141,16 +141,21 @@ async fn payers_submit_batches_and_see_only_their_own() {
         app.get(Some(token), "/benefits/batches/T1").await.problem(403, "forbidden");
     }
 
-    // A CSV as a spreadsheet writes it: BOM, CRLF, quoted fields; the envelope in the query.
+    // A CSV as a spreadsheet writes it: BOM, CRLF, quoted fields, and rows whose cells were
+    // cleared (",,,"), which are no lines; the envelope in the query.
     let csv = format!(
-        "\u{feff}line_id,ssn,name,amount_fen\r\n\"T,1\",{},\"{}\",8800\r\nT2,{},{},1200\r\n",
+        "\u{feff}line_id,ssn,name,amount_fen\r\n\"T,1\",{},\"{}\",8800\r\nT2,{},{},1200\r\n,,,\r\n,,,\r\n",
         me.ssn, me.name, them.ssn, them.name
     );
     let q = "/benefits/batches?batch_id=R-2026&program=TAXREF&period=2026-03&declared_lines=2&declared_total_fen=10000";
     let r = app.post_raw(&tax, q, "text/csv", csv.clone().into_bytes()).await;
     let body = r.expect(200).json.clone();
     assert_eq!(outcome(&body, "paid"), (2, 10_000));
+    let without_cleared_rows = csv.trim_end_matches(",,,\r\n").to_string();
     let r = app.post_raw(&tax, q, "text/csv; charset=utf-8", csv.into_bytes()).await;
+    assert_eq!(r.expect(200).json, body);
+    // The same lines without those rows are the same batch.
+    let r = app.post_raw(&tax, q, "text/csv", without_cleared_rows.into_bytes()).await;
     assert_eq!(r.expect(200).json, body);
     // A malformed line refuses the batch with its line number and field; nothing is paid.
     let bad = format!("line_id,ssn,name,amount_fen\nA,{},{},100\nB,{},{},12.5\n", me.ssn, me.name, them.ssn, them.name);
