@@ -61,9 +61,11 @@ impl<R: Read> CsvRows<R> {
             // The reader has counted the row's own line end and any line breaks inside quotes.
             let line = self.reader.position().line().saturating_sub(inside as u64 + 1).max(1);
             // Blank by the same measure a field is trimmed with, so a line of nothing but a
-            // vertical tab or an ideographic space (U+3000) is skipped, not one empty column.
+            // vertical tab or an ideographic space (U+3000) is skipped, not one empty column;
+            // so is a row of cleared cells (",,,"), as a spreadsheet saves rows emptied but
+            // not deleted.
             let blank = |f: &[u8]| std::str::from_utf8(f).is_ok_and(|s| s.trim().is_empty());
-            if self.record.len() <= 1 && self.record.iter().all(blank) {
+            if self.record.iter().all(blank) {
                 continue;
             }
             if let Some(column) = self.record.iter().position(|f| std::str::from_utf8(f).is_err()) {
@@ -157,8 +159,8 @@ mod tests {
         );
         let text = "h\n\n\na,b\n\"x\ny\",z\nc\n";
         assert_eq!(lines_and_fields(text), [row(4, &["a", "b"]), row(5, &["x\ny", "z"]), row(7, &["c"])]);
-        let text = "h\n\u{b}\n\u{3000}\r\na\n";
-        assert_eq!(lines_and_fields(text), [row(4, &["a"])]);
+        let text = "h\n\u{b}\n\u{3000}\r\na\n,,\r\n , \nb,\n";
+        assert_eq!(lines_and_fields(text), [row(4, &["a"]), row(7, &["b", ""])]);
     }
 
     #[test]

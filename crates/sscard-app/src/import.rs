@@ -319,10 +319,10 @@ mod tests {
                 let _ = parse_csv_line(line);
             }
             let line = cells.join(",");
-            // A line of nothing but white space (after the byte-order mark a file may start
-            // with) is blank: no columns at all.
-            let blank = line.trim_start_matches('\u{feff}').trim().is_empty();
-            let columns = if blank && cells.len() <= 1 { 0 } else { cells.len() };
+            // A line of nothing but white space and commas (after the byte-order mark a file
+            // may start with) is blank: no columns at all.
+            let blank = line.trim_start_matches('\u{feff}').split(',').all(|c| c.trim().is_empty());
+            let columns = if blank { 0 } else { cells.len() };
             if let Err(CsvError::Columns { found }) = parse_csv_line(&line) {
                 prop_assert_eq!(found, columns);
             }
