@@ -213,6 +213,8 @@ pub(super) struct BenchDb {
     pub sql: sscard_store_sql::SqlStore,
     sqlite: Option<sscard_store_sql::sqlite::TempDatabase>,
     pg: Option<sscard_store_sql::postgres::TempDatabase>,
+    /// The ephemeral data keys, kept so that [`BenchDb::reopen`] can open the data again.
+    keys: sscard_store_sql::DataKeys,
 }
 
 impl BenchDb {
@@ -220,15 +222,29 @@ impl BenchDb {
         Ok(match backend {
             Backend::Sqlite => {
                 let db = sscard_store_sql::sqlite::TempDatabase::new();
-                let sql = sscard_store_sql::sqlite::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?;
-                BenchDb { store: Arc::new(sql.clone()), sql, sqlite: Some(db), pg: None }
+                let keys = sscard_store_sql::DataKeys::ephemeral();
+                let sql = sscard_store_sql::sqlite::open(&db.url(), keys.clone()).await?;
+                BenchDb { store: Arc::new(sql.clone()), sql, sqlite: Some(db), pg: None, keys }
             }
             Backend::Postgres => {
                 let db = sscard_store_sql::postgres::TempDatabase::create().await?;
-                let sql = sscard_store_sql::postgres::open(&db.url(), sscard_store_sql::DataKeys::ephemeral()).await?;
-                BenchDb { store: Arc::new(sql.clone()), sql, sqlite: None, pg: Some(db) }
+                let keys = sscard_store_sql::DataKeys::ephemeral();
+                let sql = sscard_store_sql::postgres::open(&db.url(), keys.clone()).await?;
+                BenchDb { store: Arc::new(sql.clone()), sql, sqlite: None, pg: Some(db), keys }
             }
         })
+    }
+
+    /// Closes the store and opens the same database again, as a new process would (the CLI's
+    /// `benefits submit` is one): what the seeding left in the pool's connections and caches
+    /// is not counted against what comes after.
+    pub async fn reopen(&mut self) -> anyhow::Result<()> {
+        self.store.close().await;
+        let url = self.pg.as_ref().map(|d| d.url()).or_else(|| self.sqlite.as_ref().map(|d| d.url()));
+        let url = url.ok_or_else(|| anyhow::anyhow!("the bench database is gone"))?;
+        self.sql = sscard_store_sql::open_sql(&url, self.keys.clone()).await?;
+        self.store = Arc::new(self.sql.clone());
+        Ok(())
     }
 
     /// Closes the store and leaves the database in place (to look into it afterwards):
