@@ -105,8 +105,15 @@ pub async fn paid_benefit_batch(store: &dyn Store, person: &sscard_domain::perso
             ssn: person.ssn.to_string(),
             name: person.name.as_str().into(),
             amount_fen: "700".into(),
+            file_line: None,
         },
-        RawLine { line_id: "2".into(), ssn: resident_number(97), name: GHOST_NAME.into(), amount_fen: "300".into() },
+        RawLine {
+            line_id: "2".into(),
+            ssn: resident_number(97),
+            name: GHOST_NAME.into(),
+            amount_fen: "300".into(),
+            file_line: None,
+        },
     ];
     let env = Envelope::parse("TAX-AR", "AR-1", "taxar", "2026-10", 2, 1000).expect("envelope");
     let payer_ctx = ctx(sscard_domain::access::Actor {

@@ -25,7 +25,13 @@ fn payer_ctx(code: &str) -> Ctx {
 }
 
 fn line(id: &str, p: &Person, amount: i64) -> RawLine {
-    RawLine { line_id: id.into(), ssn: p.ssn.to_string(), name: p.name.as_str().into(), amount_fen: amount.to_string() }
+    RawLine {
+        line_id: id.into(),
+        ssn: p.ssn.to_string(),
+        name: p.name.as_str().into(),
+        amount_fen: amount.to_string(),
+        file_line: None,
+    }
 }
 
 fn env(payer: &str, batch: &str, program: &str, period: &str, lines: &[RawLine]) -> Envelope {
@@ -283,6 +289,7 @@ pub async fn benefits_long_batches_keep_line_order(store: Arc<dyn Store>) {
         ssn: stranger.doc_number.clone(),
         name: stranger.name.clone(),
         amount_fen: "5".into(),
+        file_line: None,
     };
     // Line 1 pays a, line 150 pays b; the others repeat them or name nobody.
     let lines: Vec<RawLine> = (1..=230)
@@ -402,6 +409,7 @@ pub async fn benefits_chunks_in_flight_pay_each_person_once(store: Arc<dyn Store
                     ssn: stranger.doc_number.clone(),
                     name: stranger.name.clone(),
                     amount_fen: "5".into(),
+                    file_line: None,
                 },
             }
         })
@@ -457,6 +465,7 @@ pub async fn benefits_bad_lines_behind_staged_chunks_leave_nothing(store: Arc<dy
             ssn: stranger.doc_number.clone(),
             name: stranger.name.clone(),
             amount_fen: "7".into(),
+            file_line: None,
         })
         .collect();
     let tax = payer_ctx(TAX);

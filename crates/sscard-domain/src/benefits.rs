@@ -165,12 +165,17 @@ impl Envelope {
 }
 
 /// One line of a batch as sent (text fields, as a CSV row or a JSON object carries them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawLine {
     pub line_id: String,
     pub ssn: String,
     pub name: String,
     pub amount_fen: String,
+    /// The line of the file where a CSV row starts (the header is line 1), so that a refusal
+    /// also names the row a spreadsheet shows: it differs from the line's number in the batch
+    /// by the header, skipped empty rows and line breaks inside quoted fields.
+    #[serde(skip)]
+    pub file_line: Option<u64>,
 }
 
 /// One line, parsed: who is to receive how much.
@@ -184,19 +189,30 @@ pub struct BatchLine {
     pub amount: Fen,
 }
 
+/// Where a line is, for a refusal: its number in the batch and, for a CSV row, its file line.
+pub fn line_label(seq: u64, file_line: Option<u64>) -> String {
+    match file_line {
+        Some(f) => format!("line {seq} (file line {f})"),
+        None => format!("line {seq}"),
+    }
+}
+
 /// A malformed line: the batch is refused with it, naming the line number and the field.
-fn bad_line(seq: u64, field: &'static str, why: impl std::fmt::Display) -> DomainError {
-    DomainError::invalid("bad_line", field, format!("line {seq}: {field}: {why}"))
+fn bad_line(at: &str, field: &'static str, why: impl std::fmt::Display) -> DomainError {
+    DomainError::invalid("bad_line", field, format!("{at}: {field}: {why}"))
 }
 
 impl BatchLine {
     /// Line `seq` (1-based, the header not counted) parsed, or refused naming line and field.
     pub fn parse(seq: u64, raw: &RawLine) -> Result<BatchLine, DomainError> {
-        let line_id = parse_id(&raw.line_id, "line_id").map_err(|e| bad_line(seq, "line_id", e.message))?;
-        let ssn = Ssn::parse(&raw.ssn).map_err(|e| bad_line(seq, "ssn", e))?;
-        let name = PersonName::parse(&raw.name).map_err(|e| bad_line(seq, "name", e.message))?;
-        let fen: i64 = raw.amount_fen.trim().parse().map_err(|_| bad_line(seq, "amount_fen", "not a whole number"))?;
-        let amount = Fen::parse_amount(fen).map_err(|e| bad_line(seq, "amount_fen", e))?;
+        // The label is made only for a refusal: this runs for every line of a million.
+        let at = || line_label(seq, raw.file_line);
+        let line_id = parse_id(&raw.line_id, "line_id").map_err(|e| bad_line(&at(), "line_id", e.message))?;
+        let ssn = Ssn::parse(&raw.ssn).map_err(|e| bad_line(&at(), "ssn", e))?;
+        let name = PersonName::parse(&raw.name).map_err(|e| bad_line(&at(), "name", e.message))?;
+        let fen: i64 =
+            raw.amount_fen.trim().parse().map_err(|_| bad_line(&at(), "amount_fen", "not a whole number"))?;
+        let amount = Fen::parse_amount(fen).map_err(|e| bad_line(&at(), "amount_fen", e))?;
         Ok(BatchLine { seq, line_id, ssn, name, amount })
     }
 }
@@ -463,7 +479,7 @@ mod tests {
         Envelope::parse("pf-xm", "B1", "pension", "2026-11", lines, total).unwrap()
     }
     fn raw(id: &str, ssn: &str, name: &str, amount: &str) -> RawLine {
-        RawLine { line_id: id.into(), ssn: ssn.into(), name: name.into(), amount_fen: amount.into() }
+        RawLine { line_id: id.into(), ssn: ssn.into(), name: name.into(), amount_fen: amount.into(), file_line: None }
     }
     fn person(card: &Card) -> Person {
         Person {
@@ -536,6 +552,9 @@ mod tests {
         assert_eq!(err(raw("L1", &ssn, "张三", "0")).field, Some("amount_fen"));
         assert_eq!(err(raw("L1", &ssn, "张三", "-5")).field, Some("amount_fen"));
         assert!(BatchLine::parse(7, &raw(" L1 ", &ssn, " 张三 ", " 100 ")).is_ok());
+        // A CSV row also names the line of the file it starts on.
+        let e = BatchLine::parse(7, &RawLine { file_line: Some(9), ..raw("L1", &ssn, "张三", "x") }).unwrap_err();
+        assert!(e.message.starts_with("line 7 (file line 9): amount_fen"), "{}", e.message);
     }
 
     fn payee(cards: Vec<Card>) -> Vec<PayeeCard> {

@@ -4,27 +4,47 @@
 //! spreadsheets write them. A wrong header, a row with the wrong number of fields or bytes
 //! that are not UTF-8 are refused naming the line.
 
-use sscard_domain::benefits::{CSV_HEADER, RawLine};
+use sscard_domain::benefits::{CSV_HEADER, RawLine, line_label};
 use sscard_domain::error::DomainError;
 use std::io::Read;
 
 /// The lines of a batch CSV, read a chunk at a time.
 pub struct CsvLines<R: Read> {
-    reader: csv::Reader<R>,
-    record: csv::StringRecord,
+    reader: csv::Reader<std::io::Chain<R, &'static [u8]>>,
+    record: csv::ByteRecord,
+    /// The record's fields as text.
+    fields: Vec<String>,
+    /// The line of the file where the last record read starts (the header is line 1).
+    file_line: u64,
     /// Data lines read so far (the header not counted).
     lines: u64,
     header_read: bool,
 }
 
-fn bad(line: u64, message: String) -> DomainError {
-    DomainError::invalid("bad_line", "csv", format!("line {line}: {message}"))
+fn bad(line: u64, file_line: Option<u64>, message: String) -> DomainError {
+    DomainError::invalid("bad_line", "csv", format!("{}: {message}", line_label(line, file_line)))
 }
 
 impl<R: Read> CsvLines<R> {
     pub fn new(input: R) -> Self {
-        let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
-        CsvLines { reader, record: csv::StringRecord::new(), lines: 0, header_read: false }
+        // Records end at '\n' alone (a CRLF's '\r' stays at the end of the last field, which is
+        // trimmed), and the input always ends with one: every record then ends by a consumed
+        // '\n', so the reader's line count after a record tells where it started. The csv
+        // crate's own record positions lag after a CRLF or a skipped empty line
+        // (BurntSushi/rust-csv issues 395 and 208).
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(input.chain(&b"\n"[..]));
+        CsvLines {
+            reader,
+            record: csv::ByteRecord::new(),
+            fields: Vec::new(),
+            file_line: 0,
+            lines: 0,
+            header_read: false,
+        }
     }
 
     /// Data lines read so far.
@@ -33,13 +53,31 @@ impl<R: Read> CsvLines<R> {
     }
 
     fn next_record(&mut self) -> Result<bool, DomainError> {
-        self.reader.read_record(&mut self.record).map_err(|e| {
-            let why = match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => "the bytes are not UTF-8".to_string(),
-                _ => e.to_string(),
-            };
-            bad(self.lines + 1, why)
-        })
+        let more =
+            self.reader.read_byte_record(&mut self.record).map_err(|e| bad(self.lines + 1, None, e.to_string()))?;
+        if !more {
+            return Ok(false);
+        }
+        // The line after the record's '\n', less that '\n' and the line breaks inside its
+        // quoted fields.
+        let inside: usize = self.record.iter().map(|f| f.iter().filter(|b| **b == b'\n').count()).sum();
+        self.file_line = self.reader.position().line().saturating_sub(1 + inside as u64);
+        self.fields.clear();
+        for field in &self.record {
+            match std::str::from_utf8(field) {
+                Ok(text) => self.fields.push(text.to_string()),
+                Err(_) => {
+                    return Err(bad(self.lines + 1, Some(self.file_line), "the bytes are not UTF-8".to_string()));
+                }
+            }
+        }
+        // The '\r' of a CRLF line end.
+        if let Some(last) = self.fields.last_mut()
+            && last.ends_with('\r')
+        {
+            last.pop();
+        }
+        Ok(true)
     }
 
     fn check_header(&mut self) -> Result<(), DomainError> {
@@ -52,7 +90,7 @@ impl<R: Read> CsvLines<R> {
             ));
         }
         let got: Vec<String> =
-            self.record.iter().map(|f| f.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect();
+            self.fields.iter().map(|f| f.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect();
         if got != CSV_HEADER {
             return Err(DomainError::invalid(
                 "bad_csv",
@@ -72,22 +110,23 @@ impl<R: Read> CsvLines<R> {
         while out.len() < max && self.next_record()? {
             // A spreadsheet saves a row whose cells were cleared, but not deleted, as ",,,":
             // it carries no line, so it is skipped and not counted, like an empty line.
-            if self.record.iter().all(|f| f.trim().is_empty()) {
+            if self.fields.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
             self.lines += 1;
-            if self.record.len() != CSV_HEADER.len() {
-                return Err(bad(
-                    self.lines,
-                    format!("{} fields; a line has 4: {}", self.record.len(), CSV_HEADER.join(",")),
-                ));
-            }
-            out.push(RawLine {
-                line_id: self.record[0].to_string(),
-                ssn: self.record[1].to_string(),
-                name: self.record[2].to_string(),
-                amount_fen: self.record[3].to_string(),
-            });
+            let file_line = Some(self.file_line);
+            let [line_id, ssn, name, amount_fen] = match <[String; 4]>::try_from(std::mem::take(&mut self.fields)) {
+                Ok(fields) => fields,
+                Err(fields) => {
+                    let n = fields.len();
+                    return Err(bad(
+                        self.lines,
+                        file_line,
+                        format!("{n} fields; a line has 4: {}", CSV_HEADER.join(",")),
+                    ));
+                }
+            };
+            out.push(RawLine { line_id, ssn, name, amount_fen, file_line });
         }
         Ok(out)
     }
@@ -140,7 +179,21 @@ mod tests {
         assert_eq!(lines.iter().map(|l| l.line_id.as_str()).collect::<Vec<_>>(), ["L1", "L2"]);
         // A row with something in it is a line, and the lines after it are numbered past it.
         let e = all(b"line_id,ssn,name,amount_fen\n,,,\nL1,a,b,1\n,,x,\nL3,a,b\n").unwrap_err();
-        assert!(e.message.starts_with("line 3:"), "{}", e.message);
+        assert!(e.message.starts_with("line 3 (file line 5):"), "{}", e.message);
+    }
+
+    #[test]
+    fn each_row_knows_the_file_line_it_starts_on() {
+        // The header is line 1; a skipped row and a line break inside quotes move the rows on.
+        let text =
+            "line_id,ssn,name,amount_fen\r\n\r\nL1,a,\"b\r\nc\",1\r\nL2,a,b,2\r\n\n\n,,,\r\nL3,a,b,\"3\"\r\nL4,a,b,4";
+        let lines = all(text.as_bytes()).unwrap();
+        let at: Vec<_> = lines.iter().map(|l| (l.line_id.as_str(), l.file_line)).collect();
+        assert_eq!(at, [("L1", Some(3)), ("L2", Some(5)), ("L3", Some(9)), ("L4", Some(10))]);
+        // A quoted last field before a CRLF, and the last line without one, read as written.
+        assert_eq!((lines[1].name.as_str(), lines[2].amount_fen.trim(), lines[3].amount_fen.as_str()), ("b", "3", "4"));
+        assert_eq!(lines[2].amount_fen, "3");
+        assert_eq!(lines[0].name, "b\r\nc");
     }
 
     #[test]
@@ -157,8 +210,8 @@ mod tests {
         assert_eq!(all(b"").unwrap_err().code, "bad_csv");
         assert_eq!(all(b"id,ssn,name,amount\nL1,a,b,1\n").unwrap_err().code, "bad_csv");
         let e = all(b"line_id,ssn,name,amount_fen\nL1,a,b,1\nL2,a,b\n").unwrap_err();
-        assert!(e.message.starts_with("line 2:"), "{}", e.message);
+        assert!(e.message.starts_with("line 2 (file line 3):"), "{}", e.message);
         let e = all(b"line_id,ssn,name,amount_fen\nL1,a,\xff\xfe,1\n").unwrap_err();
-        assert!(e.message.starts_with("line 1:") && e.message.contains("UTF-8"), "{}", e.message);
+        assert!(e.message.starts_with("line 1 (file line 2):") && e.message.contains("UTF-8"), "{}", e.message);
     }
 }

@@ -269,7 +269,13 @@ async fn submit_json(state: &AppState, ctx: Ctx, q: BatchQuery, body: Body) -> A
     let lines: Vec<RawLine> = r
         .lines
         .into_iter()
-        .map(|l| RawLine { line_id: l.line_id, ssn: l.ssn, name: l.name, amount_fen: l.amount_fen.to_string() })
+        .map(|l| RawLine {
+            line_id: l.line_id,
+            ssn: l.ssn,
+            name: l.name,
+            amount_fen: l.amount_fen.to_string(),
+            file_line: None,
+        })
         .collect();
     let store = state.store.as_ref();
     let mut intake = benefits::begin(store, &ctx, env).await?;

@@ -157,12 +157,17 @@ async fn payers_submit_batches_and_see_only_their_own() {
     // The same lines without those rows are the same batch.
     let r = app.post_raw(&tax, q, "text/csv", without_cleared_rows.into_bytes()).await;
     assert_eq!(r.expect(200).json, body);
-    // A malformed line refuses the batch with its line number and field; nothing is paid.
+    // A malformed line refuses the batch with its line number, the line of the file it is on
+    // (the header is line 1) and its field; nothing is paid.
     let bad = format!("line_id,ssn,name,amount_fen\nA,{},{},100\nB,{},{},12.5\n", me.ssn, me.name, them.ssn, them.name);
     let q2 = "/benefits/batches?batch_id=R-bad&program=TAXREF&period=2026-04&declared_lines=2&declared_total_fen=200";
     let r = app.post_raw(&tax, q2, "text/csv", bad.into_bytes()).await;
     r.problem(400, "bad_line").field("amount_fen");
-    assert!(r.json["detail"].as_str().is_some_and(|d| d.starts_with("line 2:")), "{}", r.text());
+    assert!(
+        r.json["detail"].as_str().is_some_and(|d| d.starts_with("line 2 (file line 3): amount_fen")),
+        "{}",
+        r.text()
+    );
     app.get(Some(&tax), "/benefits/batches/R-bad").await.expect(404);
     let r =
         app.post_raw(&tax, "/benefits/batches?batch_id=R-x&program=TAXREF&period=2026-04", "text/csv", vec![]).await;

@@ -164,7 +164,9 @@ async fn a_database_from_before_0009_is_converted_at_open_even_after_a_cut_off_c
             count(&pool, "SELECT COUNT(*) FROM persons WHERE key_version IS NULL OR ssn_index IS NULL").await,
             0
         );
-        assert_eq!(count(&pool, "SELECT COUNT(*) FROM idempotency WHERE body LIKE '%ssn%'").await, 0);
+        // The clear body's key with its quotes: a sealed body is base64, which has no quote,
+        // while bare letters (SQLite's LIKE ignores case) turn up in one body of fifty or so.
+        assert_eq!(count(&pool, "SELECT COUNT(*) FROM idempotency WHERE body LIKE '%\"ssn\"%'").await, 0);
         pool.close().await;
         if let Some(bytes) = db.file_bytes() {
             assert_not_in(&bytes, &[resident_number(4), test_name(5)]);

@@ -133,12 +133,12 @@ async fn floor_inserts(store: &dyn Store, n: u32) -> anyhow::Result<()> {
     while i < n {
         let end = (i + 1000).min(n);
         let rows = |f: &dyn Fn(u32) -> String| (i..end).map(f).collect::<Vec<_>>().join(", ");
-        let lines = rows(&|k| {
-            format!("(1, {k}, 'L{k}', '35020319800301{:04}', '{}', {})", k % 10_000, bench_name(k), 100 + k)
-        });
+        let lines =
+            rows(&|k| format!("(1, {k}, 'L{k}', '35020319800301{:04}', '{}', {})", k % 10_000, bench_name(k), 100 + k));
         // Time-ordered ids, as the ledger's (UUID v7) and the persons' are.
-        let transfers =
-            rows(&|k| format!("('{}', 'B1L{k:08}', 'payer:PF', 'bank:{}', {}, 1)", sscard_app::new_id(), 1_000_000 + k, 100 + k));
+        let transfers = rows(&|k| {
+            format!("('{}', 'B1L{k:08}', 'payer:PF', 'bank:{}', {}, 1)", sscard_app::new_id(), 1_000_000 + k, 100 + k)
+        });
         let once = rows(&|k| format!("('{}', 'PF', 'P', '2026-10', 'B1L{k:08}')", sscard_app::new_id()));
         let mut tx = store.write().await?;
         tx.execute_unchecked(&format!("INSERT INTO bench_floor_lines VALUES {lines}")).await?;
@@ -270,7 +270,10 @@ pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<Exit
         mib(batch_rss)
     );
     println!("  peak RSS with seeding  : {:>12} (the whole process before the batch)", mib(seed_rss));
-    println!("  RSS after reopening    : {:>12} (the store reopened after seeding, before the raw inserts)", mib(start_rss));
+    println!(
+        "  RSS after reopening    : {:>12} (the store reopened after seeding, before the raw inserts)",
+        mib(start_rss)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
