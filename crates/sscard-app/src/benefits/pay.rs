@@ -109,10 +109,13 @@ pub async fn resume_all(store: &dyn Store, ctx: &Ctx) -> Result<usize> {
     Ok(open.len())
 }
 
-/// One decided line: what its row becomes and, when paid, its transfer leg and payment.
+/// One decided line: what its row becomes and, when paid, its transfer leg and payment (moved
+/// into the chunk's [`Planned`] payments when the chunk is posted, not copied: two chunks are
+/// in hand at a time).
 struct Decided {
     row: LineDecision,
-    paid: Option<(Leg, PaymentRow)>,
+    paid: Option<Leg>,
+    payment: Option<PaymentRow>,
     /// The payee's pension flag before this payment (a pension paid sets it).
     pension_recorded: bool,
 }
@@ -237,12 +240,12 @@ fn decide_chunk(
         let verdict = decide_line(&line_name, &facts);
         let (Some(payee), Ok(card)) = (payee, verdict) else {
             row.outcome = verdict.err().unwrap_or(LineOutcome::UnknownPerson);
-            out.push(Decided { row, paid: None, pension_recorded });
+            out.push(Decided { row, paid: None, payment: None, pension_recorded });
             continue;
         };
         paid_now.insert(payee.person_id.clone());
-        let paid = pay_line(batch, &payer, &mut row, line.amount_fen, &payee.person_id, card)?;
-        out.push(Decided { row, paid: Some(paid), pension_recorded });
+        let (leg, payment) = pay_line(batch, &payer, &mut row, line.amount_fen, &payee.person_id, card)?;
+        out.push(Decided { row, paid: Some(leg), payment: Some(payment), pension_recorded });
     }
     Ok(out)
 }
@@ -309,14 +312,18 @@ async fn write_chunk(
         }
         other => other,
     })?;
-    let rows: Vec<LineDecision> = decided.iter().map(|d| d.row.clone()).collect();
-    tx.decide_lines(&rows).await?;
-    if marks_retired(program.kind) {
-        let retiring: Vec<String> = decided
+    let retiring: Vec<String> = if marks_retired(program.kind) {
+        decided
             .iter()
             .filter(|d| d.paid.is_some() && !d.pension_recorded)
             .filter_map(|d| d.row.person_id.clone())
-            .collect();
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let rows: Vec<LineDecision> = decided.into_iter().map(|d| d.row).collect();
+    tx.decide_lines(&rows).await?;
+    if !retiring.is_empty() {
         tx.set_pension_recorded(&retiring).await?;
     }
     let first_seq = rows.first().map_or(batch.done_through, |r| r.seq);
@@ -347,7 +354,7 @@ fn plan_chunk(ctx: &Ctx, batch: &BatchRow, decided: &mut [Decided]) -> Result<Pl
     let mut balances: Locked = Locked::new();
     balances.insert(payer, 0);
     let mut owners: HashMap<String, String> = HashMap::new();
-    for (leg, payment) in decided.iter().filter_map(|d| d.paid.as_ref()) {
+    for (leg, payment) in decided.iter().filter_map(|d| d.paid.as_ref().zip(d.payment.as_ref())) {
         balances.insert(leg.to.clone(), 0);
         owners.insert(leg.to.to_string(), payment.person_id.clone());
     }
@@ -355,11 +362,11 @@ fn plan_chunk(ctx: &Ctx, batch: &BatchRow, decided: &mut [Decided]) -> Result<Pl
     let mut transfers: Vec<TransferRow> = Vec::new();
     let mut payments = Vec::new();
     for d in decided.iter_mut() {
-        let Some((leg, payment)) = d.paid.as_mut() else { continue };
+        let (Some(leg), Some(mut payment)) = (d.paid.as_ref(), d.payment.take()) else { continue };
         let posted = plan_legs(ctx, &mut balances, std::slice::from_ref(leg), &payment.end_to_end_id)?;
         d.row.transfer_id = posted.first().map(|t| t.id.clone());
         payment.paid_at_ms = ctx.now_ms;
-        payments.push(payment.clone());
+        payments.push(payment);
         transfers.extend(posted);
     }
     let (mut credits, mut others) = (Vec::new(), Vec::new());

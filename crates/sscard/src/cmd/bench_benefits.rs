@@ -46,6 +46,8 @@ struct Phases {
     receive_s: f64,
     pay_s: f64,
     files_s: f64,
+    /// The peak resident set of each phase (receive, pay, files), in KiB, where /proc tells it.
+    peaks_kib: [Option<u64>; 3],
 }
 
 /// The batch end to end: receive (parse, check), pay, write the banks' files.
@@ -71,16 +73,19 @@ async fn one_batch(
     }
     let batch = intake.finish(store, &ctx).await?;
     let received = Instant::now();
+    let received_peak = phase_peak();
     let batch = pay::run_batch(store, &ctx, batch.batch_no, &mut |_| {}).await?;
     let s = pay::summary_of(store, batch).await?;
     let paid = s.outcomes.iter().find(|o| o.outcome.as_str() == "paid").map_or(0, |o| o.lines);
     anyhow::ensure!(paid == i64::from(lines), "only {paid} of {lines} lines were paid: {:?}", s.outcomes);
     let paid_at = Instant::now();
+    let paid_peak = phase_peak();
     super::bank_files::write_files(store, "BENCH-PF", "BENCH-1", dir).await?;
     Ok(Phases {
         receive_s: (received - started).as_secs_f64(),
         pay_s: (paid_at - received).as_secs_f64(),
         files_s: paid_at.elapsed().as_secs_f64(),
+        peaks_kib: [received_peak, paid_peak, phase_peak()],
     })
 }
 
@@ -203,6 +208,13 @@ fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// The peak resident set since the last reset, which it resets for the next phase.
+fn phase_peak() -> Option<u64> {
+    let peak = peak_rss_kib();
+    reset_peak_rss();
+    peak
+}
+
 /// The process's peak resident set (VmHWM), in KiB, where /proc tells it.
 fn peak_rss_kib() -> Option<u64> {
     status_kib("VmHWM:")
@@ -243,7 +255,8 @@ pub async fn benefits_bench(backend: Backend, lines: u32) -> anyhow::Result<Exit
     let ((), floor) = spent(&db, floor_inserts(store.as_ref(), lines)).await?;
     let batch_rss = reset_peak_rss().then(peak_rss_kib).flatten();
     let (phases, batch) = spent(&db, one_batch(store.as_ref(), &csv, lines, total, &dir)).await?;
-    let batch_rss = batch_rss.and(peak_rss_kib());
+    // The phases reset the peak as they go: the batch's is the highest of theirs.
+    let batch_rss = batch_rss.and(phases.peaks_kib.iter().flatten().max().copied());
     let files: u64 = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&csv);
@@ -287,6 +300,9 @@ fn report(n: f64, files: u64, phases: &Phases, batch: Spent, raw: Spent) {
         cpu(batch)
     );
     println!("    received {:.2} s, paid {:.2} s, bank files {:.2} s", phases.receive_s, phases.pay_s, phases.files_s);
+    let mib = |k: Option<u64>| k.map_or_else(|| "-".to_string(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    let [r, p, f] = phases.peaks_kib;
+    println!("    peak RSS while receiving {}, paying {}, writing the bank files {}", mib(r), mib(p), mib(f));
     println!(
         "  raw multi-row inserts : {:>8.2} s  {:>9.0} rows/s   (same rows, same width, 1,000 a statement and commit; mean of one run before and one after the batch); CPU {}",
         raw.wall_s,
