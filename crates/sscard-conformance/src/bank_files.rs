@@ -24,13 +24,7 @@ fn tax_staff() -> Ctx {
 }
 
 fn raw(id: &str, p: &Person, amount: i64) -> RawLine {
-    RawLine {
-        line_id: id.into(),
-        ssn: p.ssn.to_string(),
-        name: p.name.as_str().into(),
-        amount_fen: amount.to_string(),
-        file_line: None,
-    }
+    RawLine::paying(id, p, amount)
 }
 
 async fn pay(store: &dyn Store, batch: &str, lines: &[RawLine]) {

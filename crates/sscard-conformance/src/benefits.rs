@@ -25,13 +25,7 @@ fn payer_ctx(code: &str) -> Ctx {
 }
 
 fn line(id: &str, p: &Person, amount: i64) -> RawLine {
-    RawLine {
-        line_id: id.into(),
-        ssn: p.ssn.to_string(),
-        name: p.name.as_str().into(),
-        amount_fen: amount.to_string(),
-        file_line: None,
-    }
+    RawLine::paying(id, p, amount)
 }
 
 fn env(payer: &str, batch: &str, program: &str, period: &str, lines: &[RawLine]) -> Envelope {

@@ -178,6 +178,20 @@ pub struct RawLine {
     pub file_line: Option<u64>,
 }
 
+impl RawLine {
+    /// A line paying `amount_fen` to a registered person, as a payer's file names them (the
+    /// demo city's batches, tests).
+    pub fn paying(line_id: &str, person: &Person, amount_fen: i64) -> RawLine {
+        RawLine {
+            line_id: line_id.into(),
+            ssn: person.ssn.to_string(),
+            name: person.name.as_str().into(),
+            amount_fen: amount_fen.to_string(),
+            file_line: None,
+        }
+    }
+}
+
 /// One line, parsed: who is to receive how much.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchLine {

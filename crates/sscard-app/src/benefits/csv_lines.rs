@@ -1,21 +1,18 @@
-//! A batch's CSV (`line_id,ssn,name,amount_fen`) read with the `csv` crate, a chunk of lines at
-//! a time from any reader, so the server and the CLI never hold a whole file: quoted fields
-//! (with commas or line breaks inside), a UTF-8 byte-order mark and CRLF line ends, as
-//! spreadsheets write them. A wrong header, a row with the wrong number of fields or bytes
-//! that are not UTF-8 are refused naming the line.
+//! A batch's CSV (`line_id,ssn,name,amount_fen`) read a chunk of lines at a time from any
+//! reader, so the server and the CLI never hold a whole file. The rows come from [`CsvRows`]
+//! (the `csv` crate, as the card imports read theirs): quoted fields (with commas or line
+//! breaks inside), a UTF-8 byte-order mark and CRLF line ends, as spreadsheets write them, each
+//! row with the line of the file it starts on. A wrong header, a row with the wrong number of
+//! fields or bytes that are not UTF-8 are refused naming the line.
 
-use sscard_domain::benefits::{CSV_HEADER, RawLine, line_label};
+use crate::csv_rows::{CsvFileError, CsvRows};
+use sscard_domain::benefits::{CSV_HEADER, MAX_BATCH_LINES, RawLine, line_label};
 use sscard_domain::error::DomainError;
 use std::io::Read;
 
 /// The lines of a batch CSV, read a chunk at a time.
 pub struct CsvLines<R: Read> {
-    reader: csv::Reader<std::io::Chain<R, &'static [u8]>>,
-    record: csv::ByteRecord,
-    /// The record's fields as text.
-    fields: Vec<String>,
-    /// The line of the file where the last record read starts (the header is line 1).
-    file_line: u64,
+    rows: CsvRows<R>,
     /// Data lines read so far (the header not counted).
     lines: u64,
     header_read: bool,
@@ -27,24 +24,8 @@ fn bad(line: u64, file_line: Option<u64>, message: String) -> DomainError {
 
 impl<R: Read> CsvLines<R> {
     pub fn new(input: R) -> Self {
-        // Records end at '\n' alone (a CRLF's '\r' stays at the end of the last field, which is
-        // trimmed), and the input always ends with one: every record then ends by a consumed
-        // '\n', so the reader's line count after a record tells where it started. The csv
-        // crate's own record positions lag after a CRLF or a skipped empty line
-        // (BurntSushi/rust-csv issues 395 and 208).
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(input.chain(&b"\n"[..]));
-        CsvLines {
-            reader,
-            record: csv::ByteRecord::new(),
-            fields: Vec::new(),
-            file_line: 0,
-            lines: 0,
-            header_read: false,
-        }
+        let max = usize::try_from(MAX_BATCH_LINES).unwrap_or(usize::MAX);
+        CsvLines { rows: CsvRows::new(input, max), lines: 0, header_read: false }
     }
 
     /// Data lines read so far.
@@ -52,45 +33,27 @@ impl<R: Read> CsvLines<R> {
         self.lines
     }
 
-    fn next_record(&mut self) -> Result<bool, DomainError> {
-        let more =
-            self.reader.read_byte_record(&mut self.record).map_err(|e| bad(self.lines + 1, None, e.to_string()))?;
-        if !more {
-            return Ok(false);
+    fn unreadable(&self, e: CsvFileError) -> DomainError {
+        match e {
+            CsvFileError::Unreadable { line, reason } => bad(self.lines + 1, Some(line), reason),
+            CsvFileError::TooManyRows { .. } => DomainError::invalid(
+                "bad_csv",
+                "csv",
+                format!("the file has more than {MAX_BATCH_LINES} lines; a batch has at most {MAX_BATCH_LINES}"),
+            ),
         }
-        // The line after the record's '\n', less that '\n' and the line breaks inside its
-        // quoted fields.
-        let inside: usize = self.record.iter().map(|f| f.iter().filter(|b| **b == b'\n').count()).sum();
-        self.file_line = self.reader.position().line().saturating_sub(1 + inside as u64);
-        self.fields.clear();
-        for field in &self.record {
-            match std::str::from_utf8(field) {
-                Ok(text) => self.fields.push(text.to_string()),
-                Err(_) => {
-                    return Err(bad(self.lines + 1, Some(self.file_line), "the bytes are not UTF-8".to_string()));
-                }
-            }
-        }
-        // The '\r' of a CRLF line end.
-        if let Some(last) = self.fields.last_mut()
-            && last.ends_with('\r')
-        {
-            last.pop();
-        }
-        Ok(true)
     }
 
     fn check_header(&mut self) -> Result<(), DomainError> {
         self.header_read = true;
-        if !self.next_record()? {
+        let Some(header) = self.rows.header().map_err(|e| self.unreadable(e))? else {
             return Err(DomainError::invalid(
                 "bad_csv",
                 "csv",
                 "the file is empty; the header is line_id,ssn,name,amount_fen",
             ));
-        }
-        let got: Vec<String> =
-            self.fields.iter().map(|f| f.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect();
+        };
+        let got: Vec<String> = header.iter().map(|f| f.to_ascii_lowercase()).collect();
         if got != CSV_HEADER {
             return Err(DomainError::invalid(
                 "bad_csv",
@@ -101,21 +64,19 @@ impl<R: Read> CsvLines<R> {
         Ok(())
     }
 
-    /// Up to `max` more lines; empty at the end of the input.
+    /// Up to `max` more lines; empty at the end of the input. A row of cleared cells (",,,",
+    /// as a spreadsheet saves a row emptied but not deleted) carries no line: it is skipped and
+    /// not counted, like an empty line.
     pub fn next_chunk(&mut self, max: usize) -> Result<Vec<RawLine>, DomainError> {
         if !self.header_read {
             self.check_header()?;
         }
         let mut out = Vec::with_capacity(max.min(1024));
-        while out.len() < max && self.next_record()? {
-            // A spreadsheet saves a row whose cells were cleared, but not deleted, as ",,,":
-            // it carries no line, so it is skipped and not counted, like an empty line.
-            if self.fields.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
+        while out.len() < max {
+            let Some(row) = self.rows.next_row().map_err(|e| self.unreadable(e))? else { break };
             self.lines += 1;
-            let file_line = Some(self.file_line);
-            let [line_id, ssn, name, amount_fen] = match <[String; 4]>::try_from(std::mem::take(&mut self.fields)) {
+            let file_line = Some(row.line);
+            let [line_id, ssn, name, amount_fen] = match <[String; 4]>::try_from(row.fields) {
                 Ok(fields) => fields,
                 Err(fields) => {
                     let n = fields.len();

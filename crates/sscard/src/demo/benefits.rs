@@ -35,13 +35,7 @@ async fn payees(store: &dyn Store) -> Res<Vec<Person>> {
 }
 
 fn line(id: &str, p: &Person, amount: i64) -> RawLine {
-    RawLine {
-        line_id: id.into(),
-        ssn: p.ssn.to_string(),
-        name: p.name.as_str().into(),
-        amount_fen: amount.to_string(),
-        file_line: None,
-    }
+    RawLine::paying(id, p, amount)
 }
 
 fn envelope(payer: &str, batch: &str, program: &str, period: &str, lines: &[RawLine]) -> Res<Envelope> {
