@@ -223,7 +223,9 @@ impl BatchLine {
         let at = || line_label(seq, raw.file_line);
         let line_id = parse_id(&raw.line_id, "line_id").map_err(|e| bad_line(&at(), "line_id", e.message))?;
         let ssn = Ssn::parse(&raw.ssn).map_err(|e| bad_line(&at(), "ssn", e))?;
-        let name = PersonName::parse(&raw.name).map_err(|e| bad_line(&at(), "name", e.message))?;
+        // The name rule's own message names the field already ("name: character 2 …").
+        let name = PersonName::parse(&raw.name)
+            .map_err(|e| bad_line(&at(), "name", e.message.strip_prefix("name: ").unwrap_or(&e.message)))?;
         let fen: i64 =
             raw.amount_fen.trim().parse().map_err(|_| bad_line(&at(), "amount_fen", "not a whole number"))?;
         let amount = Fen::parse_amount(fen).map_err(|e| bad_line(&at(), "amount_fen", e))?;
@@ -561,7 +563,9 @@ mod tests {
         assert_eq!((e.code, e.field), ("bad_line", Some("ssn")));
         assert!(e.message.starts_with("line 7: ssn"), "{}", e.message);
         assert_eq!(err(raw("", &ssn, "张三", "100")).field, Some("line_id"));
-        assert_eq!(err(raw("L1", &ssn, "张三1", "100")).field, Some("name"));
+        let e = err(raw("L1", &ssn, "张三1", "100"));
+        assert_eq!(e.field, Some("name"));
+        assert!(e.message.starts_with("line 7: name: character 3 (U+0031)"), "{}", e.message);
         assert_eq!(err(raw("L1", &ssn, "张三", "1.5")).field, Some("amount_fen"));
         assert_eq!(err(raw("L1", &ssn, "张三", "0")).field, Some("amount_fen"));
         assert_eq!(err(raw("L1", &ssn, "张三", "-5")).field, Some("amount_fen"));
