@@ -165,7 +165,7 @@ impl Envelope {
 }
 
 /// One line of a batch as sent (text fields, as a CSV row or a JSON object carries them).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawLine {
     pub line_id: String,
     pub ssn: String,

@@ -235,13 +235,17 @@ impl BenchDb {
         })
     }
 
+    /// The database's URL.
+    fn url(&self) -> Option<String> {
+        self.pg.as_ref().map(|d| d.url()).or_else(|| self.sqlite.as_ref().map(|d| d.url()))
+    }
+
     /// Closes the store and opens the same database again, as a new process would (the CLI's
     /// `benefits submit` is one): what the seeding left in the pool's connections and caches
     /// is not counted against what comes after.
     pub async fn reopen(&mut self) -> anyhow::Result<()> {
         self.store.close().await;
-        let url = self.pg.as_ref().map(|d| d.url()).or_else(|| self.sqlite.as_ref().map(|d| d.url()));
-        let url = url.ok_or_else(|| anyhow::anyhow!("the bench database is gone"))?;
+        let url = self.url().ok_or_else(|| anyhow::anyhow!("the bench database is gone"))?;
         self.sql = sscard_store_sql::open_sql(&url, self.keys.clone()).await?;
         self.store = Arc::new(self.sql.clone());
         Ok(())
@@ -251,7 +255,7 @@ impl BenchDb {
     /// its URL. Its data keys were ephemeral, so its personal data stays sealed for good.
     pub async fn keep(self) -> String {
         self.store.close().await;
-        let url = self.pg.as_ref().map(|d| d.url()).or_else(|| self.sqlite.as_ref().map(|d| d.url()));
+        let url = self.url();
         std::mem::forget(self.pg);
         std::mem::forget(self.sqlite);
         url.unwrap_or_default()

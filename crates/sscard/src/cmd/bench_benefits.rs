@@ -89,23 +89,30 @@ async fn one_batch(
     })
 }
 
+/// A plain table `table` of the batch lines' width (6 columns).
+fn lines_table(table: &str) -> String {
+    format!(
+        "CREATE TABLE {table} (batch_no BIGINT NOT NULL, seq BIGINT NOT NULL, line_id TEXT NOT NULL, \
+         ssn TEXT NOT NULL, name TEXT NOT NULL, amount_fen BIGINT NOT NULL, PRIMARY KEY (batch_no, seq))"
+    )
+}
+
+/// The values of line `k` in a [`lines_table`].
+fn line_values(k: u32) -> String {
+    format!("(1, {k}, 'L{k}', '35020319800301{:04}', '{}', {})", k % 10_000, bench_name(k), 100 + k)
+}
+
 /// Raw multi-row inserts of `n` rows of the batch lines' width, 1,000 a statement and
 /// transaction, into a new plain table `bench_raw_<round>`.
 async fn raw_inserts(store: &dyn Store, n: u32, round: u32) -> anyhow::Result<()> {
     let table = format!("bench_raw_{round}");
     let mut tx = store.write().await?;
-    tx.execute_unchecked(&format!(
-        "CREATE TABLE {table} (batch_no BIGINT NOT NULL, seq BIGINT NOT NULL, line_id TEXT NOT NULL, \
-         ssn TEXT NOT NULL, name TEXT NOT NULL, amount_fen BIGINT NOT NULL, PRIMARY KEY (batch_no, seq))"
-    ))
-    .await?;
+    tx.execute_unchecked(&lines_table(&table)).await?;
     tx.commit().await?;
     let mut i = 0u32;
     while i < n {
         let end = (i + 1000).min(n);
-        let rows: Vec<String> = (i..end)
-            .map(|k| format!("(1, {k}, 'L{k}', '35020319800301{:04}', '{}', {})", k % 10_000, bench_name(k), 100 + k))
-            .collect();
+        let rows: Vec<String> = (i..end).map(line_values).collect();
         let mut tx = store.write().await?;
         tx.execute_unchecked(&format!(
             "INSERT INTO {table} (batch_no, seq, line_id, ssn, name, amount_fen) VALUES {}",
@@ -124,8 +131,7 @@ async fn raw_inserts(store: &dyn Store, n: u32, round: u32) -> anyhow::Result<()
 async fn floor_inserts(store: &dyn Store, n: u32) -> anyhow::Result<()> {
     let mut tx = store.write().await?;
     for ddl in [
-        "CREATE TABLE bench_floor_lines (batch_no BIGINT NOT NULL, seq BIGINT NOT NULL, line_id TEXT NOT NULL, \
-         ssn TEXT NOT NULL, name TEXT NOT NULL, amount_fen BIGINT NOT NULL, PRIMARY KEY (batch_no, seq))",
+        &lines_table("bench_floor_lines"),
         "CREATE TABLE bench_floor_transfers (id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, \
          from_account TEXT NOT NULL, to_account TEXT NOT NULL, amount_fen BIGINT NOT NULL, at_ms BIGINT NOT NULL)",
         "CREATE TABLE bench_floor_once (person_id TEXT NOT NULL, payer TEXT NOT NULL, program TEXT NOT NULL, \
@@ -138,8 +144,7 @@ async fn floor_inserts(store: &dyn Store, n: u32) -> anyhow::Result<()> {
     while i < n {
         let end = (i + 1000).min(n);
         let rows = |f: &dyn Fn(u32) -> String| (i..end).map(f).collect::<Vec<_>>().join(", ");
-        let lines =
-            rows(&|k| format!("(1, {k}, 'L{k}', '35020319800301{:04}', '{}', {})", k % 10_000, bench_name(k), 100 + k));
+        let lines = rows(&line_values);
         // Time-ordered ids, as the ledger's (UUID v7) and the persons' are.
         let transfers = rows(&|k| {
             format!("('{}', 'B1L{k:08}', 'payer:PF', 'bank:{}', {}, 1)", sscard_app::new_id(), 1_000_000 + k, 100 + k)
